@@ -1,0 +1,19 @@
+#!/usr/bin/env bun
+import { defineCommand, runMain } from "citty";
+import pkg from "./package.json" with { type: "json" };
+
+/** The `flash` command: each subcommand is loaded only when used, so `flash --help` stays fast. */
+export const main = defineCommand({
+  meta: {
+    name: "flash",
+    version: pkg.version,
+    description: "Write, serve and test serverless GPU/CPU functions and their examples",
+  },
+  subCommands: {
+    run: () => import("./core/commands/run").then((m) => m.default),
+  },
+});
+
+if (import.meta.main) {
+  await runMain(main);
+}

@@ -1,0 +1,226 @@
+import { Elysia } from "elysia";
+import { discoverCategories, discoverExamples, type ExampleInfo, type RouterSource, type Scope } from "./discovery";
+import { buildOpenAPI, docsAsset, docsPage, type DocsSource, type OpenAPIDocument } from "./docs";
+import { errorBody, json, notFoundBody, statusOf, validationBody } from "./errors";
+import { renderHome, type HomeCategory } from "./home";
+import { importModule, type LoadError } from "./loader";
+import { displayTitle } from "./names";
+import { readStatusSections } from "./status";
+
+/** A route as listed on `/health`. */
+export interface RouteInfo {
+  method: string;
+  path: string;
+}
+
+/** A router that was loaded and mounted. */
+export interface MountedRouter {
+  type: string;
+  prefix: string;
+  file: string;
+  pattern: RouterSource["pattern"];
+  routes: RouteInfo[];
+}
+
+/** An example as served: its routers, or none when every one failed to load. */
+export interface ServedExample {
+  category: string;
+  name: string;
+  title: string;
+  tag: string;
+  dir: string;
+  routers: MountedRouter[];
+}
+
+/** The unified app: one fetch handler for every example plus the home page, `/health` and `/docs`. */
+export interface UnifiedApp {
+  fetch: (request: Request) => Response | Promise<Response>;
+  examples: ServedExample[];
+  categories: string[];
+  errors: LoadError[];
+  routeCount: number;
+  openapi: OpenAPIDocument;
+  /** How long discovery, imports and mounting took, in milliseconds. */
+  buildMs: number;
+}
+
+/** What to build: the workspace root and an optional scope (one category or one example). */
+export interface BuildOptions {
+  root: string;
+  scope?: Scope;
+}
+
+type Handler = (request: Request) => Response | Promise<Response>;
+
+function isElysiaApp(value: unknown): value is Elysia {
+  // Duck-typed: an example may hold its own copy of Elysia, so `instanceof` is not reliable.
+  const v = value as Record<string, unknown> | null;
+  return !!v && typeof v === "object" && typeof v.handle === "function" && Array.isArray(v.routes) && typeof v.use === "function";
+}
+
+/**
+ * Wrap one example router in its own Elysia app at its prefix, so its hooks (onRequest, onError, derive…)
+ * apply to its routes only, and errors nobody handled become flash's JSON bodies.
+ */
+function mountRouter(router: Elysia, prefix: string, where: string): { app: Elysia; fetch: Handler } {
+  const unhandled = new WeakMap<Request, unknown>();
+  const app = new Elysia({ prefix })
+    .onError(({ code, error, request, set, path }) => {
+      if (code === "VALIDATION") {
+        set.status = 422;
+        return validationBody(error);
+      }
+      if (code === "NOT_FOUND") {
+        set.status = 404;
+        return notFoundBody(request.method, path);
+      }
+      if (code === "PARSE") {
+        set.status = 400;
+        return { error: "bad_request", message: "The request body could not be parsed (is it valid JSON?)" };
+      }
+      // Let the example's own onError hooks answer first; if none does, `fetch` below rewrites Elysia's default.
+      unhandled.set(request, error);
+    })
+    .use(router as any);
+  app.compile();
+  const inner = app.fetch;
+  const fetch: Handler = async (request) => {
+    const response = await inner(request);
+    if (!unhandled.has(request)) return response;
+    const error = unhandled.get(request);
+    const text = await response.clone().text();
+    const message = String((error as Error)?.message ?? error);
+    if (text !== message) return response; // an example hook answered with its own body
+    const status = statusOf(error);
+    return json(errorBody(error, status, `${request.method} ${new URL(request.url).pathname} (${where})`), status);
+  };
+  return { app, fetch };
+}
+
+function routesOf(app: Elysia): RouteInfo[] {
+  return app.routes.map((r: any) => ({ method: String(r.method), path: String(r.path) }));
+}
+
+async function loadExample(
+  example: ExampleInfo,
+  root: string,
+  table: Map<string, Handler>,
+  docs: DocsSource[],
+  errors: LoadError[],
+): Promise<ServedExample> {
+  const served: ServedExample = { category: example.category, name: example.name, title: example.title, tag: example.tag, dir: example.dir, routers: [] };
+  const id = `${example.category}/${example.name}`;
+  for (const source of example.routers) {
+    const loaded = await importModule(source.file, root);
+    if (!loaded.ok) {
+      errors.push({ ...loaded.error, example: id });
+      continue;
+    }
+    const router = loaded.mod[source.exportName];
+    if (router === undefined) {
+      if (source.pattern === "api") continue; // main.ts without api_router is a standalone entry, not an error
+      errors.push({ example: id, file: source.file, line: null, column: null, message: `exports no "${source.exportName}" (expected an Elysia router)` });
+      continue;
+    }
+    if (!isElysiaApp(router)) {
+      errors.push({ example: id, file: source.file, line: null, column: null, message: `"${source.exportName}" is not an Elysia instance` });
+      continue;
+    }
+    try {
+      const { app, fetch } = mountRouter(router, source.prefix, id);
+      table.set(source.prefix, fetch);
+      docs.push({ app, tag: example.tag });
+      served.routers.push({ type: source.type, prefix: source.prefix, file: source.file, pattern: source.pattern, routes: routesOf(app) });
+    } catch (err) {
+      errors.push({ example: id, file: source.file, line: null, column: null, message: `could not mount router: ${(err as Error)?.message ?? err}` });
+    }
+  }
+  return served;
+}
+
+const HEALTH_DOC = {
+  "/health": { get: { tags: ["Info"], summary: "Health: examples loaded, load errors, worker pools", operationId: "health" } },
+};
+
+/** Discover, import and mount every example under `root` (narrowed by `scope`) into one unified app. */
+export async function buildApp(options: BuildOptions): Promise<UnifiedApp> {
+  const started = performance.now();
+  const { root, scope = {} } = options;
+  const table = new Map<string, Handler>();
+  const docs: DocsSource[] = [];
+  const errors: LoadError[] = [];
+  const examples: ServedExample[] = [];
+  for (const example of discoverExamples(root, scope)) {
+    examples.push(await loadExample(example, root, table, docs, errors));
+  }
+  const categories = discoverCategories(root, scope);
+  const openapi = buildOpenAPI(docs, HEALTH_DOC);
+  const routeCount = examples.reduce((n, e) => n + e.routers.reduce((m, r) => m + r.routes.length, 0), 0);
+  const home = renderHome(homeCategories(categories, examples), errors);
+  const docsHtml = docsPage();
+  const openapiJson = JSON.stringify(openapi);
+
+  const health = () => ({
+    status: errors.length ? "degraded" : "healthy",
+    total_examples: examples.filter((e) => e.routers.length > 0).length,
+    total_routes: routeCount,
+    examples_loaded: Object.fromEntries(examples.map((e) => [`${e.category}/${e.name}`, e.routers.length > 0])),
+    examples: examples.map((e) => ({
+      category: e.category,
+      name: e.name,
+      tag: e.tag,
+      prefixes: e.routers.map((r) => r.prefix),
+      routes: e.routers.flatMap((r) => r.routes),
+    })),
+    errors,
+    ...readStatusSections(),
+  });
+
+  const fetch: Handler = (request) => {
+    const url = request.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    const q = url.indexOf("?", start);
+    const path = start < 0 ? "/" : url.slice(start, q < 0 ? undefined : q);
+    const handler = routeFor(table, path);
+    if (handler) return handler(request);
+    if (request.method === "GET" || request.method === "HEAD") {
+      if (path === "/") return new Response(home, { headers: { "content-type": "text/html; charset=utf-8" } });
+      if (path === "/health") return json(health());
+      if (path === "/docs" || path === "/docs/") return new Response(docsHtml, { headers: { "content-type": "text/html; charset=utf-8" } });
+      if (path === "/docs/json") return new Response(openapiJson, { headers: { "content-type": "application/json" } });
+      if (path.startsWith("/docs/assets/")) {
+        const asset = docsAsset(path.slice("/docs/assets/".length));
+        if (asset) return asset;
+      }
+    }
+    return json(notFoundBody(request.method, path), 404);
+  };
+
+  return { fetch, examples, categories, errors, routeCount, openapi, buildMs: performance.now() - started };
+}
+
+/** The mounted handler for a path: a worker-type prefix `/c/e/t` first, then the example-level `/c/e`. */
+function routeFor(table: Map<string, Handler>, path: string): Handler | undefined {
+  if (table.size === 0 || path.length < 2) return undefined;
+  const s1 = path.indexOf("/", 1);
+  if (s1 < 0) return undefined;
+  const s2 = path.indexOf("/", s1 + 1);
+  if (s2 < 0) return table.get(path);
+  const s3 = path.indexOf("/", s2 + 1);
+  return table.get(s3 < 0 ? path : path.slice(0, s3)) ?? table.get(path.slice(0, s2));
+}
+
+function homeCategories(categories: string[], examples: ServedExample[]): HomeCategory[] {
+  return categories.map((category) => ({
+    title: displayTitle(category),
+    examples: examples
+      .filter((e) => e.category === category && e.routers.length > 0)
+      .map((e) => ({
+        title: e.title,
+        tag: e.tag,
+        prefix: `/${e.category}/${e.name}`,
+        types: e.routers.map((r) => r.type),
+        routes: e.routers.reduce((n, r) => n + r.routes.length, 0),
+      })),
+  }));
+}

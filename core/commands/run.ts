@@ -1,0 +1,77 @@
+import { defineCommand } from "citty";
+import { resolve } from "node:path";
+import { buildApp, type UnifiedApp } from "../app";
+import { locateWorkspace } from "../discovery";
+import { runShutdownHooks } from "../lifecycle";
+import type { LoadError } from "../loader";
+import { log, setLogLevel } from "../log";
+import { startServer } from "../server";
+import { listenSettings, loadDotEnv } from "../settings";
+
+/** One line per load error: where (file:line) and why. */
+export function formatLoadError(e: LoadError): string {
+  return `${e.file}${e.line ? `:${e.line}${e.column ? `:${e.column}` : ""}` : ""} — ${e.message}`;
+}
+
+/** Log what an app serves: examples, routes, and each load error. */
+export function reportApp(app: UnifiedApp): void {
+  const served = app.examples.filter((e) => e.routers.length > 0).length;
+  log.info(`${served} example${served === 1 ? "" : "s"}, ${app.routeCount} route${app.routeCount === 1 ? "" : "s"} (built in ${app.buildMs.toFixed(0)} ms)`);
+  for (const e of app.errors) log.error(`load error: ${formatLoadError(e)}`);
+}
+
+/** `flash run`: serve every example of the workspace (or of the category/example you are in) in one app. */
+export default defineCommand({
+  meta: { name: "run", description: "Serve every example in one app with OpenAPI docs at /docs" },
+  args: {
+    dir: { type: "positional", required: false, description: "Workspace, category or example folder to serve (default: current directory)" },
+    host: { type: "string", description: "Host to listen on (env FLASH_HOST, default localhost)" },
+    port: { type: "string", alias: "p", description: "Port to listen on (env FLASH_PORT, default 8888; 0 picks a free port)" },
+    watch: { type: "boolean", alias: "w", description: "Reload edited code without restarting the server", default: false },
+    verbose: { type: "boolean", alias: "v", description: "Show debug logs", default: false },
+  },
+  async run({ args }) {
+    if (args.verbose) setLogLevel("verbose");
+    const cwd = resolve(String(args.dir ?? process.cwd()));
+    const { root, scope } = locateWorkspace(cwd);
+    loadDotEnv([root, cwd]);
+    let settings;
+    try {
+      settings = listenSettings({ host: args.host, port: args.port });
+    } catch (err) {
+      log.error((err as Error).message);
+      process.exit(1);
+    }
+    const app = await buildApp({ root, scope });
+    let server;
+    try {
+      server = startServer(app, settings.host, settings.port);
+    } catch (err) {
+      log.error(`cannot listen on ${settings.host}:${settings.port}: ${(err as Error).message}`);
+      await runShutdownHooks();
+      process.exit(1);
+    }
+    const where = scope.example ? `${scope.category}/${scope.example}` : scope.category ?? root;
+    log.success(`flash serving ${where} at ${server.url}  (docs: ${server.url}/docs)`);
+    reportApp(app);
+
+    let stopWatching: (() => void) | undefined;
+    if (args.watch) {
+      const { watchWorkspace } = await import("../watch");
+      stopWatching = watchWorkspace({ root, scope, server });
+    }
+
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${signal}: finishing in-flight requests and stopping`);
+      stopWatching?.();
+      await server.stop();
+      const failed = await runShutdownHooks();
+      process.exit(failed ? 1 : 0);
+    };
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  },
+});

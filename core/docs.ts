@@ -1,0 +1,76 @@
+import { toOpenAPISchema } from "@elysiajs/openapi";
+// Embedded into the binary by `bun build --compile`, so /docs renders with no network.
+import swaggerBundlePath from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import swaggerCssPath from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
+
+/** The OpenAPI document type we build (a plain JSON object). */
+export type OpenAPIDocument = Record<string, any>;
+
+/** One mounted router's contribution to the OpenAPI document. */
+export interface DocsSource {
+  app: unknown;
+  tag: string;
+}
+
+const INFO = {
+  title: "Flash Examples",
+  description: "Every flash example, discovered and served by one app.",
+  version: "0.1.0",
+};
+
+/** Build one OpenAPI document from every mounted router, tagging each operation with its example's tag. */
+export function buildOpenAPI(sources: DocsSource[], extraPaths: Record<string, any> = {}): OpenAPIDocument {
+  const paths: Record<string, any> = {};
+  const schemas: Record<string, any> = {};
+  const tags: { name: string }[] = [];
+  for (const { app, tag } of sources) {
+    const part = toOpenAPISchema(app as any) as { paths: Record<string, any>; components?: { schemas?: Record<string, any> } };
+    if (!tags.some((t) => t.name === tag)) tags.push({ name: tag });
+    for (const [path, ops] of Object.entries(part.paths ?? {})) {
+      const merged = (paths[path] ??= {});
+      for (const [method, op] of Object.entries(ops as Record<string, any>)) {
+        const own: string[] = Array.isArray(op.tags) ? op.tags.filter((t: string) => t !== tag) : [];
+        merged[method] = { ...op, tags: [tag, ...own] };
+      }
+    }
+    Object.assign(schemas, part.components?.schemas ?? {});
+  }
+  tags.push({ name: "Info" });
+  return { openapi: "3.1.0", info: INFO, tags, paths: { ...paths, ...extraPaths }, components: { schemas } };
+}
+
+/** The Swagger UI page, loading its script and stylesheet from /docs/assets (never a CDN). */
+export function docsPage(specUrl = "/docs/json"): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8" />
+  <meta name="viewport" content="width=device-width, initial-scale=1" />
+  <title>${INFO.title} — API docs</title>
+  <link rel="stylesheet" href="/docs/assets/swagger-ui.css" />
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/assets/swagger-ui-bundle.js"></script>
+  <script>
+    window.onload = () => {
+      window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl)}, dom_id: "#swagger-ui", deepLinking: true, docExpansion: "list" });
+    };
+  </script>
+</body>
+</html>`;
+}
+
+const ASSETS: Record<string, { path: string; type: string }> = {
+  "swagger-ui-bundle.js": { path: swaggerBundlePath as unknown as string, type: "text/javascript; charset=utf-8" },
+  "swagger-ui.css": { path: swaggerCssPath as unknown as string, type: "text/css; charset=utf-8" },
+};
+
+/** Serve an embedded docs asset by file name, or null when there is no such asset. */
+export function docsAsset(name: string): Response | null {
+  const asset = ASSETS[name];
+  if (!asset) return null;
+  return new Response(Bun.file(asset.path), {
+    headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" },
+  });
+}

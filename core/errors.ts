@@ -1,0 +1,79 @@
+import { log } from "./log";
+
+/** An error caused by the caller's input; routes answer it with HTTP 400 (the original's `ValueError`). */
+export class InputError extends Error {
+  override name = "InputError";
+  readonly status = 400;
+}
+
+/** One field-level validation failure, FastAPI-shaped (`loc`, `msg`, `type`, `input`). */
+export interface FieldError {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+  input?: unknown;
+}
+
+/** JSON body of a 422: the fields at fault and a readable message. */
+export function validationBody(error: any): { error: "validation"; message: string; detail: FieldError[] } {
+  const on: string = error?.type ?? "body";
+  const entries: any[] = safeAll(error);
+  const detail: FieldError[] = entries.map((e) => {
+    const path: string[] = String(e.path ?? "").split(/[/.]/).filter(Boolean);
+    const custom = e.schema?.error ?? e.schema?.message;
+    const msg = typeof custom === "string" ? custom : String(e.summary ?? e.message ?? "Invalid value");
+    return { loc: [on, ...path.map((p) => (/^\d+$/.test(p) ? Number(p) : p))], msg, type: schemaType(e), input: e.value };
+  });
+  if (detail.length === 0) {
+    detail.push({ loc: [on], msg: typeof error?.customError === "string" ? error.customError : "Invalid request", type: "invalid" });
+  }
+  const message = detail.map((d) => `${d.loc.join(".")}: ${d.msg}`).join("; ");
+  return { error: "validation", message, detail };
+}
+
+function safeAll(error: any): any[] {
+  try {
+    const all = error?.all;
+    return Array.isArray(all) ? all : [];
+  } catch {
+    return []; // a validator that cannot enumerate its errors still yields one generic entry
+  }
+}
+
+function schemaType(entry: any): string {
+  const t = entry?.schema?.type;
+  return typeof t === "string" ? `expected_${t}` : "invalid";
+}
+
+/** HTTP status for an error thrown by a route or a remote function: 4xx from `status`, input errors 400, else 500. */
+export function statusOf(error: unknown): number {
+  const e = error as Record<string, any> | null;
+  const status = Number(e?.status ?? e?.statusCode);
+  if (Number.isInteger(status) && status >= 400 && status < 600) return status;
+  const name = e?.remoteName ?? e?.name;
+  if (name === "InputError" || name === "ValueError") return 400;
+  return 500;
+}
+
+/** JSON body for an error thrown by a route: the message for 4xx, a short generic one for 5xx (details go to the log). */
+export function errorBody(error: unknown, status: number, where: string): { error: string; message: string } {
+  const message = String((error as Error)?.message ?? error).slice(0, 500);
+  if (status < 500) return { error: "bad_request", message };
+  log.error(`${where}: ${(error as Error)?.stack ?? message}`);
+  return { error: "internal_error", message: shortMessage(message) };
+}
+
+function shortMessage(message: string): string {
+  const firstLine = message.split("\n")[0] ?? "";
+  return firstLine.length > 200 ? `${firstLine.slice(0, 200)}…` : firstLine || "Internal server error";
+}
+
+/** The JSON 404 every unknown route gets. */
+export function notFoundBody(method: string, path: string): { error: "not_found"; message: string; path: string } {
+  return { error: "not_found", message: `No route for ${method} ${path}`, path };
+}
+
+/** A JSON response with a status. */
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}

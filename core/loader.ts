@@ -1,0 +1,71 @@
+import { sep } from "node:path";
+
+/** The folder of flash's own engine modules, which a reload must never purge. */
+export const CORE_DIR = import.meta.dir;
+
+/** Where and why a module could not be loaded, as shown in the log, on `/health` and on the home page. */
+export interface LoadError {
+  /** The example it belongs to (`category/example`), when known. */
+  example?: string;
+  file: string;
+  line: number | null;
+  column: number | null;
+  message: string;
+}
+
+/** Turn whatever an `import()` threw into a `LoadError`, pointing at the file and line that caused it. */
+export function describeLoadError(err: unknown, fallbackFile: string, workspaceRoot?: string): LoadError {
+  const e = err as Record<string, any> | null;
+  const message = String(e?.message ?? err);
+  // Bun's BuildMessage (syntax errors) carries a 1-based position.
+  if (e?.position && typeof e.position.line === "number") {
+    return { file: e.position.file ?? fallbackFile, line: e.position.line, column: (e.position.column ?? 0) + 1, message };
+  }
+  // ResolveMessage: a missing import; the referrer is the file that asked for it.
+  if (e?.name === "ResolveMessage") {
+    return { file: e.referrer ?? fallbackFile, line: null, column: null, message };
+  }
+  const frame = firstWorkspaceFrame(String(e?.stack ?? ""), workspaceRoot);
+  if (frame) return { ...frame, message };
+  if (typeof e?.sourceURL === "string" && typeof e?.line === "number") {
+    return { file: e.sourceURL, line: e.line, column: e.column ?? null, message };
+  }
+  return { file: fallbackFile, line: null, column: null, message };
+}
+
+function firstWorkspaceFrame(stack: string, root?: string): { file: string; line: number; column: number } | null {
+  for (const m of stack.matchAll(/(\/[^\s():]+\.[cm]?[tj]sx?):(\d+):(\d+)/g)) {
+    const file = m[1]!;
+    if (file.includes(`${sep}node_modules${sep}`)) continue;
+    if (root && !file.startsWith(root)) continue;
+    return { file, line: Number(m[2]), column: Number(m[3]) };
+  }
+  return null;
+}
+
+/** Import a module by absolute path, returning its namespace or the error it raised. */
+export async function importModule(file: string, root?: string): Promise<{ ok: true; mod: Record<string, unknown> } | { ok: false; error: LoadError }> {
+  try {
+    return { ok: true, mod: (await import(file)) as Record<string, unknown> };
+  } catch (err) {
+    return { ok: false, error: describeLoadError(err, file, root) };
+  }
+}
+
+/**
+ * Drop every module under `root` (outside node_modules) from the module cache, so the next `import()` reads
+ * them again together with their transitive imports. Returns how many entries were purged.
+ */
+export function purgeModuleCache(root: string, keep: string[] = [CORE_DIR]): number {
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  const kept = keep.map((k) => (k.endsWith(sep) ? k : k + sep));
+  let purged = 0;
+  for (const key of Object.keys(require.cache)) {
+    if (!key.startsWith(prefix) || key.includes(`${sep}node_modules${sep}`)) continue;
+    // The running engine (core/) must stay one instance: its pools and registries live in those modules.
+    if (kept.some((k) => key.startsWith(k))) continue;
+    delete require.cache[key];
+    purged++;
+  }
+  return purged;
+}
