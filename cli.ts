@@ -15,5 +15,10 @@ export const main = defineCommand({
 });
 
 if (import.meta.main) {
+  if (process.argv[2] && !process.argv[2].startsWith("-")) {
+    // Any real command may load example code: make "flash" resolve to this process's engine first.
+    const { registerFlashModules } = await import("./core/modules");
+    registerFlashModules();
+  }
   await runMain(main);
 }

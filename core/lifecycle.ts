@@ -26,3 +26,26 @@ export async function runShutdownHooks(): Promise<number> {
   }
   return failed;
 }
+
+const reloadHooks: { name: string; run: Hook }[] = [];
+
+/** Register work to do after each hot reload (for instance: recycle workers that hold old code). */
+export function onReload(name: string, run: Hook): () => void {
+  const entry = { name, run };
+  reloadHooks.push(entry);
+  return () => {
+    const i = reloadHooks.indexOf(entry);
+    if (i >= 0) reloadHooks.splice(i, 1);
+  };
+}
+
+/** Run every reload hook; a failing hook is logged and never stops the reload. */
+export async function runReloadHooks(): Promise<void> {
+  for (const { name, run } of [...reloadHooks]) {
+    try {
+      await run();
+    } catch (err) {
+      log.error(`reload step "${name}" failed: ${(err as Error)?.message ?? err}`);
+    }
+  }
+}
