@@ -54,10 +54,11 @@ export async function startFlash(
   cwd: string,
   args: string[] = [],
   env: Record<string, string> = {},
-  binary?: string,
+  options: { binary?: string; autoPort?: boolean } = {},
 ): Promise<FlashProcess> {
+  const { binary, autoPort = true } = options;
   const cmd = binary ? [binary, "run", ...args] : [process.execPath, join(REPO, "cli.ts"), "run", ...args];
-  if (!args.includes("--port") && !args.includes("-p") && env.FLASH_PORT === undefined) cmd.push("--port", "0");
+  if (autoPort && !args.includes("--port") && !args.includes("-p") && env.FLASH_PORT === undefined) cmd.push("--port", "0");
   const proc = Bun.spawn(cmd, { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   let text = "";
   const pump = async (stream: ReadableStream<Uint8Array>) => {
