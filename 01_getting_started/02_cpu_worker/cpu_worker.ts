@@ -1,0 +1,25 @@
+import { Elysia, t } from "flash";
+
+/** Say hello by name from a CPU worker (the original sent `message` instead of `name`, so it always greeted "Anonymous Panda"). */
+export async function cpuHello(input: { name?: string }) {
+  const name = input.name?.trim() || "Anonymous Panda";
+  return {
+    status: "success",
+    message: `Hello, ${name}!`,
+    worker_type: "CPU",
+    timestamp: new Date().toISOString(),
+    platform: process.platform,
+    runtime_version: `bun ${Bun.version}`,
+  };
+}
+
+/** POST /hello: greet the `name` sent from a CPU worker. */
+export const cpu_router = new Elysia().post("/hello", ({ body }) => cpuHello({ name: body.name }), {
+  body: t.Object(
+    {
+      name: t.String({ default: "Flash expert", maxLength: 200, description: "Who to greet", examples: ["Flash User"] }),
+    },
+    { examples: [{ name: "Flash User" }] },
+  ),
+  detail: { summary: "Say hello from a CPU worker", description: "Greets `name` (blank → \"Anonymous Panda\") and reports the worker's platform." },
+});

@@ -1,0 +1,41 @@
+/**
+ * Checks that a schema cannot express, with the original example's messages, answered as flash's 422 body
+ * (`{error: "validation", message, detail: [{loc, msg, type, input}]}`, the same shape as schema failures).
+ */
+
+/** One field that failed a check. */
+export interface FieldProblem {
+  loc: (string | number)[];
+  msg: string;
+  input: unknown;
+}
+
+/** A 422 response in flash's validation format for the given problems. */
+export function invalid(problems: FieldProblem[]): Response {
+  const detail = problems.map((p) => ({ loc: p.loc, msg: p.msg, type: "value_error", input: p.input }));
+  const message = detail.map((d) => `${d.loc.join(".")}: ${d.msg}`).join("; ");
+  return new Response(JSON.stringify({ error: "validation", message, detail }), {
+    status: 422,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** Text length in code points, as Python's `len()` counts it (an emoji is one character, not two). */
+export function charLength(text: string): number {
+  return Array.from(text).length;
+}
+
+/** The original's text validator, checked in order on the raw string; returns the message, or null when valid. */
+export function textProblem(text: string): string | null {
+  if (text.trim() === "") return "Text cannot be empty";
+  const length = charLength(text);
+  if (length < 3) return 'Text too short (minimum 3 characters). Example: {"text": "Hello world"}';
+  if (length > 10_000) return `Text too long (maximum 10,000 characters). Got ${length} characters.`;
+  return null;
+}
+
+/** A 422 for `body.text` when it fails the text validator, else undefined (for a route's `beforeHandle`). */
+export function checkText({ body }: { body: { text: string } }): Response | undefined {
+  const msg = textProblem(body.text);
+  return msg ? invalid([{ loc: ["body", "text"], msg, input: body.text }]) : undefined;
+}
