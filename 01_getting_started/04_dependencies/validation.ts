@@ -1,0 +1,32 @@
+/**
+ * Checks that a schema cannot express, with the original example's messages, answered as flash's 422 body
+ * (`{error: "validation", message, detail: [{loc, msg, type, input}]}`, the same shape as schema failures).
+ */
+
+/** One field that failed a check. */
+export interface FieldProblem {
+  loc: (string | number)[];
+  msg: string;
+  input: unknown;
+}
+
+/** A 422 response in flash's validation format for the given problems. */
+export function invalid(problems: FieldProblem[]): Response {
+  const detail = problems.map((p) => ({ loc: p.loc, msg: p.msg, type: "value_error", input: p.input }));
+  const message = detail.map((d) => `${d.loc.join(".")}: ${d.msg}`).join("; ");
+  return new Response(JSON.stringify({ error: "validation", message, detail }), {
+    status: 422,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+const DATA_EXAMPLE = 'Example: {"data": [[1, 2], [3, 4]]}';
+
+/** The original's data validator: not empty, at least 2 rows, exactly 2 columns per row. Returns the message or null. */
+export function dataProblem(data: number[][]): string | null {
+  if (data.length === 0) return "Data cannot be empty";
+  if (data.length < 2) return `Need at least 2 rows to compute statistics, got ${data.length}. ${DATA_EXAMPLE}`;
+  const bad = data.findIndex((row) => row.length !== 2);
+  if (bad >= 0) return `Row ${bad} has ${data[bad]!.length} columns, expected exactly 2. ${DATA_EXAMPLE}`;
+  return null;
+}

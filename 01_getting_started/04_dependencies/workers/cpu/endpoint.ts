@@ -1,0 +1,68 @@
+import { mean, sampleStandardDeviation, sum } from "simple-statistics";
+import { CpuInstanceType, CpuLiveServerless, remote } from "flash";
+import { versionsOf } from "../../versions";
+
+/** CPU endpoint for the data function: 8 vCPU / 16 GB, with npm packages installed. */
+export const dataConfig = new CpuLiveServerless({ name: "01_04_cpu_data", instanceIds: [CpuInstanceType.CPU3C_8_16], workersMin: 0, workersMax: 3 });
+
+/** CPU endpoint for the minimal function: the smallest instance, nothing installed. */
+export const minimalConfig = new CpuLiveServerless({ name: "01_04_cpu_minimal", instanceIds: [CpuInstanceType.CPU3C_1_2], workersMin: 0, workersMax: 3 });
+
+/** The npm packages the data function is given, pinned. */
+export const DATA_DEPENDENCIES = ["simple-statistics@7.12.1"];
+
+const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Per-column statistics of rows of two numbers (columns A and B): mean, sample standard deviation, sum. */
+export function columnStats(rows: number[][]) {
+  const a = rows.map((r) => r[0]!);
+  const b = rows.map((r) => r[1]!);
+  const cells = rows.flat();
+  return {
+    stats: {
+      mean: { A: round(mean(a)), B: round(mean(b)) },
+      std: { A: round(sampleStandardDeviation(a)), B: round(sampleStandardDeviation(b)) }, // ddof=1, like pandas
+      sum: { A: round(sum(a)), B: round(sum(b)) },
+    },
+    matrix: { shape: [rows.length, 2], mean: round(mean(cells)) },
+  };
+}
+
+/** Compute column statistics with simple-statistics (a per-function dependency). Rows are checked by the route. */
+export const processData = remote(
+  dataConfig,
+  async (input: { data?: number[][] }) => {
+    const rows = input.data ?? [[1, 2], [3, 4], [5, 6]];
+    return {
+      status: "success",
+      ...columnStats(rows),
+      versions: versionsOf(DATA_DEPENDENCIES),
+      timestamp: new Date().toISOString(),
+    };
+  },
+  { dependencies: DATA_DEPENDENCIES },
+);
+
+/** Python's `str.isupper()` for one character: it has case and is the upper-case form. */
+function isUpper(ch: string): boolean {
+  return ch !== ch.toLowerCase() && ch === ch.toUpperCase();
+}
+
+/** Analyse text with nothing but the runtime: no dependencies, the fastest cold start. */
+export const minimalProcess = remote(minimalConfig, async (input: { text: string }) => {
+  const chars = Array.from(input.text);
+  return {
+    status: "success",
+    result: {
+      text_analysis: {
+        word_count: input.text.split(/\s+/).filter(Boolean).length,
+        char_count: chars.length,
+        uppercase_count: chars.filter(isUpper).length,
+        has_numbers: /\p{Nd}/u.test(input.text),
+      },
+      runtime_version: `bun ${Bun.version}`,
+      timestamp: new Date().toISOString(),
+    },
+    message: "No external dependencies needed!",
+  };
+});

@@ -1,0 +1,49 @@
+import { InputError, LiveLoadBalancer, gpuInfo, remote } from "flash";
+
+/** GPU load-balanced endpoint: one worker kept warm, requests spread over up to 3. */
+export const gpuConfig = new LiveLoadBalancer({ name: "03_05_gpu", workersMin: 1 });
+
+/** Milliseconds since `start`, rounded to 2 decimals. */
+function elapsedMs(start: number): number {
+  return Math.round((performance.now() - start) * 100) / 100;
+}
+
+/** GET /health on the endpoint: is the GPU service up. */
+export const gpuHealth = remote(gpuConfig, async () => ({ status: "healthy", service: "gpu" }), { method: "GET", path: "/health" });
+
+/** POST /compute on the endpoint: sum of squares, mean, max and min of a list of numbers. */
+export const compute = remote(
+  gpuConfig,
+  async (request: { numbers: number[] }) => {
+    const start = performance.now();
+    const numbers = request.numbers;
+    if (!Array.isArray(numbers) || numbers.length === 0) throw new InputError("numbers list cannot be empty");
+    const total = numbers.reduce((a, b) => a + b, 0);
+    return {
+      status: "success",
+      input_count: numbers.length,
+      sum_of_squares: numbers.reduce((a, b) => a + b * b, 0),
+      mean: total / numbers.length,
+      max: Math.max(...numbers),
+      min: Math.min(...numbers),
+      compute_time_ms: elapsedMs(start),
+      timestamp: new Date().toISOString(),
+    };
+  },
+  { method: "POST", path: "/compute" },
+);
+
+/** GET /info on the endpoint: the GPU the worker sees (`available: false`, "No GPU" without one). */
+export const gpuDeviceInfo = remote(
+  gpuConfig,
+  async () => {
+    try {
+      const gpu = gpuInfo();
+      if (!gpu.available) return { available: false, device: "No GPU", count: 0 };
+      return { available: true, device: gpu.name, count: gpu.count };
+    } catch (err) {
+      return { available: false, device: String((err as Error)?.message ?? err), count: 0 };
+    }
+  },
+  { method: "GET", path: "/info" },
+);
