@@ -1,7 +1,16 @@
-import { Elysia, t } from "flash";
+import { CpuInstanceType, CpuLiveServerless, Elysia, remote, t } from "flash";
+
+/** Where `cpuHello` runs: the smallest CPU instance (1 vCPU, 2 GB), scaling 0..3, idle workers stop after 5 s. */
+export const cpuConfig = new CpuLiveServerless({
+  name: "01_02_cpu",
+  instanceIds: [CpuInstanceType.CPU3C_1_2],
+  workersMin: 0,
+  workersMax: 3,
+  idleTimeout: 5, // seconds
+});
 
 /** Say hello by name from a CPU worker (the original sent `message` instead of `name`, so it always greeted "Anonymous Panda"). */
-export async function cpuHello(input: { name?: string }) {
+export const cpuHello = remote(cpuConfig, async (input: { name?: string }) => {
   const name = input.name?.trim() || "Anonymous Panda";
   return {
     status: "success",
@@ -11,7 +20,7 @@ export async function cpuHello(input: { name?: string }) {
     platform: process.platform,
     runtime_version: `bun ${Bun.version}`,
   };
-}
+});
 
 /** POST /hello: greet the `name` sent from a CPU worker. */
 export const cpu_router = new Elysia().post("/hello", ({ body }) => cpuHello({ name: body.name }), {
