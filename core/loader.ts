@@ -1,4 +1,4 @@
-import { sep } from "node:path";
+import { dirname, join, sep } from "node:path";
 
 /** The folder of flash's own engine modules, which a reload must never purge. */
 export const CORE_DIR = import.meta.dir;
@@ -43,12 +43,31 @@ function firstWorkspaceFrame(stack: string, root?: string): { file: string; line
   return null;
 }
 
+/**
+ * Example folders holding modules that failed to evaluate. Bun keeps such modules (and every module of the
+ * failed import graph) in its loader registry without listing them in `require.cache`, so a purge by enumeration
+ * misses them; deleting each file's key explicitly evicts them.
+ */
+const failedDirs = new Set<string>();
+const SOURCE_GLOB = new Bun.Glob("**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs,json}");
+
+/** The example folder (`root/NN_cat/NN_ex`) a file belongs to, or its own folder outside a workspace. */
+function exampleDirOf(file: string, root?: string): string {
+  if (root && file.startsWith(root + sep)) {
+    const parts = file.slice(root.length + 1).split(sep);
+    if (parts.length > 2) return join(root, parts[0]!, parts[1]!);
+  }
+  return dirname(file);
+}
+
 /** Import a module by absolute path, returning its namespace or the error it raised. */
 export async function importModule(file: string, root?: string): Promise<{ ok: true; mod: Record<string, unknown> } | { ok: false; error: LoadError }> {
   try {
     return { ok: true, mod: (await import(file)) as Record<string, unknown> };
   } catch (err) {
-    return { ok: false, error: describeLoadError(err, file, root) };
+    const error = describeLoadError(err, file, root);
+    failedDirs.add(exampleDirOf(file, root));
+    return { ok: false, error };
   }
 }
 
@@ -66,6 +85,17 @@ export function purgeModuleCache(root: string, keep: string[] = [CORE_DIR]): num
     if (kept.some((k) => key.startsWith(k))) continue;
     delete require.cache[key];
     purged++;
+  }
+  for (const dir of failedDirs) {
+    if (!(dir + sep).startsWith(prefix)) continue;
+    failedDirs.delete(dir);
+    try {
+      for (const rel of SOURCE_GLOB.scanSync({ cwd: dir, dot: false })) {
+        if (!rel.includes("node_modules")) delete require.cache[join(dir, rel)];
+      }
+    } catch {
+      // the folder is gone (deleted or renamed): nothing of it can be imported again anyway
+    }
   }
   return purged;
 }
