@@ -1,0 +1,120 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { buildApp, type UnifiedApp } from "../../core/app";
+import { parseWav, rms } from "./test-helpers";
+import { LANGUAGE_CODES, VOICE_NAMES } from "./voices";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const BASE = "http://localhost/02_ml_inference/01_text_to_speech/gpu";
+let app: UnifiedApp;
+
+beforeAll(async () => {
+  app = await buildApp({ root: ROOT, scope: { category: "02_ml_inference", example: "01_text_to_speech" } });
+});
+
+const post = (path: string, body: unknown) =>
+  app.fetch(new Request(BASE + path, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) }));
+
+describe("02_ml_inference/01_text_to_speech routes", () => {
+  test("the example loads with its three routes", () => {
+    expect(app.errors).toEqual([]);
+    const routes = app.examples.flatMap((e) => e.routers.flatMap((r) => r.routes.map((x) => `${x.method} ${x.path}`)));
+    expect(routes.sort()).toEqual([
+      "GET /02_ml_inference/01_text_to_speech/gpu/voices",
+      "POST /02_ml_inference/01_text_to_speech/gpu/tts",
+      "POST /02_ml_inference/01_text_to_speech/gpu/tts/audio",
+    ]);
+  });
+
+  test("POST /tts returns a base64 WAV with its sample rate, duration, voice and language", async () => {
+    const res = await post("/tts", { text: "Hello from flash.", voice: "f3", language: "en-gb", rate: 160 });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ status: "success", format: "wav", sample_rate: 22050, voice: "f3", language: "en-gb", rate: 160, pitch: 50, text: "Hello from flash." });
+    const wav = parseWav(new Uint8Array(Buffer.from(body.audio_base64, "base64")));
+    expect(wav.sampleRate).toBe(22050);
+    expect(wav.samples.length / 22050).toBeCloseTo(body.duration_seconds, 2);
+    expect(rms(wav.samples)).toBeGreaterThan(300);
+  });
+
+  test("POST /tts applies the defaults: voice default, language en-us, 175 wpm, pitch 50", async () => {
+    const body = await (await post("/tts", { text: "Defaults." })).json();
+    expect(body).toMatchObject({ voice: "default", language: "en-us", rate: 175, pitch: 50 });
+  });
+
+  test("POST /tts/audio returns the WAV bytes as audio/wav, as an attachment", async () => {
+    const res = await post("/tts/audio", { text: "Hello from flash." });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("audio/wav");
+    expect(res.headers.get("content-disposition")).toBe("attachment; filename=speech.wav");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const wav = parseWav(bytes);
+    expect(res.headers.get("x-sample-rate")).toBe("22050");
+    expect(Number(res.headers.get("x-duration-seconds"))).toBeCloseTo(wav.samples.length / 22050, 2);
+  });
+
+  test("GET /voices lists every voice and language with the defaults", async () => {
+    const res = await app.fetch(new Request(`${BASE}/voices`));
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.voices.map((v: { name: string }) => v.name)).toEqual(VOICE_NAMES);
+    expect(body.languages.length).toBe(LANGUAGE_CODES.length);
+    expect(body.languages).toContainEqual({ code: "en-us", name: "English (America)" });
+    expect(body.languages).toContainEqual({ code: "fr-fr", name: "French (France)" });
+    expect(body.defaults).toEqual({ voice: "default", language: "en-us", rate: 175, pitch: 50 });
+  });
+
+  test("an unknown voice is a 422 that lists the valid voices", async () => {
+    for (const path of ["/tts", "/tts/audio"]) {
+      const res = await post(path, { text: "hi", voice: "Ryan" });
+      expect(res.status).toBe(422);
+      const body = await res.json();
+      expect(body.error).toBe("validation");
+      expect(body.detail).toHaveLength(1);
+      expect(body.detail[0]).toMatchObject({ loc: ["body", "voice"], msg: `Unknown voice. Valid voices: ${VOICE_NAMES.join(", ")}`, input: "Ryan" });
+      expect(body.message).toContain("body.voice: Unknown voice. Valid voices: default, m1");
+    }
+  });
+
+  test("an unknown language is a 422 that lists the valid languages", async () => {
+    const res = await post("/tts", { text: "hi", language: "Auto" });
+    expect(res.status).toBe(422);
+    const body = await res.json();
+    expect(body.detail[0].loc).toEqual(["body", "language"]);
+    expect(body.detail[0].msg).toBe(`Unknown language. Valid languages: ${LANGUAGE_CODES.join(", ")}`);
+  });
+
+  test("missing or blank text, rate and pitch out of range are 422s naming the field", async () => {
+    const cases: [unknown, string][] = [
+      [{}, "text"],
+      [{ text: "  \n " }, "text"],
+      [{ text: "x".repeat(5001) }, "text"],
+      [{ text: "hi", rate: 20 }, "rate"],
+      [{ text: "hi", rate: 150.5 }, "rate"],
+      [{ text: "hi", pitch: 100 }, "pitch"],
+    ];
+    for (const [body, field] of cases) {
+      const res = await post("/tts", body);
+      expect({ field, status: res.status }).toEqual({ field, status: 422 });
+      const json = await res.json();
+      expect(json.detail[0].loc).toEqual(["body", field]);
+    }
+  });
+
+  test("a body that is not JSON is a 400", async () => {
+    const res = await post("/tts", "{not json");
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toBe("bad_request");
+  });
+
+  test("/docs/json documents the routes with request examples", async () => {
+    const doc = await (await app.fetch(new Request("http://localhost/docs/json"))).json();
+    const tts = doc.paths["/02_ml_inference/01_text_to_speech/gpu/tts"].post;
+    expect(tts.tags).toEqual(["02 Ml Inference > 01 Text To Speech"]);
+    const schema = tts.requestBody.content["application/json"].schema;
+    expect(schema.examples[0]).toEqual({ text: "Hello from flash. This sentence was spoken by eSpeak NG.", voice: "f3", language: "en-us" });
+    expect(schema.properties.voice.enum ?? schema.properties.voice.anyOf).toBeDefined();
+    expect(doc.paths["/02_ml_inference/01_text_to_speech/gpu/tts/audio"].post.responses["200"].content["audio/wav"]).toBeDefined();
+    expect(doc.paths["/02_ml_inference/01_text_to_speech/gpu/voices"].get.summary).toBe("List voices and languages");
+  });
+});
