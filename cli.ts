@@ -11,6 +11,9 @@ export const main = defineCommand({
   },
   subCommands: {
     run: () => import("./core/commands/run").then((m) => m.default),
+    init: () => import("./core/commands/init").then((m) => m.default),
+    deps: () => import("./core/commands/deps").then((m) => m.default),
+    test: () => import("./core/commands/test").then((m) => m.default),
   },
 });
 

@@ -1,0 +1,5 @@
+node_modules/
+.flash/
+.env
+dist/
+.DS_Store
