@@ -1,0 +1,35 @@
+import { readFileSync } from "node:fs";
+import { Elysia, t } from "flash";
+import { MAX_IMAGE_BYTES, recognize, type OcrRequest } from "./ocr";
+
+/** The remote function: read the text in an image on a GPU worker (CUDA when it loads, CPU otherwise). */
+export const readText = (req: OcrRequest) => recognize(req);
+
+/** A small PNG that says "Hello from flash" / "Order 4217": the request example in /docs and the README. */
+const SAMPLE_BASE64 = readFileSync(new URL("./sample.png", import.meta.url)).toString("base64");
+
+const OcrBody = t.Object(
+  {
+    image_base64: t.String({
+      minLength: 1,
+      // base64 is 4/3 of the bytes; a little slack for a data-URL prefix and line breaks
+      maxLength: Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 1024,
+      description: "A PNG or JPEG image, base64-encoded. A `data:image/png;base64,` prefix is accepted.",
+      examples: [SAMPLE_BASE64],
+      error: `image_base64 must be a non-empty base64 string of at most ${MAX_IMAGE_BYTES} bytes once decoded`,
+    }),
+  },
+  { examples: [{ image_base64: SAMPLE_BASE64 }] },
+);
+
+/** POST /ocr: text recognition with PP-OCRv4 on onnxruntime-node. */
+export const gpu_router = new Elysia().post("/ocr", ({ body }) => readText(body), {
+  body: OcrBody,
+  detail: {
+    summary: "Read the text in an image",
+    description:
+      "Detects text lines in a PNG or JPEG and recognizes them. Returns each line's text, box (four corners in image " +
+      "pixels, clockwise from top-left) and confidence, the whole text, and the execution provider that ran (`cuda` or `cpu`). " +
+      "An image that is not valid base64, not a PNG/JPEG, or cannot be decoded is a 400.",
+  },
+});
