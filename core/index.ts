@@ -6,3 +6,22 @@ export { Elysia, t } from "elysia";
 export { logger } from "./log";
 export { InputError } from "./errors";
 export { gpuInfo, listGpus, type GpuInfo, type GpuDevice } from "./gpu";
+export { remote, type RemoteFunction, type RemoteClass, type RemoteInstance, type RemoteDecorator } from "./remote/remote";
+export { RemoteError } from "./remote/errors";
+export {
+  ConfigError,
+  ServerlessResource,
+  LiveServerless,
+  CpuLiveServerless,
+  LiveLoadBalancer,
+  CpuLiveLoadBalancer,
+  ServerlessEndpoint,
+  CpuServerlessEndpoint,
+  NetworkVolume,
+  type ResourceConfig,
+  type ServerlessResourceOptions,
+  type NetworkVolumeOptions,
+  type ConfigKind,
+} from "./remote/config";
+export { GpuGroup, GpuType, CpuInstanceType, CudaVersion, DataCenter, ServerlessScalerType, ServerlessType } from "./remote/enums";
+export type { FunctionRequest, FunctionResponse, RemoteOptions } from "./remote/protocol";

@@ -1,0 +1,460 @@
+/**
+ * Resource configs: where remote functions run. Class names, field names and defaults follow the Python
+ * original (flash-sdk.md §3); every config is validated when it is constructed, with errors that name the
+ * config and the field.
+ */
+import {
+  allGpuGroups,
+  CpuInstanceType,
+  cpuInstanceMaxDiskGb,
+  CudaVersion,
+  DataCenter,
+  GPU_TYPE_POOL,
+  GpuGroup,
+  GpuType,
+  ServerlessScalerType,
+  ServerlessType,
+} from "./enums";
+
+/** A resource config that fails validation (bad field, unknown option…). */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The discriminator of every config class, usable without `instanceof`. */
+export type ConfigKind =
+  | "LiveServerless"
+  | "CpuLiveServerless"
+  | "LiveLoadBalancer"
+  | "CpuLiveLoadBalancer"
+  | "ServerlessEndpoint"
+  | "CpuServerlessEndpoint";
+
+/** Fields of a `NetworkVolume`. */
+export interface NetworkVolumeOptions {
+  name: string;
+  /** Size in GB (default 100). */
+  size?: number;
+  dataCenterId?: DataCenter;
+  id?: string;
+}
+
+/** A persistent volume mounted at `/runpod-volume` in every worker of the endpoints that use it. */
+export class NetworkVolume {
+  readonly kind = "NetworkVolume" as const;
+  readonly name: string;
+  readonly size: number;
+  readonly dataCenterId: DataCenter;
+  id?: string;
+
+  constructor(options: NetworkVolumeOptions) {
+    const where = `NetworkVolume "${options?.name ?? ""}"`;
+    if (!options || typeof options !== "object") throw new ConfigError("NetworkVolume needs an options object: new NetworkVolume({ name })");
+    rejectUnknown(where, options as unknown as Record<string, unknown>, ["name", "size", "dataCenterId", "id"]);
+    this.name = requireName(where, options.name);
+    this.size = options.size ?? 100;
+    if (!Number.isInteger(this.size) || this.size <= 0 || this.size > 4000) {
+      throw new ConfigError(`${where}: size must be a whole number of GB between 1 and 4000 (got ${String(options.size)})`);
+    }
+    this.dataCenterId = options.dataCenterId ?? DataCenter.EU_RO_1;
+    oneOf(where, "dataCenterId", this.dataCenterId, Object.values(DataCenter));
+    if (options.id !== undefined) this.id = options.id;
+  }
+
+  /** Plain JSON of the volume's fields. */
+  toJSON(): Record<string, unknown> {
+    return { kind: this.kind, name: this.name, size: this.size, dataCenterId: this.dataCenterId, ...(this.id ? { id: this.id } : {}) };
+  }
+}
+
+/** Fields shared by every serverless config (Runpod GraphQL names, camelCase). */
+export interface ServerlessResourceOptions {
+  /** Endpoint name (required), unique per resource. */
+  name: string;
+  /** GPU pools or models (GPU configs; default `[GpuGroup.ANY]`). */
+  gpus?: (GpuGroup | GpuType)[];
+  /** GPUs per worker (GPU configs; default 1). */
+  gpuCount?: number;
+  /** CPU instance types (CPU configs; default `[cpu3g-2-8]`). */
+  instanceIds?: CpuInstanceType[];
+  /** Workers kept warm (default 0). */
+  workersMin?: number;
+  /** Most workers at once (default 3). */
+  workersMax?: number;
+  /** Seconds a worker may stay idle before it is stopped (default 5). */
+  idleTimeout?: number;
+  /** Per-call limit in milliseconds; 0 = the target's default (600 s locally). */
+  executionTimeoutMs?: number;
+  /** Environment variables of the workers. */
+  env?: Record<string, string>;
+  networkVolume?: NetworkVolume;
+  scalerType?: ServerlessScalerType;
+  scalerValue?: number;
+  /** Container image (required for non-live `ServerlessEndpoint`s; live configs default to the flash image). */
+  imageName?: string;
+  templateId?: string;
+  /** Runpod FlashBoot (faster cold starts; default true). */
+  flashboot?: boolean;
+  cudaVersions?: CudaVersion[];
+  datacenter?: DataCenter;
+  workersPFBTarget?: number;
+  flashEnvironmentId?: string;
+  /** Container disk in GB (default 64; CPU configs shrink it to what their instances allow). */
+  containerDiskInGb?: number;
+  /** Local target: run each worker in its own process (CPU configs use threads otherwise; GPU configs always isolate). */
+  isolate?: boolean;
+}
+
+const FIELDS: readonly string[] = [
+  "name", "gpus", "gpuCount", "instanceIds", "workersMin", "workersMax", "idleTimeout", "executionTimeoutMs", "env",
+  "networkVolume", "scalerType", "scalerValue", "imageName", "templateId", "flashboot", "cudaVersions", "datacenter",
+  "workersPFBTarget", "flashEnvironmentId", "containerDiskInGb", "isolate",
+];
+
+const IMAGE_TAG = () => process.env.FLASH_IMAGE_TAG ?? "latest";
+
+/** The shared base of every serverless config; use one of its concrete subclasses. */
+export abstract class ServerlessResource {
+  abstract readonly kind: ConfigKind;
+  readonly name: string;
+  readonly gpus: (GpuGroup | GpuType)[];
+  readonly gpuCount: number;
+  readonly instanceIds: CpuInstanceType[];
+  readonly workersMin: number;
+  readonly workersMax: number;
+  readonly idleTimeout: number;
+  readonly executionTimeoutMs: number;
+  readonly env: Record<string, string>;
+  readonly networkVolume?: NetworkVolume;
+  readonly scalerType: ServerlessScalerType;
+  readonly scalerValue: number;
+  readonly imageName: string;
+  readonly templateId?: string;
+  readonly flashboot: boolean;
+  readonly cudaVersions: CudaVersion[];
+  readonly datacenter: DataCenter;
+  readonly workersPFBTarget: number;
+  readonly flashEnvironmentId?: string;
+  readonly containerDiskInGb: number;
+  readonly isolate: boolean;
+  /** `QB` (queue) or `LB` (load balancer). */
+  readonly type: ServerlessType;
+
+  protected constructor(className: ConfigKind, options: ServerlessResourceOptions, shape: { cpu: boolean; lb: boolean }) {
+    if (!options || typeof options !== "object") throw new ConfigError(`${className} needs an options object: new ${className}({ name: "…" })`);
+    const where = `${className} "${typeof options.name === "string" ? options.name : ""}"`;
+    rejectUnknown(where, options as unknown as Record<string, unknown>, FIELDS);
+    this.name = requireName(where, options.name);
+    this.type = shape.lb ? ServerlessType.LB : ServerlessType.QB;
+    this.workersMin = count(where, "workersMin", options.workersMin, 0);
+    this.workersMax = count(where, "workersMax", options.workersMax, 3);
+    if (this.workersMax < 1) throw new ConfigError(`${where}: workersMax must be at least 1 (got ${this.workersMax})`);
+    if (this.workersMin > this.workersMax) {
+      throw new ConfigError(`${where}: workersMin (${this.workersMin}) is greater than workersMax (${this.workersMax})`);
+    }
+    this.idleTimeout = nonNegative(where, "idleTimeout", options.idleTimeout, 5);
+    this.executionTimeoutMs = count(where, "executionTimeoutMs", options.executionTimeoutMs, 0);
+    this.scalerType = options.scalerType ?? (shape.lb ? ServerlessScalerType.REQUEST_COUNT : ServerlessScalerType.QUEUE_DELAY);
+    oneOf(where, "scalerType", this.scalerType, Object.values(ServerlessScalerType));
+    if (shape.lb && this.scalerType === ServerlessScalerType.QUEUE_DELAY) {
+      throw new ConfigError(`${where}: load balancers scale by REQUEST_COUNT; QUEUE_DELAY is not supported`);
+    }
+    this.scalerValue = count(where, "scalerValue", options.scalerValue, 4);
+    this.workersPFBTarget = count(where, "workersPFBTarget", options.workersPFBTarget, 0);
+    this.env = stringMap(where, "env", options.env);
+    this.flashboot = bool(where, "flashboot", options.flashboot, true);
+    this.isolate = bool(where, "isolate", options.isolate, false);
+    this.cudaVersions = list(where, "cudaVersions", options.cudaVersions, [], Object.values(CudaVersion));
+    this.datacenter = options.datacenter ?? DataCenter.EU_RO_1;
+    oneOf(where, "datacenter", this.datacenter, Object.values(DataCenter));
+    if (options.templateId !== undefined) this.templateId = text(where, "templateId", options.templateId);
+    if (options.flashEnvironmentId !== undefined) this.flashEnvironmentId = text(where, "flashEnvironmentId", options.flashEnvironmentId);
+    this.imageName = options.imageName === undefined ? "" : text(where, "imageName", options.imageName);
+    if (options.networkVolume !== undefined) {
+      const v = options.networkVolume as unknown as Record<string, unknown> | null;
+      if (!v || v.kind !== "NetworkVolume") throw new ConfigError(`${where}: networkVolume must be a NetworkVolume`);
+      if (v.dataCenterId !== this.datacenter) {
+        throw new ConfigError(`${where}: networkVolume "${String(v.name)}" is in ${String(v.dataCenterId)} but the endpoint is in ${this.datacenter}`);
+      }
+      this.networkVolume = options.networkVolume;
+    }
+
+    const instanceIds = list(where, "instanceIds", options.instanceIds, [], Object.values(CpuInstanceType));
+    if (shape.cpu && options.gpus !== undefined && options.gpus.length > 0) {
+      throw new ConfigError(`${where}: a CPU config takes instanceIds, not gpus`);
+    }
+    if (shape.cpu || instanceIds.length > 0) {
+      // CPU endpoints carry no GPU fields (the original zeroes them).
+      this.instanceIds = instanceIds.length > 0 ? instanceIds : [CpuInstanceType.CPU3G_2_8];
+      this.gpus = [];
+      this.gpuCount = 0;
+    } else {
+      this.instanceIds = [];
+      this.gpus = list(where, "gpus", options.gpus, [GpuGroup.ANY], [...Object.values(GpuGroup), ...Object.values(GpuType)]);
+      if (this.gpus.length === 0) throw new ConfigError(`${where}: gpus is empty; use [GpuGroup.ANY] to accept any GPU`);
+      this.gpuCount = count(where, "gpuCount", options.gpuCount, 1);
+      if (this.gpuCount < 1) throw new ConfigError(`${where}: gpuCount must be at least 1`);
+    }
+    const defaultDisk = 64;
+    const disk = count(where, "containerDiskInGb", options.containerDiskInGb, defaultDisk);
+    if (this.instanceIds.length > 0) {
+      const limit = Math.min(...this.instanceIds.map(cpuInstanceMaxDiskGb));
+      if (options.containerDiskInGb !== undefined && disk > limit) {
+        throw new ConfigError(`${where}: containerDiskInGb ${disk} exceeds ${limit} GB, the most ${this.instanceIds.join(", ")} allow`);
+      }
+      this.containerDiskInGb = options.containerDiskInGb === undefined ? limit : disk;
+    } else {
+      this.containerDiskInGb = disk;
+    }
+  }
+
+  /** True when workers need a GPU. */
+  get isGpu(): boolean {
+    return this.instanceIds.length === 0;
+  }
+
+  /** True for load-balanced (HTTP route) endpoints. */
+  get isLoadBalancer(): boolean {
+    return this.type === ServerlessType.LB;
+  }
+
+  /** True for the live (`Live*`) classes, which run shipped code on flash's own image. */
+  get isLive(): boolean {
+    return this.kind.includes("Live");
+  }
+
+  /** The deployed endpoint name: `name` with `-fb` when FlashBoot is on (idempotent). */
+  get endpointName(): string {
+    const base = this.name.replace(/-fb$/, "");
+    return this.flashboot ? `${base}-fb` : base;
+  }
+
+  /**
+   * Runpod's `gpuIds` string: pools, plus `-<model>` negations for the other models of a pool when specific
+   * models are chosen; sorted so the same config always encodes the same way. Empty for CPU configs.
+   */
+  get gpuIds(): string {
+    if (!this.isGpu) return "";
+    const pools = new Set<string>();
+    const chosen = new Set<string>();
+    for (const g of this.gpus) {
+      if (g === GpuGroup.ANY) allGpuGroups().forEach((p) => pools.add(p));
+      else if ((Object.values(GpuGroup) as string[]).includes(g)) pools.add(g);
+      else {
+        const pool = GPU_TYPE_POOL[g as Exclude<GpuType, "any">];
+        if (pool) {
+          pools.add(pool);
+          chosen.add(g);
+        }
+      }
+    }
+    const negations: string[] = [];
+    for (const [model, pool] of Object.entries(GPU_TYPE_POOL)) {
+      if (!chosen.size || chosen.has(model) || !pools.has(pool)) continue;
+      const poolChosenExplicitly = [...chosen].some((c) => GPU_TYPE_POOL[c as Exclude<GpuType, "any">] === pool);
+      if (poolChosenExplicitly && !this.gpus.includes(pool)) negations.push(`-${model}`);
+    }
+    return [...[...pools].sort(), ...negations.sort()].join(",");
+  }
+
+  /** Runpod's `allowedCudaVersions` (comma list). */
+  get allowedCudaVersions(): string {
+    return this.cudaVersions.join(",");
+  }
+
+  /** The container image: the user's, or flash's image for this kind of live config. */
+  get image(): string {
+    if (this.imageName) return this.imageName;
+    const tag = IMAGE_TAG();
+    if (this.kind === "LiveServerless") return process.env.FLASH_GPU_IMAGE ?? `runpod/flash:${tag}`;
+    if (this.kind === "CpuLiveServerless") return process.env.FLASH_CPU_IMAGE ?? `runpod/flash-cpu:${tag}`;
+    if (this.kind === "LiveLoadBalancer") return process.env.FLASH_LB_IMAGE ?? `runpod/flash-lb:${tag}`;
+    if (this.kind === "CpuLiveLoadBalancer") return process.env.FLASH_CPU_LB_IMAGE ?? `runpod/flash-lb-cpu:${tag}`;
+    return "";
+  }
+
+  /** Plain JSON of the config's fields (for status pages and state files; no secrets: env values are masked). */
+  toJSON(): Record<string, unknown> {
+    return {
+      kind: this.kind,
+      name: this.name,
+      type: this.type,
+      ...(this.isGpu ? { gpus: this.gpus, gpuCount: this.gpuCount } : { instanceIds: this.instanceIds }),
+      workersMin: this.workersMin,
+      workersMax: this.workersMax,
+      idleTimeout: this.idleTimeout,
+      executionTimeoutMs: this.executionTimeoutMs,
+      env: Object.fromEntries(Object.keys(this.env).map((k) => [k, "***"])),
+      scalerType: this.scalerType,
+      scalerValue: this.scalerValue,
+      imageName: this.image,
+      flashboot: this.flashboot,
+      datacenter: this.datacenter,
+      ...(this.cudaVersions.length ? { cudaVersions: this.cudaVersions } : {}),
+      ...(this.networkVolume ? { networkVolume: this.networkVolume.toJSON() } : {}),
+      ...(this.templateId ? { templateId: this.templateId } : {}),
+    };
+  }
+}
+
+/** A custom-image GPU endpoint (or CPU, when `instanceIds` is set); needs `imageName` or `templateId`. */
+export class ServerlessEndpoint extends ServerlessResource {
+  readonly kind: ConfigKind = "ServerlessEndpoint";
+  constructor(options: ServerlessResourceOptions) {
+    super("ServerlessEndpoint", options, { cpu: false, lb: false });
+    requireImage(this, "ServerlessEndpoint");
+  }
+}
+
+/** A custom-image CPU endpoint; needs `imageName` or `templateId`. */
+export class CpuServerlessEndpoint extends ServerlessResource {
+  readonly kind: ConfigKind = "CpuServerlessEndpoint";
+  constructor(options: ServerlessResourceOptions) {
+    super("CpuServerlessEndpoint", options, { cpu: true, lb: false });
+    requireImage(this, "CpuServerlessEndpoint");
+  }
+}
+
+/** A live GPU queue endpoint: flash ships your code to it (the default for GPU remote functions). */
+export class LiveServerless extends ServerlessResource {
+  readonly kind: ConfigKind = "LiveServerless";
+  constructor(options: ServerlessResourceOptions) {
+    super("LiveServerless", options, { cpu: false, lb: false });
+  }
+}
+
+/** A live CPU queue endpoint (instance types from `instanceIds`, default `cpu3g-2-8`). */
+export class CpuLiveServerless extends ServerlessResource {
+  readonly kind: ConfigKind = "CpuLiveServerless";
+  constructor(options: ServerlessResourceOptions) {
+    super("CpuLiveServerless", options, { cpu: true, lb: false });
+  }
+}
+
+/** A live GPU load-balanced endpoint: remote functions on it are HTTP routes (`method` + `path`). */
+export class LiveLoadBalancer extends ServerlessResource {
+  readonly kind: ConfigKind = "LiveLoadBalancer";
+  constructor(options: ServerlessResourceOptions) {
+    super("LiveLoadBalancer", options, { cpu: false, lb: true });
+  }
+}
+
+/** A live CPU load-balanced endpoint (also the usual "mothership" of an example). */
+export class CpuLiveLoadBalancer extends ServerlessResource {
+  readonly kind: ConfigKind = "CpuLiveLoadBalancer";
+  constructor(options: ServerlessResourceOptions) {
+    super("CpuLiveLoadBalancer", options, { cpu: true, lb: true });
+  }
+}
+
+/** Any resource config a remote function can run on. */
+export type ResourceConfig = ServerlessResource;
+
+/** True when `value` is a resource config (duck-typed by `kind`, so a second copy of this module still counts). */
+export function isResourceConfig(value: unknown): value is ServerlessResource {
+  const kind = (value as Record<string, unknown> | null)?.kind;
+  return (
+    typeof kind === "string" &&
+    ["LiveServerless", "CpuLiveServerless", "LiveLoadBalancer", "CpuLiveLoadBalancer", "ServerlessEndpoint", "CpuServerlessEndpoint"].includes(kind)
+  );
+}
+
+// ---- validation helpers: each names the config and the field ----
+
+function requireImage(config: ServerlessResource, className: string): void {
+  if (!config.imageName && !config.templateId) {
+    throw new ConfigError(`${className} "${config.name}": needs imageName or templateId (or use ${className === "ServerlessEndpoint" ? "LiveServerless" : "CpuLiveServerless"} to run shipped code)`);
+  }
+}
+
+function requireName(where: string, name: unknown): string {
+  if (typeof name !== "string" || name.trim() === "") throw new ConfigError(`${where}: name is required (a non-empty string)`);
+  if (name !== name.trim()) throw new ConfigError(`${where}: name must not start or end with spaces`);
+  return name;
+}
+
+function rejectUnknown(where: string, options: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const guess = closest(key, known);
+    throw new ConfigError(`${where}: unknown option "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}`);
+  }
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestScore) [best, bestScore] = [c, d];
+  }
+  return bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+function count(where: string, field: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new ConfigError(`${where}: ${field} must be a whole number ≥ 0 (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+function nonNegative(where: string, field: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new ConfigError(`${where}: ${field} must be a number ≥ 0 (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+function bool(where: string, field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new ConfigError(`${where}: ${field} must be true or false`);
+  return value;
+}
+
+function text(where: string, field: string, value: unknown): string {
+  if (typeof value !== "string") throw new ConfigError(`${where}: ${field} must be a string`);
+  return value;
+}
+
+function oneOf(where: string, field: string, value: unknown, allowed: readonly string[]): void {
+  if (!allowed.includes(value as string)) {
+    throw new ConfigError(`${where}: unknown ${field} ${JSON.stringify(value)} (one of: ${allowed.join(", ")})`);
+  }
+}
+
+function list<T extends string>(where: string, field: string, value: unknown, fallback: T[], allowed: readonly string[]): T[] {
+  if (value === undefined) return [...fallback];
+  if (!Array.isArray(value)) throw new ConfigError(`${where}: ${field} must be a list`);
+  for (const item of value) {
+    if (!allowed.includes(item)) {
+      const guess = typeof item === "string" ? closest(item, allowed) : undefined;
+      throw new ConfigError(`${where}: unknown ${field} entry ${JSON.stringify(item)}${guess ? ` (did you mean "${guess}"?)` : ""}`);
+    }
+  }
+  return [...new Set(value as T[])];
+}
+
+function stringMap(where: string, field: string, value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw new ConfigError(`${where}: ${field} must be an object of strings`);
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") throw new ConfigError(`${where}: ${field}.${k} must be a string (got ${typeof v})`);
+  }
+  return { ...(value as Record<string, string>) };
+}

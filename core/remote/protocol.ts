@@ -1,0 +1,85 @@
+/**
+ * The wire protocol of remote calls: what a caller sends to run one function (or one method of a remote
+ * object) and what comes back. The same shapes travel to local pool workers and, as a job's `input`/`output`,
+ * to flash's Runpod worker program, so local and deployed behave alike.
+ */
+import type { ResourceConfig } from "./config";
+import type { HttpMethod } from "./enums";
+
+/** One call: which module and function to run, and its JSON arguments. */
+export interface FunctionRequest {
+  /** Absolute path of the module file (the worker imports it). */
+  module: string;
+  /** Stable id within the module: "0", "1", … in `remote()` call order. */
+  id: string;
+  /** Function or class name, for messages. */
+  name?: string;
+  executionType: "function" | "class";
+  /** JSON values. */
+  args: unknown[];
+  /** Class mode: which instance (kept by the worker between calls), which method, how to construct it. */
+  instanceId?: string;
+  methodName?: string;
+  constructorArgs?: unknown[];
+  createNewInstance?: boolean;
+  /** npm specs the function needs (installed by the Runpod worker; the local target uses the workspace). */
+  dependencies?: string[];
+  /** apt packages the function needs (Runpod worker). */
+  systemDependencies?: string[];
+}
+
+/** An error as it crosses the wire. `status` is kept when the thrown error carried a 4xx/5xx code. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  status?: number;
+}
+
+/** The outcome of one call. */
+export interface FunctionResponse {
+  success: boolean;
+  result?: unknown;
+  error?: WireError;
+  /** What the function printed (console.log/console.error…), in order, one line per entry joined by "\n". */
+  stdout?: string;
+  instanceId?: string;
+}
+
+/** Options of `remote()`. */
+export interface RemoteOptions {
+  /** npm specs (`"simple-statistics@7.8.8"`). */
+  dependencies?: string[];
+  /** apt packages (`"ffmpeg"`). */
+  systemDependencies?: string[];
+  /** Load-balancer configs: the route's HTTP method. */
+  method?: HttpMethod;
+  /** Load-balancer configs: the route's path (starts with `/`). */
+  path?: string;
+}
+
+/** Everything a target needs to know about one remote function or class. */
+export interface RemoteFunctionRef {
+  config: ResourceConfig;
+  /** Absolute path of the module that called `remote()`. */
+  module: string;
+  /** Stable id within the module (see `FunctionRequest.id`). */
+  id: string;
+  /** Function or class name (the export name when it could be found). */
+  name: string;
+  executionType: "function" | "class";
+  options: RemoteOptions;
+}
+
+// ---- messages between a local pool and its workers (threads: postMessage; processes: IPC) ----
+
+/** Pool → worker. */
+export type ToWorker =
+  | { type: "call"; seq: number; req: FunctionRequest }
+  | { type: "preload"; modules: string[] };
+
+/** Worker → pool. */
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "output"; seq: number; line: string }
+  | { type: "done"; seq: number; res: FunctionResponse };

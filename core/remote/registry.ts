@@ -1,0 +1,133 @@
+/**
+ * Identity of remote functions: which module called `remote()` (from the stack at the call) and a stable id
+ * (the order of `remote()` calls in that module), plus, inside a worker, the table from (module, id) to the
+ * real function or class that the executor looks up. State lives on `globalThis`, so a second copy of this
+ * module (an example importing flash from disk inside the compiled binary) shares it.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** What a worker can run: a function, or a class for stateful remote objects. */
+export interface Registered {
+  value: (...args: any[]) => unknown;
+  name: string;
+  kind: "function" | "class";
+  /** `this` for a decorated static method (set when its class is defined). */
+  thisArg?: unknown;
+}
+
+interface FileState {
+  count: number;
+  /** The module-cache entry of the evaluation the ids were counted in (undefined until known, null if never known). */
+  evaluated: unknown;
+  lines?: string[];
+}
+
+interface RegistryState {
+  workerMode: boolean;
+  files: Map<string, FileState>;
+  table: Map<string, Registered>;
+}
+
+const KEY = Symbol.for("flash.remote.registry");
+const state: RegistryState = ((globalThis as any)[KEY] ??= { workerMode: false, files: new Map(), table: new Map() });
+
+const THIS_DIR = import.meta.dir;
+
+/** True inside a worker: a pool worker (`FLASH_WORKER=1`) or a Runpod worker (`RUNPOD_ENDPOINT_ID`/`RUNPOD_POD_ID`). */
+export function isWorkerMode(): boolean {
+  const env = process.env;
+  return state.workerMode || env.FLASH_WORKER === "1" || !!env.RUNPOD_ENDPOINT_ID || !!env.RUNPOD_POD_ID;
+}
+
+/** Switch this thread to worker mode: from now on `remote()` returns plain functions and registers them. */
+export function enterWorkerMode(): void {
+  state.workerMode = true;
+}
+
+/** Where `remote()` was called: the first stack frame outside flash's remote runtime. */
+export interface CallSite {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** The call site of the caller of `remote()`, or null when the stack names no file (eval'd code). */
+export function callerSite(): CallSite | null {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 30;
+  const stack = new Error().stack ?? "";
+  Error.stackTraceLimit = limit;
+  for (const line of stack.split("\n")) {
+    const m = /\(?((?:file:\/\/)?\/[^\s()]*?):(\d+):(\d+)\)?\s*$/.exec(line);
+    if (!m) continue;
+    let file = m[1]!;
+    if (file.startsWith("file://")) file = fileURLToPath(file);
+    // Skip flash's own frames: this folder, a second copy of it, and the compiled binary's embedded bundle.
+    if (file.startsWith(THIS_DIR + "/") || file.includes("/core/remote/") || file.startsWith("/$bunfs/")) continue;
+    return { file, line: Number(m[2]), column: Number(m[3]) };
+  }
+  return null;
+}
+
+/**
+ * The next stable id for a `remote()` call in `file`: "0", "1", … in call order. A module evaluated again
+ * (hot reload purged it from the module cache) starts again at "0", as a fresh worker does.
+ */
+export function nextId(file: string): string {
+  let s = state.files.get(file);
+  if (s && s.evaluated && require.cache[file] !== s.evaluated) s = undefined; // purged and re-evaluated
+  if (!s) {
+    s = { count: 0, evaluated: undefined };
+    state.files.set(file, s);
+    watchEvaluation(file, s);
+  }
+  return String(s.count++);
+}
+
+function watchEvaluation(file: string, s: FileState, attempt = 0): void {
+  // The module is in the cache only once its evaluation finished; remember that entry to notice a re-evaluation.
+  const timer = setTimeout(() => {
+    const entry = require.cache[file];
+    if (entry) s.evaluated = entry;
+    else if (attempt < 8) watchEvaluation(file, s, attempt + 1);
+    else s.evaluated = null;
+  }, attempt === 0 ? 0 : 25 * 2 ** attempt);
+  (timer as { unref?: () => void }).unref?.();
+}
+
+/** The name a call site gives its remote function: `export const NAME = remote(` on that line, when found. */
+export function nameAt(site: CallSite): string | undefined {
+  const s = state.files.get(site.file);
+  let lines = s?.lines;
+  if (!lines) {
+    try {
+      lines = readFileSync(site.file, "utf8").split("\n");
+    } catch {
+      return undefined; // a file we cannot read (embedded, deleted) simply has no name
+    }
+    if (s) s.lines = lines;
+  }
+  const text = lines[site.line - 1] ?? "";
+  const m = /(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:await\s+)?remote\s*[(<]/.exec(text);
+  return m?.[1];
+}
+
+/** Record, inside a worker, the real function or class for (module, id). */
+export function register(file: string, id: string, entry: Registered): void {
+  state.table.set(`${file}#${id}`, entry);
+}
+
+/** The real function or class for (module, id); falls back to a unique match by name in that module. */
+export function lookup(file: string, id: string, name?: string): Registered | undefined {
+  const exact = state.table.get(`${file}#${id}`);
+  if (exact) return exact;
+  if (!name) return undefined;
+  const byName = [...state.table.entries()].filter(([k, v]) => k.startsWith(`${file}#`) && v.name === name);
+  return byName.length === 1 ? byName[0]![1] : undefined;
+}
+
+/** How many functions and classes are registered in this worker (for messages). */
+export function registeredIn(file: string): string[] {
+  return [...state.table.entries()].filter(([k]) => k.startsWith(`${file}#`)).map(([k, v]) => `${k.slice(file.length + 1)}=${v.name}`);
+}

@@ -1,0 +1,206 @@
+/**
+ * `remote(config, fn, options?)`: wrap a function (or a class, or decorate a class or method) so that calling
+ * it runs it on the current target — a local worker pool by default — with the semantics of the endpoint
+ * `config` describes. Inside a worker it returns the plain function, so the executor can run the real code.
+ */
+import { isResourceConfig, type ResourceConfig } from "./config";
+import { HTTP_METHODS } from "./enums";
+import { RemoteError } from "./errors";
+import { checkArgs } from "./json";
+import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, RemoteOptions } from "./protocol";
+import { callerSite, isWorkerMode, nameAt, nextId, register } from "./registry";
+import { currentTarget } from "./target";
+import { log } from "../log";
+
+type AnyFn = (...args: any[]) => any;
+type AnyClass = abstract new (...args: any[]) => any;
+
+/** A function's remote form: same parameters, always async, resolving to the awaited result. */
+export type RemoteFunction<F extends AnyFn> = (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>;
+
+/** An object's remote form: every method async. */
+export type RemoteInstance<T> = { [K in keyof T]: T[K] extends AnyFn ? RemoteFunction<T[K]> : never };
+
+/** A class's remote form: constructing it is local and cheap; the real instance lives in one worker. */
+export type RemoteClass<C extends AnyClass> = new (...args: ConstructorParameters<C>) => RemoteInstance<InstanceType<C>>;
+
+/** What `@remote(config)` returns: a decorator for classes and methods. */
+export type RemoteDecorator = <T>(value: T, context: ClassDecoratorContext | ClassMethodDecoratorContext) => T;
+
+/** Run `fn` remotely on `config`'s target; returns an async function with the same parameters. */
+export function remote<F extends AnyFn>(config: ResourceConfig, fn: F, options?: RemoteOptions): RemoteFunction<F>;
+/** Make a stateful remote class: its constructor runs in one worker and every method call goes to that instance. */
+export function remote<C extends AnyClass>(config: ResourceConfig, cls: C, options?: RemoteOptions): RemoteClass<C>;
+/** The decorator form, for classes (stateful remote objects) and class methods: `@remote(config)`. */
+export function remote(config: ResourceConfig, options?: RemoteOptions): RemoteDecorator;
+export function remote(config: ResourceConfig, target?: unknown, options?: RemoteOptions): unknown {
+  if (!isResourceConfig(config)) {
+    throw new TypeError("remote(config, fn): the first argument must be a resource config (new LiveServerless({ name }), …)");
+  }
+  const site = callerSite();
+  const module = site?.file ?? "<unknown>";
+  const id = site ? nextId(site.file) : "0";
+  if (typeof target === "function") {
+    const opts = checkOptions(config, options, nameOf(target, site));
+    return wrap(config, target as AnyFn, opts, module, id, (site && nameAt(site)) || nameOf(target, site));
+  }
+  if (target !== undefined && (typeof target !== "object" || target === null)) {
+    throw new TypeError("remote(config, fn, options?): the second argument must be a function, a class or an options object");
+  }
+  const decoratorOptions = target as RemoteOptions | undefined;
+  return ((value: unknown, context: ClassDecoratorContext | ClassMethodDecoratorContext) => {
+    const name = String(context.name ?? "anonymous");
+    const opts = checkOptions(config, decoratorOptions, name);
+    if (context.kind === "class") return wrap(config, value as AnyFn, opts, module, id, name, "class");
+    if (context.kind === "method") return wrapMethod(config, value as AnyFn, opts, module, id, name, context);
+    throw new TypeError(`@remote can decorate classes and methods, not a ${(context as { kind: string }).kind} ("${name}")`);
+  }) as RemoteDecorator;
+}
+
+function nameOf(value: unknown, site: ReturnType<typeof callerSite>): string {
+  const n = (value as { name?: string }).name;
+  if (n) return n;
+  return site ? `${site.file.split("/").pop()}:${site.line}` : "anonymous";
+}
+
+function isClass(value: AnyFn): boolean {
+  return /^class[\s{]/.test(Function.prototype.toString.call(value));
+}
+
+function wrap(config: ResourceConfig, value: AnyFn, options: RemoteOptions, module: string, id: string, name: string, force?: "class"): unknown {
+  const kind = force ?? (isClass(value) ? "class" : "function");
+  if (isWorkerMode()) {
+    register(module, id, { value, name, kind });
+    return value;
+  }
+  const ref: RemoteFunctionRef = { config, module, id, name, executionType: kind, options };
+  currentTarget().prepare?.(ref);
+  return kind === "class" ? remoteClass(ref, value) : remoteFunction(ref);
+}
+
+function baseRequest(ref: RemoteFunctionRef): Omit<FunctionRequest, "args"> {
+  const req: Omit<FunctionRequest, "args"> = { module: ref.module, id: ref.id, name: ref.name, executionType: ref.executionType };
+  if (ref.options.dependencies?.length) req.dependencies = ref.options.dependencies;
+  if (ref.options.systemDependencies?.length) req.systemDependencies = ref.options.systemDependencies;
+  return req;
+}
+
+function remoteFunction(ref: RemoteFunctionRef): AnyFn {
+  const base = baseRequest(ref);
+  const call = async (...args: unknown[]) => {
+    const req = { ...base, args: checkArgs(args, ref.name) } as FunctionRequest;
+    return unwrap(await currentTarget().call(ref, req), ref.name);
+  };
+  Object.defineProperty(call, "name", { value: ref.name });
+  Object.defineProperty(call, "remote", { value: ref });
+  return call;
+}
+
+/** The result of a response, or its error thrown as a `RemoteError`. */
+export function unwrap(res: FunctionResponse, name: string): unknown {
+  if (res.success) return res.result ?? null;
+  throw new RemoteError(name, res.error ?? { name: "Error", message: "the remote call failed without an error message" });
+}
+
+function methodNames(cls: AnyFn): string[] {
+  const names = new Set<string>();
+  for (let proto = cls.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === "constructor") continue;
+      const d = Object.getOwnPropertyDescriptor(proto, key);
+      if (d && typeof d.value === "function") names.add(key);
+    }
+  }
+  return [...names];
+}
+
+function remoteClass(ref: RemoteFunctionRef, cls: AnyFn): AnyFn {
+  const base = baseRequest(ref);
+  const name = ref.name;
+  const state = Symbol("remote instance");
+  // Constructing is local and cheap (as in the original); the first method call builds the real instance.
+  const Remote = class {
+    [state]: { instanceId: string; constructorArgs: unknown[] };
+    constructor(...args: unknown[]) {
+      const id = crypto.randomUUID().replace(/-/g, "").slice(0, 8);
+      this[state] = { instanceId: `${name}_${id}`, constructorArgs: checkArgs(args, `${name} constructor`) };
+    }
+  };
+  for (const method of methodNames(cls)) {
+    const label = `${name}.${method}`;
+    Object.defineProperty(Remote.prototype, method, {
+      configurable: true,
+      writable: true,
+      value: async function (this: InstanceType<typeof Remote>, ...args: unknown[]) {
+        const s = this[state];
+        const req: FunctionRequest = {
+          ...base,
+          args: checkArgs(args, label),
+          instanceId: s.instanceId,
+          methodName: method,
+          constructorArgs: s.constructorArgs,
+          createNewInstance: true,
+        };
+        return unwrap(await currentTarget().call(ref, req), label);
+      },
+    });
+  }
+  Object.defineProperty(Remote, "name", { value: name });
+  Object.defineProperty(Remote, "remote", { value: ref });
+  return Remote as unknown as AnyFn;
+}
+
+function wrapMethod(
+  config: ResourceConfig,
+  method: AnyFn,
+  options: RemoteOptions,
+  module: string,
+  id: string,
+  name: string,
+  context: ClassMethodDecoratorContext,
+): AnyFn {
+  if (isWorkerMode()) {
+    const entry = { value: method, name, kind: "function" as const, thisArg: undefined as unknown };
+    // A static method keeps its class as `this`; an instance method runs without an instance (use @remote on the class for state).
+    if (context.static) context.addInitializer(function (this: unknown) { entry.thisArg = this; });
+    register(module, id, entry);
+    return method;
+  }
+  const ref: RemoteFunctionRef = { config, module, id, name, executionType: "function", options };
+  currentTarget().prepare?.(ref);
+  return remoteFunction(ref);
+}
+
+function checkOptions(config: ResourceConfig, options: RemoteOptions | undefined, name: string): RemoteOptions {
+  const where = `remote(${config.name}, ${name})`;
+  const o = options ?? {};
+  if (typeof o !== "object" || Array.isArray(o)) throw new TypeError(`${where}: options must be an object`);
+  const known = ["dependencies", "systemDependencies", "method", "path"];
+  for (const key of Object.keys(o)) {
+    if (!known.includes(key)) throw new TypeError(`${where}: unknown option "${key}" (known: ${known.join(", ")})`);
+  }
+  for (const key of ["dependencies", "systemDependencies"] as const) {
+    const list = o[key];
+    if (list !== undefined && (!Array.isArray(list) || list.some((d) => typeof d !== "string" || d.trim() === ""))) {
+      throw new TypeError(`${where}: ${key} must be a list of non-empty strings`);
+    }
+  }
+  if (config.isLoadBalancer) {
+    if (!o.method || !o.path) {
+      throw new TypeError(`${where}: ${config.kind} functions need { method, path } (e.g. { method: "POST", path: "/compute" })`);
+    }
+    if (!(HTTP_METHODS as readonly string[]).includes(o.method)) {
+      throw new TypeError(`${where}: method must be one of ${HTTP_METHODS.join(", ")} (got ${JSON.stringify(o.method)})`);
+    }
+    if (typeof o.path !== "string" || !o.path.startsWith("/")) {
+      throw new TypeError(`${where}: path must start with "/" (got ${JSON.stringify(o.path)})`);
+    }
+    return { ...o };
+  }
+  if (o.method !== undefined || o.path !== undefined) {
+    log.warn(`${where}: method/path only apply to load-balancer configs; ignored for ${config.kind}`);
+    const { method: _m, path: _p, ...rest } = o;
+    return rest;
+  }
+  return { ...o };
+}

@@ -1,0 +1,62 @@
+/**
+ * Targets: where remote calls run. `local` (a worker pool per resource config on this machine) is the
+ * default; the Runpod target and its emulator plug in through `setTarget`. The current target is kept on
+ * `globalThis`, so every copy of flash's modules in a process sees the same one.
+ */
+import { onShutdown } from "../lifecycle";
+import { log } from "../log";
+import { registerStatusSection, unregisterStatusSection } from "../status";
+import { LocalTarget } from "./local";
+import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "./protocol";
+
+export type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "./protocol";
+
+/** Where remote functions run. */
+export interface Target {
+  /** "local" | "runpod" | "emulator". */
+  readonly name: string;
+  /** Run one call; never rejects for a failure of the function itself (that is `success: false`). */
+  call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse>;
+  /** Called once per `remote()` at import time, so a target can get ready early (warm `workersMin` workers). */
+  prepare?(fn: RemoteFunctionRef): void;
+  /** Hot reload: drop workers that hold old code, so new calls get new workers. */
+  recycle?(): Promise<void>;
+  /** Ctrl+C: stop workers, delete dev endpoints. Must be safe to call twice. */
+  shutdown(): Promise<void>;
+  /** Shown on /health under the target's name. */
+  status?(): unknown;
+}
+
+interface Slot {
+  target?: Target;
+}
+
+const slot: Slot = ((globalThis as any)[Symbol.for("flash.remote.target")] ??= {});
+
+// Whatever target is current at Ctrl+C (or at the end of `flash run`) is shut down, so no worker outlives flash.
+onShutdown("remote target", () => slot.target?.shutdown());
+
+function show(t: Target): void {
+  registerStatusSection(t.name, () => t.status?.() ?? { target: t.name });
+}
+
+/** Make `t` the target of every remote call from now on; a previous target is shut down. */
+export function setTarget(t: Target): void {
+  const previous = slot.target;
+  if (previous === t) return;
+  slot.target = t;
+  if (previous) {
+    unregisterStatusSection(previous.name);
+    previous.shutdown().catch((err) => log.warn(`stopping the ${previous.name} target failed: ${(err as Error)?.message ?? err}`));
+  }
+  show(t);
+}
+
+/** The current target (created as the local worker pool target on first use). */
+export function currentTarget(): Target {
+  if (!slot.target) {
+    slot.target = new LocalTarget();
+    show(slot.target);
+  }
+  return slot.target;
+}

@@ -1,0 +1,49 @@
+/**
+ * The program of one pool worker, as a thread (Bun Worker) or a subprocess (`bun worker-entry.ts`, or
+ * `flash __worker` in the compiled binary). It switches to worker mode, preloads the modules it was told
+ * about, says "ready", then runs calls one at a time through the executor.
+ */
+import { execute, loadModule } from "./executor";
+import type { FromWorker, ToWorker } from "./protocol";
+import { enterWorkerMode } from "./registry";
+
+declare const self: { postMessage(m: unknown): void; addEventListener(t: "message", f: (e: MessageEvent) => void): void };
+
+/** Run this thread or process as a pool worker until the pool stops it. */
+export async function runWorker(): Promise<void> {
+  process.env.FLASH_WORKER = "1";
+  enterWorkerMode();
+  const thread = !Bun.isMainThread;
+  if (!thread && typeof process.send !== "function") throw new Error("flash __worker is started by flash's worker pool (it needs an IPC channel)");
+  const send = thread ? (m: FromWorker) => self.postMessage(m) : (m: FromWorker) => process.send!(m);
+  const onCall = async (msg: ToWorker) => {
+    if (msg.type !== "call") return;
+    const { seq, req } = msg;
+    const res = await execute(req, { onOutput: (line) => send({ type: "output", seq, line }) });
+    send({ type: "done", seq, res });
+  };
+  if (thread) self.addEventListener("message", (e) => void onCall(e.data as ToWorker));
+  else {
+    process.on("message", (m) => void onCall(m as ToWorker));
+    // The pool's end of the IPC channel closed (flash exited or was killed): never outlive it.
+    process.on("disconnect", () => process.exit(0));
+  }
+  await preload();
+  send({ type: "ready" });
+}
+
+async function preload(): Promise<void> {
+  let modules: unknown = [];
+  try {
+    modules = JSON.parse(process.env.FLASH_PRELOAD ?? "[]");
+  } catch {
+    return; // a malformed list only costs the warm-up; calls import what they need
+  }
+  if (!Array.isArray(modules)) return;
+  for (const file of modules) {
+    // Import errors are reported by the call that needs the module, with its stack; here they only skip the warm-up.
+    await loadModule(String(file)).catch(() => undefined);
+  }
+}
+
+if (!Bun.isMainThread || import.meta.main) await runWorker();

@@ -1,0 +1,138 @@
+/**
+ * Worker handles: one running worker (a Bun Worker thread or a subprocess) behind one small interface, so
+ * the pool does not care which. Both run `worker-entry.ts`; both report their exit, expected or not.
+ */
+import { join } from "node:path";
+import type { FromWorker, ToWorker } from "./protocol";
+
+/** How a worker runs. */
+export type WorkerKind = "thread" | "process";
+
+/** What a pool needs from a worker. */
+export interface WorkerHandle {
+  readonly kind: WorkerKind;
+  /** OS process id (subprocess workers). */
+  readonly pid?: number;
+  /** Resolves when the worker has booted and preloaded; rejects if it exits first. */
+  readonly ready: Promise<void>;
+  send(msg: ToWorker): void;
+  /** Keep the event loop alive while a call is in flight; let it go when idle. */
+  hold(busy: boolean): void;
+  /** Stop the worker; `hard` kills at once (timeouts), otherwise it gets a moment to exit. Resolves once it is gone. */
+  stop(hard?: boolean): Promise<void>;
+}
+
+/** Callbacks and settings of a new worker. */
+export interface WorkerSpec {
+  kind: WorkerKind;
+  env: Record<string, string>;
+  onMessage: (msg: FromWorker) => void;
+  /** Called once when the worker is gone, for whatever reason. */
+  onExit: (code: number | null, detail: string) => void;
+}
+
+/** True when running as the compiled `flash` binary (its own modules live in Bun's embedded file system). */
+export function isCompiled(): boolean {
+  return import.meta.path.startsWith("/$bunfs/") || import.meta.path.startsWith("B:\\~BUN\\");
+}
+
+/** The worker program for threads: the source file, or its embedded copy in the compiled binary. */
+function threadEntry(): string {
+  if (isCompiled()) return "./core/remote/worker-entry.ts";
+  return join(import.meta.dir, "worker-entry.ts");
+}
+
+/** The command line of a subprocess worker: bun running the entry file, or `flash __worker`. */
+export function processCommand(): string[] {
+  if (isCompiled()) return [process.execPath, "__worker"];
+  return [process.execPath, join(import.meta.dir, "worker-entry.ts")];
+}
+
+/** Start a worker of the given kind. */
+export function startWorker(spec: WorkerSpec): WorkerHandle {
+  return spec.kind === "thread" ? startThread(spec) : startProcess(spec);
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  promise.catch(() => undefined); // a start failure is handled by whoever awaits `ready`; never an unhandled rejection
+  return { promise, resolve, reject };
+}
+
+function startThread(spec: WorkerSpec): WorkerHandle {
+  const ready = deferred();
+  const gone = deferred();
+  let exited = false;
+  let lastError = "";
+  // Bun's Worker has ref()/unref() (Node's API) beyond the DOM type.
+  const worker = new Worker(threadEntry(), { env: spec.env } as WorkerOptions) as Worker & { ref(): void; unref(): void };
+  worker.addEventListener("message", (e: MessageEvent) => {
+    const msg = e.data as FromWorker;
+    if (msg?.type === "ready") ready.resolve();
+    else spec.onMessage(msg);
+  });
+  worker.addEventListener("error", (e: ErrorEvent) => {
+    lastError = String(e.message ?? e).split("\n").filter((l) => /\berror\b|Error/.test(l)).pop() ?? String(e.message);
+  });
+  worker.addEventListener("close", (e: Event) => {
+    exited = true;
+    const code = (e as unknown as { code?: number }).code ?? null;
+    const detail = lastError ? `: ${lastError.trim()}` : "";
+    ready.reject(new Error(`worker thread exited during start (code ${code})${detail}`));
+    gone.resolve();
+    spec.onExit(code, detail);
+  });
+  worker.unref();
+  return {
+    kind: "thread",
+    ready: ready.promise,
+    send: (msg) => worker.postMessage(msg),
+    hold: (busy) => (busy ? worker.ref() : worker.unref()),
+    stop: async () => {
+      if (exited) return;
+      worker.terminate();
+      await gone.promise;
+    },
+  };
+}
+
+function startProcess(spec: WorkerSpec): WorkerHandle {
+  const ready = deferred();
+  let exited = false;
+  const proc = Bun.spawn(processCommand(), {
+    env: spec.env,
+    stdin: "ignore",
+    stdout: "inherit",
+    stderr: "inherit",
+    ipc(message) {
+      const msg = message as FromWorker;
+      if (msg?.type === "ready") ready.resolve();
+      else spec.onMessage(msg);
+    },
+    onExit(_p, exitCode, signalCode) {
+      exited = true;
+      const detail = signalCode ? ` (signal ${signalCode})` : "";
+      ready.reject(new Error(`worker process exited during start (code ${exitCode})${detail}`));
+      spec.onExit(exitCode, detail);
+    },
+  });
+  proc.unref();
+  return {
+    kind: "process",
+    pid: proc.pid,
+    ready: ready.promise,
+    send: (msg) => {
+      if (!exited) proc.send(msg);
+    },
+    hold: (busy) => (busy ? proc.ref() : proc.unref()),
+    stop: async (hard) => {
+      if (exited) return;
+      proc.kill(hard ? "SIGKILL" : "SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 2000);
+      await proc.exited;
+      clearTimeout(timer);
+    },
+  };
+}
