@@ -20,11 +20,14 @@ afterAll(async () => {
   removeDir(ws);
 });
 
-/** Load a page in headless Chromium (no network beyond loopback) and return the DOM after scripts ran. */
-function renderedDom(url: string): string {
+/**
+ * Load a page in headless Chromium (no network beyond loopback) and return the DOM after scripts ran.
+ * Async on purpose: the server under test runs in this process, so a blocking spawn would starve it.
+ */
+async function renderedDom(url: string): Promise<string> {
   const profile = mkdtempSync(join(tmpdir(), "flash-chromium-"));
   try {
-    const res = Bun.spawnSync(
+    const proc = Bun.spawn(
       [
         chromium!,
         "--headless",
@@ -40,17 +43,19 @@ function renderedDom(url: string): string {
         "--dump-dom",
         url,
       ],
-      { stdout: "pipe", stderr: "pipe", timeout: 60_000 },
+      { stdout: "pipe", stderr: "ignore", timeout: 60_000 },
     );
-    return res.stdout.toString();
+    const dom = await new Response(proc.stdout).text();
+    await proc.exited;
+    return dom;
   } finally {
     removeDir(profile);
   }
 }
 
 describe("docs in a real browser", () => {
-  test.skipIf(!chromium)("headless Chromium renders /docs offline and lists every operation", () => {
-    const dom = renderedDom(`${server.url}/docs`);
+  test.skipIf(!chromium)("headless Chromium renders /docs offline and lists every operation", async () => {
+    const dom = await renderedDom(`${server.url}/docs`);
     expect(dom).toContain("swagger-ui");
     for (const path of ["/01_cat/01_one/cpu/hello", "/01_cat/01_one/cpu/echo", "/02_other/01_two/gpu/echo"]) {
       expect(dom).toContain(`data-path="${path}"`);
