@@ -164,6 +164,7 @@ export function workspacePackageName(folder: string): string {
 /** Names of the workspace packages already present, so a new example's package name stays unique. */
 function takenPackageNames(root: string): Set<string> {
   const taken = new Set<string>();
+  if (!existsSync(root)) return taken; // a workspace about to be created has no packages yet
   for (const rel of new Bun.Glob("[0-9][0-9]_*/[0-9][0-9]_*/package.json").scanSync({ cwd: root, dot: false })) {
     try {
       const name = JSON.parse(readFileSync(join(root, rel), "utf8")).name;
