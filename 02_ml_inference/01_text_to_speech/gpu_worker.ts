@@ -1,9 +1,24 @@
-import { Elysia, t } from "flash";
+import { Elysia, GpuGroup, LiveServerless, remote, t } from "flash";
 import { synthesize, type SpeechRequest } from "./speech";
 import { DEFAULTS, LANGUAGES, LANGUAGE_CODES, LIMITS, VOICES, VOICE_NAMES } from "./voices";
 
-/** The remote function: turn text into a WAV file on a GPU worker (eSpeak NG itself runs on the worker's CPU). */
-export const generateSpeech = (req: SpeechRequest) => synthesize(req);
+/**
+ * The GPU endpoint of the original (Qwen3-TTS needed 24 GB of VRAM). eSpeak NG itself runs on the worker's CPU,
+ * so for eSpeak alone a `CpuLiveServerless` config is the cheaper choice; the GPU config is where a neural
+ * engine would go (see the README).
+ */
+export const gpuConfig = new LiveServerless({
+  name: "02_01_text_to_speech_gpu",
+  gpus: [GpuGroup.ADA_24],
+  workersMin: 0,
+  workersMax: 3,
+  idleTimeout: 5,
+});
+
+/** The remote function: turn text into a WAV file. The engine loads on a worker's first call and stays loaded. */
+export const generateSpeech = remote(gpuConfig, async (req: SpeechRequest) => synthesize(req), {
+  dependencies: ["@echogarden/espeak-ng-emscripten@0.3.5", "@echogarden/wave-codec@0.4.0"],
+});
 
 const SpeechBody = t.Object(
   {

@@ -1,6 +1,8 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { resolve } from "node:path";
 import { buildApp, type UnifiedApp } from "../../core/app";
+import { LocalTarget } from "../../core/remote/local";
+import { setTarget } from "../../core/remote/target";
 import { parseWav, rms } from "./test-helpers";
 import { LANGUAGE_CODES, VOICE_NAMES } from "./voices";
 
@@ -8,8 +10,19 @@ const ROOT = resolve(import.meta.dir, "../..");
 const BASE = "http://localhost/02_ml_inference/01_text_to_speech/gpu";
 let app: UnifiedApp;
 
+// The first call starts a worker subprocess and loads the model: seconds on a busy machine.
+setDefaultTimeout(60_000);
+
+// A local worker pool of our own, stopped at the end, so no worker outlives this file and other files' pools are untouched.
+const target = new LocalTarget();
+
 beforeAll(async () => {
+  setTarget(target);
   app = await buildApp({ root: ROOT, scope: { category: "02_ml_inference", example: "01_text_to_speech" } });
+});
+
+afterAll(async () => {
+  await target.shutdown();
 });
 
 const post = (path: string, body: unknown) =>

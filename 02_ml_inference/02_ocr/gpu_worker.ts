@@ -1,9 +1,25 @@
 import { readFileSync } from "node:fs";
-import { Elysia, t } from "flash";
+import { Elysia, GpuGroup, LiveServerless, remote, t } from "flash";
 import { MAX_IMAGE_BYTES, recognize, type OcrRequest } from "./ocr";
 
-/** The remote function: read the text in an image on a GPU worker (CUDA when it loads, CPU otherwise). */
-export const readText = (req: OcrRequest) => recognize(req);
+/**
+ * A GPU endpoint: the OCR models run with ONNX Runtime's CUDA provider when the worker has it, else on the CPU.
+ * Workers stay up 30 s after their last call so bursts of images reuse the loaded models.
+ */
+export const gpuConfig = new LiveServerless({
+  name: "02_02_ocr_gpu",
+  gpus: [GpuGroup.ANY],
+  workersMin: 0,
+  workersMax: 2,
+  idleTimeout: 30,
+  // auto: CUDA when the worker sees a GPU, else CPU; cuda or cpu force one (a failed CUDA load still falls back).
+  env: { OCR_EXECUTION_PROVIDER: process.env.OCR_EXECUTION_PROVIDER ?? "auto" },
+});
+
+/** The remote function: read the text in an image. The models load on a worker's first call and stay loaded. */
+export const readText = remote(gpuConfig, async (req: OcrRequest) => recognize(req), {
+  dependencies: ["@gutenye/ocr-node@1.4.8", "onnxruntime-node@1.30.0", "sharp@0.33.5"],
+});
 
 /** A small PNG that says "Hello from flash" / "Order 4217": the request example in /docs and the README. */
 const SAMPLE_BASE64 = readFileSync(new URL("./sample.png", import.meta.url)).toString("base64");
