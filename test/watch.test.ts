@@ -215,6 +215,36 @@ describe("no request fails because of a reload", () => {
 });
 
 describe("flash run --watch (subprocess)", () => {
+  test("an edit to a module of remote() functions reaches the next call (workers are recycled)", async () => {
+    const remoteModule = (version: string) => `import { remote, CpuLiveServerless } from "flash";
+const cfg = new CpuLiveServerless({ name: "01_01_cpu", workersMin: 1, workersMax: 2, idleTimeout: 30 });
+export const which = remote(cfg, async () => ({ version: ${JSON.stringify(version)}, pid: process.pid }));
+`;
+    const own = makeWorkspace({
+      "01_a/01_r/endpoint.ts": remoteModule("r1"),
+      "01_a/01_r/cpu_worker.ts": `import { Elysia } from "flash";
+import { which } from "./endpoint";
+export const cpu_router = new Elysia().get("/which", () => which());
+`,
+    });
+    const flash = await startFlash(own, ["--watch"]);
+    try {
+      const first = await (await fetch(`${flash.url}/01_a/01_r/cpu/which`)).json();
+      expect(first.version).toBe("r1");
+      writeFileSync(join(own, "01_a/01_r/endpoint.ts"), remoteModule("r2"));
+      const deadline = Date.now() + 10_000;
+      let body: any = first;
+      while (body.version !== "r2" && Date.now() < deadline) {
+        await Bun.sleep(25);
+        body = await (await fetch(`${flash.url}/01_a/01_r/cpu/which`)).json();
+      }
+      expect(body.version).toBe("r2");
+    } finally {
+      expect(await flash.stop()).toBe(0);
+      removeDir(own);
+    }
+  });
+
   test("logs one line per reload with counts and ms, and Ctrl+C exits 0", async () => {
     const own = makeWorkspace({ "01_a/01_b/cpu_worker.ts": workerSource("cpu", "a") });
     const flash = await startFlash(own, ["--watch"]);

@@ -2,7 +2,8 @@ import { defineCommand } from "citty";
 import { resolve } from "node:path";
 import { buildApp, type UnifiedApp } from "../app";
 import { locateWorkspace } from "../discovery";
-import { runShutdownHooks } from "../lifecycle";
+import { onReload, runShutdownHooks } from "../lifecycle";
+import { currentTarget } from "../remote/target";
 import type { LoadError } from "../loader";
 import { log, setLogLevel } from "../log";
 import { startServer } from "../server";
@@ -58,6 +59,8 @@ export default defineCommand({
     let stopWatching: (() => void) | undefined;
     if (args.watch) {
       const { watchWorkspace } = await import("../watch");
+      // Workers hold the modules they imported: after a reload, new calls must get workers with the new code.
+      onReload("remote workers", () => void currentTarget().recycle?.());
       stopWatching = watchWorkspace({ root, scope, server });
     }
 
