@@ -14,6 +14,7 @@ export const main = defineCommand({
     init: () => import("./core/commands/init").then((m) => m.default),
     deps: () => import("./core/commands/deps").then((m) => m.default),
     test: () => import("./core/commands/test").then((m) => m.default),
+    __worker: () => import("./core/remote/command").then((m) => m.default),
   },
 });
 

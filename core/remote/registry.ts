@@ -4,7 +4,7 @@
  * real function or class that the executor looks up. State lives on `globalThis`, so a second copy of this
  * module (an example importing flash from disk inside the compiled binary) shares it.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** What a worker can run: a function, or a class for stateful remote objects. */
@@ -63,8 +63,10 @@ export function callerSite(): CallSite | null {
     if (!m) continue;
     let file = m[1]!;
     if (file.startsWith("file://")) file = fileURLToPath(file);
-    // Skip flash's own frames: this folder, a second copy of it, and the compiled binary's embedded bundle.
+    // Skip flash's own frames: this folder, a second copy of it, and the compiled binary's embedded bundle,
+    // whose source-mapped frames name files that are not on disk. A worker must be able to import the caller.
     if (file.startsWith(THIS_DIR + "/") || file.includes("/core/remote/") || file.startsWith("/$bunfs/")) continue;
+    if (!existsSync(file)) continue;
     return { file, line: Number(m[2]), column: Number(m[3]) };
   }
   return null;

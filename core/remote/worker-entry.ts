@@ -9,8 +9,12 @@ import { enterWorkerMode } from "./registry";
 
 declare const self: { postMessage(m: unknown): void; addEventListener(t: "message", f: (e: MessageEvent) => void): void };
 
-/** Run this thread or process as a pool worker until the pool stops it. */
+let running = false;
+
+/** Run this thread or process as a pool worker until the pool stops it (once; later calls do nothing). */
 export async function runWorker(): Promise<void> {
+  if (running) return;
+  running = true;
   process.env.FLASH_WORKER = "1";
   enterWorkerMode();
   const thread = !Bun.isMainThread;
@@ -28,8 +32,19 @@ export async function runWorker(): Promise<void> {
     // The pool's end of the IPC channel closed (flash exited or was killed): never outlive it.
     process.on("disconnect", () => process.exit(0));
   }
+  await shareFlashModules();
   await preload();
   send({ type: "ready" });
+}
+
+/** Make `import … from "flash"` in the worker resolve to the copy this worker runs (one registry per worker). */
+async function shareFlashModules(): Promise<void> {
+  try {
+    const { registerFlashModules } = await import("../modules");
+    registerFlashModules();
+  } catch {
+    // Without the plugin, "flash" resolves through the workspace (tsconfig paths or .flash/runtime); the registry is shared via globalThis.
+  }
 }
 
 async function preload(): Promise<void> {
@@ -46,4 +61,9 @@ async function preload(): Promise<void> {
   }
 }
 
-if (!Bun.isMainThread || import.meta.main) await runWorker();
+// A thread runs this file as its entry; a subprocess may reach it through a shim that imports it, hence the variable.
+if (!Bun.isMainThread || import.meta.main || process.env.FLASH_WORKER_PROCESS === "1") {
+  delete process.env.FLASH_WORKER_PROCESS; // programs the function starts are not workers
+  delete process.env.BUN_BE_BUN;
+  await runWorker();
+}

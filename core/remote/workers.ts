@@ -42,10 +42,20 @@ function threadEntry(): string {
   return join(import.meta.dir, "worker-entry.ts");
 }
 
-/** The command line of a subprocess worker: bun running the entry file, or `flash __worker`. */
+/**
+ * The command line of a subprocess worker: `flash __worker` when this module is embedded in the binary, else
+ * the entry file beside this module run by `process.execPath` — bun, or the flash binary acting as bun
+ * (`BUN_BE_BUN=1`, set in `processEnv`) when an example imported flash's runtime from disk.
+ */
 export function processCommand(): string[] {
   if (isCompiled()) return [process.execPath, "__worker"];
   return [process.execPath, join(import.meta.dir, "worker-entry.ts")];
+}
+
+/** The environment of a subprocess worker: `env`, plus what makes `processCommand()` run the worker program. */
+export function processEnv(env: Record<string, string>): Record<string, string> {
+  if (isCompiled()) return { ...env, FLASH_WORKER_PROCESS: "1" }; // `flash __worker` must stay flash, not bun
+  return { ...env, BUN_BE_BUN: "1", FLASH_WORKER_PROCESS: "1" };
 }
 
 /** Start a worker of the given kind. */
@@ -102,7 +112,7 @@ function startProcess(spec: WorkerSpec): WorkerHandle {
   const ready = deferred();
   let exited = false;
   const proc = Bun.spawn(processCommand(), {
-    env: spec.env,
+    env: processEnv(spec.env),
     stdin: "ignore",
     stdout: "inherit",
     stderr: "inherit",
