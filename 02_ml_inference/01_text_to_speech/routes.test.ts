@@ -5,6 +5,7 @@ import { LocalTarget } from "../../core/remote/local";
 import { setTarget } from "../../core/remote/target";
 import { parseWav, rms } from "./test-helpers";
 import { LANGUAGE_CODES, VOICE_NAMES } from "./voices";
+import { generateSpeech } from "./gpu_worker";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BASE = "http://localhost/02_ml_inference/01_text_to_speech/gpu";
@@ -112,6 +113,30 @@ describe("02_ml_inference/01_text_to_speech routes", () => {
       const json = await res.json();
       expect(json.detail[0].loc).toEqual(["body", field]);
     }
+  });
+
+  test("speech is made on the example's GPU pool: one subprocess worker, loaded once, reused", async () => {
+    const first = await (await post("/tts", { text: "First call." })).json();
+    const second = await (await post("/tts", { text: "Second call." })).json();
+    expect(second.cold_start).toBe(false); // the worker kept its engine
+    expect(typeof first.synthesis_ms).toBe("number");
+    const pool = target.status().pools.find((p) => p.name === "02_01_text_to_speech_gpu");
+    expect(pool).toMatchObject({ kind: "LiveServerless", workerKind: "process", workersMin: 0, workersMax: 3, idleTimeout: 5 });
+    expect(pool!.calls).toBeGreaterThanOrEqual(2);
+    expect(pool!.workers.total).toBeGreaterThanOrEqual(1);
+    const health = await (await app.fetch(new Request("http://localhost/health"))).json();
+    expect(health.local.pools.map((p: { name: string }) => p.name)).toContain("02_01_text_to_speech_gpu");
+  });
+
+  test("an input error raised on the worker reaches the caller as a 400-status RemoteError", async () => {
+    const err = await generateSpeech({ text: "hi", voice: "Ryan" }).then(
+      () => null,
+      (e: Error & { remoteName?: string; status?: number }) => e,
+    );
+    expect(err?.name).toBe("RemoteError");
+    expect(err?.remoteName).toBe("InputError");
+    expect(err?.status).toBe(400);
+    expect(err?.message).toBe(`Unknown voice 'Ryan'. Valid voices: ${VOICE_NAMES.join(", ")}`);
   });
 
   test("a body that is not JSON is a 400", async () => {

@@ -61,6 +61,16 @@ describe("02_ml_inference/02_ocr routes", () => {
     expect(body.text).toBe("Hello from flash\nOrder 4217");
   });
 
+  test("OCR runs on the example's GPU pool and keeps its models loaded between calls", async () => {
+    const png = await textPng(300, 80, [{ text: "warm call", x: 20, y: 55 }]);
+    const body = await (await post({ image_base64: png.toString("base64") })).json();
+    expect(body.text).toBe("warm call");
+    expect(body.cold_start).toBe(false);
+    const pool = target.status().pools.find((p) => p.name === "02_02_ocr_gpu");
+    expect(pool).toMatchObject({ kind: "LiveServerless", workerKind: "process", workersMax: 2, idleTimeout: 30 });
+    expect(pool!.calls).toBeGreaterThanOrEqual(2);
+  });
+
   test("a missing or empty image_base64 is a 422 naming the field", async () => {
     for (const body of [{}, { image_base64: "" }, { image_base64: 42 }]) {
       const res = await post(body);
