@@ -1,0 +1,336 @@
+import { Elysia, t } from "elysia";
+import { validationBody } from "../errors";
+import { log } from "../log";
+import type { JobRequest } from "../runpod/types";
+import { ControlPlane, type EmulatedEndpoint } from "./control";
+import { JobStore, type EmulatedJob, type StoreOptions } from "./store";
+import { WorkerSupervisor, type SupervisorOptions } from "./workers";
+
+const elog = log.withTag("emulator");
+
+/** An error the emulator injects on matching requests (tests of retries on 429/5xx). */
+export interface Fault {
+  /** HTTP status to answer with. */
+  status: number;
+  /** How many matching requests fail (then the fault is spent). */
+  times: number;
+  /** Only requests whose path contains this string (or matches this pattern); all requests when absent. */
+  path?: string | RegExp;
+  /** Only this method. */
+  method?: string;
+}
+
+/** Options of `startEmulator`. */
+export interface EmulatorOptions extends StoreOptions {
+  /** API key every client call must carry (Bearer or bare; `?api_key=` on GraphQL). */
+  apiKey: string;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** How long `job-take` holds a worker's request open when no job waits, ms (Runpod: up to ~90 s). */
+  takeHoldMs?: number;
+  /** Worker subprocess options (command, env, heartbeat interval, LB wait). */
+  workers?: Omit<SupervisorOptions, "baseUrl">;
+}
+
+/** A running emulator: its URLs (what a client's base-URL settings point at), its state, and `stop()`. */
+export interface Emulator {
+  readonly url: string;
+  /** Value for RUNPOD_API_BASE_URL (GraphQL at `${apiBaseUrl}/graphql`). */
+  readonly apiBaseUrl: string;
+  /** Value for RUNPOD_ENDPOINT_BASE_URL (`${url}/v2`). */
+  readonly endpointBaseUrl: string;
+  /** Value for RUNPOD_LB_BASE_URL (`${url}/lb/{id}`). */
+  readonly lbBaseUrl: string;
+  readonly store: JobStore;
+  readonly control: ControlPlane;
+  readonly supervisor: WorkerSupervisor;
+  /** Make the next `times` matching requests fail with `status`. */
+  fail(fault: Fault): void;
+  /** Stop every worker and the HTTP server. */
+  stop(): Promise<void>;
+}
+
+const JobBody = t.Object(
+  {
+    input: t.Any({ description: "Handler input; required" }),
+    webhook: t.Optional(t.String()),
+    webhookV2: t.Optional(t.String()),
+    policy: t.Optional(t.Object({ executionTimeout: t.Optional(t.Number()), lowPriority: t.Optional(t.Boolean()), ttl: t.Optional(t.Number()) }, { additionalProperties: true })),
+    s3Config: t.Optional(t.Record(t.String(), t.Any())),
+  },
+  { additionalProperties: true },
+);
+const WaitQuery = t.Object({ wait: t.Optional(t.Numeric()) }, { additionalProperties: true });
+const GraphqlBody = t.Object({ query: t.String({ minLength: 1 }), variables: t.Optional(t.Nullable(t.Record(t.String(), t.Any()))), operationName: t.Optional(t.Nullable(t.String())) });
+
+/** Clamp `wait` like Runpod: 1000–300000 ms, default 90000. */
+export function clampWait(wait: number | undefined): number {
+  if (wait === undefined || !Number.isFinite(wait)) return 90_000;
+  return Math.min(300_000, Math.max(1000, wait));
+}
+
+function bearer(header: string | null): string | undefined {
+  if (!header) return undefined;
+  return header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
+}
+
+const err = (status: number, message: string) => new Response(JSON.stringify({ error: message }), { status, headers: { "content-type": "application/json" } });
+
+/**
+ * Start a local Runpod: REST job routes, GraphQL control plane, worker routes and an LB proxy, with real worker
+ * subprocesses per endpoint. Every client call needs `apiKey` (401 otherwise); the key is never logged or echoed.
+ */
+export function startEmulator(options: EmulatorOptions): Emulator {
+  if (!options.apiKey) throw new Error("startEmulator needs an apiKey");
+  const store = new JobStore(options);
+  const control = new ControlPlane();
+  let baseUrl = "";
+  const supervisor = new WorkerSupervisor(store, control, { ...options.workers, baseUrl: () => baseUrl });
+  store.onChange = (endpointId) => supervisor.rescale(endpointId);
+  store.onStop = (job) => supervisor.stopJob(job.workerId, `job ${job.id} stopped`);
+  control.onEndpointChange = (endpoint, change) => {
+    if (change === "deleted") store.dropEndpoint(endpoint.id);
+    supervisor.rescale(endpoint.id);
+  };
+  const faults: Fault[] = [];
+  const takeHoldMs = options.takeHoldMs ?? 20_000;
+
+  const userAuthorized = (request: Request) => {
+    const key = bearer(request.headers.get("authorization")) ?? new URL(request.url).searchParams.get("api_key") ?? undefined;
+    return key === options.apiKey;
+  };
+  const endpointOf = (id: string): EmulatedEndpoint | Response => control.endpoints.get(id) ?? err(404, `endpoint ${id} not found`);
+  const queueEndpoint = (id: string): EmulatedEndpoint | Response => {
+    const e = endpointOf(id);
+    if (!(e instanceof Response) && e.type === "LB") return err(400, "not allowed for LB endpoint; call https://{id}.api.runpod.ai/{path}");
+    return e;
+  };
+  const jobOf = (endpointId: string, jobId: string): EmulatedJob | Response => {
+    const e = queueEndpoint(endpointId);
+    if (e instanceof Response) return e;
+    return store.get(endpointId, jobId) ?? err(404, `job ${jobId} not found`);
+  };
+  const workerAuthorized = (request: Request, endpointId: string) => {
+    const key = bearer(request.headers.get("authorization"));
+    return key !== undefined && (key === control.endpoints.get(endpointId)?.aiKey || key === options.apiKey);
+  };
+
+  /** 401 for a call without the right key: worker routes take the endpoint's worker key, the rest the user's. */
+  const authorize = (request: Request, path: string): Response | undefined => {
+    const worker = /^\/v2\/([^/]+)\/(job-take|job-take-batch|job-done|job-stream|ping|job-stop)\//.exec(path);
+    if (worker ? workerAuthorized(request, worker[1]!) : userAuthorized(request) || path === "/") return undefined;
+    return err(401, "Unauthorized: missing or invalid API key");
+  };
+  type JobParams = { ep: string; job: string };
+  const status = (request: Request, params: JobParams) => {
+    const job = jobOf(params.ep, params.job);
+    return job instanceof Response ? job : store.view(job);
+  };
+  const statusSync = async (request: Request, params: JobParams, query: { wait?: number }) => {
+    const job = jobOf(params.ep, params.job);
+    if (job instanceof Response) return job;
+    await store.waitTerminal(job, clampWait(query.wait));
+    return store.view(job);
+  };
+  const stream = async (request: Request, params: JobParams, query: { wait?: number }) => {
+    const job = jobOf(params.ep, params.job);
+    if (job instanceof Response) return job;
+    // Hold briefly for news so that clients which poll without sleeping (runpod-sdk) do not spin.
+    const hold = Math.min(query.wait ?? 250, 5000);
+    if (!job.chunks.length) await Promise.race([store.waitTerminal(job, hold), waitChunk(job, hold)]);
+    return store.readStream(job);
+  };
+
+  const app = new Elysia()
+    .onRequest(({ request }) => {
+      const path = new URL(request.url).pathname;
+      const denied = authorize(request, path);
+      if (denied) return denied;
+      if (!faults.length) return;
+      const i = faults.findIndex((f) => f.times > 0 && (!f.method || f.method === request.method) && (!f.path || (typeof f.path === "string" ? path.includes(f.path) : f.path.test(path))));
+      if (i < 0) return;
+      const fault = faults[i]!;
+      if (--fault.times <= 0) faults.splice(i, 1);
+      return err(fault.status, fault.status === 429 ? "rate limited" : `injected failure ${fault.status}`);
+    })
+    .onError(({ code, error }) => {
+      if (code === "VALIDATION") return err(400, `malformed request: ${validationBody(error).message}`);
+      if (code === "NOT_FOUND") return err(404, "not found");
+      if (code === "PARSE") return err(400, "malformed JSON body");
+      elog.error(`emulator error: ${(error as Error)?.stack ?? error}`);
+      return err(500, "internal error");
+    })
+    // ── GraphQL control plane ────────────────────────────────────────────────────────────────────────
+    .post("/graphql", async ({ request, body }) => {
+      return control.execute(body.query, body.variables ?? undefined, body.operationName ?? undefined);
+    }, { body: GraphqlBody })
+    // ── worker side (runpod-api.md §2) ──────────────────────────────────────────────────────────────
+    .get("/v2/:ep/job-take/:wid", async ({ request, params, set }) => {
+      if (!control.endpoints.has(params.ep)) return err(404, `endpoint ${params.ep} not found`);
+      if (!supervisor.taking(params.wid)) return err(400, "unknown worker");
+      const job = await store.take(params.ep, params.wid, takeHoldMs);
+      if (!job) {
+        set.status = 204;
+        return "";
+      }
+      supervisor.running(params.wid);
+      return takePayload(job);
+    })
+    .get("/v2/:ep/job-take-batch/:wid", async ({ request, params, query, set }) => {
+      if (!supervisor.taking(params.wid)) return err(400, "unknown worker");
+      const size = Math.max(1, Number(query.batch_size ?? 1));
+      const first = await store.take(params.ep, params.wid, takeHoldMs);
+      if (!first) {
+        set.status = 204;
+        return "";
+      }
+      const jobs = [first];
+      while (jobs.length < size) {
+        const next = await store.take(params.ep, params.wid, 0);
+        if (!next) break;
+        jobs.push(next);
+      }
+      supervisor.running(params.wid);
+      return jobs.map(takePayload);
+    }, { query: t.Object({ batch_size: t.Optional(t.Numeric()) }, { additionalProperties: true }) })
+    .post("/v2/:ep/job-done/:wid/:job", ({ request, params, body, query }) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(String(body ?? ""));
+      } catch {
+        return err(400, "job-done body must be JSON");
+      }
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return err(400, "job-done body must be a JSON object");
+      const accepted = store.finish(params.ep, params.wid, params.job, parsed as Record<string, unknown>, query.isStream === "true");
+      if (accepted && (parsed as Record<string, unknown>).status !== "IN_PROGRESS") supervisor.taking(params.wid);
+      return accepted ? { ok: true } : err(404, `job ${params.job} is not running on worker ${params.wid}`);
+    }, { parse: "text", body: t.Optional(t.String()), query: t.Object({ isStream: t.Optional(t.String()) }, { additionalProperties: true }) })
+    .post("/v2/:ep/job-stream/:wid/:job", ({ request, params, body }) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(String(body ?? ""));
+      } catch {
+        return err(400, "job-stream body must be JSON");
+      }
+      const ok = store.pushChunk(params.ep, params.wid, params.job, (parsed ?? {}) as Record<string, unknown>);
+      return ok ? { ok: true } : err(404, `job ${params.job} is not running on worker ${params.wid}`);
+    }, { parse: "text", body: t.Optional(t.String()) })
+    .get("/v2/:ep/ping/:wid", ({ request, params }) => {
+      supervisor.pinged(params.wid);
+      return { ok: true };
+    })
+    .get("/v2/:ep/job-stop/:wid", async ({ request, params, set }) => {
+      // Cancelled and timed-out jobs are stopped by killing their worker, so there is never anything to report here.
+      set.status = 204;
+      return "";
+    })
+    // ── queue REST API (runpod-api.md §1) ───────────────────────────────────────────────────────────
+    .post("/v2/:ep/run", ({ request, params, body }) => {
+      const e = queueEndpoint(params.ep);
+      if (e instanceof Response) return e;
+      if (!("input" in body) || body.input === undefined) return err(400, "input is required");
+      const job = store.submit(e.id, body as JobRequest, false, e.executionTimeoutMs);
+      return { id: job.id, status: job.status };
+    }, { body: JobBody })
+    .post("/v2/:ep/runsync", async ({ request, params, body, query }) => {
+      const e = queueEndpoint(params.ep);
+      if (e instanceof Response) return e;
+      if (!("input" in body) || body.input === undefined) return err(400, "input is required");
+      const job = store.submit(e.id, body as JobRequest, true, e.executionTimeoutMs);
+      await store.waitTerminal(job, clampWait(query.wait));
+      return store.view(job);
+    }, { body: JobBody, query: WaitQuery })
+    .get("/v2/:ep/status/:job", ({ request, params }) => status(request, params))
+    .post("/v2/:ep/status/:job", ({ request, params }) => status(request, params))
+    .get("/v2/:ep/status-sync/:job", ({ request, params, query }) => statusSync(request, params, query), { query: WaitQuery })
+    .post("/v2/:ep/status-sync/:job", ({ request, params, query }) => statusSync(request, params, query), { query: WaitQuery })
+    .get("/v2/:ep/stream/:job", ({ request, params, query }) => stream(request, params, query), { query: WaitQuery })
+    .post("/v2/:ep/stream/:job", ({ request, params, query }) => stream(request, params, query), { query: WaitQuery })
+    .post("/v2/:ep/cancel/:job", ({ request, params }) => {
+      const job = jobOf(params.ep, params.job);
+      if (job instanceof Response) return job;
+      store.cancel(job);
+      return { id: job.id, status: job.status };
+    })
+    .post("/v2/:ep/retry/:job", ({ request, params }) => {
+      const job = jobOf(params.ep, params.job);
+      if (job instanceof Response) return job;
+      if (!store.retry(job)) return err(400, `job ${job.id} is ${job.status}; only FAILED or TIMED_OUT jobs can be retried`);
+      return { id: job.id, status: job.status };
+    })
+    .post("/v2/:ep/purge-queue", ({ request, params }) => {
+      const e = queueEndpoint(params.ep);
+      if (e instanceof Response) return e;
+      return { removed: store.purge(e.id), status: "completed" };
+    })
+    .get("/v2/:ep/health", ({ request, params }) => {
+      const e = endpointOf(params.ep);
+      if (e instanceof Response) return e;
+      return { jobs: store.jobCounts(e.id), workers: supervisor.counts(e.id) };
+    })
+    // ── load-balanced endpoints: https://{id}.api.runpod.ai/{path} → a worker's PORT ─────────────────
+    .all("/lb/:ep/*", async ({ request, params }) => {
+      const e = endpointOf(params.ep);
+      if (e instanceof Response) return e;
+      if (e.type !== "LB") return err(400, "not allowed for QB API");
+      const worker = await supervisor.acquireLb(e.id, request.signal);
+      if (!worker) return err(503, "no workers available");
+      try {
+        const url = new URL(request.url);
+        const headers = new Headers(request.headers);
+        headers.delete("authorization");
+        headers.delete("host");
+        const hasBody = request.method !== "GET" && request.method !== "HEAD";
+        const res = await fetch(`http://127.0.0.1:${worker.port}/${params["*"]}${url.search}`, {
+          method: request.method, headers, body: hasBody ? await request.arrayBuffer() : undefined, signal: request.signal,
+        });
+        const out = new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
+        out.headers.delete("content-encoding");
+        out.headers.delete("content-length");
+        return out;
+      } catch (error) {
+        return err(502, `worker ${worker.id} did not answer: ${(error as Error).message}`);
+      } finally {
+        supervisor.releaseLb(worker);
+      }
+    }, { parse: "none" })
+    .get("/", () => ({ emulator: "runpod", endpoints: [...control.endpoints.values()].map((e) => ({ id: e.id, name: e.name, type: e.type, workers: supervisor.counts(e.id) })) }));
+
+  const server = Bun.serve({ hostname: options.host ?? "127.0.0.1", port: options.port ?? 0, idleTimeout: 0, fetch: (req) => app.handle(req) });
+  const display = server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname;
+  baseUrl = `http://${display}:${server.port}`;
+  let stopped = false;
+  return {
+    url: baseUrl,
+    apiBaseUrl: baseUrl,
+    endpointBaseUrl: `${baseUrl}/v2`,
+    lbBaseUrl: `${baseUrl}/lb/{id}`,
+    store,
+    control,
+    supervisor,
+    fail(fault) {
+      faults.push({ ...fault });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      store.close();
+      await supervisor.shutdown();
+      await server.stop(true);
+    },
+  };
+}
+
+function takePayload(job: EmulatedJob): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: job.id, input: job.input };
+  if (job.webhook) out.webhook = job.webhook;
+  if (job.s3Config) out.s3Config = job.s3Config;
+  if (job.policy && Object.keys(job.policy).length) out.policy = job.policy;
+  return out;
+}
+
+async function waitChunk(job: EmulatedJob, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!job.chunks.length && Date.now() < until) await Bun.sleep(10);
+}

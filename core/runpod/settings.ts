@@ -1,0 +1,45 @@
+/** Where the Runpod client sends requests, and with which key (env or `.env`, loaded by `flash run`). */
+
+/** Base URLs of the three Runpod planes; each overridable, which is how the emulator target points the client at itself. */
+export interface RunpodUrls {
+  /** GraphQL control plane base (`${apiBaseUrl}/graphql`); env RUNPOD_API_BASE_URL. */
+  apiBaseUrl: string;
+  /** Queue data plane (`${endpointBaseUrl}/{id}/run`); env RUNPOD_ENDPOINT_BASE_URL. */
+  endpointBaseUrl: string;
+  /** Load-balanced endpoints, with `{id}` in place of the endpoint id; env RUNPOD_LB_BASE_URL. */
+  lbBaseUrl: string;
+}
+
+/** The URLs from the environment, defaulting to production Runpod. */
+export function runpodUrls(env: Record<string, string | undefined> = process.env): RunpodUrls {
+  const trim = (u: string) => u.replace(/\/+$/, "");
+  return {
+    apiBaseUrl: trim(env.RUNPOD_API_BASE_URL || "https://api.runpod.io"),
+    endpointBaseUrl: trim(env.RUNPOD_ENDPOINT_BASE_URL || "https://api.runpod.ai/v2"),
+    lbBaseUrl: trim(env.RUNPOD_LB_BASE_URL || "https://{id}.api.runpod.ai"),
+  };
+}
+
+/** The URL of a load-balanced endpoint's route. */
+export function lbUrl(urls: RunpodUrls, endpointId: string, path: string): string {
+  return `${urls.lbBaseUrl.replaceAll("{id}", endpointId)}${path.startsWith("/") ? path : `/${path}`}`;
+}
+
+/** The user's API key, or an error that says where to create one. */
+export function requireApiKey(env: Record<string, string | undefined> = process.env): string {
+  const key = env.RUNPOD_API_KEY?.trim();
+  if (!key) {
+    throw new Error(
+      "RUNPOD_API_KEY is not set. Create an API key at https://console.runpod.io/user/settings (API Keys), then put " +
+        "RUNPOD_API_KEY=... in the workspace's .env file or export it. (Use --target emulator to try everything offline.)",
+    );
+  }
+  return key;
+}
+
+/** Which target `flash run` uses: flag, then FLASH_TARGET, then local. Throws on an unknown name. */
+export function targetName(flag: string | undefined, env: Record<string, string | undefined> = process.env): "local" | "runpod" | "emulator" {
+  const name = (flag || env.FLASH_TARGET || "local").trim().toLowerCase();
+  if (name === "local" || name === "runpod" || name === "emulator") return name;
+  throw new Error(`Unknown target "${name}": use local, runpod or emulator (flag --target or env FLASH_TARGET)`);
+}

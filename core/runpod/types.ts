@@ -1,0 +1,65 @@
+/**
+ * Shapes of the Runpod serverless job API (runpod-api.md §1–2), shared by our client, the emulator and the
+ * worker program so that all three agree on field names and status values.
+ */
+
+/** Every status a job can be in; the last four are terminal. */
+export type JobStatus = "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
+
+/** Statuses after which a job never changes again (the JS and Go SDKs' set). */
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(["COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"]);
+
+/** Whether a status is terminal. */
+export function isTerminal(status: string | undefined): boolean {
+  return status !== undefined && TERMINAL_STATUSES.has(status);
+}
+
+/** A job as `/status/{id}`, `/runsync` and webhooks return it. */
+export interface JobObject {
+  id: string;
+  status: JobStatus;
+  delayTime?: number;
+  executionTime?: number;
+  workerId?: string;
+  output?: unknown;
+  error?: string;
+  retries?: number;
+}
+
+/** Per-job execution policy (ms). */
+export interface JobPolicy {
+  executionTimeout?: number;
+  lowPriority?: boolean;
+  ttl?: number;
+}
+
+/** Body of `/run` and `/runsync`. */
+export interface JobRequest {
+  input: unknown;
+  webhook?: string;
+  policy?: JobPolicy;
+  s3Config?: Record<string, unknown>;
+}
+
+/** `/health` of an endpoint: all five job and six worker counters. */
+export interface EndpointHealth {
+  jobs: { completed: number; failed: number; inProgress: number; inQueue: number; retried: number };
+  workers: { idle: number; initializing: number; ready: number; running: number; throttled: number; unhealthy: number };
+}
+
+/** The module flash ships with each call: bundled code keyed by content hash, at its workspace-relative path. */
+export interface ShippedBundle {
+  /** Workspace-relative path of the function's module (`01_getting_started/01_hello_world/gpu_worker.ts`). */
+  path: string;
+  /** sha256 of `code` (hex, 16 chars); the worker caches bundles by it. */
+  hash: string;
+  /** The module and its local imports bundled by Bun.build (npm packages and "flash" left as imports). */
+  code: string;
+}
+
+/** The `input` of every job flash sends: the bundle plus the executor's request (its `module` is `bundle.path`). */
+export interface ShippedCall {
+  flash: 1;
+  bundle: ShippedBundle;
+  request: import("../remote/protocol").FunctionRequest;
+}
