@@ -15,6 +15,8 @@ export const main = defineCommand({
     deps: () => import("./core/commands/deps").then((m) => m.default),
     test: () => import("./core/commands/test").then((m) => m.default),
     __worker: () => import("./core/remote/command").then((m) => m.default),
+    emulator: () => import("./core/commands/emulator").then((m) => m.default),
+    "__runpod-worker": () => import("./worker/command").then((m) => m.default),
   },
 });
 

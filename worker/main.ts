@@ -42,11 +42,38 @@ export function parseShippedCall(input: unknown): ShippedCall {
 export function materialize(dir: string, bundle: ShippedCall["bundle"]): string {
   const file = join(dir, "bundles", bundle.hash, bundle.path);
   if (existsSync(file)) return file;
+  writeAtomic(file, bundle.code);
+  // Also lay out the other inlined modules' sources where the source map puts them, so `remote()` calls in those
+  // modules find their file on disk (stable ids per module, names from their source lines).
+  const sourceRoot = join(dir, "bundles", bundle.hash);
+  for (const [rel, content] of inlinedSources(bundle.code, dirname(bundle.path))) {
+    const target = normalize(join(sourceRoot, rel));
+    if (!target.startsWith(sourceRoot + "/") || target === file || target.includes("/node_modules/") || existsSync(target)) continue;
+    writeAtomic(target, content);
+  }
+  return file;
+}
+
+function writeAtomic(file: string, content: string): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, bundle.code);
+  writeFileSync(tmp, content);
   renameSync(tmp, file);
-  return file;
+}
+
+/** The (path relative to the bundle folder, content) of each source in the bundle's inline source map. */
+function inlinedSources(code: string, entryDir: string): [string, string][] {
+  const m = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
+  if (!m) return [];
+  try {
+    const map = JSON.parse(Buffer.from(m[1]!, "base64").toString("utf8")) as { sources?: string[]; sourcesContent?: (string | null)[] };
+    return (map.sources ?? []).flatMap((s, i) => {
+      const content = map.sourcesContent?.[i];
+      return typeof content === "string" ? [[join(entryDir, s), content] as [string, string]] : [];
+    });
+  } catch {
+    return []; // a map we cannot read only costs names in stack traces
+  }
 }
 
 /** Run one shipped call: dependencies, bundle, executor. Never throws. */

@@ -30,6 +30,7 @@ export default defineCommand({
     port: { type: "string", alias: "p", description: "Port to listen on (env FLASH_PORT, default 8888; 0 picks a free port)" },
     watch: { type: "boolean", alias: "w", description: "Reload edited code without restarting the server", default: false },
     verbose: { type: "boolean", alias: "v", description: "Show debug logs", default: false },
+    target: { type: "string", alias: "t", description: "Where remote functions run: local, runpod or emulator (env FLASH_TARGET, default local)" },
   },
   async run({ args }) {
     if (args.verbose) setLogLevel("verbose");
@@ -39,6 +40,18 @@ export default defineCommand({
     let settings;
     try {
       settings = listenSettings({ host: args.host, port: args.port });
+    } catch (err) {
+      log.error((err as Error).message);
+      process.exit(1);
+    }
+    try {
+      const { targetName } = await import("../runpod/settings");
+      const name = targetName(args.target);
+      if (name !== "local") {
+        const { createTarget } = await import("../runpod/target");
+        const { setTarget } = await import("../remote/target");
+        setTarget(await createTarget(name, { root }));
+      }
     } catch (err) {
       log.error((err as Error).message);
       process.exit(1);
