@@ -28,11 +28,16 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const cwd = process.cwd();
     const { root, scope } = locateWorkspace(cwd);
+    // Everything after "--" belongs to bun test, even where citty also offers it as the positional path.
+    const dashdash = rawArgs.indexOf("--");
+    const extra = dashdash >= 0 ? rawArgs.slice(dashdash + 1) : [];
+    const ownArgs = dashdash >= 0 ? rawArgs.slice(0, dashdash) : rawArgs;
+    const pathArg = args.path && ownArgs.includes(String(args.path)) ? String(args.path) : undefined;
     let target: string | undefined;
-    if (args.path) {
-      target = resolveTestPath(root, cwd, String(args.path));
+    if (pathArg) {
+      target = resolveTestPath(root, cwd, pathArg);
       if (!target) {
-        log.error(`"${args.path}" is not a folder or file inside the workspace ${root}`);
+        log.error(`"${pathArg}" is not a folder or file inside the workspace ${root}`);
         process.exit(1);
       }
     } else if (scope.category) {
@@ -41,8 +46,6 @@ export default defineCommand({
     const runtime = await ensureRuntime(root);
     // bun test treats bare words as name filters; "./" makes it a path.
     const filters = target && target !== root ? [`./${relative(root, target)}`] : [];
-    const dashdash = rawArgs.indexOf("--");
-    const extra = dashdash >= 0 ? rawArgs.slice(dashdash + 1) : [];
     const { cmd, env } = bunCommand(["test", "--preload", runtime.preload, ...filters, ...extra]);
     log.info(`testing ${filters[0] ?? "the whole workspace"} in ${root}`);
     const proc = Bun.spawn(cmd, { cwd: root, env, stdio: ["inherit", "inherit", "inherit"] });
