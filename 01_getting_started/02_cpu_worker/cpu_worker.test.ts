@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { buildApp, type UnifiedApp } from "../../core/app";
+import { LocalTarget } from "../../core/remote/local";
+import { setTarget } from "../../core/remote/target";
+import { cpuConfig, cpuHello } from "./cpu_worker";
+
+const ROOT = join(import.meta.dir, "../..");
+const URL_BASE = "http://localhost/01_getting_started/02_cpu_worker";
+let app: UnifiedApp;
+// A pool target of this file's own: `bun test` runs every file in one process, and a shut-down target stays down.
+const target = new LocalTarget();
+
+async function post(path: string, body: unknown, contentType = "application/json") {
+  const res = await app.fetch(
+    new Request(URL_BASE + path, { method: "POST", headers: { "content-type": contentType }, body: typeof body === "string" ? body : JSON.stringify(body) }),
+  );
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** The local pool of a config, as `/health` shows it. */
+async function pool(name: string) {
+  const health = (await (await app.fetch(new Request("http://localhost/health"))).json()) as any;
+  return health.local?.pools?.find((p: any) => p.name === name);
+}
+
+beforeAll(async () => {
+  setTarget(target);
+  app = await buildApp({ root: ROOT, scope: { category: "01_getting_started", example: "02_cpu_worker" } });
+});
+
+afterAll(async () => {
+  await target.shutdown();
+});
+
+describe("02_cpu_worker through the unified app", () => {
+  test("loads with one cpu router at its prefix", () => {
+    expect(app.errors).toEqual([]);
+    expect(app.examples[0]!.routers.map((r) => [r.type, r.prefix])).toEqual([["cpu", "/01_getting_started/02_cpu_worker/cpu"]]);
+  });
+
+  test("POST /cpu/hello greets the name sent (the original ignored it)", async () => {
+    const { status, body } = await post("/cpu/hello", { name: "Flash User" });
+    expect(status).toBe(200);
+    expect(body.status).toBe("success");
+    expect(body.message).toBe("Hello, Flash User!");
+    expect(body.worker_type).toBe("CPU");
+    expect(body.platform).toBe(process.platform);
+    expect(body.runtime_version).toBe(`bun ${Bun.version}`);
+    expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(60_000);
+  });
+
+  test("an omitted name uses the default, a blank one greets Anonymous Panda", async () => {
+    expect((await post("/cpu/hello", {})).body.message).toBe("Hello, Flash expert!");
+    expect((await post("/cpu/hello", { name: "   " })).body.message).toBe("Hello, Anonymous Panda!");
+    expect((await post("/cpu/hello", { name: "  Ada " })).body.message).toBe("Hello, Ada!");
+  });
+
+  test("a name of the wrong type or too long is a 422 naming the field", async () => {
+    const wrongType = await post("/cpu/hello", { name: 3 });
+    expect(wrongType.status).toBe(422);
+    expect(wrongType.body.error).toBe("validation");
+    expect(wrongType.body.detail[0].loc).toEqual(["body", "name"]);
+    expect(wrongType.body.detail[0].input).toBe(3);
+    const tooLong = await post("/cpu/hello", { name: "x".repeat(201) });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.detail[0].loc).toEqual(["body", "name"]);
+  });
+
+  test("a body that is not JSON is a 400", async () => {
+    const { status, body } = await post("/cpu/hello", "{not json");
+    expect(status).toBe(400);
+    expect(body.error).toBe("bad_request");
+  });
+
+  test("the route is in /docs/json with a request schema and an example", async () => {
+    const res = await app.fetch(new Request("http://localhost/docs/json"));
+    const doc = (await res.json()) as any;
+    const op = doc.paths["/01_getting_started/02_cpu_worker/cpu/hello"].post;
+    expect(op.tags[0]).toBe("01 Getting Started > 02 Cpu Worker");
+    const schema = op.requestBody.content["application/json"].schema;
+    expect(schema.properties.name.default).toBe("Flash expert");
+    expect(schema.examples).toEqual([{ name: "Flash User" }]);
+  });
+});
+
+describe("cpuHello on the local worker pool", () => {
+  test("the config is the original's CPU endpoint", () => {
+    expect(cpuConfig.kind).toBe("CpuLiveServerless");
+    expect(cpuConfig.name).toBe("01_02_cpu");
+    expect(cpuConfig.instanceIds).toEqual(["cpu3c-1-2"]);
+    expect([cpuConfig.workersMin, cpuConfig.workersMax, cpuConfig.idleTimeout]).toEqual([0, 3, 5]);
+  });
+
+  test("runs remotely and returns a JSON result", async () => {
+    const result = await cpuHello({ name: "Pool" });
+    expect(result.message).toBe("Hello, Pool!");
+    expect(result.worker_type).toBe("CPU");
+  });
+
+  test("concurrent calls all succeed with their own names", async () => {
+    const names = ["a", "b", "c", "d", "e"];
+    const results = await Promise.all(names.map((name) => cpuHello({ name })));
+    expect(results.map((r) => r.message)).toEqual(names.map((n) => `Hello, ${n}!`));
+  });
+
+  test("the calls went through the 01_02_cpu pool, within its worker limit", async () => {
+    const status = await pool("01_02_cpu");
+    expect(status).toBeDefined();
+    expect(status.calls).toBeGreaterThanOrEqual(6);
+    expect(status.errors).toBe(0);
+    expect(status.workers.total).toBeGreaterThanOrEqual(1);
+    expect(status.workers.total).toBeLessThanOrEqual(3);
+  });
+});

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { buildApp, type UnifiedApp } from "../../core/app";
+import { statusOf } from "../../core/errors";
+import { listGpus } from "../../core/gpu";
+import { RemoteError } from "../../core/remote/errors";
+import { LocalTarget } from "../../core/remote/local";
+import { setTarget } from "../../core/remote/target";
+import { applyOperation, cpuConfig, pyTitle, transform, validate } from "./workers/cpu/endpoint";
+import { compute, gpuConfig } from "./workers/gpu/endpoint";
+
+const ROOT = join(import.meta.dir, "../..");
+const URL_BASE = "http://localhost/03_advanced_workers/05_load_balancer";
+let app: UnifiedApp;
+// A pool target of this file's own: `bun test` runs every file in one process, and a shut-down target stays down.
+const target = new LocalTarget();
+
+async function call(method: string, path: string, body?: unknown) {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.headers = { "content-type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  const res = await app.fetch(new Request(URL_BASE + path, init));
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** The local pool of a config, as `/health` shows it. */
+async function pool(name: string) {
+  const health = (await (await app.fetch(new Request("http://localhost/health"))).json()) as any;
+  return health.local?.pools?.find((p: any) => p.name === name);
+}
+
+beforeAll(async () => {
+  setTarget(target);
+  app = await buildApp({ root: ROOT, scope: { category: "03_advanced_workers", example: "05_load_balancer" } });
+});
+
+afterAll(async () => {
+  await target.shutdown();
+});
+
+describe("load-balancer configs", () => {
+  test("GPU and CPU load balancers with the original's names and warm worker", () => {
+    expect(app.errors).toEqual([]);
+    expect(gpuConfig.kind).toBe("LiveLoadBalancer");
+    expect(gpuConfig.isLoadBalancer).toBe(true);
+    expect([gpuConfig.name, gpuConfig.workersMin]).toEqual(["03_05_gpu", 1]);
+    expect(cpuConfig.kind).toBe("CpuLiveLoadBalancer");
+    expect([cpuConfig.name, cpuConfig.workersMin]).toEqual(["03_05_cpu", 0]);
+  });
+});
+
+describe("GPU service", () => {
+  test("GET /gpu/health", async () => {
+    expect(await call("GET", "/gpu/health")).toEqual({ status: 200, body: { status: "healthy", service: "gpu" } });
+  });
+
+  test("POST /gpu/compute: sum of squares, mean, max, min", async () => {
+    const { status, body } = await call("POST", "/gpu/compute", { numbers: [1, 2, 3, 4, 5] });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: "success", input_count: 5, sum_of_squares: 55, mean: 3, max: 5, min: 1 });
+    expect(body.compute_time_ms).toBeGreaterThanOrEqual(0);
+    expect(Number.isNaN(Date.parse(body.timestamp))).toBe(false);
+    const negatives = await call("POST", "/gpu/compute", { numbers: [-4, 2, 7] });
+    expect(negatives.body).toMatchObject({ input_count: 3, sum_of_squares: 69, max: 7, min: -4 });
+    expect(negatives.body.mean).toBeCloseTo(5 / 3, 10);
+  });
+
+  test("an empty numbers list is a 422 with the original's message", async () => {
+    const { status, body } = await call("POST", "/gpu/compute", { numbers: [] });
+    expect(status).toBe(422);
+    expect(body.detail).toEqual([{ loc: ["body", "numbers"], msg: "numbers list cannot be empty", type: "value_error", input: [] }]);
+  });
+
+  test("non-integers and a missing list are 422s naming the field", async () => {
+    const fractional = await call("POST", "/gpu/compute", { numbers: [1.5] });
+    expect(fractional.status).toBe(422);
+    expect(fractional.body.detail[0].loc).toEqual(["body", "numbers", 0]);
+    const missing = await call("POST", "/gpu/compute", {});
+    expect(missing.status).toBe(422);
+    expect(missing.body.detail[0].loc).toEqual(["body", "numbers"]);
+  });
+
+  test("GET /gpu/info reports the GPUs nvidia-smi lists (none here: available false)", async () => {
+    const { status, body } = await call("GET", "/gpu/info");
+    expect(status).toBe(200);
+    const gpus = listGpus();
+    if (gpus.length === 0) expect(body).toEqual({ available: false, device: "No GPU", count: 0 });
+    else expect(gpus.map((g) => g.name)).toContain(body.device);
+  });
+
+  test("called directly, compute rejects an empty list with an InputError that maps to 400", async () => {
+    const error = await compute({ numbers: [] }).catch((e) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error.remoteName).toBe("InputError");
+    expect(error.message).toBe("numbers list cannot be empty");
+    expect(statusOf(error)).toBe(400);
+  });
+});
+
+describe("CPU service", () => {
+  test("GET /cpu/health", async () => {
+    expect(await call("GET", "/cpu/health")).toEqual({ status: 200, body: { status: "healthy", service: "cpu" } });
+  });
+
+  test("POST /cpu/validate counts as the original", async () => {
+    const { status, body } = await call("POST", "/cpu/validate", { text: "Hello world from load balancer" });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: "success", is_valid: true, character_count: 30, word_count: 5, average_word_length: 6 });
+    const odd = await call("POST", "/cpu/validate", { text: "a bc" });
+    expect(odd.body).toMatchObject({ character_count: 4, word_count: 2, average_word_length: 2 });
+    const thirds = await call("POST", "/cpu/validate", { text: "ab cd e" });
+    expect(thirds.body.average_word_length).toBe(2.33);
+  });
+
+  test("blank text is a 400 with the remote function's message", async () => {
+    expect(await call("POST", "/cpu/validate", { text: "   " })).toEqual({
+      status: 400,
+      body: { error: "bad_request", message: "text cannot be empty" },
+    });
+    expect(await call("POST", "/cpu/transform", { text: "" })).toEqual({
+      status: 400,
+      body: { error: "bad_request", message: "text cannot be empty" },
+    });
+  });
+
+  test.each([
+    ["uppercase", "they're here", "THEY'RE HERE"],
+    ["lowercase", "Hello World", "hello world"],
+    ["reverse", "hello world", "dlrow olleh"],
+    ["reverse", "ab😀c", "c😀ba"],
+    ["title", "they're here", "They'Re Here"],
+  ])("POST /cpu/transform %s", async (operation, text, transformed) => {
+    const { status, body } = await call("POST", "/cpu/transform", { text, operation });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: "success", original: text, transformed, operation });
+  });
+
+  test("operation defaults to uppercase", async () => {
+    const { body } = await call("POST", "/cpu/transform", { text: "abc" });
+    expect(body).toMatchObject({ transformed: "ABC", operation: "uppercase" });
+  });
+
+  test("an unknown operation is a 400 listing the valid ones", async () => {
+    expect(await call("POST", "/cpu/transform", { text: "abc", operation: "shout" })).toEqual({
+      status: 400,
+      body: { error: "bad_request", message: "operation must be one of: uppercase, lowercase, reverse, title" },
+    });
+  });
+
+  test("called directly on the pool: results and InputErrors", async () => {
+    expect((await transform("Mixed Case", "lowercase")).transformed).toBe("mixed case");
+    expect((await validate("one two")).word_count).toBe(2);
+    const error = await validate("").catch((e) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect([error.remoteName, statusOf(error)]).toEqual(["InputError", 400]);
+  });
+});
+
+describe("docs, pools and helpers", () => {
+  test("every route is in /docs/json; POST routes carry a request example", async () => {
+    const doc = (await (await app.fetch(new Request("http://localhost/docs/json"))).json()) as any;
+    const p = (s: string) => doc.paths[`/03_advanced_workers/05_load_balancer${s}`];
+    for (const s of ["/gpu/health", "/gpu/info", "/cpu/health"]) expect(p(s)?.get?.tags[0]).toBe("03 Advanced Workers > 05 Load Balancer");
+    for (const s of ["/gpu/compute", "/cpu/validate", "/cpu/transform"]) {
+      expect(p(s)?.post?.requestBody.content["application/json"].schema.examples.length).toBeGreaterThan(0);
+    }
+  });
+
+  test("the calls ran on the two endpoints' pools", async () => {
+    const gpu = await pool("03_05_gpu");
+    const cpu = await pool("03_05_cpu");
+    expect(gpu.calls).toBeGreaterThanOrEqual(5);
+    expect(cpu.calls).toBeGreaterThanOrEqual(10);
+    expect(gpu.workers.total).toBeGreaterThanOrEqual(1); // workersMin 1 keeps one warm
+  });
+
+  test("pyTitle matches Python's str.title()", () => {
+    expect(pyTitle("hello WORLD 3d o'neil")).toBe("Hello World 3D O'Neil");
+    expect(applyOperation("Ab", "title")).toBe("Ab");
+  });
+});
