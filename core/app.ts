@@ -64,7 +64,7 @@ function isElysiaApp(value: unknown): value is Elysia {
  */
 function mountRouter(router: Elysia, prefix: string, where: string): { app: Elysia; fetch: Handler } {
   const unhandled = new WeakMap<Request, unknown>();
-  const app = new Elysia({ prefix })
+  const app = new Elysia({ prefix: prefix as "" })
     .onError(({ code, error, request, set, path }) => {
       if (code === "VALIDATION") {
         set.status = 422;
