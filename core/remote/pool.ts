@@ -222,6 +222,7 @@ export class Pool {
     const env: Record<string, string> = { ...(process.env as Record<string, string>), ...this.config.env, ...this.opts.env };
     env.FLASH_WORKER = "1";
     env.FLASH_RESOURCE_NAME = this.config.name;
+    env.FLASH_WORKER_ID = String(n);
     env.FLASH_PRELOAD = JSON.stringify([...this.modules]);
     if (devices !== null) env.CUDA_VISIBLE_DEVICES = devices;
     else if (!this.config.isGpu) env.CUDA_VISIBLE_DEVICES = ""; // a CPU endpoint has no GPU
