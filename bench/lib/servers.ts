@@ -1,5 +1,5 @@
 /** How each contender is started: flash (from source and compiled), the uvicorn peer, and raw Bun.serve. */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "./proc";
 import { REPO } from "./workspace";
@@ -33,12 +33,26 @@ export function rawBun(): Command {
   return { argv: ["bun", join(REPO, "bench", "peer", "raw.ts"), "--port", "{port}"], cwd: REPO };
 }
 
-/** Build `./flash` with `bun run build` when it is missing. */
+/** Newest modification time among cli.ts and core/**\/*.ts (what the binary is built from). */
+function newestSource(): number {
+  let newest = statSync(join(REPO, "cli.ts")).mtimeMs;
+  for (const rel of new Bun.Glob("core/**/*.ts").scanSync({ cwd: REPO })) newest = Math.max(newest, statSync(join(REPO, rel)).mtimeMs);
+  return newest;
+}
+
+/**
+ * Build `./flash` with `bun run build` when it is missing or older than its sources. A failed build (another
+ * change half-done in the tree) falls back to the existing binary with a warning; with none, it throws.
+ */
 export async function ensureBinary(): Promise<void> {
-  if (existsSync(FLASH_BIN)) return;
-  console.log("building ./flash (bun run build)…");
-  const proc = Bun.spawn(["bun", "run", "build"], { cwd: REPO, stdout: "inherit", stderr: "inherit" });
-  if ((await proc.exited) !== 0) throw new Error("bun run build failed");
+  const exists = existsSync(FLASH_BIN);
+  if (exists && statSync(FLASH_BIN).mtimeMs >= newestSource()) return;
+  console.log(`${exists ? "rebuilding stale" : "building"} ./flash (bun run build)…`);
+  const proc = Bun.spawn(["bun", "run", "build"], { cwd: REPO, stdout: "ignore", stderr: "pipe" });
+  const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+  if (code === 0) return;
+  if (!exists) throw new Error(`bun run build failed:\n${err.slice(-1500)}`);
+  console.log(`warning: bun run build failed, using the existing (older) ./flash:\n${err.trim().split("\n").slice(-3).join("\n")}`);
 }
 
 /** Whether the uvicorn peer can run here (Debian python3-fastapi and python3-uvicorn installed). */

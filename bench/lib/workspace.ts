@@ -251,7 +251,10 @@ export function copyWorkspace(src: string): BenchWorkspace {
       filter: (from) => !from.split("/").includes("node_modules") && !from.endsWith("/.env"),
     });
   }
-  // Examples may import packages installed at the real root; resolve them from there.
+  // Examples import packages installed at the real root (or, unhoisted, in their own folder): link them.
   symlinkSync(join(src, "node_modules"), join(pair.ts, "node_modules"));
+  for (const rel of new Bun.Glob("[0-9][0-9]_*/[0-9][0-9]_*/node_modules").scanSync({ cwd: src, onlyFiles: false })) {
+    symlinkSync(join(src, rel), join(pair.ts, rel));
+  }
   return { ...pair, examples: [], cleanup: () => rmSync(pair.base, { recursive: true, force: true }) };
 }
