@@ -1,3 +1,4 @@
+import { tagged } from "../runpod/logs";
 import { Elysia, t } from "elysia";
 import { validationBody } from "../errors";
 import { log } from "../log";
@@ -6,7 +7,7 @@ import { ControlPlane, type EmulatedEndpoint } from "./control";
 import { JobStore, type EmulatedJob, type StoreOptions } from "./store";
 import { WorkerSupervisor, type SupervisorOptions } from "./workers";
 
-const elog = log.withTag("emulator");
+const elog = tagged("emulator");
 
 /** An error the emulator injects on matching requests (tests of retries on 429/5xx). */
 export interface Fault {

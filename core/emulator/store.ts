@@ -1,8 +1,9 @@
+import { tagged } from "../runpod/logs";
 import { log } from "../log";
 import type { EndpointHealth, JobObject, JobPolicy, JobRequest, JobStatus } from "../runpod/types";
 import { isTerminal } from "../runpod/types";
 
-const elog = log.withTag("emulator");
+const elog = tagged("emulator");
 
 /** A job as the emulator keeps it: the public job object plus the bookkeeping that drives its state machine. */
 export interface EmulatedJob {

@@ -1,3 +1,4 @@
+import { tagged } from "../runpod/logs";
 import type { Subprocess } from "bun";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -6,7 +7,7 @@ import type { EndpointHealth } from "../runpod/types";
 import { runpodId, type ControlPlane, type EmulatedEndpoint } from "./control";
 import type { JobStore } from "./store";
 
-const wlog = log.withTag("emulator");
+const wlog = tagged("emulator");
 
 /** How to start our worker program: bun + the entry file from source, or the flash binary's hidden subcommand. */
 export function workerCommand(): string[] {

@@ -2,9 +2,9 @@
  * HTTP to Runpod with the behaviour every call needs: bearer auth, bounded jittered retries on 429/5xx/network
  * errors, a clear error on 401, and error messages that never contain the API key.
  */
-import { log } from "../log";
+import { tagged } from "./logs";
 
-const hlog = log.withTag("runpod");
+const hlog = tagged("runpod");
 
 /** An HTTP call to Runpod failed (after retries); `status` is 0 for network errors. Never contains the key. */
 export class RunpodApiError extends Error {

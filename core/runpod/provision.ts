@@ -3,13 +3,13 @@
  * A second run reuses the endpoint, a changed config updates it in place, and nothing is ever created twice
  * (one in-flight provisioning per name; an endpoint found by name on the account is adopted, not duplicated).
  */
-import { log } from "../log";
+import { tagged } from "./logs";
 import type { ResourceConfig } from "../remote/config";
 import { GraphqlError, type EndpointInfo, type RunpodGraphql } from "./graphql";
 import { configHash, isPlaceholderImage, mapConfig, type Mapped } from "./mapping";
 import { ResourceState, type ResourceEntry } from "./state";
 
-const plog = log.withTag("runpod");
+const plog = tagged("runpod");
 
 /** What a call needs to reach its endpoint. */
 export interface Provisioned {

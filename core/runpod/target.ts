@@ -4,7 +4,7 @@
  * emulator target is the same client pointed at a local emulator started in this process.
  */
 import { join } from "node:path";
-import { log } from "../log";
+import { tagged } from "./logs";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../remote/protocol";
 import type { Target } from "../remote/target";
 import type { Emulator } from "../emulator/server";
@@ -16,7 +16,7 @@ import { Provisioner, type CleanupSummary } from "./provision";
 import { requireApiKey, runpodUrls, type RunpodUrls } from "./settings";
 import type { ShippedCall } from "./types";
 
-const tlog = log.withTag("runpod");
+const tlog = tagged("runpod");
 
 /** Options of a Runpod target. */
 export interface RunpodTargetOptions {
