@@ -9,7 +9,7 @@ describe("the voice catalogue matches eSpeak NG's data", () => {
   test("every language code is a voice eSpeak NG lists and can select", async () => {
     const engine = await loadEngine();
     const listed = new Set(engine.worker.list_voices().map((v) => v.languages[0]!.name));
-    expect(new Set(LANGUAGE_CODES)).toEqual(listed);
+    expect(new Set<string>(LANGUAGE_CODES)).toEqual(listed);
     for (const code of LANGUAGE_CODES) {
       const id = engine.identifiers.get(code);
       expect({ code, result: engine.worker.set_voice(`${id}+f3`) }).toEqual({ code, result: 0 });

@@ -74,7 +74,7 @@ let loading: Promise<Engine> | undefined;
 export function loadEngine(): Promise<Engine> {
   loading ??= (async () => {
     const started = performance.now();
-    const module = await (initEspeak as unknown as () => Promise<EspeakModule>)();
+    const module = (await initEspeak()) as EspeakModule;
     const worker = new module.eSpeakNGWorker();
     const variants = module.FS.readdir(VARIANT_DIR).filter((f) => !f.startsWith("."));
     const identifiers = new Map<string, string>();
