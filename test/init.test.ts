@@ -275,3 +275,48 @@ describe("flash init: a running flash run --watch", () => {
     }
   }, 40_000);
 });
+
+describe("flash init: on a terminal", () => {
+  const hasScript = Bun.which("script") !== null;
+
+  test.skipIf(!hasScript)("asks which existing files to overwrite and writes only those", async () => {
+    const ws = workspace();
+    expect(init(ws, "01_basics/01_x", "--no-install").code).toBe(0);
+    const ex = join(ws, "01_basics/01_x");
+    writeFileSync(join(ex, "gpu_worker.ts"), "// mine\n");
+    writeFileSync(join(ex, "cpu_worker.ts"), "// mine too\n");
+    // `script` gives flash a pseudo-terminal, so stdin/stdout are TTYs and the prompt appears.
+    const cmd = `stty cols 200 rows 50; exec ${process.execPath} ${join(REPO, "cli.ts")} init 01_basics/01_x --no-install`;
+    const proc = Bun.spawn(["script", "-qec", cmd, "/dev/null"], { cwd: ws, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    let text = "";
+    const reader = (async () => {
+      for await (const chunk of proc.stdout) text += new TextDecoder().decode(chunk);
+    })();
+    const deadline = Date.now() + 15_000;
+    while (!text.includes("Which ones should be overwritten") && Date.now() < deadline) await Bun.sleep(50);
+    expect(text).toContain("Which ones should be overwritten");
+    // The first option is gpu_worker.ts: select it (space), confirm (enter).
+    proc.stdin.write(" ");
+    await Bun.sleep(300);
+    proc.stdin.write("\r");
+    proc.stdin.flush();
+    expect(await proc.exited).toBe(0);
+    await reader;
+    expect(readFileSync(join(ex, "gpu_worker.ts"), "utf8")).toContain("export const gpu_router");
+    expect(readFileSync(join(ex, "cpu_worker.ts"), "utf8")).toBe("// mine too\n");
+  }, 30_000);
+});
+
+describe("flash init: inside flash's own repository", () => {
+  test("scripts call the source cli.ts and no runtime copy is written (tsconfig maps flash to core/)", () => {
+    const ws = workspace();
+    writeFileSync(join(ws, "cli.ts"), "// stands in for flash's cli.ts\n");
+    mkdirSync(join(ws, "core"));
+    writeFileSync(join(ws, "core/index.ts"), `export * from ${JSON.stringify(join(REPO, "core/index.ts"))};\n`);
+    const r = init(ws, "01_basics/04_in_repo", "--no-install");
+    expect(r.code).toBe(0);
+    const scripts = JSON.parse(readFileSync(join(ws, "01_basics/04_in_repo/package.json"), "utf8")).scripts;
+    expect(scripts).toEqual({ dev: "bun ../../cli.ts run --watch", test: "bun ../../cli.ts test ." });
+    expect(existsSync(join(ws, ".flash"))).toBe(false);
+  });
+});

@@ -85,7 +85,8 @@ export default defineCommand({
     const kept = existing.filter((f) => !overwrite.includes(f));
     const exampleRel = `${plan.category}/${plan.example}`;
     if (plan.newWorkspace) log.success(`Created a flash workspace at ${plan.root}`);
-    log.success(`Created ${exampleRel} (${pattern} pattern): ${written.length} file${written.length === 1 ? "" : "s"} written`);
+    if (written.length === 0) log.warn(`${exampleRel}: nothing written, every existing file was kept`);
+    else log.success(`Created ${exampleRel} (${pattern} pattern): ${written.length} file${written.length === 1 ? "" : "s"} written`);
     for (const f of written) log.info(`  wrote ${f}`);
     for (const f of kept) log.info(`  kept  ${f} (exists)`);
 
