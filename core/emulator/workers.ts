@@ -295,7 +295,10 @@ async function pipeLines(stream: ReadableStream<Uint8Array>, w: EmulatedWorker):
   const decoder = new TextDecoder();
   let buffer = "";
   try {
-    for await (const chunk of stream) {
+    const reader = stream.getReader();
+    for (;;) {
+      const { value: chunk, done } = await reader.read();
+      if (done) break;
       buffer += decoder.decode(chunk, { stream: true });
       let nl: number;
       while ((nl = buffer.indexOf("\n")) >= 0) {
