@@ -21,7 +21,7 @@ export interface GpuInfo {
  * `nvidia-smi` is looked up on PATH each time, so tests can put a fake one first.
  */
 export function listGpus(): GpuDevice[] {
-  const bin = Bun.which("nvidia-smi");
+  const bin = Bun.which("nvidia-smi", { PATH: process.env.PATH ?? "" }); // Bun.which alone ignores later PATH changes
   if (!bin) return [];
   try {
     const out = Bun.spawnSync([bin, "--query-gpu=index,name,memory.total,uuid", "--format=csv,noheader,nounits"], {

@@ -25,6 +25,6 @@ export class GpuAllocator {
     const picked: number[] = [];
     for (let i = 0; i < take; i++) picked.push(this.gpus[(this.next + i) % n]!.index);
     this.next = (this.next + take) % n;
-    return picked.join(",");
+    return picked.sort((a, b) => a - b).join(",");
   }
 }
