@@ -1,4 +1,4 @@
-import { CpuInstanceType, CpuLiveServerless, Elysia, remote, t } from "flash";
+import { CpuInstanceType, CpuLiveServerless, Elysia, logger, remote, t } from "flash";
 
 /** Where `cpuHello` runs: the smallest CPU instance (1 vCPU, 2 GB), scaling 0..3, idle workers stop after 5 s. */
 export const cpuConfig = new CpuLiveServerless({
@@ -32,3 +32,9 @@ export const cpu_router = new Elysia().post("/hello", ({ body }) => cpuHello({ n
   ),
   detail: { summary: "Say hello from a CPU worker", description: "Greets `name` (blank → \"Anonymous Panda\") and reports the worker's platform." },
 });
+
+if (import.meta.main) {
+  // `bun cpu_worker.ts` runs the function once through a worker, like the original's `__main__` test payload.
+  logger("02_cpu_worker").log(JSON.stringify(await cpuHello({ name: "Flash expert" }), null, 2));
+  process.exit(0);
+}

@@ -40,3 +40,9 @@ export const api_router = new Elysia().post(
     },
   },
 );
+
+if (import.meta.main) {
+  // `bun main.ts` runs the whole pipeline once through the workers.
+  log.log(JSON.stringify(await classify("This product is great, I love it!"), null, 2));
+  process.exit(0);
+}

@@ -1,5 +1,5 @@
 import { mean, sampleStandardDeviation, sum } from "simple-statistics";
-import { CpuInstanceType, CpuLiveServerless, remote } from "flash";
+import { CpuInstanceType, CpuLiveServerless, logger, remote } from "flash";
 import { versionsOf } from "../../versions";
 
 /** CPU endpoint for the data function: 8 vCPU / 16 GB, with npm packages installed. */
@@ -66,3 +66,11 @@ export const minimalProcess = remote(minimalConfig, async (input: { text: string
     message: "No external dependencies needed!",
   };
 });
+
+if (import.meta.main) {
+  // `bun workers/cpu/endpoint.ts` runs both CPU functions once through their workers.
+  const log = logger("04_dependencies");
+  log.log(JSON.stringify(await processData({ data: [[1, 2], [3, 4], [5, 6]] }), null, 2));
+  log.log(JSON.stringify(await minimalProcess({ text: "Hello World 2024" }), null, 2));
+  process.exit(0);
+}

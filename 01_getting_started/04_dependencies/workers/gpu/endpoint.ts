@@ -1,5 +1,5 @@
 import { Matrix } from "ml-matrix";
-import { GpuGroup, LiveServerless, gpuInfo, remote } from "flash";
+import { GpuGroup, LiveServerless, gpuInfo, logger, remote } from "flash";
 import { versionsOf } from "../../versions";
 
 /** GPU endpoint whose workers get npm packages installed for them. */
@@ -63,3 +63,11 @@ export const processWithSystemDeps = remote(
   },
   { systemDependencies: SYSTEM_DEPENDENCIES },
 );
+
+if (import.meta.main) {
+  // `bun workers/gpu/endpoint.ts` runs both GPU functions once through their workers.
+  const log = logger("04_dependencies");
+  log.log(JSON.stringify(await processWithMlLibs(), null, 2));
+  log.log(JSON.stringify(await processWithSystemDeps(), null, 2));
+  process.exit(0);
+}

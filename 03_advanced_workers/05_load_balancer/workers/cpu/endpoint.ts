@@ -1,4 +1,4 @@
-import { CpuLiveLoadBalancer, InputError, remote } from "flash";
+import { CpuLiveLoadBalancer, InputError, logger, remote } from "flash";
 
 /** CPU load-balanced endpoint (scales 0..3 by request count). */
 export const cpuConfig = new CpuLiveLoadBalancer({ name: "03_05_cpu" });
@@ -85,3 +85,10 @@ export const transform = remote(
   },
   { method: "POST", path: "/transform" },
 );
+
+if (import.meta.main) {
+  // `bun workers/cpu/endpoint.ts` calls each route function once through a worker.
+  const log = logger("05_load_balancer");
+  log.log(JSON.stringify([await cpuHealth(), await validate("Hello world from load balancer"), await transform("hello world", "title")], null, 2));
+  process.exit(0);
+}

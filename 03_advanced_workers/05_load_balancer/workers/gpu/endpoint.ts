@@ -1,4 +1,4 @@
-import { InputError, LiveLoadBalancer, gpuInfo, remote } from "flash";
+import { InputError, LiveLoadBalancer, gpuInfo, logger, remote } from "flash";
 
 /** GPU load-balanced endpoint: one worker kept warm, requests spread over up to 3. */
 export const gpuConfig = new LiveLoadBalancer({ name: "03_05_gpu", workersMin: 1 });
@@ -47,3 +47,10 @@ export const gpuDeviceInfo = remote(
   },
   { method: "GET", path: "/info" },
 );
+
+if (import.meta.main) {
+  // `bun workers/gpu/endpoint.ts` calls each route function once through a worker.
+  const log = logger("05_load_balancer");
+  log.log(JSON.stringify([await gpuHealth(), await compute({ numbers: [1, 2, 3, 4, 5] }), await gpuDeviceInfo()], null, 2));
+  process.exit(0);
+}
