@@ -1,13 +1,19 @@
 // remote() end to end on the default local target: typed wrappers, RemoteError, stateful classes,
 // decorated static methods, JSON-only arguments, load-balancer options, worker mode and the executor.
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { CpuLiveLoadBalancer, CpuLiveServerless, LiveLoadBalancer, RemoteError, remote } from "../core/index";
 import { statusOf } from "../core/errors";
+import { LocalTarget } from "../core/remote/local";
+import { setTarget } from "../core/remote/target";
 import * as fx from "./fixtures/remote/functions";
 
 const FIXTURE = join(import.meta.dir, "fixtures/remote/functions.ts");
 const ROOT = join(import.meta.dir, "..");
+// A target of this file's own: `bun test` runs every file in one process, and another file may have shut its target down.
+const target = new LocalTarget();
+beforeAll(() => setTarget(target));
+afterAll(() => target.shutdown());
 
 describe("remote functions", () => {
   test("run in a worker and return the result", async () => {
