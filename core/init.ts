@@ -126,6 +126,11 @@ function locate(req: InitRequest): { root: string; newWorkspace: boolean; catego
       throw new InitError(`"${arg}" is outside the workspace ${root}; examples are created inside it as NN_category/NN_example`);
     }
     const parts = relative(root, target).split(sep).filter(Boolean);
+    if (parts.length !== 2 && !req.path?.trim()) {
+      throw new InitError(
+        `Which example? Inside a category: "flash init NN_example"; from the workspace root: "flash init NN_category/NN_example"`,
+      );
+    }
     if (parts.length !== 2) {
       const where = relative(root, cwd) || ".";
       throw new InitError(

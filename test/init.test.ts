@@ -172,11 +172,16 @@ describe("flash init: names and paths", () => {
     expect(existsSync(join(ws, "basics"))).toBe(false);
   });
 
-  test("a single name at the root is explained (it would be a category)", () => {
+  test("a single name at the root is explained (it would be a category); no name at all asks which example", () => {
     const ws = workspace();
     const r = init(ws, "01_lonely", "--no-install");
     expect(r.code).toBe(1);
+    expect(r.out).toContain("would be a category");
     expect(r.out).toContain("flash init NN_category/NN_example");
+    const none = init(join(ws, "01_basics"), "--no-install");
+    expect(none.code).toBe(1);
+    expect(none.out).toContain(`Which example? Inside a category: "flash init NN_example"`);
+    expect(readdirSync(join(ws, "01_basics"))).toEqual([".keep"]);
   });
 
   test("../ and absolute paths that leave the workspace are refused; nothing is written outside", () => {
