@@ -1,10 +1,10 @@
 import { Elysia } from "elysia";
-import { discoverCategories, discoverExamples, type ExampleInfo, type RouterSource, type Scope } from "./discovery";
+import { describeExample, discoverCategories, listExamples, type ExampleInfo, type RouterSource, type Scope } from "./discovery";
 import { buildOpenAPI, docsAsset, docsPage, type DocsSource, type OpenAPIDocument } from "./docs";
 import { errorBody, json, notFoundBody, statusOf, validationBody } from "./errors";
 import { renderHome, type HomeCategory } from "./home";
-import { importModule, type LoadError } from "./loader";
-import { displayTitle } from "./names";
+import { importModule, purgeModuleCache, type LoadError } from "./loader";
+import { displayTitle, NUMBERED } from "./names";
 import { readStatusSections } from "./status";
 
 /** A route as listed on `/health`. */
@@ -39,7 +39,10 @@ export interface UnifiedApp {
   categories: string[];
   errors: LoadError[];
   routeCount: number;
-  openapi: OpenAPIDocument;
+  /** The OpenAPI document of every mounted route (built on first use). */
+  openapi: () => OpenAPIDocument;
+  /** Per-example builds, reused by incremental rebuilds. */
+  parts: ReadonlyMap<string, ExampleBuild>;
   /** How long discovery, imports and mounting took, in milliseconds. */
   buildMs: number;
 }
@@ -48,6 +51,9 @@ export interface UnifiedApp {
 export interface BuildOptions {
   root: string;
   scope?: Scope;
+  /** The app being replaced; with `changes`, unchanged examples are reused instead of imported again. */
+  previous?: UnifiedApp;
+  changes?: ChangeSet;
 }
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -82,9 +88,10 @@ function mountRouter(router: Elysia, prefix: string, where: string): { app: Elys
       unhandled.set(request, error);
     })
     .use(router as any);
-  app.compile();
-  const inner = app.fetch;
+  // Compiled on the first request, not at build time: start-up and reloads then cost imports only.
+  let inner: Handler | undefined;
   const fetch: Handler = async (request) => {
+    inner ??= (app.compile(), app.fetch);
     const response = await inner(request);
     if (!unhandled.has(request)) return response;
     const error = unhandled.get(request);
@@ -101,64 +108,121 @@ function routesOf(app: Elysia): RouteInfo[] {
   return app.routes.map((r: any) => ({ method: String(r.method), path: String(r.path) }));
 }
 
-async function loadExample(
-  example: ExampleInfo,
-  root: string,
-  table: Map<string, Handler>,
-  docs: DocsSource[],
-  errors: LoadError[],
-): Promise<ServedExample> {
+/** One example as built: what it serves, its handlers and docs, and its load errors. */
+export interface ExampleBuild {
+  info: ExampleInfo;
+  served: ServedExample;
+  handlers: [prefix: string, fetch: Handler][];
+  docs: DocsSource[];
+  errors: LoadError[];
+}
+
+async function loadExample(example: ExampleInfo, root: string): Promise<ExampleBuild> {
   const served: ServedExample = { category: example.category, name: example.name, title: example.title, tag: example.tag, dir: example.dir, routers: [] };
+  const build: ExampleBuild = { info: example, served, handlers: [], docs: [], errors: [] };
   const id = `${example.category}/${example.name}`;
   for (const source of example.routers) {
     const loaded = await importModule(source.file, root);
     if (!loaded.ok) {
-      errors.push({ ...loaded.error, example: id });
+      build.errors.push({ ...loaded.error, example: id });
       continue;
     }
     const router = loaded.mod[source.exportName];
     if (router === undefined) {
       if (source.pattern === "api") continue; // main.ts without api_router is a standalone entry, not an error
-      errors.push({ example: id, file: source.file, line: null, column: null, message: `exports no "${source.exportName}" (expected an Elysia router)` });
+      build.errors.push({ example: id, file: source.file, line: null, column: null, message: `exports no "${source.exportName}" (expected an Elysia router)` });
       continue;
     }
     if (!isElysiaApp(router)) {
-      errors.push({ example: id, file: source.file, line: null, column: null, message: `"${source.exportName}" is not an Elysia instance` });
+      build.errors.push({ example: id, file: source.file, line: null, column: null, message: `"${source.exportName}" is not an Elysia instance` });
       continue;
     }
     try {
       const { app, fetch } = mountRouter(router, source.prefix, id);
-      table.set(source.prefix, fetch);
-      docs.push({ app, tag: example.tag });
+      build.handlers.push([source.prefix, fetch]);
+      build.docs.push({ app, tag: example.tag });
       served.routers.push({ type: source.type, prefix: source.prefix, file: source.file, pattern: source.pattern, routes: routesOf(app) });
     } catch (err) {
-      errors.push({ example: id, file: source.file, line: null, column: null, message: `could not mount router: ${(err as Error)?.message ?? err}` });
+      build.errors.push({ example: id, file: source.file, line: null, column: null, message: `could not mount router: ${(err as Error)?.message ?? err}` });
     }
   }
-  return served;
+  return build;
 }
 
 const HEALTH_DOC = {
   "/health": { get: { tags: ["Info"], summary: "Health: examples loaded, load errors, worker pools", operationId: "health" } },
 };
 
-/** Discover, import and mount every example under `root` (narrowed by `scope`) into one unified app. */
+/** Which parts of a workspace changed since the previous build (from the watcher). */
+export interface ChangeSet {
+  /** Changed paths relative to the workspace root. */
+  paths: string[];
+}
+
+/**
+ * Decide what an incremental build must reload: the examples whose folder changed, and every example of a changed
+ * category folder; `null` when a change lies outside any example (a shared module), which needs a full build.
+ * (An example that imports files from another example's folder is reloaded when its own folder changes.)
+ */
+export function examplesToReload(changes: ChangeSet): Set<string> | null {
+  const dirty = new Set<string>();
+  for (const rel of changes.paths) {
+    const parts = rel.split(/[\\/]/).filter(Boolean);
+    if (parts.length === 0 || !NUMBERED.test(parts[0]!)) return null;
+    if (parts.length === 1) {
+      dirty.add(`${parts[0]}/*`);
+      continue;
+    }
+    if (!NUMBERED.test(parts[1]!)) {
+      if (parts.length === 2 && !/\.(?:[cm]?[tj]sx?|json)$/.test(parts[1]!)) continue; // a category README: nothing to reload
+      return null; // a module directly in a category folder may be shared by its examples
+    }
+    dirty.add(`${parts[0]}/${parts[1]}`);
+  }
+  return dirty;
+}
+
+/**
+ * Discover, import and mount every example under `root` (narrowed by `scope`) into one unified app. Given the
+ * previous app and what changed, only the affected examples are purged from the module cache and imported again;
+ * the others keep their mounted routers, so a reload costs about one example, not the whole workspace.
+ */
 export async function buildApp(options: BuildOptions): Promise<UnifiedApp> {
   const started = performance.now();
-  const { root, scope = {} } = options;
+  const { root, scope = {}, previous, changes } = options;
+  const dirty = previous && changes ? examplesToReload(changes) : null;
+  if (previous && !dirty) purgeModuleCache(root);
+  const parts = new Map<string, ExampleBuild>();
+  for (const { category, name, dir } of listExamples(root, scope)) {
+    const id = `${category}/${name}`;
+    const old = dirty ? previous?.parts.get(id) : undefined;
+    if (old && !dirty!.has(id) && !dirty!.has(`${category}/*`)) {
+      parts.set(id, old);
+      continue;
+    }
+    if (dirty) purgeModuleCache(dir);
+    parts.set(id, await loadExample(describeExample(root, category, name), root));
+  }
+  return assemble(root, scope, parts, started);
+}
+
+function assemble(root: string, scope: Scope, parts: Map<string, ExampleBuild>, started: number): UnifiedApp {
   const table = new Map<string, Handler>();
-  const docs: DocsSource[] = [];
   const errors: LoadError[] = [];
   const examples: ServedExample[] = [];
-  for (const example of discoverExamples(root, scope)) {
-    examples.push(await loadExample(example, root, table, docs, errors));
+  for (const part of parts.values()) {
+    for (const [prefix, fetch] of part.handlers) table.set(prefix, fetch);
+    errors.push(...part.errors);
+    examples.push(part.served);
   }
   const categories = discoverCategories(root, scope);
-  const openapi = buildOpenAPI(docs, HEALTH_DOC);
   const routeCount = examples.reduce((n, e) => n + e.routers.reduce((m, r) => m + r.routes.length, 0), 0);
-  const home = renderHome(homeCategories(categories, examples), errors);
+  // Built on first use: most reloads are never followed by a look at the docs or the home page.
+  let openapi: OpenAPIDocument | undefined;
+  let openapiJson: string | undefined;
+  let home: string | undefined;
+  const getOpenapi = () => (openapi ??= buildOpenAPI([...parts.values()].flatMap((p) => p.docs), HEALTH_DOC));
   const docsHtml = docsPage();
-  const openapiJson = JSON.stringify(openapi);
 
   const health = () => ({
     status: errors.length ? "degraded" : "healthy",
@@ -184,10 +248,16 @@ export async function buildApp(options: BuildOptions): Promise<UnifiedApp> {
     const handler = routeFor(table, path);
     if (handler) return handler(request);
     if (request.method === "GET" || request.method === "HEAD") {
-      if (path === "/") return new Response(home, { headers: { "content-type": "text/html; charset=utf-8" } });
+      if (path === "/") {
+        home ??= renderHome(homeCategories(categories, examples), errors);
+        return new Response(home, { headers: { "content-type": "text/html; charset=utf-8" } });
+      }
       if (path === "/health") return json(health());
       if (path === "/docs" || path === "/docs/") return new Response(docsHtml, { headers: { "content-type": "text/html; charset=utf-8" } });
-      if (path === "/docs/json") return new Response(openapiJson, { headers: { "content-type": "application/json" } });
+      if (path === "/docs/json") {
+        openapiJson ??= JSON.stringify(getOpenapi());
+        return new Response(openapiJson, { headers: { "content-type": "application/json" } });
+      }
       if (path.startsWith("/docs/assets/")) {
         const asset = docsAsset(path.slice("/docs/assets/".length));
         if (asset) return asset;
@@ -196,7 +266,7 @@ export async function buildApp(options: BuildOptions): Promise<UnifiedApp> {
     return json(notFoundBody(request.method, path), 404);
   };
 
-  return { fetch, examples, categories, errors, routeCount, openapi, buildMs: performance.now() - started };
+  return { fetch, examples, categories, errors, routeCount, openapi: getOpenapi, parts, buildMs: performance.now() - started };
 }
 
 /** The mounted handler for a path: a worker-type prefix `/c/e/t` first, then the example-level `/c/e`. */

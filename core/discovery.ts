@@ -135,26 +135,43 @@ export function findRouterSources(category: string, example: string, dir: string
   return sources;
 }
 
-/** Every example under `root` (sorted by path), narrowed to `scope`, with its router sources. */
-export function discoverExamples(root: string, scope: Scope = {}): ExampleInfo[] {
-  const examples: ExampleInfo[] = [];
+/** An example folder found by the top-level scan, before its routers are looked for. */
+export interface ExampleFolder {
+  category: string;
+  name: string;
+  dir: string;
+}
+
+/** The example folders under `root` (sorted by path), narrowed to `scope`; cheap: one glob, no per-example scan. */
+export function listExamples(root: string, scope: Scope = {}): ExampleFolder[] {
+  const folders: ExampleFolder[] = [];
   for (const rel of sortedScan(EXAMPLE_GLOB, root, false)) {
     const [category, name] = rel.split(/[\\/]/) as [string, string];
     if (scope.category && scope.category !== category) continue;
     if (scope.example && scope.example !== name) continue;
     const dir = join(root, category, name);
-    if (!isDir(dir)) continue;
-    examples.push({
-      category,
-      name,
-      dir,
-      categoryTitle: displayTitle(category),
-      title: displayTitle(name),
-      tag: exampleTag(category, name),
-      routers: findRouterSources(category, name, dir),
-    });
+    if (isDir(dir)) folders.push({ category, name, dir });
   }
-  return examples;
+  return folders;
+}
+
+/** Titles, tag and router sources of one example folder. */
+export function describeExample(root: string, category: string, name: string): ExampleInfo {
+  const dir = join(root, category, name);
+  return {
+    category,
+    name,
+    dir,
+    categoryTitle: displayTitle(category),
+    title: displayTitle(name),
+    tag: exampleTag(category, name),
+    routers: findRouterSources(category, name, dir),
+  };
+}
+
+/** Every example under `root` (sorted by path), narrowed to `scope`, with its router sources. */
+export function discoverExamples(root: string, scope: Scope = {}): ExampleInfo[] {
+  return listExamples(root, scope).map((f) => describeExample(root, f.category, f.name));
 }
 
 /** The category folders under `root` (sorted), including empty ones, narrowed to `scope`. */

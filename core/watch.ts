@@ -1,10 +1,11 @@
-import { watch, type FSWatcher } from "node:fs";
+import { readdirSync, watch, type Dirent, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { buildApp, type UnifiedApp } from "./app";
 import { discoverCategories, type Scope } from "./discovery";
 import { runReloadHooks } from "./lifecycle";
-import { purgeModuleCache } from "./loader";
+import { CORE_DIR } from "./loader";
 import { log } from "./log";
+import { NUMBERED } from "./names";
 import type { FlashServer } from "./server";
 
 /** What the watcher needs: the workspace, the scope being served, and the server whose app it swaps. */
@@ -61,8 +62,7 @@ export function watchWorkspace(options: WatchOptions): () => void {
     try {
       syncCategoryWatchers();
       const started = performance.now();
-      purgeModuleCache(root);
-      const app = await buildApp({ root, scope });
+      const app = await buildApp({ root, scope, previous: server.current(), changes: { paths: changed } });
       if (closed) return;
       server.swap(app);
       generation++;
@@ -105,7 +105,7 @@ export function watchWorkspace(options: WatchOptions): () => void {
   };
 
   function syncCategoryWatchers() {
-    const now = new Set(discoverCategories(root, scope));
+    const now = new Set([...discoverCategories(root, scope), ...sharedDirs(root)]);
     for (const [category, w] of categoryWatchers) {
       if (now.has(category)) continue;
       w.close();
@@ -114,10 +114,11 @@ export function watchWorkspace(options: WatchOptions): () => void {
     for (const category of now) watchCategory(category);
   }
 
-  // The root is watched shallowly (new or removed categories); categories recursively (their examples).
+  // The root is watched shallowly (new or removed categories, root manifests); categories and other source
+  // folders recursively. node_modules is never watched: it can hold tens of thousands of folders.
   const rootWatcher = watch(root, { recursive: false }, (_event, file) => {
     const name = file ? String(file) : "";
-    if (!/^[0-9]{2}_/.test(name)) return;
+    if (!/^[0-9]{2}_/.test(name) && !ROOT_SOURCE.test(name)) return;
     schedule(name);
   });
   syncCategoryWatchers();
@@ -130,6 +131,25 @@ export function watchWorkspace(options: WatchOptions): () => void {
     for (const w of categoryWatchers.values()) w.close();
     categoryWatchers.clear();
   };
+}
+
+const ROOT_SOURCE = /\.(?:[cm]?[tj]sx?|json)$/;
+
+/**
+ * Top-level folders besides categories that examples may import shared code from (`lib/`, `shared/`…); not
+ * dot-folders, node_modules, or flash's own engine (which a reload never re-imports).
+ */
+function sharedDirs(root: string): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith(".") && e.name !== "node_modules" && !NUMBERED.test(e.name))
+    .map((e) => e.name)
+    .filter((name) => join(root, name) !== CORE_DIR);
 }
 
 function describeChanges(changed: string[]): string {

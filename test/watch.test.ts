@@ -261,3 +261,43 @@ export const cpu_router = new Elysia().get("/which", () => which());
     }
   });
 });
+
+describe("incremental reloads", () => {
+  test("an edit to one example re-imports that example only; a shared module outside examples reloads all", async () => {
+    const counted = (name: string) => `import { Elysia } from "flash";
+import { shared } from "../../lib/shared";
+const g = globalThis as any;
+g.__flashLoads ??= {};
+g.__flashLoads[${JSON.stringify(name)}] = (g.__flashLoads[${JSON.stringify(name)}] ?? 0) + 1;
+const loads = g.__flashLoads[${JSON.stringify(name)}];
+export const cpu_router = new Elysia().get("/loads", () => ({ loads, shared: shared() }));
+`;
+    const own = makeWorkspace({
+      "lib/shared.ts": `export const shared = () => "s1";\n`,
+      "01_a/01_one/cpu_worker.ts": counted("one"),
+      "01_a/02_two/cpu_worker.ts": counted("two"),
+    });
+    const s = startServer(await buildApp({ root: own }), "127.0.0.1", 0);
+    let n = 0;
+    const stopOwn = watchWorkspace({ root: own, scope: {}, server: s, onReload: () => n++ });
+    const get = async (path: string) => (await fetch(s.url + path)).json() as Promise<any>;
+    try {
+      await Bun.sleep(100);
+      expect(await get("/01_a/02_two/cpu/loads")).toEqual({ loads: 1, shared: "s1" });
+      writeFileSync(join(own, "01_a/01_one/cpu_worker.ts"), counted("one") + "// edited\n");
+      let deadline = Date.now() + 8000;
+      while (n < 1 && Date.now() < deadline) await Bun.sleep(10);
+      expect((await get("/01_a/01_one/cpu/loads")).loads).toBe(2);
+      expect((await get("/01_a/02_two/cpu/loads")).loads).toBe(1);
+      writeFileSync(join(own, "lib/shared.ts"), `export const shared = () => "s2";\n`);
+      deadline = Date.now() + 8000;
+      while ((await get("/01_a/02_two/cpu/loads")).shared !== "s2" && Date.now() < deadline) await Bun.sleep(20);
+      expect(await get("/01_a/02_two/cpu/loads")).toEqual({ loads: 2, shared: "s2" });
+      expect((await get("/01_a/01_one/cpu/loads")).shared).toBe("s2");
+    } finally {
+      stopOwn();
+      await s.stop();
+      removeDir(own);
+    }
+  });
+});
