@@ -3,7 +3,7 @@
  * `flash run` does on every save: restart the whole server), side by side in one run. Prints figures.
  *
  *   bun bench/reload.ts [--examples 500] [--edits 20] [--reloads 200] [--peer-reloads 20] [--connections 8]
- *                       [--flash binary|source] [--only real,generated]
+ *                       [--flash binary|source] [--only real,generated] [--tree head|worktree]
  *
  * For a copy of the real workspace (plus one probe example, `99_bench/01_probe`, whose worker is edited) and for
  * --examples generated examples:
@@ -22,7 +22,6 @@ import { rssMiB, startTimed, stopProcess, type Command, type Running } from "./l
 import { ensureBinary, flashBinary, flashSource, havePython, uvicorn } from "./lib/servers";
 import {
   ECHO_BODY,
-  REPO,
   addExample,
   copyWorkspace,
   generateWorkspace,
@@ -33,6 +32,7 @@ import {
   type GenExample,
 } from "./lib/workspace";
 import type { LoadSummary } from "./lib/loadgen";
+import { REPO, engine, selectEngine } from "./lib/engine";
 
 const { values: opts } = parseArgs({
   options: {
@@ -43,6 +43,7 @@ const { values: opts } = parseArgs({
     connections: { type: "string", default: "8" },
     flash: { type: "string", default: "binary" },
     only: { type: "string", default: "real,generated" },
+    tree: { type: "string", default: "head" },
   },
 });
 const N = Number(opts.examples);
@@ -162,7 +163,7 @@ async function benchSide(side: Side, k: Case): Promise<SideFigures> {
 
 /** Copy of the real workspace plus the probe example, with a Python mirror (served once by flash to read its routes). */
 async function realCase(): Promise<Case> {
-  const ws = copyWorkspace(REPO);
+  const ws = copyWorkspace(engine.root);
   const probe = addExample(ws, "99_bench", "01_probe");
   const running = await startTimed(flashSource(ws.ts));
   try {
@@ -193,6 +194,8 @@ async function main(): Promise<void> {
   console.log(`reload benchmark — ${new Date().toISOString()} — ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`flash: ${FLASH === "binary" ? "./flash run --watch" : "bun cli.ts run --watch"}; peer: python -m uvicorn main:app --reload (watchgod)`);
   console.log("(shared, noisy machine: treat the figures as indicative; compare within one run)");
+  selectEngine(opts.tree!);
+  console.log(`flash under test: ${engine.label}`);
   if (FLASH === "binary") await ensureBinary();
   const sides: Side[] = havePython() ? ["flash", "uvicorn"] : ["flash"];
   const rows: string[][] = [];

@@ -2,7 +2,7 @@
  * Serve benchmark (issue 2): flash against the Python peer (FastAPI under uvicorn, what the original's `flash run`
  * serves) and a raw `Bun.serve` ceiling, side by side in one run. Prints figures; asserts nothing.
  *
- *   bun bench/serve.ts [--runs 5] [--examples 500] [--seconds 5] [--only start,rps,help]
+ *   bun bench/serve.ts [--runs 5] [--examples 500] [--seconds 5] [--only start,rps,help] [--tree head|worktree]
  *
  * 1. process start → first 200 on /health (polled every 2 ms; median of --runs), for the real workspace (this
  *    repository; the peer serves a Python mirror of its routes), for 1 and for --examples generated examples;
@@ -15,8 +15,9 @@ import { parseArgs } from "node:util";
 import { int, median, min, ms, ratio, verdict } from "./lib/stats";
 import { printTable } from "./lib/table";
 import { startTimed, stopProcess, timeCommand, rssMiB, type Command, type Running } from "./lib/proc";
-import { ensureBinary, flashBinary, flashSource, FLASH_BIN, havePython, rawBun, uvicorn } from "./lib/servers";
-import { ECHO_BODY, echoAnswer, generateWorkspace, mirrorToPython, pythonWorkspace, REPO, type BenchWorkspace } from "./lib/workspace";
+import { ensureBinary, flashBin, flashBinary, flashSource, havePython, rawBun, uvicorn } from "./lib/servers";
+import { engine, selectEngine } from "./lib/engine";
+import { ECHO_BODY, echoAnswer, generateWorkspace, mirrorToPython, pythonWorkspace, type BenchWorkspace } from "./lib/workspace";
 import { runWrk, writePostScript, type WrkResult } from "./lib/wrk";
 
 const { values: opts } = parseArgs({
@@ -25,6 +26,7 @@ const { values: opts } = parseArgs({
     examples: { type: "string", default: "500" },
     seconds: { type: "string", default: "5" },
     only: { type: "string", default: "start,rps,help" },
+    tree: { type: "string", default: "head" },
   },
 });
 const RUNS = Number(opts.runs);
@@ -78,7 +80,7 @@ async function checkSame(running: Running, c: Contender, k: Case): Promise<void>
 
 /** Serve this repository with flash once, and write a Python mirror of its routes for the peer. */
 async function mirrorRealWorkspace(): Promise<{ k: Case; cleanup(): void }> {
-  const running = await startTimed(flashSource(REPO));
+  const running = await startTimed(flashSource(engine.root));
   try {
     const openapi = await (await fetch(`${running.url}/docs/json`)).json();
     const health = (await (await fetch(`${running.url}/health`)).json()) as { examples: any[]; total_examples: number; errors: unknown[] };
@@ -86,7 +88,7 @@ async function mirrorRealWorkspace(): Promise<{ k: Case; cleanup(): void }> {
     const routes = mirrorToPython(openapi, health.examples, pyWs.py);
     const note = health.errors.length ? ` (${health.errors.length} load errors in the workspace)` : "";
     console.log(`real workspace: ${health.total_examples} examples, ${routes} routes mirrored for the peer${note}`);
-    return { k: { label: `real workspace (${health.total_examples} ex.)`, ts: REPO, py: pyWs.py, examples: health.total_examples }, cleanup: pyWs.cleanup };
+    return { k: { label: `real workspace (${health.total_examples} ex.)`, ts: engine.root, py: pyWs.py, examples: health.total_examples }, cleanup: pyWs.cleanup };
   } finally {
     await stopProcess(running.proc);
   }
@@ -135,7 +137,7 @@ async function benchRps(k: Case, c: Contender, script: string): Promise<WrkResul
 async function tenRuns(argv: string[]): Promise<number[] | Error> {
   const times: number[] = [];
   try {
-    for (let i = 0; i < 10; i++) times.push(await timeCommand(argv, REPO));
+    for (let i = 0; i < 10; i++) times.push(await timeCommand(argv, engine.root));
     return times;
   } catch (err) {
     return err as Error;
@@ -145,6 +147,8 @@ async function tenRuns(argv: string[]): Promise<number[] | Error> {
 async function main(): Promise<void> {
   console.log(`serve benchmark — ${new Date().toISOString()} — ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log("(shared, noisy machine: treat the figures as indicative; compare within one run)");
+  selectEngine(opts.tree!);
+  console.log(`flash: ${engine.label}`);
   await ensureBinary();
   const contenders = havePython() ? CONTENDERS : CONTENDERS.filter((c) => c !== "uvicorn peer");
   if (!contenders.includes("uvicorn peer")) console.log("no uvicorn peer: apt-get install python3-fastapi python3-uvicorn python3-httptools python3-uvloop");
@@ -227,7 +231,7 @@ async function main(): Promise<void> {
           ? [label, "failed", "—", target, `error: ${t.message.split("\n").pop()}`]
           : [label, ms(median(t)), ms(min(t)), target, check ? verdict(median(t) <= 50) : ""];
       printTable("`flash --help` wall time (10 runs)", ["command", "median", "min", "target", "verdict"], [
-        row("./flash --help", await tenRuns([FLASH_BIN, "--help"]), "≤ 50 ms", true),
+        row("./flash --help", await tenRuns([flashBin(), "--help"]), "≤ 50 ms", true),
         row("bun cli.ts --help", await tenRuns(["bun", "cli.ts", "--help"]), "(reference)", false),
       ]);
     }

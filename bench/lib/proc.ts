@@ -69,7 +69,8 @@ export async function startTimed(cmd: Command, timeoutMs = 60_000): Promise<Runn
   void proc.exited.then(() => (exited = true));
   const chunks: Uint8Array[] = [];
   const drain = (async () => {
-    for await (const c of proc.stderr) chunks.push(c);
+    const reader = proc.stderr.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
   })();
   const stderr = async () => Buffer.concat(chunks).toString("utf8");
   try {

@@ -2,21 +2,23 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "./proc";
-import { REPO } from "./workspace";
+import { REPO, engine } from "./engine";
 
 /** The Debian Python that has fastapi/uvicorn (the `python3` on PATH may be a pyenv build without them). */
 export const PYTHON = "/usr/bin/python3";
-/** The compiled binary made by `bun run build`. */
-export const FLASH_BIN = join(REPO, "flash");
+/** The compiled binary made by `bun run build` (in the flash being measured). */
+export function flashBin(): string {
+  return join(engine.root, "flash");
+}
 
 /** `bun cli.ts run <dir>`: flash from source. */
 export function flashSource(dir: string, watch = false): Command {
-  return { argv: ["bun", join(REPO, "cli.ts"), "run", dir, "--host", "127.0.0.1", "--port", "{port}", ...(watch ? ["--watch"] : [])], cwd: dir };
+  return { argv: ["bun", join(engine.root, "cli.ts"), "run", dir, "--host", "127.0.0.1", "--port", "{port}", ...(watch ? ["--watch"] : [])], cwd: dir };
 }
 
 /** `./flash run <dir>`: the compiled binary. */
 export function flashBinary(dir: string, watch = false): Command {
-  return { argv: [FLASH_BIN, "run", dir, "--host", "127.0.0.1", "--port", "{port}", ...(watch ? ["--watch"] : [])], cwd: dir };
+  return { argv: [flashBin(), "run", dir, "--host", "127.0.0.1", "--port", "{port}", ...(watch ? ["--watch"] : [])], cwd: dir };
 }
 
 /** What the Python original's `flash run` runs: `python -m uvicorn main:app … --log-level warning [--reload]`. */
@@ -35,8 +37,8 @@ export function rawBun(): Command {
 
 /** Newest modification time among cli.ts and core/**\/*.ts (what the binary is built from). */
 function newestSource(): number {
-  let newest = statSync(join(REPO, "cli.ts")).mtimeMs;
-  for (const rel of new Bun.Glob("core/**/*.ts").scanSync({ cwd: REPO })) newest = Math.max(newest, statSync(join(REPO, rel)).mtimeMs);
+  let newest = statSync(join(engine.root, "cli.ts")).mtimeMs;
+  for (const rel of new Bun.Glob("core/**/*.ts").scanSync({ cwd: engine.root })) newest = Math.max(newest, statSync(join(engine.root, rel)).mtimeMs);
   return newest;
 }
 
@@ -45,10 +47,11 @@ function newestSource(): number {
  * change half-done in the tree) falls back to the existing binary with a warning; with none, it throws.
  */
 export async function ensureBinary(): Promise<void> {
-  const exists = existsSync(FLASH_BIN);
-  if (exists && statSync(FLASH_BIN).mtimeMs >= newestSource()) return;
+  const bin = flashBin();
+  const exists = existsSync(bin);
+  if (exists && statSync(bin).mtimeMs >= newestSource()) return;
   console.log(`${exists ? "rebuilding stale" : "building"} ./flash (bun run build)…`);
-  const proc = Bun.spawn(["bun", "run", "build"], { cwd: REPO, stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn(["bun", "run", "build"], { cwd: engine.root, stdout: "ignore", stderr: "pipe" });
   const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
   if (code === 0) return;
   if (!exists) throw new Error(`bun run build failed:\n${err.slice(-1500)}`);

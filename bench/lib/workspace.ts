@@ -5,10 +5,10 @@
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
+import { REPO, engine } from "./engine";
 
-/** The repository root (where cli.ts and core/ live). */
-export const REPO = resolve(import.meta.dir, "..", "..");
+export { REPO } from "./engine";
 /** The Python peer's unified app. */
 export const UNIFIED_PY = join(REPO, "bench", "peer", "unified.py");
 
@@ -96,7 +96,7 @@ function writeTsRoot(dir: string): void {
   write(join(dir, "package.json"), JSON.stringify({ name: "bench-ws", private: true, workspaces: ["[0-9][0-9]_*/[0-9][0-9]_*"] }, null, 2));
   write(
     join(dir, "tsconfig.json"),
-    JSON.stringify({ compilerOptions: { module: "Preserve", moduleResolution: "bundler", paths: { flash: [join(REPO, "core", "index.ts")] } } }, null, 2),
+    JSON.stringify({ compilerOptions: { module: "Preserve", moduleResolution: "bundler", paths: { flash: [join(engine.root, "core", "index.ts")] } } }, null, 2),
   );
 }
 
