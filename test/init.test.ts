@@ -68,7 +68,7 @@ describe("flash init: patterns", () => {
     // Nothing is left unfilled.
     for (const f of listFiles(ex)) expect(readFileSync(join(ex, f), "utf8")).not.toContain("{{");
     expect(r.out).toContain("Next steps");
-    expect(r.out).toContain("bun install");
+    expect(r.out).toContain("flash deps                 # bun install");
     expect(r.out).toContain("POST /01_basics/03_image_tools/gpu/hello");
 
     const t = flashTest(ws, "01_basics/03_image_tools");

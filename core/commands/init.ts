@@ -31,7 +31,7 @@ function nextSteps(plan: InitPlan, cwd: string, installed: boolean): string {
   const cdRoot = relative(cwd, plan.root);
   const steps: string[] = [];
   if (cdRoot) steps.push(`cd ${cdRoot}`);
-  if (!installed) steps.push(`bun install                # link ${exampleRel} as a workspace package`);
+  if (!installed) steps.push(`flash deps                 # bun install: link ${exampleRel} as a workspace package`);
   steps.push(`cp ${exampleRel}/.env.example .env   # optional: RUNPOD_API_KEY only for --target runpod`);
   steps.push(`flash run --watch          # a running --watch server picks the example up by itself`);
   steps.push(`flash test ${exampleRel}`);

@@ -20,9 +20,9 @@ Created with `flash init`; replace this text with what your example teaches.
 
 ```bash
 # from the workspace root
-bun install                       # links this example as a workspace package
-flash run --watch                 # serves every example at http://localhost:8888 (docs at /docs)
-flash test {{example_path}}       # runs this example's tests
+flash deps           # links this example as a workspace package (bun install, with flash's own bun)
+flash run --watch    # serves every example at http://localhost:8888 (docs at /docs)
+flash test {{example_path}}
 ```
 
 ## Architecture
@@ -66,8 +66,8 @@ resources above (with a `live-` prefix, removed again on Ctrl+C).
 
 ## Troubleshooting
 
-- `Cannot find module "flash"`: run `flash test`/`flash run` once (they write `.flash/runtime/`), or `bun install`
-  at the workspace root.
+- `Cannot find module "flash"` under a plain `bun`: run `flash test` once; it writes `.flash/runtime/`, which the
+  workspace's `tsconfig.json` maps `flash` to.
 - A route answers 422: the body failed validation; the response names the field and the reason.
 
 ## Next Steps
