@@ -147,6 +147,11 @@ function locate(req: InitRequest): { root: string; newWorkspace: boolean; catego
   // Outside any workspace: create one. "NN_category/NN_example" seeds it in cwd; anything else names its folder.
   const parts = arg.split(/[\\/]/).filter((p) => p && p !== ".");
   if (!isAbsolute(arg) && parts.length === 2 && parts.every((p) => NUMBERED.test(p))) {
+    if (!isEmptyDir(cwd)) {
+      throw new InitError(
+        `${cwd} is not inside a flash workspace and is not empty: run "flash init ${arg}" in an empty folder, or "flash init <new-folder>" to create a workspace`,
+      );
+    }
     checkName("category", parts[0]!, cwd);
     checkName("example", parts[1]!, join(cwd, parts[0]!));
     return { root: cwd, newWorkspace: true, category: parts[0]!, example: parts[1]! };

@@ -144,9 +144,11 @@ describe("flash init: a new workspace", () => {
   test("a non-empty folder outside any workspace is refused and left alone", () => {
     const dir = emptyDir();
     writeFileSync(join(dir, "notes.txt"), "mine");
-    const r = init(dir);
-    expect(r.code).toBe(1);
-    expect(r.out).toContain("not inside a flash workspace and is not empty");
+    for (const args of [[], ["01_cat/01_ex"], ["."]]) {
+      const r = init(dir, ...args);
+      expect(r.code).toBe(1);
+      expect(r.out).toContain("not inside a flash workspace and is not empty");
+    }
     expect(readdirSync(dir)).toEqual(["notes.txt"]);
   });
 });
