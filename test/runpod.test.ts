@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { ConsolaReporter } from "consola";
 import { buildApp } from "../core/app";
 import { log } from "../core/log";
+import { LocalTarget } from "../core/remote/local";
 import { setTarget } from "../core/remote/target";
 import { startServer, type FlashServer } from "../core/server";
 import { RemoteError } from "../core/remote/errors";
@@ -36,6 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  setTarget(new LocalTarget()); // other test files in this process expect the default target back
   await h?.stop();
   log.setReporters(savedReporters);
   log.level = savedLevel;

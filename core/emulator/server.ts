@@ -232,7 +232,8 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       if (e instanceof Response) return e;
       if (!("input" in body) || body.input === undefined) return err(400, "input is required");
       const job = store.submit(e.id, body as JobRequest, false, e.executionTimeoutMs);
-      return { id: job.id, status: job.status };
+      // Runpod acknowledges a submission as IN_QUEUE even when a waiting worker took it at once.
+      return { id: job.id, status: "IN_QUEUE" };
     }, { body: JobBody })
     .post("/v2/:ep/runsync", async ({ request, params, body, query }) => {
       const e = queueEndpoint(params.ep);
@@ -258,7 +259,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       const job = jobOf(params.ep, params.job);
       if (job instanceof Response) return job;
       if (!store.retry(job)) return err(400, `job ${job.id} is ${job.status}; only FAILED or TIMED_OUT jobs can be retried`);
-      return { id: job.id, status: job.status };
+      return { id: job.id, status: "IN_QUEUE" };
     })
     .post("/v2/:ep/purge-queue", ({ request, params }) => {
       const e = queueEndpoint(params.ep);

@@ -92,7 +92,8 @@ export class WorkerSupervisor {
   /** A worker asked for a job: it is alive and idle. */
   taking(workerId: string): EmulatedWorker | undefined {
     const w = this.workers.get(workerId);
-    if (w && w.state !== "stopping") {
+    // Idle time counts from the end of the last job, not from the latest long-poll (workers re-poll constantly).
+    if (w && w.state !== "stopping" && w.state !== "idle") {
       w.state = "idle";
       w.lastActive = Date.now();
     }
