@@ -52,6 +52,8 @@ describe("02_cpu_worker through the unified app", () => {
 
   test("an omitted name uses the default, a blank one greets Anonymous Panda", async () => {
     expect((await post("/cpu/hello", {})).body.message).toBe("Hello, Flash expert!");
+    const noBody = await app.fetch(new Request(`${URL_BASE}/cpu/hello`, { method: "POST" }));
+    expect(((await noBody.json()) as any).message).toBe("Hello, Flash expert!");
     expect((await post("/cpu/hello", { name: "   " })).body.message).toBe("Hello, Anonymous Panda!");
     expect((await post("/cpu/hello", { name: "  Ada " })).body.message).toBe("Hello, Ada!");
   });
@@ -80,6 +82,7 @@ describe("02_cpu_worker through the unified app", () => {
     expect(op.tags[0]).toBe("01 Getting Started > 02 Cpu Worker");
     const schema = op.requestBody.content["application/json"].schema;
     expect(schema.properties.name.default).toBe("Flash expert");
+    expect(schema.required ?? []).not.toContain("name");
     expect(schema.examples).toEqual([{ name: "Flash User" }]);
   });
 });

@@ -26,7 +26,7 @@ export const cpuHello = remote(cpuConfig, async (input: { name?: string }) => {
 export const cpu_router = new Elysia().post("/hello", ({ body }) => cpuHello({ name: body.name }), {
   body: t.Object(
     {
-      name: t.String({ default: "Flash expert", maxLength: 200, description: "Who to greet", examples: ["Flash User"] }),
+      name: t.Optional(t.String({ default: "Flash expert", maxLength: 200, description: "Who to greet", examples: ["Flash User"] })),
     },
     { examples: [{ name: "Flash User" }] },
   ),

@@ -11,11 +11,11 @@ export const cpu_router = new Elysia()
     ),
     detail: { summary: "Validate text and count characters and words (blank text → 400)" },
   })
-  .post("/transform", ({ body }) => transform(body.text, body.operation), {
+  .post("/transform", ({ body }) => transform(body.text, body.operation ?? "uppercase"), {
     body: t.Object(
       {
         text: t.String({ maxLength: 100_000, description: "Text to transform (not blank, else 400)" }),
-        operation: t.String({ default: "uppercase", description: `One of: ${OPERATIONS.join(", ")} (else 400)`, examples: [...OPERATIONS] }),
+        operation: t.Optional(t.String({ default: "uppercase", description: `One of: ${OPERATIONS.join(", ")} (else 400)`, examples: [...OPERATIONS] })),
       },
       { examples: [{ text: "hello world", operation: "uppercase" }, { text: "they're here", operation: "title" }] },
     ),
