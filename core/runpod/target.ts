@@ -145,6 +145,6 @@ export async function createTarget(name: "runpod" | "emulator", opts: { root: st
   // A per-session key: the emulator is local, and the user's real key must never be sent to it.
   const apiKey = `emu_${crypto.randomUUID().replaceAll("-", "")}`;
   const emulator = startEmulator({ apiKey, workers: { env: { FLASH_WORKER_CACHE: env.FLASH_WORKER_CACHE ?? join(opts.root, ".flash", "worker-cache") } } });
-  tlog.info(`Runpod emulator at ${emulator.url} (endpoints appear on first call)`);
+  tlog.info(`Runpod emulator on ${emulator.url} (endpoints appear on first call)`);
   return new EmulatorTarget(emulator, { apiKey, root: opts.root, statePath: join(opts.root, ".flash", "emulator-resources.json") });
 }
