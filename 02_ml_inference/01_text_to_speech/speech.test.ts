@@ -1,7 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { loadEngine, renderSamples, synthesize } from "./speech";
 import { medianPitchHz, parseWav, rms } from "./test-helpers";
 import { LANGUAGE_CODES, VOICES, VOICE_NAMES } from "./voices";
+
+// The first test loads the model (and one spawns a fresh process): seconds on a busy machine.
+setDefaultTimeout(30_000);
 
 const wavOf = (b64: string) => parseWav(new Uint8Array(Buffer.from(b64, "base64")));
 

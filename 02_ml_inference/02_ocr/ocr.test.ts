@@ -1,8 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import sharp from "sharp";
 import { gpuInfo } from "flash";
 import { createRecognizer, decodeImage, missingCudaProvider, providerChoiceFromEnv, recognize, MAX_SIDE } from "./ocr";
 import { textJpeg, textPng } from "./test-images";
+
+// The first test loads the model: seconds on a busy machine.
+setDefaultTimeout(30_000);
 
 const b64 = (buf: Buffer) => buf.toString("base64");
 /** The provider a worker on this machine should pick: CUDA only where a GPU and the CUDA provider library both exist. */
