@@ -133,7 +133,8 @@ async function startFlash(dir: string, watch: boolean) {
   const proc = Bun.spawn(args, { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
   let output = "";
   const drain = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) output += new TextDecoder().decode(chunk);
+    const reader = stream.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) output += new TextDecoder().decode(r.value);
   };
   void drain(proc.stdout);
   void drain(proc.stderr);

@@ -119,7 +119,8 @@ async function runBun(code: string, env: Record<string, string> = {}): Promise<{
 describe("inside a worker", () => {
   test("remote() returns the plain function (FLASH_WORKER=1 or RUNPOD_ENDPOINT_ID)", async () => {
     const code = `const fx = await import(${JSON.stringify(FIXTURE)}); console.log(JSON.stringify({ remote: "remote" in fx.double, result: await fx.double(2), sync: typeof fx.Counter.prototype.add }));`;
-    for (const env of [{ FLASH_WORKER: "1" }, { RUNPOD_ENDPOINT_ID: "ep-test" }]) {
+    const envs: Record<string, string>[] = [{ FLASH_WORKER: "1" }, { RUNPOD_ENDPOINT_ID: "ep-test" }];
+    for (const env of envs) {
       const r = await runBun(code, env);
       expect(r.err).toBe("");
       expect(JSON.parse(r.out)).toEqual({ remote: false, result: 4, sync: "function" });

@@ -23,10 +23,15 @@ export function instanceCount(): number {
   return instances.size;
 }
 
+/** Modules this worker imported; a worker never reloads code (the pool replaces it), so one import each suffices. */
+const loaded = new Set<string>();
+
 /** Import a module in worker mode (so its `remote()` calls register the real functions). */
 export async function loadModule(file: string): Promise<void> {
+  if (loaded.has(file)) return;
   enterWorkerMode();
   await import(file);
+  loaded.add(file);
 }
 
 /** Run one request; never throws: every failure is a `FunctionResponse` with `success: false`. */

@@ -1,0 +1,105 @@
+// Benchmark of remote() on the local target: per-call overhead against a direct call (p50/p99), cold start of a
+// thread worker and of a subprocess worker, and throughput of a CPU-bound function with 1 and 2 workers.
+// Run: bun bench/remote.ts   (prints figures; workers import this file, so the benchmark runs only as main)
+import { createConsola } from "consola";
+import { CpuLiveServerless, remote } from "../core/index";
+import { Pool } from "../core/remote/pool";
+import type { FunctionRequest } from "../core/remote/protocol";
+import { LocalTarget } from "../core/remote/local";
+import { setTarget } from "../core/remote/target";
+
+const plain = async (x: number) => x + 1;
+const cpu = new CpuLiveServerless({ name: "bench_remote_cpu", workersMin: 1, workersMax: 1, idleTimeout: 60 });
+/** The trivial function whose round trip is measured. */
+export const inc = remote(cpu, plain);
+/** A CPU-bound function: busy for `ms` milliseconds. */
+export const burn = remote(cpu, async (ms: number) => {
+  const end = performance.now() + ms;
+  let n = 0;
+  while (performance.now() < end) n++;
+  return n;
+});
+
+const quiet = createConsola({ level: 0 });
+
+function req(fn: unknown, ...args: unknown[]): FunctionRequest {
+  const ref = (fn as { remote: { module: string; id: string; name: string } }).remote;
+  return { module: ref.module, id: ref.id, name: ref.name, executionType: "function", args };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function timeEach(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push((performance.now() - t0) * 1000);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+async function overhead(): Promise<void> {
+  const target = new LocalTarget();
+  setTarget(target);
+  for (let i = 0; i < 500; i++) await inc(i); // warm the worker and the JIT
+  const N = 5000;
+  const direct = await timeEach(N, () => plain(1));
+  const viaThread = await timeEach(N, () => inc(1));
+  const d50 = percentile(direct, 50);
+  console.log(`per-call, ${N} sequential calls of a trivial function (µs):`);
+  console.log(`  direct call           p50 ${d50.toFixed(2).padStart(8)}  p99 ${percentile(direct, 99).toFixed(2).padStart(8)}`);
+  console.log(`  remote, thread worker p50 ${percentile(viaThread, 50).toFixed(2).padStart(8)}  p99 ${percentile(viaThread, 99).toFixed(2).padStart(8)}`);
+  const proc = new Pool(new CpuLiveServerless({ name: "bench_proc", workersMax: 1, isolate: true }), { kind: "process", log: quiet });
+  for (let i = 0; i < 300; i++) await proc.call(req(inc, i));
+  const viaProcess = await timeEach(2000, () => proc.call(req(inc, 1)));
+  console.log(`  remote, process worker p50 ${percentile(viaProcess, 50).toFixed(2).padStart(7)}  p99 ${percentile(viaProcess, 99).toFixed(2).padStart(8)}`);
+  console.log(`  overhead (thread) p50 ${(percentile(viaThread, 50) - d50).toFixed(2)} µs   target ≤ 50 µs`);
+  await proc.shutdown();
+  await target.shutdown();
+}
+
+async function coldStarts(kind: "thread" | "process", samples: number): Promise<void> {
+  const ms: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const pool = new Pool(new CpuLiveServerless({ name: `bench_cold_${kind}_${i}`, workersMax: 1 }), { kind, log: quiet });
+    pool.addModule(import.meta.path);
+    const t0 = performance.now();
+    const res = await pool.call(req(inc, 1));
+    if (!res.success) throw new Error(res.error?.message);
+    ms.push(performance.now() - t0);
+    await pool.shutdown();
+  }
+  ms.sort((a, b) => a - b);
+  console.log(`  ${kind.padEnd(7)} worker: median ${percentile(ms, 50).toFixed(0)} ms, min ${ms[0]!.toFixed(0)} ms, max ${ms.at(-1)!.toFixed(0)} ms (${samples} samples, first call incl. boot + module import)`);
+}
+
+async function throughput(workers: number, calls: number, ms: number): Promise<number> {
+  const pool = new Pool(new CpuLiveServerless({ name: `bench_tp_${workers}`, workersMin: workers, workersMax: workers }), { kind: "thread", log: quiet });
+  pool.addModule(import.meta.path);
+  await Promise.all(Array.from({ length: workers * 2 }, () => pool.call(req(burn, 5)))); // warm every worker
+  const t0 = performance.now();
+  const results = await Promise.all(Array.from({ length: calls }, () => pool.call(req(burn, ms))));
+  const seconds = (performance.now() - t0) / 1000;
+  if (results.some((r) => !r.success)) throw new Error("a throughput call failed");
+  await pool.shutdown();
+  return calls / seconds;
+}
+
+if (import.meta.main) {
+  console.log(`bench/remote.ts — bun ${Bun.version}, ${navigator.hardwareConcurrency} CPUs`);
+  await overhead();
+  console.log("cold start (time to the first result):");
+  await coldStarts("thread", 5);
+  await coldStarts("process", 5);
+  const calls = 40;
+  const ms = 50;
+  const one = await throughput(1, calls, ms);
+  const two = await throughput(2, calls, ms);
+  console.log(`throughput, ${calls} calls of a ${ms} ms CPU-bound function:`);
+  console.log(`  1 worker  ${one.toFixed(1)} calls/s`);
+  console.log(`  2 workers ${two.toFixed(1)} calls/s   speed-up ${(two / one).toFixed(2)}×   target ≥ 1.8×`);
+  process.exit(0);
+}
