@@ -56,7 +56,7 @@ describe("version ranges (semver)", () => {
     expect(rangesCompatible(["0.33.5", "0.33.4"])).toBe(false);
     // Three ranges that agree pairwise but not all together.
     expect(rangesCompatible([">=1 <3", ">=2 <4", "<2 || >=3"])).toBe(false);
-  });
+  }, 30_000);
 
   test("findConflicts names the manifests and ranges, and skips non-semver specs", () => {
     const m = (dir: string, ranges: Record<string, string>): Manifest => ({ dir, ranges, json: {} });
@@ -76,7 +76,7 @@ describe("version ranges (semver)", () => {
         ],
       },
     ]);
-  });
+  }, 30_000);
 });
 
 describe("flash deps", () => {
@@ -97,7 +97,7 @@ describe("flash deps", () => {
     expect(fix.code).toBe(1);
     expect(fix.out).toContain("Nothing was changed");
     expect(snapshot(ws)).toEqual(before);
-  });
+  }, 30_000);
 
   test("a conflict with the root manifest counts too", () => {
     const ws = workspace({
@@ -107,7 +107,7 @@ describe("flash deps", () => {
     const check = deps(ws, "--check");
     expect(check.code).toBe(1);
     expect(check.out).toMatch(/\(root\)\s+1\.4\.30/);
-  });
+  }, 30_000);
 
   test("an up-to-date workspace passes --check with exit 0", () => {
     const ws = workspace({
@@ -119,7 +119,7 @@ describe("flash deps", () => {
     const check = deps(ws, "--check");
     expect(check.out).toContain("2 examples");
     expect(check.code).toBe(0);
-  });
+  }, 30_000);
 
   test("a new example: --check reports the stale lock; flash deps writes its package.json and refreshes bun.lock", () => {
     const ws = workspace({ "01_cat/01_alpha/package.json": pkg("@t/alpha") });
@@ -172,5 +172,5 @@ describe("flash deps", () => {
     const before = snapshot(ws);
     expect(deps(ws).code).toBe(1);
     expect(snapshot(ws)).toEqual(before);
-  });
+  }, 30_000);
 });

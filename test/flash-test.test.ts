@@ -44,7 +44,7 @@ describe("flash test (from source)", () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain("3 pass");
     for (const name of ["alpha works", "beta works", "gamma works"]) expect(r.out).toContain(name);
-  });
+  }, 30_000);
 
   test("one example, by path from the root or from anywhere inside the workspace", () => {
     const fromRoot = flashTest(ws, "01_cat/02_beta");
@@ -55,7 +55,7 @@ describe("flash test (from source)", () => {
     expect(fromCategory.out).toContain("alpha works");
     expect(fromCategory.out).toContain("1 pass");
     expect(fromCategory.code).toBe(0);
-  });
+  }, 30_000);
 
   test("run inside an example or category with no path: just that part", () => {
     const inExample = flashTest(join(ws, "02_other/01_gamma"));
@@ -64,14 +64,14 @@ describe("flash test (from source)", () => {
     const inCategory = flashTest(join(ws, "01_cat"));
     expect(inCategory.out).toContain("2 pass");
     expect(inCategory.out).not.toContain("gamma works");
-  });
+  }, 30_000);
 
   test("arguments after -- go to bun test", () => {
     const r = flashTest(ws, "--", "-t", "gamma");
     expect(r.code).toBe(0);
     expect(r.out).toContain("1 pass");
     expect(r.out).toContain("gamma works");
-  });
+  }, 30_000);
 
   test("a failing test fails the command", () => {
     const bad = makeWorkspace({ "01_cat/01_bad/bad.test.ts": exampleTest("bad one", false) }, "flash-test-bad-");
@@ -79,14 +79,14 @@ describe("flash test (from source)", () => {
     const r = flashTest(bad, "01_cat/01_bad");
     expect(r.code).toBe(1);
     expect(r.out).toContain("1 fail");
-  });
+  }, 30_000);
 
   test("a path that does not exist or leaves the workspace is refused", () => {
     const missing = flashTest(ws, "01_cat/09_missing");
     expect(missing.code).toBe(1);
     expect(missing.out).toContain(`"01_cat/09_missing" is not a folder or file inside the workspace`);
     expect(flashTest(ws, "..").code).toBe(1);
-  });
+  }, 30_000);
 
   test("without a tsconfig mapping, the preload still resolves \"flash\" (plain bun test does not)", () => {
     const bare = mkdtempSync(join(tmpdir(), "flash-test-bare-"));
@@ -100,7 +100,7 @@ describe("flash test (from source)", () => {
     const r = flashTest(bare);
     expect(r.out).toContain("resolved through the preload");
     expect(r.code).toBe(0);
-  });
+  }, 30_000);
 });
 
 describe("flash test with the compiled binary, in a workspace that has only the binary", () => {

@@ -97,7 +97,7 @@ describe("flash init: patterns", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain(`Unknown pattern "flat"`);
     expect(existsSync(join(ws, "01_basics/01_x"))).toBe(false);
-  });
+  }, 30_000);
 });
 
 describe("flash init: a new workspace", () => {
@@ -131,7 +131,7 @@ describe("flash init: a new workspace", () => {
     expect(JSON.parse(readFileSync(join(dir, "my-lab/package.json"), "utf8")).name).toBe("my-lab");
     expect(existsSync(join(dir, "my-lab/01_getting_started/01_hello_world/cpu_worker.ts"))).toBe(true);
     expect(r.out).toContain("cd my-lab");
-  });
+  }, 30_000);
 
   test("NN_category/NN_example in an empty directory seeds the workspace with those names", () => {
     const dir = emptyDir();
@@ -139,7 +139,7 @@ describe("flash init: a new workspace", () => {
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, "package.json"))).toBe(true);
     expect(readFileSync(join(dir, "05_vision/02_ocr/gpu_worker.ts"), "utf8")).toContain(`"05_02_gpu"`);
-  });
+  }, 30_000);
 
   test("a non-empty folder outside any workspace is refused and left alone", () => {
     const dir = emptyDir();
@@ -150,7 +150,7 @@ describe("flash init: a new workspace", () => {
       expect(r.out).toContain("not inside a flash workspace and is not empty");
     }
     expect(readdirSync(dir)).toEqual(["notes.txt"]);
-  });
+  }, 30_000);
 });
 
 describe("flash init: names and paths", () => {
@@ -172,7 +172,7 @@ describe("flash init: names and paths", () => {
     expect(badCategory.code).toBe(1);
     expect(badCategory.out).toContain(`"basics" is not a valid category name`);
     expect(existsSync(join(ws, "basics"))).toBe(false);
-  });
+  }, 30_000);
 
   test("a single name at the root is explained (it would be a category); no name at all asks which example", () => {
     const ws = workspace();
@@ -184,7 +184,7 @@ describe("flash init: names and paths", () => {
     expect(none.code).toBe(1);
     expect(none.out).toContain(`Which example? Inside a category: "flash init NN_example"`);
     expect(readdirSync(join(ws, "01_basics"))).toEqual([".keep"]);
-  });
+  }, 30_000);
 
   test("../ and absolute paths that leave the workspace are refused; nothing is written outside", () => {
     const ws = workspace();
@@ -203,7 +203,7 @@ describe("flash init: names and paths", () => {
     // An absolute path inside the workspace is fine.
     const inside = init(ws, join(ws, "01_basics/02_ok"), "--no-install");
     expect(inside.code).toBe(0);
-  });
+  }, 30_000);
 
   test("a symlinked category pointing outside cannot smuggle files out", () => {
     const ws = workspace();
@@ -212,14 +212,14 @@ describe("flash init: names and paths", () => {
     const r = init(ws, "02_linked/01_x", "--no-install");
     expect(r.code).toBe(1);
     expect(readdirSync(outside)).toEqual([]);
-  });
+  }, 30_000);
 
   test("suggestName", () => {
     expect(suggestName("Image Resize", ["01_a", "04_b"])).toBe("05_image_resize");
     expect(suggestName("2-thing")).toBe("02_thing");
     expect(suggestName("CamelCase")).toBe("01_camel_case");
     expect(suggestName("!!!")).toBe("01_example");
-  });
+  }, 30_000);
 });
 
 describe("flash init: existing files", () => {
@@ -239,7 +239,7 @@ describe("flash init: existing files", () => {
     const forced = init(ws, "01_basics/01_x", "--force", "--no-install");
     expect(forced.code).toBe(0);
     expect(readFileSync(gpu, "utf8")).toContain("export const gpu_router");
-  });
+  }, 30_000);
 
   test("a file outside the template is never touched, and a re-init keeps the package name", () => {
     const ws = workspace();
@@ -248,14 +248,14 @@ describe("flash init: existing files", () => {
     expect(init(ws, "01_basics/01_x", "--force", "--no-install").code).toBe(0);
     expect(readFileSync(join(ws, "01_basics/01_x/data.json"), "utf8")).toBe("{}");
     expect(JSON.parse(readFileSync(join(ws, "01_basics/01_x/package.json"), "utf8")).name).toBe("@flash-examples/01_x");
-  });
+  }, 30_000);
 
   test("a second example of the same name in another category gets a unique package name", () => {
     const ws = workspace();
     expect(init(ws, "01_basics/01_x", "--no-install").code).toBe(0);
     expect(init(ws, "02_other/01_x", "--no-install").code).toBe(0);
     expect(JSON.parse(readFileSync(join(ws, "02_other/01_x/package.json"), "utf8")).name).toBe("@flash-examples/02_other-01_x");
-  });
+  }, 30_000);
 });
 
 describe("flash init: a running flash run --watch", () => {
@@ -325,5 +325,5 @@ describe("flash init: inside flash's own repository", () => {
     const scripts = JSON.parse(readFileSync(join(ws, "01_basics/04_in_repo/package.json"), "utf8")).scripts;
     expect(scripts).toEqual({ dev: "bun ../../cli.ts run --watch", test: "bun ../../cli.ts test ." });
     expect(existsSync(join(ws, ".flash"))).toBe(false);
-  });
+  }, 30_000);
 });
