@@ -1,6 +1,8 @@
 // remote() end to end on the default local target: typed wrappers, RemoteError, stateful classes,
 // decorated static methods, JSON-only arguments, load-balancer options, worker mode and the executor.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CpuLiveLoadBalancer, CpuLiveServerless, LiveLoadBalancer, RemoteError, remote } from "../core/index";
 import { statusOf } from "../core/errors";
@@ -152,5 +154,29 @@ describe("inside a worker", () => {
     expect(first).toEqual({ success: true, result: 42, instanceId: "Counter_1" });
     expect(second.result).toBe(43);
     expect(absent.error.message).toContain("does not exist on this worker");
+  });
+
+  test("a bundled module (as the Runpod target ships one) is found by the ids of its source module", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flash-remote-bundle-"));
+    try {
+      for (const sourcemap of ["none", "inline"] as const) {
+        const built = await Bun.build({ entrypoints: [FIXTURE], target: "bun", outdir: join(dir, sourcemap), sourcemap, external: ["flash"] });
+        expect(built.success).toBe(true);
+        const bundle = built.outputs[0]!.path;
+        const id = (fn: unknown) => JSON.stringify((fn as { remote: { id: string } }).remote.id);
+        const code = `
+          (await import("./core/modules.ts")).registerFlashModules();
+          const { execute } = await import("./core/remote/executor.ts");
+          const m = ${JSON.stringify(bundle)};
+          const a = await execute({ module: m, id: ${id(fx.double)}, name: "double", executionType: "function", args: [5] });
+          const b = await execute({ module: m, id: ${id(fx.Counter)}, name: "Counter", executionType: "class", args: [1], instanceId: "c1", methodName: "add", constructorArgs: [1] });
+          console.log(JSON.stringify([a.result, b.result]));`;
+        const r = await runBun(code, { FLASH_WORKER: "1" });
+        expect(r.err).toBe("");
+        expect(JSON.parse(r.out)).toEqual([10, 2]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

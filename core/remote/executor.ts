@@ -7,7 +7,7 @@ import { format } from "node:util";
 import { toWireError } from "./errors";
 import { checkResult } from "./json";
 import type { FunctionRequest, FunctionResponse } from "./protocol";
-import { enterWorkerMode, lookup, registeredIn, type Registered } from "./registry";
+import { enterWorkerMode, importRecorded, lookup, registeredIn, type Registered } from "./registry";
 
 /** Callbacks of one execution. */
 export interface ExecuteHooks {
@@ -30,7 +30,7 @@ const loaded = new Set<string>();
 export async function loadModule(file: string): Promise<void> {
   if (loaded.has(file)) return;
   enterWorkerMode();
-  await import(file);
+  await importRecorded(file);
   loaded.add(file);
 }
 

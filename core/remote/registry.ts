@@ -27,10 +27,20 @@ interface RegistryState {
   workerMode: boolean;
   files: Map<string, FileState>;
   table: Map<string, Registered>;
+  /** Batches collecting registrations while a module is imported (see `importRecorded`). */
+  loading: Set<{ file: string; id: string; entry: Registered }[]>;
+  /** What registered while each module was imported. */
+  loadedBy: Map<string, { file: string; id: string; entry: Registered }[]>;
 }
 
 const KEY = Symbol.for("flash.remote.registry");
-const state: RegistryState = ((globalThis as any)[KEY] ??= { workerMode: false, files: new Map(), table: new Map() });
+const state: RegistryState = ((globalThis as any)[KEY] ??= {
+  workerMode: false,
+  files: new Map(),
+  table: new Map(),
+  loading: new Set(),
+  loadedBy: new Map(),
+});
 
 const THIS_DIR = import.meta.dir;
 
@@ -58,18 +68,32 @@ export function callerSite(): CallSite | null {
   Error.stackTraceLimit = 30;
   const stack = new Error().stack ?? "";
   Error.stackTraceLimit = limit;
+  let first: CallSite | null = null;
   for (const line of stack.split("\n")) {
     const m = /\(?((?:file:\/\/)?\/[^\s()]*?):(\d+):(\d+)\)?\s*$/.exec(line);
     if (!m) continue;
     let file = m[1]!;
     if (file.startsWith("file://")) file = fileURLToPath(file);
-    // Skip flash's own frames: this folder, a second copy of it, and the compiled binary's embedded bundle,
-    // whose source-mapped frames name files that are not on disk. A worker must be able to import the caller.
+    // Skip flash's own frames: this folder, a second copy of it, and the compiled binary's embedded bundle.
     if (file.startsWith(THIS_DIR + "/") || file.includes("/core/remote/") || file.startsWith("/$bunfs/")) continue;
-    if (!existsSync(file)) continue;
-    return { file, line: Number(m[2]), column: Number(m[3]) };
+    const site = { file, line: Number(m[2]), column: Number(m[3]) };
+    // Source-mapped frames of embedded or bundled code may name files that are not on disk; a worker must be able
+    // to import the caller, so prefer the first frame that exists (the bundled case keeps the first frame).
+    if (existsSync(file)) return site;
+    first ??= site;
   }
-  return null;
+  return first;
+}
+
+/**
+ * True when `remote()` is called after its module finished loading (inside a function, a route…): a worker
+ * importing the module would not make that call, so it could not find the function.
+ */
+export function isLateCall(file: string): boolean {
+  const entry = require.cache[file];
+  if (!entry) return false;
+  const s = state.files.get(file);
+  return !s || s.evaluated === entry;
 }
 
 /**
@@ -118,12 +142,45 @@ export function nameAt(site: CallSite): string | undefined {
 /** Record, inside a worker, the real function or class for (module, id). */
 export function register(file: string, id: string, entry: Registered): void {
   state.table.set(`${file}#${id}`, entry);
+  for (const batch of state.loading) batch.push({ file, id, entry });
 }
 
-/** The real function or class for (module, id); falls back to a unique match by name in that module. */
+interface Added {
+  file: string;
+  id: string;
+  entry: Registered;
+}
+
+/**
+ * Import `file`, remembering what registered while it loaded. A bundle (what the Runpod target ships) registers
+ * its functions under their source files, not under the bundle's path; `lookup` uses this record to find them.
+ */
+export async function importRecorded(file: string): Promise<void> {
+  const batch: Added[] = [];
+  state.loading.add(batch);
+  try {
+    await import(file);
+  } finally {
+    state.loading.delete(batch);
+  }
+  state.loadedBy.set(file, batch);
+}
+
+/**
+ * The real function or class for (module, id). Falls back to what registered while `file` was imported (one
+ * source module: by id; several: by name), then to a unique match by name in that module.
+ */
 export function lookup(file: string, id: string, name?: string): Registered | undefined {
   const exact = state.table.get(`${file}#${id}`);
   if (exact) return exact;
+  const added = (state.loadedBy.get(file) ?? []).filter((a) => a.file !== file);
+  if (added.length) {
+    const sources = new Set(added.map((a) => a.file));
+    const hit = sources.size === 1 ? added.find((a) => a.id === id) : undefined;
+    if (hit && (!name || hit.entry.name === name)) return hit.entry;
+    const named = name ? added.filter((a) => a.entry.name === name) : [];
+    if (named.length === 1) return named[0]!.entry;
+  }
   if (!name) return undefined;
   const byName = [...state.table.entries()].filter(([k, v]) => k.startsWith(`${file}#`) && v.name === name);
   return byName.length === 1 ? byName[0]![1] : undefined;

@@ -8,7 +8,7 @@ import { HTTP_METHODS } from "./enums";
 import { RemoteError } from "./errors";
 import { checkArgs } from "./json";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, RemoteOptions } from "./protocol";
-import { callerSite, isWorkerMode, nameAt, nextId, register } from "./registry";
+import { callerSite, isLateCall, isWorkerMode, nameAt, nextId, register, type CallSite } from "./registry";
 import { currentTarget } from "./target";
 import { log } from "../log";
 
@@ -38,6 +38,7 @@ export function remote(config: ResourceConfig, target?: unknown, options?: Remot
     throw new TypeError("remote(config, fn): the first argument must be a resource config (new LiveServerless({ name }), …)");
   }
   const site = callerSite();
+  if (site && !isWorkerMode() && isLateCall(site.file)) warnLate(site);
   const module = site?.file ?? "<unknown>";
   const id = site ? nextId(site.file) : "0";
   if (typeof target === "function") {
@@ -55,6 +56,15 @@ export function remote(config: ResourceConfig, target?: unknown, options?: Remot
     if (context.kind === "method") return wrapMethod(config, value as AnyFn, opts, module, id, name, context);
     throw new TypeError(`@remote can decorate classes and methods, not a ${(context as { kind: string }).kind} ("${name}")`);
   }) as RemoteDecorator;
+}
+
+const warned = new Set<string>();
+
+function warnLate(site: CallSite): void {
+  const where = `${site.file}:${site.line}`;
+  if (warned.has(where)) return;
+  warned.add(where);
+  log.warn(`remote() at ${where} runs after its module loaded; workers find remote functions by the remote() calls made while the module loads, so define them at the top level of the module`);
 }
 
 function nameOf(value: unknown, site: ReturnType<typeof callerSite>): string {
