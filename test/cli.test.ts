@@ -50,6 +50,8 @@ describe("flash run", () => {
       for (const [path, reply] of [["/01_cat/01_one/cpu/hello", "one"], ["/01_cat/02_two/gpu/hello", "two"], ["/02_other/01_three/cpu/hello", "three"]]) {
         expect((await (await fetch(flash.url + path!)).json()).reply).toBe(reply);
       }
+      const deadline = Date.now() + 5000;
+      while (!/routes/.test(flash.output()) && Date.now() < deadline) await Bun.sleep(20);
       expect(flash.output()).toContain("4 examples, 7 routes");
     } finally {
       expect(await flash.stop()).toBe(0);
@@ -90,6 +92,9 @@ describe("flash run", () => {
     const broken = makeWorkspace({ "01_a/01_bad/cpu_worker.ts": "const a = 1;\nthrow new Error(\"bad module\");\n", "01_a/02_ok/cpu_worker.ts": workerSource("cpu") });
     const flash = await startFlash(broken);
     try {
+      // stderr (errors) and stdout (the URL line) arrive on separate pipes: wait for the error line.
+      const deadline = Date.now() + 5000;
+      while (!/bad module/.test(flash.output()) && Date.now() < deadline) await Bun.sleep(20);
       expect(flash.output()).toMatch(/01_bad\/cpu_worker\.ts:2(:\d+)? — bad module/);
       expect((await fetch(`${flash.url}/01_a/02_ok/cpu/hello`)).status).toBe(200);
     } finally {
