@@ -4,8 +4,12 @@ import { RunpodApiError, sleep, type RunpodHttp } from "./http";
 import { lbUrl, type RunpodUrls } from "./settings";
 import { isTerminal, type JobObject, type JobRequest } from "./types";
 
-/** How a job is awaited: `/run` + `/status` polling with backoff (cancellable), or `/runsync?wait=` first. */
-export type DispatchMode = "poll" | "runsync";
+/**
+ * How a job is awaited: `/run` + `/status` polling with backoff (cancellable at any time), `/runsync?wait=` first
+ * (one round trip; the job id, needed to cancel, is only known when it returns), or `auto`: runsync unless the
+ * caller can give up (passed a signal).
+ */
+export type DispatchMode = "poll" | "runsync" | "auto";
 
 /** Options of one job. */
 export interface JobOptions {
@@ -17,7 +21,7 @@ export interface JobOptions {
 }
 
 /** Poll interval schedule: starts at `first` ms, ×1.5 each poll, capped at `max` ms. */
-export function pollDelays(first = 20, max = 2000): () => number {
+export function pollDelays(first = 10, max = 2000): () => number {
   let next = first;
   return () => {
     const d = next;
@@ -62,11 +66,14 @@ export class RunpodJobs {
     const body: JobRequest = { input };
     if (opts.policy) body.policy = opts.policy;
     const signal = opts.timeoutMs ? AbortSignal.any([...(opts.signal ? [opts.signal] : []), AbortSignal.timeout(opts.timeoutMs)]) : opts.signal;
-    let job: JobObject = opts.mode === "runsync" ? await this.runsync(endpointId, body, 60_000, signal) : await this.run(endpointId, body, signal);
+    const mode = opts.mode === "auto" || !opts.mode ? (opts.signal ? "poll" : "runsync") : opts.mode;
+    // /run is not aborted midway: a submission whose reply we never read would leave a job we cannot cancel.
+    let job: JobObject = mode === "runsync" ? await this.runsync(endpointId, body, 60_000, signal) : await this.run(endpointId, body);
     if (!job?.id) throw new RunpodApiError(`Runpod accepted the job without an id: ${JSON.stringify(job).slice(0, 200)}`, 200, this.url(endpointId, "run"));
     const id = job.id;
     const delay = pollDelays();
     try {
+      if (signal?.aborted) throw signal.reason ?? new Error("aborted");
       while (!isTerminal(job.status)) {
         await sleep(delay(), signal);
         job = await this.status(endpointId, id, signal);

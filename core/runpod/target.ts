@@ -55,7 +55,7 @@ export class RunpodTarget implements Target {
     });
     this.jobs = new RunpodJobs(http, opts.urls);
     this.bundler = new Bundler(opts.root);
-    this.dispatch = opts.dispatch ?? "poll";
+    this.dispatch = opts.dispatch ?? "auto";
   }
 
   /** Run one call on the function's endpoint; infrastructure failures come back as `success: false`, never thrown. */
@@ -135,16 +135,20 @@ export class EmulatorTarget extends RunpodTarget {
   }
 }
 
+function dispatchMode(value: string | undefined): DispatchMode {
+  return value === "poll" || value === "runsync" ? value : "auto";
+}
+
 /** Build the target `flash run --target` names (`runpod` needs RUNPOD_API_KEY; `emulator` starts one). */
 export async function createTarget(name: "runpod" | "emulator", opts: { root: string; env?: Record<string, string | undefined> }): Promise<RunpodTarget> {
   const env = opts.env ?? process.env;
   if (name === "runpod") {
-    return new RunpodTarget({ apiKey: requireApiKey(env), urls: runpodUrls(env), root: opts.root, dispatch: env.FLASH_RUNPOD_DISPATCH === "runsync" ? "runsync" : "poll" });
+    return new RunpodTarget({ apiKey: requireApiKey(env), urls: runpodUrls(env), root: opts.root, dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH) });
   }
   const { startEmulator } = await import("../emulator/server");
   // A per-session key: the emulator is local, and the user's real key must never be sent to it.
   const apiKey = `emu_${crypto.randomUUID().replaceAll("-", "")}`;
   const emulator = startEmulator({ apiKey, workers: { env: { FLASH_WORKER_CACHE: env.FLASH_WORKER_CACHE ?? join(opts.root, ".flash", "worker-cache") } } });
   tlog.info(`Runpod emulator on ${emulator.url} (endpoints appear on first call)`);
-  return new EmulatorTarget(emulator, { apiKey, root: opts.root, statePath: join(opts.root, ".flash", "emulator-resources.json") });
+  return new EmulatorTarget(emulator, { apiKey, root: opts.root, statePath: join(opts.root, ".flash", "emulator-resources.json"), dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH) });
 }
