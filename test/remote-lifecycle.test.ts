@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LiveServerless } from "../core/remote/config";
+import { CpuLiveServerless, LiveServerless } from "../core/remote/config";
 import { LocalTarget } from "../core/remote/local";
 import { log } from "../core/log";
 import type { RemoteFunctionRef } from "../core/remote/protocol";
@@ -30,7 +30,7 @@ async function withPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function refFor(fn: unknown, config: LiveServerless): RemoteFunctionRef {
+function refFor(fn: unknown, config: LiveServerless | CpuLiveServerless): RemoteFunctionRef {
   return { ...(fn as { remote: RemoteFunctionRef }).remote, config };
 }
 
@@ -95,15 +95,20 @@ describe("shutdown", () => {
   test("LocalTarget.shutdown leaves no worker process and no worker thread", async () => {
     const target = new LocalTarget();
     const config = new LiveServerless({ name: "lifecycle_shutdown", workersMin: 2, workersMax: 2 });
+    const threads = new CpuLiveServerless({ name: "lifecycle_shutdown_threads", workersMin: 2, workersMax: 2 });
     target.prepare(refFor(fx.gpuEnv, config));
+    target.prepare(refFor(fx.double, threads));
     const pool = target.poolsByName().get("lifecycle_shutdown")!;
-    await until(() => pool.status().workers.idle === 2, "two warm workers");
+    const threadPool = target.poolsByName().get("lifecycle_shutdown_threads")!;
+    await until(() => pool.status().workers.idle === 2 && threadPool.status().workers.idle === 2, "warm workers");
+    expect(threadPool.status().workerKind).toBe("thread");
     const pids = pool.pids();
     expect(childProcesses(process.pid).map((c) => c.pid)).toEqual(expect.arrayContaining(pids));
     await target.shutdown();
     expect(pids.filter(alive)).toEqual([]);
     expect(childProcesses(process.pid).filter((c) => pids.includes(c.pid))).toEqual([]);
-    expect(target.status().pools[0]!.workers.total).toBe(0);
+    for (const p of target.status().pools) expect(p.workers.total).toBe(0);
+    expect((await target.call(refFor(fx.double, threads), requestFor(fx.double, 1))).error?.name).toBe("PoolStopped");
   });
 });
 
