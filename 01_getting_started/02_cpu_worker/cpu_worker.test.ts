@@ -4,6 +4,7 @@ import { buildApp, type UnifiedApp } from "../../core/app";
 import { LocalTarget } from "../../core/remote/local";
 import { setTarget } from "../../core/remote/target";
 import { cpuConfig, cpuHello } from "./cpu_worker";
+import { mothership } from "./mothership";
 
 const ROOT = join(import.meta.dir, "../..");
 const URL_BASE = "http://localhost/01_getting_started/02_cpu_worker";
@@ -115,4 +116,10 @@ describe("cpuHello on the local worker pool", () => {
     expect(status.workers.total).toBeGreaterThanOrEqual(1);
     expect(status.workers.total).toBeLessThanOrEqual(3);
   });
+});
+
+test("mothership.ts: the CPU load balancer that would serve the routes when deployed", () => {
+  expect(mothership.kind).toBe("CpuLiveLoadBalancer");
+  expect(mothership.isLoadBalancer).toBe(true);
+  expect(mothership.name).toBe("01_02_cpu_worker-mothership");
 });

@@ -7,6 +7,7 @@ import { setTarget } from "../../core/remote/target";
 import { textProblem } from "./validation";
 import { cleanText, confidenceLevel, postprocessResults, preprocessText } from "./workers/cpu/endpoint";
 import { gpuInference, scoreSentiment } from "./workers/gpu/endpoint";
+import { mothership } from "./mothership";
 
 const ROOT = join(import.meta.dir, "../..");
 const URL_BASE = "http://localhost/01_getting_started/03_mixed_workers";
@@ -232,4 +233,10 @@ describe("pure helpers", () => {
     const total = predictions.reduce((s, p) => s + p.confidence, 0);
     expect(Math.abs(total - 1)).toBeLessThan(0.001);
   });
+});
+
+test("mothership.ts: the CPU load balancer that would serve the routes when deployed", () => {
+  expect(mothership.kind).toBe("CpuLiveLoadBalancer");
+  expect(mothership.isLoadBalancer).toBe(true);
+  expect(mothership.name).toBe("01_03_mixed_workers-mothership");
 });

@@ -11,6 +11,7 @@ import { installedVersion, packageName, versionsOf } from "./versions";
 import { columnStats, minimalProcess, processData } from "./workers/cpu/endpoint";
 import { ffmpegVersion, matrixChecksum, processWithMlLibs } from "./workers/gpu/endpoint";
 import pkg from "./package.json";
+import { mothership } from "./mothership";
 
 const ROOT = join(import.meta.dir, "../..");
 const URL_BASE = "http://localhost/01_getting_started/04_dependencies";
@@ -204,4 +205,10 @@ describe("helpers", () => {
     // [0, 2] and [0, 4]: sample std √2 and √8, rounded to 6 decimals
     expect(columnStats([[0, 0], [2, 4]]).stats.std).toEqual({ A: 1.414214, B: 2.828427 });
   });
+});
+
+test("mothership.ts: the CPU load balancer that would serve the routes when deployed", () => {
+  expect(mothership.kind).toBe("CpuLiveLoadBalancer");
+  expect(mothership.isLoadBalancer).toBe(true);
+  expect(mothership.name).toBe("01_04_dependencies-mothership");
 });

@@ -8,6 +8,7 @@ import { LocalTarget } from "../../core/remote/local";
 import { setTarget } from "../../core/remote/target";
 import { applyOperation, cpuConfig, pyTitle, transform, validate } from "./workers/cpu/endpoint";
 import { compute, gpuConfig } from "./workers/gpu/endpoint";
+import { mothership } from "./mothership";
 
 const ROOT = join(import.meta.dir, "../..");
 const URL_BASE = "http://localhost/03_advanced_workers/05_load_balancer";
@@ -180,4 +181,10 @@ describe("docs, pools and helpers", () => {
     expect(pyTitle("hello WORLD 3d o'neil")).toBe("Hello World 3D O'Neil");
     expect(applyOperation("Ab", "title")).toBe("Ab");
   });
+});
+
+test("mothership.ts: the CPU load balancer that would serve the routes when deployed", () => {
+  expect(mothership.kind).toBe("CpuLiveLoadBalancer");
+  expect(mothership.isLoadBalancer).toBe(true);
+  expect(mothership.name).toBe("03_05_load_balancer-mothership");
 });
