@@ -88,18 +88,31 @@ async function throughput(workers: number, calls: number, ms: number): Promise<n
   return calls / seconds;
 }
 
+async function loadAverage(): Promise<number> {
+  return Number((await Bun.file("/proc/loadavg").text().catch(() => "0")).split(" ")[0]);
+}
+
 if (import.meta.main) {
   console.log(`bench/remote.ts — bun ${Bun.version}, ${navigator.hardwareConcurrency} CPUs`);
   await overhead();
   console.log("cold start (time to the first result):");
   await coldStarts("thread", 5);
   await coldStarts("process", 5);
-  const calls = 40;
+  // Other work on a shared machine steals CPU: alternate the two set-ups and keep each one's best round.
+  const calls = 30;
   const ms = 50;
-  const one = await throughput(1, calls, ms);
-  const two = await throughput(2, calls, ms);
-  console.log(`throughput, ${calls} calls of a ${ms} ms CPU-bound function:`);
-  console.log(`  1 worker  ${one.toFixed(1)} calls/s`);
-  console.log(`  2 workers ${two.toFixed(1)} calls/s   speed-up ${(two / one).toFixed(2)}×   target ≥ 1.8×`);
+  const rounds = 3;
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    one.push(await throughput(1, calls, ms));
+    two.push(await throughput(2, calls, ms));
+  }
+  const best1 = Math.max(...one);
+  const best2 = Math.max(...two);
+  console.log(`throughput, ${calls} calls of a ${ms} ms CPU-bound function (best of ${rounds} alternating rounds):`);
+  console.log(`  1 worker  ${best1.toFixed(1)} calls/s   (rounds: ${one.map((x) => x.toFixed(1)).join(", ")})`);
+  console.log(`  2 workers ${best2.toFixed(1)} calls/s   (rounds: ${two.map((x) => x.toFixed(1)).join(", ")})`);
+  console.log(`  speed-up ${(best2 / best1).toFixed(2)}×   target ≥ 1.8×   (load average now ${(await loadAverage()).toFixed(1)})`);
   process.exit(0);
 }
