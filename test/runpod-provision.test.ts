@@ -65,6 +65,9 @@ describe("mapping a resource config (flash-sdk.md §3.5)", () => {
     const lb = mapConfig(new LiveLoadBalancer({ name: "api", gpus: [GpuGroup.ADA_24], imageName: "mine:1" }), true, { FLASH_WORKER_IMAGE: "other:2" });
     expect(lb.endpoint).toMatchObject({ type: "LB", scalerType: "REQUEST_COUNT", gpuIds: "ADA_24", name: "live-api-fb" });
     expect(lb.template.imageName).toBe("mine:1");
+    const env = { FLASH_WORKER_IMAGE: "all:1", FLASH_WORKER_IMAGE_CPU: "cpu:1" };
+    expect(mapConfig(new CpuLiveServerless({ name: "c" }), true, env).template.imageName).toBe("cpu:1");
+    expect(mapConfig(new LiveServerless({ name: "g" }), true, env).template.imageName).toBe("all:1");
   });
 
   test("the config hash changes with any sent field and only then", () => {

@@ -5,9 +5,14 @@
 import type { ResourceConfig } from "../remote/config";
 import type { EndpointInput, TemplateInput } from "./graphql";
 
-/** The image a config's workers run: its `imageName`, else FLASH_WORKER_IMAGE, else the default tag of ours. */
+/**
+ * The image a config's workers run: its `imageName`; else FLASH_WORKER_IMAGE_GPU / FLASH_WORKER_IMAGE_CPU for that
+ * kind; else FLASH_WORKER_IMAGE; else a placeholder tag (`flash-worker:gpu|cpu`) that you build from worker/.
+ */
 export function workerImage(config: ResourceConfig, env: Record<string, string | undefined> = process.env): string {
   if (config.imageName) return config.imageName;
+  const perKind = config.isGpu ? env.FLASH_WORKER_IMAGE_GPU : env.FLASH_WORKER_IMAGE_CPU;
+  if (perKind) return perKind;
   if (env.FLASH_WORKER_IMAGE) return env.FLASH_WORKER_IMAGE;
   return `flash-worker:${config.isGpu ? "gpu" : "cpu"}`;
 }
