@@ -93,7 +93,7 @@ describe("runpod target against the emulator", () => {
   });
 
   test("load-balanced configs call the route on the endpoint's own URL", async () => {
-    const lb = await import(join(h.root, "01_demo/01_basic/lb_worker.ts"));
+    const lb = await import(join(h.root, "01_demo/01_basic/compute_lb.ts"));
     expect(await lb.compute([1, 2, 3])).toEqual({ sum: 6, count: 3 });
     const endpoint = [...h.em.control.endpoints.values()].find((e) => e.type === "LB");
     expect(endpoint?.name).toBe("live-01_01_basic_lb-fb");
