@@ -2,7 +2,6 @@
  * The speech engine: eSpeak NG compiled to WebAssembly. It runs offline (the voice data ships inside the npm
  * package), is loaded lazily on the first call and then reused by every later call in the same worker.
  */
-import initEspeak from "@echogarden/espeak-ng-emscripten";
 import { encodeWaveFromBuffer, SampleFormat } from "@echogarden/wave-codec";
 import { InputError, logger } from "flash";
 import { DEFAULTS, LANGUAGE_CODES, LIMITS, VOICE_NAMES, findVoice, isLanguage, type VoiceInfo } from "./voices";
@@ -74,6 +73,8 @@ let loading: Promise<Engine> | undefined;
 export function loadEngine(): Promise<Engine> {
   loading ??= (async () => {
     const started = performance.now();
+    // Imported here, not at the top: the server process that only mounts the routes never parses the 0.8 MB module.
+    const { default: initEspeak } = await import("@echogarden/espeak-ng-emscripten");
     const module = (await initEspeak()) as EspeakModule;
     const worker = new module.eSpeakNGWorker();
     const variants = module.FS.readdir(VARIANT_DIR).filter((f) => !f.startsWith("."));

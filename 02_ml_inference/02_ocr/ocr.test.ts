@@ -146,7 +146,7 @@ describe("execution provider", () => {
     expect(r.provider).toBe("cpu");
     expect(r.note).toMatch(/^CUDA execution provider unavailable \(.*\); running on CPU$/);
     const png = await textPng(300, 80, [{ text: "fallback ok", x: 20, y: 55 }]);
-    const lines = await r.ocr.detect(png as unknown as string);
+    const lines = await r.ocr.detect(png);
     expect(lines.map((l: { text: string }) => l.text)).toEqual(["fallback ok"]);
   });
 });

@@ -5,9 +5,14 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import Ocr from "@gutenye/ocr-node";
 import { InputError, gpuInfo, logger } from "flash";
-import sharp from "sharp";
+import type { Metadata, Sharp, SharpOptions } from "sharp";
+import type { OcrPipeline, PipelineLine, RawImage } from "./ocr-backend";
+
+// The heavy native libraries (onnxruntime, OpenCV's WebAssembly build, libvips) are imported on first use, inside the
+// worker: the server process that only mounts the route never loads them, and neither does a worker that is never called.
+const backend = () => import("./ocr-backend");
+const sharpLibrary = (): Promise<(input?: Buffer, options?: SharpOptions) => Sharp> => import("sharp").then((m) => m.default);
 
 const log = logger("ocr");
 
@@ -62,7 +67,7 @@ export interface OcrResult {
 
 /** A loaded OCR pipeline and the provider it runs on. */
 export interface Recognizer {
-  ocr: Ocr;
+  ocr: OcrPipeline;
   provider: ExecutionProvider;
   note: string | null;
   loadMs: number;
@@ -89,6 +94,7 @@ export async function createRecognizer(
   const gpu = choice === "auto" ? gpuInfo() : null;
   const wantCuda = choice === "cuda" || (choice === "auto" && gpu?.available === true);
   let note: string | null = null;
+  const { createPipeline } = await backend();
   const missing = wantCuda && checkLibrary ? missingCudaProvider() : null;
   if (missing) {
     note = "CUDA execution provider not installed (onnxruntime-node's CUDA libraries are missing); running on CPU";
@@ -96,14 +102,14 @@ export async function createRecognizer(
   } else if (wantCuda) {
     try {
       // Severity 4 (fatal only): a failed CUDA load is reported once by us below, not as a native stack dump.
-      const ocr = await Ocr.create({ onnxOptions: { executionProviders: ["cuda"], logSeverityLevel: 4 } });
+      const ocr = await createPipeline({ executionProviders: ["cuda"], logSeverityLevel: 4 });
       return done({ ocr, provider: "cuda", note: null, loadMs: performance.now() - started });
     } catch (err) {
       note = `CUDA execution provider unavailable (${firstLine(err)}); running on CPU`;
       log.warn(note);
     }
   }
-  const ocr = await Ocr.create({ onnxOptions: { executionProviders: ["cpu"] } });
+  const ocr = await createPipeline({ executionProviders: ["cpu"] });
   return done({ ocr, provider: "cpu", note, loadMs: performance.now() - started });
 }
 
@@ -163,8 +169,9 @@ export function decodeImage(imageBase64: string): { bytes: Buffer; format: "png"
  * Prepare an image for the detector: apply EXIF rotation, scale down past MAX_SIDE, and pad right and bottom to
  * multiples of 32 (repeating the edge pixels) so the detector does not rescale it and its boxes stay in image pixels.
  */
-export async function prepareImage(bytes: Buffer): Promise<{ png: Buffer; width: number; height: number; scale: number }> {
-  let meta: sharp.Metadata;
+export async function prepareImage(bytes: Buffer): Promise<{ pixels: RawImage; width: number; height: number; scale: number }> {
+  const sharp = await sharpLibrary();
+  let meta: Metadata;
   try {
     meta = await sharp(bytes).metadata();
   } catch (err) {
@@ -183,15 +190,16 @@ export async function prepareImage(bytes: Buffer): Promise<{ png: Buffer; width:
     const padRight = Math.ceil(w / STRIDE) * STRIDE - w;
     const padBottom = Math.ceil(h / STRIDE) * STRIDE - h;
     if (padRight || padBottom) pipeline = pipeline.extend({ right: padRight, bottom: padBottom, extendWith: "copy" });
-    const png = await pipeline.png({ compressionLevel: 1 }).toBuffer();
-    return { png, width, height, scale };
+    // Raw RGBA pixels go straight to the detector: no PNG round trip.
+    const { data, info } = await pipeline.ensureAlpha(1).raw().toBuffer({ resolveWithObject: true });
+    return { pixels: { data, width: info.width, height: info.height }, width, height, scale };
   } catch (err) {
     throw new InputError(`image could not be decoded: ${firstLine(err)}`);
   }
 }
 
 /** Map the library's line (box in prepared-image pixels, `mean` confidence) to an API line in original pixels. */
-function toLine(line: { text: string; mean: number; box?: number[][] }, scale: number, width: number, height: number): OcrLine {
+function toLine(line: PipelineLine, scale: number, width: number, height: number): OcrLine {
   const box = (line.box ?? []).map(([x = 0, y = 0]) => [
     Math.min(width, Math.max(0, Math.round(x / scale))),
     Math.min(height, Math.max(0, Math.round(y / scale))),
@@ -203,14 +211,13 @@ function toLine(line: { text: string; mean: number; box?: number[][] }, scale: n
 export async function recognize(req: OcrRequest): Promise<OcrResult> {
   const { bytes, format } = decodeImage(req?.image_base64);
   const started = performance.now();
-  const { png, width, height, scale } = await prepareImage(bytes);
+  const { pixels, width, height, scale } = await prepareImage(bytes);
   const cold = loading === undefined;
   const loadStarted = performance.now();
   const recognizer = await loadRecognizer();
   const loadMs = performance.now() - loadStarted;
-  // The library's types say "path", but it hands the value to sharp(), which takes an encoded image buffer too.
-  const raw = (await recognizer.ocr.detect(png as unknown as string)) as { text: string; mean: number; box?: number[][] }[];
-  const lines = raw.filter((l) => l.text.trim() !== "").map((l) => toLine(l, scale, width, height));
+  const found = await recognizer.ocr.detect(pixels);
+  const lines = found.filter((l) => l.text.trim() !== "").map((l) => toLine(l, scale, width, height));
   return {
     status: "success",
     text: lines.map((l) => l.text).join("\n"),
