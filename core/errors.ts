@@ -27,8 +27,26 @@ export function validationBody(error: any): { error: "validation"; message: stri
   if (detail.length === 0) {
     detail.push({ loc: [on], msg: typeof error?.customError === "string" ? error.customError : "Invalid request", type: "invalid" });
   }
+  return fieldErrorsBody(detail);
+}
+
+function fieldErrorsBody(detail: FieldError[]): { error: "validation"; message: string; detail: FieldError[] } {
   const message = detail.map((d) => `${d.loc.join(".")}: ${d.msg}`).join("; ");
   return { error: "validation", message, detail };
+}
+
+/** A field that failed a check that a schema cannot express (cross-field rules, the original's exact messages). */
+export interface FieldProblem {
+  loc: (string | number)[];
+  msg: string;
+  input?: unknown;
+  type?: string;
+}
+
+/** A 422 in flash's validation format for checks done in a handler or `beforeHandle` (same shape as schema failures). */
+export function validationError(problems: FieldProblem[]): Response {
+  const detail = problems.map((p) => ({ loc: p.loc, msg: p.msg, type: p.type ?? "value_error", input: p.input }));
+  return json(fieldErrorsBody(detail), 422);
 }
 
 function safeAll(error: any): any[] {

@@ -4,7 +4,7 @@
  */
 export { Elysia, t } from "elysia";
 export { logger } from "./log";
-export { InputError } from "./errors";
+export { InputError, validationError, type FieldProblem } from "./errors";
 export { gpuInfo, listGpus, type GpuInfo, type GpuDevice } from "./gpu";
 export { remote, type RemoteFunction, type RemoteClass, type RemoteInstance, type RemoteDecorator } from "./remote/remote";
 export { RemoteError } from "./remote/errors";
