@@ -160,6 +160,18 @@ describe.each(["thread", "process"] as const)("isolation (%s workers)", (kind) =
 });
 
 describe("recycle and shutdown", () => {
+  test("reconfigure adopts a newer config of the same name: a lower workersMax stops idle workers", async () => {
+    const { pool } = cpuPool({ workersMax: 3, idleTimeout: 30 });
+    await Promise.all([1, 2, 3].map(() => pool.call(requestFor(fx.nap, 300))));
+    expect(pool.status().workers.total).toBe(3);
+    const newer = new CpuLiveServerless({ name: pool.config.name, workersMin: 1, workersMax: 1, idleTimeout: 30 });
+    pool.reconfigure(newer);
+    expect(pool.config).toBe(newer);
+    await until(() => pool.status().workers.total === 1, "down to the new workersMax");
+    expect(pool.status()).toMatchObject({ workersMin: 1, workersMax: 1 });
+  });
+
+
   test("recycle stops workers holding old code; the next call gets a new worker", async () => {
     const { pool } = cpuPool({ workersMin: 1, workersMax: 2, idleTimeout: 30 });
     const a = ok(await pool.call(requestFor(fx.whoami))) as { worker: string };

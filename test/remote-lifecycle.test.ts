@@ -91,6 +91,25 @@ describe("GPU configs", () => {
   });
 });
 
+describe("config updates", () => {
+  test("a re-created config of the same name updates its pool, or replaces it when it needs other workers", async () => {
+    const target = new LocalTarget();
+    targets.push(target);
+    const v1 = new CpuLiveServerless({ name: "lifecycle_reconfig", workersMax: 1 });
+    const pool = target.poolFor(refFor(fx.double, v1));
+    const v2 = new CpuLiveServerless({ name: "lifecycle_reconfig", workersMax: 2 });
+    expect(target.poolFor(refFor(fx.double, v2))).toBe(pool);
+    expect(pool.config).toBe(v2);
+    expect(target.poolFor(refFor(fx.double, v1))).toBe(pool); // an old object seen before does not flip it back
+    expect(pool.config).toBe(v2);
+    const v3 = new CpuLiveServerless({ name: "lifecycle_reconfig", isolate: true });
+    const replaced = target.poolFor(refFor(fx.double, v3));
+    expect(replaced).not.toBe(pool);
+    expect(replaced.workerKind).toBe("process");
+    expect((await target.call(refFor(fx.double, v3), requestFor(fx.double, 8))).result).toBe(16);
+  });
+});
+
 describe("shutdown", () => {
   test("LocalTarget.shutdown leaves no worker process and no worker thread", async () => {
     const target = new LocalTarget();

@@ -21,6 +21,7 @@ export interface LocalTargetOptions {
 export class LocalTarget {
   readonly name = "local";
   private readonly pools = new Map<string, Pool>();
+  private readonly seen = new WeakSet<object>();
   private readonly options: LocalTargetOptions;
   private gpus?: GpuAllocator;
   private saidNoGpu = false;
@@ -45,15 +46,27 @@ export class LocalTarget {
     return this.poolFor(fn).call(req, signal);
   }
 
-  /** The pool of a config (by name), created on first use. */
+  /**
+   * The pool of a config (by name), created on first use. A config object not seen before under a known name
+   * (a hot reload re-created it) becomes the pool's config; if it needs other workers (thread vs process,
+   * other GPUs), a new pool replaces the old one.
+   */
   poolFor(fn: RemoteFunctionRef): Pool {
     const config = fn.config;
     const existing = this.pools.get(config.name);
+    if (existing && (existing.config === config || this.seen.has(config))) return existing;
+    this.seen.add(config);
     if (existing) {
-      if (existing.config !== config && existing.config.kind !== config.kind) {
-        logger("pool").warn(`two configs named "${config.name}" (${existing.config.kind}, ${config.kind}); both use the first one's pool`);
+      const sameWorkers =
+        existing.workerKind === this.kindFor(config.isGpu, config.isolate) &&
+        existing.config.isGpu === config.isGpu &&
+        existing.config.gpuCount === config.gpuCount;
+      if (sameWorkers) {
+        existing.reconfigure(config);
+        return existing;
       }
-      return existing;
+      logger("pool").info(`"${config.name}" now needs other workers; replacing its pool`);
+      void existing.shutdown();
     }
     const pool = new Pool(config, {
       kind: this.kindFor(config.isGpu, config.isolate),

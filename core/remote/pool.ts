@@ -70,7 +70,7 @@ function failure(name: string, message: string, status?: number): FunctionRespon
 
 /** One pool of workers for one resource config. */
 export class Pool {
-  readonly config: ResourceConfig;
+  private current: ResourceConfig;
   private readonly opts: PoolOptions;
   private readonly slots = new Set<Slot>();
   private readonly queue: Pending[] = [];
@@ -84,9 +84,35 @@ export class Pool {
   private stats = { calls: 0, errors: 0, timeouts: 0, crashes: 0, lastColdStartMs: null as number | null };
 
   constructor(config: ResourceConfig, opts: PoolOptions) {
-    this.config = config;
+    this.current = config;
     this.opts = opts;
     this.ensureMin();
+  }
+
+  /** The config the pool follows (the newest one of its name). */
+  get config(): ResourceConfig {
+    return this.current;
+  }
+
+  /** How the pool runs its workers. */
+  get workerKind(): WorkerKind {
+    return this.opts.kind;
+  }
+
+  /**
+   * Adopt a newer config of the same name (a hot reload re-created it): limits and timeouts apply at once,
+   * new workers get its environment; idle workers beyond a lowered `workersMax` stop.
+   */
+  reconfigure(config: ResourceConfig): void {
+    if (config === this.current || this.stopped) return;
+    this.current = config;
+    for (const slot of [...this.slots]) {
+      if (this.live() <= config.workersMax) break;
+      if (slot.state === "idle") this.retire(slot, "workersMax lowered");
+    }
+    for (const slot of this.slots) if (slot.state === "idle") this.armIdle(slot);
+    this.ensureMin();
+    this.pump();
   }
 
   /** The per-call limit in milliseconds. */
