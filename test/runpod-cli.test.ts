@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import runpodSdk from "runpod-sdk";
+import { startEmulator } from "../core/emulator/server";
 import { FIXTURE_PKG, FIXTURE_WS } from "./fixtures/runpod/harness";
 import { postJson, REPO, startFlash } from "./helpers/workspace";
 
@@ -31,6 +32,56 @@ describe("flash run --target emulator", () => {
     }
     expect(JSON.parse(readFileSync(join(ws, ".flash", "emulator-resources.json"), "utf8")).resources).toEqual({});
   }, 30_000);
+});
+
+describe("flash run --target runpod", () => {
+  test("uses RUNPOD_API_KEY and the configurable base URLs (here: an emulator), and never prints the key", async () => {
+    const key = "rpa_runpod_target_cli_key_7777777";
+    const em = startEmulator({ apiKey: key, workers: { env: { FLASH_WORKER_CACHE: join(tmp, "cache-rp") } } });
+    const ws = join(tmp, "ws-rp");
+    cpSync(FIXTURE_WS, ws, { recursive: true });
+    const flash = await startFlash(ws, ["--target", "runpod"], {
+      RUNPOD_API_KEY: key, RUNPOD_API_BASE_URL: em.apiBaseUrl, RUNPOD_ENDPOINT_BASE_URL: em.endpointBaseUrl, RUNPOD_LB_BASE_URL: em.lbBaseUrl,
+      FLASH_WORKER_IMAGE: "docker.io/me/flash-worker:test", FLASH_FIXTURE_PKG: FIXTURE_PKG,
+    });
+    try {
+      const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "rp" });
+      expect(res.status).toBe(200);
+      expect(res.body.message).toBe("HELLO RP!");
+      const [endpoint] = [...em.control.endpoints.values()];
+      expect(endpoint!.name).toBe("live-01_01_basic_cpu-fb");
+      expect(em.control.templateOf(endpoint!)?.imageName).toBe("docker.io/me/flash-worker:test");
+      expect(JSON.parse(readFileSync(join(ws, ".flash", "resources.json"), "utf8")).resources["live-01_01_basic_cpu-fb"].endpointId).toBe(endpoint!.id);
+    } finally {
+      expect(await flash.stop()).toBe(0);
+      await em.stop();
+    }
+    expect(flash.output()).toContain("runpod: removed 1 live endpoint, failed 0");
+    expect(flash.output()).not.toContain(key);
+    expect(em.control.endpoints.size).toBe(0);
+  }, 30_000);
+});
+
+describe("the compiled binary", () => {
+  test("--target emulator spawns workers as `flash __runpod-worker` from the binary itself", async () => {
+    const binary = join(tmp, "bin", "flash");
+    const build = Bun.spawnSync([process.execPath, "build", join(REPO, "cli.ts"), "--compile", "--outfile", binary], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+    expect(build.exitCode).toBe(0);
+    const ws = join(tmp, "ws-bin");
+    cpSync(FIXTURE_WS, ws, { recursive: true });
+    const flash = await startFlash(ws, ["--target", "emulator"], { FLASH_FIXTURE_PKG: FIXTURE_PKG, FLASH_WORKER_CACHE: join(tmp, "cache-bin") }, { binary });
+    try {
+      const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "binary" });
+      expect(res.status).toBe(200);
+      expect(res.body.message).toBe("HELLO BINARY!");
+      const failed = await postJson(`${flash.url}/01_demo/01_basic/cpu/explode`, { why: "b" });
+      expect(failed.status).toBe(500);
+      expect(failed.body.message).toContain("boom: b");
+    } finally {
+      expect(await flash.stop()).toBe(0);
+    }
+    expect(flash.output()).toContain("emulator: removed 1 live endpoint, failed 0");
+  }, 60_000);
 });
 
 describe("flash emulator", () => {
