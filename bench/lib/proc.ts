@@ -17,6 +17,8 @@ export interface Running {
   url: string;
   /** Milliseconds from spawn to the first 200 on `/health`. */
   startMs: number;
+  /** CPU milliseconds (user + system, 10 ms ticks) the process had used by then: robust to a loaded machine. */
+  startCpuMs: number;
   /** Whatever the server wrote to stderr so far (for error messages). */
   stderr(): Promise<string>;
 }
@@ -75,7 +77,7 @@ export async function startTimed(cmd: Command, timeoutMs = 60_000): Promise<Runn
   const stderr = async () => Buffer.concat(chunks).toString("utf8");
   try {
     const startMs = await pollUntil200(`${url}/health`, t0, timeoutMs, 2, () => !exited);
-    return { proc, pid: proc.pid, port, url, startMs, stderr };
+    return { proc, pid: proc.pid, port, url, startMs, startCpuMs: cpuSeconds(proc.pid) * 1000, stderr };
   } catch (err) {
     await stopProcess(proc);
     await Promise.race([drain, Bun.sleep(200)]);

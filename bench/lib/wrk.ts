@@ -14,6 +14,8 @@ export interface WrkResult {
   wrkCores: number;
   /** CPU seconds the server used per second of wall time, when its pid was given. */
   serverCores: number;
+  /** Requests served per CPU-second of the server: what the server costs, whatever else the machine is doing. */
+  perCpuSecond: number;
 }
 
 /** Write a wrk Lua script that POSTs `body` as JSON. */
@@ -49,5 +51,6 @@ export async function runWrk(url: string, script: string, opts: { seconds: numbe
     latencyAvg: /Latency\s+(\S+)/.exec(out)?.[1] ?? "—",
     wrkCores: wrkCpu / wall,
     serverCores: serverCpu / wall,
+    perCpuSecond: parseCount(out, /(\d+) requests in/) / serverCpu,
   };
 }
