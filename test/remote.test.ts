@@ -22,6 +22,7 @@ describe("remote functions", () => {
     const result = await fx.whoami();
     expect(result.worker).not.toBeNull();
     expect(await fx.double(21)).toBe(42);
+    expect([await fx.multiLine(), await fx.annotated(1)]).toEqual(["multi", 2]);
     expect(await fx.echo({ a: [1, "two", null, true], b: { c: 1.5 } })).toEqual({ a: [1, "two", null, true], b: { c: 1.5 } });
   });
 
@@ -33,6 +34,7 @@ describe("remote functions", () => {
     expect((fx.echo as unknown as { remote: { id: string } }).remote.id).toBe("1");
     expect(ref.config.name).toBe("test_fixture_cpu");
     expect(fx.double.name).toBe("double");
+    expect([fx.multiLine.name, fx.annotated.name]).toEqual(["multiLine", "annotated"]);
   });
 
   test("errors arrive as RemoteError with the remote name, message and stack; input errors map to 400", async () => {

@@ -261,6 +261,7 @@ export class Pool {
       onExit: (code, detail) => this.onExit(slot, code, detail),
     });
     slot = { n, handle, state: "starting", generation: this.generation, devices, instances: new Set() };
+    if (this.queue.length) handle.hold(true); // a caller is waiting for this worker: keep the process alive until it serves
     this.slots.add(slot);
     handle.ready.then(
       () => this.onReady(slot, performance.now() - started),

@@ -134,8 +134,9 @@ export function nameAt(site: CallSite): string | undefined {
     }
     if (s) s.lines = lines;
   }
-  const text = lines[site.line - 1] ?? "";
-  const m = /(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:await\s+)?remote\s*[(<]/.exec(text);
+  // The call may start on the line of its declaration or on the next one (`export const x =\n  remote(`).
+  const text = `${lines[site.line - 2] ?? ""}\n${lines[site.line - 1] ?? ""}`;
+  const m = /(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^\n]*?)?=\s*(?:await\s+)?remote\s*[(<][^\n]*$/.exec(text);
   return m?.[1];
 }
 
