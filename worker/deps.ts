@@ -19,12 +19,6 @@ export function shortHash(text: string, n = 16): string {
   return new Bun.CryptoHasher("sha256").update(text).digest("hex").slice(0, n);
 }
 
-/** The package name of an npm spec: `a@1` → `a`, `@s/a@^2` → `@s/a`, `a@file:../x` → `a`. */
-export function packageName(spec: string): string {
-  const at = spec.indexOf("@", spec.startsWith("@") ? 1 : 0);
-  return at > 0 ? spec.slice(0, at) : spec;
-}
-
 /** Result of preparing a job's dependencies: the folder whose node_modules has them, and what was done. */
 export interface Prepared {
   dir: string;
