@@ -186,10 +186,12 @@ describe("recycle and shutdown", () => {
     const running = pool.call(requestFor(fx.nap, 400, "old"));
     await until(() => pool.status().workers.busy === 1, "call running");
     await pool.recycle();
+    const queued = pool.call(requestFor(fx.whoami)); // waits: the only place under workersMax is busy
     const old = ok(await running) as { worker: string; tag: string };
     expect(old.tag).toBe("old");
-    const fresh = ok(await pool.call(requestFor(fx.whoami))) as { worker: string };
+    const fresh = ok(await queued) as { worker: string };
     expect(fresh.worker).not.toBe(old.worker);
+    expect(pool.status().workers.total).toBe(1);
   });
 
   test("shutdown stops every worker process and fails queued calls", async () => {

@@ -55,6 +55,8 @@ interface Slot {
   state: SlotState;
   generation: number;
   devices: string | null;
+  /** When it last became idle (the most recently used idle worker takes the next call). */
+  idleSince: number;
   idleTimer?: ReturnType<typeof setTimeout>;
   callTimer?: ReturnType<typeof setTimeout>;
   current?: { pending: Pending; seq: number };
@@ -216,7 +218,10 @@ export class Pool {
   private idleSlot(): Slot | undefined {
     // The most recently used idle worker first, so the others reach their idle timeout and scale down.
     let best: Slot | undefined;
-    for (const s of this.slots) if (s.state === "idle" && s.generation === this.generation) best = s;
+    for (const s of this.slots) {
+      if (s.state !== "idle" || s.generation !== this.generation) continue;
+      if (!best || s.idleSince >= best.idleSince) best = s;
+    }
     return best;
   }
 
@@ -234,7 +239,7 @@ export class Pool {
       this.dispatch(slot, p);
     }
     const waiting = this.queue.filter((p) => !this.ownerOf(p)).length;
-    const starting = [...this.slots].filter((s) => s.state === "starting").length;
+    const starting = [...this.slots].filter((s) => s.state === "starting" && s.generation === this.generation).length;
     for (let deficit = waiting - starting; deficit > 0 && this.live() < this.config.workersMax; deficit--) this.spawn();
   }
 
@@ -260,7 +265,7 @@ export class Pool {
       onMessage: (msg) => this.onMessage(slot, msg),
       onExit: (code, detail) => this.onExit(slot, code, detail),
     });
-    slot = { n, handle, state: "starting", generation: this.generation, devices, instances: new Set() };
+    slot = { n, handle, state: "starting", generation: this.generation, devices, idleSince: 0, instances: new Set() };
     if (this.queue.length) handle.hold(true); // a caller is waiting for this worker: keep the process alive until it serves
     this.slots.add(slot);
     handle.ready.then(
@@ -311,8 +316,14 @@ export class Pool {
   /** A worker is free again: back to idle (arming its idle timer), or stopped if it holds old code. */
   private release(slot: Slot): void {
     if (this.stopped) return this.retire(slot, "shutdown");
-    if (slot.generation !== this.generation) return this.retire(slot, "recycled after a reload");
+    if (slot.generation !== this.generation) {
+      this.retire(slot, "recycled after a reload");
+      this.ensureMin();
+      this.pump(); // its place under workersMax is free for a worker with the new code
+      return;
+    }
     slot.state = "idle";
+    slot.idleSince = performance.now();
     slot.handle.hold(false);
     this.armIdle(slot);
     this.pump();
