@@ -155,6 +155,33 @@ describe("REST details beyond the SDK", () => {
     expect((await call(`/${id}/retry/${ok.id}`, { method: "POST" })).status).toBe(400);
   }, 15_000);
 
+  test("policy.executionTimeout ends a job as TIMED_OUT and stops its worker; policy.ttl expires a job (404)", async () => {
+    const id = await makeEndpoint("rest-timeout");
+    const slow = await (await call(`/${id}/run`, { method: "POST", body: JSON.stringify({ input: { mode: "sleep", value: 5000 }, policy: { executionTimeout: 300 } }) })).json();
+    await until(() => em.store.jobs.get(slow.id)?.status === "IN_PROGRESS", 10_000, "the job to start");
+    const worker = em.store.jobs.get(slow.id)!.workerId!;
+    const timedOut = await (await call(`/${id}/status-sync/${slow.id}?wait=5000`)).json();
+    expect(timedOut).toMatchObject({ id: slow.id, status: "TIMED_OUT" });
+    expect(timedOut.error).toContain("execution timeout");
+    await until(() => !em.supervisor.workers.has(worker), 5000, "the worker to be stopped");
+    const brief = await (await call(`/${id}/run`, { method: "POST", body: JSON.stringify({ input: { mode: "sleep", value: 3000 }, policy: { ttl: 300 } }) })).json();
+    await Bun.sleep(700);
+    expect((await call(`/${id}/status/${brief.id}`)).status).toBe(404);
+  }, 20_000);
+
+  test("a webhook receives the finished job", async () => {
+    const received: any[] = [];
+    const hook = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => (received.push(await req.json()), new Response("ok")) });
+    try {
+      const id = await makeEndpoint("rest-webhook");
+      const { id: jobId } = await (await call(`/${id}/run`, { method: "POST", body: JSON.stringify({ input: { mode: "echo", value: 42 }, webhook: `http://127.0.0.1:${hook.port}/done` }) })).json();
+      await until(() => received.length === 1, 10_000, "the webhook");
+      expect(received[0]).toMatchObject({ id: jobId, status: "COMPLETED", output: 42 });
+    } finally {
+      hook.stop(true);
+    }
+  }, 15_000);
+
   test("injected 429 and 503 answer matching requests, then are spent", async () => {
     const id = await makeEndpoint("rest-faults");
     em.fail({ status: 429, times: 1, path: "/health" });
