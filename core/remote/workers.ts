@@ -103,7 +103,8 @@ function startThread(spec: WorkerSpec): WorkerHandle {
     stop: async () => {
       if (exited) return;
       worker.terminate();
-      await gone.promise;
+      // "close" follows terminate(); the bound only guards shutdown against a runtime that never reports it.
+      await Promise.race([gone.promise, Bun.sleep(3000)]);
     },
   };
 }
