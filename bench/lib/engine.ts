@@ -3,7 +3,7 @@
  * default the benchmarks run a snapshot of the last commit (`git archive HEAD`, node_modules linked from the
  * working tree); `--tree worktree` runs the working tree as it is.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -25,9 +25,10 @@ export function selectEngine(tree: string): void {
   const sha = git(["rev-parse", "--short=12", "HEAD"]);
   const dir = join(tmpdir(), `flash-bench-head-${sha}`);
   if (!existsSync(join(dir, "cli.ts"))) {
-    // One snapshot at a time (each holds a 100 MB binary once built): drop those of older commits.
+    // Each snapshot holds a 100 MB binary once built: drop those of older commits, unless made in the last hour
+    // (a benchmark started earlier may still be running on one).
     for (const old of readdirSync(tmpdir()).filter((d) => d.startsWith("flash-bench-head-"))) {
-      rmSync(join(tmpdir(), old), { recursive: true, force: true });
+      if (Date.now() - statSync(join(tmpdir(), old)).mtimeMs > 3_600_000) rmSync(join(tmpdir(), old), { recursive: true, force: true });
     }
     mkdirSync(dir, { recursive: true });
     const tar = Bun.spawnSync(["sh", "-c", `git archive HEAD | tar -x -C '${dir}'`], { cwd: REPO, stderr: "pipe" });
