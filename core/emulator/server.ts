@@ -124,17 +124,17 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     return err(401, "Unauthorized: missing or invalid API key");
   };
   type JobParams = { ep: string; job: string };
-  const status = (request: Request, params: JobParams) => {
+  const status = (params: JobParams) => {
     const job = jobOf(params.ep, params.job);
     return job instanceof Response ? job : store.view(job);
   };
-  const statusSync = async (request: Request, params: JobParams, query: { wait?: number }) => {
+  const statusSync = async (params: JobParams, query: { wait?: number }) => {
     const job = jobOf(params.ep, params.job);
     if (job instanceof Response) return job;
     await store.waitTerminal(job, clampWait(query.wait));
     return store.view(job);
   };
-  const stream = async (request: Request, params: JobParams, query: { wait?: number }) => {
+  const stream = async (params: JobParams, query: { wait?: number }) => {
     const job = jobOf(params.ep, params.job);
     if (job instanceof Response) return job;
     // Hold briefly for news so that clients which poll without sleeping (runpod-sdk) do not spin.
@@ -163,11 +163,9 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       return err(500, "internal error");
     })
     // ── GraphQL control plane ────────────────────────────────────────────────────────────────────────
-    .post("/graphql", async ({ request, body }) => {
-      return control.execute(body.query, body.variables ?? undefined, body.operationName ?? undefined);
-    }, { body: GraphqlBody })
+    .post("/graphql", ({ body }) => control.execute(body.query, body.variables ?? undefined, body.operationName ?? undefined), { body: GraphqlBody })
     // ── worker side (runpod-api.md §2) ──────────────────────────────────────────────────────────────
-    .get("/v2/:ep/job-take/:wid", async ({ request, params, set }) => {
+    .get("/v2/:ep/job-take/:wid", async ({ params, set }) => {
       if (!control.endpoints.has(params.ep)) return err(404, `endpoint ${params.ep} not found`);
       if (!supervisor.taking(params.wid)) return err(400, "unknown worker");
       const job = await store.take(params.ep, params.wid, takeHoldMs);
@@ -178,7 +176,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       supervisor.running(params.wid);
       return takePayload(job);
     })
-    .get("/v2/:ep/job-take-batch/:wid", async ({ request, params, query, set }) => {
+    .get("/v2/:ep/job-take-batch/:wid", async ({ params, query, set }) => {
       if (!supervisor.taking(params.wid)) return err(400, "unknown worker");
       const size = Math.max(1, Number(query.batch_size ?? 1));
       const first = await store.take(params.ep, params.wid, takeHoldMs);
@@ -195,7 +193,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       supervisor.running(params.wid);
       return jobs.map(takePayload);
     }, { query: t.Object({ batch_size: t.Optional(t.Numeric()) }, { additionalProperties: true }) })
-    .post("/v2/:ep/job-done/:wid/:job", ({ request, params, body, query }) => {
+    .post("/v2/:ep/job-done/:wid/:job", ({ params, body, query }) => {
       let parsed: unknown;
       try {
         parsed = JSON.parse(String(body ?? ""));
@@ -207,7 +205,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       if (accepted && (parsed as Record<string, unknown>).status !== "IN_PROGRESS") supervisor.taking(params.wid);
       return accepted ? { ok: true } : err(404, `job ${params.job} is not running on worker ${params.wid}`);
     }, { parse: "text", body: t.Optional(t.String()), query: t.Object({ isStream: t.Optional(t.String()) }, { additionalProperties: true }) })
-    .post("/v2/:ep/job-stream/:wid/:job", ({ request, params, body }) => {
+    .post("/v2/:ep/job-stream/:wid/:job", ({ params, body }) => {
       let parsed: unknown;
       try {
         parsed = JSON.parse(String(body ?? ""));
@@ -217,17 +215,17 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       const ok = store.pushChunk(params.ep, params.wid, params.job, (parsed ?? {}) as Record<string, unknown>);
       return ok ? { ok: true } : err(404, `job ${params.job} is not running on worker ${params.wid}`);
     }, { parse: "text", body: t.Optional(t.String()) })
-    .get("/v2/:ep/ping/:wid", ({ request, params }) => {
+    .get("/v2/:ep/ping/:wid", ({ params }) => {
       supervisor.pinged(params.wid);
       return { ok: true };
     })
-    .get("/v2/:ep/job-stop/:wid", async ({ request, params, set }) => {
+    .get("/v2/:ep/job-stop/:wid", async ({ params, set }) => {
       // Cancelled and timed-out jobs are stopped by killing their worker, so there is never anything to report here.
       set.status = 204;
       return "";
     })
     // ── queue REST API (runpod-api.md §1) ───────────────────────────────────────────────────────────
-    .post("/v2/:ep/run", ({ request, params, body }) => {
+    .post("/v2/:ep/run", ({ params, body }) => {
       const e = queueEndpoint(params.ep);
       if (e instanceof Response) return e;
       if (!("input" in body) || body.input === undefined) return err(400, "input is required");
@@ -235,7 +233,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       // Runpod acknowledges a submission as IN_QUEUE even when a waiting worker took it at once.
       return { id: job.id, status: "IN_QUEUE" };
     }, { body: JobBody })
-    .post("/v2/:ep/runsync", async ({ request, params, body, query }) => {
+    .post("/v2/:ep/runsync", async ({ params, body, query }) => {
       const e = queueEndpoint(params.ep);
       if (e instanceof Response) return e;
       if (!("input" in body) || body.input === undefined) return err(400, "input is required");
@@ -243,30 +241,30 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       await store.waitTerminal(job, clampWait(query.wait));
       return store.view(job);
     }, { body: JobBody, query: WaitQuery })
-    .get("/v2/:ep/status/:job", ({ request, params }) => status(request, params))
-    .post("/v2/:ep/status/:job", ({ request, params }) => status(request, params))
-    .get("/v2/:ep/status-sync/:job", ({ request, params, query }) => statusSync(request, params, query), { query: WaitQuery })
-    .post("/v2/:ep/status-sync/:job", ({ request, params, query }) => statusSync(request, params, query), { query: WaitQuery })
-    .get("/v2/:ep/stream/:job", ({ request, params, query }) => stream(request, params, query), { query: WaitQuery })
-    .post("/v2/:ep/stream/:job", ({ request, params, query }) => stream(request, params, query), { query: WaitQuery })
-    .post("/v2/:ep/cancel/:job", ({ request, params }) => {
+    .get("/v2/:ep/status/:job", ({ params }) => status(params))
+    .post("/v2/:ep/status/:job", ({ params }) => status(params))
+    .get("/v2/:ep/status-sync/:job", ({ params, query }) => statusSync(params, query), { query: WaitQuery })
+    .post("/v2/:ep/status-sync/:job", ({ params, query }) => statusSync(params, query), { query: WaitQuery })
+    .get("/v2/:ep/stream/:job", ({ params, query }) => stream(params, query), { query: WaitQuery })
+    .post("/v2/:ep/stream/:job", ({ params, query }) => stream(params, query), { query: WaitQuery })
+    .post("/v2/:ep/cancel/:job", ({ params }) => {
       const job = jobOf(params.ep, params.job);
       if (job instanceof Response) return job;
       store.cancel(job);
       return { id: job.id, status: job.status };
     })
-    .post("/v2/:ep/retry/:job", ({ request, params }) => {
+    .post("/v2/:ep/retry/:job", ({ params }) => {
       const job = jobOf(params.ep, params.job);
       if (job instanceof Response) return job;
       if (!store.retry(job)) return err(400, `job ${job.id} is ${job.status}; only FAILED or TIMED_OUT jobs can be retried`);
       return { id: job.id, status: "IN_QUEUE" };
     })
-    .post("/v2/:ep/purge-queue", ({ request, params }) => {
+    .post("/v2/:ep/purge-queue", ({ params }) => {
       const e = queueEndpoint(params.ep);
       if (e instanceof Response) return e;
       return { removed: store.purge(e.id), status: "completed" };
     })
-    .get("/v2/:ep/health", ({ request, params }) => {
+    .get("/v2/:ep/health", ({ params }) => {
       const e = endpointOf(params.ep);
       if (e instanceof Response) return e;
       return { jobs: store.jobCounts(e.id), workers: supervisor.counts(e.id) };
