@@ -54,6 +54,7 @@ describe("runpod target against the emulator", () => {
     const [endpoint] = [...h.em.control.endpoints.values()];
     expect(endpoint!.name).toBe("live-01_01_basic_cpu-fb");
     expect(h.em.store.jobCounts(endpoint!.id).completed).toBeGreaterThanOrEqual(1);
+    expect(lines.some((l) => l.includes("hello: hello called for ada"))).toBe(true); // the worker's output, shown here
   });
 
   test("a thrown error reaches the caller with the remote message and stack; the route answers 500", async () => {

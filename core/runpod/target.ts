@@ -75,6 +75,8 @@ export class RunpodTarget implements Target {
         res = responseOf(job, fn.name);
       }
       if (!res.success) this.stats.failed++;
+      // What the function printed on the worker, shown here as the local pool shows it (after the call).
+      for (const line of res.stdout?.split("\n") ?? []) tlog.log(`${fn.name}: ${redact(line, this.apiKey)}`);
       return res;
     } catch (err) {
       this.stats.failed++;
