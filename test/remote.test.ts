@@ -1,7 +1,7 @@
 // remote() end to end on the default local target: typed wrappers, RemoteError, stateful classes,
 // decorated static methods, JSON-only arguments, load-balancer options, worker mode and the executor.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CpuLiveLoadBalancer, CpuLiveServerless, LiveLoadBalancer, RemoteError, remote } from "../core/index";
@@ -62,6 +62,30 @@ describe("remote functions", () => {
     // Left-out optional arguments and undefined properties are fine (JSON drops them).
     expect(await fx.nap(1)).toMatchObject({ tag: null });
     expect(await fx.echo({ a: 1, b: undefined })).toEqual({ a: 1 });
+  });
+});
+
+describe("identity across reloads", () => {
+  test("a module evaluated again (purged from the module cache) numbers its remote() calls from 0 again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flash-remote-ids-"));
+    try {
+      const file = join(dir, "mod.ts");
+      const core = JSON.stringify(join(ROOT, "core/index.ts"));
+      const source = (names: string[]) =>
+        `import { remote, CpuLiveServerless } from ${core};\nconst cfg = new CpuLiveServerless({ name: "test_ids" });\n` +
+        names.map((n) => `export const ${n} = remote(cfg, async () => "${n}");`).join("\n");
+      writeFileSync(file, source(["a", "b"]));
+      const first = await import(file);
+      expect([first.a.remote.id, first.b.remote.id]).toEqual(["0", "1"]);
+      await Bun.sleep(50); // the evaluation is recorded once it finished
+      writeFileSync(file, `// edited\n\n${source(["c", "a", "b"])}`);
+      delete require.cache[file];
+      const second = await import(file);
+      expect(second).not.toBe(first);
+      expect([second.c.remote.id, second.a.remote.id, second.b.remote.id]).toEqual(["0", "1", "2"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -140,6 +164,7 @@ describe("inside a worker", () => {
       out.push(await execute({ module: m, id: ${id(fx.shout)}, name: "shout", executionType: "function", args: ["abc"] }));
       out.push(await execute({ module: m, id: ${id(fx.rejectInput)}, name: "rejectInput", executionType: "function", args: ["no"] }));
       out.push(await execute({ module: m, id: "77", name: "ghost", executionType: "function", args: [] }));
+      out.push(await execute({ module: m, id: ${id(fx.double)}, name: "shout", executionType: "function", args: ["shifted"] }));
       out.push(await execute({ module: "/nonexistent/x.ts", id: "0", executionType: "function", args: [] }));
       out.push(await execute({ module: m, id: ${id(fx.Counter)}, name: "Counter", executionType: "class", args: [2], instanceId: "Counter_1", methodName: "add", constructorArgs: [40], createNewInstance: true }));
       out.push(await execute({ module: m, id: ${id(fx.Counter)}, name: "Counter", executionType: "class", args: [1], instanceId: "Counter_1", methodName: "add", createNewInstance: true }));
@@ -147,7 +172,9 @@ describe("inside a worker", () => {
       console.log(JSON.stringify(out));`;
     const r = await runBun(code);
     expect(r.code).toBe(0);
-    const [shout, reject, ghost, missing, first, second, absent] = JSON.parse(r.out) as any[];
+    const [shout, reject, ghost, shifted, missing, first, second, absent] = JSON.parse(r.out) as any[];
+    // Ids that shifted (the caller counted an evaluation that threw) do not run the wrong function: the name wins.
+    expect(shifted.result).toBe("SHIFTED");
     expect(shout).toEqual({ success: true, result: "ABC", stdout: "shouting abc\nto stderr" });
     expect(reject.error).toMatchObject({ name: "InputError", message: "no", status: 400 });
     expect(ghost.error.name).toBe("LookupError");

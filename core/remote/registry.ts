@@ -18,6 +18,8 @@ export interface Registered {
 
 interface FileState {
   count: number;
+  /** Line of the first `remote()` call of this evaluation. */
+  firstLine: number;
   /** The module-cache entry of the evaluation the ids were counted in (undefined until known, null if never known). */
   evaluated: unknown;
   lines?: string[];
@@ -100,15 +102,24 @@ export function isLateCall(file: string): boolean {
  * The next stable id for a `remote()` call in `file`: "0", "1", … in call order. A module evaluated again
  * (hot reload purged it from the module cache) starts again at "0", as a fresh worker does.
  */
-export function nextId(file: string): string {
+export function nextId(site: CallSite): string {
+  const file = site.file;
   let s = state.files.get(file);
-  if (s && s.evaluated && require.cache[file] !== s.evaluated) s = undefined; // purged and re-evaluated
+  if (s && restarted(s, file, site.line)) s = undefined;
   if (!s) {
-    s = { count: 0, evaluated: undefined };
+    s = { count: 0, evaluated: undefined, firstLine: site.line };
     state.files.set(file, s);
     watchEvaluation(file, s);
   }
   return String(s.count++);
+}
+
+/** True when the module of `s` is being evaluated again (so its ids start over). */
+function restarted(s: FileState, file: string, line: number): boolean {
+  // Purged from the module cache and re-evaluated: the finished evaluation's cache entry is gone or replaced.
+  if (s.evaluated) return require.cache[file] !== s.evaluated;
+  // An evaluation that never finished (it threw) left no entry; back at (or above) its first call means a new run.
+  return s.evaluated === null && line <= s.firstLine;
 }
 
 function watchEvaluation(file: string, s: FileState, attempt = 0): void {
@@ -173,7 +184,12 @@ export async function importRecorded(file: string): Promise<void> {
  */
 export function lookup(file: string, id: string, name?: string): Registered | undefined {
   const exact = state.table.get(`${file}#${id}`);
-  if (exact) return exact;
+  if (exact && (!name || exact.name === name)) return exact;
+  if (exact) {
+    // Ids shifted (the caller counted a failed evaluation of the module): trust a unique name over the id.
+    const byName = [...state.table.entries()].filter(([k, v]) => k.startsWith(`${file}#`) && v.name === name);
+    return byName.length === 1 ? byName[0]![1] : exact;
+  }
   const added = (state.loadedBy.get(file) ?? []).filter((a) => a.file !== file);
   if (added.length) {
     const sources = new Set(added.map((a) => a.file));

@@ -40,7 +40,7 @@ export function remote(config: ResourceConfig, target?: unknown, options?: Remot
   const site = callerSite();
   if (site && !isWorkerMode() && isLateCall(site.file)) warnLate(site);
   const module = site?.file ?? "<unknown>";
-  const id = site ? nextId(site.file) : "0";
+  const id = site ? nextId(site) : "0";
   if (typeof target === "function") {
     const opts = checkOptions(config, options, nameOf(target, site));
     return wrap(config, target as AnyFn, opts, module, id, (site && nameAt(site)) || nameOf(target, site));
