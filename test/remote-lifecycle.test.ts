@@ -60,6 +60,7 @@ describe("GPU configs", () => {
       const res = await Promise.all([1, 2, 3].map(() => target.call(refFor(fx.gpuEnv, one), requestFor(fx.gpuEnv, 800))));
       const seen = res.map((r) => (r.result as { cuda: string }).cuda).sort();
       expect(seen).toEqual(["0", "0", "1"]);
+      expect(res.every((r) => (r.result as { order: string }).order === "PCI_BUS_ID")).toBe(true);
       const two = new LiveServerless({ name: "lifecycle_gpu_two", gpuCount: 2, workersMax: 1 });
       const both = await target.call(refFor(fx.gpuEnv, two), requestFor(fx.gpuEnv, 1));
       expect((both.result as { cuda: string }).cuda).toBe("0,1");

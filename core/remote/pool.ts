@@ -255,7 +255,11 @@ export class Pool {
     env.FLASH_RESOURCE_NAME = this.config.name;
     env.FLASH_WORKER_ID = String(n);
     env.FLASH_PRELOAD = JSON.stringify([...this.modules]);
-    if (devices !== null) env.CUDA_VISIBLE_DEVICES = devices;
+    if (devices !== null) {
+      env.CUDA_VISIBLE_DEVICES = devices;
+      // CUDA numbers devices fastest-first by default; nvidia-smi (whose indices we pin) numbers them by PCI bus.
+      env.CUDA_DEVICE_ORDER ??= "PCI_BUS_ID";
+    }
     else if (!this.config.isGpu) env.CUDA_VISIBLE_DEVICES = ""; // a CPU endpoint has no GPU
     const started = performance.now();
     let slot: Slot;
