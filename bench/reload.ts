@@ -67,7 +67,7 @@ interface SideFigures {
   editMs: number[];
   load?: LoadSummary;
   reloads: number;
-  rss?: { start: number; warm: number; end: number };
+  rss?: { start: number; warm: number; end: number; trail: number[] };
 }
 
 function command(side: Side, k: Case): Command {
@@ -151,10 +151,15 @@ async function benchSide(side: Side, k: Case): Promise<SideFigures> {
     const load = await startLoad(running.url + k.probe.route);
     await Bun.sleep(1000);
     const rssWarm = rssMiB(running.pid);
-    for (let i = 0; i < figures.reloads; i++) await editAndWait(side, k, running);
+    const trail: number[] = [];
+    const every = Math.max(1, Math.floor(figures.reloads / 4));
+    for (let i = 1; i <= figures.reloads; i++) {
+      await editAndWait(side, k, running);
+      if (i % every === 0) trail.push(rssMiB(running.pid));
+    }
     await Bun.sleep(200); // let requests that started on the last build finish
     figures.load = await load.stop();
-    if (side === "flash") figures.rss = { start: rssStart, warm: rssWarm, end: rssMiB(running.pid) };
+    if (side === "flash") figures.rss = { start: rssStart, warm: rssWarm, end: rssMiB(running.pid), trail };
     return figures;
   } finally {
     await stopProcess(running.proc);
@@ -210,8 +215,9 @@ async function main(): Promise<void> {
       for (const side of sides) results.set(side, await benchSide(side, k));
       for (const [side, f] of results) {
         const perReload = f.load ? f.load.failed / f.reloads : Number.NaN;
-        rows.push([k.label, side, ms(median(f.editMs)), ms(max(f.editMs)), String(f.reloads), loadCell(f), perReload.toFixed(1), ms(f.load?.longestGapMs ?? NaN)]);
-        if (f.rss) rssRows.push([k.label, `${f.rss.start.toFixed(1)} MiB`, `${f.rss.warm.toFixed(1)} MiB`, `${f.rss.end.toFixed(1)} MiB`, `${(f.rss.end - f.rss.warm).toFixed(1)} MiB`, `${(f.rss.end - f.rss.start).toFixed(1)} MiB`, `≤ 30 MB over ${f.reloads}`, verdict((f.rss.end - f.rss.start) * 1.048576 <= 30)]);
+        const l = f.load;
+        rows.push([k.label, side, ms(median(f.editMs)), ms(max(f.editMs)), String(f.reloads), loadCell(f), perReload.toFixed(1), ms(l?.longestGapMs ?? NaN), l ? `${ms(l.p50Ms)} / ${ms(l.p99Ms)} / ${ms(l.maxMs)}` : "—"]);
+        if (f.rss) rssRows.push([k.label, `${f.rss.start.toFixed(1)} MiB`, `${f.rss.warm.toFixed(1)} MiB`, `${f.rss.end.toFixed(1)} MiB`, `${(f.rss.end - f.rss.warm).toFixed(1)} MiB`, `${(f.rss.end - f.rss.start).toFixed(1)} MiB`, f.rss.trail.map((r) => r.toFixed(0)).join(" → "), `≤ 30 MB over ${f.reloads}`, verdict((f.rss.end - f.rss.start) * 1.048576 <= 30)]);
       }
       const flash = results.get("flash")!;
       const peer = results.get("uvicorn");
@@ -224,10 +230,10 @@ async function main(): Promise<void> {
   }
   printTable(
     `Edit → first response showing it (${EDITS} edits, polled every 2 ms), and failed requests under load (${CONNECTIONS} connections)`,
-    ["workspace", "server", "median", "max", "reloads", "failed of total requests", "failed/reload", "longest gap"],
+    ["workspace", "server", "median", "max", "reloads", "failed of total requests", "failed/reload", "longest gap", "latency p50 / p99 / max"],
     rows,
   );
-  printTable("flash RSS: at start, after 1 s of load (warm), after the reloads (still under load); verdict on after − start", ["workspace", "start", "warm", "after", "after − warm", "after − start", "target", "verdict"], rssRows);
+  printTable("flash RSS: at start, after 1 s of load (warm), after the reloads (still under load); verdict on after − start", ["workspace", "start", "warm", "after", "after − warm", "after − start", "MiB every ¼ of the reloads", "target", "verdict"], rssRows);
   printTable("Reload targets", ["workspace", "figure", "value", "target", "verdict"], targets);
 }
 

@@ -29,6 +29,10 @@ export interface LoadSummary {
   seconds: number;
   /** Longest stretch, in ms, during which no request succeeded (after the first success). */
   longestGapMs: number;
+  /** Latency of successful requests, in ms. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
 }
 
 const url = values.url;
@@ -42,6 +46,7 @@ let ready = false;
 let lastOk = 0;
 let longestGapMs = 0;
 const started = performance.now();
+const latencies: number[] = [];
 
 function fail(kind: string): void {
   failed++;
@@ -50,6 +55,7 @@ function fail(kind: string): void {
 
 async function loop(): Promise<void> {
   while (!stopping) {
+    const t0 = performance.now();
     try {
       const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(10_000) });
       const text = await res.text();
@@ -60,6 +66,7 @@ async function loop(): Promise<void> {
       } else {
         ok++;
         const now = performance.now();
+        latencies.push(now - t0);
         if (lastOk) longestGapMs = Math.max(longestGapMs, now - lastOk);
         lastOk = now;
         if (!ready) {
@@ -85,6 +92,17 @@ process.on("SIGINT", finish);
 if (Number(values.seconds) > 0) setTimeout(finish, Number(values.seconds) * 1000);
 
 await Promise.all(Array.from({ length: Number(values.connections) }, loop));
-const summary: LoadSummary = { ok, failed, kinds, seconds: (performance.now() - started) / 1000, longestGapMs };
+latencies.sort((a, b) => a - b);
+const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+const summary: LoadSummary = {
+  ok,
+  failed,
+  kinds,
+  seconds: (performance.now() - started) / 1000,
+  longestGapMs,
+  p50Ms: at(0.5),
+  p99Ms: at(0.99),
+  maxMs: latencies[latencies.length - 1] ?? Number.NaN,
+};
 console.log(JSON.stringify(summary));
 process.exit(0);
