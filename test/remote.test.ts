@@ -99,6 +99,7 @@ describe("stateful remote classes", () => {
     const [w1, w2] = [await a.where(), await a.where()];
     expect(w1.worker).toBe(w2.worker);
     expect(await b.add(-1)).toBe(100);
+    expect((fx.Counter as unknown as { describe(): string }).describe()).toBe("a counter of counts");
   });
 
   test("remote(config, Class) returns the remote class too", async () => {

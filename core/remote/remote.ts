@@ -52,7 +52,12 @@ export function remote(config: ResourceConfig, target?: unknown, options?: Remot
   return ((value: unknown, context: ClassDecoratorContext | ClassMethodDecoratorContext) => {
     const name = String(context.name ?? "anonymous");
     const opts = checkOptions(config, decoratorOptions, name);
-    if (context.kind === "class") return wrap(config, value as AnyFn, opts, module, id, name, "class");
+    if (context.kind === "class") {
+      const wrapped = wrap(config, value as AnyFn, opts, module, id, name, "class") as AnyFn;
+      // Static fields are set on the original class after its decorators ran; copy them once they exist.
+      if (wrapped !== value) context.addInitializer(() => copyStatics(value as AnyFn, wrapped));
+      return wrapped;
+    }
     if (context.kind === "method") return wrapMethod(config, value as AnyFn, opts, module, id, name, context);
     throw new TypeError(`@remote can decorate classes and methods, not a ${(context as { kind: string }).kind} ("${name}")`);
   }) as RemoteDecorator;
@@ -112,6 +117,13 @@ export function unwrap(res: FunctionResponse, name: string): unknown {
   throw new RemoteError(name, res.error ?? { name: "Error", message: "the remote call failed without an error message" });
 }
 
+/** Static members stay what they were (they run here, as on any class); only instances live in a worker. */
+function copyStatics(from: AnyFn, to: AnyFn): void {
+  for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(from))) {
+    if (key !== "prototype" && key !== "name" && key !== "length" && key !== "remote") Object.defineProperty(to, key, descriptor);
+  }
+}
+
 function methodNames(cls: AnyFn): string[] {
   const names = new Set<string>();
   for (let proto = cls.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
@@ -155,6 +167,7 @@ function remoteClass(ref: RemoteFunctionRef, cls: AnyFn): AnyFn {
       },
     });
   }
+  copyStatics(cls, Remote as unknown as AnyFn);
   Object.defineProperty(Remote, "name", { value: name });
   Object.defineProperty(Remote, "remote", { value: ref });
   return Remote as unknown as AnyFn;
