@@ -48,9 +48,11 @@ describe("bundles on disk", () => {
     expect(bundle.path).toBe("01_demo/01_basic/pipeline.ts");
     expect(bundle.code).not.toContain("core/remote"); // flash itself is never inlined
     const file = materialize(tmp, bundle);
-    expect(file).toBe(join(tmp, "bundles", bundle.hash, "01_demo/01_basic/pipeline.ts"));
-    const helper = join(tmp, "bundles", bundle.hash, "01_demo/01_basic/shared_fns.ts");
-    expect(readFileSync(helper, "utf8")).toContain("export const twice");
+    expect(file).toBe(join(tmp, "bundles", bundle.hash, "01_demo/01_basic/pipeline.ts.bundle.js"));
+    expect(readFileSync(file, "utf8")).toBe(bundle.code);
+    const dir = join(tmp, "bundles", bundle.hash, "01_demo/01_basic");
+    expect(readFileSync(join(dir, "shared_fns.ts"), "utf8")).toContain("export const twice");
+    expect(readFileSync(join(dir, "pipeline.ts"), "utf8")).toContain("export const pipeline = remote(");
     expect(materialize(tmp, bundle)).toBe(file); // idempotent
   });
 

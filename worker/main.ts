@@ -38,19 +38,22 @@ export function parseShippedCall(input: unknown): ShippedCall {
   return { flash: 1, bundle: { ...b, path: rel }, request: r };
 }
 
-/** Write a shipped bundle under `dir` (once per content hash) and return the module path the executor imports. */
+/**
+ * Write a shipped bundle under `dir` (once per content hash) and return the file the executor imports:
+ * `bundles/<hash>/<path>.bundle.js`, with every module it inlines (the entry included) written as source at
+ * `bundles/<hash>/<its path>`, where the bundle's source map puts it. So stack traces and `remote()` calls name
+ * real files with their own lines: ids stay per module and names come from the source, as on the caller's side.
+ */
 export function materialize(dir: string, bundle: ShippedCall["bundle"]): string {
-  const file = join(dir, "bundles", bundle.hash, bundle.path);
-  if (existsSync(file)) return file;
-  writeAtomic(file, bundle.code);
-  // Also lay out the other inlined modules' sources where the source map puts them, so `remote()` calls in those
-  // modules find their file on disk (stable ids per module, names from their source lines).
   const sourceRoot = join(dir, "bundles", bundle.hash);
+  const file = join(sourceRoot, `${bundle.path}.bundle.js`);
+  if (existsSync(file)) return file;
   for (const [rel, content] of inlinedSources(bundle.code, dirname(bundle.path))) {
     const target = normalize(join(sourceRoot, rel));
-    if (!target.startsWith(sourceRoot + "/") || target === file || target.includes("/node_modules/") || existsSync(target)) continue;
+    if (!target.startsWith(sourceRoot + "/") || target.includes("/node_modules/") || existsSync(target)) continue;
     writeAtomic(target, content);
   }
+  writeAtomic(file, bundle.code); // last: its presence means the whole layout is there
   return file;
 }
 

@@ -1,8 +1,8 @@
 /**
  * What a Runpod call ships: the function's module bundled with Bun.build (target bun; "flash", "elysia" and the
  * function's declared npm dependencies left as imports), with a source map whose paths put every inlined module
- * at its own workspace-relative path. The worker writes the bundle at `<dir>/<path of the module>`, so stack
- * traces name the original files and lines, and each module's `remote()` ids match the caller's.
+ * at its own workspace-relative path. The worker writes the bundle beside those sources (`<path>.bundle.js`), so
+ * stack traces name the original files and lines, and each module's `remote()` ids and names match the caller's.
  */
 import { statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
