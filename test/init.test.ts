@@ -297,7 +297,7 @@ describe("flash init: on a terminal", () => {
     const proc = Bun.spawn(["script", "-qec", cmd, "/dev/null"], { cwd: ws, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     let text = "";
     const reader = (async () => {
-      for await (const chunk of proc.stdout) text += new TextDecoder().decode(chunk);
+      for await (const chunk of proc.stdout as unknown as AsyncIterable<Uint8Array>) text += new TextDecoder().decode(chunk);
     })();
     const deadline = Date.now() + 15_000;
     while (!text.includes("Which ones should be overwritten") && Date.now() < deadline) await Bun.sleep(50);

@@ -87,6 +87,10 @@ export async function ensureSystemDependencies(packages: string[] | undefined): 
     aptDone.add(list.join(" "));
     return [];
   }
+  if (process.env.FLASH_WORKER_APT === "check") {
+    // Set by the local emulator: its workers run on the developer's own machine, which flash must not change.
+    return [`[flash worker] missing system packages ${missing.join(", ")} (the emulator does not apt-get install on this machine; set FLASH_EMULATOR_APT=install to allow it)`];
+  }
   if (process.getuid?.() !== 0) {
     return [`[flash worker] not root: cannot apt-get install ${missing.join(", ")} (bake them into the image instead)`];
   }

@@ -195,6 +195,8 @@ export class WorkerSupervisor {
       ...inheritedEnv(),
       ...Object.fromEntries((template?.env ?? []).map((v) => [v.key, v.value])),
       ...Object.fromEntries(endpoint.env.map((v) => [v.key, v.value])),
+      // Emulated workers run on this machine, not in a container: never apt-get install here unless asked to.
+      FLASH_WORKER_APT: process.env.FLASH_EMULATOR_APT === "install" ? "install" : "check",
       ...this.opts.env,
       RUNPOD_POD_ID: id,
       RUNPOD_ENDPOINT_ID: endpoint.id,

@@ -27,6 +27,11 @@ export class LocalTarget {
   private saidNoGpu = false;
   private down = false;
 
+  /** True once shut down: a stopped target takes no calls, so `currentTarget()` replaces it. */
+  get stopped(): boolean {
+    return this.down;
+  }
+
   constructor(options: LocalTargetOptions = {}) {
     this.options = options;
     this.gpus = options.gpus;

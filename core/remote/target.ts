@@ -52,9 +52,10 @@ export function setTarget(t: Target): void {
   show(t);
 }
 
-/** The current target (created as the local worker pool target on first use). */
+/** The current target (created as the local worker pool target on first use, or after it was shut down). */
 export function currentTarget(): Target {
-  if (!slot.target) {
+  // A test file (or an embedder) may shut the target down and go on: the next call gets a fresh local pool.
+  if (!slot.target || (slot.target instanceof LocalTarget && slot.target.stopped)) {
     slot.target = new LocalTarget();
     show(slot.target);
   }
