@@ -4,6 +4,7 @@
  */
 export { Elysia, t } from "elysia";
 export { logger } from "./log";
+export { pyTitle } from "./names";
 export { InputError, validationError, type FieldProblem } from "./errors";
 export { gpuInfo, listGpus, type GpuInfo, type GpuDevice } from "./gpu";
 export { remote, type RemoteFunction, type RemoteClass, type RemoteInstance, type RemoteDecorator } from "./remote/remote";

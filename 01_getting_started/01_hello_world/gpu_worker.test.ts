@@ -1,39 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/app";
-import { LocalTarget } from "../../core/remote/local";
-import { setTarget } from "../../core/remote/target";
+import { describe, expect, test } from "bun:test";
+import { exampleHarness } from "../../test/helpers/example";
 import { gpuHello } from "./gpu_worker";
 
-const ROOT = join(import.meta.dir, "../..");
-const BASE = "http://localhost/01_getting_started/01_hello_world";
-let app: UnifiedApp;
-// A pool target of this file's own: `bun test` runs every file in one process, and a shut-down target stays down.
-const target = new LocalTarget();
-
-async function post(path: string, body: string) {
-  const res = await app.fetch(new Request(BASE + path, { method: "POST", headers: { "content-type": "application/json" }, body }));
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-async function pool(): Promise<any> {
-  const health = (await (await app.fetch(new Request("http://localhost/health"))).json()) as any;
-  return health.local?.pools?.find((p: any) => p.name === "01_01_hello_world_gpu");
-}
-
-beforeAll(async () => {
-  setTarget(target);
-  app = await buildApp({ root: ROOT, scope: { category: "01_getting_started", example: "01_hello_world" } });
-});
-
-afterAll(async () => {
-  await target.shutdown();
-});
+const ex = exampleHarness(import.meta.dir);
+const post = (path: string, body: string) => ex.post(path, body);
+const pool = () => ex.pool("01_01_hello_world_gpu");
 
 describe("01_hello_world through the unified app", () => {
   test("loads one gpu router", () => {
-    expect(app.errors).toEqual([]);
-    expect(app.examples[0]!.routers.map((r) => [r.type, r.prefix])).toEqual([["gpu", "/01_getting_started/01_hello_world/gpu"]]);
+    expect(ex.app.errors).toEqual([]);
+    expect(ex.app.examples[0]!.routers.map((r) => [r.type, r.prefix])).toEqual([["gpu", "/01_getting_started/01_hello_world/gpu"]]);
   });
 
   test("POST /gpu/hello runs gpuHello in a GPU-config worker process and returns its report", async () => {

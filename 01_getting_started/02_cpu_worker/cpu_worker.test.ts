@@ -1,43 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/app";
-import { LocalTarget } from "../../core/remote/local";
-import { setTarget } from "../../core/remote/target";
+import { describe, expect, test } from "bun:test";
+import { exampleHarness } from "../../test/helpers/example";
 import { cpuConfig, cpuHello } from "./cpu_worker";
 import { mothership } from "./mothership";
 
-const ROOT = join(import.meta.dir, "../..");
-const URL_BASE = "http://localhost/01_getting_started/02_cpu_worker";
-let app: UnifiedApp;
-// A pool target of this file's own: `bun test` runs every file in one process, and a shut-down target stays down.
-const target = new LocalTarget();
-
-async function post(path: string, body: unknown, contentType = "application/json") {
-  const res = await app.fetch(
-    new Request(URL_BASE + path, { method: "POST", headers: { "content-type": contentType }, body: typeof body === "string" ? body : JSON.stringify(body) }),
-  );
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-/** The local pool of a config, as `/health` shows it. */
-async function pool(name: string) {
-  const health = (await (await app.fetch(new Request("http://localhost/health"))).json()) as any;
-  return health.local?.pools?.find((p: any) => p.name === name);
-}
-
-beforeAll(async () => {
-  setTarget(target);
-  app = await buildApp({ root: ROOT, scope: { category: "01_getting_started", example: "02_cpu_worker" } });
-});
-
-afterAll(async () => {
-  await target.shutdown();
-});
+const ex = exampleHarness(import.meta.dir);
+const { post, pool } = ex;
 
 describe("02_cpu_worker through the unified app", () => {
   test("loads with one cpu router at its prefix", () => {
-    expect(app.errors).toEqual([]);
-    expect(app.examples[0]!.routers.map((r) => [r.type, r.prefix])).toEqual([["cpu", "/01_getting_started/02_cpu_worker/cpu"]]);
+    expect(ex.app.errors).toEqual([]);
+    expect(ex.app.examples[0]!.routers.map((r) => [r.type, r.prefix])).toEqual([["cpu", "/01_getting_started/02_cpu_worker/cpu"]]);
   });
 
   test("POST /cpu/hello greets the name sent (the original ignored it)", async () => {
@@ -53,7 +25,7 @@ describe("02_cpu_worker through the unified app", () => {
 
   test("an omitted name uses the default, a blank one greets Anonymous Panda", async () => {
     expect((await post("/cpu/hello", {})).body.message).toBe("Hello, Flash expert!");
-    const noBody = await app.fetch(new Request(`${URL_BASE}/cpu/hello`, { method: "POST" }));
+    const noBody = await ex.request("POST", "/cpu/hello");
     expect(((await noBody.json()) as any).message).toBe("Hello, Flash expert!");
     expect((await post("/cpu/hello", { name: "   " })).body.message).toBe("Hello, Anonymous Panda!");
     expect((await post("/cpu/hello", { name: "  Ada " })).body.message).toBe("Hello, Ada!");
@@ -77,7 +49,7 @@ describe("02_cpu_worker through the unified app", () => {
   });
 
   test("the route is in /docs/json with a request schema and an example", async () => {
-    const res = await app.fetch(new Request("http://localhost/docs/json"));
+    const res = await ex.app.fetch(new Request("http://localhost/docs/json"));
     const doc = (await res.json()) as any;
     const op = doc.paths["/01_getting_started/02_cpu_worker/cpu/hello"].post;
     expect(op.tags[0]).toBe("01 Getting Started > 02 Cpu Worker");

@@ -1,48 +1,20 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/app";
+import { describe, expect, test } from "bun:test";
+import { exampleHarness } from "../../test/helpers/example";
 import { listGpus } from "../../core/gpu";
-import { LocalTarget } from "../../core/remote/local";
-import { setTarget } from "../../core/remote/target";
 import { textProblem } from "./validation";
 import { cleanText, confidenceLevel, postprocessResults, preprocessText } from "./workers/cpu/endpoint";
 import { gpuInference, scoreSentiment } from "./workers/gpu/endpoint";
 import { mothership } from "./mothership";
 
-const ROOT = join(import.meta.dir, "../..");
-const URL_BASE = "http://localhost/01_getting_started/03_mixed_workers";
-let app: UnifiedApp;
-// A pool target of this file's own: `bun test` runs every file in one process, and a shut-down target stays down.
-const target = new LocalTarget();
-
-async function post(path: string, body: unknown) {
-  const res = await app.fetch(
-    new Request(URL_BASE + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-  );
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-/** The local pool of a config, as `/health` shows it. */
-async function pool(name: string) {
-  const health = (await (await app.fetch(new Request("http://localhost/health"))).json()) as any;
-  return health.local?.pools?.find((p: any) => p.name === name);
-}
+const ex = exampleHarness(import.meta.dir);
+const { post, pool } = ex;
 
 const TOO_SHORT = 'Text too short (minimum 3 characters). Example: {"text": "Hello world"}';
 
-beforeAll(async () => {
-  setTarget(target);
-  app = await buildApp({ root: ROOT, scope: { category: "01_getting_started", example: "03_mixed_workers" } });
-});
-
-afterAll(async () => {
-  await target.shutdown();
-});
-
 describe("POST /classify: CPU → GPU → CPU", () => {
   test("loads cpu, gpu and the example-level router", () => {
-    expect(app.errors).toEqual([]);
-    expect(app.examples[0]!.routers.map((r) => r.prefix)).toEqual([
+    expect(ex.app.errors).toEqual([]);
+    expect(ex.app.examples[0]!.routers.map((r) => r.prefix)).toEqual([
       "/01_getting_started/03_mixed_workers/cpu",
       "/01_getting_started/03_mixed_workers/gpu",
       "/01_getting_started/03_mixed_workers",
@@ -184,7 +156,7 @@ describe("the steps as routes", () => {
   });
 
   test("every route is in /docs/json with a request example", async () => {
-    const doc = (await (await app.fetch(new Request("http://localhost/docs/json"))).json()) as any;
+    const doc = (await (await ex.app.fetch(new Request("http://localhost/docs/json"))).json()) as any;
     for (const path of ["/classify", "/cpu/preprocess", "/cpu/postprocess", "/gpu/inference"]) {
       const op = doc.paths[`/01_getting_started/03_mixed_workers${path}`]?.post;
       expect(op?.tags[0]).toBe("01 Getting Started > 03 Mixed Workers");

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { exampleHarness } from "../../test/helpers/example";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/app";
 import { listGpus } from "../../core/gpu";
-import { LocalTarget } from "../../core/remote/local";
-import { setTarget } from "../../core/remote/target";
 import { dataProblem } from "./validation";
 import { installedVersion, packageName, versionsOf } from "./versions";
 import { columnStats, minimalProcess, processData } from "./workers/cpu/endpoint";
@@ -13,40 +11,16 @@ import { ffmpegVersion, matrixChecksum, processWithMlLibs } from "./workers/gpu/
 import pkg from "./package.json";
 import { mothership } from "./mothership";
 
-const ROOT = join(import.meta.dir, "../..");
-const URL_BASE = "http://localhost/01_getting_started/04_dependencies";
 const EXAMPLE = 'Example: {"data": [[1, 2], [3, 4]]}';
-let app: UnifiedApp;
-// A pool target of this file's own: `bun test` runs every file in one process, and a shut-down target stays down.
-const target = new LocalTarget();
+const ex = exampleHarness(import.meta.dir);
+const { post, pool } = ex;
 let tmp: string;
 
-async function post(path: string, body?: unknown) {
-  const init: RequestInit = { method: "POST" };
-  if (body !== undefined) {
-    init.headers = { "content-type": "application/json" };
-    init.body = JSON.stringify(body);
-  }
-  const res = await app.fetch(new Request(URL_BASE + path, init));
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-/** The local pool of a config, as `/health` shows it. */
-async function pool(name: string) {
-  const health = (await (await app.fetch(new Request("http://localhost/health"))).json()) as any;
-  return health.local?.pools?.find((p: any) => p.name === name);
-}
-
-beforeAll(async () => {
-  setTarget(target);
+beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "flash-04-deps-"));
-  app = await buildApp({ root: ROOT, scope: { category: "01_getting_started", example: "04_dependencies" } });
 });
 
-afterAll(async () => {
-  await target.shutdown();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("POST /cpu/data (simple-statistics, a per-function dependency)", () => {
   test("mean, sample std and sum per column, as pandas computes them", async () => {

@@ -1,38 +1,20 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { resolve } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/app";
-import { LocalTarget } from "../../core/remote/local";
-import { setTarget } from "../../core/remote/target";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { exampleHarness } from "../../test/helpers/example";
 import { parseWav, rms } from "./test-helpers";
 import { LANGUAGE_CODES, VOICE_NAMES } from "./voices";
 import { generateSpeech } from "./gpu_worker";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const BASE = "http://localhost/02_ml_inference/01_text_to_speech/gpu";
-let app: UnifiedApp;
+const ex = exampleHarness(import.meta.dir);
 
 // The first call starts a worker subprocess and loads the model: seconds on a busy machine.
 setDefaultTimeout(60_000);
 
-// A local worker pool of our own, stopped at the end, so no worker outlives this file and other files' pools are untouched.
-const target = new LocalTarget();
-
-beforeAll(async () => {
-  setTarget(target);
-  app = await buildApp({ root: ROOT, scope: { category: "02_ml_inference", example: "01_text_to_speech" } });
-});
-
-afterAll(async () => {
-  await target.shutdown();
-});
-
-const post = (path: string, body: unknown) =>
-  app.fetch(new Request(BASE + path, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) }));
+const post = (path: string, body: unknown) => ex.request("POST", `/gpu${path}`, body);
 
 describe("02_ml_inference/01_text_to_speech routes", () => {
   test("the example loads with its three routes", () => {
-    expect(app.errors).toEqual([]);
-    const routes = app.examples.flatMap((e) => e.routers.flatMap((r) => r.routes.map((x) => `${x.method} ${x.path}`)));
+    expect(ex.app.errors).toEqual([]);
+    const routes = ex.app.examples.flatMap((e) => e.routers.flatMap((r) => r.routes.map((x) => `${x.method} ${x.path}`)));
     expect(routes.sort()).toEqual([
       "GET /02_ml_inference/01_text_to_speech/gpu/voices",
       "POST /02_ml_inference/01_text_to_speech/gpu/tts",
@@ -68,7 +50,7 @@ describe("02_ml_inference/01_text_to_speech routes", () => {
   });
 
   test("GET /voices lists every voice and language with the defaults", async () => {
-    const res = await app.fetch(new Request(`${BASE}/voices`));
+    const res = await ex.request("GET", "/gpu/voices");
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.voices.map((v: { name: string }) => v.name)).toEqual(VOICE_NAMES);
@@ -120,11 +102,11 @@ describe("02_ml_inference/01_text_to_speech routes", () => {
     const second = await (await post("/tts", { text: "Second call." })).json();
     expect(second.cold_start).toBe(false); // the worker kept its engine
     expect(typeof first.synthesis_ms).toBe("number");
-    const pool = target.status().pools.find((p) => p.name === "02_01_text_to_speech_gpu");
+    const pool = ex.target.status().pools.find((p) => p.name === "02_01_text_to_speech_gpu");
     expect(pool).toMatchObject({ kind: "LiveServerless", workerKind: "process", workersMin: 0, workersMax: 3, idleTimeout: 5 });
     expect(pool!.calls).toBeGreaterThanOrEqual(2);
     expect(pool!.workers.total).toBeGreaterThanOrEqual(1);
-    const health = await (await app.fetch(new Request("http://localhost/health"))).json();
+    const health = await (await ex.app.fetch(new Request("http://localhost/health"))).json();
     expect(health.local.pools.map((p: { name: string }) => p.name)).toContain("02_01_text_to_speech_gpu");
   });
 
@@ -146,7 +128,7 @@ describe("02_ml_inference/01_text_to_speech routes", () => {
   });
 
   test("/docs/json documents the routes with request examples", async () => {
-    const doc = await (await app.fetch(new Request("http://localhost/docs/json"))).json();
+    const doc = await (await ex.app.fetch(new Request("http://localhost/docs/json"))).json();
     const tts = doc.paths["/02_ml_inference/01_text_to_speech/gpu/tts"].post;
     expect(tts.tags).toEqual(["02 Ml Inference > 01 Text To Speech"]);
     const schema = tts.requestBody.content["application/json"].schema;

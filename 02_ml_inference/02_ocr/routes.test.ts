@@ -1,36 +1,18 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { resolve } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/app";
-import { LocalTarget } from "../../core/remote/local";
-import { setTarget } from "../../core/remote/target";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { exampleHarness } from "../../test/helpers/example";
 import { textPng } from "./test-images";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const URL_OCR = "http://localhost/02_ml_inference/02_ocr/gpu/ocr";
-let app: UnifiedApp;
+const ex = exampleHarness(import.meta.dir);
 
 // The first call starts a worker subprocess and loads the model: seconds on a busy machine.
 setDefaultTimeout(60_000);
 
-// A local worker pool of our own, stopped at the end, so no worker outlives this file and other files' pools are untouched.
-const target = new LocalTarget();
-
-beforeAll(async () => {
-  setTarget(target);
-  app = await buildApp({ root: ROOT, scope: { category: "02_ml_inference", example: "02_ocr" } });
-});
-
-afterAll(async () => {
-  await target.shutdown();
-});
-
-const post = (body: unknown) =>
-  app.fetch(new Request(URL_OCR, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) }));
+const post = (body: unknown) => ex.request("POST", "/gpu/ocr", body);
 
 describe("02_ml_inference/02_ocr routes", () => {
   test("the example loads with POST /ocr", () => {
-    expect(app.errors).toEqual([]);
-    expect(app.examples.flatMap((e) => e.routers.flatMap((r) => r.routes.map((x) => `${x.method} ${x.path}`)))).toEqual([
+    expect(ex.app.errors).toEqual([]);
+    expect(ex.app.examples.flatMap((e) => e.routers.flatMap((r) => r.routes.map((x) => `${x.method} ${x.path}`)))).toEqual([
       "POST /02_ml_inference/02_ocr/gpu/ocr",
     ]);
   });
@@ -66,7 +48,7 @@ describe("02_ml_inference/02_ocr routes", () => {
     const body = await (await post({ image_base64: png.toString("base64") })).json();
     expect(body.text).toBe("warm call");
     expect(body.cold_start).toBe(false);
-    const pool = target.status().pools.find((p) => p.name === "02_02_ocr_gpu");
+    const pool = ex.target.status().pools.find((p) => p.name === "02_02_ocr_gpu");
     expect(pool).toMatchObject({ kind: "LiveServerless", workerKind: "process", workersMax: 2, idleTimeout: 30 });
     expect(pool!.calls).toBeGreaterThanOrEqual(2);
   });
@@ -89,7 +71,7 @@ describe("02_ml_inference/02_ocr routes", () => {
   });
 
   test("/docs/json documents POST /ocr with a request example that is a real image", async () => {
-    const doc = await (await app.fetch(new Request("http://localhost/docs/json"))).json();
+    const doc = await (await ex.app.fetch(new Request("http://localhost/docs/json"))).json();
     const op = doc.paths["/02_ml_inference/02_ocr/gpu/ocr"].post;
     expect(op.tags).toEqual(["02 Ml Inference > 02 Ocr"]);
     const example = op.requestBody.content["application/json"].schema.examples[0];

@@ -1,49 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/app";
+import { describe, expect, test } from "bun:test";
+import { exampleHarness } from "../../test/helpers/example";
 import { statusOf } from "../../core/errors";
 import { listGpus } from "../../core/gpu";
 import { RemoteError } from "../../core/remote/errors";
-import { LocalTarget } from "../../core/remote/local";
-import { setTarget } from "../../core/remote/target";
 import { applyOperation, cpuConfig, pyTitle, transform, validate } from "./workers/cpu/endpoint";
 import { compute, gpuConfig } from "./workers/gpu/endpoint";
 import { mothership } from "./mothership";
 
-const ROOT = join(import.meta.dir, "../..");
-const URL_BASE = "http://localhost/03_advanced_workers/05_load_balancer";
-let app: UnifiedApp;
-// A pool target of this file's own: `bun test` runs every file in one process, and a shut-down target stays down.
-const target = new LocalTarget();
-
-async function call(method: string, path: string, body?: unknown) {
-  const init: RequestInit = { method };
-  if (body !== undefined) {
-    init.headers = { "content-type": "application/json" };
-    init.body = JSON.stringify(body);
-  }
-  const res = await app.fetch(new Request(URL_BASE + path, init));
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-/** The local pool of a config, as `/health` shows it. */
-async function pool(name: string) {
-  const health = (await (await app.fetch(new Request("http://localhost/health"))).json()) as any;
-  return health.local?.pools?.find((p: any) => p.name === name);
-}
-
-beforeAll(async () => {
-  setTarget(target);
-  app = await buildApp({ root: ROOT, scope: { category: "03_advanced_workers", example: "05_load_balancer" } });
-});
-
-afterAll(async () => {
-  await target.shutdown();
-});
+const ex = exampleHarness(import.meta.dir);
+const { call, pool } = ex;
 
 describe("load-balancer configs", () => {
   test("GPU and CPU load balancers with the original's names and warm worker", () => {
-    expect(app.errors).toEqual([]);
+    expect(ex.app.errors).toEqual([]);
     expect(gpuConfig.kind).toBe("LiveLoadBalancer");
     expect(gpuConfig.isLoadBalancer).toBe(true);
     expect([gpuConfig.name, gpuConfig.workersMin]).toEqual(["03_05_gpu", 1]);
@@ -161,7 +130,7 @@ describe("CPU service", () => {
 
 describe("docs, pools and helpers", () => {
   test("every route is in /docs/json; POST routes carry a request example", async () => {
-    const doc = (await (await app.fetch(new Request("http://localhost/docs/json"))).json()) as any;
+    const doc = (await (await ex.app.fetch(new Request("http://localhost/docs/json"))).json()) as any;
     const p = (s: string) => doc.paths[`/03_advanced_workers/05_load_balancer${s}`];
     for (const s of ["/gpu/health", "/gpu/info", "/cpu/health"]) expect(p(s)?.get?.tags[0]).toBe("03 Advanced Workers > 05 Load Balancer");
     for (const s of ["/gpu/compute", "/cpu/validate", "/cpu/transform"]) {

@@ -1,4 +1,4 @@
-import { CpuLiveLoadBalancer, InputError, logger, remote } from "flash";
+import { CpuLiveLoadBalancer, InputError, logger, pyTitle, remote } from "flash";
 
 /** CPU load-balanced endpoint (scales 0..3 by request count). */
 export const cpuConfig = new CpuLiveLoadBalancer({ name: "03_05_cpu" });
@@ -12,17 +12,8 @@ function elapsedMs(start: number): number {
   return Math.round((performance.now() - start) * 100) / 100;
 }
 
-/** Python's `str.title()`: upper-case the first letter after any non-letter, lower-case the rest ("they're" → "They'Re"). */
-export function pyTitle(text: string): string {
-  let out = "";
-  let prevIsLetter = false;
-  for (const ch of text) {
-    const isLetter = ch.toLowerCase() !== ch.toUpperCase();
-    out += isLetter ? (prevIsLetter ? ch.toLowerCase() : ch.toUpperCase()) : ch;
-    prevIsLetter = isLetter;
-  }
-  return out;
-}
+// Python's `str.title()` (flash's own, used for its tags): "they're" → "They'Re", as the original answers.
+export { pyTitle };
 
 /** Apply a transform operation; reverse works on code points, so emoji stay whole. */
 export function applyOperation(text: string, operation: Operation): string {
