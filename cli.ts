@@ -1,30 +1,42 @@
 #!/usr/bin/env bun
-import { defineCommand, runMain } from "citty";
+import { mainUsage } from "./core/commands/catalog";
 import pkg from "./package.json" with { type: "json" };
 
-/** The `flash` command: each subcommand is loaded only when used, so `flash --help` stays fast. */
-export const main = defineCommand({
-  meta: {
-    name: "flash",
-    version: pkg.version,
-    description: "Write, serve and test serverless GPU/CPU functions and their examples",
-  },
-  subCommands: {
-    run: () => import("./core/commands/run").then((m) => m.default),
-    init: () => import("./core/commands/init").then((m) => m.default),
-    deps: () => import("./core/commands/deps").then((m) => m.default),
-    test: () => import("./core/commands/test").then((m) => m.default),
-    __worker: () => import("./core/remote/command").then((m) => m.default),
-    emulator: () => import("./core/commands/emulator").then((m) => m.default),
-    "__runpod-worker": () => import("./worker/command").then((m) => m.default),
-  },
-});
+const DESCRIPTION = "Write, serve and test serverless GPU/CPU functions and their examples";
+
+/** The `flash` command (citty): each subcommand is loaded only when used, so `flash --help` stays fast. */
+export async function main(): Promise<void> {
+  const { defineCommand, runMain } = await import("citty");
+  const command = defineCommand({
+    meta: { name: "flash", version: pkg.version, description: DESCRIPTION },
+    subCommands: {
+      run: () => import("./core/commands/run").then((m) => m.default),
+      init: () => import("./core/commands/init").then((m) => m.default),
+      deps: () => import("./core/commands/deps").then((m) => m.default),
+      test: () => import("./core/commands/test").then((m) => m.default),
+      __worker: () => import("./core/remote/command").then((m) => m.default),
+      emulator: () => import("./core/commands/emulator").then((m) => m.default),
+      "__runpod-worker": () => import("./worker/command").then((m) => m.default),
+    },
+  });
+  await runMain(command);
+}
 
 if (import.meta.main) {
-  if (process.argv[2] && !process.argv[2].startsWith("-")) {
+  const argv = process.argv.slice(2);
+  if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
+    // citty's usage would import every command to read its description: print ours from the catalog instead.
+    process.stdout.write(mainUsage(DESCRIPTION, pkg.version));
+    process.exit(0);
+  }
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+    process.stdout.write(`${pkg.version}\n`);
+    process.exit(0);
+  }
+  if (argv[0] && !argv[0].startsWith("-")) {
     // Any real command may load example code: make "flash" resolve to this process's engine first.
     const { registerFlashModules } = await import("./core/modules");
     registerFlashModules();
   }
-  await runMain(main);
+  await main();
 }

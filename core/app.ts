@@ -40,7 +40,7 @@ export interface UnifiedApp {
   errors: LoadError[];
   routeCount: number;
   /** The OpenAPI document of every mounted route (built on first use). */
-  openapi: () => OpenAPIDocument;
+  openapi: () => Promise<OpenAPIDocument>;
   /** Per-example builds, reused by incremental rebuilds. */
   parts: ReadonlyMap<string, ExampleBuild>;
   /** How long discovery, imports and mounting took, in milliseconds. */
@@ -218,8 +218,8 @@ function assemble(root: string, scope: Scope, parts: Map<string, ExampleBuild>, 
   const categories = discoverCategories(root, scope);
   const routeCount = examples.reduce((n, e) => n + e.routers.reduce((m, r) => m + r.routes.length, 0), 0);
   // Built on first use: most reloads are never followed by a look at the docs or the home page.
-  let openapi: OpenAPIDocument | undefined;
-  let openapiJson: string | undefined;
+  let openapi: Promise<OpenAPIDocument> | undefined;
+  let openapiJson: Promise<string> | undefined;
   let home: string | undefined;
   const getOpenapi = () => (openapi ??= buildOpenAPI([...parts.values()].flatMap((p) => p.docs), HEALTH_DOC));
   const docsHtml = docsPage();
@@ -255,8 +255,8 @@ function assemble(root: string, scope: Scope, parts: Map<string, ExampleBuild>, 
       if (path === "/health") return json(health());
       if (path === "/docs" || path === "/docs/") return new Response(docsHtml, { headers: { "content-type": "text/html; charset=utf-8" } });
       if (path === "/docs/json") {
-        openapiJson ??= JSON.stringify(getOpenapi());
-        return new Response(openapiJson, { headers: { "content-type": "application/json" } });
+        openapiJson ??= getOpenapi().then((doc) => JSON.stringify(doc));
+        return openapiJson.then((text) => new Response(text, { headers: { "content-type": "application/json" } }));
       }
       if (path.startsWith("/docs/assets/")) {
         const asset = docsAsset(path.slice("/docs/assets/".length));

@@ -4,6 +4,7 @@ import { analyzeDeps, fixManifests, formatReport, hasUnfixable, isClean, type De
 import { locateWorkspace } from "../discovery";
 import { log } from "../log";
 import { bunCommand } from "../runtime";
+import { COMMANDS } from "./catalog";
 
 function summary(r: DepsReport): string {
   const pkgs = new Set(r.examples.flatMap((m) => Object.keys(m.ranges)));
@@ -25,7 +26,7 @@ async function bunInstall(root: string): Promise<boolean> {
 
 /** `flash deps`: keep every example a workspace package and their dependency ranges compatible (also `--check` for CI). */
 export default defineCommand({
-  meta: { name: "deps", description: "Check and consolidate the examples' dependencies (Bun workspaces, bun.lock)" },
+  meta: { name: "deps", description: COMMANDS.deps },
   args: {
     dir: { type: "positional", required: false, description: "Workspace (default: the one around the current directory)" },
     check: { type: "boolean", description: "Only report; exit 1 when anything is out of line (for CI)", default: false },

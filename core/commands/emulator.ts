@@ -3,10 +3,11 @@ import { resolve } from "node:path";
 import { locateWorkspace } from "../discovery";
 import { log, setLogLevel } from "../log";
 import { loadDotEnv } from "../settings";
+import { COMMANDS } from "./catalog";
 
 /** `flash emulator`: run the local Runpod emulator on its own, for any Runpod client (ours, runpod-sdk, curl). */
 export default defineCommand({
-  meta: { name: "emulator", description: "Run a local Runpod emulator (job API, GraphQL, workers) for offline tries" },
+  meta: { name: "emulator", description: COMMANDS.emulator },
   args: {
     host: { type: "string", description: "Host to listen on (default 127.0.0.1)" },
     port: { type: "string", alias: "p", description: "Port (default 8765; 0 picks a free port)" },

@@ -4,6 +4,7 @@ import { InitError, conflicts, exampleRoutes, planInit, writePlan, type InitPlan
 import { log } from "../log";
 import { bunCommand, ensureRuntime, isSourceWorkspace } from "../runtime";
 import { PATTERNS } from "../templates";
+import { COMMANDS } from "./catalog";
 
 /** Ask which existing files to overwrite (TTY only); an empty answer keeps them all. */
 async function askOverwrite(existing: string[]): Promise<string[]> {
@@ -42,7 +43,7 @@ function nextSteps(plan: InitPlan, cwd: string, installed: boolean): string {
 
 /** `flash init [PATH]`: create an example from the embedded templates (and a workspace around it when needed). */
 export default defineCommand({
-  meta: { name: "init", description: "Create an example (NN_category/NN_example) or a new workspace from the templates" },
+  meta: { name: "init", description: COMMANDS.init },
   args: {
     path: {
       type: "positional",

@@ -8,6 +8,7 @@ import type { LoadError } from "../loader";
 import { log, setLogLevel } from "../log";
 import { startServer } from "../server";
 import { listenSettings, loadDotEnv } from "../settings";
+import { COMMANDS } from "./catalog";
 
 /** One line per load error: where (file:line) and why. */
 export function formatLoadError(e: LoadError): string {
@@ -23,7 +24,7 @@ export function reportApp(app: UnifiedApp): void {
 
 /** `flash run`: serve every example of the workspace (or of the category/example you are in) in one app. */
 export default defineCommand({
-  meta: { name: "run", description: "Serve every example in one app with OpenAPI docs at /docs" },
+  meta: { name: "run", description: COMMANDS.run },
   args: {
     dir: { type: "positional", required: false, description: "Workspace, category or example folder to serve (default: current directory)" },
     host: { type: "string", description: "Host to listen on (env FLASH_HOST, default localhost)" },
@@ -56,6 +57,8 @@ export default defineCommand({
       log.error((err as Error).message);
       process.exit(1);
     }
+    // Loaded before listening, so the watcher starts in the same tick as the server: no edit slips in between.
+    const watchModule = args.watch ? await import("../watch") : undefined;
     const app = await buildApp({ root, scope });
     let server;
     try {
@@ -65,17 +68,15 @@ export default defineCommand({
       await runShutdownHooks();
       process.exit(1);
     }
+    let stopWatching: (() => void) | undefined;
+    if (watchModule) {
+      // Workers hold the modules they imported: after a reload, new calls must get workers with the new code.
+      onReload("remote workers", () => void currentTarget().recycle?.());
+      stopWatching = watchModule.watchWorkspace({ root, scope, server });
+    }
     const where = scope.example ? `${scope.category}/${scope.example}` : scope.category ?? root;
     log.success(`flash serving ${where} at ${server.url}  (docs: ${server.url}/docs)`);
     reportApp(app);
-
-    let stopWatching: (() => void) | undefined;
-    if (args.watch) {
-      const { watchWorkspace } = await import("../watch");
-      // Workers hold the modules they imported: after a reload, new calls must get workers with the new code.
-      onReload("remote workers", () => void currentTarget().recycle?.());
-      stopWatching = watchWorkspace({ root, scope, server });
-    }
 
     let stopping = false;
     const shutdown = async (signal: string) => {

@@ -4,6 +4,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import { locateWorkspace } from "../discovery";
 import { log } from "../log";
 import { bunCommand, ensureRuntime } from "../runtime";
+import { COMMANDS } from "./catalog";
 
 /** Resolve what to test to a path inside the workspace: as given from cwd, else relative to the root. */
 export function resolveTestPath(root: string, cwd: string, path: string): string | undefined {
@@ -21,7 +22,7 @@ export function resolveTestPath(root: string, cwd: string, path: string): string
  * resolve even when the workspace's tsconfig does not map it.
  */
 export default defineCommand({
-  meta: { name: "test", description: "Run the workspace's tests (or one example's) with the embedded bun" },
+  meta: { name: "test", description: COMMANDS.test },
   args: {
     path: { type: "positional", required: false, description: "Example or category folder (default: the whole workspace, or the folder you are in)" },
   },

@@ -1,0 +1,22 @@
+/**
+ * The commands of `flash`: names and one-line descriptions, kept apart from the command modules so that
+ * `flash --help` can print them without loading any command (each one pulls in a part of the engine).
+ */
+export const COMMANDS = {
+  run: "Serve every example in one app with OpenAPI docs at /docs",
+  init: "Create an example (NN_category/NN_example) or a new workspace from the templates",
+  deps: "Check and consolidate the examples' dependencies (Bun workspaces, bun.lock)",
+  test: "Run the workspace's tests (or one example's) with the embedded bun",
+  emulator: "Run a local Runpod emulator (job API, GraphQL, workers) for offline tries",
+} as const;
+
+/** A visible command's name. */
+export type CommandName = keyof typeof COMMANDS;
+
+/** The top-level usage text, as citty would print it. */
+export function mainUsage(description: string, version: string): string {
+  const names = Object.keys(COMMANDS) as CommandName[];
+  const width = Math.max(...names.map((n) => n.length));
+  const rows = names.map((n) => `  ${n.padStart(width + 4)}    ${COMMANDS[n]}`).join("\n");
+  return `${description} (flash v${version})\n\nUSAGE flash ${names.join("|")}\n\nCOMMANDS\n\n${rows}\n\nUse flash <command> --help for more information about a command.\n`;
+}
