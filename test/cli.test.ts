@@ -103,6 +103,31 @@ describe("flash run", () => {
     }
   });
 
+  test("a folder with no examples is served, with a hint on how to create one", async () => {
+    const empty = makeWorkspace();
+    const flash = await startFlash(empty);
+    try {
+      const deadline = Date.now() + 5000;
+      while (!/no examples here/.test(flash.output()) && Date.now() < deadline) await Bun.sleep(20);
+      expect(flash.output()).toContain("flash init");
+      expect((await (await fetch(`${flash.url}/health`)).json()).total_examples).toBe(0);
+    } finally {
+      expect(await flash.stop()).toBe(0);
+      removeDir(empty);
+    }
+  });
+
+  test("a port in use is a clear error and exit 1", async () => {
+    const busy = Bun.serve({ port: 0, fetch: () => new Response("busy") });
+    try {
+      const out = run(["run", ws, "--port", String(busy.port)]);
+      expect(out.exitCode).toBe(1);
+      expect(out.stdout.toString() + out.stderr.toString()).toContain(`cannot listen on localhost:${busy.port}`);
+    } finally {
+      busy.stop(true);
+    }
+  });
+
   test("Ctrl+C lets an in-flight request finish, then exits 0", async () => {
     const flash = await startFlash(ws);
     const inflight = fetch(`${flash.url}/01_cat/03_slow/cpu/slow`);

@@ -20,6 +20,9 @@ export function reportApp(app: UnifiedApp): void {
   const served = app.examples.filter((e) => e.routers.length > 0).length;
   log.info(`${served} example${served === 1 ? "" : "s"}, ${app.routeCount} route${app.routeCount === 1 ? "" : "s"} (built in ${app.buildMs.toFixed(0)} ms)`);
   for (const e of app.errors) log.error(`load error: ${formatLoadError(e)}`);
+  if (app.examples.length === 0) {
+    log.warn("no examples here: examples live in NN_category/NN_example folders; create one with `flash init 01_getting_started/01_hello_world`");
+  }
 }
 
 /** `flash run`: serve every example of the workspace (or of the category/example you are in) in one app. */
