@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { buildApp, type UnifiedApp } from "../app";
 import { locateWorkspace } from "../discovery";
 import { onReload, runShutdownHooks } from "../lifecycle";
+import { holdWarmups } from "../remote/pool";
 import { currentTarget } from "../remote/target";
 import type { LoadError } from "../loader";
 import { log, setLogLevel } from "../log";
@@ -62,6 +63,7 @@ export default defineCommand({
     }
     // Loaded before listening, so the watcher starts in the same tick as the server: no edit slips in between.
     const watchModule = args.watch ? await import("../watch") : undefined;
+    const releaseWarmups = holdWarmups();
     const app = await buildApp({ root, scope });
     let server;
     try {
@@ -71,6 +73,8 @@ export default defineCommand({
       await runShutdownHooks();
       process.exit(1);
     }
+    // Warm workers start once the socket is open, so they do not slow the server's own start-up.
+    setTimeout(releaseWarmups, 0);
     let stopWatching: (() => void) | undefined;
     if (watchModule) {
       // Workers hold the modules they imported: after a reload, new calls must get workers with the new code.

@@ -70,6 +70,26 @@ function failure(name: string, message: string, status?: number): FunctionRespon
   return { success: false, error };
 }
 
+const warmups = { holds: 0, waiting: new Set<Pool>() };
+
+/**
+ * Hold back the start of warm (`workersMin`) workers until the returned release is called. `flash run` holds them
+ * while it imports the examples and opens its socket, so worker processes do not compete with start-up for the
+ * CPU; calls are never held (a call starts the workers it needs at once).
+ */
+export function holdWarmups(): () => void {
+  warmups.holds++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--warmups.holds > 0) return;
+    const waiting = [...warmups.waiting];
+    warmups.waiting.clear();
+    for (const pool of waiting) pool.warmUp();
+  };
+}
+
 /** One pool of workers for one resource config. */
 export class Pool {
   private current: ResourceConfig;
@@ -243,7 +263,16 @@ export class Pool {
     for (let deficit = waiting - starting; deficit > 0 && this.live() < this.config.workersMax; deficit--) this.spawn();
   }
 
+  /** Start workers up to `workersMin` (now, or when warm-ups are no longer held). */
+  warmUp(): void {
+    this.ensureMin();
+  }
+
   private ensureMin(): void {
+    if (warmups.holds > 0) {
+      warmups.waiting.add(this);
+      return;
+    }
     while (!this.stopped && this.live() < this.config.workersMin) this.spawn();
   }
 
