@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeDeps, findConflicts, rangesCompatible, type Manifest } from "../core/deps";
-import { REPO, removeDir, writeFiles } from "./helpers/workspace";
+import { REPO, removeDir, writeFiles, runFlash } from "./helpers/workspace";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -23,13 +23,7 @@ function workspace(files: Record<string, string>): string {
 }
 
 function deps(cwd: string, ...args: string[]): { code: number; out: string } {
-  const res = Bun.spawnSync([process.execPath, join(REPO, "cli.ts"), "deps", ...args], {
-    cwd,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  return { code: res.exitCode, out: res.stdout.toString() + res.stderr.toString() };
+  return runFlash(cwd, ["deps", ...args]);
 }
 
 /** Snapshot every file's content (outside node_modules), to prove a command changed nothing. */

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { suggestName } from "../core/init";
-import { REPO, makeWorkspace, postJson, removeDir, startFlash } from "./helpers/workspace";
+import { REPO, makeWorkspace, postJson, removeDir, startFlash, runFlash } from "./helpers/workspace";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -23,24 +23,12 @@ function emptyDir(): string {
 
 /** Run `flash init` from source in `cwd`; returns exit code and the whole output. */
 function init(cwd: string, ...args: string[]): { code: number; out: string } {
-  const res = Bun.spawnSync([process.execPath, join(REPO, "cli.ts"), "init", ...args], {
-    cwd,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  return { code: res.exitCode, out: res.stdout.toString() + res.stderr.toString() };
+  return runFlash(cwd, ["init", ...args]);
 }
 
 /** Run `flash test` from source in `cwd`. */
 function flashTest(cwd: string, ...args: string[]): { code: number; out: string } {
-  const res = Bun.spawnSync([process.execPath, join(REPO, "cli.ts"), "test", ...args], {
-    cwd,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  return { code: res.exitCode, out: res.stdout.toString() + res.stderr.toString() };
+  return runFlash(cwd, ["test", ...args]);
 }
 
 function listFiles(dir: string): string[] {

@@ -112,3 +112,14 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
   }
   return { status: res.status, body: parsed };
 }
+
+/** Run a `flash` command from source in `cwd` and wait for it; returns the exit code and stdout + stderr. */
+export function runFlash(cwd: string, args: string[], env: Record<string, string> = {}): { code: number; out: string } {
+  const res = Bun.spawnSync([process.execPath, join(REPO, "cli.ts"), ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: res.exitCode, out: res.stdout.toString() + res.stderr.toString() };
+}
