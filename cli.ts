@@ -14,9 +14,9 @@ export async function main(): Promise<void> {
       init: () => import("./core/commands/init").then((m) => m.default),
       deps: () => import("./core/commands/deps").then((m) => m.default),
       test: () => import("./core/commands/test").then((m) => m.default),
-      __worker: () => import("./core/remote/command").then((m) => m.default),
+      __worker: () => import("./core/commands/worker").then((m) => m.default),
       emulator: () => import("./core/commands/emulator").then((m) => m.default),
-      "__runpod-worker": () => import("./worker/command").then((m) => m.default),
+      "__runpod-worker": () => import("./core/commands/runpod-worker").then((m) => m.default),
     },
   });
   await runMain(command);
@@ -35,7 +35,7 @@ if (import.meta.main) {
   }
   if (argv[0] && !argv[0].startsWith("-")) {
     // Any real command may load example code: make "flash" resolve to this process's engine first.
-    const { registerFlashModules } = await import("./core/modules");
+    const { registerFlashModules } = await import("./core/base/self-import");
     registerFlashModules();
   }
   await main();

@@ -9,8 +9,8 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { buildApp } from "../core/app";
-import { LocalTarget } from "../core/remote/local";
+import { buildApp } from "../core/dev/app";
+import { LocalTarget } from "../core/remote/local/local-target";
 import { setTarget } from "../core/remote/target";
 import { synthesize } from "../02_ml_inference/01_text_to_speech/speech";
 import { recognize } from "../02_ml_inference/02_ocr/ocr";

@@ -2,10 +2,10 @@
 // thread worker and of a subprocess worker, and throughput of a CPU-bound function with 1 and 2 workers.
 // Run: bun bench/remote.ts   (prints figures; workers import this file, so the benchmark runs only as main)
 import { createConsola } from "consola";
-import { CpuLiveServerless, remote } from "../core/index";
-import { Pool } from "../core/remote/pool";
+import { CpuLiveServerless, remote } from "../core";
+import { Pool } from "../core/remote/local/pool";
 import type { FunctionRequest } from "../core/remote/protocol";
-import { LocalTarget } from "../core/remote/local";
+import { LocalTarget } from "../core/remote/local/local-target";
 import { setTarget } from "../core/remote/target";
 
 const plain = async (x: number) => x + 1;

@@ -12,10 +12,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startEmulator } from "../core/emulator/server";
-import { setLogLevel } from "../core/log";
+import { setLogLevel } from "../core/base/log";
 import { CpuLiveServerless } from "../core/remote/config";
-import { RunpodTarget } from "../core/runpod/target";
-import type { ShippedCall } from "../core/runpod/types";
+import { RunpodTarget } from "../core/runpod/runpod-target";
+import type { ShippedCall } from "../core/runpod/api";
 
 const { values } = parseArgs({ options: { jobs: { type: "string", default: "200" }, seconds: { type: "string", default: "4" } } });
 const JOBS = Number(values.jobs);

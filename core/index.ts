@@ -3,10 +3,10 @@
  * and the flash binary share one copy of them.
  */
 export { Elysia, t } from "elysia";
-export { logger } from "./log";
-export { pyTitle } from "./names";
-export { InputError, validationError, type FieldProblem } from "./errors";
-export { gpuInfo, listGpus, type GpuInfo, type GpuDevice } from "./gpu";
+export { logger } from "./base/log";
+export { pyTitle } from "./workspace/names";
+export { InputError, validationError, type FieldProblem } from "./base/errors";
+export { gpuInfo, listGpus, type GpuInfo, type GpuDevice } from "./base/gpu";
 export { remote, type RemoteFunction, type RemoteClass, type RemoteInstance, type RemoteDecorator } from "./remote/remote";
 export { RemoteError } from "./remote/errors";
 export {

@@ -7,10 +7,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize } from "node:path";
-import { registerFlashModules } from "../core/modules";
-import { execute } from "../core/remote/executor";
+import { registerFlashModules } from "../core/base/self-import";
+import { execute } from "../core/remote/worker/executor";
 import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol";
-import type { ShippedCall } from "../core/runpod/types";
+import type { ShippedCall } from "../core/runpod/api";
 import { DependencyError, ensureNpmDependencies, ensureSystemDependencies } from "./deps";
 
 const VERSION = "flash-worker/1";
@@ -257,7 +257,7 @@ async function localOnce(argv: string[]): Promise<number> {
 }
 
 /** Entry point of the worker program. */
-export async function runWorker(argv: string[] = process.argv.slice(2)): Promise<void> {
+export async function runRunpodWorker(argv: string[] = process.argv.slice(2)): Promise<void> {
   registerFlashModules();
   process.on("SIGTERM", () => process.exit(0));
   const mode = process.env.FLASH_WORKER_MODE ?? (process.env.PORT ? "lb" : "queue");
@@ -267,4 +267,4 @@ export async function runWorker(argv: string[] = process.argv.slice(2)): Promise
   await queueLoop(env);
 }
 
-if (import.meta.main) await runWorker();
+if (import.meta.main) await runRunpodWorker();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { exampleHarness } from "../../test/helpers/example";
-import { listGpus } from "../../core/gpu";
+import { listGpus } from "../../core/base/gpu";
 import { textProblem } from "./validation";
 import { cleanText, confidenceLevel, postprocessResults, preprocessText } from "./workers/cpu/endpoint";
 import { gpuInference, scoreSentiment } from "./workers/gpu/endpoint";

@@ -3,7 +3,7 @@ import { exampleHarness } from "../../test/helpers/example";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listGpus } from "../../core/gpu";
+import { listGpus } from "../../core/base/gpu";
 import { dataProblem } from "./validation";
 import { installedVersion, packageName, versionsOf } from "./versions";
 import { columnStats, minimalProcess, processData } from "./workers/cpu/endpoint";

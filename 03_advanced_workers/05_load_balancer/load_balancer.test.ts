@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { exampleHarness } from "../../test/helpers/example";
-import { statusOf } from "../../core/errors";
-import { listGpus } from "../../core/gpu";
+import { statusOf } from "../../core/base/errors";
+import { listGpus } from "../../core/base/gpu";
 import { RemoteError } from "../../core/remote/errors";
 import { applyOperation, cpuConfig, pyTitle, transform, validate } from "./workers/cpu/endpoint";
 import { compute, gpuConfig } from "./workers/gpu/endpoint";

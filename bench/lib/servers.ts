@@ -8,7 +8,7 @@ import { REPO, engine } from "./engine";
 export const PYTHON = "/usr/bin/python3";
 /** The compiled binary made by `bun run build` (in the flash being measured). */
 export function flashBin(): string {
-  return join(engine.root, "flash");
+  return join(engine.root, "dist", "flash");
 }
 
 /** `bun cli.ts run <dir>`: flash from source. */

@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
-import { analyzeDeps, fixManifests, formatReport, hasUnfixable, isClean, type DepsReport } from "../deps";
-import { locateWorkspace } from "../discovery";
-import { log } from "../log";
-import { bunCommand } from "../runtime";
+import { analyzeDeps, fixManifests, formatReport, hasUnfixable, isClean, type DepsReport } from "../workspace/deps";
+import { locateWorkspace } from "../workspace/discovery";
+import { log } from "../base/log";
+import { bunCommand } from "../workspace/runtime";
 import { COMMANDS } from "./catalog";
 
 function summary(r: DepsReport): string {

@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
-import { locateWorkspace } from "../discovery";
-import { log, setLogLevel } from "../log";
-import { loadDotEnv } from "../settings";
+import { locateWorkspace } from "../workspace/discovery";
+import { log, setLogLevel } from "../base/log";
+import { loadDotEnv } from "../base/env";
 import { COMMANDS } from "./catalog";
 
 /** `flash emulator`: run the local Runpod emulator on its own, for any Runpod client (ours, runpod-sdk, curl). */

@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { relative, resolve } from "node:path";
-import { InitError, conflicts, exampleRoutes, planInit, writePlan, type InitPlan } from "../init";
-import { log } from "../log";
-import { bunCommand, ensureRuntime, isSourceWorkspace } from "../runtime";
-import { PATTERNS } from "../templates";
+import { InitError, conflicts, exampleRoutes, planInit, writePlan, type InitPlan } from "../workspace/init";
+import { log } from "../base/log";
+import { bunCommand, ensureRuntime, isSourceWorkspace } from "../workspace/runtime";
+import { PATTERNS } from "../workspace/templates";
 import { COMMANDS } from "./catalog";
 
 /** Ask which existing files to overwrite (TTY only); an empty answer keeps them all. */

@@ -1,14 +1,14 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
-import { buildApp, type UnifiedApp } from "../app";
-import { locateWorkspace } from "../discovery";
-import { onReload, runShutdownHooks } from "../lifecycle";
-import { holdWarmups } from "../remote/pool";
+import { buildApp, type UnifiedApp } from "../dev/app";
+import { locateWorkspace } from "../workspace/discovery";
+import { onReload, runShutdownHooks } from "../base/lifecycle";
+import { holdWarmups } from "../remote/local/pool";
 import { currentTarget } from "../remote/target";
-import type { LoadError } from "../loader";
-import { log, setLogLevel } from "../log";
-import { startServer } from "../server";
-import { listenSettings, loadDotEnv } from "../settings";
+import type { LoadError } from "../dev/loader";
+import { log, setLogLevel } from "../base/log";
+import { startServer } from "../dev/server";
+import { listenSettings, loadDotEnv } from "../base/env";
 import { COMMANDS } from "./catalog";
 
 /** One line per load error: where (file:line) and why. */
@@ -53,7 +53,7 @@ export default defineCommand({
       const { targetName } = await import("../runpod/settings");
       const name = targetName(args.target);
       if (name !== "local") {
-        const { createTarget } = await import("../runpod/target");
+        const { createTarget } = await import("../runpod/runpod-target");
         const { setTarget } = await import("../remote/target");
         setTarget(await createTarget(name, { root }));
       }
@@ -62,7 +62,7 @@ export default defineCommand({
       process.exit(1);
     }
     // Loaded before listening, so the watcher starts in the same tick as the server: no edit slips in between.
-    const watchModule = args.watch ? await import("../watch") : undefined;
+    const watchModule = args.watch ? await import("../dev/watch") : undefined;
     const releaseWarmups = holdWarmups();
     const app = await buildApp({ root, scope });
     let server;

@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
-import { locateWorkspace } from "../discovery";
-import { log } from "../log";
-import { bunCommand, ensureRuntime } from "../runtime";
+import { locateWorkspace } from "../workspace/discovery";
+import { log } from "../base/log";
+import { bunCommand, ensureRuntime } from "../workspace/runtime";
 import { COMMANDS } from "./catalog";
 
 /** Resolve what to test to a path inside the workspace: as given from cwd, else relative to the root. */

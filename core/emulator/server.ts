@@ -1,11 +1,11 @@
 import { tagged } from "../runpod/logs";
 import { Elysia, t } from "elysia";
-import { validationBody } from "../errors";
-import { log } from "../log";
-import type { JobRequest } from "../runpod/types";
-import { ControlPlane, type EmulatedEndpoint } from "./control";
-import { JobStore, type EmulatedJob, type StoreOptions } from "./store";
-import { WorkerSupervisor, type SupervisorOptions } from "./workers";
+import { validationBody } from "../base/errors";
+import { log } from "../base/log";
+import type { JobRequest } from "../runpod/api";
+import { ControlPlane, type EmulatedEndpoint } from "./control-plane";
+import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
+import { WorkerSupervisor, type SupervisorOptions } from "./supervisor";
 
 const elog = tagged("emulator");
 

@@ -6,11 +6,11 @@
 import { isResourceConfig, type ResourceConfig } from "./config";
 import { HTTP_METHODS } from "./enums";
 import { RemoteError } from "./errors";
-import { checkArgs } from "./json";
+import { checkArgs } from "./json-values";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, RemoteOptions } from "./protocol";
-import { callerSite, isLateCall, isWorkerMode, nameAt, nextId, register, type CallSite } from "./registry";
+import { callerSite, isLateCall, isWorkerMode, nameAt, nextId, register, type CallSite } from "./worker/registry";
 import { currentTarget } from "./target";
-import { log } from "../log";
+import { log } from "../base/log";
 
 type AnyFn = (...args: any[]) => any;
 type AnyClass = abstract new (...args: any[]) => any;

@@ -3,10 +3,10 @@
  * default; the Runpod target and its emulator plug in through `setTarget`. The current target is kept on
  * `globalThis`, so every copy of flash's modules in a process sees the same one.
  */
-import { onShutdown } from "../lifecycle";
-import { log } from "../log";
-import { registerStatusSection, unregisterStatusSection } from "../status";
-import { LocalTarget } from "./local";
+import { onShutdown } from "../base/lifecycle";
+import { log } from "../base/log";
+import { registerStatusSection, unregisterStatusSection } from "../base/health";
+import { LocalTarget } from "./local/local-target";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "./protocol";
 
 export type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "./protocol";

@@ -7,8 +7,8 @@
 import { statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { BunPlugin } from "bun";
-import { log } from "../log";
-import type { ShippedBundle } from "./types";
+import { log } from "../base/log";
+import type { ShippedBundle } from "./api";
 
 /** Packages that must come from the worker's own flash, never be bundled (one registry, one Elysia). */
 const ALWAYS_EXTERNAL = ["flash", "elysia", "@sinclair/typebox"];

@@ -2,7 +2,7 @@
 import type { FunctionResponse } from "../remote/protocol";
 import { RunpodApiError, sleep, type RunpodHttp } from "./http";
 import { lbUrl, type RunpodUrls } from "./settings";
-import { isTerminal, type JobObject, type JobRequest } from "./types";
+import { isTerminal, type JobObject, type JobRequest } from "./api";
 
 /**
  * How a job is awaited: `/run` + `/status` polling with backoff (cancellable at any time), `/runsync?wait=` first

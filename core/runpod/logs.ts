@@ -1,5 +1,5 @@
 import type { ConsolaInstance } from "consola";
-import { log } from "../log";
+import { log } from "../base/log";
 
 /**
  * A tagged logger that follows the main logger's current level and reporters (a `withTag` child made at import

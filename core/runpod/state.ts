@@ -1,7 +1,7 @@
 /** The provisioning state file (`.flash/resources.json`): which endpoint each resource name has, and its config hash. */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { log } from "../log";
+import { log } from "../base/log";
 
 /** What is known about one provisioned resource. Holds ids and hashes only: never env values or keys. */
 export interface ResourceEntry {

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll } from "bun:test";
 import { basename, dirname } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/app";
-import { LocalTarget } from "../../core/remote/local";
+import { buildApp, type UnifiedApp } from "../../core/dev/app";
+import { LocalTarget } from "../../core/remote/local/local-target";
 import { setTarget } from "../../core/remote/target";
 
 /** Calls into one example's routes, relative to its prefix `/{category}/{example}`. */

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { basename, dirname, join } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/app";
-import { LocalTarget } from "../../core/remote/local";
+import { buildApp, type UnifiedApp } from "../../core/dev/app";
+import { LocalTarget } from "../../core/remote/local/local-target";
 import { setTarget } from "../../core/remote/target";
 
 /** A curl example from a README and the JSON it documents. */

@@ -1,0 +1,121 @@
+/**
+ * The local target: one worker pool per resource config on this machine. CPU configs get thread workers
+ * (fast) unless they ask for isolation; GPU configs get subprocess workers pinned to their GPUs, or run on
+ * the CPU when there is no GPU (said once in the log).
+ */
+import { logger } from "../../base/log";
+import { GpuAllocator } from "./gpu-allocator";
+import { Pool, type PoolStatus } from "./pool";
+import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../protocol";
+import type { WorkerKind } from "./worker-handle";
+
+/** Options of the local target (tests use them to force a worker kind or a GPU list). */
+export interface LocalTargetOptions {
+  /** Force every pool's worker kind (env `FLASH_LOCAL_WORKERS=thread|process` does the same). */
+  workerKind?: WorkerKind;
+  /** GPU allocator (default: GPUs listed by nvidia-smi, read when the first GPU pool starts). */
+  gpus?: GpuAllocator;
+}
+
+/** Runs remote functions on worker pools on this machine. */
+export class LocalTarget {
+  readonly name = "local";
+  private readonly pools = new Map<string, Pool>();
+  private readonly seen = new WeakSet<object>();
+  private readonly options: LocalTargetOptions;
+  private gpus?: GpuAllocator;
+  private saidNoGpu = false;
+  private down = false;
+
+  /** True once shut down: a stopped target takes no calls, so `currentTarget()` replaces it. */
+  get stopped(): boolean {
+    return this.down;
+  }
+
+  constructor(options: LocalTargetOptions = {}) {
+    this.options = options;
+    this.gpus = options.gpus;
+  }
+
+  /** Create the pool of a function's config at import time, so `workersMin` workers warm up early. */
+  prepare(fn: RemoteFunctionRef): void {
+    if (this.down) return;
+    this.poolFor(fn).addModule(fn.module);
+  }
+
+  /** Run one call on the pool of its config. */
+  call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
+    if (this.down) {
+      return Promise.resolve({ success: false, error: { name: "PoolStopped", message: `${req.name ?? fn.name}: the local target is shut down` } });
+    }
+    return this.poolFor(fn).call(req, signal);
+  }
+
+  /**
+   * The pool of a config (by name), created on first use. A config object not seen before under a known name
+   * (a hot reload re-created it) becomes the pool's config; if it needs other workers (thread vs process,
+   * other GPUs), a new pool replaces the old one.
+   */
+  poolFor(fn: RemoteFunctionRef): Pool {
+    const config = fn.config;
+    const existing = this.pools.get(config.name);
+    if (existing && (existing.config === config || this.seen.has(config))) return existing;
+    this.seen.add(config);
+    if (existing) {
+      const sameWorkers =
+        existing.workerKind === this.kindFor(config.isGpu, config.isolate) &&
+        existing.config.isGpu === config.isGpu &&
+        existing.config.gpuCount === config.gpuCount;
+      if (sameWorkers) {
+        existing.reconfigure(config);
+        return existing;
+      }
+      logger("pool").info(`"${config.name}" now needs other workers; replacing its pool`);
+      void existing.shutdown();
+    }
+    const pool = new Pool(config, {
+      kind: this.kindFor(config.isGpu, config.isolate),
+      log: logger(config.name),
+      devices: config.isGpu ? this.devicesFor(config.gpuCount) : undefined,
+    });
+    this.pools.set(config.name, pool);
+    return pool;
+  }
+
+  private kindFor(isGpu: boolean, isolate: boolean): WorkerKind {
+    const forced = this.options.workerKind ?? process.env.FLASH_LOCAL_WORKERS;
+    if (forced === "thread" || forced === "process") return forced;
+    return isGpu || isolate ? "process" : "thread";
+  }
+
+  private devicesFor(gpuCount: number): () => string | null {
+    this.gpus ??= new GpuAllocator();
+    const gpus = this.gpus;
+    if (!gpus.available && !this.saidNoGpu) {
+      this.saidNoGpu = true;
+      logger("pool").info("no GPU found (nvidia-smi lists none): GPU configs run on the CPU");
+    }
+    return () => gpus.assign(gpuCount);
+  }
+
+  /** Hot reload: every pool drops its workers that hold old code. */
+  async recycle(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.recycle()));
+  }
+
+  /** Stop every worker of every pool; resolves when they are all gone. Safe to call twice. */
+  async shutdown(): Promise<void> {
+    this.down = true;
+    await Promise.all([...this.pools.values()].map((p) => p.shutdown()));
+  }
+
+  /** Every pool, for /health. */
+  status(): { target: string; gpus: number; pools: PoolStatus[] } {
+    return { target: this.name, gpus: this.gpus?.gpus.length ?? 0, pools: [...this.pools.values()].map((p) => p.status()) };
+  }
+
+  /** The pools by config name (tests, diagnostics). */
+  poolsByName(): ReadonlyMap<string, Pool> {
+    return this.pools;
+  }
+}

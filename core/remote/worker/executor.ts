@@ -1,0 +1,134 @@
+/**
+ * The executor: runs one `FunctionRequest` inside a worker — imports the function's module, finds the
+ * function (or class) by its stable id, runs it, captures what it prints, and returns the result or the error.
+ * The same module runs in local pool workers and in flash's Runpod worker program.
+ */
+import { format } from "node:util";
+import { toWireError } from "../errors";
+import { checkResult } from "../json-values";
+import type { FunctionRequest, FunctionResponse } from "../protocol";
+import { enterWorkerMode, importRecorded, lookup, registeredIn, type Registered } from "./registry";
+
+/** Callbacks of one execution. */
+export interface ExecuteHooks {
+  /** Each line the function prints, as it prints it (the response's `stdout` has them all too). */
+  onOutput?: (line: string) => void;
+}
+
+/** Remote objects of this worker, by instance id (state survives between calls to a warm worker). */
+const instances = new Map<string, object>();
+
+/** How many remote objects this worker holds. */
+export function instanceCount(): number {
+  return instances.size;
+}
+
+/** Modules this worker imported; a worker never reloads code (the pool replaces it), so one import each suffices. */
+const loaded = new Set<string>();
+
+/** Import a module in worker mode (so its `remote()` calls register the real functions). */
+export async function loadModule(file: string): Promise<void> {
+  if (loaded.has(file)) return;
+  enterWorkerMode();
+  await importRecorded(file);
+  loaded.add(file);
+}
+
+/** Run one request; never throws: every failure is a `FunctionResponse` with `success: false`. */
+export async function execute(req: FunctionRequest, hooks: ExecuteHooks = {}): Promise<FunctionResponse> {
+  const lines: string[] = [];
+  const restore = captureOutput((line) => {
+    lines.push(line);
+    hooks.onOutput?.(line);
+  });
+  const label = req.executionType === "class" && req.methodName ? `${req.name ?? "class"}.${req.methodName}` : req.name ?? `#${req.id}`;
+  try {
+    const target = await find(req);
+    const result = req.executionType === "class" ? await runMethod(req, target) : await target.value.apply(target.thisArg, req.args ?? []);
+    const res: FunctionResponse = { success: true, result: checkResult(result, label) };
+    if (req.instanceId) res.instanceId = req.instanceId;
+    return withOutput(res, lines, restore);
+  } catch (err) {
+    return withOutput({ success: false, error: toWireError(err) }, lines, restore);
+  }
+}
+
+function withOutput(res: FunctionResponse, lines: string[], restore: () => void): FunctionResponse {
+  restore();
+  if (lines.length) res.stdout = lines.join("\n");
+  return res;
+}
+
+async function find(req: FunctionRequest): Promise<Registered> {
+  if (!req || typeof req.module !== "string" || typeof req.id !== "string") {
+    throw new TypeError("invalid request: module and id are required");
+  }
+  try {
+    await loadModule(req.module);
+  } catch (err) {
+    const e = err as Error;
+    const wrapped = new Error(`cannot import ${req.module}: ${e?.message ?? err}`);
+    wrapped.name = "ImportError";
+    if (e?.stack) wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${e.stack.split("\n").slice(1).join("\n")}`;
+    throw wrapped;
+  }
+  const found = lookup(req.module, req.id, req.name);
+  if (!found) {
+    const known = registeredIn(req.module);
+    const err = new Error(
+      `no remote function #${req.id}${req.name ? ` (${req.name})` : ""} in ${req.module}` +
+        ` (found: ${known.length ? known.join(", ") : "none"}; was the file changed without a reload?)`,
+    );
+    err.name = "LookupError";
+    throw err;
+  }
+  const wanted = req.executionType === "class" ? "class" : "function";
+  if (found.kind !== wanted) throw new TypeError(`${found.name} is a ${found.kind}, but the request runs a ${wanted}`);
+  return found;
+}
+
+async function runMethod(req: FunctionRequest, target: Registered): Promise<unknown> {
+  const id = req.instanceId;
+  const method = req.methodName;
+  if (!id || !method) throw new TypeError(`class call to ${target.name} needs instanceId and methodName`);
+  let instance = instances.get(id);
+  if (!instance) {
+    if (req.createNewInstance === false) throw new Error(`${target.name} instance ${id} does not exist on this worker`);
+    instance = new (target.value as unknown as new (...a: unknown[]) => object)(...(req.constructorArgs ?? []));
+    instances.set(id, instance);
+  }
+  const fn = (instance as Record<string, unknown>)[method];
+  if (typeof fn !== "function") throw new TypeError(`${target.name} has no method "${method}"`);
+  return await (fn as (...a: unknown[]) => unknown).apply(instance, req.args ?? []);
+}
+
+const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug", "trace"] as const;
+
+/** Send console output and stdout/stderr writes to `sink`, line by line, until the returned function is called. */
+function captureOutput(sink: (line: string) => void): () => void {
+  const saved = CONSOLE_METHODS.map((m) => console[m]);
+  for (const m of CONSOLE_METHODS) {
+    console[m] = (...args: unknown[]) => {
+      for (const line of format(...args).split("\n")) sink(line);
+    };
+  }
+  let partial = "";
+  const write = (chunk: unknown): boolean => {
+    partial += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk as Uint8Array);
+    const parts = partial.split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) sink(line);
+    return true;
+  };
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  process.stdout.write = write as typeof process.stdout.write;
+  process.stderr.write = write as typeof process.stderr.write;
+  return () => {
+    CONSOLE_METHODS.forEach((m, i) => (console[m] = saved[i] as never));
+    process.stdout.write = out;
+    process.stderr.write = err;
+    if (partial) sink(partial);
+    partial = "";
+  };
+}

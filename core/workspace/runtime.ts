@@ -1,0 +1,95 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../base/fs";
+
+/** Where a workspace keeps the extracted runtime (`import … from "flash"` for processes outside the binary). */
+export const RUNTIME_DIR = ".flash/runtime";
+
+/** Files of the extracted runtime. */
+export interface RuntimeFiles {
+  dir: string;
+  /** The public API as one ESM module; the workspace tsconfig maps `flash` to it. */
+  entry: string;
+  /** Type declarations beside `entry`, so editors and tsc accept the import. */
+  types: string;
+  /** A bun preload that maps `flash` to `entry` when nothing else resolves it. */
+  preload: string;
+}
+
+/** True when running as the compiled `flash` binary (modules live in bun's embedded file system). */
+export function isCompiledBinary(): boolean {
+  return import.meta.path.includes("$bunfs") || import.meta.path.includes("~BUN");
+}
+
+/** True when `root` is flash's own source tree, where `flash` resolves to core/index.ts through tsconfig paths. */
+export function isSourceWorkspace(root: string): boolean {
+  return existsSync(join(root, "cli.ts")) && existsSync(join(root, "core", "index.ts"));
+}
+
+/**
+ * The command a workspace's package.json scripts use to call flash: the source tree's cli.ts inside flash's own
+ * repository (relative to an example folder), else the `flash` binary on PATH.
+ */
+export function flashCommand(root: string, fromDepth: number): string {
+  return isSourceWorkspace(root) ? `bun ${"../".repeat(fromDepth)}cli.ts` : "flash";
+}
+
+/** Command and environment that run this process as plain bun (the binary's embedded bun when compiled). */
+export function bunCommand(args: string[]): { cmd: string[]; env: Record<string, string | undefined> } {
+  return { cmd: [process.execPath, ...args], env: { ...process.env, BUN_BE_BUN: "1" } };
+}
+
+/** The runtime's files (name → content) for `.flash/runtime/`; `flash.js` is the entry the workspace maps `flash` to. */
+async function runtimeFiles(): Promise<Record<string, string>> {
+  // From source, the runtime is core/index.ts itself: a one-line re-export keeps a single copy of it.
+  if (!isCompiledBinary()) return { "flash.js": `export * from ${JSON.stringify(join(import.meta.dir, "..", "index.ts"))};\n` };
+  const { RUNTIME_BUNDLE } = await import("./runtime-bundle");
+  const files: Record<string, string> = { ...RUNTIME_BUNDLE, "flash.js": `export * from "./index.js";\n` };
+  // The pool starts workers from "pool-entry.ts" beside its own module. The bundled entry runs itself in a thread;
+  // as a subprocess it is not the main module behind this shim, so the shim starts it.
+  if (RUNTIME_BUNDLE["pool-entry.js"]) {
+    files["pool-entry.ts"] = `import { runPoolWorker } from "./pool-entry.js";\nif (Bun.isMainThread) await runPoolWorker();\n`;
+  }
+  return files;
+}
+
+async function typesSource(): Promise<string> {
+  const names = Object.keys(await import("..")).sort();
+  const lines = names.map((n) => `export declare const ${n}: any;`);
+  return `// Written by flash: loose declarations of the runtime's exports (values are typed any).\n${lines.join("\n")}\n`;
+}
+
+const PRELOAD = `// Written by flash (do not edit): when the workspace's tsconfig does not map "flash", resolve it to the
+// runtime beside this file, so tests run by \`flash test\` (or \`bun test --preload\`) can import it.
+import { plugin } from "bun";
+let mapped = true;
+try {
+  Bun.resolveSync("flash", process.cwd());
+} catch {
+  mapped = false;
+}
+if (!mapped) {
+  const flash = await import("./flash.js");
+  plugin({ name: "flash-runtime", setup(build) { build.module("flash", () => ({ exports: flash, loader: "object" })); } });
+}
+`;
+
+function writeIfChanged(path: string, content: string): boolean {
+  if (existsSync(path) && readFileSync(path, "utf8") === content) return false;
+  writeFileAtomic(path, content);
+  return true;
+}
+
+/**
+ * Write (or refresh) `.flash/runtime/` in a workspace: the runtime this flash carries, its declarations and a
+ * preload. Files are rewritten only when their content changed, so concurrent runs and editors stay calm.
+ */
+export async function ensureRuntime(root: string): Promise<RuntimeFiles> {
+  const dir = join(root, RUNTIME_DIR);
+  const files: RuntimeFiles = { dir, entry: join(dir, "flash.js"), types: join(dir, "flash.d.ts"), preload: join(dir, "preload.js") };
+  const wanted: Record<string, string> = { ...(await runtimeFiles()), "flash.d.ts": await typesSource(), "preload.js": PRELOAD };
+  for (const [name, content] of Object.entries(wanted)) writeIfChanged(join(dir, name), content);
+  // Chunks of an older flash would only confuse a reader of the folder; drop what this version does not write.
+  for (const name of readdirSync(dir)) if (!(name in wanted)) rmSync(join(dir, name), { force: true, recursive: true });
+  return files;
+}

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
+
+/** Build the binary with the package.json `build` script's own flags, into a temp folder. */
+function buildBinary(outDir: string): string {
+  const script: string = require("../../package.json").scripts.build.split("&&")[0].trim();
+  const out = join(outDir, "flash");
+  const args = script.replace(/--outfile\s+\S+/, `--outfile ${out}`).split(/\s+/).slice(1); // drop the leading "bun"
+  const res = Bun.spawnSync([process.execPath, ...args], { cwd: REPO, stderr: "pipe", stdout: "pipe" });
+  if (res.exitCode !== 0) throw new Error(`build failed: ${res.stderr.toString()}`);
+  return out;
+}
+
+const buildDir = mkdtempSync(join(tmpdir(), "flash-bin-"));
+// A workspace with no node_modules and no core/ beside it: the binary alone must serve it.
+const ws = mkdtempSync(join(tmpdir(), "flash-binws-"));
+writeFiles(ws, {
+  "package.json": JSON.stringify({ name: "bin-ws", private: true, workspaces: ["[0-9][0-9]_*/[0-9][0-9]_*"] }),
+  "01_cat/01_one/cpu_worker.ts": workerSource("cpu", "from the binary"),
+  "01_cat/02_elysia/gpu_worker.ts": `import { Elysia, t } from "elysia";\nexport const gpu_router = new Elysia().post("/sum", ({ body }) => ({ sum: body.a + body.b }), { body: t.Object({ a: t.Number(), b: t.Number() }) });\n`,
+});
+let binary = "";
+beforeAll(() => {
+  binary = buildBinary(buildDir);
+}, 120_000);
+afterAll(() => {
+  removeDir(buildDir);
+  removeDir(ws);
+});
+
+describe("compiled flash binary", () => {
+  test("--version and --help", () => {
+    const v = Bun.spawnSync([binary, "--version"]);
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout.toString().trim()).toBe(require("../../package.json").version);
+    const h = Bun.spawnSync([binary, "--help"], { env: { ...process.env, NO_COLOR: "1" } });
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout.toString()).toContain("run");
+  });
+
+  test("serves a workspace that has only the binary, as `bun cli.ts run` does", async () => {
+    const fromBinary = await startFlash(ws, [], {}, { binary });
+    const fromSource = await startFlash(ws);
+    try {
+      for (const flash of [fromBinary, fromSource]) {
+        const hello = await fetch(`${flash.url}/01_cat/01_one/cpu/hello`);
+        expect(await hello.json()).toEqual({ reply: "from the binary", type: "cpu" });
+        const sum = await fetch(`${flash.url}/01_cat/02_elysia/gpu/sum`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ a: 2, b: 3 }) });
+        expect(await sum.json()).toEqual({ sum: 5 });
+        const bad = await fetch(`${flash.url}/01_cat/02_elysia/gpu/sum`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ a: "x" }) });
+        expect(bad.status).toBe(422);
+      }
+      const [a, b] = await Promise.all([fromBinary, fromSource].map(async (f) => (await fetch(`${f.url}/health`)).json()));
+      expect(a.examples).toEqual(b.examples);
+      expect(a.errors).toEqual([]);
+      const [docsA, docsB] = await Promise.all([fromBinary, fromSource].map(async (f) => (await fetch(`${f.url}/docs/json`)).json()));
+      expect(docsA.paths).toEqual(docsB.paths);
+      const asset = await fetch(`${fromBinary.url}/docs/assets/swagger-ui-bundle.js`);
+      expect(asset.status).toBe(200);
+      expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    } finally {
+      expect(await fromBinary.stop()).toBe(0);
+      expect(await fromSource.stop()).toBe(0);
+    }
+  });
+});

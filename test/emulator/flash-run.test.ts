@@ -1,0 +1,122 @@
+/** `flash run --target emulator` and `flash emulator` as a user runs them (subprocesses, real ports, Ctrl+C). */
+import { afterAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import runpodSdk from "runpod-sdk";
+import { startEmulator } from "../../core/emulator/server";
+import { FIXTURE_PKG, FIXTURE_WS } from "../fixtures/runpod/harness";
+import { postJson, REPO, startFlash } from "../helpers/workspace";
+
+const tmp = mkdtempSync(join(tmpdir(), "flash-runpod-cli-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("flash run --target emulator", () => {
+  test("serves routes whose remote calls run on emulated Runpod workers; Ctrl+C removes the live endpoints", async () => {
+    const ws = join(tmp, "ws");
+    cpSync(FIXTURE_WS, ws, { recursive: true });
+    const flash = await startFlash(ws, ["--target", "emulator"], { FLASH_FIXTURE_PKG: FIXTURE_PKG, FLASH_WORKER_CACHE: join(tmp, "cache") });
+    try {
+      const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "cli" });
+      expect(res.status).toBe(200);
+      expect(res.body.message).toBe("HELLO CLI!");
+      expect(res.body.worker).toMatch(/^[a-z0-9]{14}$/);
+      const health = await (await fetch(`${flash.url}/health`)).text();
+      expect(health).toContain("live-01_01_basic_cpu-fb");
+      const state = JSON.parse(readFileSync(join(ws, ".flash", "emulator-resources.json"), "utf8"));
+      expect(Object.keys(state.resources)).toEqual(["live-01_01_basic_cpu-fb"]);
+    } finally {
+      const code = await flash.stop();
+      expect(flash.output()).toContain("emulator: removed 1 live endpoint, failed 0");
+      expect(code).toBe(0);
+    }
+    expect(JSON.parse(readFileSync(join(ws, ".flash", "emulator-resources.json"), "utf8")).resources).toEqual({});
+  }, 30_000);
+});
+
+describe("flash run --target runpod", () => {
+  test("uses RUNPOD_API_KEY and the configurable base URLs (here: an emulator), and never prints the key", async () => {
+    const key = "rpa_runpod_target_cli_key_7777777";
+    const em = startEmulator({ apiKey: key, workers: { env: { FLASH_WORKER_CACHE: join(tmp, "cache-rp") } } });
+    const ws = join(tmp, "ws-rp");
+    cpSync(FIXTURE_WS, ws, { recursive: true });
+    const flash = await startFlash(ws, ["--target", "runpod"], {
+      RUNPOD_API_KEY: key, RUNPOD_API_BASE_URL: em.apiBaseUrl, RUNPOD_ENDPOINT_BASE_URL: em.endpointBaseUrl, RUNPOD_LB_BASE_URL: em.lbBaseUrl,
+      FLASH_WORKER_IMAGE: "docker.io/me/flash-worker:test", FLASH_FIXTURE_PKG: FIXTURE_PKG,
+    });
+    try {
+      const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "rp" });
+      expect(res.status).toBe(200);
+      expect(res.body.message).toBe("HELLO RP!");
+      const [endpoint] = [...em.control.endpoints.values()];
+      expect(endpoint!.name).toBe("live-01_01_basic_cpu-fb");
+      expect(em.control.templateOf(endpoint!)?.imageName).toBe("docker.io/me/flash-worker:test");
+      expect(JSON.parse(readFileSync(join(ws, ".flash", "resources.json"), "utf8")).resources["live-01_01_basic_cpu-fb"].endpointId).toBe(endpoint!.id);
+    } finally {
+      expect(await flash.stop()).toBe(0);
+      await em.stop();
+    }
+    expect(flash.output()).toContain("runpod: removed 1 live endpoint, failed 0");
+    expect(flash.output()).not.toContain(key);
+    expect(em.control.endpoints.size).toBe(0);
+  }, 30_000);
+});
+
+describe("the compiled binary", () => {
+  test("--target emulator spawns workers as `flash __runpod-worker` from the binary itself", async () => {
+    const binary = join(tmp, "bin", "flash");
+    const build = Bun.spawnSync([process.execPath, "build", join(REPO, "cli.ts"), "--compile", "--outfile", binary], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+    expect(build.exitCode).toBe(0);
+    const ws = join(tmp, "ws-bin");
+    cpSync(FIXTURE_WS, ws, { recursive: true });
+    const flash = await startFlash(ws, ["--target", "emulator"], { FLASH_FIXTURE_PKG: FIXTURE_PKG, FLASH_WORKER_CACHE: join(tmp, "cache-bin") }, { binary });
+    try {
+      const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "binary" });
+      expect(res.status).toBe(200);
+      expect(res.body.message).toBe("HELLO BINARY!");
+      const failed = await postJson(`${flash.url}/01_demo/01_basic/cpu/explode`, { why: "b" });
+      expect(failed.status).toBe(500);
+      expect(failed.body.message).toContain("boom: b");
+    } finally {
+      expect(await flash.stop()).toBe(0);
+    }
+    expect(flash.output()).toContain("emulator: removed 1 live endpoint, failed 0");
+  }, 60_000);
+});
+
+describe("flash emulator", () => {
+  test("runs standalone: any Runpod client can provision and check health with the key from RUNPOD_API_KEY", async () => {
+    const key = "rpa_standalone_cli_key_999999999";
+    const proc = Bun.spawn([process.execPath, join(REPO, "cli.ts"), "emulator", "--port", "0"], { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
+    let text = "";
+    const decoder = new TextDecoder();
+    for (const stream of [proc.stdout, proc.stderr]) {
+      void (async () => {
+        const reader = stream.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          text += decoder.decode(value, { stream: true });
+        }
+      })();
+    }
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!/RUNPOD_ENDPOINT_BASE_URL=(\S+)/.test(text) && Date.now() < deadline) await Bun.sleep(20);
+      const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(text)![1]!;
+      const endpointBase = /RUNPOD_ENDPOINT_BASE_URL=(\S+)/.exec(text)![1]!;
+      expect(text).not.toContain(key);
+      const saved = await fetch(`${base}/graphql`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ query: 'mutation { saveEndpoint(input: {name: "x", template: {imageName: "i"}}) { id } }' }),
+      });
+      const id = ((await saved.json()) as any).data.saveEndpoint.id;
+      const health: any = await runpodSdk(key, { baseUrl: endpointBase }).endpoint(id)!.health();
+      expect(health.jobs.inQueue).toBe(0);
+    } finally {
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(0);
+    }
+  }, 20_000);
+});

@@ -1,0 +1,136 @@
+/**
+ * The worker program's own rules: what job input it accepts, how a bundle lands on disk (with the sources of the
+ * modules it inlines), remote functions spread over several modules of one bundle, apt checks, and the
+ * LB HTTP mode, run as a real subprocess.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTarget } from "../../core/remote/target";
+import { LocalTarget } from "../../core/remote/local/local-target";
+import { Bundler } from "../../core/runpod/bundle";
+import { ensureSystemDependencies } from "../../worker/deps";
+import { materialize, parseShippedCall, runCall, withQuery } from "../../worker/main";
+import { FIXTURE_WS, startHarness, type Harness } from "../fixtures/runpod/harness";
+
+const tmp = mkdtempSync(join(tmpdir(), "flash-worker-unit-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("job input", () => {
+  const bundle = { path: "01_a/01_b/x.ts", hash: "0123456789abcdef", code: "export {}" };
+  const request = { module: "01_a/01_b/x.ts", id: "0", executionType: "function", args: [] };
+
+  test("a flash call is accepted bare or wrapped in {input}", () => {
+    expect(parseShippedCall({ flash: 1, bundle, request }).bundle.path).toBe("01_a/01_b/x.ts");
+    expect(parseShippedCall({ input: { flash: 1, bundle, request } }).request.id).toBe("0");
+  });
+
+  test("anything else is an InputError (400), never a crash", async () => {
+    expect(() => parseShippedCall({ hello: 1 })).toThrow("not a flash call");
+    expect(() => parseShippedCall({ flash: 1, bundle: { ...bundle, path: "../../etc/passwd" }, request })).toThrow("stay inside");
+    expect(() => parseShippedCall({ flash: 1, bundle: { ...bundle, hash: "NOT HEX" }, request })).toThrow("bundle");
+    expect(() => parseShippedCall({ flash: 1, bundle, request: { id: "0" } })).toThrow("FunctionRequest");
+    const res = await runCall({ nope: true });
+    expect(res.success).toBe(false);
+    expect(res.error).toMatchObject({ name: "InputError", status: 400 });
+  });
+
+  test("platform URLs get query parameters whether or not they have a query string", () => {
+    expect(withQuery("http://x/job-take/w?gpu=A", { job_in_progress: "0" })).toBe("http://x/job-take/w?gpu=A&job_in_progress=0");
+    expect(withQuery("http://x/job-take/w", { job_in_progress: "1" })).toBe("http://x/job-take/w?job_in_progress=1");
+  });
+});
+
+describe("bundles on disk", () => {
+  test("the entry lands at its workspace path and the inlined modules' sources beside it", async () => {
+    const bundle = await new Bundler(FIXTURE_WS).bundle(join(FIXTURE_WS, "01_demo/01_basic/pipeline.ts"));
+    expect(bundle.path).toBe("01_demo/01_basic/pipeline.ts");
+    expect(bundle.code).not.toContain("core/remote"); // flash itself is never inlined
+    const file = materialize(tmp, bundle);
+    expect(file).toBe(join(tmp, "bundles", bundle.hash, "01_demo/01_basic/pipeline.ts.bundle.js"));
+    expect(readFileSync(file, "utf8")).toBe(bundle.code);
+    const dir = join(tmp, "bundles", bundle.hash, "01_demo/01_basic");
+    expect(readFileSync(join(dir, "shared_fns.ts"), "utf8")).toContain("export const twice");
+    expect(readFileSync(join(dir, "pipeline.ts"), "utf8")).toContain("export const pipeline = remote(");
+    expect(materialize(tmp, bundle)).toBe(file); // idempotent
+  });
+
+  test("an untouched module is served from cache; editing any inlined file gives a new bundle", async () => {
+    const ws = join(tmp, "ws-edit");
+    cpSync(FIXTURE_WS, ws, { recursive: true });
+    const b = new Bundler(ws);
+    const entry = join(ws, "01_demo/01_basic/pipeline.ts");
+    const first = await b.bundle(entry);
+    expect((await b.bundle(entry)).hash).toBe(first.hash);
+    expect(b.builds).toBe(1);
+    const helper = join(ws, "01_demo/01_basic/shared_fns.ts");
+    writeFileSync(helper, readFileSync(helper, "utf8").replace("n * 2", "n * 3"));
+    utimesSync(helper, new Date(), new Date(Date.now() + 5000)); // a distinct mtime even on coarse clocks
+    const edited = await b.bundle(entry);
+    expect(edited.hash).not.toBe(first.hash);
+    expect(edited.code).toContain("n * 3");
+    expect(b.builds).toBe(2);
+  });
+
+  test("apt packages already installed are only checked", async () => {
+    if (!Bun.which("dpkg")) return; // not a Debian-family machine: nothing to check against
+    expect(await ensureSystemDependencies(["coreutils"])).toEqual([]);
+  });
+});
+
+describe("remote functions across modules of one bundle", () => {
+  let h: Harness;
+  beforeAll(() => {
+    h = startHarness();
+    setTarget(h.target);
+  });
+  afterAll(async () => {
+    setTarget(new LocalTarget());
+    await h.stop();
+  });
+
+  test("ids stay per module: the importing module and the imported one each find their own functions", async () => {
+    const pipeline = await import(join(h.root, "01_demo/01_basic/pipeline.ts"));
+    const shared = await import(join(h.root, "01_demo/01_basic/shared_fns.ts"));
+    expect(await pipeline.pipeline(5)).toEqual({ doubled: 10, negated: -5 });
+    expect(await shared.twice(4)).toBe(8);
+    expect(await shared.negate(4)).toBe(-4);
+    expect(existsSync(join(h.tmp, "cache", "plain", "bundles"))).toBe(true);
+  }, 20_000);
+});
+
+describe("load-balancer mode", () => {
+  test("serves /ping, /execute and, after a shipped call, the function's own route", async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
+      env: { ...process.env, PORT: String(port), RUNPOD_POD_ID: "lbtest", FLASH_WORKER_CACHE: join(tmp, "lb-cache") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 10_000;
+      let ping: Response | undefined;
+      while (Date.now() < deadline) {
+        ping = await fetch(`${base}/ping`).catch(() => undefined);
+        if (ping) break;
+        await Bun.sleep(50);
+      }
+      expect(ping?.status).toBe(200);
+      expect(await ping!.json()).toEqual({ status: "healthy" });
+      const bundle = await new Bundler(FIXTURE_WS).bundle(join(FIXTURE_WS, "01_demo/01_basic/compute_lb.ts"));
+      const shipped = { flash: 1, bundle, request: { module: bundle.path, id: "0", name: "compute", executionType: "function", args: [[1, 2]] } };
+      const viaRoute = await fetch(`${base}/compute`, { method: "POST", body: JSON.stringify(shipped) });
+      expect(await viaRoute.json()).toMatchObject({ success: true, result: { sum: 3, count: 2 } });
+      const plain = await fetch(`${base}/compute`, { method: "POST", body: JSON.stringify([10, 20, 30]) });
+      expect(await plain.json()).toEqual({ sum: 60, count: 3 });
+      const execute = await fetch(`${base}/execute`, { method: "POST", body: JSON.stringify({ input: shipped }) });
+      expect((await execute.json()).result).toEqual({ sum: 3, count: 2 });
+      expect((await fetch(`${base}/unknown`, { method: "POST", body: "{}" })).status).toBe(404);
+    } finally {
+      proc.kill();
+      await proc.exited;
+    }
+  }, 20_000);
+});
