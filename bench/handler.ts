@@ -29,7 +29,8 @@ type Handler = (request: Request) => Response | Promise<Response>;
 function rawHandler(example: string): Handler {
   return async (request) => {
     const body: any = await request.json();
-    if (typeof body?.message !== "string" || body.message.length > 10_000) return Response.json({ error: "validation" }, { status: 422 });
+    if (typeof body?.message !== "string" || body.message.length > 10_000)
+      return Response.json({ error: "validation" }, { status: 422 });
     return Response.json({ status: "success", example, message: body.message, count: body.count ?? 1, version: "v0" });
   };
 }
@@ -37,7 +38,9 @@ function rawHandler(example: string): Handler {
 /** CPU µs per request (user + system of this process), over `REQUESTS` requests in batches of 32 (like 32 connections). */
 async function cpuPerRequest(handler: Handler, url: string): Promise<{ cpuUs: number; wallUs: number }> {
   const one = async () => {
-    const res = await handler(new Request(url, { method: "POST", headers: { "content-type": "application/json" }, body: BODY }));
+    const res = await handler(
+      new Request(url, { method: "POST", headers: { "content-type": "application/json" }, body: BODY }),
+    );
     if (res.status !== 200) throw new Error(`${url} → ${res.status} ${await res.text()}`);
     await res.text();
   };
@@ -52,7 +55,9 @@ async function cpuPerRequest(handler: Handler, url: string): Promise<{ cpuUs: nu
 }
 
 async function measure(ws: BenchWorkspace): Promise<string[][]> {
-  const { buildApp } = (await import(join(engine.root, "core", "app.ts"))) as { buildApp: (o: { root: string }) => Promise<{ fetch: Handler; errors: unknown[] }> };
+  const { buildApp } = (await import(join(engine.root, "core", "app.ts"))) as {
+    buildApp: (o: { root: string }) => Promise<{ fetch: Handler; errors: unknown[] }>;
+  };
   const { Elysia } = (await import(join(engine.root, "core", "index.ts"))) as { Elysia: any };
   const ex = ws.examples[Math.floor(ws.examples.length / 2)]!;
   const url = `http://127.0.0.1${ex.route}`;
@@ -73,7 +78,12 @@ async function measure(ws: BenchWorkspace): Promise<string[][]> {
     figures.push(r.cpuUs);
     out.push([`${ws.examples.length} examples`, label, `${r.cpuUs.toFixed(2)} µs`, `${r.wallUs.toFixed(2)} µs`]);
   }
-  out.push([`${ws.examples.length} examples`, "flash adds (unified − bare Elysia)", `${(figures[0]! - figures[1]!).toFixed(2)} µs`, ""]);
+  out.push([
+    `${ws.examples.length} examples`,
+    "flash adds (unified − bare Elysia)",
+    `${(figures[0]! - figures[1]!).toFixed(2)} µs`,
+    "",
+  ]);
   return out;
 }
 
@@ -88,4 +98,8 @@ for (const n of [1, Number(opts.examples)]) {
     ws.cleanup();
   }
 }
-printTable("CPU per request, in process (no sockets): POST …/cpu/echo with a validated body", ["workspace", "handler", "CPU/request", "wall/request"], rows);
+printTable(
+  "CPU per request, in process (no sockets): POST …/cpu/echo with a validated body",
+  ["workspace", "handler", "CPU/request", "wall/request"],
+  rows,
+);

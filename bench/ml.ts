@@ -39,7 +39,13 @@ const SENTENCES = [
   "Temperatures will reach twenty three degrees this afternoon.",
 ];
 
-const LINES = ["Invoice 2041", "Total due 1280.50", "Thank you for your order", "Ship to 12 Harbour Road", "Reference AB-7731"];
+const LINES = [
+  "Invoice 2041",
+  "Total due 1280.50",
+  "Thank you for your order",
+  "Ship to 12 Harbour Road",
+  "Reference AB-7731",
+];
 
 function stats(ms: number[]): { mean: number; p50: number; p95: number; min: number } {
   const s = [...ms].sort((a, b) => a - b);
@@ -50,7 +56,9 @@ function stats(ms: number[]): { mean: number; p50: number; p95: number; min: num
 function row(label: string, cold: number | null, warm: number[], extra = ""): void {
   const w = stats(warm);
   const f = (x: number) => x.toFixed(1).padStart(8);
-  console.log(`${label.padEnd(34)} cold ${cold === null ? "       -" : f(cold)}   warm mean ${f(w.mean)}  p50 ${f(w.p50)}  p95 ${f(w.p95)}  min ${f(w.min)} ms  (n=${warm.length})${extra}`);
+  console.log(
+    `${label.padEnd(34)} cold ${cold === null ? "       -" : f(cold)}   warm mean ${f(w.mean)}  p50 ${f(w.p50)}  p95 ${f(w.p95)}  min ${f(w.min)} ms  (n=${warm.length})${extra}`,
+  );
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
@@ -96,24 +104,36 @@ async function benchPool(tts: boolean, ocr: boolean): Promise<void> {
   try {
     const app = await buildApp({ root: ROOT, scope: { category: "02_ml_inference" } });
     const post = (path: string, body: unknown) =>
-      app.fetch(new Request(`http://localhost/02_ml_inference${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
+      app.fetch(
+        new Request(`http://localhost/02_ml_inference${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+      );
     const call = async (path: string, body: unknown) => {
       const res = await post(path, body);
       if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
       return res.json();
     };
-    console.log(`\nThrough the unified app and the local pool (route → remote() → subprocess worker); cold includes the worker start`);
+    console.log(
+      `\nThrough the unified app and the local pool (route → remote() → subprocess worker); cold includes the worker start`,
+    );
     if (tts) {
       const [cold] = await timed(() => call("/01_text_to_speech/gpu/tts", { text: SENTENCES[0] }));
       const warm: number[] = [];
-      for (let i = 0; i < N; i++) warm.push((await timed(() => call("/01_text_to_speech/gpu/tts", { text: SENTENCES[i % SENTENCES.length] })))[0]);
+      for (let i = 0; i < N; i++)
+        warm.push(
+          (await timed(() => call("/01_text_to_speech/gpu/tts", { text: SENTENCES[i % SENTENCES.length] })))[0],
+        );
       row("TTS POST /tts (per sentence)", cold, warm);
     }
     if (ocr) {
       const images = await Promise.all(Array.from({ length: N + 1 }, (_, i) => receipt(i)));
       const [cold] = await timed(() => call("/02_ocr/gpu/ocr", { image_base64: images[0] }));
       const warm: number[] = [];
-      for (let i = 1; i <= N; i++) warm.push((await timed(() => call("/02_ocr/gpu/ocr", { image_base64: images[i] })))[0]);
+      for (let i = 1; i <= N; i++)
+        warm.push((await timed(() => call("/02_ocr/gpu/ocr", { image_base64: images[i] })))[0]);
       row("OCR POST /ocr (per image)", cold, warm);
     }
   } finally {
@@ -121,7 +141,9 @@ async function benchPool(tts: boolean, ocr: boolean): Promise<void> {
   }
 }
 
-console.log(`bench/ml.ts — bun ${Bun.version}, ${navigator.hardwareConcurrency} CPUs, ${process.platform}/${process.arch}, n=${N}`);
+console.log(
+  `bench/ml.ts — bun ${Bun.version}, ${navigator.hardwareConcurrency} CPUs, ${process.platform}/${process.arch}, n=${N}`,
+);
 if (both || values.tts) await benchTts();
 if (both || values.ocr) await benchOcr();
 if (!values["no-pool"]) await benchPool(both || !!values.tts, both || !!values.ocr);

@@ -90,12 +90,18 @@ async function untilVersion(url: string, version: string, since: number): Promis
   const needle = `"version":"${version}"`;
   for (;;) {
     try {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ECHO_BODY), signal: AbortSignal.timeout(5000) });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(ECHO_BODY),
+        signal: AbortSignal.timeout(5000),
+      });
       if ((await res.text()).includes(needle)) return performance.now() - since;
     } catch {
       // restarting: keep polling
     }
-    if (performance.now() - since > EDIT_TIMEOUT_MS) throw new Error(`${url} did not show ${version} within ${EDIT_TIMEOUT_MS} ms`);
+    if (performance.now() - since > EDIT_TIMEOUT_MS)
+      throw new Error(`${url} did not show ${version} within ${EDIT_TIMEOUT_MS} ms`);
     await Bun.sleep(2);
   }
 }
@@ -110,7 +116,16 @@ async function editAndWait(side: Side, k: Case, running: Running): Promise<numbe
 /** Start the load process against the probe route; resolves once it has had its first success. */
 async function startLoad(url: string): Promise<{ stop(): Promise<LoadSummary> }> {
   const proc = Bun.spawn(
-    ["bun", `${REPO}/bench/lib/loadgen.ts`, "--url", url, "--body", JSON.stringify(ECHO_BODY), "--connections", String(CONNECTIONS)],
+    [
+      "bun",
+      `${REPO}/bench/lib/loadgen.ts`,
+      "--url",
+      url,
+      "--body",
+      JSON.stringify(ECHO_BODY),
+      "--connections",
+      String(CONNECTIONS),
+    ],
     { stdout: "pipe", stderr: "inherit" },
   );
   const reader = proc.stdout.getReader();
@@ -173,7 +188,11 @@ async function realCase(): Promise<Case> {
   const running = await startTimed(flashSource(ws.ts));
   try {
     const openapi = await (await fetch(`${running.url}/docs/json`)).json();
-    const health = (await (await fetch(`${running.url}/health`)).json()) as { examples: any[]; total_examples: number; errors: unknown[] };
+    const health = (await (await fetch(`${running.url}/health`)).json()) as {
+      examples: any[];
+      total_examples: number;
+      errors: unknown[];
+    };
     mirrorToPython(openapi, health.examples, ws.py);
     writeFileSync(probe.pyFile, pyWorker(probe.category, probe.name)); // the probe itself, not a mirror of it
     const note = health.errors.length ? `, ${health.errors.length} load errors` : "";
@@ -191,13 +210,21 @@ function generatedCase(): Case {
 function loadCell(f: SideFigures): string {
   const l = f.load;
   if (!l) return "—";
-  const kinds = Object.entries(l.kinds).map(([k, n]) => `${k}: ${n}`).join(", ");
+  const kinds = Object.entries(l.kinds)
+    .map(([k, n]) => `${k}: ${n}`)
+    .join(", ");
   return `${int(l.failed)} of ${int(l.ok + l.failed)}${kinds ? ` (${kinds})` : ""}`;
 }
 
 async function main(): Promise<void> {
-  console.log(`reload benchmark — ${new Date().toISOString()} — ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  console.log(`flash: ${FLASH === "binary" ? "./flash run --watch" : "bun cli.ts run --watch"}; peer: python -m uvicorn main:app --reload (watchgod)`);
+  console.log(
+    `reload benchmark — ${new Date().toISOString()} — ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  console.log(
+    `flash: ${FLASH === "binary" ? "./flash run --watch" : "bun cli.ts run --watch"}; peer: python -m uvicorn main:app --reload (watchgod)`,
+  );
   console.log("(shared, noisy machine: treat the figures as indicative; compare within one run)");
   selectEngine(opts.tree!);
   console.log(`flash under test: ${engine.label}`);
@@ -216,24 +243,81 @@ async function main(): Promise<void> {
       for (const [side, f] of results) {
         const perReload = f.load ? f.load.failed / f.reloads : Number.NaN;
         const l = f.load;
-        rows.push([k.label, side, ms(median(f.editMs)), ms(max(f.editMs)), String(f.reloads), loadCell(f), perReload.toFixed(1), ms(l?.longestGapMs ?? NaN), l ? `${ms(l.p50Ms)} / ${ms(l.p99Ms)} / ${ms(l.maxMs)}` : "—"]);
-        if (f.rss) rssRows.push([k.label, `${f.rss.start.toFixed(1)} MiB`, `${f.rss.warm.toFixed(1)} MiB`, `${f.rss.end.toFixed(1)} MiB`, `${(f.rss.end - f.rss.warm).toFixed(1)} MiB`, `${(f.rss.end - f.rss.start).toFixed(1)} MiB`, f.rss.trail.map((r) => r.toFixed(0)).join(" → "), `≤ 30 MB over ${f.reloads}`, verdict((f.rss.end - f.rss.start) * 1.048576 <= 30)]);
+        rows.push([
+          k.label,
+          side,
+          ms(median(f.editMs)),
+          ms(max(f.editMs)),
+          String(f.reloads),
+          loadCell(f),
+          perReload.toFixed(1),
+          ms(l?.longestGapMs ?? NaN),
+          l ? `${ms(l.p50Ms)} / ${ms(l.p99Ms)} / ${ms(l.maxMs)}` : "—",
+        ]);
+        if (f.rss)
+          rssRows.push([
+            k.label,
+            `${f.rss.start.toFixed(1)} MiB`,
+            `${f.rss.warm.toFixed(1)} MiB`,
+            `${f.rss.end.toFixed(1)} MiB`,
+            `${(f.rss.end - f.rss.warm).toFixed(1)} MiB`,
+            `${(f.rss.end - f.rss.start).toFixed(1)} MiB`,
+            f.rss.trail.map((r) => r.toFixed(0)).join(" → "),
+            `≤ 30 MB over ${f.reloads}`,
+            verdict((f.rss.end - f.rss.start) * 1.048576 <= 30),
+          ]);
       }
       const flash = results.get("flash")!;
       const peer = results.get("uvicorn");
       const r = peer ? median(flash.editMs) / median(peer.editMs) : Number.NaN;
-      targets.push([k.label, "edit → new response vs uvicorn (median)", ratio(r), "≤ 0.10×", verdict(peer ? r <= 0.1 : undefined)]);
-      targets.push([k.label, `failed requests over ${flash.reloads} reloads under load`, int(flash.load?.failed ?? NaN), "0", verdict(flash.load ? flash.load.failed === 0 : undefined)]);
+      targets.push([
+        k.label,
+        "edit → new response vs uvicorn (median)",
+        ratio(r),
+        "≤ 0.10×",
+        verdict(peer ? r <= 0.1 : undefined),
+      ]);
+      targets.push([
+        k.label,
+        `failed requests over ${flash.reloads} reloads under load`,
+        int(flash.load?.failed ?? NaN),
+        "0",
+        verdict(flash.load ? flash.load.failed === 0 : undefined),
+      ]);
     } finally {
       k.ws.cleanup();
     }
   }
   printTable(
     `Edit → first response showing it (${EDITS} edits, polled every 2 ms), and failed requests under load (${CONNECTIONS} connections)`,
-    ["workspace", "server", "median", "max", "reloads", "failed of total requests", "failed/reload", "longest gap", "latency p50 / p99 / max"],
+    [
+      "workspace",
+      "server",
+      "median",
+      "max",
+      "reloads",
+      "failed of total requests",
+      "failed/reload",
+      "longest gap",
+      "latency p50 / p99 / max",
+    ],
     rows,
   );
-  printTable("flash RSS: at start, after 1 s of load (warm), after the reloads (still under load); verdict on after − start", ["workspace", "start", "warm", "after", "after − warm", "after − start", "MiB every ¼ of the reloads", "target", "verdict"], rssRows);
+  printTable(
+    "flash RSS: at start, after 1 s of load (warm), after the reloads (still under load); verdict on after − start",
+    [
+      "workspace",
+      "start",
+      "warm",
+      "after",
+      "after − warm",
+      "after − start",
+      "MiB every ¼ of the reloads",
+      "target",
+      "verdict",
+    ],
+    rssRows,
+  );
   printTable("Reload targets", ["workspace", "figure", "value", "target", "verdict"], targets);
 }
 

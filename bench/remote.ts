@@ -50,12 +50,21 @@ async function overhead(): Promise<void> {
   const viaThread = await timeEach(N, () => inc(1));
   const d50 = percentile(direct, 50);
   console.log(`per-call, ${N} sequential calls of a trivial function (µs):`);
-  console.log(`  direct call           p50 ${d50.toFixed(2).padStart(8)}  p99 ${percentile(direct, 99).toFixed(2).padStart(8)}`);
-  console.log(`  remote, thread worker p50 ${percentile(viaThread, 50).toFixed(2).padStart(8)}  p99 ${percentile(viaThread, 99).toFixed(2).padStart(8)}`);
-  const proc = new Pool(new CpuLiveServerless({ name: "bench_proc", workersMax: 1, isolate: true }), { kind: "process", log: quiet });
+  console.log(
+    `  direct call           p50 ${d50.toFixed(2).padStart(8)}  p99 ${percentile(direct, 99).toFixed(2).padStart(8)}`,
+  );
+  console.log(
+    `  remote, thread worker p50 ${percentile(viaThread, 50).toFixed(2).padStart(8)}  p99 ${percentile(viaThread, 99).toFixed(2).padStart(8)}`,
+  );
+  const proc = new Pool(new CpuLiveServerless({ name: "bench_proc", workersMax: 1, isolate: true }), {
+    kind: "process",
+    log: quiet,
+  });
   for (let i = 0; i < 300; i++) await proc.call(req(inc, i));
   const viaProcess = await timeEach(2000, () => proc.call(req(inc, 1)));
-  console.log(`  remote, process worker p50 ${percentile(viaProcess, 50).toFixed(2).padStart(7)}  p99 ${percentile(viaProcess, 99).toFixed(2).padStart(8)}`);
+  console.log(
+    `  remote, process worker p50 ${percentile(viaProcess, 50).toFixed(2).padStart(7)}  p99 ${percentile(viaProcess, 99).toFixed(2).padStart(8)}`,
+  );
   console.log(`  overhead (thread) p50 ${(percentile(viaThread, 50) - d50).toFixed(2)} µs   target ≤ 50 µs`);
   await proc.shutdown();
   await target.shutdown();
@@ -64,7 +73,10 @@ async function overhead(): Promise<void> {
 async function coldStarts(kind: "thread" | "process", samples: number): Promise<void> {
   const ms: number[] = [];
   for (let i = 0; i < samples; i++) {
-    const pool = new Pool(new CpuLiveServerless({ name: `bench_cold_${kind}_${i}`, workersMax: 1 }), { kind, log: quiet });
+    const pool = new Pool(new CpuLiveServerless({ name: `bench_cold_${kind}_${i}`, workersMax: 1 }), {
+      kind,
+      log: quiet,
+    });
     pool.addModule(import.meta.path);
     const t0 = performance.now();
     const res = await pool.call(req(inc, 1));
@@ -73,11 +85,16 @@ async function coldStarts(kind: "thread" | "process", samples: number): Promise<
     await pool.shutdown();
   }
   ms.sort((a, b) => a - b);
-  console.log(`  ${kind.padEnd(7)} worker: median ${percentile(ms, 50).toFixed(0)} ms, min ${ms[0]!.toFixed(0)} ms, max ${ms.at(-1)!.toFixed(0)} ms (${samples} samples, first call incl. boot + module import)`);
+  console.log(
+    `  ${kind.padEnd(7)} worker: median ${percentile(ms, 50).toFixed(0)} ms, min ${ms[0]!.toFixed(0)} ms, max ${ms.at(-1)!.toFixed(0)} ms (${samples} samples, first call incl. boot + module import)`,
+  );
 }
 
 async function throughput(workers: number, calls: number, ms: number): Promise<number> {
-  const pool = new Pool(new CpuLiveServerless({ name: `bench_tp_${workers}`, workersMin: workers, workersMax: workers }), { kind: "thread", log: quiet });
+  const pool = new Pool(
+    new CpuLiveServerless({ name: `bench_tp_${workers}`, workersMin: workers, workersMax: workers }),
+    { kind: "thread", log: quiet },
+  );
   pool.addModule(import.meta.path);
   await Promise.all(Array.from({ length: workers * 2 }, () => pool.call(req(burn, 5)))); // warm every worker
   const t0 = performance.now();
@@ -89,7 +106,13 @@ async function throughput(workers: number, calls: number, ms: number): Promise<n
 }
 
 async function loadAverage(): Promise<number> {
-  return Number((await Bun.file("/proc/loadavg").text().catch(() => "0")).split(" ")[0]);
+  return Number(
+    (
+      await Bun.file("/proc/loadavg")
+        .text()
+        .catch(() => "0")
+    ).split(" ")[0],
+  );
 }
 
 if (import.meta.main) {
@@ -113,6 +136,8 @@ if (import.meta.main) {
   console.log(`throughput, ${calls} calls of a ${ms} ms CPU-bound function (best of ${rounds} alternating rounds):`);
   console.log(`  1 worker  ${best1.toFixed(1)} calls/s   (rounds: ${one.map((x) => x.toFixed(1)).join(", ")})`);
   console.log(`  2 workers ${best2.toFixed(1)} calls/s   (rounds: ${two.map((x) => x.toFixed(1)).join(", ")})`);
-  console.log(`  speed-up ${(best2 / best1).toFixed(2)}×   target ≥ 1.8×   (load average now ${(await loadAverage()).toFixed(1)})`);
+  console.log(
+    `  speed-up ${(best2 / best1).toFixed(2)}×   target ≥ 1.8×   (load average now ${(await loadAverage()).toFixed(1)})`,
+  );
   process.exit(0);
 }

@@ -17,7 +17,9 @@ import { CpuLiveServerless } from "../core/remote/config";
 import { RunpodTarget } from "../core/runpod/runpod-target";
 import type { ShippedCall } from "../core/runpod/api";
 
-const { values } = parseArgs({ options: { jobs: { type: "string", default: "200" }, seconds: { type: "string", default: "4" } } });
+const { values } = parseArgs({
+  options: { jobs: { type: "string", default: "200" }, seconds: { type: "string", default: "4" } },
+});
 const JOBS = Number(values.jobs);
 const SECONDS = Number(values.seconds);
 setLogLevel("quiet");
@@ -27,7 +29,13 @@ const root = join(tmp, "ws");
 cpSync(resolve(import.meta.dir, "../test/fixtures/runpod/ws"), root, { recursive: true });
 const key = `bench_${crypto.randomUUID()}`;
 const em = startEmulator({ apiKey: key, workers: { env: { FLASH_WORKER_CACHE: join(tmp, "cache") } } });
-const target = new RunpodTarget({ name: "emulator", apiKey: key, root, statePath: join(tmp, "state.json"), urls: { apiBaseUrl: em.apiBaseUrl, endpointBaseUrl: em.endpointBaseUrl, lbBaseUrl: em.lbBaseUrl } });
+const target = new RunpodTarget({
+  name: "emulator",
+  apiKey: key,
+  root,
+  statePath: join(tmp, "state.json"),
+  urls: { apiBaseUrl: em.apiBaseUrl, endpointBaseUrl: em.endpointBaseUrl, lbBaseUrl: em.lbBaseUrl },
+});
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -41,12 +49,21 @@ async function shipped(id: string, name: string, args: unknown[]): Promise<Shipp
 }
 
 async function endpointWith(workers: number): Promise<string> {
-  const cfg = new CpuLiveServerless({ name: `bench_w${workers}`, workersMin: workers, workersMax: workers, idleTimeout: 60 });
+  const cfg = new CpuLiveServerless({
+    name: `bench_w${workers}`,
+    workersMin: workers,
+    workersMax: workers,
+    idleTimeout: 60,
+  });
   const { endpointId } = await target.provisioner.ensure(cfg);
   const deadline = Date.now() + 30_000;
   while (em.supervisor.counts(endpointId).idle < workers && Date.now() < deadline) {
     // Warm every worker (first import of the bundle) before measuring.
-    await Promise.all(Array.from({ length: workers }, async () => target.jobs.submitAndWait(endpointId, await shipped("0", "hello", [{ name: "warm" }]))));
+    await Promise.all(
+      Array.from({ length: workers }, async () =>
+        target.jobs.submitAndWait(endpointId, await shipped("0", "hello", [{ name: "warm" }])),
+      ),
+    );
     await Bun.sleep(50);
   }
   return endpointId;
@@ -65,10 +82,18 @@ async function overhead(endpointId: string, mode: "poll" | "runsync"): Promise<v
     wall.push(ms);
     over.push(ms - (job.executionTime ?? 0));
   }
-  console.log(`  ${mode.padEnd(8)} wall p50 ${f(pct(wall, 50))} ms  p99 ${f(pct(wall, 99))} ms   overhead p50 ${f(pct(over, 50))} ms  p99 ${f(pct(over, 99))} ms   (${JOBS} sequential jobs)`);
+  console.log(
+    `  ${mode.padEnd(8)} wall p50 ${f(pct(wall, 50))} ms  p99 ${f(pct(wall, 99))} ms   overhead p50 ${f(pct(over, 50))} ms  p99 ${f(pct(over, 99))} ms   (${JOBS} sequential jobs)`,
+  );
 }
 
-async function throughput(endpointId: string, workers: number, label: string, call: ShippedCall, concurrency = 16): Promise<void> {
+async function throughput(
+  endpointId: string,
+  workers: number,
+  label: string,
+  call: ShippedCall,
+  concurrency = 16,
+): Promise<void> {
   let done = 0;
   const end = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
@@ -82,7 +107,9 @@ async function throughput(endpointId: string, workers: number, label: string, ca
     }),
   );
   const secs = (performance.now() - t0) / 1000;
-  console.log(`  ${workers} worker${workers > 1 ? "s" : " "}  ${label.padEnd(14)} ${(done / secs).toFixed(1).padStart(7)} jobs/s  (${done} jobs in ${secs.toFixed(1)} s, ${concurrency} in flight)`);
+  console.log(
+    `  ${workers} worker${workers > 1 ? "s" : " "}  ${label.padEnd(14)} ${(done / secs).toFixed(1).padStart(7)} jobs/s  (${done} jobs in ${secs.toFixed(1)} s, ${concurrency} in flight)`,
+  );
 }
 
 try {

@@ -18,7 +18,14 @@ import { printTable } from "./lib/table";
 import { startTimed, stopProcess, timeCommand, rssMiB, type Command, type Running } from "./lib/proc";
 import { ensureBinary, flashBin, flashBinary, flashSource, havePython, rawBun, uvicorn } from "./lib/servers";
 import { engine, selectEngine } from "./lib/engine";
-import { ECHO_BODY, echoAnswer, generateWorkspace, mirrorToPython, pythonWorkspace, type BenchWorkspace } from "./lib/workspace";
+import {
+  ECHO_BODY,
+  echoAnswer,
+  generateWorkspace,
+  mirrorToPython,
+  pythonWorkspace,
+  type BenchWorkspace,
+} from "./lib/workspace";
 import { runWrk, writePostScript, type WrkResult } from "./lib/wrk";
 
 const { values: opts } = parseArgs({
@@ -65,7 +72,11 @@ function commandFor(c: Contender, k: Case): Command {
 }
 
 async function postEcho(url: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ECHO_BODY) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(ECHO_BODY),
+  });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
@@ -74,11 +85,18 @@ async function checkSame(running: Running, c: Contender, k: Case): Promise<void>
   if (!k.route) return;
   const { status, body } = await postEcho(running.url + k.route);
   if (status !== 200 || JSON.stringify(body) !== JSON.stringify(k.expect)) {
-    throw new Error(`${c} on ${k.label}: POST ${k.route} → ${status} ${JSON.stringify(body)}; expected ${JSON.stringify(k.expect)}`);
+    throw new Error(
+      `${c} on ${k.label}: POST ${k.route} → ${status} ${JSON.stringify(body)}; expected ${JSON.stringify(k.expect)}`,
+    );
   }
-  const bad = await fetch(running.url + k.route, { method: "POST", headers: { "content-type": "application/json" }, body: '{"count":3}' });
+  const bad = await fetch(running.url + k.route, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: '{"count":3}',
+  });
   await bad.arrayBuffer();
-  if (bad.status !== 422) throw new Error(`${c} on ${k.label}: a body without "message" answered ${bad.status}, expected 422`);
+  if (bad.status !== 422)
+    throw new Error(`${c} on ${k.label}: a body without "message" answered ${bad.status}, expected 422`);
 }
 
 /** Serve this repository with flash once, and write a Python mirror of its routes for the peer. */
@@ -86,12 +104,24 @@ async function mirrorRealWorkspace(): Promise<{ k: Case; cleanup(): void }> {
   const running = await startTimed(flashSource(engine.root));
   try {
     const openapi = await (await fetch(`${running.url}/docs/json`)).json();
-    const health = (await (await fetch(`${running.url}/health`)).json()) as { examples: any[]; total_examples: number; errors: unknown[] };
+    const health = (await (await fetch(`${running.url}/health`)).json()) as {
+      examples: any[];
+      total_examples: number;
+      errors: unknown[];
+    };
     const pyWs = pythonWorkspace("real-py");
     const routes = mirrorToPython(openapi, health.examples, pyWs.py);
     const note = health.errors.length ? ` (${health.errors.length} load errors in the workspace)` : "";
     console.log(`real workspace: ${health.total_examples} examples, ${routes} routes mirrored for the peer${note}`);
-    return { k: { label: `real workspace (${health.total_examples} ex.)`, ts: engine.root, py: pyWs.py, examples: health.total_examples }, cleanup: pyWs.cleanup };
+    return {
+      k: {
+        label: `real workspace (${health.total_examples} ex.)`,
+        ts: engine.root,
+        py: pyWs.py,
+        examples: health.total_examples,
+      },
+      cleanup: pyWs.cleanup,
+    };
   } finally {
     await stopProcess(running.proc);
   }
@@ -99,7 +129,14 @@ async function mirrorRealWorkspace(): Promise<{ k: Case; cleanup(): void }> {
 
 function genCase(ws: BenchWorkspace): Case {
   const ex = ws.examples[Math.floor(ws.examples.length / 2)]!;
-  return { label: `${ws.examples.length} generated`, ts: ws.ts, py: ws.py, examples: ws.examples.length, route: ex.route, expect: echoAnswer(ex.category, ex.name) };
+  return {
+    label: `${ws.examples.length} generated`,
+    ts: ws.ts,
+    py: ws.py,
+    examples: ws.examples.length,
+    route: ex.route,
+    expect: echoAnswer(ex.category, ex.name),
+  };
 }
 
 interface StartFigures {
@@ -124,7 +161,17 @@ async function benchStart(k: Case, contenders: Contender[]): Promise<Map<Contend
       await stopProcess(running.proc);
     }
   }
-  return new Map(contenders.map((c) => [c, { medianMs: median(times.get(c)!), minMs: min(times.get(c)!), cpuMs: median(cpu.get(c)!), rssMiB: median(rss.get(c)!) }]));
+  return new Map(
+    contenders.map((c) => [
+      c,
+      {
+        medianMs: median(times.get(c)!),
+        minMs: min(times.get(c)!),
+        cpuMs: median(cpu.get(c)!),
+        rssMiB: median(rss.get(c)!),
+      },
+    ]),
+  );
 }
 
 /**
@@ -165,13 +212,18 @@ async function tenRuns(argv: string[]): Promise<number[] | Error> {
 }
 
 async function main(): Promise<void> {
-  console.log(`serve benchmark — ${new Date().toISOString()} — ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(
+    `serve benchmark — ${new Date().toISOString()} — ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   console.log("(shared, noisy machine: treat the figures as indicative; compare within one run)");
   selectEngine(opts.tree!);
   console.log(`flash: ${engine.label}`);
   await ensureBinary();
   const contenders = havePython() ? CONTENDERS : CONTENDERS.filter((c) => c !== "uvicorn peer");
-  if (!contenders.includes("uvicorn peer")) console.log("no uvicorn peer: apt-get install python3-fastapi python3-uvicorn python3-httptools python3-uvloop");
+  if (!contenders.includes("uvicorn peer"))
+    console.log("no uvicorn peer: apt-get install python3-fastapi python3-uvicorn python3-httptools python3-uvloop");
   const cleanups: (() => void)[] = [];
   try {
     const needWorkspaces = ONLY.has("start") || ONLY.has("rps");
@@ -191,7 +243,13 @@ async function main(): Promise<void> {
       printTable(
         `Process start → first 200 on /health: wall median of ${RUNS} [min], CPU used by then (median), RSS when ready`,
         ["workspace", ...contenders],
-        cases.map((k) => [k.label, ...contenders.map((c) => { const f = results.get(k.label)!.get(c)!; return `${ms(f.medianMs)} [${ms(f.minMs)}] cpu ${ms(f.cpuMs)} ${f.rssMiB.toFixed(0)} MiB`; })]),
+        cases.map((k) => [
+          k.label,
+          ...contenders.map((c) => {
+            const f = results.get(k.label)!.get(c)!;
+            return `${ms(f.medianMs)} [${ms(f.minMs)}] cpu ${ms(f.cpuMs)} ${f.rssMiB.toFixed(0)} MiB`;
+          }),
+        ]),
       );
       const rows: string[][] = [];
       for (const flash of ["flash (binary)", "flash (bun cli.ts)"] as Contender[]) {
@@ -200,8 +258,20 @@ async function main(): Promise<void> {
           const p = results.get(k.label)!.get("uvicorn peer");
           const wall = p ? f.medianMs / p.medianMs : Number.NaN;
           const cpuRatio = p ? f.cpuMs / p.cpuMs : Number.NaN;
-          rows.push([flash, `start vs uvicorn, ${k.label} (wall)`, ratio(wall), "≤ 0.20×", verdict(p ? wall <= 0.2 : undefined)]);
-          rows.push([flash, `start vs uvicorn, ${k.label} (CPU)`, ratio(cpuRatio), "(≤ 0.20×)", verdict(p ? cpuRatio <= 0.2 : undefined)]);
+          rows.push([
+            flash,
+            `start vs uvicorn, ${k.label} (wall)`,
+            ratio(wall),
+            "≤ 0.20×",
+            verdict(p ? wall <= 0.2 : undefined),
+          ]);
+          rows.push([
+            flash,
+            `start vs uvicorn, ${k.label} (CPU)`,
+            ratio(cpuRatio),
+            "(≤ 0.20×)",
+            verdict(p ? cpuRatio <= 0.2 : undefined),
+          ]);
         }
         const at = (k: Case) => results.get(k.label)!.get(flash)!;
         const per = (at(cases[2]!).medianMs - at(cases[1]!).medianMs) / (N - 1);
@@ -209,7 +279,9 @@ async function main(): Promise<void> {
         rows.push([flash, `added per example (${N} vs 1, wall)`, ms(per), "≤ 2 ms", verdict(per <= 2)]);
         rows.push([flash, `added per example (${N} vs 1, CPU)`, ms(perCpu), "(≤ 2 ms)", verdict(perCpu <= 2)]);
       }
-      const peerPer = (results.get(cases[2]!.label)!.get("uvicorn peer")?.medianMs ?? NaN) - (results.get(cases[1]!.label)!.get("uvicorn peer")?.medianMs ?? NaN);
+      const peerPer =
+        (results.get(cases[2]!.label)!.get("uvicorn peer")?.medianMs ?? NaN) -
+        (results.get(cases[1]!.label)!.get("uvicorn peer")?.medianMs ?? NaN);
       rows.push(["uvicorn peer", `added per example (${N} vs 1)`, ms(peerPer / (N - 1)), "(reference)", ""]);
       printTable("Start targets", ["who", "figure", "value", "target", "verdict"], rows);
     }
@@ -224,14 +296,34 @@ async function main(): Promise<void> {
       }
       printTable(
         `Requests/s, POST {category}/{example}/cpu/echo with a validated JSON body — wrk -t2 -c32 -d${SECONDS}s, ${ROUNDS} interleaved rounds (after 1 s warm-up each): median [best]`,
-        ["workspace", "contender", "req/s", "latency avg", "non-2xx", "socket err", "server CPU", "wrk CPU", "req per server CPU-s"],
+        [
+          "workspace",
+          "contender",
+          "req/s",
+          "latency avg",
+          "non-2xx",
+          "socket err",
+          "server CPU",
+          "wrk CPU",
+          "req per server CPU-s",
+        ],
         cases.flatMap((k) =>
           contenders.map((c) => {
             const rs = results.get(k.label)!.get(c)!;
             const med = (f: (r: WrkResult) => number) => median(rs.map(f));
             const bad = rs.reduce((n, r) => n + r.non2xx, 0);
             const sock = rs.reduce((n, r) => n + r.socketErrors, 0);
-            return [k.label, c, `${int(med((r) => r.rps))} [${int(Math.max(...rs.map((r) => r.rps)))}]`, rs.map((r) => r.latencyAvg).join(" "), int(bad), int(sock), `${med((r) => r.serverCores).toFixed(2)} cores`, `${med((r) => r.wrkCores).toFixed(2)} cores`, int(med((r) => r.perCpuSecond))];
+            return [
+              k.label,
+              c,
+              `${int(med((r) => r.rps))} [${int(Math.max(...rs.map((r) => r.rps)))}]`,
+              rs.map((r) => r.latencyAvg).join(" "),
+              int(bad),
+              int(sock),
+              `${med((r) => r.serverCores).toFixed(2)} cores`,
+              `${med((r) => r.wrkCores).toFixed(2)} cores`,
+              int(med((r) => r.perCpuSecond)),
+            ];
           }),
         ),
       );
@@ -241,11 +333,26 @@ async function main(): Promise<void> {
           const r = results.get(k.label)!;
           const med = (c: Contender) => (r.has(c) ? median(r.get(c)!.map((x) => x.rps)) : Number.NaN);
           const best = (c: Contender) => (r.has(c) ? Math.max(...r.get(c)!.map((x) => x.rps)) : Number.NaN);
-          for (const [how, f] of [["median", med], ["best", best]] as const) {
+          for (const [how, f] of [
+            ["median", med],
+            ["best", best],
+          ] as const) {
             const vsPeer = f(flash) / f("uvicorn peer");
             const vsRaw = f(flash) / f("raw Bun.serve");
-            rows.push([flash, `req/s vs uvicorn, ${k.label} (${how})`, ratio(vsPeer), "≥ 5×", verdict(Number.isFinite(vsPeer) ? vsPeer >= 5 : undefined)]);
-            rows.push([flash, `req/s vs raw Bun.serve, ${k.label} (${how})`, ratio(vsRaw), "≥ 0.7×", verdict(vsRaw >= 0.7)]);
+            rows.push([
+              flash,
+              `req/s vs uvicorn, ${k.label} (${how})`,
+              ratio(vsPeer),
+              "≥ 5×",
+              verdict(Number.isFinite(vsPeer) ? vsPeer >= 5 : undefined),
+            ]);
+            rows.push([
+              flash,
+              `req/s vs raw Bun.serve, ${k.label} (${how})`,
+              ratio(vsRaw),
+              "≥ 0.7×",
+              verdict(vsRaw >= 0.7),
+            ]);
           }
         }
       }
@@ -258,10 +365,14 @@ async function main(): Promise<void> {
         t instanceof Error
           ? [label, "failed", "—", target, `error: ${t.message.split("\n").pop()}`]
           : [label, ms(median(t)), ms(min(t)), target, check ? verdict(median(t) <= 50) : ""];
-      printTable("`flash --help` wall time (10 runs)", ["command", "median", "min", "target", "verdict"], [
-        row("./flash --help", await tenRuns([flashBin(), "--help"]), "≤ 50 ms", true),
-        row("bun cli.ts --help", await tenRuns(["bun", "cli.ts", "--help"]), "(reference)", false),
-      ]);
+      printTable(
+        "`flash --help` wall time (10 runs)",
+        ["command", "median", "min", "target", "verdict"],
+        [
+          row("./flash --help", await tenRuns([flashBin(), "--help"]), "≤ 50 ms", true),
+          row("bun cli.ts --help", await tenRuns(["bun", "cli.ts", "--help"]), "(reference)", false),
+        ],
+      );
     }
   } finally {
     for (const c of cleanups) c();

@@ -7,7 +7,13 @@ export { logger } from "./base/log";
 export { pyTitle } from "./workspace/names";
 export { InputError, validationError, type FieldProblem } from "./base/errors";
 export { gpuInfo, listGpus, type GpuInfo, type GpuDevice } from "./base/gpu";
-export { remote, type RemoteFunction, type RemoteClass, type RemoteInstance, type RemoteDecorator } from "./remote/remote";
+export {
+  remote,
+  type RemoteFunction,
+  type RemoteClass,
+  type RemoteInstance,
+  type RemoteDecorator,
+} from "./remote/remote";
 export { RemoteError } from "./remote/errors";
 export {
   ConfigError,
@@ -24,5 +30,13 @@ export {
   type NetworkVolumeOptions,
   type ConfigKind,
 } from "./remote/config";
-export { GpuGroup, GpuType, CpuInstanceType, CudaVersion, DataCenter, ServerlessScalerType, ServerlessType } from "./remote/enums";
+export {
+  GpuGroup,
+  GpuType,
+  CpuInstanceType,
+  CudaVersion,
+  DataCenter,
+  ServerlessScalerType,
+  ServerlessType,
+} from "./remote/enums";
 export type { FunctionRequest, FunctionResponse, RemoteOptions } from "./remote/protocol";

@@ -8,7 +8,9 @@ import { join } from "node:path";
 
 /** Where installed packages and shipped bundles live: FLASH_WORKER_CACHE, the network volume, or ~/.cache. */
 export function cacheRoot(): string {
-  const dir = process.env.FLASH_WORKER_CACHE || (existsSync("/runpod-volume") ? "/runpod-volume/.cache/flash-worker" : join(homedir(), ".cache", "flash-worker"));
+  const dir =
+    process.env.FLASH_WORKER_CACHE ||
+    (existsSync("/runpod-volume") ? "/runpod-volume/.cache/flash-worker" : join(homedir(), ".cache", "flash-worker"));
   mkdirSync(dir, { recursive: true });
   // Stack traces name real paths, and the executor finds functions by the path in the stack: no symlinks.
   return realpathSync(dir);
@@ -41,21 +43,31 @@ export async function ensureNpmDependencies(specs: string[] | undefined): Promis
     installing.set(dir, pending);
   }
   await pending;
-  return { dir, notes: [`[flash worker] installed ${list.join(", ")} in ${(performance.now() - started).toFixed(0)} ms`] };
+  return {
+    dir,
+    notes: [`[flash worker] installed ${list.join(", ")} in ${(performance.now() - started).toFixed(0)} ms`],
+  };
 }
 
 async function install(dir: string, specs: string[]): Promise<void> {
   // Install beside the final folder, then rename: another worker on the same cache never sees a half install.
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, "package.json"), JSON.stringify({ name: "flash-worker-deps", private: true, dependencies: {} }));
+  writeFileSync(
+    join(tmp, "package.json"),
+    JSON.stringify({ name: "flash-worker-deps", private: true, dependencies: {} }),
+  );
   const proc = Bun.spawn([process.execPath, "add", ...specs], {
     cwd: tmp,
     env: { ...process.env, BUN_BE_BUN: "1" },
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) {
     rmSync(tmp, { recursive: true, force: true });
     const detail = (err || out).trim().split("\n").slice(-8).join("\n");
@@ -66,7 +78,8 @@ async function install(dir: string, specs: string[]): Promise<void> {
     renameSync(tmp, dir);
   } catch {
     rmSync(tmp, { recursive: true, force: true }); // another worker finished first; use its install
-    if (!existsSync(join(dir, ".installed"))) throw new DependencyError(`installing ${specs.join(", ")}: cache folder ${dir} is unusable`);
+    if (!existsSync(join(dir, ".installed")))
+      throw new DependencyError(`installing ${specs.join(", ")}: cache folder ${dir} is unusable`);
   }
 }
 
@@ -89,7 +102,9 @@ export async function ensureSystemDependencies(packages: string[] | undefined): 
   }
   if (process.env.FLASH_WORKER_APT === "check") {
     // Set by the local emulator: its workers run on the developer's own machine, which flash must not change.
-    return [`[flash worker] missing system packages ${missing.join(", ")} (the emulator does not apt-get install on this machine; set FLASH_EMULATOR_APT=install to allow it)`];
+    return [
+      `[flash worker] missing system packages ${missing.join(", ")} (the emulator does not apt-get install on this machine; set FLASH_EMULATOR_APT=install to allow it)`,
+    ];
   }
   if (process.getuid?.() !== 0) {
     return [`[flash worker] not root: cannot apt-get install ${missing.join(", ")} (bake them into the image instead)`];
@@ -98,7 +113,8 @@ export async function ensureSystemDependencies(packages: string[] | undefined): 
   const update = await run(["apt-get", "update"], env);
   if (update.code !== 0) throw new DependencyError(`apt-get update failed:\n${update.output.slice(-800)}`);
   const res = await run(["apt-get", "install", "-y", "--no-install-recommends", ...missing], env);
-  if (res.code !== 0) throw new DependencyError(`apt-get install ${missing.join(" ")} failed:\n${res.output.slice(-800)}`);
+  if (res.code !== 0)
+    throw new DependencyError(`apt-get install ${missing.join(" ")} failed:\n${res.output.slice(-800)}`);
   aptDone.add(list.join(" "));
   return [`[flash worker] apt-get installed ${missing.join(", ")}`];
 }
@@ -106,7 +122,11 @@ export async function ensureSystemDependencies(packages: string[] | undefined): 
 async function run(cmd: string[], env?: Record<string, string | undefined>): Promise<{ code: number; output: string }> {
   try {
     const proc = Bun.spawn(cmd, { env, stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     return { code, output: out + err };
   } catch (err) {
     return { code: 127, output: String((err as Error).message) };

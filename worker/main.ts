@@ -23,16 +23,33 @@ class InputError extends Error {
 
 /** Check that a job input is a flash call (bundle + request) and return it typed. */
 export function parseShippedCall(input: unknown): ShippedCall {
-  const call = (input && typeof input === "object" && "input" in (input as object) && !("flash" in (input as object)) ? (input as { input: unknown }).input : input) as Partial<ShippedCall> | null;
-  if (!call || typeof call !== "object" || call.flash !== 1) throw new InputError("job input is not a flash call: expected {flash: 1, bundle, request}");
+  const call = (
+    input && typeof input === "object" && "input" in (input as object) && !("flash" in (input as object))
+      ? (input as { input: unknown }).input
+      : input
+  ) as Partial<ShippedCall> | null;
+  if (!call || typeof call !== "object" || call.flash !== 1)
+    throw new InputError("job input is not a flash call: expected {flash: 1, bundle, request}");
   const b = call.bundle;
-  if (!b || typeof b.path !== "string" || typeof b.code !== "string" || typeof b.hash !== "string" || !/^[a-f0-9]{8,64}$/.test(b.hash)) {
+  if (
+    !b ||
+    typeof b.path !== "string" ||
+    typeof b.code !== "string" ||
+    typeof b.hash !== "string" ||
+    !/^[a-f0-9]{8,64}$/.test(b.hash)
+  ) {
     throw new InputError("job input.bundle must be {path, hash, code}");
   }
   const rel = normalize(b.path);
-  if (isAbsolute(rel) || rel.startsWith("..")) throw new InputError(`job input.bundle.path must be relative and stay inside the bundle folder (got ${b.path})`);
+  if (isAbsolute(rel) || rel.startsWith(".."))
+    throw new InputError(`job input.bundle.path must be relative and stay inside the bundle folder (got ${b.path})`);
   const r = call.request;
-  if (!r || typeof r.id !== "string" || !Array.isArray(r.args) || (r.executionType !== "function" && r.executionType !== "class")) {
+  if (
+    !r ||
+    typeof r.id !== "string" ||
+    !Array.isArray(r.args) ||
+    (r.executionType !== "function" && r.executionType !== "class")
+  ) {
     throw new InputError("job input.request must be a FunctionRequest {id, executionType, args}");
   }
   return { flash: 1, bundle: { ...b, path: rel }, request: r };
@@ -69,7 +86,10 @@ function inlinedSources(code: string, entryDir: string): [string, string][] {
   const m = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
   if (!m) return [];
   try {
-    const map = JSON.parse(Buffer.from(m[1]!, "base64").toString("utf8")) as { sources?: string[]; sourcesContent?: (string | null)[] };
+    const map = JSON.parse(Buffer.from(m[1]!, "base64").toString("utf8")) as {
+      sources?: string[];
+      sourcesContent?: (string | null)[];
+    };
     return (map.sources ?? []).flatMap((s, i) => {
       const content = map.sourcesContent?.[i];
       return typeof content === "string" ? [[join(entryDir, s), content] as [string, string]] : [];
@@ -94,7 +114,10 @@ export async function runCall(input: unknown): Promise<FunctionResponse> {
     return res;
   } catch (err) {
     const e = err as Error;
-    const res: FunctionResponse = { success: false, error: { name: e?.name ?? "Error", message: e?.message ?? String(err), stack: e?.stack } };
+    const res: FunctionResponse = {
+      success: false,
+      error: { name: e?.name ?? "Error", message: e?.message ?? String(err), stack: e?.stack },
+    };
     if (err instanceof InputError) res.error!.status = 400;
     if (err instanceof DependencyError) res.error!.status = 500;
     if (notes.length) res.stdout = notes.join("\n");
@@ -149,7 +172,10 @@ async function queueLoop(env: WorkerEnv): Promise<never> {
   for (;;) {
     let job: { id?: string; input?: unknown } | undefined;
     try {
-      const res = await fetch(withQuery(env.getJob, { job_in_progress: "0" }), { headers, signal: AbortSignal.timeout(95_000) });
+      const res = await fetch(withQuery(env.getJob, { job_in_progress: "0" }), {
+        headers,
+        signal: AbortSignal.timeout(95_000),
+      });
       if (res.status === 204 || res.status === 400) {
         failures = 0;
         continue;
@@ -177,15 +203,26 @@ async function queueLoop(env: WorkerEnv): Promise<never> {
   }
 }
 
-async function postResult(env: WorkerEnv, headers: Record<string, string>, jobId: string, response: FunctionResponse): Promise<void> {
+async function postResult(
+  env: WorkerEnv,
+  headers: Record<string, string>,
+  jobId: string,
+  response: FunctionResponse,
+): Promise<void> {
   // A failed function is a FAILED job on the platform (with the structured error kept in `output`).
   const body: Record<string, unknown> = { output: response };
-  if (!response.success) body.error = `${response.error?.name ?? "Error"}: ${response.error?.message ?? "remote call failed"}`;
+  if (!response.success)
+    body.error = `${response.error?.name ?? "Error"}: ${response.error?.message ?? "remote call failed"}`;
   const url = withQuery(env.postOutput.replaceAll("$ID", jobId), { isStream: "false" });
   const text = JSON.stringify(body);
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      const res = await fetch(url, { method: "POST", headers: { ...headers, "x-request-id": jobId }, body: text, signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { ...headers, "x-request-id": jobId },
+        body: text,
+        signal: AbortSignal.timeout(30_000),
+      });
       if (res.ok) return;
       say(`job-done for ${jobId} answered ${res.status} (attempt ${attempt}/3)`);
       if (res.status === 404 || res.status === 401) return; // cancelled/expired job or bad key: retrying cannot help
@@ -206,7 +243,8 @@ function serveHttp(port: number): void {
     idleTimeout: 0,
     async fetch(req) {
       const url = new URL(req.url);
-      if (url.pathname === (process.env.HEALTH_CHECK_PATH || "/ping") && req.method === "GET") return jsonRes({ status: "healthy" });
+      if (url.pathname === (process.env.HEALTH_CHECK_PATH || "/ping") && req.method === "GET")
+        return jsonRes({ status: "healthy" });
       const key = `${req.method} ${url.pathname}`;
       let body: unknown;
       if (req.method !== "GET" && req.method !== "HEAD") {
@@ -218,7 +256,10 @@ function serveHttp(port: number): void {
         }
       }
       // A flash call ships its code: run it, and remember it so plain requests to its route work afterwards.
-      const shipped = body && typeof body === "object" && ((body as { flash?: unknown }).flash === 1 || (body as { input?: { flash?: unknown } }).input?.flash === 1);
+      const shipped =
+        body &&
+        typeof body === "object" &&
+        ((body as { flash?: unknown }).flash === 1 || (body as { input?: { flash?: unknown } }).input?.flash === 1);
       if (shipped) {
         const res = await runCall(body);
         if (url.pathname !== "/execute") {
@@ -235,7 +276,12 @@ function serveHttp(port: number): void {
       const args = req.method === "GET" || req.method === "HEAD" ? [Object.fromEntries(url.searchParams)] : [body];
       const res = await runCall({ ...known, request: { ...known.request, args } });
       if (res.success) return jsonRes(res.result ?? null);
-      const status = res.error?.status && res.error.status >= 400 ? res.error.status : res.error?.name === "InputError" || res.error?.name === "ValueError" ? 400 : 500;
+      const status =
+        res.error?.status && res.error.status >= 400
+          ? res.error.status
+          : res.error?.name === "InputError" || res.error?.name === "ValueError"
+            ? 400
+            : 500;
       return jsonRes({ error: res.error?.name ?? "Error", message: res.error?.message ?? "failed" }, status);
     },
   });
@@ -245,7 +291,8 @@ function serveHttp(port: number): void {
 /** Local test mode (no platform env): run `--test_input '<json>'` or ./test_input.json once and print the result. */
 async function localOnce(argv: string[]): Promise<number> {
   const i = argv.indexOf("--test_input");
-  const raw = i >= 0 ? argv[i + 1] : existsSync("test_input.json") ? readFileSync("test_input.json", "utf8") : undefined;
+  const raw =
+    i >= 0 ? argv[i + 1] : existsSync("test_input.json") ? readFileSync("test_input.json", "utf8") : undefined;
   if (!raw) {
     say("no RUNPOD_WEBHOOK_GET_JOB, no PORT, no --test_input and no test_input.json: nothing to do");
     return 2;

@@ -23,16 +23,15 @@ export const gpuHello = remote(gpuConfig, async (input: { message?: string }) =>
 });
 
 /** POST /hello: say hello from a GPU worker. */
-export const gpu_router = new Elysia().post(
-  "/hello",
-  ({ body }) => gpuHello({ message: body.message }),
-  {
-    body: t.Object({
-      message: t.String({ default: "Hello from GPU!", examples: ["Hello GPU!"], maxLength: 10_000 }),
-    }),
-    detail: { summary: "Say hello from a GPU worker", description: "Returns the message and the GPU facts of the worker that ran it." },
+export const gpu_router = new Elysia().post("/hello", ({ body }) => gpuHello({ message: body.message }), {
+  body: t.Object({
+    message: t.String({ default: "Hello from GPU!", examples: ["Hello GPU!"], maxLength: 10_000 }),
+  }),
+  detail: {
+    summary: "Say hello from a GPU worker",
+    description: "Returns the message and the GPU facts of the worker that ran it.",
   },
-);
+});
 
 if (import.meta.main) {
   // `bun gpu_worker.ts` runs the function once through a worker, like the original's `__main__` test payload.

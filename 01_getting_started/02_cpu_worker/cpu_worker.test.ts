@@ -9,7 +9,9 @@ const { post, pool } = ex;
 describe("02_cpu_worker through the unified app", () => {
   test("loads with one cpu router at its prefix", () => {
     expect(ex.app.errors).toEqual([]);
-    expect(ex.app.examples[0]!.routers.map((r) => [r.type, r.prefix])).toEqual([["cpu", "/01_getting_started/02_cpu_worker/cpu"]]);
+    expect(ex.app.examples[0]!.routers.map((r) => [r.type, r.prefix])).toEqual([
+      ["cpu", "/01_getting_started/02_cpu_worker/cpu"],
+    ]);
   });
 
   test("POST /cpu/hello greets the name sent (the original ignored it)", async () => {

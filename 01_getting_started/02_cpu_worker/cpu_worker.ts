@@ -26,11 +26,16 @@ export const cpuHello = remote(cpuConfig, async (input: { name?: string }) => {
 export const cpu_router = new Elysia().post("/hello", ({ body }) => cpuHello({ name: body.name }), {
   body: t.Object(
     {
-      name: t.Optional(t.String({ default: "Flash expert", maxLength: 200, description: "Who to greet", examples: ["Flash User"] })),
+      name: t.Optional(
+        t.String({ default: "Flash expert", maxLength: 200, description: "Who to greet", examples: ["Flash User"] }),
+      ),
     },
     { examples: [{ name: "Flash User" }] },
   ),
-  detail: { summary: "Say hello from a CPU worker", description: "Greets `name` (blank → \"Anonymous Panda\") and reports the worker's platform." },
+  detail: {
+    summary: "Say hello from a CPU worker",
+    description: 'Greets `name` (blank → "Anonymous Panda") and reports the worker\'s platform.',
+  },
 });
 
 if (import.meta.main) {

@@ -30,13 +30,19 @@ export const api_router = new Elysia().post(
   },
   {
     body: t.Object(
-      { text: t.String({ description: "Raw text: not blank, 3 to 10,000 characters", examples: ["This product is great, I love it!"] }) },
+      {
+        text: t.String({
+          description: "Raw text: not blank, 3 to 10,000 characters",
+          examples: ["This product is great, I love it!"],
+        }),
+      },
       { examples: [{ text: "This product is great, I love it!" }] },
     ),
     beforeHandle: checkText,
     detail: {
       summary: "Classify text sentiment through the CPU → GPU → CPU pipeline",
-      description: "Runs preprocess (CPU), sentiment inference (GPU), postprocess (CPU) and returns the postprocess result.",
+      description:
+        "Runs preprocess (CPU), sentiment inference (GPU), postprocess (CPU) and returns the postprocess result.",
     },
   },
 );

@@ -106,7 +106,8 @@ describe("the steps as routes", () => {
     expect(body.signals).toEqual({ score: -3, positive_words: [], negative_words: ["good"] });
     expect(body.input_stats).toEqual({ cleaned_text: "not good at all", word_count: 4 });
     const gpus = listGpus();
-    if (gpus.length === 0) expect(body.model_info).toMatchObject({ gpu_name: "No GPU (running locally)", gpu_memory_gb: 0 });
+    if (gpus.length === 0)
+      expect(body.model_info).toMatchObject({ gpu_name: "No GPU (running locally)", gpu_memory_gb: 0 });
     else expect(gpus.map((g) => g.name)).toContain(body.model_info.gpu_name);
     expect(body.worker_type).toBe("GPU Inference");
   });
@@ -117,7 +118,10 @@ describe("the steps as routes", () => {
     expect(blank.body.detail[0]).toMatchObject({ loc: ["body", "cleaned_text"], msg: "Cleaned text cannot be empty" });
     const negative = await post("/gpu/inference", { cleaned_text: "ok", word_count: -1 });
     expect(negative.status).toBe(422);
-    expect(negative.body.detail[0]).toMatchObject({ loc: ["body", "word_count"], msg: "word_count must be a whole number ≥ 0" });
+    expect(negative.body.detail[0]).toMatchObject({
+      loc: ["body", "word_count"],
+      msg: "word_count must be a whole number ≥ 0",
+    });
   });
 
   test("POST /cpu/postprocess picks the first maximum and grades it", async () => {
@@ -152,7 +156,9 @@ describe("the steps as routes", () => {
     ]);
     const empty = await post("/cpu/postprocess", { predictions: [], original_text: "x", metadata: {} });
     expect(empty.status).toBe(422);
-    expect(empty.body.detail[0].msg).toBe('Predictions cannot be empty. Example: [{"label": "positive", "confidence": 0.9}]');
+    expect(empty.body.detail[0].msg).toBe(
+      'Predictions cannot be empty. Example: [{"label": "positive", "confidence": 0.9}]',
+    );
   });
 
   test("every route is in /docs/json with a request example", async () => {
@@ -171,7 +177,11 @@ describe("remote functions on the local pool", () => {
     expect(pre).toMatchObject({ cleaned_text: "I love it. Really!", word_count: 4, sentence_count: 3 });
     const inference = await gpuInference({ cleaned_text: pre.cleaned_text, word_count: pre.word_count });
     expect(inference.predictions[0]!.label).toBe("positive");
-    const post = await postprocessResults({ predictions: inference.predictions, original_text: "I love it. Really!", metadata: {} });
+    const post = await postprocessResults({
+      predictions: inference.predictions,
+      original_text: "I love it. Really!",
+      metadata: {},
+    });
     expect(post.classification.label).toBe("positive");
     expect((await pool("01_03_cpu")).calls).toBeGreaterThanOrEqual(2);
     expect((await pool("01_03_gpu")).calls).toBeGreaterThanOrEqual(1);

@@ -24,7 +24,13 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("POST /cpu/data (simple-statistics, a per-function dependency)", () => {
   test("mean, sample std and sum per column, as pandas computes them", async () => {
-    const { status, body } = await post("/cpu/data", { data: [[1, 2], [3, 4], [5, 6]] });
+    const { status, body } = await post("/cpu/data", {
+      data: [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+    });
     expect(status).toBe(200);
     expect(body.stats).toEqual({ mean: { A: 3, B: 4 }, std: { A: 2, B: 2 }, sum: { A: 9, B: 12 } });
     expect(body.matrix).toEqual({ shape: [3, 2], mean: 3.5 });
@@ -32,7 +38,14 @@ describe("POST /cpu/data (simple-statistics, a per-function dependency)", () => 
   });
 
   test("uneven data: values computed by hand", async () => {
-    const { body } = await post("/cpu/data", { data: [[1, 10], [2, 20], [4, 60], [9, 10]] });
+    const { body } = await post("/cpu/data", {
+      data: [
+        [1, 10],
+        [2, 20],
+        [4, 60],
+        [9, 10],
+      ],
+    });
     // A = 1,2,4,9: mean 4, deviations -3,-2,0,5 → Σd² = 38, sample var 38/3
     expect(body.stats.mean).toEqual({ A: 4, B: 25 });
     expect(body.stats.std.A).toBeCloseTo(Math.sqrt(38 / 3), 6);
@@ -46,7 +59,13 @@ describe("POST /cpu/data (simple-statistics, a per-function dependency)", () => 
     [[], "Data cannot be empty"],
     [[[1, 2]], `Need at least 2 rows to compute statistics, got 1. ${EXAMPLE}`],
     [[[1, 2], [3]], `Row 1 has 1 columns, expected exactly 2. ${EXAMPLE}`],
-    [[[1, 2, 3], [3, 4]], `Row 0 has 3 columns, expected exactly 2. ${EXAMPLE}`],
+    [
+      [
+        [1, 2, 3],
+        [3, 4],
+      ],
+      `Row 0 has 3 columns, expected exactly 2. ${EXAMPLE}`,
+    ],
   ])("data %j is a 422 with the original's message", async (data, msg) => {
     const { status, body } = await post("/cpu/data", { data });
     expect(status).toBe(422);
@@ -54,7 +73,12 @@ describe("POST /cpu/data (simple-statistics, a per-function dependency)", () => 
   });
 
   test("a cell that is not a number is a 422 at its position", async () => {
-    const { status, body } = await post("/cpu/data", { data: [[1, "x"], [2, 3]] });
+    const { status, body } = await post("/cpu/data", {
+      data: [
+        [1, "x"],
+        [2, 3],
+      ],
+    });
     expect(status).toBe(422);
     expect(body.detail[0].loc).toEqual(["body", "data", 0, 1]);
   });
@@ -127,7 +151,10 @@ describe("POST /gpu/ml-deps and /gpu/system-deps", () => {
 
   test("ffmpegVersion runs the ffmpeg found on PATH and returns its first line", () => {
     const bin = join(tmp, "ffmpeg");
-    writeFileSync(bin, "#!/bin/sh\necho 'ffmpeg version 9.9-test Copyright (c) the FFmpeg developers'\necho 'built with a fake'\n");
+    writeFileSync(
+      bin,
+      "#!/bin/sh\necho 'ffmpeg version 9.9-test Copyright (c) the FFmpeg developers'\necho 'built with a fake'\n",
+    );
     chmodSync(bin, 0o755);
     expect(ffmpegVersion(tmp)).toBe("ffmpeg version 9.9-test Copyright (c) the FFmpeg developers");
     expect(ffmpegVersion(join(tmp, "nothing-here"))).toBeNull();
@@ -144,7 +171,12 @@ describe("POST /gpu/ml-deps and /gpu/system-deps", () => {
 
 describe("remote functions on the local pool", () => {
   test("each function runs on its own endpoint's pool", async () => {
-    await processData({ data: [[1, 2], [3, 4]] });
+    await processData({
+      data: [
+        [1, 2],
+        [3, 4],
+      ],
+    });
     await minimalProcess({ text: "x" });
     await processWithMlLibs();
     expect((await pool("01_04_cpu_data")).calls).toBeGreaterThanOrEqual(1);
@@ -172,12 +204,22 @@ describe("helpers", () => {
   });
 
   test("dataProblem accepts two rows of two", () => {
-    expect(dataProblem([[1, 2], [3, 4]])).toBeNull();
+    expect(
+      dataProblem([
+        [1, 2],
+        [3, 4],
+      ]),
+    ).toBeNull();
   });
 
   test("columnStats of two rows", () => {
     // [0, 2] and [0, 4]: sample std √2 and √8, rounded to 6 decimals
-    expect(columnStats([[0, 0], [2, 4]]).stats.std).toEqual({ A: 1.414214, B: 2.828427 });
+    expect(
+      columnStats([
+        [0, 0],
+        [2, 4],
+      ]).stats.std,
+    ).toEqual({ A: 1.414214, B: 2.828427 });
   });
 });
 

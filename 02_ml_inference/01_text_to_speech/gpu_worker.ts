@@ -103,8 +103,14 @@ export const gpu_router = new Elysia()
       body: SpeechBody,
       detail: {
         summary: "Synthesize speech (WAV bytes)",
-        description: "Same body as POST /tts; the response is the WAV file itself (`audio/wav`), ready for `curl --output speech.wav`.",
-        responses: { 200: { description: "A 16-bit mono WAV file", content: { "audio/wav": { schema: { type: "string", format: "binary" } } } } },
+        description:
+          "Same body as POST /tts; the response is the WAV file itself (`audio/wav`), ready for `curl --output speech.wav`.",
+        responses: {
+          200: {
+            description: "A 16-bit mono WAV file",
+            content: { "audio/wav": { schema: { type: "string", format: "binary" } } },
+          },
+        },
       },
     },
   )
@@ -117,5 +123,10 @@ export const gpu_router = new Elysia()
       voices: VOICES,
       languages: LANGUAGES.map(([code, name]) => ({ code, name })),
     }),
-    { detail: { summary: "List voices and languages", description: "The voices and language codes that POST /tts accepts, and the defaults." } },
+    {
+      detail: {
+        summary: "List voices and languages",
+        description: "The voices and language codes that POST /tts accepts, and the defaults.",
+      },
+    },
   );

@@ -14,7 +14,9 @@ const post = (path: string, body: unknown) => ex.request("POST", `/gpu${path}`, 
 describe("02_ml_inference/01_text_to_speech routes", () => {
   test("the example loads with its three routes", () => {
     expect(ex.app.errors).toEqual([]);
-    const routes = ex.app.examples.flatMap((e) => e.routers.flatMap((r) => r.routes.map((x) => `${x.method} ${x.path}`)));
+    const routes = ex.app.examples.flatMap((e) =>
+      e.routers.flatMap((r) => r.routes.map((x) => `${x.method} ${x.path}`)),
+    );
     expect(routes.sort()).toEqual([
       "GET /02_ml_inference/01_text_to_speech/gpu/voices",
       "POST /02_ml_inference/01_text_to_speech/gpu/tts",
@@ -26,7 +28,16 @@ describe("02_ml_inference/01_text_to_speech routes", () => {
     const res = await post("/tts", { text: "Hello from flash.", voice: "f3", language: "en-gb", rate: 160 });
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toMatchObject({ status: "success", format: "wav", sample_rate: 22050, voice: "f3", language: "en-gb", rate: 160, pitch: 50, text: "Hello from flash." });
+    expect(body).toMatchObject({
+      status: "success",
+      format: "wav",
+      sample_rate: 22050,
+      voice: "f3",
+      language: "en-gb",
+      rate: 160,
+      pitch: 50,
+      text: "Hello from flash.",
+    });
     const wav = parseWav(new Uint8Array(Buffer.from(body.audio_base64, "base64")));
     expect(wav.sampleRate).toBe(22050);
     expect(wav.samples.length / 22050).toBeCloseTo(body.duration_seconds, 2);
@@ -67,7 +78,11 @@ describe("02_ml_inference/01_text_to_speech routes", () => {
       const body = await res.json();
       expect(body.error).toBe("validation");
       expect(body.detail).toHaveLength(1);
-      expect(body.detail[0]).toMatchObject({ loc: ["body", "voice"], msg: `Unknown voice. Valid voices: ${VOICE_NAMES.join(", ")}`, input: "Ryan" });
+      expect(body.detail[0]).toMatchObject({
+        loc: ["body", "voice"],
+        msg: `Unknown voice. Valid voices: ${VOICE_NAMES.join(", ")}`,
+        input: "Ryan",
+      });
       expect(body.message).toContain("body.voice: Unknown voice. Valid voices: default, m1");
     }
   });
@@ -103,7 +118,13 @@ describe("02_ml_inference/01_text_to_speech routes", () => {
     expect(second.cold_start).toBe(false); // the worker kept its engine
     expect(typeof first.synthesis_ms).toBe("number");
     const pool = ex.target.status().pools.find((p) => p.name === "02_01_text_to_speech_gpu");
-    expect(pool).toMatchObject({ kind: "LiveServerless", workerKind: "process", workersMin: 0, workersMax: 3, idleTimeout: 5 });
+    expect(pool).toMatchObject({
+      kind: "LiveServerless",
+      workerKind: "process",
+      workersMin: 0,
+      workersMax: 3,
+      idleTimeout: 5,
+    });
     expect(pool!.calls).toBeGreaterThanOrEqual(2);
     expect(pool!.workers.total).toBeGreaterThanOrEqual(1);
     const health = await (await ex.app.fetch(new Request("http://localhost/health"))).json();
@@ -132,9 +153,15 @@ describe("02_ml_inference/01_text_to_speech routes", () => {
     const tts = doc.paths["/02_ml_inference/01_text_to_speech/gpu/tts"].post;
     expect(tts.tags).toEqual(["02 Ml Inference > 01 Text To Speech"]);
     const schema = tts.requestBody.content["application/json"].schema;
-    expect(schema.examples[0]).toEqual({ text: "Hello from flash. This sentence was spoken by eSpeak NG.", voice: "f3", language: "en-us" });
+    expect(schema.examples[0]).toEqual({
+      text: "Hello from flash. This sentence was spoken by eSpeak NG.",
+      voice: "f3",
+      language: "en-us",
+    });
     expect(schema.properties.voice.enum ?? schema.properties.voice.anyOf).toBeDefined();
-    expect(doc.paths["/02_ml_inference/01_text_to_speech/gpu/tts/audio"].post.responses["200"].content["audio/wav"]).toBeDefined();
+    expect(
+      doc.paths["/02_ml_inference/01_text_to_speech/gpu/tts/audio"].post.responses["200"].content["audio/wav"],
+    ).toBeDefined();
     expect(doc.paths["/02_ml_inference/01_text_to_speech/gpu/voices"].get.summary).toBe("List voices and languages");
   });
 });

@@ -29,7 +29,17 @@ describe("the voice catalogue matches eSpeak NG's data", () => {
 describe("synthesize", () => {
   test("returns a 16-bit mono WAV at 22.05 kHz whose length matches duration_seconds", async () => {
     const r = await synthesize({ text: "Hello from flash. This is a test." });
-    expect(r).toMatchObject({ status: "success", format: "wav", sample_rate: 22050, voice: "default", language: "en-us", rate: 175, pitch: 50, engine: "espeak-ng", text: "Hello from flash. This is a test." });
+    expect(r).toMatchObject({
+      status: "success",
+      format: "wav",
+      sample_rate: 22050,
+      voice: "default",
+      language: "en-us",
+      rate: 175,
+      pitch: 50,
+      engine: "espeak-ng",
+      text: "Hello from flash. This is a test.",
+    });
     const wav = wavOf(r.audio_base64);
     expect(wav).toMatchObject({ format: 1, channels: 1, sampleRate: 22050, bitsPerSample: 16 });
     expect(wav.samples.length / 22050).toBeCloseTo(r.duration_seconds, 2);
@@ -44,7 +54,11 @@ describe("synthesize", () => {
       const flags = [];
       for (const text of ["One.", "Two.", "Three."]) flags.push((await synthesize({ text })).cold_start);
       process.stdout.write("\\nFLAGS=" + JSON.stringify(flags) + "\\n");`;
-    const proc = Bun.spawnSync([process.execPath, "-e", script], { cwd: import.meta.dir, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawnSync([process.execPath, "-e", script], {
+      cwd: import.meta.dir,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(proc.exitCode).toBe(0);
     const flags = /^FLAGS=(.*)$/m.exec(proc.stdout.toString())?.[1];
     expect(JSON.parse(flags ?? "null")).toEqual([true, false, false]);
@@ -71,7 +85,11 @@ describe("synthesize", () => {
 
   test("other languages speak", async () => {
     for (const language of ["de", "fr-fr", "en-gb", "es", "ja"]) {
-      const r = await synthesize({ text: language === "ja" ? "こんにちは" : "Guten Tag, bonjour, hola.", language, voice: "f2" });
+      const r = await synthesize({
+        text: language === "ja" ? "こんにちは" : "Guten Tag, bonjour, hola.",
+        language,
+        voice: "f2",
+      });
       expect(r.language).toBe(language);
       expect(rms(wavOf(r.audio_base64).samples)).toBeGreaterThan(300);
     }
@@ -87,7 +105,10 @@ describe("synthesize", () => {
       [{ text: "hi", pitch: 1.5 }, /pitch must be an integer from 0 to 99/],
     ];
     for (const [req, message] of cases) {
-      const err = await synthesize(req).then(() => null, (e: unknown) => e as Error & { status: number });
+      const err = await synthesize(req).then(
+        () => null,
+        (e: unknown) => e as Error & { status: number },
+      );
       expect(err?.name).toBe("InputError");
       expect(err?.status).toBe(400);
       expect(err?.message).toMatch(message);

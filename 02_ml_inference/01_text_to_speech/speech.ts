@@ -83,7 +83,13 @@ export function loadEngine(): Promise<Engine> {
       const code = v.languages[0]?.name;
       if (code && !identifiers.has(code)) identifiers.set(code, v.identifier);
     }
-    const engine = { worker, sampleRate: worker.get_samplerate(), variants, identifiers, loadMs: performance.now() - started };
+    const engine = {
+      worker,
+      sampleRate: worker.get_samplerate(),
+      variants,
+      identifiers,
+      loadMs: performance.now() - started,
+    };
     log.info(`eSpeak NG loaded in ${engine.loadMs.toFixed(0)} ms (${engine.sampleRate} Hz)`);
     return engine;
   })().catch((err) => {
@@ -99,18 +105,28 @@ export function espeakVoiceName(engine: Engine, language: string, voice: VoiceIn
   return voice.variant ? `${base}+${voice.variant}` : base;
 }
 
-function checkRequest(req: SpeechRequest): { text: string; voice: VoiceInfo; language: string; rate: number; pitch: number } {
+function checkRequest(req: SpeechRequest): {
+  text: string;
+  voice: VoiceInfo;
+  language: string;
+  rate: number;
+  pitch: number;
+} {
   const text = typeof req?.text === "string" ? req.text.trim() : "";
   if (!text) throw new InputError("text must not be empty");
-  if (text.length > LIMITS.maxChars) throw new InputError(`text is too long (${text.length} characters; at most ${LIMITS.maxChars})`);
+  if (text.length > LIMITS.maxChars)
+    throw new InputError(`text is too long (${text.length} characters; at most ${LIMITS.maxChars})`);
   const voiceName = req.voice ?? DEFAULTS.voice;
   const voice = findVoice(voiceName);
   if (!voice) throw new InputError(`Unknown voice '${voiceName}'. Valid voices: ${VOICE_NAMES.join(", ")}`);
   const language = req.language ?? DEFAULTS.language;
-  if (!isLanguage(language)) throw new InputError(`Unknown language '${language}'. Valid languages: ${LANGUAGE_CODES.join(", ")}`);
+  if (!isLanguage(language))
+    throw new InputError(`Unknown language '${language}'. Valid languages: ${LANGUAGE_CODES.join(", ")}`);
   const rate = req.rate ?? DEFAULTS.rate;
   if (!Number.isInteger(rate) || rate < LIMITS.minRate || rate > LIMITS.maxRate) {
-    throw new InputError(`rate must be an integer from ${LIMITS.minRate} to ${LIMITS.maxRate} (words per minute), got ${rate}`);
+    throw new InputError(
+      `rate must be an integer from ${LIMITS.minRate} to ${LIMITS.maxRate} (words per minute), got ${rate}`,
+    );
   }
   const pitch = req.pitch ?? DEFAULTS.pitch;
   if (!Number.isInteger(pitch) || pitch < LIMITS.minPitch || pitch > LIMITS.maxPitch) {
@@ -120,7 +136,13 @@ function checkRequest(req: SpeechRequest): { text: string; voice: VoiceInfo; lan
 }
 
 /** Raw synthesis: the 16-bit samples for `text`, with the voice, rate and pitch set first (they are sticky in eSpeak). */
-export function renderSamples(engine: Engine, text: string, espeakVoice: string, rate: number, pitch: number): Int16Array {
+export function renderSamples(
+  engine: Engine,
+  text: string,
+  espeakVoice: string,
+  rate: number,
+  pitch: number,
+): Int16Array {
   const code = engine.worker.set_voice(espeakVoice);
   if (code !== 0) throw new Error(`eSpeak NG could not select voice '${espeakVoice}' (code ${code})`);
   engine.worker.set_rate(rate);
@@ -143,7 +165,13 @@ export function renderSamples(engine: Engine, text: string, espeakVoice: string,
 
 /** Encode 16-bit mono samples as a WAV file. */
 export function toWav(samples: Int16Array, sampleRate: number): Uint8Array {
-  return encodeWaveFromBuffer(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength), sampleRate, 1, 16, SampleFormat.PCM);
+  return encodeWaveFromBuffer(
+    new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength),
+    sampleRate,
+    1,
+    16,
+    SampleFormat.PCM,
+  );
 }
 
 /** Turn text into speech: validates the request (InputError → 400), loads the engine if needed, returns a WAV. */

@@ -22,7 +22,12 @@ export function parseWav(bytes: Uint8Array): ParsedWav {
     const size = view.getUint32(at + 4, true);
     const body = at + 8;
     if (id === "fmt ") {
-      fmt = { format: view.getUint16(body, true), channels: view.getUint16(body + 2, true), sampleRate: view.getUint32(body + 4, true), bitsPerSample: view.getUint16(body + 14, true) };
+      fmt = {
+        format: view.getUint16(body, true),
+        channels: view.getUint16(body + 2, true),
+        sampleRate: view.getUint32(body + 4, true),
+        bitsPerSample: view.getUint16(body + 14, true),
+      };
     } else if (id === "data") {
       if (!fmt) throw new Error("data chunk before fmt chunk");
       if (body + size > bytes.length) throw new Error("data chunk runs past the end of the file");

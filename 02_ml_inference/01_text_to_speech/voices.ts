@@ -28,7 +28,12 @@ export const VOICES = [
   { name: "f3", variant: "f3", gender: "female", description: "Female variant 3" },
   { name: "f4", variant: "f4", gender: "female", description: "Female variant 4" },
   { name: "f5", variant: "f5", gender: "female", description: "Female variant 5" },
-  { name: "klatt", variant: "klatt", gender: "neutral", description: "Klatt formant synthesis: softer, more rounded vowels" },
+  {
+    name: "klatt",
+    variant: "klatt",
+    gender: "neutral",
+    description: "Klatt formant synthesis: softer, more rounded vowels",
+  },
   { name: "whisper", variant: "whisper", gender: "male", description: "Whispered speech" },
   { name: "croak", variant: "croak", gender: "male", description: "Hoarse, croaky male voice" },
 ] as const satisfies readonly VoiceInfo[];
@@ -179,7 +184,8 @@ export const LANGUAGES = [
   ["vi-vn-x-central", "Vietnamese (Central)"],
   ["vi-vn-x-south", "Vietnamese (Southern)"],
   ["xex", "xextan-test"],
-  ["yue", "Chinese (Cantonese)"],] as const satisfies readonly (readonly [string, string])[];
+  ["yue", "Chinese (Cantonese)"],
+] as const satisfies readonly (readonly [string, string])[];
 
 /** A language code the API accepts. */
 export type LanguageCode = (typeof LANGUAGES)[number][0];

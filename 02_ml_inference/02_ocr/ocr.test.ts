@@ -57,7 +57,10 @@ describe("recognize", () => {
   });
 
   test("light text on a dark background", async () => {
-    const png = await textPng(420, 90, [{ text: "Night mode 42", x: 20, y: 60 }], { background: "#1e1e1e", color: "#f0f0f0" });
+    const png = await textPng(420, 90, [{ text: "Night mode 42", x: 20, y: 60 }], {
+      background: "#1e1e1e",
+      color: "#f0f0f0",
+    });
     expect((await recognize({ image_base64: b64(png) })).text).toBe("Night mode 42");
   });
 
@@ -86,7 +89,9 @@ describe("recognize", () => {
   });
 
   test("an image without text gives no lines", async () => {
-    const blank = await sharp({ create: { width: 200, height: 120, channels: 3, background: "white" } }).png().toBuffer();
+    const blank = await sharp({ create: { width: 200, height: 120, channels: 3, background: "white" } })
+      .png()
+      .toBuffer();
     const r = await recognize({ image_base64: b64(blank) });
     expect(r.lines).toEqual([]);
     expect(r.text).toBe("");
@@ -94,7 +99,9 @@ describe("recognize", () => {
 
   test("bad images are InputErrors (HTTP 400) that say why", async () => {
     const png = await textPng(100, 40, [{ text: "x", x: 5, y: 30 }]);
-    const tiny = await sharp({ create: { width: 4, height: 4, channels: 3, background: "white" } }).png().toBuffer();
+    const tiny = await sharp({ create: { width: 4, height: 4, channels: 3, background: "white" } })
+      .png()
+      .toBuffer();
     const cases: [string, RegExp][] = [
       ["", /image_base64 must not be empty/],
       ["%%% not base64 %%%", /not valid base64/],
@@ -134,19 +141,25 @@ describe("execution provider", () => {
     if (!gpuInfo().available) expect(r.note).toBeNull();
   });
 
-  test.skipIf(missingCudaProvider() === null)("asking for CUDA where its provider library is not installed falls back to the CPU and says why", async () => {
-    expect(missingCudaProvider()).toMatch(/libonnxruntime_providers_cuda\.so is missing/);
-    const r = await createRecognizer("cuda");
-    expect(r.provider).toBe("cpu");
-    expect(r.note).toMatch(/^CUDA execution provider not installed/);
-  });
+  test.skipIf(missingCudaProvider() === null)(
+    "asking for CUDA where its provider library is not installed falls back to the CPU and says why",
+    async () => {
+      expect(missingCudaProvider()).toMatch(/libonnxruntime_providers_cuda\.so is missing/);
+      const r = await createRecognizer("cuda");
+      expect(r.provider).toBe("cpu");
+      expect(r.note).toMatch(/^CUDA execution provider not installed/);
+    },
+  );
 
-  test.skipIf(missingCudaProvider() === null)("a CUDA load that fails inside onnxruntime falls back to the CPU, and the CPU models still read text", async () => {
-    const r = await createRecognizer("cuda", { checkLibrary: false });
-    expect(r.provider).toBe("cpu");
-    expect(r.note).toMatch(/^CUDA execution provider unavailable \(.*\); running on CPU$/);
-    const png = await textPng(300, 80, [{ text: "fallback ok", x: 20, y: 55 }]);
-    const lines = await r.ocr.detect(png);
-    expect(lines.map((l: { text: string }) => l.text)).toEqual(["fallback ok"]);
-  });
+  test.skipIf(missingCudaProvider() === null)(
+    "a CUDA load that fails inside onnxruntime falls back to the CPU, and the CPU models still read text",
+    async () => {
+      const r = await createRecognizer("cuda", { checkLibrary: false });
+      expect(r.provider).toBe("cpu");
+      expect(r.note).toMatch(/^CUDA execution provider unavailable \(.*\); running on CPU$/);
+      const png = await textPng(300, 80, [{ text: "fallback ok", x: 20, y: 55 }]);
+      const lines = await r.ocr.detect(png);
+      expect(lines.map((l: { text: string }) => l.text)).toEqual(["fallback ok"]);
+    },
+  );
 });

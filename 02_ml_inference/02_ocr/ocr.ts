@@ -12,7 +12,8 @@ import type { OcrPipeline, PipelineLine, RawImage } from "./ocr-backend";
 // The heavy native libraries (onnxruntime, OpenCV's WebAssembly build, libvips) are imported on first use, inside the
 // worker: the server process that only mounts the route never loads them, and neither does a worker that is never called.
 const backend = () => import("./ocr-backend");
-const sharpLibrary = (): Promise<(input?: Buffer, options?: SharpOptions) => Sharp> => import("sharp").then((m) => m.default);
+const sharpLibrary = (): Promise<(input?: Buffer, options?: SharpOptions) => Sharp> =>
+  import("sharp").then((m) => m.default);
 
 const log = logger("ocr");
 
@@ -126,7 +127,9 @@ export function missingCudaProvider(): string | null {
     return "onnxruntime-node not found";
   }
   const lib = join(root, "bin", "napi-v6", process.platform, process.arch, "libonnxruntime_providers_cuda.so");
-  return existsSync(lib) ? null : `${lib} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12 and trust onnxruntime-node`;
+  return existsSync(lib)
+    ? null
+    : `${lib} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12 and trust onnxruntime-node`;
 }
 
 function done(r: Recognizer): Recognizer {
@@ -135,7 +138,9 @@ function done(r: Recognizer): Recognizer {
 }
 
 function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split("\n")[0]!.slice(0, 200);
+  return String((err as Error)?.message ?? err)
+    .split("\n")[0]!
+    .slice(0, 200);
 }
 
 let loading: Promise<Recognizer> | undefined;
@@ -151,7 +156,8 @@ export function loadRecognizer(): Promise<Recognizer> {
 
 /** Decode base64 (with or without a data-URL prefix) and check it is a PNG or JPEG of a sane size. */
 export function decodeImage(imageBase64: string): { bytes: Buffer; format: "png" | "jpeg" } {
-  if (typeof imageBase64 !== "string" || imageBase64.trim() === "") throw new InputError("image_base64 must not be empty");
+  if (typeof imageBase64 !== "string" || imageBase64.trim() === "")
+    throw new InputError("image_base64 must not be empty");
   const payload = imageBase64.trim().replace(/^data:image\/[a-z+.-]+;base64,/i, "");
   if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(payload)) throw new InputError("image_base64 is not valid base64");
   const bytes = Buffer.from(payload, "base64");
@@ -161,7 +167,8 @@ export function decodeImage(imageBase64: string): { bytes: Buffer; format: "png"
   if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
     return { bytes, format: "png" };
   }
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return { bytes, format: "jpeg" };
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
+    return { bytes, format: "jpeg" };
   throw new InputError("image_base64 is not a PNG or JPEG image");
 }
 
@@ -169,7 +176,9 @@ export function decodeImage(imageBase64: string): { bytes: Buffer; format: "png"
  * Prepare an image for the detector: apply EXIF rotation, scale down past MAX_SIDE, and pad right and bottom to
  * multiples of 32 (repeating the edge pixels) so the detector does not rescale it and its boxes stay in image pixels.
  */
-export async function prepareImage(bytes: Buffer): Promise<{ pixels: RawImage; width: number; height: number; scale: number }> {
+export async function prepareImage(
+  bytes: Buffer,
+): Promise<{ pixels: RawImage; width: number; height: number; scale: number }> {
   const sharp = await sharpLibrary();
   let meta: Metadata;
   try {
@@ -180,7 +189,8 @@ export async function prepareImage(bytes: Buffer): Promise<{ pixels: RawImage; w
   const rotated = (meta.orientation ?? 1) >= 5; // EXIF 5–8 swap width and height
   const width = (rotated ? meta.height : meta.width) ?? 0;
   const height = (rotated ? meta.width : meta.height) ?? 0;
-  if (width < MIN_SIDE || height < MIN_SIDE) throw new InputError(`image is too small (${width}×${height}; at least ${MIN_SIDE}×${MIN_SIDE})`);
+  if (width < MIN_SIDE || height < MIN_SIDE)
+    throw new InputError(`image is too small (${width}×${height}; at least ${MIN_SIDE}×${MIN_SIDE})`);
   const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));

@@ -12,9 +12,9 @@ const post = (body: unknown) => ex.request("POST", "/gpu/ocr", body);
 describe("02_ml_inference/02_ocr routes", () => {
   test("the example loads with POST /ocr", () => {
     expect(ex.app.errors).toEqual([]);
-    expect(ex.app.examples.flatMap((e) => e.routers.flatMap((r) => r.routes.map((x) => `${x.method} ${x.path}`)))).toEqual([
-      "POST /02_ml_inference/02_ocr/gpu/ocr",
-    ]);
+    expect(
+      ex.app.examples.flatMap((e) => e.routers.flatMap((r) => r.routes.map((x) => `${x.method} ${x.path}`))),
+    ).toEqual(["POST /02_ml_inference/02_ocr/gpu/ocr"]);
   });
 
   test("POST /ocr reads a rendered image: lines with text, box, confidence, and the provider that ran", async () => {

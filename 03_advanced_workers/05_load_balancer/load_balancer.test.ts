@@ -40,7 +40,9 @@ describe("GPU service", () => {
   test("an empty numbers list is a 422 with the original's message", async () => {
     const { status, body } = await call("POST", "/gpu/compute", { numbers: [] });
     expect(status).toBe(422);
-    expect(body.detail).toEqual([{ loc: ["body", "numbers"], msg: "numbers list cannot be empty", type: "value_error", input: [] }]);
+    expect(body.detail).toEqual([
+      { loc: ["body", "numbers"], msg: "numbers list cannot be empty", type: "value_error", input: [] },
+    ]);
   });
 
   test("non-integers and a missing list are 422s naming the field", async () => {
@@ -77,7 +79,13 @@ describe("CPU service", () => {
   test("POST /cpu/validate counts as the original", async () => {
     const { status, body } = await call("POST", "/cpu/validate", { text: "Hello world from load balancer" });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ status: "success", is_valid: true, character_count: 30, word_count: 5, average_word_length: 6 });
+    expect(body).toMatchObject({
+      status: "success",
+      is_valid: true,
+      character_count: 30,
+      word_count: 5,
+      average_word_length: 6,
+    });
     const odd = await call("POST", "/cpu/validate", { text: "a bc" });
     expect(odd.body).toMatchObject({ character_count: 4, word_count: 2, average_word_length: 2 });
     const thirds = await call("POST", "/cpu/validate", { text: "ab cd e" });
@@ -132,7 +140,8 @@ describe("docs, pools and helpers", () => {
   test("every route is in /docs/json; POST routes carry a request example", async () => {
     const doc = (await (await ex.app.fetch(new Request("http://localhost/docs/json"))).json()) as any;
     const p = (s: string) => doc.paths[`/03_advanced_workers/05_load_balancer${s}`];
-    for (const s of ["/gpu/health", "/gpu/info", "/cpu/health"]) expect(p(s)?.get?.tags[0]).toBe("03 Advanced Workers > 05 Load Balancer");
+    for (const s of ["/gpu/health", "/gpu/info", "/cpu/health"])
+      expect(p(s)?.get?.tags[0]).toBe("03 Advanced Workers > 05 Load Balancer");
     for (const s of ["/gpu/compute", "/cpu/validate", "/cpu/transform"]) {
       expect(p(s)?.post?.requestBody.content["application/json"].schema.examples.length).toBeGreaterThan(0);
     }

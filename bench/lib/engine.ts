@@ -28,7 +28,8 @@ export function selectEngine(tree: string): void {
     // Each snapshot holds a 100 MB binary once built: drop those of older commits, unless made in the last hour
     // (a benchmark started earlier may still be running on one).
     for (const old of readdirSync(tmpdir()).filter((d) => d.startsWith("flash-bench-head-"))) {
-      if (Date.now() - statSync(join(tmpdir(), old)).mtimeMs > 3_600_000) rmSync(join(tmpdir(), old), { recursive: true, force: true });
+      if (Date.now() - statSync(join(tmpdir(), old)).mtimeMs > 3_600_000)
+        rmSync(join(tmpdir(), old), { recursive: true, force: true });
     }
     mkdirSync(dir, { recursive: true });
     const tar = Bun.spawnSync(["sh", "-c", `git archive HEAD | tar -x -C '${dir}'`], { cwd: REPO, stderr: "pipe" });

@@ -57,7 +57,12 @@ async function loop(): Promise<void> {
   while (!stopping) {
     const t0 = performance.now();
     try {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
       const text = await res.text();
       if (res.status !== 200) {
         fail(`status ${res.status}`);

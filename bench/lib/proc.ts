@@ -36,7 +36,13 @@ export async function freePort(): Promise<number> {
 }
 
 /** Poll `url` every `intervalMs` until it answers 200; returns the time it took, or throws after `timeoutMs`. */
-export async function pollUntil200(url: string, since: number, timeoutMs: number, intervalMs = 2, alive?: () => boolean): Promise<number> {
+export async function pollUntil200(
+  url: string,
+  since: number,
+  timeoutMs: number,
+  intervalMs = 2,
+  alive?: () => boolean,
+): Promise<number> {
   for (;;) {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
@@ -134,7 +140,11 @@ export function cpuSeconds(pid: number): number {
 export async function timeCommand(argv: string[], cwd: string, env?: Record<string, string>): Promise<number> {
   const t0 = performance.now();
   const proc = Bun.spawn(argv, { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, stdout: "pipe", stderr: "pipe" });
-  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const [code, out, err] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ]);
   const elapsed = performance.now() - t0;
   if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${(err || out).trim().slice(-500)}`);
   return elapsed;

@@ -13,18 +13,46 @@ export function flashBin(): string {
 
 /** `bun cli.ts run <dir>`: flash from source. */
 export function flashSource(dir: string, watch = false): Command {
-  return { argv: ["bun", join(engine.root, "cli.ts"), "run", dir, "--host", "127.0.0.1", "--port", "{port}", ...(watch ? ["--watch"] : [])], cwd: dir };
+  return {
+    argv: [
+      "bun",
+      join(engine.root, "cli.ts"),
+      "run",
+      dir,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "{port}",
+      ...(watch ? ["--watch"] : []),
+    ],
+    cwd: dir,
+  };
 }
 
 /** `./flash run <dir>`: the compiled binary. */
 export function flashBinary(dir: string, watch = false): Command {
-  return { argv: [flashBin(), "run", dir, "--host", "127.0.0.1", "--port", "{port}", ...(watch ? ["--watch"] : [])], cwd: dir };
+  return {
+    argv: [flashBin(), "run", dir, "--host", "127.0.0.1", "--port", "{port}", ...(watch ? ["--watch"] : [])],
+    cwd: dir,
+  };
 }
 
 /** What the Python original's `flash run` runs: `python -m uvicorn main:app … --log-level warning [--reload]`. */
 export function uvicorn(pyDir: string, reload = false): Command {
   return {
-    argv: [PYTHON, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning", ...(reload ? ["--reload"] : [])],
+    argv: [
+      PYTHON,
+      "-m",
+      "uvicorn",
+      "main:app",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "{port}",
+      "--log-level",
+      "warning",
+      ...(reload ? ["--reload"] : []),
+    ],
     cwd: pyDir,
     env: { PYTHONDONTWRITEBYTECODE: "1" },
   };
@@ -38,7 +66,8 @@ export function rawBun(): Command {
 /** Newest modification time among cli.ts and core/**\/*.ts (what the binary is built from). */
 function newestSource(): number {
   let newest = statSync(join(engine.root, "cli.ts")).mtimeMs;
-  for (const rel of new Bun.Glob("core/**/*.ts").scanSync({ cwd: engine.root })) newest = Math.max(newest, statSync(join(engine.root, rel)).mtimeMs);
+  for (const rel of new Bun.Glob("core/**/*.ts").scanSync({ cwd: engine.root }))
+    newest = Math.max(newest, statSync(join(engine.root, rel)).mtimeMs);
   return newest;
 }
 
@@ -55,10 +84,14 @@ export async function ensureBinary(): Promise<void> {
   const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
   if (code === 0) return;
   if (!exists) throw new Error(`bun run build failed:\n${err.slice(-1500)}`);
-  console.log(`warning: bun run build failed, using the existing (older) ./flash:\n${err.trim().split("\n").slice(-3).join("\n")}`);
+  console.log(
+    `warning: bun run build failed, using the existing (older) ./flash:\n${err.trim().split("\n").slice(-3).join("\n")}`,
+  );
 }
 
 /** Whether the uvicorn peer can run here (Debian python3-fastapi and python3-uvicorn installed). */
 export function havePython(): boolean {
-  return Bun.spawnSync([PYTHON, "-c", "import fastapi, uvicorn"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+  return (
+    Bun.spawnSync([PYTHON, "-c", "import fastapi, uvicorn"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0
+  );
 }

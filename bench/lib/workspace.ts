@@ -37,7 +37,13 @@ export const ECHO_BODY = { message: "hello", count: 3 };
 
 /** The answer of a generated example's echo route for `ECHO_BODY`. */
 export function echoAnswer(category: string, name: string, version = "v0"): Record<string, unknown> {
-  return { status: "success", example: `${category}/${name}`, message: ECHO_BODY.message, count: ECHO_BODY.count, version };
+  return {
+    status: "success",
+    example: `${category}/${name}`,
+    message: ECHO_BODY.message,
+    count: ECHO_BODY.count,
+    version,
+  };
 }
 
 /** A generated flash worker: one POST route with a validated body (the shape of 01_hello_world). */
@@ -93,10 +99,23 @@ function write(file: string, text: string): void {
 
 /** Root files of a flash workspace whose examples import "flash" from this repository's core. */
 function writeTsRoot(dir: string): void {
-  write(join(dir, "package.json"), JSON.stringify({ name: "bench-ws", private: true, workspaces: ["[0-9][0-9]_*/[0-9][0-9]_*"] }, null, 2));
+  write(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "bench-ws", private: true, workspaces: ["[0-9][0-9]_*/[0-9][0-9]_*"] }, null, 2),
+  );
   write(
     join(dir, "tsconfig.json"),
-    JSON.stringify({ compilerOptions: { module: "Preserve", moduleResolution: "bundler", paths: { flash: [join(engine.root, "core", "index.ts")] } } }, null, 2),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          module: "Preserve",
+          moduleResolution: "bundler",
+          paths: { flash: [join(engine.root, "core", "index.ts")] },
+        },
+      },
+      null,
+      2,
+    ),
   );
 }
 
@@ -105,7 +124,10 @@ export function addExample(ws: { ts: string; py: string }, category: string, nam
   const tsFile = join(ws.ts, category, name, "cpu_worker.ts");
   const pyFile = join(ws.py, category, name, "cpu_worker.py");
   write(tsFile, tsWorker(category, name));
-  write(join(ws.ts, category, name, "package.json"), JSON.stringify({ name: `@bench/${category}-${name}`, private: true, type: "module" }));
+  write(
+    join(ws.ts, category, name, "package.json"),
+    JSON.stringify({ name: `@bench/${category}-${name}`, private: true, type: "module" }),
+  );
   write(pyFile, pyWorker(category, name));
   return { category, name, route: `/${category}/${name}/cpu/echo`, tsFile, pyFile };
 }
@@ -175,7 +197,9 @@ function pyModel(className: string, schema: JsonSchema): string {
   const fields = Object.entries(schema.properties ?? {}).map(([key, s]) => {
     const safe = /^[A-Za-z_]\w*$/.test(key) ? key : `f_${key.replace(/\W/g, "_")}`;
     const alias = safe === key ? "" : `, alias=${JSON.stringify(key)}`;
-    return required.has(key) ? `    ${safe}: ${pyType(s)} = Field(...${alias})` : `    ${safe}: Optional[${pyType(s)}] = Field(None${alias})`;
+    return required.has(key)
+      ? `    ${safe}: ${pyType(s)} = Field(...${alias})`
+      : `    ${safe}: Optional[${pyType(s)}] = Field(None${alias})`;
   });
   return `class ${className}(BaseModel):\n${fields.length ? fields.join("\n") : "    pass"}\n`;
 }
@@ -209,7 +233,11 @@ function pyMirrorRouter(exportName: string, routes: { method: string; path: stri
  * Write a Python mirror of a served flash workspace into `pyDir`: for each mounted router, a `{type}_worker.py`
  * (or `main.py` with `api_router`) with the same route paths and pydantic models of the same body fields.
  */
-export function mirrorToPython(openapi: { paths?: Record<string, Record<string, Operation>> }, examples: HealthExample[], pyDir: string): number {
+export function mirrorToPython(
+  openapi: { paths?: Record<string, Record<string, Operation>> },
+  examples: HealthExample[],
+  pyDir: string,
+): number {
   let routes = 0;
   for (const ex of examples) {
     for (const prefix of ex.prefixes) {
@@ -227,7 +255,10 @@ export function mirrorToPython(openapi: { paths?: Record<string, Record<string, 
           routes++;
         }
       }
-      const file = type === "api" ? join(pyDir, ex.category, ex.name, "main.py") : join(pyDir, ex.category, ex.name, `${type}_worker.py`);
+      const file =
+        type === "api"
+          ? join(pyDir, ex.category, ex.name, "main.py")
+          : join(pyDir, ex.category, ex.name, `${type}_worker.py`);
       write(file, pyMirrorRouter(`${type}_router`, mine));
     }
   }
@@ -245,7 +276,9 @@ export function pythonWorkspace(label: string): { base: string; py: string; clea
 /** A new pair of workspaces: a copy of a real workspace's examples (flash side) and, later, its Python mirror. */
 export function copyWorkspace(src: string): BenchWorkspace {
   const pair = newPair("real");
-  for (const category of readdirSync(src).filter((d) => /^\d\d_/.test(d)).sort()) {
+  for (const category of readdirSync(src)
+    .filter((d) => /^\d\d_/.test(d))
+    .sort()) {
     cpSync(join(src, category), join(pair.ts, category), {
       recursive: true,
       filter: (from) => !from.split("/").includes("node_modules") && !from.endsWith("/.env"),

@@ -32,12 +32,28 @@ function parseCount(text: string, re: RegExp): number {
 }
 
 /** Run `wrk -t<threads> -c<connections> -d<seconds>s -s <script> <url>`; returns its figures. */
-export async function runWrk(url: string, script: string, opts: { seconds: number; connections?: number; threads?: number; serverPid?: number }): Promise<WrkResult> {
-  const argv = ["wrk", `-t${opts.threads ?? 2}`, `-c${opts.connections ?? 32}`, `-d${opts.seconds}s`, "-s", script, url];
+export async function runWrk(
+  url: string,
+  script: string,
+  opts: { seconds: number; connections?: number; threads?: number; serverPid?: number },
+): Promise<WrkResult> {
+  const argv = [
+    "wrk",
+    `-t${opts.threads ?? 2}`,
+    `-c${opts.connections ?? 32}`,
+    `-d${opts.seconds}s`,
+    "-s",
+    script,
+    url,
+  ];
   const serverCpu0 = opts.serverPid ? cpuSeconds(opts.serverPid) : Number.NaN;
   const t0 = performance.now();
   const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
-  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const [code, out, err] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ]);
   const wall = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`wrk exited ${code}: ${err || out}`);
   const usage = proc.resourceUsage();
@@ -47,7 +63,10 @@ export async function runWrk(url: string, script: string, opts: { seconds: numbe
     rps: parseCount(out, /Requests\/sec:\s+([\d.]+)/),
     requests: parseCount(out, /(\d+) requests in/),
     non2xx: parseCount(out, /Non-2xx or 3xx responses:\s+(\d+)/),
-    socketErrors: [/connect (\d+)/, /read (\d+)/, /write (\d+)/, /timeout (\d+)/].reduce((n, re) => n + parseCount(out, re), 0),
+    socketErrors: [/connect (\d+)/, /read (\d+)/, /write (\d+)/, /timeout (\d+)/].reduce(
+      (n, re) => n + parseCount(out, re),
+      0,
+    ),
     latencyAvg: /Latency\s+(\S+)/.exec(out)?.[1] ?? "—",
     wrkCores: wrkCpu / wall,
     serverCores: serverCpu / wall,

@@ -6,7 +6,9 @@
  */
 import { parseArgs } from "node:util";
 
-const { values } = parseArgs({ options: { port: { type: "string", default: "0" }, host: { type: "string", default: "127.0.0.1" } } });
+const { values } = parseArgs({
+  options: { port: { type: "string", default: "0" }, host: { type: "string", default: "127.0.0.1" } },
+});
 const VERSION = "v0";
 const JSON_HEADERS = { "content-type": "application/json" };
 
@@ -22,8 +24,10 @@ async function echo(request: Request, example: string): Promise<Response> {
     return reply({ error: "bad_request", message: "invalid JSON" }, 400);
   }
   const { message, count } = body ?? {};
-  if (typeof message !== "string" || message.length > 10_000) return reply({ error: "validation", message: "body.message" }, 422);
-  if (count !== undefined && !(Number.isInteger(count) && count >= 1 && count <= 100)) return reply({ error: "validation", message: "body.count" }, 422);
+  if (typeof message !== "string" || message.length > 10_000)
+    return reply({ error: "validation", message: "body.message" }, 422);
+  if (count !== undefined && !(Number.isInteger(count) && count >= 1 && count <= 100))
+    return reply({ error: "validation", message: "body.count" }, 422);
   return reply({ status: "success", example, message, count: count ?? 1, version: VERSION });
 }
 

@@ -19,13 +19,24 @@ export function validationBody(error: any): { error: "validation"; message: stri
   const on: string = error?.type ?? "body";
   const entries: any[] = safeAll(error);
   const detail: FieldError[] = entries.map((e) => {
-    const path: string[] = String(e.path ?? "").split(/[/.]/).filter(Boolean);
+    const path: string[] = String(e.path ?? "")
+      .split(/[/.]/)
+      .filter(Boolean);
     const custom = e.schema?.error ?? e.schema?.message;
     const msg = typeof custom === "string" ? custom : String(e.summary ?? e.message ?? "Invalid value");
-    return { loc: [on, ...path.map((p) => (/^\d+$/.test(p) ? Number(p) : p))], msg, type: schemaType(e), input: e.value };
+    return {
+      loc: [on, ...path.map((p) => (/^\d+$/.test(p) ? Number(p) : p))],
+      msg,
+      type: schemaType(e),
+      input: e.value,
+    };
   });
   if (detail.length === 0) {
-    detail.push({ loc: [on], msg: typeof error?.customError === "string" ? error.customError : "Invalid request", type: "invalid" });
+    detail.push({
+      loc: [on],
+      msg: typeof error?.customError === "string" ? error.customError : "Invalid request",
+      type: "invalid",
+    });
   }
   return fieldErrorsBody(detail);
 }

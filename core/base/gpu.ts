@@ -52,7 +52,10 @@ export function visibleGpus(): GpuDevice[] {
   const all = listGpus();
   const visible = process.env.CUDA_VISIBLE_DEVICES;
   if (visible === undefined) return all;
-  const wanted = visible.split(",").map((s) => s.trim()).filter(Boolean);
+  const wanted = visible
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return all.filter((g) => wanted.includes(String(g.index)) || (g.uuid !== undefined && wanted.includes(g.uuid)));
 }
 

@@ -28,8 +28,16 @@ async function bunInstall(root: string): Promise<boolean> {
 export default defineCommand({
   meta: { name: "deps", description: COMMANDS.deps },
   args: {
-    dir: { type: "positional", required: false, description: "Workspace (default: the one around the current directory)" },
-    check: { type: "boolean", description: "Only report; exit 1 when anything is out of line (for CI)", default: false },
+    dir: {
+      type: "positional",
+      required: false,
+      description: "Workspace (default: the one around the current directory)",
+    },
+    check: {
+      type: "boolean",
+      description: "Only report; exit 1 when anything is out of line (for CI)",
+      default: false,
+    },
   },
   async run({ args }) {
     const { root } = locateWorkspace(resolve(String(args.dir ?? process.cwd())));
@@ -45,7 +53,9 @@ export default defineCommand({
     }
     if (hasUnfixable(report)) {
       reportProblems(report);
-      log.error("Nothing was changed: fix the problems above in the examples' package.json files, then run flash deps again");
+      log.error(
+        "Nothing was changed: fix the problems above in the examples' package.json files, then run flash deps again",
+      );
       process.exit(1);
     }
     for (const file of fixManifests(report)) log.success(`updated ${file}`);

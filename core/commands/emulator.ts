@@ -26,9 +26,18 @@ export default defineCommand({
     const fromEnv = process.env.RUNPOD_API_KEY?.trim();
     const apiKey = fromEnv || `emu_${crypto.randomUUID().replaceAll("-", "")}`;
     const { startEmulator } = await import("../emulator/server");
-    const emulator = startEmulator({ apiKey, host: args.host || "127.0.0.1", port, workers: { env: { FLASH_WORKER_CACHE: process.env.FLASH_WORKER_CACHE ?? resolve(root, ".flash", "worker-cache") } } });
+    const emulator = startEmulator({
+      apiKey,
+      host: args.host || "127.0.0.1",
+      port,
+      workers: {
+        env: { FLASH_WORKER_CACHE: process.env.FLASH_WORKER_CACHE ?? resolve(root, ".flash", "worker-cache") },
+      },
+    });
     log.success(`Runpod emulator listening at ${emulator.url}`);
-    log.info(`point a client at it:\n  RUNPOD_API_BASE_URL=${emulator.apiBaseUrl}\n  RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl}\n  RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}`);
+    log.info(
+      `point a client at it:\n  RUNPOD_API_BASE_URL=${emulator.apiBaseUrl}\n  RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl}\n  RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}`,
+    );
     // The user's real key is never printed; a generated key is an emulator-only credential, so showing it is fine.
     log.info(fromEnv ? "API key: the value of RUNPOD_API_KEY (not shown)" : `API key (emulator only): ${apiKey}`);
     let stopping = false;

@@ -48,11 +48,21 @@ export default defineCommand({
     path: {
       type: "positional",
       required: false,
-      description: "NN_example inside a category, NN_category/NN_example from the root, or a new folder outside any workspace",
+      description:
+        "NN_example inside a category, NN_category/NN_example from the root, or a new folder outside any workspace",
     },
-    pattern: { type: "string", description: "Worker layout: single (gpu_worker.ts, cpu_worker.ts) or directory (workers/{gpu,cpu}/)", default: "single" },
+    pattern: {
+      type: "string",
+      description: "Worker layout: single (gpu_worker.ts, cpu_worker.ts) or directory (workers/{gpu,cpu}/)",
+      default: "single",
+    },
     force: { type: "boolean", alias: "f", description: "Overwrite files that already exist", default: false },
-    yes: { type: "boolean", alias: "y", description: "Never ask (non-interactive); existing files still need --force", default: false },
+    yes: {
+      type: "boolean",
+      alias: "y",
+      description: "Never ask (non-interactive); existing files still need --force",
+      default: false,
+    },
     install: { type: "boolean", description: "Run bun install afterwards (--no-install to skip)", default: true },
   },
   async run({ args }) {
@@ -77,7 +87,9 @@ export default defineCommand({
       if (args.force) overwrite = existing;
       else if (!args.yes && process.stdin.isTTY && process.stdout.isTTY) overwrite = await askOverwrite(existing);
       else {
-        log.error(`These files already exist:\n${existing.map((f) => `  ${f}`).join("\n")}\nNothing was written. Use --force to overwrite them.`);
+        log.error(
+          `These files already exist:\n${existing.map((f) => `  ${f}`).join("\n")}\nNothing was written. Use --force to overwrite them.`,
+        );
         process.exit(1);
       }
     }
@@ -87,7 +99,10 @@ export default defineCommand({
     const exampleRel = `${plan.category}/${plan.example}`;
     if (plan.newWorkspace) log.success(`Created a flash workspace at ${plan.root}`);
     if (written.length === 0) log.warn(`${exampleRel}: nothing written, every existing file was kept`);
-    else log.success(`Created ${exampleRel} (${pattern} pattern): ${written.length} file${written.length === 1 ? "" : "s"} written`);
+    else
+      log.success(
+        `Created ${exampleRel} (${pattern} pattern): ${written.length} file${written.length === 1 ? "" : "s"} written`,
+      );
     for (const f of written) log.info(`  wrote ${f}`);
     for (const f of kept) log.info(`  kept  ${f} (exists)`);
 

@@ -19,10 +19,14 @@ export function formatLoadError(e: LoadError): string {
 /** Log what an app serves: examples, routes, and each load error. */
 export function reportApp(app: UnifiedApp): void {
   const served = app.examples.filter((e) => e.routers.length > 0).length;
-  log.info(`${served} example${served === 1 ? "" : "s"}, ${app.routeCount} route${app.routeCount === 1 ? "" : "s"} (built in ${app.buildMs.toFixed(0)} ms)`);
+  log.info(
+    `${served} example${served === 1 ? "" : "s"}, ${app.routeCount} route${app.routeCount === 1 ? "" : "s"} (built in ${app.buildMs.toFixed(0)} ms)`,
+  );
   for (const e of app.errors) log.error(`load error: ${formatLoadError(e)}`);
   if (app.examples.length === 0) {
-    log.warn("no examples here: examples live in NN_category/NN_example folders; create one with `flash init 01_getting_started/01_hello_world`");
+    log.warn(
+      "no examples here: examples live in NN_category/NN_example folders; create one with `flash init 01_getting_started/01_hello_world`",
+    );
   }
 }
 
@@ -30,12 +34,29 @@ export function reportApp(app: UnifiedApp): void {
 export default defineCommand({
   meta: { name: "run", description: COMMANDS.run },
   args: {
-    dir: { type: "positional", required: false, description: "Workspace, category or example folder to serve (default: current directory)" },
+    dir: {
+      type: "positional",
+      required: false,
+      description: "Workspace, category or example folder to serve (default: current directory)",
+    },
     host: { type: "string", description: "Host to listen on (env FLASH_HOST, default localhost)" },
-    port: { type: "string", alias: "p", description: "Port to listen on (env FLASH_PORT, default 8888; 0 picks a free port)" },
-    watch: { type: "boolean", alias: "w", description: "Reload edited code without restarting the server", default: false },
+    port: {
+      type: "string",
+      alias: "p",
+      description: "Port to listen on (env FLASH_PORT, default 8888; 0 picks a free port)",
+    },
+    watch: {
+      type: "boolean",
+      alias: "w",
+      description: "Reload edited code without restarting the server",
+      default: false,
+    },
     verbose: { type: "boolean", alias: "v", description: "Show debug logs", default: false },
-    target: { type: "string", alias: "t", description: "Where remote functions run: local, runpod or emulator (env FLASH_TARGET, default local)" },
+    target: {
+      type: "string",
+      alias: "t",
+      description: "Where remote functions run: local, runpod or emulator (env FLASH_TARGET, default local)",
+    },
   },
   async run({ args }) {
     if (args.verbose) setLogLevel("verbose");
@@ -81,7 +102,7 @@ export default defineCommand({
       onReload("remote workers", () => void currentTarget().recycle?.());
       stopWatching = watchModule.watchWorkspace({ root, scope, server });
     }
-    const where = scope.example ? `${scope.category}/${scope.example}` : scope.category ?? root;
+    const where = scope.example ? `${scope.category}/${scope.example}` : (scope.category ?? root);
     log.success(`flash serving ${where} at ${server.url}  (docs: ${server.url}/docs)`);
     reportApp(app);
 

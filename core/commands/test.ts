@@ -24,7 +24,11 @@ export function resolveTestPath(root: string, cwd: string, path: string): string
 export default defineCommand({
   meta: { name: "test", description: COMMANDS.test },
   args: {
-    path: { type: "positional", required: false, description: "Example or category folder (default: the whole workspace, or the folder you are in)" },
+    path: {
+      type: "positional",
+      required: false,
+      description: "Example or category folder (default: the whole workspace, or the folder you are in)",
+    },
   },
   async run({ args, rawArgs }) {
     const cwd = process.cwd();

@@ -1,5 +1,12 @@
 import { Elysia } from "elysia";
-import { describeExample, discoverCategories, listExamples, type ExampleInfo, type RouterSource, type Scope } from "../workspace/discovery";
+import {
+  describeExample,
+  discoverCategories,
+  listExamples,
+  type ExampleInfo,
+  type RouterSource,
+  type Scope,
+} from "../workspace/discovery";
 import { buildOpenAPI, docsAsset, docsPage, type DocsSource, type OpenAPIDocument } from "./docs";
 import { errorBody, json, notFoundBody, statusOf, validationBody } from "../base/errors";
 import { renderHome, type HomeCategory } from "./home";
@@ -61,7 +68,13 @@ type Handler = (request: Request) => Response | Promise<Response>;
 function isElysiaApp(value: unknown): value is Elysia {
   // Duck-typed: an example may hold its own copy of Elysia, so `instanceof` is not reliable.
   const v = value as Record<string, unknown> | null;
-  return !!v && typeof v === "object" && typeof v.handle === "function" && Array.isArray(v.routes) && typeof v.use === "function";
+  return (
+    !!v &&
+    typeof v === "object" &&
+    typeof v.handle === "function" &&
+    Array.isArray(v.routes) &&
+    typeof v.use === "function"
+  );
 }
 
 /**
@@ -120,7 +133,14 @@ export interface ExampleBuild {
 type Imported = ReturnType<typeof importModule>;
 
 async function loadExample(example: ExampleInfo, imports: Map<string, Imported>): Promise<ExampleBuild> {
-  const served: ServedExample = { category: example.category, name: example.name, title: example.title, tag: example.tag, dir: example.dir, routers: [] };
+  const served: ServedExample = {
+    category: example.category,
+    name: example.name,
+    title: example.title,
+    tag: example.tag,
+    dir: example.dir,
+    routers: [],
+  };
   const build: ExampleBuild = { info: example, served, handlers: [], docs: [], errors: [] };
   const id = `${example.category}/${example.name}`;
   for (const source of example.routers) {
@@ -132,27 +152,53 @@ async function loadExample(example: ExampleInfo, imports: Map<string, Imported>)
     const router = loaded.mod[source.exportName];
     if (router === undefined) {
       if (source.pattern === "api") continue; // main.ts without api_router is a standalone entry, not an error
-      build.errors.push({ example: id, file: source.file, line: null, column: null, message: `exports no "${source.exportName}" (expected an Elysia router)` });
+      build.errors.push({
+        example: id,
+        file: source.file,
+        line: null,
+        column: null,
+        message: `exports no "${source.exportName}" (expected an Elysia router)`,
+      });
       continue;
     }
     if (!isElysiaApp(router)) {
-      build.errors.push({ example: id, file: source.file, line: null, column: null, message: `"${source.exportName}" is not an Elysia instance` });
+      build.errors.push({
+        example: id,
+        file: source.file,
+        line: null,
+        column: null,
+        message: `"${source.exportName}" is not an Elysia instance`,
+      });
       continue;
     }
     try {
       const { app, fetch } = mountRouter(router, source.prefix, id);
       build.handlers.push([source.prefix, fetch]);
       build.docs.push({ app, tag: example.tag });
-      served.routers.push({ type: source.type, prefix: source.prefix, file: source.file, pattern: source.pattern, routes: routesOf(app) });
+      served.routers.push({
+        type: source.type,
+        prefix: source.prefix,
+        file: source.file,
+        pattern: source.pattern,
+        routes: routesOf(app),
+      });
     } catch (err) {
-      build.errors.push({ example: id, file: source.file, line: null, column: null, message: `could not mount router: ${(err as Error)?.message ?? err}` });
+      build.errors.push({
+        example: id,
+        file: source.file,
+        line: null,
+        column: null,
+        message: `could not mount router: ${(err as Error)?.message ?? err}`,
+      });
     }
   }
   return build;
 }
 
 const HEALTH_DOC = {
-  "/health": { get: { tags: ["Info"], summary: "Health: examples loaded, load errors, worker pools", operationId: "health" } },
+  "/health": {
+    get: { tags: ["Info"], summary: "Health: examples loaded, load errors, worker pools", operationId: "health" },
+  },
 };
 
 /** Which parts of a workspace changed since the previous build (from the watcher). */
@@ -232,7 +278,11 @@ function assemble(root: string, scope: Scope, parts: Map<string, ExampleBuild>, 
   let openapi: Promise<OpenAPIDocument> | undefined;
   let openapiJson: Promise<string> | undefined;
   let home: string | undefined;
-  const getOpenapi = () => (openapi ??= buildOpenAPI([...parts.values()].flatMap((p) => p.docs), HEALTH_DOC));
+  const getOpenapi = () =>
+    (openapi ??= buildOpenAPI(
+      [...parts.values()].flatMap((p) => p.docs),
+      HEALTH_DOC,
+    ));
   const docsHtml = docsPage();
 
   const health = () => ({
@@ -264,7 +314,8 @@ function assemble(root: string, scope: Scope, parts: Map<string, ExampleBuild>, 
         return new Response(home, { headers: { "content-type": "text/html; charset=utf-8" } });
       }
       if (path === "/health") return json(health());
-      if (path === "/docs" || path === "/docs/") return new Response(docsHtml, { headers: { "content-type": "text/html; charset=utf-8" } });
+      if (path === "/docs" || path === "/docs/")
+        return new Response(docsHtml, { headers: { "content-type": "text/html; charset=utf-8" } });
       if (path === "/docs/json") {
         openapiJson ??= getOpenapi().then((doc) => JSON.stringify(doc));
         return openapiJson.then((text) => new Response(text, { headers: { "content-type": "application/json" } }));
@@ -277,7 +328,16 @@ function assemble(root: string, scope: Scope, parts: Map<string, ExampleBuild>, 
     return json(notFoundBody(request.method, path), 404);
   };
 
-  return { fetch, examples, categories, errors, routeCount, openapi: getOpenapi, parts, buildMs: performance.now() - started };
+  return {
+    fetch,
+    examples,
+    categories,
+    errors,
+    routeCount,
+    openapi: getOpenapi,
+    parts,
+    buildMs: performance.now() - started,
+  };
 }
 
 /** The mounted handler for a path: a worker-type prefix `/c/e/t` first, then the example-level `/c/e`. */

@@ -21,13 +21,19 @@ const INFO = {
  * Build one OpenAPI document from every mounted router, tagging each operation with its example's tag.
  * The docs plugin is imported here, on the first request for the document, not at start-up (it costs ~25 ms).
  */
-export async function buildOpenAPI(sources: DocsSource[], extraPaths: Record<string, any> = {}): Promise<OpenAPIDocument> {
+export async function buildOpenAPI(
+  sources: DocsSource[],
+  extraPaths: Record<string, any> = {},
+): Promise<OpenAPIDocument> {
   const { toOpenAPISchema } = await import("@elysiajs/openapi");
   const paths: Record<string, any> = {};
   const schemas: Record<string, any> = {};
   const tags: { name: string }[] = [];
   for (const { app, tag } of sources) {
-    const part = toOpenAPISchema(app as any) as { paths: Record<string, any>; components?: { schemas?: Record<string, any> } };
+    const part = toOpenAPISchema(app as any) as {
+      paths: Record<string, any>;
+      components?: { schemas?: Record<string, any> };
+    };
     if (!tags.some((t) => t.name === tag)) tags.push({ name: tag });
     for (const [path, ops] of Object.entries(part.paths ?? {})) {
       const merged = (paths[path] ??= {});

@@ -37,8 +37,7 @@ export function renderHome(categories: HomeCategory[], errors: LoadError[]): str
   const errorList = errors.length
     ? `<section class="errors"><h2>Load errors (${errors.length})</h2><ul>${errors
         .map(
-          (e) =>
-            `<li><code>${escapeHtml(e.file)}${e.line ? `:${e.line}` : ""}</code> — ${escapeHtml(e.message)}</li>`,
+          (e) => `<li><code>${escapeHtml(e.file)}${e.line ? `:${e.line}` : ""}</code> — ${escapeHtml(e.message)}</li>`,
         )
         .join("")}</ul></section>`
     : "";

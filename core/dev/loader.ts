@@ -19,7 +19,12 @@ export function describeLoadError(err: unknown, fallbackFile: string, workspaceR
   const message = String(e?.message ?? err);
   // Bun's BuildMessage (syntax errors) carries a 1-based position.
   if (e?.position && typeof e.position.line === "number") {
-    return { file: e.position.file ?? fallbackFile, line: e.position.line, column: (e.position.column ?? 0) + 1, message };
+    return {
+      file: e.position.file ?? fallbackFile,
+      line: e.position.line,
+      column: (e.position.column ?? 0) + 1,
+      message,
+    };
   }
   // ResolveMessage: a missing import; the referrer is the file that asked for it.
   if (e?.name === "ResolveMessage") {
@@ -61,7 +66,10 @@ function exampleDirOf(file: string, root?: string): string {
 }
 
 /** Import a module by absolute path, returning its namespace or the error it raised. */
-export async function importModule(file: string, root?: string): Promise<{ ok: true; mod: Record<string, unknown> } | { ok: false; error: LoadError }> {
+export async function importModule(
+  file: string,
+  root?: string,
+): Promise<{ ok: true; mod: Record<string, unknown> } | { ok: false; error: LoadError }> {
   try {
     return { ok: true, mod: (await import(file)) as Record<string, unknown> };
   } catch (err) {

@@ -19,7 +19,8 @@ export interface WatchOptions {
   onReload?: (app: UnifiedApp, changed: string[]) => void;
 }
 
-const EDITOR_TEMP = /(?:~|\.swp|\.swx|\.swo|\.tmp|\.bak|\.orig|\.crswap|___jb_(?:tmp|old)___)$|(?:^|[\\/])(?:4913|#[^\\/]*#)$/;
+const EDITOR_TEMP =
+  /(?:~|\.swp|\.swx|\.swo|\.tmp|\.bak|\.orig|\.crswap|___jb_(?:tmp|old)___)$|(?:^|[\\/])(?:4913|#[^\\/]*#)$/;
 
 /** Whether a changed path (relative to the workspace) can affect what is served. */
 export function isRelevantChange(rel: string): boolean {

@@ -109,7 +109,16 @@ export function runpodId(): string {
 }
 
 /** Fields whose change rolls the workers (bumps `version`). */
-const STRUCTURAL = ["templateId", "gpuIds", "gpuCount", "instanceIds", "networkVolumeId", "allowedCudaVersions", "minCudaVersion", "type"] as const;
+const STRUCTURAL = [
+  "templateId",
+  "gpuIds",
+  "gpuCount",
+  "instanceIds",
+  "networkVolumeId",
+  "allowedCudaVersions",
+  "minCudaVersion",
+  "type",
+] as const;
 
 /**
  * The emulator's control plane: templates and endpoints, edited through the same GraphQL operations as
@@ -125,8 +134,18 @@ export class ControlPlane {
   onEndpointChange: (endpoint: EmulatedEndpoint, change: "saved" | "deleted") => void = () => {};
 
   /** Run one GraphQL request; returns the `{data, errors}` body. */
-  async execute(query: string, variables?: Record<string, unknown>, operationName?: string): Promise<Record<string, unknown>> {
-    const result = await graphql({ schema: this.schema, source: query, rootValue: this.root(), variableValues: variables, operationName });
+  async execute(
+    query: string,
+    variables?: Record<string, unknown>,
+    operationName?: string,
+  ): Promise<Record<string, unknown>> {
+    const result = await graphql({
+      schema: this.schema,
+      source: query,
+      rootValue: this.root(),
+      variableValues: variables,
+      operationName,
+    });
     const body: Record<string, unknown> = { data: result.data ?? null };
     if (result.errors?.length) body.errors = result.errors.map((e) => ({ message: e.message, path: e.path }));
     return body;
@@ -138,7 +157,11 @@ export class ControlPlane {
   }
 
   private root() {
-    const view = (e: EmulatedEndpoint) => ({ ...e, template: () => this.templates.get(e.templateId) ?? null, pods: () => [] });
+    const view = (e: EmulatedEndpoint) => ({
+      ...e,
+      template: () => this.templates.get(e.templateId) ?? null,
+      pods: () => [],
+    });
     return {
       myself: () => ({
         id: "user_emulator",
@@ -175,10 +198,18 @@ export class ControlPlane {
     }
     if (!input.imageName) throw new Error("imageName is required");
     const template: EmulatedTemplate = {
-      id, name, imageName: input.imageName, dockerArgs: input.dockerArgs ?? "", containerDiskInGb: input.containerDiskInGb ?? 64,
-      volumeInGb: input.volumeInGb ?? 0, volumeMountPath: input.volumeMountPath ?? null, ports: input.ports ?? null,
-      env: (input.env ?? []).map((v: EnvVar) => ({ key: v.key, value: v.value ?? "" })), isServerless: input.isServerless ?? true,
-      readme: input.readme ?? "", startScript: input.startScript ?? null,
+      id,
+      name,
+      imageName: input.imageName,
+      dockerArgs: input.dockerArgs ?? "",
+      containerDiskInGb: input.containerDiskInGb ?? 64,
+      volumeInGb: input.volumeInGb ?? 0,
+      volumeMountPath: input.volumeMountPath ?? null,
+      ports: input.ports ?? null,
+      env: (input.env ?? []).map((v: EnvVar) => ({ key: v.key, value: v.value ?? "" })),
+      isServerless: input.isServerless ?? true,
+      readme: input.readme ?? "",
+      startScript: input.startScript ?? null,
     };
     this.templates.set(id, template);
     for (const e of this.endpoints.values()) if (e.templateId === id) this.onEndpointChange(e, "saved");
@@ -188,7 +219,8 @@ export class ControlPlane {
   private deleteTemplate(name: string): null {
     const t = [...this.templates.values()].find((x) => x.name === name);
     if (!t) throw new Error(`Template "${name}" not found`);
-    if ([...this.endpoints.values()].some((e) => e.templateId === t.id)) throw new Error(`Template "${name}" is in use by an endpoint`);
+    if ([...this.endpoints.values()].some((e) => e.templateId === t.id))
+      throw new Error(`Template "${name}" is in use by an endpoint`);
     this.templates.delete(t.id);
     return null;
   }
@@ -207,7 +239,8 @@ export class ControlPlane {
     if (!this.templates.has(templateId)) throw new Error(`Template ${templateId} not found`);
     const workersMin = input.workersMin ?? 0;
     const workersMax = input.workersMax ?? 3;
-    if (workersMin > workersMax) throw new Error(`workersMin (${workersMin}) must not exceed workersMax (${workersMax})`);
+    if (workersMin > workersMax)
+      throw new Error(`workersMin (${workersMin}) must not exceed workersMax (${workersMax})`);
     const type = input.type ?? "QB";
     if (type !== "QB" && type !== "LB") throw new Error(`type must be QB or LB, got ${type}`);
     const endpoint: EmulatedEndpoint = {
@@ -239,7 +272,8 @@ export class ControlPlane {
       env: (input.env ?? []).map((v: EnvVar) => ({ key: v.key, value: v.value ?? "" })),
       createdAt: previous?.createdAt ?? new Date().toISOString(),
     };
-    if (previous && STRUCTURAL.some((k) => JSON.stringify(previous[k]) !== JSON.stringify(endpoint[k]))) endpoint.version++;
+    if (previous && STRUCTURAL.some((k) => JSON.stringify(previous[k]) !== JSON.stringify(endpoint[k])))
+      endpoint.version++;
     this.endpoints.set(endpoint.id, endpoint);
     this.onEndpointChange(endpoint, "saved");
     return endpoint;

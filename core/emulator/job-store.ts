@@ -90,8 +90,19 @@ export class JobStore {
     const policy: JobPolicy = { ...body.policy };
     if (policy.executionTimeout === undefined && executionTimeoutMs) policy.executionTimeout = executionTimeoutMs;
     const job: EmulatedJob = {
-      id, endpointId, status: "IN_QUEUE", input: body.input, webhook: body.webhook, policy, s3Config: body.s3Config,
-      sync, submittedAt: Date.now(), hasOutput: false, retries: 0, chunks: [], requeues: 0,
+      id,
+      endpointId,
+      status: "IN_QUEUE",
+      input: body.input,
+      webhook: body.webhook,
+      policy,
+      s3Config: body.s3Config,
+      sync,
+      submittedAt: Date.now(),
+      hasOutput: false,
+      retries: 0,
+      chunks: [],
+      requeues: 0,
     };
     this.jobs.set(id, job);
     this.enqueue(job);
@@ -172,7 +183,13 @@ export class JobStore {
    * What a worker posted to job-done: `{output}` → COMPLETED, `{error}` → FAILED, `{status:"IN_PROGRESS", output}`
    * → progress. Returns false when the job is unknown or no longer this worker's (a late post is ignored).
    */
-  finish(endpointId: string, workerId: string, jobId: string, body: Record<string, unknown>, isStream: boolean): boolean {
+  finish(
+    endpointId: string,
+    workerId: string,
+    jobId: string,
+    body: Record<string, unknown>,
+    isStream: boolean,
+  ): boolean {
     const job = this.get(endpointId, jobId);
     if (!job || job.status !== "IN_PROGRESS" || job.workerId !== workerId) return false;
     if (body.status === "IN_PROGRESS") {
@@ -180,7 +197,10 @@ export class JobStore {
       job.hasOutput = "output" in body;
       return true;
     }
-    if ("output" in body && !(isStream && Array.isArray(body.output) && body.output.length === 0 && job.chunks.length)) {
+    if (
+      "output" in body &&
+      !(isStream && Array.isArray(body.output) && body.output.length === 0 && job.chunks.length)
+    ) {
       job.output = body.output;
       job.hasOutput = true;
     }
@@ -219,7 +239,16 @@ export class JobStore {
   /** Put a FAILED or TIMED_OUT job back in the queue under the same id; false if it is not retryable. */
   retry(job: EmulatedJob): boolean {
     if (job.status !== "FAILED" && job.status !== "TIMED_OUT") return false;
-    Object.assign(job, { status: "IN_QUEUE", output: undefined, hasOutput: false, error: undefined, takenAt: undefined, doneAt: undefined, workerId: undefined, chunks: [] });
+    Object.assign(job, {
+      status: "IN_QUEUE",
+      output: undefined,
+      hasOutput: false,
+      error: undefined,
+      takenAt: undefined,
+      doneAt: undefined,
+      workerId: undefined,
+      chunks: [],
+    });
     job.retries++;
     job.submittedAt = Date.now();
     this.count(job.endpointId).retried++;
@@ -242,7 +271,13 @@ export class JobStore {
       if (job.requeues < this.opts.maxRequeues) {
         job.requeues++;
         this.count(job.endpointId).retried++;
-        Object.assign(job, { status: "IN_QUEUE", takenAt: undefined, workerId: undefined, output: undefined, hasOutput: false });
+        Object.assign(job, {
+          status: "IN_QUEUE",
+          takenAt: undefined,
+          workerId: undefined,
+          output: undefined,
+          hasOutput: false,
+        });
         elog.warn(`job ${job.id}: worker ${workerId} ${reason}; requeued (${job.requeues}/${this.opts.maxRequeues})`);
         this.enqueue(job, true);
       } else {
@@ -329,7 +364,11 @@ export class JobStore {
   private async sendWebhook(url: string, body: JobObject): Promise<void> {
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
         if (res.ok) return;
         elog.warn(`webhook for job ${body.id} answered ${res.status} (attempt ${attempt}/3)`);
       } catch (err) {

@@ -57,13 +57,22 @@ const JobBody = t.Object(
     input: t.Any({ description: "Handler input; required" }),
     webhook: t.Optional(t.String()),
     webhookV2: t.Optional(t.String()),
-    policy: t.Optional(t.Object({ executionTimeout: t.Optional(t.Number()), lowPriority: t.Optional(t.Boolean()), ttl: t.Optional(t.Number()) }, { additionalProperties: true })),
+    policy: t.Optional(
+      t.Object(
+        { executionTimeout: t.Optional(t.Number()), lowPriority: t.Optional(t.Boolean()), ttl: t.Optional(t.Number()) },
+        { additionalProperties: true },
+      ),
+    ),
     s3Config: t.Optional(t.Record(t.String(), t.Any())),
   },
   { additionalProperties: true },
 );
 const WaitQuery = t.Object({ wait: t.Optional(t.Numeric()) }, { additionalProperties: true });
-const GraphqlBody = t.Object({ query: t.String({ minLength: 1 }), variables: t.Optional(t.Nullable(t.Record(t.String(), t.Any()))), operationName: t.Optional(t.Nullable(t.String())) });
+const GraphqlBody = t.Object({
+  query: t.String({ minLength: 1 }),
+  variables: t.Optional(t.Nullable(t.Record(t.String(), t.Any()))),
+  operationName: t.Optional(t.Nullable(t.String())),
+});
 
 /** Clamp `wait` like Runpod: 1000–300000 ms, default 90000. */
 export function clampWait(wait: number | undefined): number {
@@ -76,7 +85,8 @@ function bearer(header: string | null): string | undefined {
   return header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
 }
 
-const err = (status: number, message: string) => new Response(JSON.stringify({ error: message }), { status, headers: { "content-type": "application/json" } });
+const err = (status: number, message: string) =>
+  new Response(JSON.stringify({ error: message }), { status, headers: { "content-type": "application/json" } });
 
 /**
  * Start a local Runpod: REST job routes, GraphQL control plane, worker routes and an LB proxy, with real worker
@@ -98,13 +108,16 @@ export function startEmulator(options: EmulatorOptions): Emulator {
   const takeHoldMs = options.takeHoldMs ?? 20_000;
 
   const userAuthorized = (request: Request) => {
-    const key = bearer(request.headers.get("authorization")) ?? new URL(request.url).searchParams.get("api_key") ?? undefined;
+    const key =
+      bearer(request.headers.get("authorization")) ?? new URL(request.url).searchParams.get("api_key") ?? undefined;
     return key === options.apiKey;
   };
-  const endpointOf = (id: string): EmulatedEndpoint | Response => control.endpoints.get(id) ?? err(404, `endpoint ${id} not found`);
+  const endpointOf = (id: string): EmulatedEndpoint | Response =>
+    control.endpoints.get(id) ?? err(404, `endpoint ${id} not found`);
   const queueEndpoint = (id: string): EmulatedEndpoint | Response => {
     const e = endpointOf(id);
-    if (!(e instanceof Response) && e.type === "LB") return err(400, "not allowed for LB endpoint; call https://{id}.api.runpod.ai/{path}");
+    if (!(e instanceof Response) && e.type === "LB")
+      return err(400, "not allowed for LB endpoint; call https://{id}.api.runpod.ai/{path}");
     return e;
   };
   const jobOf = (endpointId: string, jobId: string): EmulatedJob | Response => {
@@ -149,7 +162,12 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       const denied = authorize(request, path);
       if (denied) return denied;
       if (!faults.length) return;
-      const i = faults.findIndex((f) => f.times > 0 && (!f.method || f.method === request.method) && (!f.path || (typeof f.path === "string" ? path.includes(f.path) : f.path.test(path))));
+      const i = faults.findIndex(
+        (f) =>
+          f.times > 0 &&
+          (!f.method || f.method === request.method) &&
+          (!f.path || (typeof f.path === "string" ? path.includes(f.path) : f.path.test(path))),
+      );
       if (i < 0) return;
       const fault = faults[i]!;
       if (--fault.times <= 0) faults.splice(i, 1);
@@ -163,7 +181,11 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       return err(500, "internal error");
     })
     // ── GraphQL control plane ────────────────────────────────────────────────────────────────────────
-    .post("/graphql", ({ body }) => control.execute(body.query, body.variables ?? undefined, body.operationName ?? undefined), { body: GraphqlBody })
+    .post(
+      "/graphql",
+      ({ body }) => control.execute(body.query, body.variables ?? undefined, body.operationName ?? undefined),
+      { body: GraphqlBody },
+    )
     // ── worker side (runpod-api.md §2) ──────────────────────────────────────────────────────────────
     .get("/v2/:ep/job-take/:wid", async ({ params, set }) => {
       if (!control.endpoints.has(params.ep)) return err(404, `endpoint ${params.ep} not found`);
@@ -176,45 +198,68 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       supervisor.running(params.wid);
       return takePayload(job);
     })
-    .get("/v2/:ep/job-take-batch/:wid", async ({ params, query, set }) => {
-      if (!supervisor.taking(params.wid)) return err(400, "unknown worker");
-      const size = Math.max(1, Number(query.batch_size ?? 1));
-      const first = await store.take(params.ep, params.wid, takeHoldMs);
-      if (!first) {
-        set.status = 204;
-        return "";
-      }
-      const jobs = [first];
-      while (jobs.length < size) {
-        const next = await store.take(params.ep, params.wid, 0);
-        if (!next) break;
-        jobs.push(next);
-      }
-      supervisor.running(params.wid);
-      return jobs.map(takePayload);
-    }, { query: t.Object({ batch_size: t.Optional(t.Numeric()) }, { additionalProperties: true }) })
-    .post("/v2/:ep/job-done/:wid/:job", ({ params, body, query }) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(String(body ?? ""));
-      } catch {
-        return err(400, "job-done body must be JSON");
-      }
-      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return err(400, "job-done body must be a JSON object");
-      const accepted = store.finish(params.ep, params.wid, params.job, parsed as Record<string, unknown>, query.isStream === "true");
-      if (accepted && (parsed as Record<string, unknown>).status !== "IN_PROGRESS") supervisor.taking(params.wid);
-      return accepted ? { ok: true } : err(404, `job ${params.job} is not running on worker ${params.wid}`);
-    }, { parse: "text", body: t.Optional(t.String()), query: t.Object({ isStream: t.Optional(t.String()) }, { additionalProperties: true }) })
-    .post("/v2/:ep/job-stream/:wid/:job", ({ params, body }) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(String(body ?? ""));
-      } catch {
-        return err(400, "job-stream body must be JSON");
-      }
-      const ok = store.pushChunk(params.ep, params.wid, params.job, (parsed ?? {}) as Record<string, unknown>);
-      return ok ? { ok: true } : err(404, `job ${params.job} is not running on worker ${params.wid}`);
-    }, { parse: "text", body: t.Optional(t.String()) })
+    .get(
+      "/v2/:ep/job-take-batch/:wid",
+      async ({ params, query, set }) => {
+        if (!supervisor.taking(params.wid)) return err(400, "unknown worker");
+        const size = Math.max(1, Number(query.batch_size ?? 1));
+        const first = await store.take(params.ep, params.wid, takeHoldMs);
+        if (!first) {
+          set.status = 204;
+          return "";
+        }
+        const jobs = [first];
+        while (jobs.length < size) {
+          const next = await store.take(params.ep, params.wid, 0);
+          if (!next) break;
+          jobs.push(next);
+        }
+        supervisor.running(params.wid);
+        return jobs.map(takePayload);
+      },
+      { query: t.Object({ batch_size: t.Optional(t.Numeric()) }, { additionalProperties: true }) },
+    )
+    .post(
+      "/v2/:ep/job-done/:wid/:job",
+      ({ params, body, query }) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(String(body ?? ""));
+        } catch {
+          return err(400, "job-done body must be JSON");
+        }
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+          return err(400, "job-done body must be a JSON object");
+        const accepted = store.finish(
+          params.ep,
+          params.wid,
+          params.job,
+          parsed as Record<string, unknown>,
+          query.isStream === "true",
+        );
+        if (accepted && (parsed as Record<string, unknown>).status !== "IN_PROGRESS") supervisor.taking(params.wid);
+        return accepted ? { ok: true } : err(404, `job ${params.job} is not running on worker ${params.wid}`);
+      },
+      {
+        parse: "text",
+        body: t.Optional(t.String()),
+        query: t.Object({ isStream: t.Optional(t.String()) }, { additionalProperties: true }),
+      },
+    )
+    .post(
+      "/v2/:ep/job-stream/:wid/:job",
+      ({ params, body }) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(String(body ?? ""));
+        } catch {
+          return err(400, "job-stream body must be JSON");
+        }
+        const ok = store.pushChunk(params.ep, params.wid, params.job, (parsed ?? {}) as Record<string, unknown>);
+        return ok ? { ok: true } : err(404, `job ${params.job} is not running on worker ${params.wid}`);
+      },
+      { parse: "text", body: t.Optional(t.String()) },
+    )
     .get("/v2/:ep/ping/:wid", ({ params }) => {
       supervisor.pinged(params.wid);
       return { ok: true };
@@ -225,22 +270,30 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       return "";
     })
     // ── queue REST API (runpod-api.md §1) ───────────────────────────────────────────────────────────
-    .post("/v2/:ep/run", ({ params, body }) => {
-      const e = queueEndpoint(params.ep);
-      if (e instanceof Response) return e;
-      if (!("input" in body) || body.input === undefined) return err(400, "input is required");
-      const job = store.submit(e.id, body as JobRequest, false, e.executionTimeoutMs);
-      // Runpod acknowledges a submission as IN_QUEUE even when a waiting worker took it at once.
-      return { id: job.id, status: "IN_QUEUE" };
-    }, { body: JobBody })
-    .post("/v2/:ep/runsync", async ({ params, body, query }) => {
-      const e = queueEndpoint(params.ep);
-      if (e instanceof Response) return e;
-      if (!("input" in body) || body.input === undefined) return err(400, "input is required");
-      const job = store.submit(e.id, body as JobRequest, true, e.executionTimeoutMs);
-      await store.waitTerminal(job, clampWait(query.wait));
-      return store.view(job);
-    }, { body: JobBody, query: WaitQuery })
+    .post(
+      "/v2/:ep/run",
+      ({ params, body }) => {
+        const e = queueEndpoint(params.ep);
+        if (e instanceof Response) return e;
+        if (!("input" in body) || body.input === undefined) return err(400, "input is required");
+        const job = store.submit(e.id, body as JobRequest, false, e.executionTimeoutMs);
+        // Runpod acknowledges a submission as IN_QUEUE even when a waiting worker took it at once.
+        return { id: job.id, status: "IN_QUEUE" };
+      },
+      { body: JobBody },
+    )
+    .post(
+      "/v2/:ep/runsync",
+      async ({ params, body, query }) => {
+        const e = queueEndpoint(params.ep);
+        if (e instanceof Response) return e;
+        if (!("input" in body) || body.input === undefined) return err(400, "input is required");
+        const job = store.submit(e.id, body as JobRequest, true, e.executionTimeoutMs);
+        await store.waitTerminal(job, clampWait(query.wait));
+        return store.view(job);
+      },
+      { body: JobBody, query: WaitQuery },
+    )
     .get("/v2/:ep/status/:job", ({ params }) => status(params))
     .post("/v2/:ep/status/:job", ({ params }) => status(params))
     .get("/v2/:ep/status-sync/:job", ({ params, query }) => statusSync(params, query), { query: WaitQuery })
@@ -256,7 +309,8 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     .post("/v2/:ep/retry/:job", ({ params }) => {
       const job = jobOf(params.ep, params.job);
       if (job instanceof Response) return job;
-      if (!store.retry(job)) return err(400, `job ${job.id} is ${job.status}; only FAILED or TIMED_OUT jobs can be retried`);
+      if (!store.retry(job))
+        return err(400, `job ${job.id} is ${job.status}; only FAILED or TIMED_OUT jobs can be retried`);
       return { id: job.id, status: "IN_QUEUE" };
     })
     .post("/v2/:ep/purge-queue", ({ params }) => {
@@ -270,34 +324,54 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       return { jobs: store.jobCounts(e.id), workers: supervisor.counts(e.id) };
     })
     // ── load-balanced endpoints: https://{id}.api.runpod.ai/{path} → a worker's PORT ─────────────────
-    .all("/lb/:ep/*", async ({ request, params }) => {
-      const e = endpointOf(params.ep);
-      if (e instanceof Response) return e;
-      if (e.type !== "LB") return err(400, "not allowed for QB API");
-      const worker = await supervisor.acquireLb(e.id, request.signal);
-      if (!worker) return err(503, "no workers available");
-      try {
-        const url = new URL(request.url);
-        const headers = new Headers(request.headers);
-        headers.delete("authorization");
-        headers.delete("host");
-        const hasBody = request.method !== "GET" && request.method !== "HEAD";
-        const res = await fetch(`http://127.0.0.1:${worker.port}/${params["*"]}${url.search}`, {
-          method: request.method, headers, body: hasBody ? await request.arrayBuffer() : undefined, signal: request.signal,
-        });
-        const out = new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
-        out.headers.delete("content-encoding");
-        out.headers.delete("content-length");
-        return out;
-      } catch (error) {
-        return err(502, `worker ${worker.id} did not answer: ${(error as Error).message}`);
-      } finally {
-        supervisor.releaseLb(worker);
-      }
-    }, { parse: "none" })
-    .get("/", () => ({ emulator: "runpod", endpoints: [...control.endpoints.values()].map((e) => ({ id: e.id, name: e.name, type: e.type, workers: supervisor.counts(e.id) })) }));
+    .all(
+      "/lb/:ep/*",
+      async ({ request, params }) => {
+        const e = endpointOf(params.ep);
+        if (e instanceof Response) return e;
+        if (e.type !== "LB") return err(400, "not allowed for QB API");
+        const worker = await supervisor.acquireLb(e.id, request.signal);
+        if (!worker) return err(503, "no workers available");
+        try {
+          const url = new URL(request.url);
+          const headers = new Headers(request.headers);
+          headers.delete("authorization");
+          headers.delete("host");
+          const hasBody = request.method !== "GET" && request.method !== "HEAD";
+          const res = await fetch(`http://127.0.0.1:${worker.port}/${params["*"]}${url.search}`, {
+            method: request.method,
+            headers,
+            body: hasBody ? await request.arrayBuffer() : undefined,
+            signal: request.signal,
+          });
+          const out = new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
+          out.headers.delete("content-encoding");
+          out.headers.delete("content-length");
+          return out;
+        } catch (error) {
+          return err(502, `worker ${worker.id} did not answer: ${(error as Error).message}`);
+        } finally {
+          supervisor.releaseLb(worker);
+        }
+      },
+      { parse: "none" },
+    )
+    .get("/", () => ({
+      emulator: "runpod",
+      endpoints: [...control.endpoints.values()].map((e) => ({
+        id: e.id,
+        name: e.name,
+        type: e.type,
+        workers: supervisor.counts(e.id),
+      })),
+    }));
 
-  const server = Bun.serve({ hostname: options.host ?? "127.0.0.1", port: options.port ?? 0, idleTimeout: 0, fetch: (req) => app.handle(req) });
+  const server = Bun.serve({
+    hostname: options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    idleTimeout: 0,
+    fetch: (req) => app.handle(req),
+  });
   const display = server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname;
   baseUrl = `http://${display}:${server.port}`;
   let stopped = false;

@@ -75,7 +75,10 @@ export class WorkerSupervisor {
     const endpoint = this.control.endpoints.get(endpointId);
     if (!endpoint) return this.stopAll(endpointId);
     const alive = this.alive(endpointId);
-    const demand = endpoint.type === "LB" ? alive.reduce((n, w) => n + w.inflight, 0) + this.lbWaiting(endpointId) : this.store.demand(endpointId);
+    const demand =
+      endpoint.type === "LB"
+        ? alive.reduce((n, w) => n + w.inflight, 0) + this.lbWaiting(endpointId)
+        : this.store.demand(endpointId);
     const target = Math.min(endpoint.workersMax, Math.max(endpoint.workersMin, demand));
     for (let i = alive.length; i < target; i++) this.spawn(endpoint);
     // Too many (config lowered): stop idle ones first.
@@ -187,7 +190,9 @@ export class WorkerSupervisor {
   private spawn(endpoint: EmulatedEndpoint): EmulatedWorker {
     const id = runpodId();
     const base = this.opts.baseUrl();
-    const gpu = endpoint.instanceIds?.length ? encodeURIComponent(endpoint.instanceIds[0]!) : encodeURIComponent(endpoint.gpuIds.split(",")[0] || "CPU");
+    const gpu = endpoint.instanceIds?.length
+      ? encodeURIComponent(endpoint.instanceIds[0]!)
+      : encodeURIComponent(endpoint.gpuIds.split(",")[0] || "CPU");
     const prefix = `${base}/v2/${endpoint.id}`;
     const port = endpoint.type === "LB" ? freePort() : undefined;
     const template = this.control.templateOf(endpoint);
@@ -214,9 +219,24 @@ export class WorkerSupervisor {
       env.PORT = String(port);
       env.PORT_HEALTH = String(port);
     }
-    const proc = Bun.spawn(this.opts.command ?? workerCommand(), { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(this.opts.command ?? workerCommand(), {
+      env,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const now = Date.now();
-    const worker: EmulatedWorker = { id, endpointId: endpoint.id, proc, state: "initializing", startedAt: now, lastActive: now, port, inflight: 0, tail: [] };
+    const worker: EmulatedWorker = {
+      id,
+      endpointId: endpoint.id,
+      proc,
+      state: "initializing",
+      startedAt: now,
+      lastActive: now,
+      port,
+      inflight: 0,
+      tail: [],
+    };
     this.workers.set(id, worker);
     wlog.debug(`worker ${id} started for endpoint ${endpoint.id} (${endpoint.name}), pid ${proc.pid}`);
     void pipeLines(proc.stdout as ReadableStream<Uint8Array>, worker);
@@ -271,7 +291,8 @@ export class WorkerSupervisor {
     const now = Date.now();
     for (const endpoint of this.control.endpoints.values()) {
       const alive = this.alive(endpoint.id);
-      let spare = alive.length - Math.max(endpoint.workersMin, endpoint.type === "LB" ? 0 : this.store.demand(endpoint.id));
+      let spare =
+        alive.length - Math.max(endpoint.workersMin, endpoint.type === "LB" ? 0 : this.store.demand(endpoint.id));
       for (const w of alive) {
         if (spare <= 0) break;
         if (w.state === "idle" && w.inflight === 0 && now - w.lastActive > endpoint.idleTimeout * 1000) {

@@ -49,12 +49,15 @@ export class NetworkVolume {
 
   constructor(options: NetworkVolumeOptions) {
     const where = `NetworkVolume "${options?.name ?? ""}"`;
-    if (!options || typeof options !== "object") throw new ConfigError("NetworkVolume needs an options object: new NetworkVolume({ name })");
+    if (!options || typeof options !== "object")
+      throw new ConfigError("NetworkVolume needs an options object: new NetworkVolume({ name })");
     rejectUnknown(where, options as unknown as Record<string, unknown>, ["name", "size", "dataCenterId", "id"]);
     this.name = requireName(where, options.name);
     this.size = options.size ?? 100;
     if (!Number.isInteger(this.size) || this.size <= 0 || this.size > 4000) {
-      throw new ConfigError(`${where}: size must be a whole number of GB between 1 and 4000 (got ${String(options.size)})`);
+      throw new ConfigError(
+        `${where}: size must be a whole number of GB between 1 and 4000 (got ${String(options.size)})`,
+      );
     }
     this.dataCenterId = options.dataCenterId ?? DataCenter.EU_RO_1;
     oneOf(where, "dataCenterId", this.dataCenterId, Object.values(DataCenter));
@@ -63,7 +66,13 @@ export class NetworkVolume {
 
   /** Plain JSON of the volume's fields. */
   toJSON(): Record<string, unknown> {
-    return { kind: this.kind, name: this.name, size: this.size, dataCenterId: this.dataCenterId, ...(this.id ? { id: this.id } : {}) };
+    return {
+      kind: this.kind,
+      name: this.name,
+      size: this.size,
+      dataCenterId: this.dataCenterId,
+      ...(this.id ? { id: this.id } : {}),
+    };
   }
 }
 
@@ -106,9 +115,27 @@ export interface ServerlessResourceOptions {
 }
 
 const FIELDS: readonly string[] = [
-  "name", "gpus", "gpuCount", "instanceIds", "workersMin", "workersMax", "idleTimeout", "executionTimeoutMs", "env",
-  "networkVolume", "scalerType", "scalerValue", "imageName", "templateId", "flashboot", "cudaVersions", "datacenter",
-  "workersPFBTarget", "flashEnvironmentId", "containerDiskInGb", "isolate",
+  "name",
+  "gpus",
+  "gpuCount",
+  "instanceIds",
+  "workersMin",
+  "workersMax",
+  "idleTimeout",
+  "executionTimeoutMs",
+  "env",
+  "networkVolume",
+  "scalerType",
+  "scalerValue",
+  "imageName",
+  "templateId",
+  "flashboot",
+  "cudaVersions",
+  "datacenter",
+  "workersPFBTarget",
+  "flashEnvironmentId",
+  "containerDiskInGb",
+  "isolate",
 ];
 
 const IMAGE_TAG = () => process.env.FLASH_IMAGE_TAG ?? "latest";
@@ -140,8 +167,13 @@ export abstract class ServerlessResource {
   /** `QB` (queue) or `LB` (load balancer). */
   readonly type: ServerlessType;
 
-  protected constructor(className: ConfigKind, options: ServerlessResourceOptions, shape: { cpu: boolean; lb: boolean }) {
-    if (!options || typeof options !== "object") throw new ConfigError(`${className} needs an options object: new ${className}({ name: "…" })`);
+  protected constructor(
+    className: ConfigKind,
+    options: ServerlessResourceOptions,
+    shape: { cpu: boolean; lb: boolean },
+  ) {
+    if (!options || typeof options !== "object")
+      throw new ConfigError(`${className} needs an options object: new ${className}({ name: "…" })`);
     const where = `${className} "${typeof options.name === "string" ? options.name : ""}"`;
     rejectUnknown(where, options as unknown as Record<string, unknown>, FIELDS);
     this.name = requireName(where, options.name);
@@ -150,11 +182,14 @@ export abstract class ServerlessResource {
     this.workersMax = count(where, "workersMax", options.workersMax, 3);
     if (this.workersMax < 1) throw new ConfigError(`${where}: workersMax must be at least 1 (got ${this.workersMax})`);
     if (this.workersMin > this.workersMax) {
-      throw new ConfigError(`${where}: workersMin (${this.workersMin}) is greater than workersMax (${this.workersMax})`);
+      throw new ConfigError(
+        `${where}: workersMin (${this.workersMin}) is greater than workersMax (${this.workersMax})`,
+      );
     }
     this.idleTimeout = nonNegative(where, "idleTimeout", options.idleTimeout, 5);
     this.executionTimeoutMs = count(where, "executionTimeoutMs", options.executionTimeoutMs, 0);
-    this.scalerType = options.scalerType ?? (shape.lb ? ServerlessScalerType.REQUEST_COUNT : ServerlessScalerType.QUEUE_DELAY);
+    this.scalerType =
+      options.scalerType ?? (shape.lb ? ServerlessScalerType.REQUEST_COUNT : ServerlessScalerType.QUEUE_DELAY);
     oneOf(where, "scalerType", this.scalerType, Object.values(ServerlessScalerType));
     if (shape.lb && this.scalerType === ServerlessScalerType.QUEUE_DELAY) {
       throw new ConfigError(`${where}: load balancers scale by REQUEST_COUNT; QUEUE_DELAY is not supported`);
@@ -168,13 +203,16 @@ export abstract class ServerlessResource {
     this.datacenter = options.datacenter ?? DataCenter.EU_RO_1;
     oneOf(where, "datacenter", this.datacenter, Object.values(DataCenter));
     if (options.templateId !== undefined) this.templateId = text(where, "templateId", options.templateId);
-    if (options.flashEnvironmentId !== undefined) this.flashEnvironmentId = text(where, "flashEnvironmentId", options.flashEnvironmentId);
+    if (options.flashEnvironmentId !== undefined)
+      this.flashEnvironmentId = text(where, "flashEnvironmentId", options.flashEnvironmentId);
     this.imageName = options.imageName === undefined ? "" : text(where, "imageName", options.imageName);
     if (options.networkVolume !== undefined) {
       const v = options.networkVolume as unknown as Record<string, unknown> | null;
       if (!v || v.kind !== "NetworkVolume") throw new ConfigError(`${where}: networkVolume must be a NetworkVolume`);
       if (v.dataCenterId !== this.datacenter) {
-        throw new ConfigError(`${where}: networkVolume "${String(v.name)}" is in ${String(v.dataCenterId)} but the endpoint is in ${this.datacenter}`);
+        throw new ConfigError(
+          `${where}: networkVolume "${String(v.name)}" is in ${String(v.dataCenterId)} but the endpoint is in ${this.datacenter}`,
+        );
       }
       this.networkVolume = options.networkVolume;
     }
@@ -190,8 +228,15 @@ export abstract class ServerlessResource {
       this.gpuCount = 0;
     } else {
       this.instanceIds = [];
-      this.gpus = list(where, "gpus", options.gpus, [GpuGroup.ANY], [...Object.values(GpuGroup), ...Object.values(GpuType)]);
-      if (this.gpus.length === 0) throw new ConfigError(`${where}: gpus is empty; use [GpuGroup.ANY] to accept any GPU`);
+      this.gpus = list(
+        where,
+        "gpus",
+        options.gpus,
+        [GpuGroup.ANY],
+        [...Object.values(GpuGroup), ...Object.values(GpuType)],
+      );
+      if (this.gpus.length === 0)
+        throw new ConfigError(`${where}: gpus is empty; use [GpuGroup.ANY] to accept any GPU`);
       this.gpuCount = count(where, "gpuCount", options.gpuCount, 1);
       if (this.gpuCount < 1) throw new ConfigError(`${where}: gpuCount must be at least 1`);
     }
@@ -200,7 +245,9 @@ export abstract class ServerlessResource {
     if (this.instanceIds.length > 0) {
       const limit = Math.min(...this.instanceIds.map(cpuInstanceMaxDiskGb));
       if (options.containerDiskInGb !== undefined && disk > limit) {
-        throw new ConfigError(`${where}: containerDiskInGb ${disk} exceeds ${limit} GB, the most ${this.instanceIds.join(", ")} allow`);
+        throw new ConfigError(
+          `${where}: containerDiskInGb ${disk} exceeds ${limit} GB, the most ${this.instanceIds.join(", ")} allow`,
+        );
       }
       this.containerDiskInGb = options.containerDiskInGb === undefined ? limit : disk;
     } else {
@@ -355,7 +402,14 @@ export function isResourceConfig(value: unknown): value is ServerlessResource {
   const kind = (value as Record<string, unknown> | null)?.kind;
   return (
     typeof kind === "string" &&
-    ["LiveServerless", "CpuLiveServerless", "LiveLoadBalancer", "CpuLiveLoadBalancer", "ServerlessEndpoint", "CpuServerlessEndpoint"].includes(kind)
+    [
+      "LiveServerless",
+      "CpuLiveServerless",
+      "LiveLoadBalancer",
+      "CpuLiveLoadBalancer",
+      "ServerlessEndpoint",
+      "CpuServerlessEndpoint",
+    ].includes(kind)
   );
 }
 
@@ -363,12 +417,15 @@ export function isResourceConfig(value: unknown): value is ServerlessResource {
 
 function requireImage(config: ServerlessResource, className: string): void {
   if (!config.imageName && !config.templateId) {
-    throw new ConfigError(`${className} "${config.name}": needs imageName or templateId (or use ${className === "ServerlessEndpoint" ? "LiveServerless" : "CpuLiveServerless"} to run shipped code)`);
+    throw new ConfigError(
+      `${className} "${config.name}": needs imageName or templateId (or use ${className === "ServerlessEndpoint" ? "LiveServerless" : "CpuLiveServerless"} to run shipped code)`,
+    );
   }
 }
 
 function requireName(where: string, name: unknown): string {
-  if (typeof name !== "string" || name.trim() === "") throw new ConfigError(`${where}: name is required (a non-empty string)`);
+  if (typeof name !== "string" || name.trim() === "")
+    throw new ConfigError(`${where}: name is required (a non-empty string)`);
   if (name !== name.trim()) throw new ConfigError(`${where}: name must not start or end with spaces`);
   return name;
 }
@@ -438,13 +495,21 @@ function oneOf(where: string, field: string, value: unknown, allowed: readonly s
   }
 }
 
-function list<T extends string>(where: string, field: string, value: unknown, fallback: T[], allowed: readonly string[]): T[] {
+function list<T extends string>(
+  where: string,
+  field: string,
+  value: unknown,
+  fallback: T[],
+  allowed: readonly string[],
+): T[] {
   if (value === undefined) return [...fallback];
   if (!Array.isArray(value)) throw new ConfigError(`${where}: ${field} must be a list`);
   for (const item of value) {
     if (!allowed.includes(item)) {
       const guess = typeof item === "string" ? closest(item, allowed) : undefined;
-      throw new ConfigError(`${where}: unknown ${field} entry ${JSON.stringify(item)}${guess ? ` (did you mean "${guess}"?)` : ""}`);
+      throw new ConfigError(
+        `${where}: unknown ${field} entry ${JSON.stringify(item)}${guess ? ` (did you mean "${guess}"?)` : ""}`,
+      );
     }
   }
   return [...new Set(value as T[])];
@@ -452,7 +517,8 @@ function list<T extends string>(where: string, field: string, value: unknown, fa
 
 function stringMap(where: string, field: string, value: unknown): Record<string, string> {
   if (value === undefined) return {};
-  if (!value || typeof value !== "object" || Array.isArray(value)) throw new ConfigError(`${where}: ${field} must be an object of strings`);
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    throw new ConfigError(`${where}: ${field} must be an object of strings`);
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== "string") throw new ConfigError(`${where}: ${field}.${k} must be a string (got ${typeof v})`);
   }

@@ -40,7 +40,11 @@ export function jsonProblem(value: unknown, path: string, seen: Set<object> = ne
     for (const key of Object.keys(obj)) {
       const v = (obj as Record<string, unknown>)[key];
       if (v === undefined) continue;
-      const p = jsonProblem(v, `${path}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`, seen);
+      const p = jsonProblem(
+        v,
+        `${path}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`,
+        seen,
+      );
       if (p) return p;
     }
     return null;

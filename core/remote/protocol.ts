@@ -74,9 +74,7 @@ export interface RemoteFunctionRef {
 // ---- messages between a local pool and its workers (threads: postMessage; processes: IPC) ----
 
 /** Pool → worker. */
-export type ToWorker =
-  | { type: "call"; seq: number; req: FunctionRequest }
-  | { type: "preload"; modules: string[] };
+export type ToWorker = { type: "call"; seq: number; req: FunctionRequest } | { type: "preload"; modules: string[] };
 
 /** Worker → pool. */
 export type FromWorker =

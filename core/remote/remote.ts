@@ -22,7 +22,9 @@ export type RemoteFunction<F extends AnyFn> = (...args: Parameters<F>) => Promis
 export type RemoteInstance<T> = { [K in keyof T]: T[K] extends AnyFn ? RemoteFunction<T[K]> : never };
 
 /** A class's remote form: constructing it is local and cheap; the real instance lives in one worker. */
-export type RemoteClass<C extends AnyClass> = new (...args: ConstructorParameters<C>) => RemoteInstance<InstanceType<C>>;
+export type RemoteClass<C extends AnyClass> = new (
+  ...args: ConstructorParameters<C>
+) => RemoteInstance<InstanceType<C>>;
 
 /** What `@remote(config)` returns: a decorator for classes and methods. */
 export type RemoteDecorator = <T>(value: T, context: ClassDecoratorContext | ClassMethodDecoratorContext) => T;
@@ -35,7 +37,9 @@ export function remote<C extends AnyClass>(config: ResourceConfig, cls: C, optio
 export function remote(config: ResourceConfig, options?: RemoteOptions): RemoteDecorator;
 export function remote(config: ResourceConfig, target?: unknown, options?: RemoteOptions): unknown {
   if (!isResourceConfig(config)) {
-    throw new TypeError("remote(config, fn): the first argument must be a resource config (new LiveServerless({ name }), …)");
+    throw new TypeError(
+      "remote(config, fn): the first argument must be a resource config (new LiveServerless({ name }), …)",
+    );
   }
   const site = callerSite();
   if (site && !isWorkerMode() && isLateCall(site.file)) warnLate(site);
@@ -46,7 +50,9 @@ export function remote(config: ResourceConfig, target?: unknown, options?: Remot
     return wrap(config, target as AnyFn, opts, module, id, (site && nameAt(site)) || nameOf(target, site));
   }
   if (target !== undefined && (typeof target !== "object" || target === null)) {
-    throw new TypeError("remote(config, fn, options?): the second argument must be a function, a class or an options object");
+    throw new TypeError(
+      "remote(config, fn, options?): the second argument must be a function, a class or an options object",
+    );
   }
   const decoratorOptions = target as RemoteOptions | undefined;
   return ((value: unknown, context: ClassDecoratorContext | ClassMethodDecoratorContext) => {
@@ -59,7 +65,9 @@ export function remote(config: ResourceConfig, target?: unknown, options?: Remot
       return wrapped;
     }
     if (context.kind === "method") return wrapMethod(config, value as AnyFn, opts, module, id, name, context);
-    throw new TypeError(`@remote can decorate classes and methods, not a ${(context as { kind: string }).kind} ("${name}")`);
+    throw new TypeError(
+      `@remote can decorate classes and methods, not a ${(context as { kind: string }).kind} ("${name}")`,
+    );
   }) as RemoteDecorator;
 }
 
@@ -69,7 +77,9 @@ function warnLate(site: CallSite): void {
   const where = `${site.file}:${site.line}`;
   if (warned.has(where)) return;
   warned.add(where);
-  log.warn(`remote() at ${where} runs after its module loaded; workers find remote functions by the remote() calls made while the module loads, so define them at the top level of the module`);
+  log.warn(
+    `remote() at ${where} runs after its module loaded; workers find remote functions by the remote() calls made while the module loads, so define them at the top level of the module`,
+  );
 }
 
 function nameOf(value: unknown, site: ReturnType<typeof callerSite>): string {
@@ -82,7 +92,15 @@ function isClass(value: AnyFn): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(value));
 }
 
-function wrap(config: ResourceConfig, value: AnyFn, options: RemoteOptions, module: string, id: string, name: string, force?: "class"): unknown {
+function wrap(
+  config: ResourceConfig,
+  value: AnyFn,
+  options: RemoteOptions,
+  module: string,
+  id: string,
+  name: string,
+  force?: "class",
+): unknown {
   const kind = force ?? (isClass(value) ? "class" : "function");
   if (isWorkerMode()) {
     register(module, id, { value, name, kind });
@@ -94,7 +112,12 @@ function wrap(config: ResourceConfig, value: AnyFn, options: RemoteOptions, modu
 }
 
 function baseRequest(ref: RemoteFunctionRef): Omit<FunctionRequest, "args"> {
-  const req: Omit<FunctionRequest, "args"> = { module: ref.module, id: ref.id, name: ref.name, executionType: ref.executionType };
+  const req: Omit<FunctionRequest, "args"> = {
+    module: ref.module,
+    id: ref.id,
+    name: ref.name,
+    executionType: ref.executionType,
+  };
   if (ref.options.dependencies?.length) req.dependencies = ref.options.dependencies;
   if (ref.options.systemDependencies?.length) req.systemDependencies = ref.options.systemDependencies;
   return req;
@@ -114,13 +137,17 @@ function remoteFunction(ref: RemoteFunctionRef): AnyFn {
 /** The result of a response, or its error thrown as a `RemoteError`. */
 export function unwrap(res: FunctionResponse, name: string): unknown {
   if (res.success) return res.result ?? null;
-  throw new RemoteError(name, res.error ?? { name: "Error", message: "the remote call failed without an error message" });
+  throw new RemoteError(
+    name,
+    res.error ?? { name: "Error", message: "the remote call failed without an error message" },
+  );
 }
 
 /** Static members stay what they were (they run here, as on any class); only instances live in a worker. */
 function copyStatics(from: AnyFn, to: AnyFn): void {
   for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(from))) {
-    if (key !== "prototype" && key !== "name" && key !== "length" && key !== "remote") Object.defineProperty(to, key, descriptor);
+    if (key !== "prototype" && key !== "name" && key !== "length" && key !== "remote")
+      Object.defineProperty(to, key, descriptor);
   }
 }
 
@@ -185,7 +212,10 @@ function wrapMethod(
   if (isWorkerMode()) {
     const entry = { value: method, name, kind: "function" as const, thisArg: undefined as unknown };
     // A static method keeps its class as `this`; an instance method runs without an instance (use @remote on the class for state).
-    if (context.static) context.addInitializer(function (this: unknown) { entry.thisArg = this; });
+    if (context.static)
+      context.addInitializer(function (this: unknown) {
+        entry.thisArg = this;
+      });
     register(module, id, entry);
     return method;
   }
@@ -210,10 +240,14 @@ function checkOptions(config: ResourceConfig, options: RemoteOptions | undefined
   }
   if (config.isLoadBalancer) {
     if (!o.method || !o.path) {
-      throw new TypeError(`${where}: ${config.kind} functions need { method, path } (e.g. { method: "POST", path: "/compute" })`);
+      throw new TypeError(
+        `${where}: ${config.kind} functions need { method, path } (e.g. { method: "POST", path: "/compute" })`,
+      );
     }
     if (!(HTTP_METHODS as readonly string[]).includes(o.method)) {
-      throw new TypeError(`${where}: method must be one of ${HTTP_METHODS.join(", ")} (got ${JSON.stringify(o.method)})`);
+      throw new TypeError(
+        `${where}: method must be one of ${HTTP_METHODS.join(", ")} (got ${JSON.stringify(o.method)})`,
+      );
     }
     if (typeof o.path !== "string" || !o.path.startsWith("/")) {
       throw new TypeError(`${where}: path must start with "/" (got ${JSON.stringify(o.path)})`);

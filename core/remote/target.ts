@@ -47,7 +47,9 @@ export function setTarget(t: Target): void {
   slot.target = t;
   if (previous) {
     unregisterStatusSection(previous.name);
-    previous.shutdown().catch((err) => log.warn(`stopping the ${previous.name} target failed: ${(err as Error)?.message ?? err}`));
+    previous
+      .shutdown()
+      .catch((err) => log.warn(`stopping the ${previous.name} target failed: ${(err as Error)?.message ?? err}`));
   }
   show(t);
 }

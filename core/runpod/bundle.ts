@@ -68,7 +68,16 @@ export class Bundler {
         });
       },
     };
-    const common = { entrypoints: [file], root, target: "bun" as const, format: "esm" as const, sourcemap: "external" as const, external, plugins: [keep], throw: false };
+    const common = {
+      entrypoints: [file],
+      root,
+      target: "bun" as const,
+      format: "esm" as const,
+      sourcemap: "external" as const,
+      external,
+      plugins: [keep],
+      throw: false,
+    };
     let result = await Bun.build(common);
     if (!result.success) {
       // A package that cannot be bundled (native addon…): leave every npm import to the worker instead.
@@ -121,4 +130,3 @@ function mtime(path: string): number | undefined {
 function fresh(inputs: [string, number][]): boolean {
   return inputs.every(([p, m]) => mtime(p) === m);
 }
-

@@ -56,7 +56,8 @@ export interface EndpointInfo {
   version?: number;
 }
 
-const ENDPOINT_FIELDS = "id name templateId type gpuIds gpuCount instanceIds workersMin workersMax idleTimeout scalerType scalerValue locations version";
+const ENDPOINT_FIELDS =
+  "id name templateId type gpuIds gpuCount instanceIds workersMin workersMax idleTimeout scalerType scalerValue locations version";
 
 /** A GraphQL-level error (`errors` in the reply). */
 export class GraphqlError extends RunpodApiError {
@@ -71,11 +72,24 @@ export class RunpodGraphql {
   ) {}
 
   /** Run one query or mutation; throws on HTTP errors and on a non-empty `errors` array. */
-  async request<T = any>(query: string, variables?: Record<string, unknown>, opts: { retry?: boolean } = {}): Promise<T> {
+  async request<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    opts: { retry?: boolean } = {},
+  ): Promise<T> {
     const url = `${this.apiBaseUrl}/graphql`;
-    const body = await this.http.json<{ data?: T; errors?: { message: string }[] }>(url, { method: "POST", body: { query, variables }, retry: opts.retry, timeoutMs: 60_000 });
+    const body = await this.http.json<{ data?: T; errors?: { message: string }[] }>(url, {
+      method: "POST",
+      body: { query, variables },
+      retry: opts.retry,
+      timeoutMs: 60_000,
+    });
     if (body?.errors?.length) {
-      throw new GraphqlError(`Runpod GraphQL error: ${this.http.clean(body.errors.map((e) => e.message).join("; "))}`, 200, url);
+      throw new GraphqlError(
+        `Runpod GraphQL error: ${this.http.clean(body.errors.map((e) => e.message).join("; "))}`,
+        200,
+        url,
+      );
     }
     if (!body?.data) throw new GraphqlError("Runpod GraphQL reply has no data", 200, url);
     return body.data;
@@ -112,7 +126,9 @@ export class RunpodGraphql {
 
   /** Every endpoint of the account. */
   async listEndpoints(): Promise<EndpointInfo[]> {
-    const data = await this.request<{ myself: { endpoints: EndpointInfo[] } }>(`query { myself { endpoints { ${ENDPOINT_FIELDS} } } }`);
+    const data = await this.request<{ myself: { endpoints: EndpointInfo[] } }>(
+      `query { myself { endpoints { ${ENDPOINT_FIELDS} } } }`,
+    );
     return data.myself?.endpoints ?? [];
   }
 }

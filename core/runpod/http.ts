@@ -79,7 +79,11 @@ export class RunpodHttp {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new RunpodApiError(`Runpod answered ${res.status} with a body that is not JSON: ${this.clean(text.slice(0, 200))}`, res.status, this.clean(url));
+      throw new RunpodApiError(
+        `Runpod answered ${res.status} with a body that is not JSON: ${this.clean(text.slice(0, 200))}`,
+        res.status,
+        this.clean(url),
+      );
     }
   }
 
@@ -94,9 +98,16 @@ export class RunpodHttp {
       try {
         res = await fetch(url, {
           method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-          headers: { authorization: `Bearer ${this.apiKey}`, "content-type": "application/json", "user-agent": "flash (bun)", ...options.headers },
+          headers: {
+            authorization: `Bearer ${this.apiKey}`,
+            "content-type": "application/json",
+            "user-agent": "flash (bun)",
+            ...options.headers,
+          },
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          signal: options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? 30_000)]) : AbortSignal.timeout(options.timeoutMs ?? 30_000),
+          signal: options.signal
+            ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? 30_000)])
+            : AbortSignal.timeout(options.timeoutMs ?? 30_000),
         });
       } catch (err) {
         if (options.signal?.aborted) throw abortError(options.signal);
@@ -114,18 +125,29 @@ export class RunpodHttp {
         if (!retryable(res.status)) {
           if (res.ok) return res;
           const text = this.clean((await res.text()).slice(0, 300));
-          throw new RunpodApiError(`Runpod answered ${res.status} for ${options.method ?? "GET"} ${shown}: ${text}`, res.status, shown);
+          throw new RunpodApiError(
+            `Runpod answered ${res.status} for ${options.method ?? "GET"} ${shown}: ${text}`,
+            res.status,
+            shown,
+          );
         }
         lastError = `HTTP ${res.status}`;
         const retryAfter = Number(res.headers.get("retry-after"));
         await res.body?.cancel();
         if (attempt < attempts) {
-          const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, this.policy.maxDelayMs ?? 5000) : backoff(attempt, this.policy);
+          const wait =
+            Number.isFinite(retryAfter) && retryAfter > 0
+              ? Math.min(retryAfter * 1000, this.policy.maxDelayMs ?? 5000)
+              : backoff(attempt, this.policy);
           hlog.debug(`${shown}: ${lastError}; retry ${attempt}/${attempts - 1} in ${wait} ms`);
           await sleep(wait, options.signal);
           continue;
         }
-        throw new RunpodApiError(`Runpod answered ${res.status} for ${shown} after ${attempts} attempts`, res.status, shown);
+        throw new RunpodApiError(
+          `Runpod answered ${res.status} for ${shown} after ${attempts} attempts`,
+          res.status,
+          shown,
+        );
       }
       if (attempt < attempts) {
         const wait = backoff(attempt, this.policy);

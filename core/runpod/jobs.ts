@@ -48,7 +48,12 @@ export class RunpodJobs {
 
   /** Submit and hold up to `waitMs` for the result (the reply may still be IN_QUEUE/IN_PROGRESS). */
   runsync(endpointId: string, body: JobRequest, waitMs: number, signal?: AbortSignal): Promise<JobObject> {
-    return this.http.json<JobObject>(this.url(endpointId, `runsync?wait=${Math.round(waitMs)}`), { method: "POST", body, signal, timeoutMs: waitMs + 15_000 });
+    return this.http.json<JobObject>(this.url(endpointId, `runsync?wait=${Math.round(waitMs)}`), {
+      method: "POST",
+      body,
+      signal,
+      timeoutMs: waitMs + 15_000,
+    });
   }
 
   /** A job's current state. */
@@ -58,18 +63,30 @@ export class RunpodJobs {
 
   /** Cancel a job (best effort: a job that already finished keeps its status). */
   cancel(endpointId: string, jobId: string): Promise<JobObject> {
-    return this.http.json<JobObject>(this.url(endpointId, `cancel/${jobId}`), { method: "POST", body: {}, timeoutMs: 10_000 });
+    return this.http.json<JobObject>(this.url(endpointId, `cancel/${jobId}`), {
+      method: "POST",
+      body: {},
+      timeoutMs: 10_000,
+    });
   }
 
   /** Run a job to a terminal state. Aborting (or the timeout) cancels the job on Runpod and rejects. */
   async submitAndWait(endpointId: string, input: unknown, opts: JobOptions = {}): Promise<JobObject> {
     const body: JobRequest = { input };
     if (opts.policy) body.policy = opts.policy;
-    const signal = opts.timeoutMs ? AbortSignal.any([...(opts.signal ? [opts.signal] : []), AbortSignal.timeout(opts.timeoutMs)]) : opts.signal;
+    const signal = opts.timeoutMs
+      ? AbortSignal.any([...(opts.signal ? [opts.signal] : []), AbortSignal.timeout(opts.timeoutMs)])
+      : opts.signal;
     const mode = opts.mode === "auto" || !opts.mode ? (opts.signal ? "poll" : "runsync") : opts.mode;
     // /run is not aborted midway: a submission whose reply we never read would leave a job we cannot cancel.
-    let job: JobObject = mode === "runsync" ? await this.runsync(endpointId, body, 60_000, signal) : await this.run(endpointId, body);
-    if (!job?.id) throw new RunpodApiError(`Runpod accepted the job without an id: ${JSON.stringify(job).slice(0, 200)}`, 200, this.url(endpointId, "run"));
+    let job: JobObject =
+      mode === "runsync" ? await this.runsync(endpointId, body, 60_000, signal) : await this.run(endpointId, body);
+    if (!job?.id)
+      throw new RunpodApiError(
+        `Runpod accepted the job without an id: ${JSON.stringify(job).slice(0, 200)}`,
+        200,
+        this.url(endpointId, "run"),
+      );
     const id = job.id;
     const delay = pollDelays();
     try {
@@ -88,11 +105,23 @@ export class RunpodJobs {
   }
 
   /** Call a load-balanced endpoint's route with a shipped call; the worker answers with a FunctionResponse. */
-  async lbCall(endpointId: string, method: string, path: string, body: unknown, signal?: AbortSignal): Promise<FunctionResponse> {
+  async lbCall(
+    endpointId: string,
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<FunctionResponse> {
     const m = method.toUpperCase();
     // GET/HEAD cannot carry the shipped code: those go through the worker's /execute, which runs the same function.
-    const target = m === "GET" || m === "HEAD" ? lbUrl(this.urls, endpointId, "/execute") : lbUrl(this.urls, endpointId, path);
-    return this.http.json<FunctionResponse>(target, { method: m === "GET" || m === "HEAD" ? "POST" : m, body, signal, timeoutMs: 330_000 });
+    const target =
+      m === "GET" || m === "HEAD" ? lbUrl(this.urls, endpointId, "/execute") : lbUrl(this.urls, endpointId, path);
+    return this.http.json<FunctionResponse>(target, {
+      method: m === "GET" || m === "HEAD" ? "POST" : m,
+      body,
+      signal,
+      timeoutMs: 330_000,
+    });
   }
 }
 
@@ -101,8 +130,18 @@ export function responseOf(job: JobObject, functionName: string): FunctionRespon
   const out = job.output as Partial<FunctionResponse> | undefined;
   if (out && typeof out === "object" && typeof out.success === "boolean") return out as FunctionResponse;
   if (job.status === "COMPLETED") {
-    return { success: false, error: { name: "ProtocolError", message: `Runpod job ${job.id} for ${functionName} completed without a flash response (is the endpoint running flash's worker image?)` } };
+    return {
+      success: false,
+      error: {
+        name: "ProtocolError",
+        message: `Runpod job ${job.id} for ${functionName} completed without a flash response (is the endpoint running flash's worker image?)`,
+      },
+    };
   }
-  const name = job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
-  return { success: false, error: { name, message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}` } };
+  const name =
+    job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
+  return {
+    success: false,
+    error: { name, message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}` },
+  };
 }

@@ -36,10 +36,16 @@ export interface Mapped {
 }
 
 /** Map a resource config to GraphQL inputs. */
-export function mapConfig(config: ResourceConfig, live: boolean, env: Record<string, string | undefined> = process.env): Mapped {
+export function mapConfig(
+  config: ResourceConfig,
+  live: boolean,
+  env: Record<string, string | undefined> = process.env,
+): Mapped {
   const name = endpointName(config, live);
   if (config.networkVolume && !config.networkVolume.id) {
-    throw new Error(`${config.kind} "${config.name}": networkVolume "${config.networkVolume.name}" has no id; create it in the Runpod console and pass its id`);
+    throw new Error(
+      `${config.kind} "${config.name}": networkVolume "${config.networkVolume.name}" has no id; create it in the Runpod console and pass its id`,
+    );
   }
   const template: Mapped["template"] = {
     imageName: workerImage(config, env),
@@ -82,7 +88,9 @@ export function configHash(mapped: Mapped): string {
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
   if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value);

@@ -76,7 +76,9 @@ export class Provisioner {
   async cleanup(): Promise<CleanupSummary> {
     const summary: CleanupSummary = { removed: 0, failed: 0, errors: [] };
     await Promise.allSettled([...this.inflight.values()]);
-    const entries = Object.values(this.state.read()).filter((e) => e.live && e.apiBaseUrl === this.opts.apiBaseUrl && this.ready.has(e.name));
+    const entries = Object.values(this.state.read()).filter(
+      (e) => e.live && e.apiBaseUrl === this.opts.apiBaseUrl && this.ready.has(e.name),
+    );
     for (const entry of entries) {
       try {
         await this.opts.graphql.deleteEndpoint(entry.endpointId);
@@ -99,9 +101,15 @@ export class Provisioner {
       const mapped = mapConfig(config, this.opts.live);
       m = { mapped, hash: configHash(mapped) };
       this.mapped.set(config, m);
-      if (!this.warnedImage && isPlaceholderImage(mapped.template.imageName) && !/127\.0\.0\.1|localhost/.test(this.opts.apiBaseUrl)) {
+      if (
+        !this.warnedImage &&
+        isPlaceholderImage(mapped.template.imageName) &&
+        !/127\.0\.0\.1|localhost/.test(this.opts.apiBaseUrl)
+      ) {
         this.warnedImage = true;
-        plog.warn(`no worker image set: build and push flash's worker image, then set FLASH_WORKER_IMAGE (see worker/README.md)`);
+        plog.warn(
+          `no worker image set: build and push flash's worker image, then set FLASH_WORKER_IMAGE (see worker/README.md)`,
+        );
       }
     }
     return m;
@@ -134,30 +142,50 @@ export class Provisioner {
       }
       result.endpointId = saved.id;
       entry = {
-        name: mapped.name, kind: config.kind, type: mapped.endpoint.type, endpointId: saved.id, templateId: template.id, templateName: template.name,
-        configHash: hash, live: this.opts.live, apiBaseUrl: this.opts.apiBaseUrl, updatedAt: new Date().toISOString(),
+        name: mapped.name,
+        kind: config.kind,
+        type: mapped.endpoint.type,
+        endpointId: saved.id,
+        templateId: template.id,
+        templateName: template.name,
+        configHash: hash,
+        live: this.opts.live,
+        apiBaseUrl: this.opts.apiBaseUrl,
+        updatedAt: new Date().toISOString(),
       };
       this.state.set(entry);
-      if (this.accountEndpoints) this.accountEndpoints = this.accountEndpoints.then((list) => [...list.filter((e) => e.id !== saved.id), saved]);
+      if (this.accountEndpoints)
+        this.accountEndpoints = this.accountEndpoints.then((list) => [...list.filter((e) => e.id !== saved.id), saved]);
     }
     this.ready.set(mapped.name, { hash, result });
     return result;
   }
 
-  private async saveTemplate(mapped: Mapped, hash: string, id: string | undefined): Promise<{ id: string; name: string }> {
+  private async saveTemplate(
+    mapped: Mapped,
+    hash: string,
+    id: string | undefined,
+  ): Promise<{ id: string; name: string }> {
     const base = `${mapped.name}__${hash.slice(0, 8)}`;
     try {
       return await this.opts.graphql.saveTemplate({ ...mapped.template, id, name: base });
     } catch (err) {
       // A template of that name left behind by an earlier session: use a fresh name rather than fail.
       if (!(err instanceof GraphqlError) || !/unique|taken|exists/i.test(err.message)) throw err;
-      return this.opts.graphql.saveTemplate({ ...mapped.template, id, name: `${base}-${crypto.randomUUID().slice(0, 6)}` });
+      return this.opts.graphql.saveTemplate({
+        ...mapped.template,
+        id,
+        name: `${base}-${crypto.randomUUID().slice(0, 6)}`,
+      });
     }
   }
 
   private async deleteTemplate(name: string): Promise<void> {
     try {
-      await this.opts.graphql.request("mutation deleteTemplate($name: String) { deleteTemplate(templateName: $name) }", { name });
+      await this.opts.graphql.request(
+        "mutation deleteTemplate($name: String) { deleteTemplate(templateName: $name) }",
+        { name },
+      );
     } catch (err) {
       // Runpod can take minutes to release a template after its endpoint is gone; a leftover template is harmless.
       plog.debug(`template ${name} not deleted: ${(err as Error).message}`);

@@ -68,10 +68,20 @@ export class RunpodTarget implements Target {
       const shipped: ShippedCall = { flash: 1, bundle, request: { ...req, module: bundle.path } };
       let res: FunctionResponse;
       if (endpoint.type === "LB") {
-        res = await this.jobs.lbCall(endpoint.endpointId, fn.options.method ?? "POST", fn.options.path ?? "/execute", shipped, signal);
+        res = await this.jobs.lbCall(
+          endpoint.endpointId,
+          fn.options.method ?? "POST",
+          fn.options.path ?? "/execute",
+          shipped,
+          signal,
+        );
       } else {
         const timeoutMs = fn.config.executionTimeoutMs > 0 ? fn.config.executionTimeoutMs + 60_000 : undefined;
-        const job = await this.jobs.submitAndWait(endpoint.endpointId, shipped, { signal, mode: this.dispatch, timeoutMs });
+        const job = await this.jobs.submitAndWait(endpoint.endpointId, shipped, {
+          signal,
+          mode: this.dispatch,
+          timeoutMs,
+        });
         res = responseOf(job, fn.name);
       }
       if (!res.success) this.stats.failed++;
@@ -102,7 +112,12 @@ export class RunpodTarget implements Target {
 
   /** The endpoints in use and call counters (shown on /health). */
   status(): unknown {
-    return { target: this.name, endpoints: this.provisioner.endpoints(), provisioning: this.provisioner.counts, calls: { ...this.stats } };
+    return {
+      target: this.name,
+      endpoints: this.provisioner.endpoints(),
+      provisioning: this.provisioner.counts,
+      calls: { ...this.stats },
+    };
   }
 
   protected async cleanup(): Promise<void> {
@@ -125,7 +140,15 @@ export class EmulatorTarget extends RunpodTarget {
     readonly emulator: Emulator,
     opts: Omit<RunpodTargetOptions, "apiKey" | "urls" | "name"> & { apiKey: string },
   ) {
-    super({ ...opts, name: "emulator", urls: { apiBaseUrl: emulator.apiBaseUrl, endpointBaseUrl: emulator.endpointBaseUrl, lbBaseUrl: emulator.lbBaseUrl } });
+    super({
+      ...opts,
+      name: "emulator",
+      urls: {
+        apiBaseUrl: emulator.apiBaseUrl,
+        endpointBaseUrl: emulator.endpointBaseUrl,
+        lbBaseUrl: emulator.lbBaseUrl,
+      },
+    });
   }
 
   protected override async cleanup(): Promise<void> {
@@ -142,15 +165,31 @@ function dispatchMode(value: string | undefined): DispatchMode {
 }
 
 /** Build the target `flash run --target` names (`runpod` needs RUNPOD_API_KEY; `emulator` starts one). */
-export async function createTarget(name: "runpod" | "emulator", opts: { root: string; env?: Record<string, string | undefined> }): Promise<RunpodTarget> {
+export async function createTarget(
+  name: "runpod" | "emulator",
+  opts: { root: string; env?: Record<string, string | undefined> },
+): Promise<RunpodTarget> {
   const env = opts.env ?? process.env;
   if (name === "runpod") {
-    return new RunpodTarget({ apiKey: requireApiKey(env), urls: runpodUrls(env), root: opts.root, dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH) });
+    return new RunpodTarget({
+      apiKey: requireApiKey(env),
+      urls: runpodUrls(env),
+      root: opts.root,
+      dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH),
+    });
   }
   const { startEmulator } = await import("../emulator/server");
   // A per-session key: the emulator is local, and the user's real key must never be sent to it.
   const apiKey = `emu_${crypto.randomUUID().replaceAll("-", "")}`;
-  const emulator = startEmulator({ apiKey, workers: { env: { FLASH_WORKER_CACHE: env.FLASH_WORKER_CACHE ?? join(opts.root, ".flash", "worker-cache") } } });
+  const emulator = startEmulator({
+    apiKey,
+    workers: { env: { FLASH_WORKER_CACHE: env.FLASH_WORKER_CACHE ?? join(opts.root, ".flash", "worker-cache") } },
+  });
   tlog.info(`Runpod emulator on ${emulator.url} (endpoints appear on first call)`);
-  return new EmulatorTarget(emulator, { apiKey, root: opts.root, statePath: join(opts.root, ".flash", "emulator-resources.json"), dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH) });
+  return new EmulatorTarget(emulator, {
+    apiKey,
+    root: opts.root,
+    statePath: join(opts.root, ".flash", "emulator-resources.json"),
+    dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH),
+  });
 }

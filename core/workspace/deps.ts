@@ -47,7 +47,8 @@ function readJson(path: string): { json?: Record<string, any>; problem?: string 
   if (!existsSync(path)) return { problem: "no package.json" };
   try {
     const json = JSON.parse(readFileSync(path, "utf8"));
-    if (!json || typeof json !== "object" || Array.isArray(json)) return { problem: "package.json is not a JSON object" };
+    if (!json || typeof json !== "object" || Array.isArray(json))
+      return { problem: "package.json is not a JSON object" };
     return { json };
   } catch (err) {
     return { problem: `package.json is not valid JSON (${(err as Error).message})` };
@@ -73,7 +74,9 @@ export function readManifest(root: string, dir: string): Manifest {
 
 /** The example folders of a workspace (`NN_category/NN_example`, sorted), the same set discovery serves. */
 export function exampleDirs(root: string): string[] {
-  const found = [...new Bun.Glob(EXAMPLES_GLOB).scanSync({ cwd: root, onlyFiles: false, followSymlinks: true, dot: false })];
+  const found = [
+    ...new Bun.Glob(EXAMPLES_GLOB).scanSync({ cwd: root, onlyFiles: false, followSymlinks: true, dot: false }),
+  ];
   return found
     .filter((rel) => {
       try {
@@ -103,7 +106,9 @@ function isSemverRange(range: string): boolean {
  * some choice of one set per range has a satisfiable conjunction (semver.minVersion finds its lowest version).
  */
 export function rangesCompatible(ranges: string[]): boolean {
-  const sets = ranges.map((r) => new semver.Range(r).set.map((comparators) => comparators.map((c) => c.value || "*").join(" ")));
+  const sets = ranges.map((r) =>
+    new semver.Range(r).set.map((comparators) => comparators.map((c) => c.value || "*").join(" ")),
+  );
   const search = (i: number, acc: string): boolean => {
     if (i === sets.length) return semver.minVersion(new semver.Range(acc.trim() || "*")) !== null;
     return sets[i]!.some((set) => {
@@ -159,14 +164,17 @@ export function lockProblems(root: string, manifests: Manifest[]): string[] {
       problems.push(`${label} is not in bun.lock`);
       continue;
     }
-    if (m.dir && entry.name !== m.name) problems.push(`${label}: bun.lock names it ${entry.name}, package.json ${m.name}`);
+    if (m.dir && entry.name !== m.name)
+      problems.push(`${label}: bun.lock names it ${entry.name}, package.json ${m.name}`);
     for (const field of [...DEP_FIELDS, "peerDependencies"]) {
-      if (!sameRecord(entry[field], m.json[field])) problems.push(`${label}: ${field} changed since bun.lock was written`);
+      if (!sameRecord(entry[field], m.json[field]))
+        problems.push(`${label}: ${field} changed since bun.lock was written`);
     }
   }
   const known = new Set(manifests.map((m) => m.dir));
   for (const dir of Object.keys(entries)) {
-    if (!known.has(dir) && new Bun.Glob(EXAMPLES_GLOB).match(dir)) problems.push(`bun.lock lists ${dir}, which no longer exists`);
+    if (!known.has(dir) && new Bun.Glob(EXAMPLES_GLOB).match(dir))
+      problems.push(`bun.lock lists ${dir}, which no longer exists`);
   }
   return problems;
 }
@@ -189,7 +197,12 @@ export function analyzeDeps(root: string): DepsReport {
   const duplicateNames = [...owners].filter(([, dirs]) => dirs.length > 1).map(([name, dirs]) => ({ name, dirs }));
   const usable = [rootManifest, ...examples].filter((m) => m.json);
   const conflicts = findConflicts(usable);
-  const lock = rootManifest.json ? lockProblems(root, usable.filter((m) => m.dir === "" || m.name)) : [];
+  const lock = rootManifest.json
+    ? lockProblems(
+        root,
+        usable.filter((m) => m.dir === "" || m.name),
+      )
+    : [];
   return { root, examples, rootManifest, notPackages, notInWorkspaces, duplicateNames, conflicts, lockProblems: lock };
 }
 
@@ -207,7 +220,12 @@ export function isClean(r: DepsReport): boolean {
 
 /** True when the report holds a problem `flash deps` cannot fix by itself (it needs a person to choose). */
 export function hasUnfixable(r: DepsReport): boolean {
-  return !!r.rootManifest.problem || r.notPackages.some((p) => !p.fixable) || r.duplicateNames.length > 0 || r.conflicts.length > 0;
+  return (
+    !!r.rootManifest.problem ||
+    r.notPackages.some((p) => !p.fixable) ||
+    r.duplicateNames.length > 0 ||
+    r.conflicts.length > 0
+  );
 }
 
 /** The report as lines for the terminal: each problem with the examples and ranges involved. */

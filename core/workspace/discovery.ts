@@ -130,7 +130,13 @@ export function findRouterSources(category: string, example: string, dir: string
   }
   const main = join(dir, "main.ts");
   if (existsSync(main)) {
-    sources.push({ type: "api", file: main, exportName: "api_router", pattern: "api", prefix: routerPrefix(category, example, "api") });
+    sources.push({
+      type: "api",
+      file: main,
+      exportName: "api_router",
+      pattern: "api",
+      prefix: routerPrefix(category, example, "api"),
+    });
   }
   return sources;
 }
@@ -177,7 +183,5 @@ export function discoverExamples(root: string, scope: Scope = {}): ExampleInfo[]
 /** The category folders under `root` (sorted), including empty ones, narrowed to `scope`. */
 export function discoverCategories(root: string, scope: Scope = {}): string[] {
   const found = [...new Bun.Glob("[0-9][0-9]_*").scanSync({ cwd: root, onlyFiles: false, followSymlinks: true })];
-  return found
-    .filter((c) => isDir(join(root, c)) && (!scope.category || scope.category === c))
-    .sort();
+  return found.filter((c) => isDir(join(root, c)) && (!scope.category || scope.category === c)).sort();
 }

@@ -3,7 +3,15 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "nod
 import { writeFileAtomic } from "../base/fs";
 import { NUMBERED, SNAKE_NUMBERED, displayTitle, resourcePrefix, routerPrefix } from "./names";
 import { flashCommand } from "./runtime";
-import { EXAMPLE_TEST_FILE, WORKER_TYPES, exampleTemplate, render, workerModule, workspaceTemplate, type Pattern } from "./templates";
+import {
+  EXAMPLE_TEST_FILE,
+  WORKER_TYPES,
+  exampleTemplate,
+  render,
+  workerModule,
+  workspaceTemplate,
+  type Pattern,
+} from "./templates";
 
 /** A refusal `flash init` explains to the user (bad name, path outside the workspace, existing files). */
 export class InitError extends Error {
@@ -90,7 +98,9 @@ function checkName(kind: "category" | "example", name: string, parentDir: string
   // An existing category with a looser numbered name (e.g. upper case) is still a category.
   if (kind === "category" && NUMBERED.test(name) && existsSync(join(parentDir, name))) return;
   const suggestion = suggestName(name, listDir(parentDir));
-  throw new InitError(`"${name}" is not a valid ${kind} name: use NN_snake_case (two digits, an underscore, lower-case words), e.g. "${suggestion}"`);
+  throw new InitError(
+    `"${name}" is not a valid ${kind} name: use NN_snake_case (two digits, an underscore, lower-case words), e.g. "${suggestion}"`,
+  );
 }
 
 /** Resolve symlinks of the deepest existing ancestor, so a symlinked folder cannot smuggle a write elsewhere. */
@@ -123,7 +133,9 @@ function locate(req: InitRequest): { root: string; newWorkspace: boolean; catego
   if (root) {
     const target = resolve(cwd, arg);
     if (!isInside(root, target)) {
-      throw new InitError(`"${arg}" is outside the workspace ${root}; examples are created inside it as NN_category/NN_example`);
+      throw new InitError(
+        `"${arg}" is outside the workspace ${root}; examples are created inside it as NN_category/NN_example`,
+      );
     }
     const parts = relative(root, target).split(sep).filter(Boolean);
     if (parts.length !== 2 && !req.path?.trim()) {
@@ -167,7 +179,10 @@ function locate(req: InitRequest): { root: string; newWorkspace: boolean; catego
 
 /** An npm package name for a workspace root folder (lower case, URL-safe). */
 export function workspacePackageName(folder: string): string {
-  const name = folder.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+|[-]+$/g, "");
+  const name = folder
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[._-]+|[-]+$/g, "");
   return name || "flash-workspace";
 }
 
@@ -201,12 +216,19 @@ function packageName(root: string, category: string, example: string): string {
 }
 
 function fileTree(example: string, pattern: Pattern): string {
-  const files = exampleTemplate(pattern).map((f) => f.path).sort();
+  const files = exampleTemplate(pattern)
+    .map((f) => f.path)
+    .sort();
   return [`${example}/`, ...files.map((f) => `  ${f}`)].join("\n");
 }
 
 /** The placeholder values of an example: names, resource names `{cc}_{ee}_{type}`, title, paths. */
-export function templateVars(root: string, category: string, example: string, pattern: Pattern): Record<string, string> {
+export function templateVars(
+  root: string,
+  category: string,
+  example: string,
+  pattern: Pattern,
+): Record<string, string> {
   const prefix = resourcePrefix(category, example);
   return {
     category,

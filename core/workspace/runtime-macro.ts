@@ -11,12 +11,18 @@ import { join } from "node:path";
  */
 export function bundleRuntime(): Record<string, string> {
   const core = join(import.meta.dir, "..");
-  const entries = [join(core, "index.ts"), join(core, "remote", "worker", "pool-entry.ts")].filter((f) => existsSync(f));
+  const entries = [join(core, "index.ts"), join(core, "remote", "worker", "pool-entry.ts")].filter((f) =>
+    existsSync(f),
+  );
   const outdir = mkdtempSync(join(tmpdir(), "flash-runtime-"));
   try {
     const args = ["build", ...entries, "--target=bun", "--format=esm", "--minify", "--splitting", `--outdir=${outdir}`];
     args.push("--entry-naming=[name].[ext]", "--chunk-naming=chunk-[hash].[ext]");
-    const result = Bun.spawnSync([process.execPath, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, BUN_BE_BUN: "1" } });
+    const result = Bun.spawnSync([process.execPath, ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, BUN_BE_BUN: "1" },
+    });
     if (result.exitCode !== 0) throw new Error(`bundling the flash runtime failed: ${result.stderr.toString()}`);
     const files: Record<string, string> = {};
     for (const name of readdirSync(outdir)) files[name] = readFileSync(join(outdir, name), "utf8");

@@ -42,13 +42,15 @@ export function bunCommand(args: string[]): { cmd: string[]; env: Record<string,
 /** The runtime's files (name → content) for `.flash/runtime/`; `flash.js` is the entry the workspace maps `flash` to. */
 async function runtimeFiles(): Promise<Record<string, string>> {
   // From source, the runtime is core/index.ts itself: a one-line re-export keeps a single copy of it.
-  if (!isCompiledBinary()) return { "flash.js": `export * from ${JSON.stringify(join(import.meta.dir, "..", "index.ts"))};\n` };
+  if (!isCompiledBinary())
+    return { "flash.js": `export * from ${JSON.stringify(join(import.meta.dir, "..", "index.ts"))};\n` };
   const { RUNTIME_BUNDLE } = await import("./runtime-bundle");
   const files: Record<string, string> = { ...RUNTIME_BUNDLE, "flash.js": `export * from "./index.js";\n` };
   // The pool starts workers from "pool-entry.ts" beside its own module. The bundled entry runs itself in a thread;
   // as a subprocess it is not the main module behind this shim, so the shim starts it.
   if (RUNTIME_BUNDLE["pool-entry.js"]) {
-    files["pool-entry.ts"] = `import { runPoolWorker } from "./pool-entry.js";\nif (Bun.isMainThread) await runPoolWorker();\n`;
+    files["pool-entry.ts"] =
+      `import { runPoolWorker } from "./pool-entry.js";\nif (Bun.isMainThread) await runPoolWorker();\n`;
   }
   return files;
 }
@@ -86,8 +88,17 @@ function writeIfChanged(path: string, content: string): boolean {
  */
 export async function ensureRuntime(root: string): Promise<RuntimeFiles> {
   const dir = join(root, RUNTIME_DIR);
-  const files: RuntimeFiles = { dir, entry: join(dir, "flash.js"), types: join(dir, "flash.d.ts"), preload: join(dir, "preload.js") };
-  const wanted: Record<string, string> = { ...(await runtimeFiles()), "flash.d.ts": await typesSource(), "preload.js": PRELOAD };
+  const files: RuntimeFiles = {
+    dir,
+    entry: join(dir, "flash.js"),
+    types: join(dir, "flash.d.ts"),
+    preload: join(dir, "preload.js"),
+  };
+  const wanted: Record<string, string> = {
+    ...(await runtimeFiles()),
+    "flash.d.ts": await typesSource(),
+    "preload.js": PRELOAD,
+  };
   for (const [name, content] of Object.entries(wanted)) writeIfChanged(join(dir, name), content);
   // Chunks of an older flash would only confuse a reader of the folder; drop what this version does not write.
   for (const name of readdirSync(dir)) if (!(name in wanted)) rmSync(join(dir, name), { force: true, recursive: true });

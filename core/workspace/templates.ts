@@ -21,7 +21,11 @@ import workspaceTsconfig from "../../templates/workspace/tsconfig.json.tpl" with
 export type Pattern = "single-file" | "directory";
 
 /** The patterns `flash init --pattern` accepts, by the name a user types. */
-export const PATTERNS: Record<string, Pattern> = { single: "single-file", "single-file": "single-file", directory: "directory" };
+export const PATTERNS: Record<string, Pattern> = {
+  single: "single-file",
+  "single-file": "single-file",
+  directory: "directory",
+};
 
 /** One file to write: its path relative to the target folder and its (unrendered) text. */
 export interface TemplateFile {

@@ -8,7 +8,10 @@ import { REPO, removeDir, startFlash, workerSource, writeFiles } from "../helper
 function buildBinary(outDir: string): string {
   const script: string = require("../../package.json").scripts.build.split("&&")[0].trim();
   const out = join(outDir, "flash");
-  const args = script.replace(/--outfile\s+\S+/, `--outfile ${out}`).split(/\s+/).slice(1); // drop the leading "bun"
+  const args = script
+    .replace(/--outfile\s+\S+/, `--outfile ${out}`)
+    .split(/\s+/)
+    .slice(1); // drop the leading "bun"
   const res = Bun.spawnSync([process.execPath, ...args], { cwd: REPO, stderr: "pipe", stdout: "pipe" });
   if (res.exitCode !== 0) throw new Error(`build failed: ${res.stderr.toString()}`);
   return out;
@@ -48,15 +51,27 @@ describe("compiled flash binary", () => {
       for (const flash of [fromBinary, fromSource]) {
         const hello = await fetch(`${flash.url}/01_cat/01_one/cpu/hello`);
         expect(await hello.json()).toEqual({ reply: "from the binary", type: "cpu" });
-        const sum = await fetch(`${flash.url}/01_cat/02_elysia/gpu/sum`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ a: 2, b: 3 }) });
+        const sum = await fetch(`${flash.url}/01_cat/02_elysia/gpu/sum`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ a: 2, b: 3 }),
+        });
         expect(await sum.json()).toEqual({ sum: 5 });
-        const bad = await fetch(`${flash.url}/01_cat/02_elysia/gpu/sum`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ a: "x" }) });
+        const bad = await fetch(`${flash.url}/01_cat/02_elysia/gpu/sum`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ a: "x" }),
+        });
         expect(bad.status).toBe(422);
       }
-      const [a, b] = await Promise.all([fromBinary, fromSource].map(async (f) => (await fetch(`${f.url}/health`)).json()));
+      const [a, b] = await Promise.all(
+        [fromBinary, fromSource].map(async (f) => (await fetch(`${f.url}/health`)).json()),
+      );
       expect(a.examples).toEqual(b.examples);
       expect(a.errors).toEqual([]);
-      const [docsA, docsB] = await Promise.all([fromBinary, fromSource].map(async (f) => (await fetch(`${f.url}/docs/json`)).json()));
+      const [docsA, docsB] = await Promise.all(
+        [fromBinary, fromSource].map(async (f) => (await fetch(`${f.url}/docs/json`)).json()),
+      );
       expect(docsA.paths).toEqual(docsB.paths);
       const asset = await fetch(`${fromBinary.url}/docs/assets/swagger-ui-bundle.js`);
       expect(asset.status).toBe(200);

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { makeWorkspace, REPO, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
 
 const CLI = join(REPO, "cli.ts");
-const run = (args: string[], cwd = REPO) => Bun.spawnSync([process.execPath, CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+const run = (args: string[], cwd = REPO) =>
+  Bun.spawnSync([process.execPath, CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
 
 const ws = makeWorkspace({
   "01_cat/01_one/cpu_worker.ts": workerSource("cpu", "one"),
@@ -47,7 +48,11 @@ describe("flash run", () => {
   test("from the root it serves every example and prints URL, counts and errors", async () => {
     const flash = await startFlash(ws);
     try {
-      for (const [path, reply] of [["/01_cat/01_one/cpu/hello", "one"], ["/01_cat/02_two/gpu/hello", "two"], ["/02_other/01_three/cpu/hello", "three"]]) {
+      for (const [path, reply] of [
+        ["/01_cat/01_one/cpu/hello", "one"],
+        ["/01_cat/02_two/gpu/hello", "two"],
+        ["/02_other/01_three/cpu/hello", "three"],
+      ]) {
         expect((await (await fetch(flash.url + path!)).json()).reply).toBe(reply);
       }
       const deadline = Date.now() + 5000;
@@ -89,7 +94,10 @@ describe("flash run", () => {
   });
 
   test("load errors are printed with file and line", async () => {
-    const broken = makeWorkspace({ "01_a/01_bad/cpu_worker.ts": "const a = 1;\nthrow new Error(\"bad module\");\n", "01_a/02_ok/cpu_worker.ts": workerSource("cpu") });
+    const broken = makeWorkspace({
+      "01_a/01_bad/cpu_worker.ts": 'const a = 1;\nthrow new Error("bad module");\n',
+      "01_a/02_ok/cpu_worker.ts": workerSource("cpu"),
+    });
     const flash = await startFlash(broken);
     try {
       // stderr (errors) and stdout (the URL line) arrive on separate pipes: wait for the error line.

@@ -19,7 +19,11 @@ test(${JSON.stringify(label)}, async () => {
 `;
 }
 
-function run(cmd: string[], cwd: string, env: Record<string, string | undefined> = process.env): { code: number; out: string } {
+function run(
+  cmd: string[],
+  cwd: string,
+  env: Record<string, string | undefined> = process.env,
+): { code: number; out: string } {
   const res = Bun.spawnSync(cmd, { cwd, env: { ...env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
   return { code: res.exitCode, out: res.stdout.toString() + res.stderr.toString() };
 }
@@ -88,7 +92,7 @@ describe("flash test (from source)", () => {
     expect(flashTest(ws, "..").code).toBe(1);
   }, 30_000);
 
-  test("without a tsconfig mapping, the preload still resolves \"flash\" (plain bun test does not)", () => {
+  test('without a tsconfig mapping, the preload still resolves "flash" (plain bun test does not)', () => {
     const bare = mkdtempSync(join(tmpdir(), "flash-test-bare-"));
     dirs.push(bare);
     writeFiles(bare, {
@@ -113,10 +117,15 @@ describe("flash test with the compiled binary, in a workspace that has only the 
 
   beforeAll(() => {
     // The package.json build script's own flags, into a temp folder.
-    const script: string = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).scripts.build.split("&&")[0].trim();
+    const script: string = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"))
+      .scripts.build.split("&&")[0]
+      .trim();
     binary = join(buildDir, "bin-only", "flash");
     mkdirSync(join(buildDir, "bin-only"));
-    const args = script.replace(/--outfile\s+\S+/, `--outfile ${binary}`).split(/\s+/).slice(1);
+    const args = script
+      .replace(/--outfile\s+\S+/, `--outfile ${binary}`)
+      .split(/\s+/)
+      .slice(1);
     const res = Bun.spawnSync([process.execPath, ...args], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
     if (res.exitCode !== 0) throw new Error(`build failed: ${res.stderr.toString()}`);
   }, 120_000);
@@ -129,7 +138,9 @@ describe("flash test with the compiled binary, in a workspace that has only the 
     const lock = Bun.JSONC.parse(readFileSync(join(ws, "bun.lock"), "utf8")) as any;
     expect(lock.workspaces["01_getting_started/01_hello_world"]).toBeDefined();
 
-    expect(run([binary, "init", "01_getting_started/02_dirs", "--pattern", "directory", "--yes"], ws, env).code).toBe(0);
+    expect(run([binary, "init", "01_getting_started/02_dirs", "--pattern", "directory", "--yes"], ws, env).code).toBe(
+      0,
+    );
     const t = run([binary, "test"], ws, env);
     expect(t.out).toContain("12 pass");
     expect(t.code).toBe(0);
@@ -145,7 +156,9 @@ describe("flash test with the compiled binary, in a workspace that has only the 
     // And `flash run` from the binary serves the new examples.
     const flash = await startFlash(ws, [], { PATH: env.PATH! }, { binary });
     try {
-      const gpu = await postJson(`${flash.url}/01_getting_started/01_hello_world/gpu/hello`, { message: "from the binary" });
+      const gpu = await postJson(`${flash.url}/01_getting_started/01_hello_world/gpu/hello`, {
+        message: "from the binary",
+      });
       expect(gpu.status).toBe(200);
       expect(gpu.body.message).toBe("from the binary");
       const cpu = await postJson(`${flash.url}/01_getting_started/02_dirs/cpu/hello`, { name: "Bin" });

@@ -26,10 +26,11 @@ export const api_router = new Elysia().post("/classify", ({ body }) => ({ label:
   body: t.Object({ text: t.String({ minLength: 1, error: "Text cannot be empty" }) }),
 });
 `,
-  "02_broken/01_syntax/cpu_worker.ts": "import { Elysia } from \"flash\";\nexport const cpu_router = new Elysia(\n  .get(\"/x\", () => 1);\n",
-  "02_broken/02_throws/cpu_worker.ts": "const ok = 1;\nthrow new Error(\"cannot start: model missing\");\n",
+  "02_broken/01_syntax/cpu_worker.ts":
+    'import { Elysia } from "flash";\nexport const cpu_router = new Elysia(\n  .get("/x", () => 1);\n',
+  "02_broken/02_throws/cpu_worker.ts": 'const ok = 1;\nthrow new Error("cannot start: model missing");\n',
   "02_broken/03_no_export/cpu_worker.ts": "export const wrong_name = 1;\n",
-  "02_broken/04_missing_import/cpu_worker.ts": "import { x } from \"./does-not-exist\";\nexport const cpu_router = x;\n",
+  "02_broken/04_missing_import/cpu_worker.ts": 'import { x } from "./does-not-exist";\nexport const cpu_router = x;\n',
   "03_later/01_same/gpu_worker.ts": workerSource("gpu", "still serving"),
 });
 
@@ -52,7 +53,10 @@ describe("routes of every example", () => {
   });
 
   test("directory router and example-level api_router", async () => {
-    expect(await (await fetch(`${server.url}/01_getting_started/04_pipeline/cpu/hello`)).json()).toEqual({ reply: "pipeline cpu", type: "cpu" });
+    expect(await (await fetch(`${server.url}/01_getting_started/04_pipeline/cpu/hello`)).json()).toEqual({
+      reply: "pipeline cpu",
+      type: "cpu",
+    });
     const r = await postJson(`${server.url}/01_getting_started/04_pipeline/classify`, { text: "hello world" });
     expect(r).toEqual({ status: 200, body: { label: "long" } });
   });
@@ -72,7 +76,11 @@ describe("routes of every example", () => {
   });
 
   test("a body that is not JSON is a 400, not a 500", async () => {
-    const res = await fetch(`${server.url}/01_getting_started/01_hello/gpu/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
+    const res = await fetch(`${server.url}/01_getting_started/01_hello/gpu/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{nope",
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toBe("bad_request");
   });
@@ -151,7 +159,9 @@ describe("load errors", () => {
     const pipeline = health.examples.find((e: any) => e.name === "04_pipeline");
     expect(pipeline.prefixes).toEqual(["/01_getting_started/04_pipeline/cpu", "/01_getting_started/04_pipeline"]);
     expect(pipeline.routes).toContainEqual({ method: "POST", path: "/01_getting_started/04_pipeline/classify" });
-    expect(health.errors.map((e: any) => e.file.split("/").slice(-3).join("/"))).toContain("02_broken/02_throws/cpu_worker.ts");
+    expect(health.errors.map((e: any) => e.file.split("/").slice(-3).join("/"))).toContain(
+      "02_broken/02_throws/cpu_worker.ts",
+    );
     expect(health.errors.every((e: any) => typeof e.message === "string" && "line" in e)).toBe(true);
   });
 });
@@ -188,7 +198,9 @@ describe("home page and docs", () => {
     const echo = doc.paths["/01_getting_started/01_hello/gpu/echo"].post;
     expect(echo.tags[0]).toBe("01 Getting Started > 01 Hello");
     expect(echo.requestBody.content["application/json"].schema.properties.text.type).toBe("string");
-    expect(doc.paths["/01_getting_started/04_pipeline/classify"].post.tags).toEqual(["01 Getting Started > 04 Pipeline"]);
+    expect(doc.paths["/01_getting_started/04_pipeline/classify"].post.tags).toEqual([
+      "01 Getting Started > 04 Pipeline",
+    ]);
     const documented = Object.keys(doc.paths).filter((p) => p !== "/health").length;
     const served = new Set(app.examples.flatMap((e) => e.routers.flatMap((r) => r.routes.map((x) => x.path))));
     expect(documented).toBe(served.size);

@@ -54,12 +54,16 @@ async function renderedDom(url: string): Promise<string> {
 }
 
 describe("docs in a real browser", () => {
-  test.skipIf(!chromium)("headless Chromium renders /docs offline and lists every operation", async () => {
-    const dom = await renderedDom(`${server.url}/docs`);
-    expect(dom).toContain("swagger-ui");
-    for (const path of ["/01_cat/01_one/cpu/hello", "/01_cat/01_one/cpu/echo", "/02_other/01_two/gpu/echo"]) {
-      expect(dom).toContain(`data-path="${path}"`);
-    }
-    expect(dom).toContain("01 Cat &gt; 01 One");
-  }, 90_000);
+  test.skipIf(!chromium)(
+    "headless Chromium renders /docs offline and lists every operation",
+    async () => {
+      const dom = await renderedDom(`${server.url}/docs`);
+      expect(dom).toContain("swagger-ui");
+      for (const path of ["/01_cat/01_one/cpu/hello", "/01_cat/01_one/cpu/echo", "/02_other/01_two/gpu/echo"]) {
+        expect(dom).toContain(`data-path="${path}"`);
+      }
+      expect(dom).toContain("01 Cat &gt; 01 One");
+    },
+    90_000,
+  );
 });

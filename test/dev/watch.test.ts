@@ -103,7 +103,10 @@ describe("what a save changes", () => {
 describe("broken saves", () => {
   test("a syntax error keeps the others serving, shows the error, and a fix recovers", async () => {
     const file = join(ws, "01_cat/01_one/cpu_worker.ts");
-    writeFileSync(file, `import { Elysia } from "flash";\nexport const cpu_router = new Elysia(\n  .get("/hello", () => 1);\n`);
+    writeFileSync(
+      file,
+      `import { Elysia } from "flash";\nexport const cpu_router = new Elysia(\n  .get("/hello", () => 1);\n`,
+    );
     const health = await waitFor("/health", (s, b) => b.errors.length > 0);
     expect(health.errors[0].file).toBe(file);
     expect(health.errors[0].line).toBeGreaterThanOrEqual(2);
@@ -120,7 +123,9 @@ describe("broken saves", () => {
     let health = await waitFor("/health", (s, b) => b.errors.some((e: any) => e.message === "boom on import"));
     expect(health.errors.find((e: any) => e.message === "boom on import").line).toBe(1);
     writeFileSync(file, `export const nothing = 1;\n`);
-    health = await waitFor("/health", (s, b) => b.errors.some((e: any) => e.message.includes('exports no "cpu_router"')));
+    health = await waitFor("/health", (s, b) =>
+      b.errors.some((e: any) => e.message.includes('exports no "cpu_router"')),
+    );
     writeFileSync(file, workerSource("cpu", "stable again"));
     await waitFor("/01_cat/03_stable/cpu/hello", (s, b) => b.reply === "stable again");
   });

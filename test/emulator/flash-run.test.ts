@@ -15,7 +15,10 @@ describe("flash run --target emulator", () => {
   test("serves routes whose remote calls run on emulated Runpod workers; Ctrl+C removes the live endpoints", async () => {
     const ws = join(tmp, "ws");
     cpSync(FIXTURE_WS, ws, { recursive: true });
-    const flash = await startFlash(ws, ["--target", "emulator"], { FLASH_FIXTURE_PKG: FIXTURE_PKG, FLASH_WORKER_CACHE: join(tmp, "cache") });
+    const flash = await startFlash(ws, ["--target", "emulator"], {
+      FLASH_FIXTURE_PKG: FIXTURE_PKG,
+      FLASH_WORKER_CACHE: join(tmp, "cache"),
+    });
     try {
       const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "cli" });
       expect(res.status).toBe(200);
@@ -41,8 +44,12 @@ describe("flash run --target runpod", () => {
     const ws = join(tmp, "ws-rp");
     cpSync(FIXTURE_WS, ws, { recursive: true });
     const flash = await startFlash(ws, ["--target", "runpod"], {
-      RUNPOD_API_KEY: key, RUNPOD_API_BASE_URL: em.apiBaseUrl, RUNPOD_ENDPOINT_BASE_URL: em.endpointBaseUrl, RUNPOD_LB_BASE_URL: em.lbBaseUrl,
-      FLASH_WORKER_IMAGE: "docker.io/me/flash-worker:test", FLASH_FIXTURE_PKG: FIXTURE_PKG,
+      RUNPOD_API_KEY: key,
+      RUNPOD_API_BASE_URL: em.apiBaseUrl,
+      RUNPOD_ENDPOINT_BASE_URL: em.endpointBaseUrl,
+      RUNPOD_LB_BASE_URL: em.lbBaseUrl,
+      FLASH_WORKER_IMAGE: "docker.io/me/flash-worker:test",
+      FLASH_FIXTURE_PKG: FIXTURE_PKG,
     });
     try {
       const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "rp" });
@@ -51,7 +58,10 @@ describe("flash run --target runpod", () => {
       const [endpoint] = [...em.control.endpoints.values()];
       expect(endpoint!.name).toBe("live-01_01_basic_cpu-fb");
       expect(em.control.templateOf(endpoint!)?.imageName).toBe("docker.io/me/flash-worker:test");
-      expect(JSON.parse(readFileSync(join(ws, ".flash", "resources.json"), "utf8")).resources["live-01_01_basic_cpu-fb"].endpointId).toBe(endpoint!.id);
+      expect(
+        JSON.parse(readFileSync(join(ws, ".flash", "resources.json"), "utf8")).resources["live-01_01_basic_cpu-fb"]
+          .endpointId,
+      ).toBe(endpoint!.id);
     } finally {
       expect(await flash.stop()).toBe(0);
       await em.stop();
@@ -65,11 +75,20 @@ describe("flash run --target runpod", () => {
 describe("the compiled binary", () => {
   test("--target emulator spawns workers as `flash __runpod-worker` from the binary itself", async () => {
     const binary = join(tmp, "bin", "flash");
-    const build = Bun.spawnSync([process.execPath, "build", join(REPO, "cli.ts"), "--compile", "--outfile", binary], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+    const build = Bun.spawnSync([process.execPath, "build", join(REPO, "cli.ts"), "--compile", "--outfile", binary], {
+      cwd: REPO,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(build.exitCode).toBe(0);
     const ws = join(tmp, "ws-bin");
     cpSync(FIXTURE_WS, ws, { recursive: true });
-    const flash = await startFlash(ws, ["--target", "emulator"], { FLASH_FIXTURE_PKG: FIXTURE_PKG, FLASH_WORKER_CACHE: join(tmp, "cache-bin") }, { binary });
+    const flash = await startFlash(
+      ws,
+      ["--target", "emulator"],
+      { FLASH_FIXTURE_PKG: FIXTURE_PKG, FLASH_WORKER_CACHE: join(tmp, "cache-bin") },
+      { binary },
+    );
     try {
       const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "binary" });
       expect(res.status).toBe(200);
@@ -87,7 +106,12 @@ describe("the compiled binary", () => {
 describe("flash emulator", () => {
   test("runs standalone: any Runpod client can provision and check health with the key from RUNPOD_API_KEY", async () => {
     const key = "rpa_standalone_cli_key_999999999";
-    const proc = Bun.spawn([process.execPath, join(REPO, "cli.ts"), "emulator", "--port", "0"], { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([process.execPath, join(REPO, "cli.ts"), "emulator", "--port", "0"], {
+      cwd: tmp,
+      env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     let text = "";
     const decoder = new TextDecoder();
     for (const stream of [proc.stdout, proc.stderr]) {
@@ -109,7 +133,9 @@ describe("flash emulator", () => {
       const saved = await fetch(`${base}/graphql`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: JSON.stringify({ query: 'mutation { saveEndpoint(input: {name: "x", template: {imageName: "i"}}) { id } }' }),
+        body: JSON.stringify({
+          query: 'mutation { saveEndpoint(input: {name: "x", template: {imageName: "i"}}) { id } }',
+        }),
       });
       const id = ((await saved.json()) as any).data.saveEndpoint.id;
       const health: any = await runpodSdk(key, { baseUrl: endpointBase }).endpoint(id)!.health();

@@ -14,16 +14,30 @@ let em: Emulator;
 let sdk: ReturnType<typeof runpodSdk>;
 const quiet = console.log;
 
-async function gql(query: string, variables?: Record<string, unknown>, auth: Record<string, string> = { authorization: `Bearer ${KEY}` }, search = "") {
-  const res = await fetch(`${em.apiBaseUrl}/graphql${search}`, { method: "POST", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify({ query, variables }) });
+async function gql(
+  query: string,
+  variables?: Record<string, unknown>,
+  auth: Record<string, string> = { authorization: `Bearer ${KEY}` },
+  search = "",
+) {
+  const res = await fetch(`${em.apiBaseUrl}/graphql${search}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...auth },
+    body: JSON.stringify({ query, variables }),
+  });
   return { status: res.status, body: (await res.json()) as any };
 }
 
 async function makeEndpoint(name: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const { body } = await gql(
-    "mutation($input: EndpointInput!) { saveEndpoint(input: $input) { id name } }",
-    { input: { name, template: { name: `${name}-tpl`, imageName: "sdk-style:1", containerDiskInGb: 5, env: [] }, workersMax: 2, idleTimeout: 1, ...extra } },
-  );
+  const { body } = await gql("mutation($input: EndpointInput!) { saveEndpoint(input: $input) { id name } }", {
+    input: {
+      name,
+      template: { name: `${name}-tpl`, imageName: "sdk-style:1", containerDiskInGb: 5, env: [] },
+      workersMax: 2,
+      idleTimeout: 1,
+      ...extra,
+    },
+  });
   expect(body.errors).toBeUndefined();
   return body.data.saveEndpoint.id;
 }
@@ -55,7 +69,14 @@ describe("runpod-sdk against the emulator", () => {
       if (job.completed) break;
       await Bun.sleep(25);
     }
-    expect(job).toMatchObject({ id: started.id, status: "COMPLETED", output: { hi: 1 }, started: true, completed: true, succeeded: true });
+    expect(job).toMatchObject({
+      id: started.id,
+      status: "COMPLETED",
+      output: { hi: 1 },
+      started: true,
+      completed: true,
+      succeeded: true,
+    });
     expect(typeof job.delayTime).toBe("number");
     expect(typeof job.executionTime).toBe("number");
     expect(job.workerId).toMatch(/^[a-z0-9]{14}$/);
@@ -88,7 +109,14 @@ describe("runpod-sdk against the emulator", () => {
     const queued = await Promise.all([1, 2, 3].map(() => ep.run({ input: { mode: "echo", value: 1 } })));
     const health: any = await ep.health();
     expect(Object.keys(health.jobs).sort()).toEqual(["completed", "failed", "inProgress", "inQueue", "retried"]);
-    expect(Object.keys(health.workers).sort()).toEqual(["idle", "initializing", "ready", "running", "throttled", "unhealthy"]);
+    expect(Object.keys(health.workers).sort()).toEqual([
+      "idle",
+      "initializing",
+      "ready",
+      "running",
+      "throttled",
+      "unhealthy",
+    ]);
     expect(health.jobs).toMatchObject({ inProgress: 1, inQueue: 3 });
     expect(health.workers.running).toBe(1);
     expect(await ep.purgeQueue()).toEqual({ removed: 3, status: "completed" });
@@ -113,7 +141,10 @@ describe("runpod-sdk against the emulator", () => {
 
 describe("REST details beyond the SDK", () => {
   const call = (path: string, init: RequestInit = {}) =>
-    fetch(`${em.endpointBaseUrl}${path}`, { ...init, headers: { authorization: KEY, "content-type": "application/json", ...(init.headers as Record<string, string>) } });
+    fetch(`${em.endpointBaseUrl}${path}`, {
+      ...init,
+      headers: { authorization: KEY, "content-type": "application/json", ...(init.headers as Record<string, string>) },
+    });
 
   test("a bare key works; unknown endpoint and job are 404; a body without input is 400", async () => {
     const id = await makeEndpoint("rest-404");
@@ -127,7 +158,12 @@ describe("REST details beyond the SDK", () => {
 
   test("runsync with a short wait returns the job unfinished; status-sync waits; status works with GET and POST", async () => {
     const id = await makeEndpoint("rest-wait");
-    const first = await (await call(`/${id}/runsync?wait=1000`, { method: "POST", body: JSON.stringify({ input: { mode: "sleep", value: 1800 } }) })).json();
+    const first = await (
+      await call(`/${id}/runsync?wait=1000`, {
+        method: "POST",
+        body: JSON.stringify({ input: { mode: "sleep", value: 1800 } }),
+      })
+    ).json();
     expect(["IN_QUEUE", "IN_PROGRESS"]).toContain(first.status);
     const finished = await (await call(`/${id}/status-sync/${first.id}?wait=10000`)).json();
     expect(finished).toMatchObject({ id: first.id, status: "COMPLETED", output: { slept: 1800 } });
@@ -136,7 +172,9 @@ describe("REST details beyond the SDK", () => {
 
   test("progress updates show on status while IN_PROGRESS", async () => {
     const id = await makeEndpoint("rest-progress");
-    const { id: jobId } = await (await call(`/${id}/run`, { method: "POST", body: JSON.stringify({ input: { mode: "progress", value: "done" } }) })).json();
+    const { id: jobId } = await (
+      await call(`/${id}/run`, { method: "POST", body: JSON.stringify({ input: { mode: "progress", value: "done" } }) })
+    ).json();
     await until(() => (em.store.jobs.get(jobId)?.output as any)?.progress === "1/2", 10_000, "progress");
     const mid = await (await call(`/${id}/status/${jobId}`)).json();
     expect(mid).toMatchObject({ status: "IN_PROGRESS", output: { progress: "1/2" } });
@@ -146,35 +184,67 @@ describe("REST details beyond the SDK", () => {
 
   test("retry puts a FAILED job back in the queue under the same id", async () => {
     const id = await makeEndpoint("rest-retry");
-    const failed = await (await call(`/${id}/runsync?wait=10000`, { method: "POST", body: JSON.stringify({ input: { mode: "fail", value: "nope" } }) })).json();
+    const failed = await (
+      await call(`/${id}/runsync?wait=10000`, {
+        method: "POST",
+        body: JSON.stringify({ input: { mode: "fail", value: "nope" } }),
+      })
+    ).json();
     expect(failed.status).toBe("FAILED");
-    expect(await (await call(`/${id}/retry/${failed.id}`, { method: "POST" })).json()).toEqual({ id: failed.id, status: "IN_QUEUE" });
+    expect(await (await call(`/${id}/retry/${failed.id}`, { method: "POST" })).json()).toEqual({
+      id: failed.id,
+      status: "IN_QUEUE",
+    });
     const again = await (await call(`/${id}/status-sync/${failed.id}?wait=10000`)).json();
     expect(again).toMatchObject({ id: failed.id, status: "FAILED", retries: 1 });
-    const ok = await (await call(`/${id}/runsync?wait=10000`, { method: "POST", body: JSON.stringify({ input: { mode: "echo", value: 1 } }) })).json();
+    const ok = await (
+      await call(`/${id}/runsync?wait=10000`, {
+        method: "POST",
+        body: JSON.stringify({ input: { mode: "echo", value: 1 } }),
+      })
+    ).json();
     expect((await call(`/${id}/retry/${ok.id}`, { method: "POST" })).status).toBe(400);
   }, 15_000);
 
   test("policy.executionTimeout ends a job as TIMED_OUT and stops its worker; policy.ttl expires a job (404)", async () => {
     const id = await makeEndpoint("rest-timeout");
-    const slow = await (await call(`/${id}/run`, { method: "POST", body: JSON.stringify({ input: { mode: "sleep", value: 5000 }, policy: { executionTimeout: 300 } }) })).json();
+    const slow = await (
+      await call(`/${id}/run`, {
+        method: "POST",
+        body: JSON.stringify({ input: { mode: "sleep", value: 5000 }, policy: { executionTimeout: 300 } }),
+      })
+    ).json();
     await until(() => em.store.jobs.get(slow.id)?.status === "IN_PROGRESS", 10_000, "the job to start");
     const worker = em.store.jobs.get(slow.id)!.workerId!;
     const timedOut = await (await call(`/${id}/status-sync/${slow.id}?wait=5000`)).json();
     expect(timedOut).toMatchObject({ id: slow.id, status: "TIMED_OUT" });
     expect(timedOut.error).toContain("execution timeout");
     await until(() => !em.supervisor.workers.has(worker), 5000, "the worker to be stopped");
-    const brief = await (await call(`/${id}/run`, { method: "POST", body: JSON.stringify({ input: { mode: "sleep", value: 3000 }, policy: { ttl: 300 } }) })).json();
+    const brief = await (
+      await call(`/${id}/run`, {
+        method: "POST",
+        body: JSON.stringify({ input: { mode: "sleep", value: 3000 }, policy: { ttl: 300 } }),
+      })
+    ).json();
     await Bun.sleep(700);
     expect((await call(`/${id}/status/${brief.id}`)).status).toBe(404);
   }, 20_000);
 
   test("a webhook receives the finished job", async () => {
     const received: any[] = [];
-    const hook = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => (received.push(await req.json()), new Response("ok")) });
+    const hook = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (req) => (received.push(await req.json()), new Response("ok")),
+    });
     try {
       const id = await makeEndpoint("rest-webhook");
-      const { id: jobId } = await (await call(`/${id}/run`, { method: "POST", body: JSON.stringify({ input: { mode: "echo", value: 42 }, webhook: `http://127.0.0.1:${hook.port}/done` }) })).json();
+      const { id: jobId } = await (
+        await call(`/${id}/run`, {
+          method: "POST",
+          body: JSON.stringify({ input: { mode: "echo", value: 42 }, webhook: `http://127.0.0.1:${hook.port}/done` }),
+        })
+      ).json();
       await until(() => received.length === 1, 10_000, "the webhook");
       expect(received[0]).toMatchObject({ id: jobId, status: "COMPLETED", output: 42 });
     } finally {
@@ -208,8 +278,12 @@ describe("workers and the control plane", () => {
     const id = await makeEndpoint("keys", { workersMin: 1 });
     await until(() => em.supervisor.alive(id).length === 1, 5000, "a worker");
     const w = em.supervisor.alive(id)[0]!;
-    expect((await fetch(`${em.endpointBaseUrl}/${id}/job-take/${w.id}`, { headers: { authorization: "wrong" } })).status).toBe(401);
-    const env = await Bun.file(`/proc/${w.proc.pid}/environ`).text().catch(() => "");
+    expect(
+      (await fetch(`${em.endpointBaseUrl}/${id}/job-take/${w.id}`, { headers: { authorization: "wrong" } })).status,
+    ).toBe(401);
+    const env = await Bun.file(`/proc/${w.proc.pid}/environ`)
+      .text()
+      .catch(() => "");
     if (env) {
       expect(env).not.toContain(KEY);
       expect(env).toContain(`RUNPOD_POD_ID=${w.id}`);
@@ -221,11 +295,19 @@ describe("workers and the control plane", () => {
     const id = await makeEndpoint("gql");
     const q = `query($id: String!) { myself { endpoint(id: $id) { id name type workersMax template { imageName } } } }`;
     const byQuery = await gql(q, { id }, {}, `?api_key=${KEY}`);
-    expect(byQuery.body.data.myself.endpoint).toEqual({ id, name: "gql", type: "QB", workersMax: 2, template: { imageName: "sdk-style:1" } });
+    expect(byQuery.body.data.myself.endpoint).toEqual({
+      id,
+      name: "gql",
+      type: "QB",
+      workersMax: 2,
+      template: { imageName: "sdk-style:1" },
+    });
     const denied = await gql(q, { id }, { authorization: "Bearer nope" });
     expect(denied.status).toBe(401);
     expect(JSON.stringify(denied.body)).not.toContain(KEY);
-    const both = await gql("mutation($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", { input: { name: "x", templateId: "t", template: { imageName: "i" } } });
+    const both = await gql("mutation($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
+      input: { name: "x", templateId: "t", template: { imageName: "i" } },
+    });
     expect(both.body.errors[0].message).toContain("mutually exclusive");
     const del = await gql("mutation($id: String!) { deleteEndpoint(id: $id) }", { id });
     expect(del.body).toEqual({ data: { deleteEndpoint: null } });
@@ -234,6 +316,10 @@ describe("workers and the control plane", () => {
 });
 
 async function call(path: string, endpointId: string, input: unknown): Promise<{ id: string }> {
-  const res = await fetch(`${em.endpointBaseUrl}/${endpointId}${path}`, { method: "POST", headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, body: JSON.stringify({ input }) });
+  const res = await fetch(`${em.endpointBaseUrl}/${endpointId}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ input }),
+  });
   return (await res.json()) as { id: string };
 }

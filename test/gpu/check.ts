@@ -21,25 +21,38 @@ const report: Record<string, unknown> = { gpus: listGpus() };
 
 try {
   const [a, b] = await Promise.all([whereAmI(1500), whereAmI(1500)]);
-  report.pinning = { workers: [a, b], distinctWorkers: a.pid !== b.pid, distinctDevices: a.CUDA_VISIBLE_DEVICES !== b.CUDA_VISIBLE_DEVICES };
+  report.pinning = {
+    workers: [a, b],
+    distinctWorkers: a.pid !== b.pid,
+    distinctDevices: a.CUDA_VISIBLE_DEVICES !== b.CUDA_VISIBLE_DEVICES,
+  };
 
   const app = await buildApp({ root: ROOT, scope: { category: "01_getting_started", example: "01_hello_world" } });
-  const hello = await app.fetch(new Request("http://localhost/01_getting_started/01_hello_world/gpu/hello", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ message: "GPU check" }),
-  }));
+  const hello = await app.fetch(
+    new Request("http://localhost/01_getting_started/01_hello_world/gpu/hello", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "GPU check" }),
+    }),
+  );
   report.hello_world = { status: hello.status, body: await hello.json() };
 
   const ocrApp = await buildApp({ root: ROOT, scope: { category: "02_ml_inference", example: "02_ocr" } });
   const sample = await Bun.file(join(ROOT, "02_ml_inference/02_ocr/sample.png")).arrayBuffer();
-  const ocr = await ocrApp.fetch(new Request("http://localhost/02_ml_inference/02_ocr/gpu/ocr", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ image_base64: Buffer.from(sample).toString("base64") }),
-  }));
+  const ocr = await ocrApp.fetch(
+    new Request("http://localhost/02_ml_inference/02_ocr/gpu/ocr", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ image_base64: Buffer.from(sample).toString("base64") }),
+    }),
+  );
   const ocrBody = (await ocr.json()) as Record<string, unknown>;
-  report.ocr = { status: ocr.status, execution_provider: ocrBody.execution_provider, provider_note: ocrBody.provider_note, lines: Array.isArray(ocrBody.lines) ? ocrBody.lines.length : ocrBody };
+  report.ocr = {
+    status: ocr.status,
+    execution_provider: ocrBody.execution_provider,
+    provider_note: ocrBody.provider_note,
+    lines: Array.isArray(ocrBody.lines) ? ocrBody.lines.length : ocrBody,
+  };
 } catch (err) {
   report.error = String((err as Error)?.stack ?? err);
 } finally {

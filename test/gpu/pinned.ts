@@ -1,7 +1,14 @@
 import { remote, LiveServerless, GpuGroup } from "flash";
 
 /** Two workers of one GPU config, one GPU each: each call reports what its worker process sees. */
-export const gpuPair = new LiveServerless({ name: "gpu_check_pair", gpus: [GpuGroup.ANY], gpuCount: 1, workersMin: 0, workersMax: 2, idleTimeout: 30 });
+export const gpuPair = new LiveServerless({
+  name: "gpu_check_pair",
+  gpus: [GpuGroup.ANY],
+  gpuCount: 1,
+  workersMin: 0,
+  workersMax: 2,
+  idleTimeout: 30,
+});
 
 /** What a GPU worker sees: its pinning, the GPUs nvidia-smi shows it, and its pid. */
 export const whereAmI = remote(gpuPair, async (holdMs: number) => {

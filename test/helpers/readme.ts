@@ -47,7 +47,11 @@ export function curlExamples(markdown: string): CurlExample[] {
 function stable(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stable);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !VOLATILE.has(k) && !MACHINE.has(k)).map(([k, v]) => [k, stable(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !VOLATILE.has(k) && !MACHINE.has(k))
+        .map(([k, v]) => [k, stable(v)]),
+    );
   }
   return value;
 }
@@ -77,9 +81,14 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
     expect(examples.length).toBeGreaterThanOrEqual(options.minExamples);
   });
 
-  test.each(examples.map((e) => [`${e.method} ${e.path} ${e.body ?? ""}`, e] as const))("README: %s", async (_, example) => {
-    const headers: Record<string, string> = example.body === undefined ? {} : { "content-type": "application/json" };
-    const res = await app.fetch(new Request(`http://localhost${example.path}`, { method: example.method, headers, body: example.body }));
-    expect(stable(await res.json())).toEqual(stable(example.expected));
-  });
+  test.each(examples.map((e) => [`${e.method} ${e.path} ${e.body ?? ""}`, e] as const))(
+    "README: %s",
+    async (_, example) => {
+      const headers: Record<string, string> = example.body === undefined ? {} : { "content-type": "application/json" };
+      const res = await app.fetch(
+        new Request(`http://localhost${example.path}`, { method: example.method, headers, body: example.body }),
+      );
+      expect(stable(await res.json())).toEqual(stable(example.expected));
+    },
+  );
 }

@@ -58,8 +58,15 @@ export async function startFlash(
 ): Promise<FlashProcess> {
   const { binary, autoPort = true } = options;
   const cmd = binary ? [binary, "run", ...args] : [process.execPath, join(REPO, "cli.ts"), "run", ...args];
-  if (autoPort && !args.includes("--port") && !args.includes("-p") && env.FLASH_PORT === undefined) cmd.push("--port", "0");
-  const proc = Bun.spawn(cmd, { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  if (autoPort && !args.includes("--port") && !args.includes("-p") && env.FLASH_PORT === undefined)
+    cmd.push("--port", "0");
+  const proc = Bun.spawn(cmd, {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
   let text = "";
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
@@ -102,7 +109,11 @@ export async function startFlash(
 
 /** POST JSON and return status and parsed body. */
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -37,7 +37,10 @@ function refFor(fn: unknown, config: LiveServerless | CpuLiveServerless): Remote
 /** Log lines written through flash's logger while `fn` runs. */
 async function logged<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
   const lines: string[] = [];
-  const reporter = { log: (o: { args: unknown[]; tag?: string }) => lines.push(`${o.tag ? `[${o.tag}] ` : ""}${o.args.map(String).join(" ")}`) };
+  const reporter = {
+    log: (o: { args: unknown[]; tag?: string }) =>
+      lines.push(`${o.tag ? `[${o.tag}] ` : ""}${o.args.map(String).join(" ")}`),
+  };
   log.addReporter(reporter);
   try {
     return { value: await fn(), lines };
@@ -51,13 +54,18 @@ describe("GPU configs", () => {
     const bin = join(temp, "fake-gpu-bin");
     mkdirSync(bin, { recursive: true });
     const smi = join(bin, "nvidia-smi");
-    writeFileSync(smi, "#!/bin/sh\necho '0, NVIDIA H100 80GB HBM3, 81559, GPU-aaa'\necho '1, NVIDIA H100 80GB HBM3, 81559, GPU-bbb'\n");
+    writeFileSync(
+      smi,
+      "#!/bin/sh\necho '0, NVIDIA H100 80GB HBM3, 81559, GPU-aaa'\necho '1, NVIDIA H100 80GB HBM3, 81559, GPU-bbb'\n",
+    );
     chmodSync(smi, 0o755);
     await withPath(`${bin}:${process.env.PATH}`, async () => {
       const target = new LocalTarget();
       targets.push(target);
       const one = new LiveServerless({ name: "lifecycle_gpu_one", workersMax: 3, idleTimeout: 30 });
-      const res = await Promise.all([1, 2, 3].map(() => target.call(refFor(fx.gpuEnv, one), requestFor(fx.gpuEnv, 800))));
+      const res = await Promise.all(
+        [1, 2, 3].map(() => target.call(refFor(fx.gpuEnv, one), requestFor(fx.gpuEnv, 800))),
+      );
       const seen = res.map((r) => (r.result as { cuda: string }).cuda).sort();
       expect(seen).toEqual(["0", "0", "1"]);
       expect(res.every((r) => (r.result as { order: string }).order === "PCI_BUS_ID")).toBe(true);
@@ -66,7 +74,10 @@ describe("GPU configs", () => {
       expect((both.result as { cuda: string }).cuda).toBe("0,1");
       const status = target.status();
       expect(status.gpus).toBe(2);
-      expect(status.pools.find((p) => p.name === "lifecycle_gpu_one")).toMatchObject({ workerKind: "process", workers: { total: 3 } });
+      expect(status.pools.find((p) => p.name === "lifecycle_gpu_one")).toMatchObject({
+        workerKind: "process",
+        workers: { total: 3 },
+      });
     });
   });
 
@@ -137,7 +148,10 @@ describe("shutdown", () => {
 function writeWorkspace(dir: string): string {
   const ex = join(dir, "01_demo", "01_pools");
   mkdirSync(ex, { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "ws", private: true, workspaces: ["[0-9][0-9]_*/[0-9][0-9]_*"] }));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "ws", private: true, workspaces: ["[0-9][0-9]_*/[0-9][0-9]_*"] }),
+  );
   const file = join(ex, "gpu_worker.ts");
   writeFileSync(file, workerSource("v1"));
   return file;
@@ -188,7 +202,9 @@ describe("flash run", () => {
       await until(() => workerPids(flash.proc.pid).length === 2, "two warm worker processes");
       const pids = workerPids(flash.proc.pid);
       expect(pids).toContain(body.pid);
-      const health = (await (await fetch(`${flash.url}/health`)).json()) as { local: { pools: { name: string; workers: { total: number } }[] } };
+      const health = (await (await fetch(`${flash.url}/health`)).json()) as {
+        local: { pools: { name: string; workers: { total: number } }[] };
+      };
       expect(health.local.pools.find((p) => p.name === "lifecycle_run_gpu")?.workers.total).toBe(2);
       expect(health.local.pools.find((p) => p.name === "lifecycle_run_cpu")?.workers.total).toBe(1);
       flash.proc.kill("SIGINT");
@@ -205,13 +221,19 @@ describe("flash run", () => {
     const file = writeWorkspace(dir);
     const flash = await startFlash(dir, true);
     try {
-      const first = (await (await fetch(`${flash.url}/01_demo/01_pools/gpu/where`)).json()) as { pid: number; version: string };
+      const first = (await (await fetch(`${flash.url}/01_demo/01_pools/gpu/where`)).json()) as {
+        pid: number;
+        version: string;
+      };
       expect(first.version).toBe("v1");
       await until(() => workerPids(flash.proc.pid).length === 2, "two warm worker processes");
       const old = workerPids(flash.proc.pid);
       writeFileSync(file, workerSource("v2"));
       await until(() => old.every((p) => !alive(p)), "old workers stopped after the reload", 20_000);
-      const second = (await (await fetch(`${flash.url}/01_demo/01_pools/gpu/where`)).json()) as { pid: number; version: string };
+      const second = (await (await fetch(`${flash.url}/01_demo/01_pools/gpu/where`)).json()) as {
+        pid: number;
+        version: string;
+      };
       expect(second.version).toBe("v2");
       expect(old).not.toContain(second.pid);
       flash.proc.kill("SIGINT");

@@ -77,7 +77,9 @@ describe("scaling", () => {
     const { pool, lines } = cpuPool({ workersMax: 2, idleTimeout: 30 });
     let most = 0;
     const watch = setInterval(() => (most = Math.max(most, pool.status().workers.total)), 5);
-    const results = (await Promise.all([1, 2, 3, 4].map((i) => pool.call(requestFor(fx.nap, 400, `c${i}`))))).map(ok) as { worker: string }[];
+    const results = (await Promise.all([1, 2, 3, 4].map((i) => pool.call(requestFor(fx.nap, 400, `c${i}`))))).map(
+      ok,
+    ) as { worker: string }[];
     clearInterval(watch);
     expect(new Set(results.map((r) => r.worker)).size).toBe(2);
     expect(most).toBeLessThanOrEqual(2);
@@ -108,7 +110,9 @@ describe("queueing", () => {
     const order: string[] = [];
     const first = pool.call(requestFor(fx.nap, 300, "t0")).then((r) => order.push((ok(r) as { tag: string }).tag));
     await until(() => pool.status().workers.busy === 1, "first call running");
-    const rest = ["t1", "t2", "t3", "t4", "t5"].map((tag) => pool.call(requestFor(fx.nap, 10, tag)).then((r) => order.push((ok(r) as { tag: string }).tag)));
+    const rest = ["t1", "t2", "t3", "t4", "t5"].map((tag) =>
+      pool.call(requestFor(fx.nap, 10, tag)).then((r) => order.push((ok(r) as { tag: string }).tag)),
+    );
     expect(pool.status().queue).toBe(5);
     await Promise.all([first, ...rest]);
     expect(order).toEqual(["t0", "t1", "t2", "t3", "t4", "t5"]);
@@ -171,7 +175,6 @@ describe("recycle and shutdown", () => {
     expect(pool.status()).toMatchObject({ workersMin: 1, workersMax: 1 });
   });
 
-
   test("recycle stops workers holding old code; the next call gets a new worker", async () => {
     const { pool } = cpuPool({ workersMin: 1, workersMax: 2, idleTimeout: 30 });
     const a = ok(await pool.call(requestFor(fx.whoami))) as { worker: string };
@@ -216,7 +219,9 @@ test("GPU configs pass CUDA_VISIBLE_DEVICES from the device allocator to each wo
   const config = new LiveServerless({ name: `pool_test_gpu_${++n}`, workersMax: 3 });
   const pool = new Pool(config, { kind: "process", log, devices: () => devices.shift() ?? null });
   pools.push(pool);
-  const results = (await Promise.all([1, 2, 3].map(() => pool.call(requestFor(fx.gpuEnv, 500))))).map(ok) as { cuda: string }[];
+  const results = (await Promise.all([1, 2, 3].map(() => pool.call(requestFor(fx.gpuEnv, 500))))).map(ok) as {
+    cuda: string;
+  }[];
   expect(results.map((r) => r.cuda).sort()).toEqual(["0", "0", "1"]);
   expect(pool.status().devices.sort()).toEqual(["0", "0", "1"]);
 });

@@ -23,11 +23,16 @@ describe("remote functions", () => {
     expect(result.worker).not.toBeNull();
     expect(await fx.double(21)).toBe(42);
     expect([await fx.multiLine(), await fx.annotated(1)]).toEqual(["multi", 2]);
-    expect(await fx.echo({ a: [1, "two", null, true], b: { c: 1.5 } })).toEqual({ a: [1, "two", null, true], b: { c: 1.5 } });
+    expect(await fx.echo({ a: [1, "two", null, true], b: { c: 1.5 } })).toEqual({
+      a: [1, "two", null, true],
+      b: { c: 1.5 },
+    });
   });
 
   test("carry their identity: calling module, stable id in call order, export name", () => {
-    const ref = (fx.double as unknown as { remote: { module: string; id: string; name: string; config: { name: string } } }).remote;
+    const ref = (
+      fx.double as unknown as { remote: { module: string; id: string; name: string; config: { name: string } } }
+    ).remote;
     expect(ref.module).toBe(FIXTURE);
     expect(ref.id).toBe("0");
     expect(ref.name).toBe("double");
@@ -91,8 +96,14 @@ describe("identity across reloads", () => {
 
 describe("stateful remote classes", () => {
   test("the constructor runs in one worker and every method call goes to that instance", async () => {
-    const a = new fx.Counter(10) as unknown as { add(n: number): Promise<number>; where(): Promise<{ worker: string }> };
-    const b = new fx.Counter(100) as unknown as { add(n: number): Promise<number>; where(): Promise<{ worker: string }> };
+    const a = new fx.Counter(10) as unknown as {
+      add(n: number): Promise<number>;
+      where(): Promise<{ worker: string }>;
+    };
+    const b = new fx.Counter(100) as unknown as {
+      add(n: number): Promise<number>;
+      where(): Promise<{ worker: string }>;
+    };
     expect(await a.add(1)).toBe(11);
     expect(await b.add(1)).toBe(101);
     expect(await a.add(5)).toBe(16);
@@ -123,24 +134,42 @@ describe("stateful remote classes", () => {
 describe("load-balancer configs", () => {
   const lb = new CpuLiveLoadBalancer({ name: "test_lb" });
   test("need method and path", () => {
-    expect(() => remote(lb, async () => 1)).toThrow('CpuLiveLoadBalancer functions need { method, path }');
+    expect(() => remote(lb, async () => 1)).toThrow("CpuLiveLoadBalancer functions need { method, path }");
     expect(() => remote(lb, async () => 1, { method: "POST" })).toThrow("need { method, path }");
     expect(() => remote(lb, async () => 1, { method: "POST", path: "compute" })).toThrow('path must start with "/"');
-    expect(() => remote(lb, async () => 1, { method: "FETCH" as "GET", path: "/x" })).toThrow("method must be one of GET, POST, PUT, DELETE, PATCH");
-    const fn = remote(new LiveLoadBalancer({ name: "test_lb_gpu" }), async (n: number[]) => n.length, { method: "POST", path: "/compute" });
-    expect((fn as unknown as { remote: { options: object } }).remote.options).toEqual({ method: "POST", path: "/compute" });
+    expect(() => remote(lb, async () => 1, { method: "FETCH" as "GET", path: "/x" })).toThrow(
+      "method must be one of GET, POST, PUT, DELETE, PATCH",
+    );
+    const fn = remote(new LiveLoadBalancer({ name: "test_lb_gpu" }), async (n: number[]) => n.length, {
+      method: "POST",
+      path: "/compute",
+    });
+    expect((fn as unknown as { remote: { options: object } }).remote.options).toEqual({
+      method: "POST",
+      path: "/compute",
+    });
   });
 
   test("options are checked", () => {
     const cpu = new CpuLiveServerless({ name: "test_opts" });
-    expect(() => remote(cpu, async () => 1, { dependencies: [""] })).toThrow("dependencies must be a list of non-empty strings");
+    expect(() => remote(cpu, async () => 1, { dependencies: [""] })).toThrow(
+      "dependencies must be a list of non-empty strings",
+    );
     expect(() => remote(cpu, async () => 1, { deps: ["x"] } as object)).toThrow('unknown option "deps"');
     expect(() => remote({ name: "x" } as never, async () => 1)).toThrow("the first argument must be a resource config");
   });
 });
 
-async function runBun(code: string, env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([process.execPath, "-e", code], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+async function runBun(
+  code: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn([process.execPath, "-e", code], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   return { code: await proc.exited, out, err };
 }
@@ -190,7 +219,13 @@ describe("inside a worker", () => {
     const dir = mkdtempSync(join(tmpdir(), "flash-remote-bundle-"));
     try {
       for (const sourcemap of ["none", "inline"] as const) {
-        const built = await Bun.build({ entrypoints: [FIXTURE], target: "bun", outdir: join(dir, sourcemap), sourcemap, external: ["flash"] });
+        const built = await Bun.build({
+          entrypoints: [FIXTURE],
+          target: "bun",
+          outdir: join(dir, sourcemap),
+          sourcemap,
+          external: ["flash"],
+        });
         expect(built.success).toBe(true);
         const bundle = built.outputs[0]!.path;
         const id = (fn: unknown) => JSON.stringify((fn as { remote: { id: string } }).remote.id);

@@ -45,25 +45,60 @@ function provisioner(live: boolean, statePath?: string): Provisioner {
 
 describe("mapping a resource config (flash-sdk.md §3.5)", () => {
   test("a GPU live config", () => {
-    const cfg = new LiveServerless({ name: "gpu_worker", gpus: [GpuType.NVIDIA_L4], workersMax: 2, cudaVersions: [CudaVersion.V12_4], env: { MODE: "x" } });
+    const cfg = new LiveServerless({
+      name: "gpu_worker",
+      gpus: [GpuType.NVIDIA_L4],
+      workersMax: 2,
+      cudaVersions: [CudaVersion.V12_4],
+      env: { MODE: "x" },
+    });
     const m = mapConfig(cfg, true, { FLASH_WORKER_IMAGE: "me/flash-worker:gpu-1" });
     expect(m.name).toBe("live-gpu_worker-fb");
-    expect(m.endpoint).toMatchObject({ name: "live-gpu_worker-fb", type: "QB", gpuCount: 1, workersMin: 0, workersMax: 2, idleTimeout: 5, scalerType: "QUEUE_DELAY", scalerValue: 4, flashBootType: "FLASHBOOT", allowedCudaVersions: "12.4", locations: "EU-RO-1" });
+    expect(m.endpoint).toMatchObject({
+      name: "live-gpu_worker-fb",
+      type: "QB",
+      gpuCount: 1,
+      workersMin: 0,
+      workersMax: 2,
+      idleTimeout: 5,
+      scalerType: "QUEUE_DELAY",
+      scalerValue: 4,
+      flashBootType: "FLASHBOOT",
+      allowedCudaVersions: "12.4",
+      locations: "EU-RO-1",
+    });
     expect(m.endpoint.gpuIds).toBe("AMPERE_24,-NVIDIA GeForce RTX 3090,-NVIDIA RTX A5000");
     expect(m.endpoint.instanceIds).toBeUndefined();
-    expect(m.template).toMatchObject({ imageName: "me/flash-worker:gpu-1", containerDiskInGb: 64, volumeInGb: 0, env: [{ key: "MODE", value: "x" }], isServerless: true });
+    expect(m.template).toMatchObject({
+      imageName: "me/flash-worker:gpu-1",
+      containerDiskInGb: 64,
+      volumeInGb: 0,
+      env: [{ key: "MODE", value: "x" }],
+      isServerless: true,
+    });
   });
 
   test("CPU and load-balancer configs; imageName wins over FLASH_WORKER_IMAGE", () => {
-    const cpu = mapConfig(new CpuLiveServerless({ name: "cpu_worker", instanceIds: [CpuInstanceType.CPU3C_2_4], flashboot: false }), false, {});
+    const cpu = mapConfig(
+      new CpuLiveServerless({ name: "cpu_worker", instanceIds: [CpuInstanceType.CPU3C_2_4], flashboot: false }),
+      false,
+      {},
+    );
     expect(cpu.name).toBe("cpu_worker");
     expect(cpu.endpoint).toMatchObject({ gpuIds: "", instanceIds: ["cpu3c-2-4"] });
     expect(cpu.endpoint.gpuCount).toBeUndefined();
     expect(cpu.endpoint.flashBootType).toBeUndefined();
     expect(cpu.template.containerDiskInGb).toBe(20);
     expect(cpu.template.imageName).toBe("flash-worker:cpu");
-    const lb = mapConfig(new LiveLoadBalancer({ name: "api", gpus: [GpuGroup.ADA_24], imageName: "mine:1" }), true, { FLASH_WORKER_IMAGE: "other:2" });
-    expect(lb.endpoint).toMatchObject({ type: "LB", scalerType: "REQUEST_COUNT", gpuIds: "ADA_24", name: "live-api-fb" });
+    const lb = mapConfig(new LiveLoadBalancer({ name: "api", gpus: [GpuGroup.ADA_24], imageName: "mine:1" }), true, {
+      FLASH_WORKER_IMAGE: "other:2",
+    });
+    expect(lb.endpoint).toMatchObject({
+      type: "LB",
+      scalerType: "REQUEST_COUNT",
+      gpuIds: "ADA_24",
+      name: "live-api-fb",
+    });
     expect(lb.template.imageName).toBe("mine:1");
     const env = { FLASH_WORKER_IMAGE: "all:1", FLASH_WORKER_IMAGE_CPU: "cpu:1" };
     expect(mapConfig(new CpuLiveServerless({ name: "c" }), true, env).template.imageName).toBe("cpu:1");
@@ -92,7 +127,9 @@ describe("idempotent provisioning", () => {
 
     // A second run (new process = new provisioner, same state file).
     const second = provisioner(false);
-    expect((await second.ensure(new CpuLiveServerless({ name: "01_02_cpu", workersMax: 2 }))).endpointId).toBe(a.endpointId);
+    expect((await second.ensure(new CpuLiveServerless({ name: "01_02_cpu", workersMax: 2 }))).endpointId).toBe(
+      a.endpointId,
+    );
     expect(second.counts).toEqual({ created: 0, updated: 0, reused: 1, deleted: 0 });
 
     // A third run with a changed config: same endpoint, updated.
@@ -155,7 +192,10 @@ describe("live- endpoints are removed on shutdown", () => {
   test("a removal that fails is counted, and the target's shutdown rejects with the summary", async () => {
     tmp = mkdtempSync(join(tmpdir(), "flash-prov-"));
     const target = new RunpodTarget({
-      name: "emulator", apiKey: KEY, root: tmp, retry: { attempts: 1 },
+      name: "emulator",
+      apiKey: KEY,
+      root: tmp,
+      retry: { attempts: 1 },
       urls: { apiBaseUrl: em.apiBaseUrl, endpointBaseUrl: em.endpointBaseUrl, lbBaseUrl: em.lbBaseUrl },
     });
     await target.provisioner.ensure(new LiveServerless({ name: "stuck", workersMax: 1 }));
@@ -164,12 +204,20 @@ describe("live- endpoints are removed on shutdown", () => {
     em.control.requireZeroWorkersToDelete = true; // the documented rule: min and max workers must be 0 first
     const fine = [...em.control.endpoints.values()].find((e) => e.name === "live-fine-fb")!;
     fine.workersMax = 0;
-    const error = await target.shutdown().then(() => undefined, (e: Error) => e);
+    const error = await target.shutdown().then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).toBe("emulator: removed 1 live endpoint, failed 1");
     expect(em.control.endpoints.has(stuck.id)).toBe(true);
     expect(em.control.endpoints.has(fine.id)).toBe(false);
     // Shutdown is idempotent: a second call reports the same outcome without deleting again.
-    expect(await target.shutdown().then(() => "ok", (e: Error) => e.message)).toBe("emulator: removed 1 live endpoint, failed 1");
+    expect(
+      await target.shutdown().then(
+        () => "ok",
+        (e: Error) => e.message,
+      ),
+    ).toBe("emulator: removed 1 live endpoint, failed 1");
   });
 });
 
@@ -177,8 +225,16 @@ describe("flash run --target", () => {
   test("runpod without RUNPOD_API_KEY refuses to start and says where to create a key", async () => {
     tmp = mkdtempSync(join(tmpdir(), "flash-nokey-"));
     const env = { ...process.env, RUNPOD_API_KEY: "", FLASH_TARGET: "runpod", FLASH_PORT: "0" };
-    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../cli.ts"), "run", tmp], { env, stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../cli.ts"), "run", tmp], {
+      env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     expect(code).toBe(1);
     expect(out + err).toContain("RUNPOD_API_KEY is not set");
     expect(out + err).toContain("console.runpod.io");
@@ -186,8 +242,15 @@ describe("flash run --target", () => {
 
   test("an unknown target is rejected", async () => {
     tmp = mkdtempSync(join(tmpdir(), "flash-badtarget-"));
-    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../cli.ts"), "run", tmp, "--target", "mars"], { env: { ...process.env, FLASH_PORT: "0" }, stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const proc = Bun.spawn(
+      [process.execPath, resolve(import.meta.dir, "../../cli.ts"), "run", tmp, "--target", "mars"],
+      { env: { ...process.env, FLASH_PORT: "0" }, stdout: "pipe", stderr: "pipe" },
+    );
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     expect(code).toBe(1);
     expect(out + err).toContain('Unknown target "mars"');
   });

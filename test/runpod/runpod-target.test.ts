@@ -19,7 +19,12 @@ let h: Harness;
 let server: FlashServer;
 let mod: Record<string, any>;
 const lines: string[] = [];
-const capture: ConsolaReporter = { log: (entry) => lines.push([entry.tag, ...entry.args.map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : String(a)))].join(" ")) };
+const capture: ConsolaReporter = {
+  log: (entry) =>
+    lines.push(
+      [entry.tag, ...entry.args.map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : String(a)))].join(" "),
+    ),
+};
 let savedReporters: ConsolaReporter[];
 let savedLevel: number;
 
@@ -45,7 +50,11 @@ afterAll(async () => {
 
 describe("runpod target against the emulator", () => {
   test("a route's remote call runs in a worker subprocess and comes back over HTTP", async () => {
-    const res = await fetch(`${server.url}/01_demo/01_basic/cpu/hello`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "ada" }) });
+    const res = await fetch(`${server.url}/01_demo/01_basic/cpu/hello`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "ada" }),
+    });
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.message).toBe("HELLO ADA!");
@@ -64,7 +73,11 @@ describe("runpod target against the emulator", () => {
     expect(err.remoteName).toBe("Error");
     expect(err.remoteStack).toContain("at deeper");
     expect(err.remoteStack).toMatch(/01_demo\/01_basic\/cpu_worker\.ts:15:/); // original file and line via the shipped source map
-    const res = await fetch(`${server.url}/01_demo/01_basic/cpu/explode`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ why: "x" }) });
+    const res = await fetch(`${server.url}/01_demo/01_basic/cpu/explode`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ why: "x" }),
+    });
     expect(res.status).toBe(500);
     expect((await res.json()).message).toContain("boom: x");
     const failed = [...h.em.store.jobs.values()].find((j) => j.status === "FAILED");
@@ -99,7 +112,11 @@ describe("runpod target against the emulator", () => {
     const endpoint = [...h.em.control.endpoints.values()].find((e) => e.type === "LB");
     expect(endpoint?.name).toBe("live-01_01_basic_lb-fb");
     // After a shipped call, a plain request to the route works too (what a deployed LB serves).
-    const res = await fetch(`${h.em.lbBaseUrl.replace("{id}", endpoint!.id)}/compute`, { method: "POST", headers: { authorization: `Bearer ${FAKE_KEY}` }, body: JSON.stringify([4, 5]) });
+    const res = await fetch(`${h.em.lbBaseUrl.replace("{id}", endpoint!.id)}/compute`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${FAKE_KEY}` },
+      body: JSON.stringify([4, 5]),
+    });
     expect(await res.json()).toEqual({ sum: 9, count: 2 });
   });
 
@@ -112,11 +129,17 @@ describe("runpod target against the emulator", () => {
   test("a worker killed mid-job: the job is requeued to a fresh worker, and the call never hangs", async () => {
     const call = mod.nap(1500);
     let victim: string | undefined;
-    await until(() => {
-      const job = [...h.em.store.jobs.values()].find((j) => j.status === "IN_PROGRESS" && (j.input as any)?.request?.name === "nap");
-      victim = job?.workerId;
-      return !!victim;
-    }, 10_000, "nap to start");
+    await until(
+      () => {
+        const job = [...h.em.store.jobs.values()].find(
+          (j) => j.status === "IN_PROGRESS" && (j.input as any)?.request?.name === "nap",
+        );
+        victim = job?.workerId;
+        return !!victim;
+      },
+      10_000,
+      "nap to start",
+    );
     h.em.supervisor.workers.get(victim!)!.proc.kill("SIGKILL");
     const result = await call;
     expect(result.slept).toBe(1500);
@@ -128,15 +151,25 @@ describe("runpod target against the emulator", () => {
   test("a caller that gives up cancels the job (and its worker is stopped)", async () => {
     const ref = (mod.nap as any).remote;
     const controller = new AbortController();
-    const pending = h.target.call(ref, { module: ref.module, id: ref.id, name: "nap", executionType: "function", args: [10_000] }, controller.signal);
+    const pending = h.target.call(
+      ref,
+      { module: ref.module, id: ref.id, name: "nap", executionType: "function", args: [10_000] },
+      controller.signal,
+    );
     let jobId: string | undefined;
     let worker: string | undefined;
-    await until(() => {
-      const job = [...h.em.store.jobs.values()].find((j) => j.status === "IN_PROGRESS" && (j.input as any)?.request?.args?.[0] === 10_000);
-      jobId = job?.id;
-      worker = job?.workerId;
-      return !!job;
-    }, 10_000, "the long nap to start");
+    await until(
+      () => {
+        const job = [...h.em.store.jobs.values()].find(
+          (j) => j.status === "IN_PROGRESS" && (j.input as any)?.request?.args?.[0] === 10_000,
+        );
+        jobId = job?.id;
+        worker = job?.workerId;
+        return !!job;
+      },
+      10_000,
+      "the long nap to start",
+    );
     controller.abort();
     const res = await pending;
     expect(res.success).toBe(false);
@@ -148,7 +181,13 @@ describe("runpod target against the emulator", () => {
     const wrongKey = "rpa_WRONG_KEY_zzzzzzzzzzzzzzzz";
     const bad = h.newTarget({ apiKey: wrongKey });
     const ref = (mod.hello as any).remote;
-    const res = await bad.call(ref, { module: ref.module, id: ref.id, name: "hello", executionType: "function", args: [{ name: "x" }] });
+    const res = await bad.call(ref, {
+      module: ref.module,
+      id: ref.id,
+      name: "hello",
+      executionType: "function",
+      args: [{ name: "x" }],
+    });
     expect(res.success).toBe(false);
     expect(res.error?.message).toContain("401");
     expect(res.error?.message).toContain("RUNPOD_API_KEY");

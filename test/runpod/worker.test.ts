@@ -28,7 +28,9 @@ describe("job input", () => {
 
   test("anything else is an InputError (400), never a crash", async () => {
     expect(() => parseShippedCall({ hello: 1 })).toThrow("not a flash call");
-    expect(() => parseShippedCall({ flash: 1, bundle: { ...bundle, path: "../../etc/passwd" }, request })).toThrow("stay inside");
+    expect(() => parseShippedCall({ flash: 1, bundle: { ...bundle, path: "../../etc/passwd" }, request })).toThrow(
+      "stay inside",
+    );
     expect(() => parseShippedCall({ flash: 1, bundle: { ...bundle, hash: "NOT HEX" }, request })).toThrow("bundle");
     expect(() => parseShippedCall({ flash: 1, bundle, request: { id: "0" } })).toThrow("FunctionRequest");
     const res = await runCall({ nope: true });
@@ -37,7 +39,9 @@ describe("job input", () => {
   });
 
   test("platform URLs get query parameters whether or not they have a query string", () => {
-    expect(withQuery("http://x/job-take/w?gpu=A", { job_in_progress: "0" })).toBe("http://x/job-take/w?gpu=A&job_in_progress=0");
+    expect(withQuery("http://x/job-take/w?gpu=A", { job_in_progress: "0" })).toBe(
+      "http://x/job-take/w?gpu=A&job_in_progress=0",
+    );
     expect(withQuery("http://x/job-take/w", { job_in_progress: "1" })).toBe("http://x/job-take/w?job_in_progress=1");
   });
 });
@@ -120,7 +124,11 @@ describe("load-balancer mode", () => {
       expect(ping?.status).toBe(200);
       expect(await ping!.json()).toEqual({ status: "healthy" });
       const bundle = await new Bundler(FIXTURE_WS).bundle(join(FIXTURE_WS, "01_demo/01_basic/compute_lb.ts"));
-      const shipped = { flash: 1, bundle, request: { module: bundle.path, id: "0", name: "compute", executionType: "function", args: [[1, 2]] } };
+      const shipped = {
+        flash: 1,
+        bundle,
+        request: { module: bundle.path, id: "0", name: "compute", executionType: "function", args: [[1, 2]] },
+      };
       const viaRoute = await fetch(`${base}/compute`, { method: "POST", body: JSON.stringify(shipped) });
       expect(await viaRoute.json()).toMatchObject({ success: true, result: { sum: 3, count: 2 } });
       const plain = await fetch(`${base}/compute`, { method: "POST", body: JSON.stringify([10, 20, 30]) });

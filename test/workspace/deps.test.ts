@@ -148,7 +148,9 @@ describe("flash deps", () => {
     expect(check.code).toBe(1);
     expect(check.out).toContain(`01_cat/01_alpha is not matched by the root "workspaces" globs`);
     expect(deps(ws).code).toBe(0);
-    expect(JSON.parse(readFileSync(join(ws, "package.json"), "utf8")).workspaces).toEqual(["[0-9][0-9]_*/[0-9][0-9]_*"]);
+    expect(JSON.parse(readFileSync(join(ws, "package.json"), "utf8")).workspaces).toEqual([
+      "[0-9][0-9]_*/[0-9][0-9]_*",
+    ]);
     expect(existsSync(join(ws, "bun.lock"))).toBe(true);
     expect(deps(ws, "--check").code).toBe(0);
   }, 30_000);

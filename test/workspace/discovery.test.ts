@@ -67,7 +67,9 @@ describe("discoverExamples", () => {
 
   test("scope narrows to a category or one example", () => {
     expect(discoverExamples(ws, { category: "02_ml_inference" }).map((e) => e.name)).toEqual(["01_tts"]);
-    expect(discoverExamples(ws, { category: "01_getting_started", example: "02_cpu_worker" }).map((e) => e.name)).toEqual(["02_cpu_worker"]);
+    expect(
+      discoverExamples(ws, { category: "01_getting_started", example: "02_cpu_worker" }).map((e) => e.name),
+    ).toEqual(["02_cpu_worker"]);
   });
 
   test("follows symlinked example folders", () => {
@@ -81,7 +83,12 @@ describe("discoverExamples", () => {
   });
 
   test("categories include empty ones, sorted", () => {
-    expect(discoverCategories(ws)).toEqual(["01_getting_started", "02_ml_inference", "05_empty_category", "07_new_category"]);
+    expect(discoverCategories(ws)).toEqual([
+      "01_getting_started",
+      "02_ml_inference",
+      "05_empty_category",
+      "07_new_category",
+    ]);
   });
 });
 

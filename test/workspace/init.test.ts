@@ -32,7 +32,9 @@ function flashTest(cwd: string, ...args: string[]): { code: number; out: string 
 }
 
 function listFiles(dir: string): string[] {
-  return [...new Bun.Glob("**/*").scanSync({ cwd: dir, dot: true })].filter((f) => !f.startsWith("node_modules/")).sort();
+  return [...new Bun.Glob("**/*").scanSync({ cwd: dir, dot: true })]
+    .filter((f) => !f.startsWith("node_modules/"))
+    .sort();
 }
 
 describe("flash init: patterns", () => {
@@ -42,7 +44,16 @@ describe("flash init: patterns", () => {
     expect(r.code).toBe(0);
     const ex = join(ws, "01_basics/03_image_tools");
     expect(listFiles(ex)).toEqual(
-      [".env.example", ".gitignore", "README.md", "cpu_worker.ts", "example.test.ts", "gpu_worker.ts", "mothership.ts", "package.json"].sort(),
+      [
+        ".env.example",
+        ".gitignore",
+        "README.md",
+        "cpu_worker.ts",
+        "example.test.ts",
+        "gpu_worker.ts",
+        "mothership.ts",
+        "package.json",
+      ].sort(),
     );
     const gpu = readFileSync(join(ex, "gpu_worker.ts"), "utf8");
     expect(gpu).toContain(`name: "01_03_gpu"`);
@@ -242,7 +253,9 @@ describe("flash init: existing files", () => {
     const ws = workspace();
     expect(init(ws, "01_basics/01_x", "--no-install").code).toBe(0);
     expect(init(ws, "02_other/01_x", "--no-install").code).toBe(0);
-    expect(JSON.parse(readFileSync(join(ws, "02_other/01_x/package.json"), "utf8")).name).toBe("@flash-examples/02_other-01_x");
+    expect(JSON.parse(readFileSync(join(ws, "02_other/01_x/package.json"), "utf8")).name).toBe(
+      "@flash-examples/02_other-01_x",
+    );
   }, 30_000);
 });
 
@@ -274,32 +287,42 @@ describe("flash init: a running flash run --watch", () => {
 describe("flash init: on a terminal", () => {
   const hasScript = Bun.which("script") !== null;
 
-  test.skipIf(!hasScript)("asks which existing files to overwrite and writes only those", async () => {
-    const ws = workspace();
-    expect(init(ws, "01_basics/01_x", "--no-install").code).toBe(0);
-    const ex = join(ws, "01_basics/01_x");
-    writeFileSync(join(ex, "gpu_worker.ts"), "// mine\n");
-    writeFileSync(join(ex, "cpu_worker.ts"), "// mine too\n");
-    // `script` gives flash a pseudo-terminal, so stdin/stdout are TTYs and the prompt appears.
-    const cmd = `stty cols 200 rows 50; exec ${process.execPath} ${join(REPO, "cli.ts")} init 01_basics/01_x --no-install`;
-    const proc = Bun.spawn(["script", "-qec", cmd, "/dev/null"], { cwd: ws, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-    let text = "";
-    const reader = (async () => {
-      for await (const chunk of proc.stdout as unknown as AsyncIterable<Uint8Array>) text += new TextDecoder().decode(chunk);
-    })();
-    const deadline = Date.now() + 15_000;
-    while (!text.includes("Which ones should be overwritten") && Date.now() < deadline) await Bun.sleep(50);
-    expect(text).toContain("Which ones should be overwritten");
-    // The first option is gpu_worker.ts: select it (space), confirm (enter).
-    proc.stdin.write(" ");
-    await Bun.sleep(300);
-    proc.stdin.write("\r");
-    proc.stdin.flush();
-    expect(await proc.exited).toBe(0);
-    await reader;
-    expect(readFileSync(join(ex, "gpu_worker.ts"), "utf8")).toContain("export const gpu_router");
-    expect(readFileSync(join(ex, "cpu_worker.ts"), "utf8")).toBe("// mine too\n");
-  }, 30_000);
+  test.skipIf(!hasScript)(
+    "asks which existing files to overwrite and writes only those",
+    async () => {
+      const ws = workspace();
+      expect(init(ws, "01_basics/01_x", "--no-install").code).toBe(0);
+      const ex = join(ws, "01_basics/01_x");
+      writeFileSync(join(ex, "gpu_worker.ts"), "// mine\n");
+      writeFileSync(join(ex, "cpu_worker.ts"), "// mine too\n");
+      // `script` gives flash a pseudo-terminal, so stdin/stdout are TTYs and the prompt appears.
+      const cmd = `stty cols 200 rows 50; exec ${process.execPath} ${join(REPO, "cli.ts")} init 01_basics/01_x --no-install`;
+      const proc = Bun.spawn(["script", "-qec", cmd, "/dev/null"], {
+        cwd: ws,
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      let text = "";
+      const reader = (async () => {
+        for await (const chunk of proc.stdout as unknown as AsyncIterable<Uint8Array>)
+          text += new TextDecoder().decode(chunk);
+      })();
+      const deadline = Date.now() + 15_000;
+      while (!text.includes("Which ones should be overwritten") && Date.now() < deadline) await Bun.sleep(50);
+      expect(text).toContain("Which ones should be overwritten");
+      // The first option is gpu_worker.ts: select it (space), confirm (enter).
+      proc.stdin.write(" ");
+      await Bun.sleep(300);
+      proc.stdin.write("\r");
+      proc.stdin.flush();
+      expect(await proc.exited).toBe(0);
+      await reader;
+      expect(readFileSync(join(ex, "gpu_worker.ts"), "utf8")).toContain("export const gpu_router");
+      expect(readFileSync(join(ex, "cpu_worker.ts"), "utf8")).toBe("// mine too\n");
+    },
+    30_000,
+  );
 });
 
 describe("flash init: inside flash's own repository", () => {

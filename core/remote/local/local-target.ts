@@ -46,7 +46,10 @@ export class LocalTarget {
   /** Run one call on the pool of its config. */
   call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
     if (this.down) {
-      return Promise.resolve({ success: false, error: { name: "PoolStopped", message: `${req.name ?? fn.name}: the local target is shut down` } });
+      return Promise.resolve({
+        success: false,
+        error: { name: "PoolStopped", message: `${req.name ?? fn.name}: the local target is shut down` },
+      });
     }
     return this.poolFor(fn).call(req, signal);
   }
@@ -111,7 +114,11 @@ export class LocalTarget {
 
   /** Every pool, for /health. */
   status(): { target: string; gpus: number; pools: PoolStatus[] } {
-    return { target: this.name, gpus: this.gpus?.gpus.length ?? 0, pools: [...this.pools.values()].map((p) => p.status()) };
+    return {
+      target: this.name,
+      gpus: this.gpus?.gpus.length ?? 0,
+      pools: [...this.pools.values()].map((p) => p.status()),
+    };
   }
 
   /** The pools by config name (tests, diagnostics). */

@@ -149,8 +149,10 @@ export class Pool {
 
   /** Run one call on a worker of this pool (queued when every worker is busy). Never rejects. */
   call(req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
-    const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : req.name ?? `#${req.id}`;
-    if (this.stopped) return Promise.resolve(failure("PoolStopped", `${label}: the worker pool "${this.config.name}" is shut down`));
+    const label =
+      req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : (req.name ?? `#${req.id}`);
+    if (this.stopped)
+      return Promise.resolve(failure("PoolStopped", `${label}: the worker pool "${this.config.name}" is shut down`));
     if (signal?.aborted) return Promise.resolve(failure("AbortError", `${label}: the call was aborted`));
     this.modules.add(req.module);
     return new Promise<FunctionResponse>((resolve) => {
@@ -279,7 +281,11 @@ export class Pool {
   private spawn(): void {
     const n = ++this.workerCount;
     const devices = this.opts.devices?.() ?? null;
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), ...this.config.env, ...this.opts.env };
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ...this.config.env,
+      ...this.opts.env,
+    };
     env.FLASH_WORKER = "1";
     env.FLASH_RESOURCE_NAME = this.config.name;
     env.FLASH_WORKER_ID = String(n);
@@ -288,8 +294,7 @@ export class Pool {
       env.CUDA_VISIBLE_DEVICES = devices;
       // CUDA numbers devices fastest-first by default; nvidia-smi (whose indices we pin) numbers them by PCI bus.
       env.CUDA_DEVICE_ORDER ??= "PCI_BUS_ID";
-    }
-    else if (!this.config.isGpu) env.CUDA_VISIBLE_DEVICES = ""; // a CPU endpoint has no GPU
+    } else if (!this.config.isGpu) env.CUDA_VISIBLE_DEVICES = ""; // a CPU endpoint has no GPU
     const started = performance.now();
     let slot: Slot;
     const handle = startWorker({
@@ -311,7 +316,9 @@ export class Pool {
     if (!this.slots.has(slot) || slot.state !== "starting") return;
     this.stats.lastColdStartMs = Math.round(ms * 10) / 10;
     const where = slot.devices !== null ? `, GPU ${slot.devices || "none"}` : "";
-    this.opts.log.info(`scale up: worker ${slot.n} ready (${this.opts.kind}${where}, cold start ${ms.toFixed(0)} ms), ${this.live()}/${this.config.workersMax} workers`);
+    this.opts.log.info(
+      `scale up: worker ${slot.n} ready (${this.opts.kind}${where}, cold start ${ms.toFixed(0)} ms), ${this.live()}/${this.config.workersMax} workers`,
+    );
     this.release(slot);
   }
 
@@ -379,8 +386,17 @@ export class Pool {
     this.stats.errors++;
     this.stats.timeouts++;
     const p = current.pending;
-    this.opts.log.warn(`${p.label} timed out after ${this.timeoutMs} ms; stopping worker ${slot.n} and starting a fresh one`);
-    this.settle1(p, failure("TimeoutError", `${p.label} did not finish within ${this.timeoutMs} ms (executionTimeoutMs); its worker was stopped`, 504));
+    this.opts.log.warn(
+      `${p.label} timed out after ${this.timeoutMs} ms; stopping worker ${slot.n} and starting a fresh one`,
+    );
+    this.settle1(
+      p,
+      failure(
+        "TimeoutError",
+        `${p.label} did not finish within ${this.timeoutMs} ms (executionTimeoutMs); its worker was stopped`,
+        504,
+      ),
+    );
     this.retire(slot, "timed out", true);
     this.ensureMin();
     this.pump();
@@ -395,8 +411,16 @@ export class Pool {
     if (running) {
       this.stats.errors++;
       this.stats.crashes++;
-      this.opts.log.warn(`worker ${slot.n} exited (code ${code})${detail} while running ${running.label}; replacing it`);
-      this.settle1(running, failure("WorkerCrashed", `the worker running ${running.label} exited (code ${code})${detail}; the pool replaced it`));
+      this.opts.log.warn(
+        `worker ${slot.n} exited (code ${code})${detail} while running ${running.label}; replacing it`,
+      );
+      this.settle1(
+        running,
+        failure(
+          "WorkerCrashed",
+          `the worker running ${running.label} exited (code ${code})${detail}; the pool replaced it`,
+        ),
+      );
     } else if (wasStarting) {
       this.opts.log.error(`worker ${slot.n} failed to start (code ${code})${detail}`);
       // Fail the oldest call that was waiting for a worker rather than retrying a broken start forever.
@@ -404,7 +428,13 @@ export class Pool {
       if (i >= 0) {
         const [p] = this.queue.splice(i, 1);
         this.stats.errors++;
-        this.settle1(p!, failure("WorkerStartError", `${p!.label}: a worker of "${this.config.name}" could not start (code ${code})${detail}`));
+        this.settle1(
+          p!,
+          failure(
+            "WorkerStartError",
+            `${p!.label}: a worker of "${this.config.name}" could not start (code ${code})${detail}`,
+          ),
+        );
       }
       if (this.queue.length === 0 && this.live() === 0) return; // do not loop on a broken start with nothing to do
     } else {
@@ -425,7 +455,10 @@ export class Pool {
     if (!this.slots.has(slot)) return;
     this.drop(slot);
     slot.state = "stopping";
-    if (why !== "shutdown") this.opts.log.info(`scale down: worker ${slot.n} stopped (${why}), ${this.live()}/${this.config.workersMax} workers`);
+    if (why !== "shutdown")
+      this.opts.log.info(
+        `scale down: worker ${slot.n} stopped (${why}), ${this.live()}/${this.config.workersMax} workers`,
+      );
     const done: Promise<void> = slot.handle.stop(hard).finally(() => this.stopping.delete(done));
     this.stopping.add(done);
   }

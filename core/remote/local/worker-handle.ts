@@ -48,7 +48,10 @@ let entryFile: string | undefined;
 /** The pool worker's entry on disk: `../worker/pool-entry.ts` in the source tree; beside this module in a
  * workspace's `.flash/runtime/` bundle, where every module is flat and a shim of that name starts the worker. */
 function poolEntryFile(): string {
-  entryFile ??= [join(import.meta.dir, "..", "worker", "pool-entry.ts"), join(import.meta.dir, "pool-entry.ts")].find((f) => existsSync(f)) ?? join(import.meta.dir, "pool-entry.ts");
+  entryFile ??=
+    [join(import.meta.dir, "..", "worker", "pool-entry.ts"), join(import.meta.dir, "pool-entry.ts")].find((f) =>
+      existsSync(f),
+    ) ?? join(import.meta.dir, "pool-entry.ts");
   return entryFile;
 }
 
@@ -87,14 +90,21 @@ function startThread(spec: WorkerSpec): WorkerHandle {
   let exited = false;
   let lastError = "";
   // Bun's Worker has ref()/unref() (Node's API) beyond the DOM type.
-  const worker = new Worker(threadEntry(), { env: spec.env } as WorkerOptions) as Worker & { ref(): void; unref(): void };
+  const worker = new Worker(threadEntry(), { env: spec.env } as WorkerOptions) as Worker & {
+    ref(): void;
+    unref(): void;
+  };
   worker.addEventListener("message", (e: MessageEvent) => {
     const msg = e.data as FromWorker;
     if (msg?.type === "ready") ready.resolve();
     else spec.onMessage(msg);
   });
   worker.addEventListener("error", (e: ErrorEvent) => {
-    lastError = String(e.message ?? e).split("\n").filter((l) => /\berror\b|Error/.test(l)).pop() ?? String(e.message);
+    lastError =
+      String(e.message ?? e)
+        .split("\n")
+        .filter((l) => /\berror\b|Error/.test(l))
+        .pop() ?? String(e.message);
   });
   worker.addEventListener("close", (e: Event) => {
     exited = true;

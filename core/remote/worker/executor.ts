@@ -41,10 +41,16 @@ export async function execute(req: FunctionRequest, hooks: ExecuteHooks = {}): P
     lines.push(line);
     hooks.onOutput?.(line);
   });
-  const label = req.executionType === "class" && req.methodName ? `${req.name ?? "class"}.${req.methodName}` : req.name ?? `#${req.id}`;
+  const label =
+    req.executionType === "class" && req.methodName
+      ? `${req.name ?? "class"}.${req.methodName}`
+      : (req.name ?? `#${req.id}`);
   try {
     const target = await find(req);
-    const result = req.executionType === "class" ? await runMethod(req, target) : await target.value.apply(target.thisArg, req.args ?? []);
+    const result =
+      req.executionType === "class"
+        ? await runMethod(req, target)
+        : await target.value.apply(target.thisArg, req.args ?? []);
     const res: FunctionResponse = { success: true, result: checkResult(result, label) };
     if (req.instanceId) res.instanceId = req.instanceId;
     return withOutput(res, lines, restore);

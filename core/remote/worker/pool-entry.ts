@@ -7,7 +7,10 @@ import { execute, loadModule } from "./executor";
 import type { FromWorker, ToWorker } from "../protocol";
 import { enterWorkerMode } from "./registry";
 
-declare const self: { postMessage(m: unknown): void; addEventListener(t: "message", f: (e: MessageEvent) => void): void };
+declare const self: {
+  postMessage(m: unknown): void;
+  addEventListener(t: "message", f: (e: MessageEvent) => void): void;
+};
 
 let running = false;
 
@@ -18,7 +21,8 @@ export async function runPoolWorker(): Promise<void> {
   process.env.FLASH_WORKER = "1";
   enterWorkerMode();
   const thread = !Bun.isMainThread;
-  if (!thread && typeof process.send !== "function") throw new Error("flash __worker is started by flash's worker pool (it needs an IPC channel)");
+  if (!thread && typeof process.send !== "function")
+    throw new Error("flash __worker is started by flash's worker pool (it needs an IPC channel)");
   const send = thread ? (m: FromWorker) => self.postMessage(m) : (m: FromWorker) => process.send!(m);
   const onCall = async (msg: ToWorker) => {
     if (msg.type !== "call") return;

@@ -124,12 +124,15 @@ function restarted(s: FileState, file: string, line: number): boolean {
 
 function watchEvaluation(file: string, s: FileState, attempt = 0): void {
   // The module is in the cache only once its evaluation finished; remember that entry to notice a re-evaluation.
-  const timer = setTimeout(() => {
-    const entry = require.cache[file];
-    if (entry) s.evaluated = entry;
-    else if (attempt < 8) watchEvaluation(file, s, attempt + 1);
-    else s.evaluated = null;
-  }, attempt === 0 ? 0 : 25 * 2 ** attempt);
+  const timer = setTimeout(
+    () => {
+      const entry = require.cache[file];
+      if (entry) s.evaluated = entry;
+      else if (attempt < 8) watchEvaluation(file, s, attempt + 1);
+      else s.evaluated = null;
+    },
+    attempt === 0 ? 0 : 25 * 2 ** attempt,
+  );
   (timer as { unref?: () => void }).unref?.();
 }
 
@@ -205,5 +208,7 @@ export function lookup(file: string, id: string, name?: string): Registered | un
 
 /** How many functions and classes are registered in this worker (for messages). */
 export function registeredIn(file: string): string[] {
-  return [...state.table.entries()].filter(([k]) => k.startsWith(`${file}#`)).map(([k, v]) => `${k.slice(file.length + 1)}=${v.name}`);
+  return [...state.table.entries()]
+    .filter(([k]) => k.startsWith(`${file}#`))
+    .map(([k, v]) => `${k.slice(file.length + 1)}=${v.name}`);
 }

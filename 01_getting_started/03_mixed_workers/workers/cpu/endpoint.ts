@@ -57,7 +57,10 @@ export const postprocessResults = remote(
   cpuConfig,
   async (input: { predictions: Prediction[]; original_text: string; metadata: Record<string, unknown> }) => {
     // The first maximum wins, as Python's max() picks it.
-    const top = input.predictions.reduce<Prediction | null>((best, p) => (best === null || p.confidence > best.confidence ? p : best), null);
+    const top = input.predictions.reduce<Prediction | null>(
+      (best, p) => (best === null || p.confidence > best.confidence ? p : best),
+      null,
+    );
     return {
       status: "success",
       text_preview: preview(input.original_text),

@@ -3,7 +3,12 @@ import { checkText, invalid, type FieldProblem } from "../../validation";
 import { postprocessResults, preprocessText, type Prediction } from "./endpoint";
 
 const TextBody = t.Object(
-  { text: t.String({ description: "Raw text: not blank, 3 to 10,000 characters", examples: ["This product is great, I love it!"] }) },
+  {
+    text: t.String({
+      description: "Raw text: not blank, 3 to 10,000 characters",
+      examples: ["This product is great, I love it!"],
+    }),
+  },
   { examples: [{ text: "This product is great, I love it!" }] },
 );
 
@@ -41,12 +46,20 @@ function predictionProblems(predictions: Prediction[]): FieldProblem[] {
   const problems: FieldProblem[] = [];
   predictions.forEach((p, i) => {
     if (p.confidence < 0 || p.confidence > 1) {
-      problems.push({ loc: ["body", "predictions", i, "confidence"], msg: `Confidence must be between 0.0 and 1.0, got ${pyFloat(p.confidence)}`, input: p.confidence });
+      problems.push({
+        loc: ["body", "predictions", i, "confidence"],
+        msg: `Confidence must be between 0.0 and 1.0, got ${pyFloat(p.confidence)}`,
+        input: p.confidence,
+      });
     }
   });
   if (problems.length > 0) return problems;
   if (predictions.length === 0) {
-    problems.push({ loc: ["body", "predictions"], msg: 'Predictions cannot be empty. Example: [{"label": "positive", "confidence": 0.9}]', input: predictions });
+    problems.push({
+      loc: ["body", "predictions"],
+      msg: 'Predictions cannot be empty. Example: [{"label": "positive", "confidence": 0.9}]',
+      input: predictions,
+    });
   }
   return problems;
 }

@@ -10,13 +10,19 @@ export const gpu_router = new Elysia().post(
     body: t.Object(
       {
         cleaned_text: t.String({ description: "Text cleaned by /cpu/preprocess (not blank)" }),
-        word_count: t.Integer({ minimum: 0, description: "Words in the text (≥ 0)", error: "word_count must be a whole number ≥ 0" }),
+        word_count: t.Integer({
+          minimum: 0,
+          description: "Words in the text (≥ 0)",
+          error: "word_count must be a whole number ≥ 0",
+        }),
       },
       { examples: [{ cleaned_text: "This product is great, I love it!", word_count: 7 }] },
     ),
     beforeHandle({ body }) {
       if (body.cleaned_text.trim() !== "") return undefined;
-      return invalid([{ loc: ["body", "cleaned_text"], msg: "Cleaned text cannot be empty", input: body.cleaned_text }]);
+      return invalid([
+        { loc: ["body", "cleaned_text"], msg: "Cleaned text cannot be empty", input: body.cleaned_text },
+      ]);
     },
     detail: { summary: "Classify sentiment: positive / neutral / negative (GPU)" },
   },

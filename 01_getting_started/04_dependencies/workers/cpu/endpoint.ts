@@ -3,10 +3,20 @@ import { CpuInstanceType, CpuLiveServerless, logger, remote } from "flash";
 import { versionsOf } from "../../versions";
 
 /** CPU endpoint for the data function: 8 vCPU / 16 GB, with npm packages installed. */
-export const dataConfig = new CpuLiveServerless({ name: "01_04_cpu_data", instanceIds: [CpuInstanceType.CPU3C_8_16], workersMin: 0, workersMax: 3 });
+export const dataConfig = new CpuLiveServerless({
+  name: "01_04_cpu_data",
+  instanceIds: [CpuInstanceType.CPU3C_8_16],
+  workersMin: 0,
+  workersMax: 3,
+});
 
 /** CPU endpoint for the minimal function: the smallest instance, nothing installed. */
-export const minimalConfig = new CpuLiveServerless({ name: "01_04_cpu_minimal", instanceIds: [CpuInstanceType.CPU3C_1_2], workersMin: 0, workersMax: 3 });
+export const minimalConfig = new CpuLiveServerless({
+  name: "01_04_cpu_minimal",
+  instanceIds: [CpuInstanceType.CPU3C_1_2],
+  workersMin: 0,
+  workersMax: 3,
+});
 
 /** The npm packages the data function is given, pinned. */
 export const DATA_DEPENDENCIES = ["simple-statistics@7.12.1"];
@@ -32,7 +42,11 @@ export function columnStats(rows: number[][]) {
 export const processData = remote(
   dataConfig,
   async (input: { data?: number[][] }) => {
-    const rows = input.data ?? [[1, 2], [3, 4], [5, 6]];
+    const rows = input.data ?? [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ];
     return {
       status: "success",
       ...columnStats(rows),
@@ -70,7 +84,19 @@ export const minimalProcess = remote(minimalConfig, async (input: { text: string
 if (import.meta.main) {
   // `bun workers/cpu/endpoint.ts` runs both CPU functions once through their workers.
   const log = logger("04_dependencies");
-  log.log(JSON.stringify(await processData({ data: [[1, 2], [3, 4], [5, 6]] }), null, 2));
+  log.log(
+    JSON.stringify(
+      await processData({
+        data: [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+      }),
+      null,
+      2,
+    ),
+  );
   log.log(JSON.stringify(await minimalProcess({ text: "Hello World 2024" }), null, 2));
   process.exit(0);
 }

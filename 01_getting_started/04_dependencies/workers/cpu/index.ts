@@ -7,7 +7,17 @@ export const cpu_router = new Elysia()
   .post("/data", ({ body }) => processData({ data: body.data }), {
     body: t.Object(
       { data: t.Array(t.Array(t.Number()), { description: "Rows of two numbers (columns A and B); at least 2 rows" }) },
-      { examples: [{ data: [[1, 2], [3, 4], [5, 6]] }] },
+      {
+        examples: [
+          {
+            data: [
+              [1, 2],
+              [3, 4],
+              [5, 6],
+            ],
+          },
+        ],
+      },
     ),
     beforeHandle({ body }) {
       const msg = dataProblem(body.data);

@@ -3,10 +3,20 @@ import { GpuGroup, LiveServerless, gpuInfo, logger, remote } from "flash";
 import { versionsOf } from "../../versions";
 
 /** GPU endpoint whose workers get npm packages installed for them. */
-export const mlConfig = new LiveServerless({ name: "01_04_gpu_ml", gpus: [GpuGroup.ADA_32_PRO], workersMin: 0, workersMax: 2 });
+export const mlConfig = new LiveServerless({
+  name: "01_04_gpu_ml",
+  gpus: [GpuGroup.ADA_32_PRO],
+  workersMin: 0,
+  workersMax: 2,
+});
 
 /** GPU endpoint whose workers get system (apt) packages installed for them. */
-export const systemConfig = new LiveServerless({ name: "01_04_gpu_system", gpus: [GpuGroup.AMPERE_16], workersMin: 0, workersMax: 2 });
+export const systemConfig = new LiveServerless({
+  name: "01_04_gpu_system",
+  gpus: [GpuGroup.AMPERE_16],
+  workersMin: 0,
+  workersMax: 2,
+});
 
 /** The npm packages the ML function is given, pinned: the worker installs exactly these. */
 export const ML_DEPENDENCIES = ["ml-matrix@6.15.1"];
@@ -16,7 +26,11 @@ export const SYSTEM_DEPENDENCIES = ["ffmpeg"];
 
 /** A deterministic 100×100 matrix product with ml-matrix: the sum of all entries of A·Aᵀ, A[i][j] = sin(i + j). */
 export function matrixChecksum(size = 100): number {
-  const a = Matrix.from1DArray(size, size, Array.from({ length: size * size }, (_, k) => Math.sin(Math.floor(k / size) + (k % size))));
+  const a = Matrix.from1DArray(
+    size,
+    size,
+    Array.from({ length: size * size }, (_, k) => Math.sin(Math.floor(k / size) + (k % size))),
+  );
   return Math.round(a.mmul(a.transpose()).sum() * 1e4) / 1e4;
 }
 
@@ -25,7 +39,10 @@ export function ffmpegVersion(path: string | undefined = process.env.PATH): stri
   const bin = Bun.which("ffmpeg", { PATH: path ?? "" });
   if (!bin) return null;
   const out = Bun.spawnSync([bin, "-version"], { stdout: "pipe", stderr: "pipe", timeout: 10_000 });
-  if (out.exitCode !== 0) throw new Error(`ffmpeg -version exited with ${out.exitCode}: ${out.stderr.toString().trim().split("\n")[0] ?? ""}`);
+  if (out.exitCode !== 0)
+    throw new Error(
+      `ffmpeg -version exited with ${out.exitCode}: ${out.stderr.toString().trim().split("\n")[0] ?? ""}`,
+    );
   return out.stdout.toString().split("\n")[0]?.trim() ?? "";
 }
 
@@ -57,7 +74,9 @@ export const processWithSystemDeps = remote(
       message: version ? "System dependencies available" : "System dependency missing: ffmpeg",
       system_dependencies: SYSTEM_DEPENDENCIES,
       ffmpeg_available: version !== null,
-      ffmpeg_version: version ?? "not installed (ffmpeg is not on PATH; on a worker it comes from systemDependencies, locally: apt-get install ffmpeg)",
+      ffmpeg_version:
+        version ??
+        "not installed (ffmpeg is not on PATH; on a worker it comes from systemDependencies, locally: apt-get install ffmpeg)",
       timestamp: new Date().toISOString(),
     };
   },

@@ -34,7 +34,10 @@ function isOperation(value: string): value is Operation {
 }
 
 /** GET /health on the endpoint: is the CPU service up. */
-export const cpuHealth = remote(cpuConfig, async () => ({ status: "healthy", service: "cpu" }), { method: "GET", path: "/health" });
+export const cpuHealth = remote(cpuConfig, async () => ({ status: "healthy", service: "cpu" }), {
+  method: "GET",
+  path: "/health",
+});
 
 /** POST /validate on the endpoint: check text and count its characters and words. Blank text is an input error (400). */
 export const validate = remote(
@@ -80,6 +83,12 @@ export const transform = remote(
 if (import.meta.main) {
   // `bun workers/cpu/endpoint.ts` calls each route function once through a worker.
   const log = logger("05_load_balancer");
-  log.log(JSON.stringify([await cpuHealth(), await validate("Hello world from load balancer"), await transform("hello world", "title")], null, 2));
+  log.log(
+    JSON.stringify(
+      [await cpuHealth(), await validate("Hello world from load balancer"), await transform("hello world", "title")],
+      null,
+      2,
+    ),
+  );
   process.exit(0);
 }

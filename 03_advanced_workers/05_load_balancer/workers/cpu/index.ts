@@ -15,9 +15,20 @@ export const cpu_router = new Elysia()
     body: t.Object(
       {
         text: t.String({ maxLength: 100_000, description: "Text to transform (not blank, else 400)" }),
-        operation: t.Optional(t.String({ default: "uppercase", description: `One of: ${OPERATIONS.join(", ")} (else 400)`, examples: [...OPERATIONS] })),
+        operation: t.Optional(
+          t.String({
+            default: "uppercase",
+            description: `One of: ${OPERATIONS.join(", ")} (else 400)`,
+            examples: [...OPERATIONS],
+          }),
+        ),
       },
-      { examples: [{ text: "hello world", operation: "uppercase" }, { text: "they're here", operation: "title" }] },
+      {
+        examples: [
+          { text: "hello world", operation: "uppercase" },
+          { text: "they're here", operation: "title" },
+        ],
+      },
     ),
     detail: { summary: "Uppercase, lowercase, reverse or title-case text (unknown operation → 400)" },
   });

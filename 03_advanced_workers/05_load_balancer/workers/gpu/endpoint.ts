@@ -9,7 +9,10 @@ function elapsedMs(start: number): number {
 }
 
 /** GET /health on the endpoint: is the GPU service up. */
-export const gpuHealth = remote(gpuConfig, async () => ({ status: "healthy", service: "gpu" }), { method: "GET", path: "/health" });
+export const gpuHealth = remote(gpuConfig, async () => ({ status: "healthy", service: "gpu" }), {
+  method: "GET",
+  path: "/health",
+});
 
 /** POST /compute on the endpoint: sum of squares, mean, max and min of a list of numbers. */
 export const compute = remote(
@@ -51,6 +54,8 @@ export const gpuDeviceInfo = remote(
 if (import.meta.main) {
   // `bun workers/gpu/endpoint.ts` calls each route function once through a worker.
   const log = logger("05_load_balancer");
-  log.log(JSON.stringify([await gpuHealth(), await compute({ numbers: [1, 2, 3, 4, 5] }), await gpuDeviceInfo()], null, 2));
+  log.log(
+    JSON.stringify([await gpuHealth(), await compute({ numbers: [1, 2, 3, 4, 5] }), await gpuDeviceInfo()], null, 2),
+  );
   process.exit(0);
 }
