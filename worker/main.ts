@@ -46,11 +46,11 @@ export function parseShippedCall(input: unknown): ShippedCall {
   const r = call.request;
   if (
     !r ||
-    typeof r.id !== "string" ||
+    typeof r.name !== "string" ||
     !Array.isArray(r.args) ||
     (r.executionType !== "function" && r.executionType !== "class")
   ) {
-    throw new InputError("job input.request must be a FunctionRequest {id, executionType, args}");
+    throw new InputError("job input.request must be a FunctionRequest {name, executionType, args}");
   }
   return { flash: 1, bundle: { ...b, path: rel }, request: r };
 }
@@ -59,7 +59,7 @@ export function parseShippedCall(input: unknown): ShippedCall {
  * Write a shipped bundle under `dir` (once per content hash) and return the file the executor imports:
  * `bundles/<hash>/<path>.bundle.js`, with every module it inlines (the entry included) written as source at
  * `bundles/<hash>/<its path>`, where the bundle's source map puts it. So stack traces and `remote()` calls name
- * real files with their own lines: ids stay per module and names come from the source, as on the caller's side.
+ * real files with their own lines; the executor takes the function from the bundle's exports by name.
  */
 export function materialize(dir: string, bundle: ShippedCall["bundle"]): string {
   const sourceRoot = join(dir, "bundles", bundle.hash);
