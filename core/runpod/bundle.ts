@@ -10,6 +10,9 @@ import type { BunPlugin } from "bun";
 import { log } from "../base/log";
 import type { ShippedBundle } from "./api";
 
+/** A bundle as built here: always with its code (calls may then send it by hash only). */
+export type BuiltBundle = ShippedBundle & { code: string };
+
 /** Packages that must come from the worker's own flash, never be bundled (one registry, one Elysia). */
 const ALWAYS_EXTERNAL = ["flash", "elysia", "@sinclair/typebox"];
 
@@ -20,7 +23,7 @@ export function specName(spec: string): string {
 }
 
 interface Cached {
-  bundle: ShippedBundle;
+  bundle: BuiltBundle;
   inputs: [string, number][];
 }
 
@@ -38,7 +41,7 @@ export class Bundler {
   }
 
   /** The bundle of `file` with `dependencies` (npm specs) left external; rebuilt when any input changed. */
-  async bundle(file: string, dependencies: string[] = []): Promise<ShippedBundle> {
+  async bundle(file: string, dependencies: string[] = []): Promise<BuiltBundle> {
     const key = `${file}\0${[...dependencies].sort().join(",")}`;
     const hit = this.cache.get(key);
     if (hit) {
