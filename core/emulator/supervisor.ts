@@ -71,6 +71,8 @@ export interface SupervisorOptions extends LaunchOptions {
   lbWebhookEnv?: boolean;
   /** An attached worker that made no call for this long is gone (its job goes back to the queue), ms. */
   attachedTimeoutMs?: number;
+  /** Print how to attach a worker for endpoints the emulator starts none for (`flash emulator`); else debug. */
+  announceAttach?: boolean;
   /** Pause before starting another worker for an endpoint whose worker died before getting ready, ms. */
   crashBackoffMs?: number;
 }
@@ -335,7 +337,7 @@ export class WorkerSupervisor {
     if (this.announced.has(key)) return;
     this.announced.add(key);
     const image = this.control.templateOf(endpoint)?.imageName ?? "?";
-    wlog.info(
+    (this.opts.announceAttach ? wlog.info : wlog.debug)(
       `endpoint ${endpoint.id} (${endpoint.name}) runs image ${image}, which is not flash's worker and has no ` +
         `--image command: no worker is started for it. Start one that speaks Runpod's worker protocol with:\n` +
         exportLines(this.attachEnv(endpoint)),

@@ -47,7 +47,9 @@ beforeAll(() => {
   em = startEmulator({
     apiKey: KEY,
     takeHoldMs: 1000,
-    workers: { images: { "sdk-style:1": [process.execPath, resolve(import.meta.dir, "../fixtures/runpod/sdk-style-worker.ts")] } },
+    workers: {
+      images: { "sdk-style:1": [process.execPath, resolve(import.meta.dir, "../fixtures/runpod/sdk-style-worker.ts")] },
+    },
   });
   sdk = runpodSdk(KEY, { baseUrl: em.endpointBaseUrl });
 });
