@@ -499,7 +499,8 @@ export class WorkerSupervisor {
         const list = (this.crashes.get(w.endpointId) ?? []).filter((t) => t > Date.now() - UNHEALTHY_WINDOW_MS);
         list.push(Date.now());
         this.crashes.set(w.endpointId, list);
-        this.holdUntil.set(w.endpointId, Date.now() + (this.opts.crashBackoffMs ?? 2000));
+        const backoff = Math.min(30_000, (this.opts.crashBackoffMs ?? 2000) * 2 ** (list.length - 1));
+        this.holdUntil.set(w.endpointId, Date.now() + backoff);
       }
     }
     this.store.workerLost(w.id, how);
