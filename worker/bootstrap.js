@@ -7,10 +7,15 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 
 const env = process.env;
 const want = env.FLASH_WORKER_HASH || "";
-const root = env.FLASH_WORKER_CACHE || (existsSync("/runpod-volume") ? "/runpod-volume/.cache/flash-worker" : "/tmp/flash-worker");
+const root =
+  env.FLASH_WORKER_CACHE || (existsSync("/runpod-volume") ? "/runpod-volume/.cache/flash-worker" : "/tmp/flash-worker");
 const file = `${root}/program/${want}.js`;
 const say = (line) => process.stderr.write(`[flash bootstrap] ${line}\n`);
-const missing = { success: false, missing: ["worker"], error: { name: "CodeMissing", message: `this worker has no flash worker program ${want} yet` } };
+const missing = {
+  success: false,
+  missing: ["worker"],
+  error: { name: "CodeMissing", message: `this worker has no flash worker program ${want} yet` },
+};
 
 /** Keep the program a call carried when it is the one this template names (checked by content hash). */
 function keep(input) {
@@ -46,7 +51,9 @@ async function queue() {
     if (!job?.id) continue;
     if (keep(job.input)) return (await import(file)).runRunpodWorker([], { firstJob: job });
     const url = `${done.replaceAll("$ID", job.id)}${done.includes("?") ? "&" : "?"}isStream=false`;
-    await fetch(url, { method: "POST", headers, body: JSON.stringify({ output: missing }) }).catch((e) => say(e.message));
+    await fetch(url, { method: "POST", headers, body: JSON.stringify({ output: missing }) }).catch((e) =>
+      say(e.message),
+    );
   }
 }
 
@@ -69,7 +76,15 @@ function lb() {
   const port = Number(env.PORT || 80);
   Bun.serve({ port, hostname: "0.0.0.0", idleTimeout: 0, fetch: fetchFn });
   const hp = Number(env.PORT_HEALTH || port);
-  if (hp !== port) Bun.serve({ port: hp, hostname: "0.0.0.0", fetch: (req) => (new URL(req.url).pathname === health ? Response.json({ status: "healthy" }) : new Response(null, { status: 404 })) });
+  if (hp !== port)
+    Bun.serve({
+      port: hp,
+      hostname: "0.0.0.0",
+      fetch: (req) =>
+        new URL(req.url).pathname === health
+          ? Response.json({ status: "healthy" })
+          : new Response(null, { status: 404 }),
+    });
   say(`waiting for flash's worker program on port ${port}`);
 }
 

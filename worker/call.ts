@@ -139,4 +139,3 @@ export function withQuery(url: string, params: Record<string, string>): string {
 /** A line on the worker's stderr (the platform's log), tagged with the worker id. */
 export const say = (line: string) =>
   process.stderr.write(`[flash worker ${process.env.RUNPOD_POD_ID ?? ""}] ${line}\n`);
-

@@ -99,7 +99,11 @@ export async function queueLoop(env: QueueEnv, firstJob?: TakenJob): Promise<voi
 }
 
 /** One long-poll of job-take; undefined when there is no job (204, 400, empty body). */
-async function takeJob(env: QueueEnv, headers: Record<string, string>, signal: AbortSignal): Promise<TakenJob | undefined> {
+async function takeJob(
+  env: QueueEnv,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<TakenJob | undefined> {
   const res = await fetch(withQuery(env.getJob, { job_in_progress: "0" }), {
     headers,
     signal: AbortSignal.any([signal, AbortSignal.timeout(95_000)]),

@@ -128,7 +128,11 @@ export class RunpodGraphql {
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new RunpodApiError(`Runpod answered ${res.status} with a body that is not JSON: ${this.http.clean(text.slice(0, 200))}`, res.status, url);
+      throw new RunpodApiError(
+        `Runpod answered ${res.status} with a body that is not JSON: ${this.http.clean(text.slice(0, 200))}`,
+        res.status,
+        url,
+      );
     }
     if (body?.errors?.length) {
       throw new GraphqlError(
@@ -137,7 +141,12 @@ export class RunpodGraphql {
         url,
       );
     }
-    if (!res.ok) throw new RunpodApiError(`Runpod answered ${res.status} for ${url}: ${this.http.clean(text.slice(0, 300))}`, res.status, url);
+    if (!res.ok)
+      throw new RunpodApiError(
+        `Runpod answered ${res.status} for ${url}: ${this.http.clean(text.slice(0, 300))}`,
+        res.status,
+        url,
+      );
     if (!body?.data) throw new GraphqlError("Runpod GraphQL reply has no data", 200, url);
     return body.data;
   }
@@ -177,7 +186,11 @@ export class RunpodGraphql {
       if (!(err instanceof GraphqlError)) throw err;
     }
     if ((await this.listEndpoints()).some((e) => e.id === id)) {
-      throw new RunpodApiError(`endpoint ${found.name} (${id}) is still on the account after deleteEndpoint`, 200, this.apiBaseUrl);
+      throw new RunpodApiError(
+        `endpoint ${found.name} (${id}) is still on the account after deleteEndpoint`,
+        200,
+        this.apiBaseUrl,
+      );
     }
   }
 

@@ -121,7 +121,11 @@ export class RunpodHttp {
         lastError = this.clean(String((err as Error)?.message ?? err));
         const code = (err as { code?: string })?.code ?? "";
         if (unsentOnly && !["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"].includes(code)) {
-          throw new RunpodApiError(`request to ${shown} failed and may have reached Runpod, so it is not sent again: ${lastError}`, 0, shown);
+          throw new RunpodApiError(
+            `request to ${shown} failed and may have reached Runpod, so it is not sent again: ${lastError}`,
+            0,
+            shown,
+          );
         }
       }
       if (res) {

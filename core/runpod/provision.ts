@@ -247,7 +247,11 @@ export class Provisioner {
    * that template when it is ours, or by taking a fresh name (runpodctl adds a random suffix to every template name:
    * cmd/serverless/create.go).
    */
-  private async saveTemplate(mapped: Mapped, tHash: string, id: string | undefined): Promise<{ id: string; name: string }> {
+  private async saveTemplate(
+    mapped: Mapped,
+    tHash: string,
+    id: string | undefined,
+  ): Promise<{ id: string; name: string }> {
     const gql = this.opts.graphql;
     const input = mapped.template!;
     const base = `${mapped.name}__${tHash.slice(0, 8)}`;
@@ -255,7 +259,8 @@ export class Provisioner {
     try {
       return await gql.saveTemplate({ ...input, id, name: base });
     } catch (err) {
-      if (id || !(err instanceof RunpodApiError) || !/unique|taken|exist|already|duplicate/i.test(err.message)) throw err;
+      if (id || !(err instanceof RunpodApiError) || !/unique|taken|exist|already|duplicate/i.test(err.message))
+        throw err;
       const clash = (await gql.listTemplates()).find((t) => t.name === base);
       const ours = clash && (await this.markedOurs(clash.id));
       if (clash && ours) return gql.saveTemplate({ ...input, id: clash.id, name: base });

@@ -76,7 +76,9 @@ export class RunpodTarget implements Target {
     this.stats.inflight++;
     try {
       const endpoint = await this.provisioner.ensure(fn.config);
-      const res = endpoint.live ? await this.flashCall(fn, req, endpoint, signal) : await this.rawCall(fn, req, endpoint, signal);
+      const res = endpoint.live
+        ? await this.flashCall(fn, req, endpoint, signal)
+        : await this.rawCall(fn, req, endpoint, signal);
       if (!res.success) this.stats.failed++;
       // What the function printed on the worker, shown here as the local pool shows it (after the call).
       for (const line of res.stdout?.split("\n") ?? []) tlog.log(`${fn.name}: ${redact(line, this.apiKey)}`);
@@ -107,11 +109,21 @@ export class RunpodTarget implements Target {
     const program = endpoint.bootstrap ? await workerProgram() : undefined;
     const key = (hash: string) => `${endpoint.endpointId}:${hash}`;
     const send = async (withCode: Set<string>): Promise<FunctionResponse & { missing?: string[] }> => {
-      const shipped: ShippedCall = { flash: 1, bundle: codeOf(bundle, withCode.has("bundle")), request: { ...req, module: bundle.path } };
+      const shipped: ShippedCall = {
+        flash: 1,
+        bundle: codeOf(bundle, withCode.has("bundle")),
+        request: { ...req, module: bundle.path },
+      };
       if (program) shipped.worker = withCode.has("worker") ? program : { hash: program.hash };
       this.bytesSent += JSON.stringify(shipped).length;
       if (endpoint.type === "LB") {
-        return this.jobs.lbCall(endpoint.endpointId, fn.options.method ?? "POST", fn.options.path ?? "/execute", shipped, signal);
+        return this.jobs.lbCall(
+          endpoint.endpointId,
+          fn.options.method ?? "POST",
+          fn.options.path ?? "/execute",
+          shipped,
+          signal,
+        );
       }
       const job = await this.jobs.submitAndWait(endpoint.endpointId, shipped, {
         signal,
@@ -132,7 +144,10 @@ export class RunpodTarget implements Target {
       this.sent.add(key(bundle.hash));
       if (program) this.sent.add(key(program.hash));
     } else {
-      return { success: false, error: { name: "ProtocolError", message: `the worker still lacks ${res.missing.join(", ")} after it was sent` } };
+      return {
+        success: false,
+        error: { name: "ProtocolError", message: `the worker still lacks ${res.missing.join(", ")} after it was sent` },
+      };
     }
     return res;
   }
@@ -154,8 +169,12 @@ export class RunpodTarget implements Target {
       executionTimeoutMs: fn.config.executionTimeoutMs,
     });
     if (job.status === "COMPLETED") return { success: true, result: job.output ?? null };
-    const name = job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
-    return { success: false, error: { name, message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}` } };
+    const name =
+      job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
+    return {
+      success: false,
+      error: { name, message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}` },
+    };
   }
 
   /** Hot reload: edited modules are bundled again on their next call (mtimes are checked anyway). */

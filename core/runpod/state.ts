@@ -44,7 +44,9 @@ export class ResourceState {
     try {
       const data = JSON.parse(readFileSync(this.path, "utf8")) as Partial<StateFile>;
       const resources = data && typeof data.resources === "object" && data.resources ? data.resources : {};
-      const pending = Array.isArray(data?.pendingTemplates) ? data.pendingTemplates.filter((n) => typeof n === "string") : [];
+      const pending = Array.isArray(data?.pendingTemplates)
+        ? data.pendingTemplates.filter((n) => typeof n === "string")
+        : [];
       return { version: 1, resources, pendingTemplates: pending };
     } catch (err) {
       log.warn(`ignoring unreadable ${this.path}: ${(err as Error).message}`);
@@ -67,7 +69,10 @@ export class ResourceState {
   /** Forget a deleted template. */
   removePendingTemplate(name: string): void {
     const f = this.file();
-    this.write(f.resources, (f.pendingTemplates ?? []).filter((n) => n !== name));
+    this.write(
+      f.resources,
+      (f.pendingTemplates ?? []).filter((n) => n !== name),
+    );
   }
 
   /** The entry of a resource name. */

@@ -107,7 +107,11 @@ describe("remote functions across modules of one bundle", () => {
 describe("load-balancer mode", () => {
   test("B1: PORT alone does not make an LB worker (the mode is FLASH_WORKER_MODE, which flash's templates set)", async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), FLASH_WORKER_MODE: undefined };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      PORT: String(port),
+      FLASH_WORKER_MODE: undefined,
+    };
     delete env.RUNPOD_WEBHOOK_GET_JOB;
     const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
       env,
@@ -156,7 +160,10 @@ describe("load-balancer mode", () => {
       expect(await viaRoute.json()).toMatchObject({ success: true, result: { sum: 3, count: 2 } });
       // B5: a later call names the bundle by hash only; a hash the worker never saw is answered `missing`.
       const { code: _code, ...byHash } = bundle;
-      const again = await fetch(`${base}/execute`, { method: "POST", body: JSON.stringify({ ...shipped, bundle: byHash }) });
+      const again = await fetch(`${base}/execute`, {
+        method: "POST",
+        body: JSON.stringify({ ...shipped, bundle: byHash }),
+      });
       expect(await again.json()).toMatchObject({ success: true, result: { sum: 3, count: 2 } });
       const unknown = { ...shipped, bundle: { ...byHash, hash: "ffffffffffffffff" } };
       const miss = await fetch(`${base}/execute`, { method: "POST", body: JSON.stringify(unknown) });
