@@ -26,6 +26,8 @@ export interface WaitPolicy {
   lbColdStartMs?: number;
   /** LB: pause between those retries, ms (default 5 s; the docs say 5–10 s). */
   lbRetryDelayMs?: number;
+  /** How long past the execution timeout the client waits for the platform's TIMED_OUT, ms (default 30 s). */
+  executionGraceMs?: number;
 }
 
 /** Options of one job. */
@@ -191,7 +193,9 @@ export class RunpodJobs {
     let unhealthySince: number | undefined;
     const queueTimeoutMs = this.wait.queueTimeoutMs ?? 600_000;
     const explainAfter = this.wait.explainAfterMs ?? 10_000;
-    const execLimit = opts.executionTimeoutMs ? opts.executionTimeoutMs + 30_000 : undefined;
+    const execLimit = opts.executionTimeoutMs
+      ? opts.executionTimeoutMs + (this.wait.executionGraceMs ?? 30_000)
+      : undefined;
     try {
       while (!isTerminal(job.status)) {
         if (signal.aborted) throw signal.reason ?? new Error("aborted");

@@ -8,7 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startEmulator, type Emulator } from "../../core/emulator/server";
-import { CpuLiveServerless, LiveLoadBalancer, LiveServerless, ServerlessEndpoint } from "../../core/remote/config";
+import {
+  CpuLiveLoadBalancer,
+  CpuLiveServerless,
+  LiveLoadBalancer,
+  LiveServerless,
+  ServerlessEndpoint,
+} from "../../core/remote/config";
 import { CpuInstanceType, CudaVersion, DataCenter, GpuGroup, GpuType } from "../../core/remote/enums";
 import { RunpodGraphql } from "../../core/runpod/graphql";
 import { RunpodHttp } from "../../core/runpod/http";
@@ -38,7 +44,8 @@ afterEach(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
   for (const id of [...em.control.endpoints.keys()]) em.control.endpoints.delete(id);
   for (const id of [...em.control.templates.keys()]) em.control.templates.delete(id);
-  em.control.requireZeroWorkersToDelete = false;
+  em.control.requireZeroWorkersToDelete = true;
+  em.control.templateDeleteDelayMs = 120_000;
 });
 
 function provisioner(live: boolean, statePath?: string): Provisioner {
@@ -240,8 +247,15 @@ describe("live- endpoints are removed on shutdown", () => {
     const summary = await p.cleanup();
     expect(summary).toEqual({ removed: 2, failed: 0, errors: [] });
     expect(em.control.endpoints.size).toBe(0);
+    // B6: Runpod keeps a template for up to 2 minutes after its last use; flash keeps its name and deletes it later.
+    expect(em.control.templates.size).toBe(2);
+    const state = JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8"));
+    expect(state.resources).toEqual({});
+    expect(state.pendingTemplates).toHaveLength(2);
+    em.control.templateDeleteDelayMs = 0; // two minutes later
+    expect(await provisioner(true).deletePendingTemplates()).toBe(2);
     expect(em.control.templates.size).toBe(0);
-    expect(JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8")).resources).toEqual({});
+    expect(JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8")).pendingTemplates).toBeUndefined();
   });
 
   test("D12: with the documented 0/0 rule enforced, teardown scales to zero, deletes and verifies", async () => {
@@ -280,6 +294,78 @@ describe("live- endpoints are removed on shutdown", () => {
         (e: Error) => e.message,
       ),
     ).toBe("emulator: removed 1 live endpoint, failed 1");
+  });
+});
+
+describe("fidelity to the real platform", () => {
+  const templateEnvOf = (endpointId: string) => {
+    const e = em.control.endpoints.get(endpointId)!;
+    return Object.fromEntries(em.control.templates.get(e.templateId)!.env.map((v) => [v.key, v.value]));
+  };
+
+  test("B1: after a config change the LB template still has PORT, PORT_HEALTH and the worker mode", async () => {
+    const p = provisioner(true);
+    const { endpointId } = await p.ensure(new CpuLiveLoadBalancer({ name: "lbapi", env: { A: "1" } }));
+    expect(templateEnvOf(endpointId)).toMatchObject({ PORT: "80", PORT_HEALTH: "80", FLASH_WORKER_MODE: "lb" });
+    const changed = await provisioner(true).ensure(new CpuLiveLoadBalancer({ name: "lbapi", env: { A: "2" } }));
+    expect(changed.endpointId).toBe(endpointId);
+    expect(templateEnvOf(endpointId)).toMatchObject({ PORT: "80", PORT_HEALTH: "80", FLASH_WORKER_MODE: "lb", A: "2" });
+  });
+
+  test("D10: a change of endpoint fields alone keeps the template (no saveTemplate, no rolling release)", async () => {
+    const p = provisioner(false);
+    const a = await p.ensure(new CpuLiveServerless({ name: "roll", workersMax: 2 }));
+    const templateId = em.control.endpoints.get(a.endpointId)!.templateId;
+    const q = provisioner(false);
+    await q.ensure(new CpuLiveServerless({ name: "roll", workersMax: 4 }));
+    expect(q.counts.updated).toBe(1);
+    expect(q.templateSaves).toBe(0);
+    expect(em.control.endpoints.get(a.endpointId)!).toMatchObject({ templateId, workersMax: 4 });
+    const r = provisioner(false);
+    await r.ensure(new CpuLiveServerless({ name: "roll", workersMax: 4, env: { NEW: "1" } }));
+    expect(r.templateSaves).toBe(1);
+  });
+
+  test("D15: an endpoint of the same name that this workspace did not create is never adopted", async () => {
+    const p = provisioner(false);
+    const theirs = await p.ensure(new CpuLiveServerless({ name: "shared_name" }));
+    // Another workspace (another marker, no state file) with a config of the same name.
+    const other = new Provisioner({
+      graphql: new RunpodGraphql(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl),
+      statePath: join(tmp, "other", "resources.json"),
+      apiBaseUrl: em.apiBaseUrl,
+      live: false,
+      workspace: "fedcba9876543210",
+      program: workerProgram,
+    });
+    const err = await other
+      .ensure(new CpuLiveServerless({ name: "shared_name", workersMax: 1 }))
+      .catch((e: Error) => e);
+    expect((err as Error).message).toContain("flash will not take it over");
+    expect(em.control.endpoints.get(theirs.endpointId)!.workersMax).toBe(3); // untouched
+    expect(em.control.endpoints.size).toBe(1);
+  });
+
+  test("B6: a template name left by an earlier session does not block provisioning", async () => {
+    const p = provisioner(true);
+    const cfg = new CpuLiveServerless({ name: "again" });
+    await p.ensure(cfg);
+    em.control.templateDeleteDelayMs = 60_000;
+    await p.cleanup(); // the endpoint goes, its template lingers (pending)
+    expect(em.control.templates.size).toBe(1);
+    rmSync(join(tmp, ".flash", "resources.json")); // even with the state file lost
+    const again = await provisioner(true).ensure(cfg);
+    expect(em.control.endpoints.get(again.endpointId)).toBeDefined();
+  });
+
+  test("D3: a mutation that fails with 503 is not sent again (it may have happened)", async () => {
+    const p = provisioner(false);
+    await p.ensure(new CpuLiveServerless({ name: "first" })); // the account listing is cached now
+    const before = em.control.templates.size;
+    em.fail({ status: 503, times: 1, path: "/graphql" });
+    const err = await p.ensure(new CpuLiveServerless({ name: "second" })).catch((e: Error) => e);
+    expect((err as Error).message).toContain("503");
+    expect(em.control.templates.size).toBe(before);
   });
 });
 
