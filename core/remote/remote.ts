@@ -11,6 +11,7 @@ import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, RemoteOption
 import { callerSite, isLateCall, isWorkerMode, nameAt, nextId, register, type CallSite } from "./worker/registry";
 import { currentTarget } from "./target";
 import { log } from "../base/log";
+import { currentCallSignal } from "../base/call-context";
 
 type AnyFn = (...args: any[]) => any;
 type AnyClass = abstract new (...args: any[]) => any;
@@ -127,7 +128,7 @@ function remoteFunction(ref: RemoteFunctionRef): AnyFn {
   const base = baseRequest(ref);
   const call = async (...args: unknown[]) => {
     const req = { ...base, args: checkArgs(args, ref.name) } as FunctionRequest;
-    return unwrap(await currentTarget().call(ref, req), ref.name);
+    return unwrap(await currentTarget().call(ref, req, currentCallSignal()), ref.name);
   };
   Object.defineProperty(call, "name", { value: ref.name });
   Object.defineProperty(call, "remote", { value: ref });
@@ -190,7 +191,7 @@ function remoteClass(ref: RemoteFunctionRef, cls: AnyFn): AnyFn {
           constructorArgs: s.constructorArgs,
           createNewInstance: true,
         };
-        return unwrap(await currentTarget().call(ref, req), label);
+        return unwrap(await currentTarget().call(ref, req, currentCallSignal()), label);
       },
     });
   }
