@@ -11,6 +11,7 @@ import { buildOpenAPI, docsAsset, docsPage, type DocsSource, type OpenAPIDocumen
 import { errorBody, json, notFoundBody, statusOf, validationBody } from "../base/errors";
 import { renderHome, type HomeCategory } from "./home";
 import { importModule, type LoadError } from "./loader";
+import { allowedMethods, GuardError, guardRoutes, limitJsonDepth, mayNestDeeply } from "./request-guards";
 import { displayTitle } from "../workspace/names";
 import { readStatusSections } from "../base/health";
 
@@ -84,13 +85,26 @@ function isElysiaApp(value: unknown): value is Elysia {
  */
 function mountRouter(router: Elysia, prefix: string, where: string): { app: Elysia; fetch: Handler } {
   const unhandled = new WeakMap<Request, unknown>();
-  const app = new Elysia({ prefix: prefix as "" })
+  const app: Elysia = guardRoutes(new Elysia({ prefix: prefix as "" }))
     .onError(({ code, error, request, set, path }) => {
+      if (error instanceof GuardError) {
+        set.status = error.status;
+        return error.body;
+      }
       if (code === "VALIDATION") {
         set.status = 422;
         return validationBody(error);
       }
       if (code === "NOT_FOUND") {
+        const allow = allowedMethods(app, path);
+        if (allow.length > 0) {
+          set.status = 405;
+          set.headers.allow = allow.join(", ");
+          return {
+            error: "method_not_allowed",
+            message: `${request.method} is not allowed on ${path}; use ${allow.join(" or ")}`,
+          };
+        }
         set.status = 404;
         return notFoundBody(request.method, path);
       }
@@ -101,11 +115,13 @@ function mountRouter(router: Elysia, prefix: string, where: string): { app: Elys
       // Let the example's own onError hooks answer first; if none does, `fetch` below rewrites Elysia's default.
       unhandled.set(request, error);
     })
-    .use(router as any);
+    .use(router as any) as unknown as Elysia;
   // Compiled on the first request, not at build time: start-up and reloads then cost imports only.
   let inner: Handler | undefined;
-  const fetch: Handler = async (request) => {
+  const fetch: Handler = async (original) => {
     inner ??= (app.compile(), app.fetch);
+    const request = mayNestDeeply(original) ? await limitJsonDepth(original) : original;
+    if (request instanceof Response) return request;
     const response = await inner(request);
     if (!unhandled.has(request)) return response;
     const error = unhandled.get(request);
