@@ -2,19 +2,32 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "dotenv";
 
-/** Load `.env` files (workspace root first, then cwd) into process.env without overriding variables already set. */
+/**
+ * Load `.env` files (workspace root first, then cwd) into process.env without overriding variables already set.
+ * Throws a one-line error when one cannot be read.
+ */
 export function loadDotEnv(dirs: string[]): string[] {
   const loaded: string[] = [];
   for (const dir of [...new Set(dirs)]) {
     const file = join(dir, ".env");
     if (!existsSync(file)) continue;
-    const vars = parse(readFileSync(file));
+    const vars = parse(readDotEnv(file));
     for (const [key, value] of Object.entries(vars)) {
       if (process.env[key] === undefined) process.env[key] = value;
     }
     loaded.push(file);
   }
   return loaded;
+}
+
+function readDotEnv(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === "EISDIR") throw new Error(`${file} is a directory; .env must be a file of KEY=value lines`);
+    throw new Error(`cannot read ${file}: ${e?.message ?? err}`);
+  }
 }
 
 /** Where `flash run` listens, and the largest request body it accepts. */

@@ -67,9 +67,9 @@ export default defineCommand({
     if (args.verbose) setLogLevel("verbose");
     const cwd = resolve(String(args.dir ?? process.cwd()));
     const { root, scope } = locateWorkspace(cwd);
-    loadDotEnv([root, cwd]);
     let settings;
     try {
+      loadDotEnv([root, cwd]);
       settings = listenSettings({ host: args.host, port: args.port, maxBody: args["max-body"] });
     } catch (err) {
       log.error((err as Error).message);

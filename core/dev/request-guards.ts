@@ -72,6 +72,12 @@ function wantsObject(schema: unknown): boolean {
   return !!s && typeof s === "object" && s.type === "object";
 }
 
+/**
+ * Content types a JSON-object route takes: JSON and `+json` types. Not forms: curl's `-d` without a content type
+ * sends JSON text as a form, which Elysia would turn into `{ '{"name":"x"}': "" }` and answer with the defaults.
+ */
+const OBJECT_TYPES = /^\s*application\/(?:[\w.+-]+\+)?json\b/i;
+
 function kindOf(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
@@ -79,8 +85,9 @@ function kindOf(value: unknown): string {
 }
 
 /**
- * Refuse a body that is not an object on a route whose schema is an object, before defaults fill it in. Elysia
- * parses text and XML bodies as strings and would otherwise answer them with the defaults.
+ * Refuse a body that is not an object on a route whose schema is an object, before defaults fill it in: a content
+ * type other than JSON (text, XML, forms; Elysia would parse them as a string or a query string) is a 415, and
+ * JSON `null`, arrays, scalars or no body are a 422.
  */
 function bodyShapeCheck(app: Elysia): (ctx: { request: Request; route: string; body: unknown }) => void {
   let objectRoutes: Set<string> | undefined;
@@ -89,12 +96,13 @@ function bodyShapeCheck(app: Elysia): (ctx: { request: Request; route: string; b
       (app.routes as RouteLike[]).filter((r) => wantsObject(r.hooks?.body)).map((r) => `${r.method} ${r.path}`),
     );
     if (!objectRoutes.has(`${request.method} ${route}`)) return;
-    if (body !== null && typeof body === "object" && !Array.isArray(body)) return;
     const type = request.headers.get("content-type") ?? "";
-    if (typeof body === "string" && !/json/i.test(type)) {
+    const understood = type === "" ? body === undefined : OBJECT_TYPES.test(type);
+    if (understood && body !== null && typeof body === "object" && !Array.isArray(body)) return;
+    if (!understood) {
       throw new GuardError(415, {
         error: "unsupported_media_type",
-        message: `This route takes a JSON object; send it with content-type: application/json (got ${type ? `"${type.split(";")[0]}"` : "no content-type"})`,
+        message: `This route takes a JSON object; send it with content-type: application/json (got ${type ? `"${type.split(";")[0]}"` : "no content-type"}; with curl: -H 'content-type: application/json')`,
       });
     }
     const got = body === undefined ? "no body" : kindOf(body);

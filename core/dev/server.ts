@@ -32,8 +32,9 @@ export function startServer(app: UnifiedApp, host: string, port: number, options
     hostname: host,
     port,
     idleTimeout: 255, // remote calls (model inference) can take minutes; Bun's default 10 s would cut them
-    // Bun cuts a chunked body at this size (with its own bare 413); a declared length is answered below, in JSON.
-    maxRequestBodySize: maxBody,
+    // A declared length over the limit is answered below, in JSON; Bun's own cut (a bare 413, before `fetch` runs)
+    // stays above it, for bodies sent without a length.
+    maxRequestBodySize: Math.max(4 * maxBody, 128 * 1024 * 1024),
     fetch(request) {
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > maxBody) return tooLarge(length, maxBody);
