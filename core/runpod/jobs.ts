@@ -318,8 +318,11 @@ export function responseOf(job: JobObject, functionName: string): FunctionRespon
   }
   const name =
     job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
-  return {
-    success: false,
-    error: { name, message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}` },
+  const error: NonNullable<FunctionResponse["error"]> = {
+    name,
+    message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}`,
   };
+  // A job past its executionTimeout answers 504, as a local call past executionTimeoutMs does.
+  if (job.status === "TIMED_OUT") error.status = 504;
+  return { success: false, error };
 }
