@@ -2,6 +2,7 @@ import { tagged } from "../runpod/logs";
 import type { Subprocess } from "bun";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { isCompiledBinary } from "../base/build-info";
 import { log } from "../base/log";
 import type { EndpointHealth } from "../runpod/api";
 import { runpodId, type ControlPlane, type EmulatedEndpoint } from "./control-plane";
@@ -12,8 +13,7 @@ const wlog = tagged("emulator");
 /** How to start our worker program: bun + the entry file from source, or the flash binary's hidden subcommand. */
 export function workerCommand(): string[] {
   const entry = resolve(import.meta.dir, "../../worker/main.ts");
-  const compiled = import.meta.dir.startsWith("/$bunfs") || import.meta.dir.includes("~BUN");
-  if (!compiled && existsSync(entry)) return [process.execPath, entry];
+  if (!isCompiledBinary() && existsSync(entry)) return [process.execPath, entry];
   return [process.execPath, "__runpod-worker"];
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { isCompiledBinary } from "../base/build-info";
 import { writeFileAtomic } from "../base/fs";
 
 /** Where a workspace keeps the extracted runtime (`import … from "flash"` for processes outside the binary). */
@@ -14,11 +15,6 @@ export interface RuntimeFiles {
   types: string;
   /** A bun preload that maps `flash` to `entry` when nothing else resolves it. */
   preload: string;
-}
-
-/** True when running as the compiled `flash` binary (modules live in bun's embedded file system). */
-export function isCompiledBinary(): boolean {
-  return import.meta.path.includes("$bunfs") || import.meta.path.includes("~BUN");
 }
 
 /** True when `root` is flash's own source tree, where `flash` resolves to core/index.ts through tsconfig paths. */

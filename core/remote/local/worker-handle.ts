@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { isCompiledBinary } from "../../base/build-info";
 import type { FromWorker, ToWorker } from "../protocol";
 
 /** How a worker runs. */
@@ -32,14 +33,9 @@ export interface WorkerSpec {
   onExit: (code: number | null, detail: string) => void;
 }
 
-/** True when running as the compiled `flash` binary (its own modules live in Bun's embedded file system). */
-export function isCompiled(): boolean {
-  return import.meta.path.startsWith("/$bunfs/") || import.meta.path.startsWith("B:\\~BUN\\");
-}
-
 /** The worker program for threads: the source file, or its embedded copy in the compiled binary. */
 function threadEntry(): string {
-  if (isCompiled()) return "./core/remote/worker/pool-entry.ts";
+  if (isCompiledBinary()) return "./core/remote/worker/pool-entry.ts";
   return poolEntryFile();
 }
 
@@ -61,13 +57,13 @@ function poolEntryFile(): string {
  * (`BUN_BE_BUN=1`, set in `processEnv`) when an example imported flash's runtime from disk.
  */
 export function processCommand(): string[] {
-  if (isCompiled()) return [process.execPath, "__worker"];
+  if (isCompiledBinary()) return [process.execPath, "__worker"];
   return [process.execPath, poolEntryFile()];
 }
 
 /** The environment of a subprocess worker: `env`, plus what makes `processCommand()` run the worker program. */
 export function processEnv(env: Record<string, string>): Record<string, string> {
-  if (isCompiled()) return { ...env, FLASH_WORKER_PROCESS: "1" }; // `flash __worker` must stay flash, not bun
+  if (isCompiledBinary()) return { ...env, FLASH_WORKER_PROCESS: "1" }; // `flash __worker` must stay flash, not bun
   return { ...env, BUN_BE_BUN: "1", FLASH_WORKER_PROCESS: "1" };
 }
 
