@@ -109,3 +109,28 @@ export async function npmPack(dir: string, dest: string): Promise<string> {
   if (!info) throw new Error(`npm pack in ${dir} printed no tarball`);
   return join(dest, info.filename);
 }
+
+/**
+ * `npm install -g` these tarballs into `prefix` with no registry (offline, empty cache): what a user gets from
+ * `npm install -g @flash-sh/cli`, with the platform package taken from its tarball. Returns the `flash` command.
+ */
+export async function npmInstallOffline(tarballs: string[], prefix: string): Promise<string> {
+  const cache = join(prefix, ".npm-cache");
+  const proc = Bun.spawn(
+    ["npm", "install", "-g", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", ...tarballs],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, npm_config_cache: cache, npm_config_update_notifier: "false" },
+    },
+  );
+  const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  rmSync(cache, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`npm install -g of ${tarballs.length} tarballs failed (exit ${code}): ${err.trim()}`);
+  return process.platform === "win32" ? join(prefix, "flash.cmd") : join(prefix, "bin", "flash");
+}
+
+/** The file name `npm pack` gives a package's tarball: `@flash-sh/cli` 0.1.0 → `flash-sh-cli-0.1.0.tgz`. */
+export function tarballName(name: string, version: string): string {
+  return `${name.replace(/^@/, "").replace("/", "-")}-${version}.tgz`;
+}
