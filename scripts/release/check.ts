@@ -208,7 +208,7 @@ async function main(): Promise<number> {
         });
         continue;
       }
-      const run = runInstallLine(line, server.url.href.replace(/\/$/, ""));
+      const run = await runInstallLine(line, server.url.href.replace(/\/$/, ""));
       try {
         const ok = run.code === 0 && !!run.installed && sha256File(run.installed) === sums.get(line.asset);
         const how = ok

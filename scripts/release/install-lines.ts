@@ -34,7 +34,10 @@ export function installLines(readme: string): InstallLine[] {
 }
 
 /** Serve a folder's files by name (a stand-in for the GitHub release's download URL); `override` replaces some. */
-export function serveRelease(dir: string, override: Record<string, Uint8Array<ArrayBuffer>> = {}): ReturnType<typeof Bun.serve> {
+export function serveRelease(
+  dir: string,
+  override: Record<string, Uint8Array<ArrayBuffer>> = {},
+): ReturnType<typeof Bun.serve> {
   return Bun.serve({
     port: 0,
     fetch(req) {
@@ -57,20 +60,28 @@ export interface InstallRun {
   cleanup: () => void;
 }
 
-/** Run a POSIX install line with the release URL pointed at `baseUrl`, in a temp folder with a temp HOME. */
-export function runInstallLine(line: InstallLine, baseUrl: string): InstallRun {
+/**
+ * Run a POSIX install line with the release URL pointed at `baseUrl`, in a temp folder with a temp HOME. Async: the
+ * server answering it may live in this very process.
+ */
+export async function runInstallLine(line: InstallLine, baseUrl: string): Promise<InstallRun> {
   if (line.shell !== "sh") throw new Error(`cannot run a ${line.shell} line here`);
   const home = mkdtempSync(join(tmpdir(), "flash-install-"));
-  const res = Bun.spawnSync(["bash", "-c", line.line.replaceAll(RELEASE_URL, baseUrl)], {
+  const proc = Bun.spawn(["bash", "-c", line.line.replaceAll(RELEASE_URL, baseUrl)], {
     cwd: home,
     env: { ...process.env, HOME: home },
     stdout: "pipe",
     stderr: "pipe",
   });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   const installed = join(home, ".local", "bin", "flash");
   return {
-    code: res.exitCode,
-    output: res.stdout.toString() + res.stderr.toString(),
+    code,
+    output: out + err,
     installed: existsSync(installed) ? installed : undefined,
     cleanup: () => rmSync(home, { recursive: true, force: true }),
   };

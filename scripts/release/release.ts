@@ -64,8 +64,7 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
   };
   const bunVersion = pinnedBunVersion(pkg);
   const host = targetFor(process.platform, process.arch);
-  const sameBun = Bun.version === bunVersion;
-  if (o.localBun && !sameBun) {
+  if (o.localBun && Bun.version !== bunVersion) {
     throw new Error(`--host compiles with the running bun ${Bun.version}, but package.json pins bun ${bunVersion}`);
   }
   const commit = currentCommit(ROOT);
@@ -73,11 +72,11 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
   mkdirSync(o.out, { recursive: true });
   log.info(`flash ${pkg.version} (commit ${commit}) with bun ${bunVersion} → ${relative(process.cwd(), o.out) || "."}`);
 
-  // The running bun is the very runtime npm would give for the host (same version, non-baseline): no download.
-  const useLocal = (t: ReleaseTarget) => t === host && sameBun;
+  // Every target embeds the runtime from npm, the host's too: the running bun may be another build of the same
+  // version (npm's `bun` package installs the baseline one on some machines). --host alone uses the running bun.
   const cache = runtimeCacheDir();
   const runtimes = await pooled(o.targets, 4, async (t) => {
-    if (useLocal(t)) return undefined;
+    if (o.localBun && t === host) return undefined;
     if (o.localBun) throw new Error(`--host cannot build ${t.id}`);
     return ensureRuntime(cache, t, bunVersion);
   });
