@@ -92,7 +92,8 @@ export function differences(actual: unknown, expected: unknown, path = "$"): str
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [`${path}: not an array`];
-    if (actual.length < expected.length) return [`${path}: ${actual.length} items, the README shows ${expected.length}`];
+    if (actual.length < expected.length)
+      return [`${path}: ${actual.length} items, the README shows ${expected.length}`];
     return expected.flatMap((e, i) => differences(actual[i], e, `${path}[${i}]`));
   }
   if (actual === null || typeof actual !== "object" || Array.isArray(actual)) return [`${path}: not an object`];
