@@ -200,7 +200,7 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
         test(
           title,
           async () => {
-            const result = await runCommand(request.command, server.port, cwd);
+            const result = await runCommand(request.command, server.port!, cwd);
             expect(result.code).toBe(0);
             if (request.expected === undefined) {
               await options.check?.(request, result, cwd);
