@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { analyzeDeps, fixManifests, formatReport, hasUnfixable, isClean, type DepsReport } from "../workspace/deps";
 import { locateWorkspace } from "../workspace/discovery";
 import { log } from "../base/log";
-import { bunCommand } from "../workspace/runtime";
+import { bunCommand } from "../base/binary";
 import { COMMANDS } from "./catalog";
 
 function summary(r: DepsReport): string {

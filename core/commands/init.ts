@@ -2,7 +2,8 @@ import { defineCommand } from "citty";
 import { relative, resolve } from "node:path";
 import { InitError, conflicts, exampleRoutes, planInit, writePlan, type InitPlan } from "../workspace/init";
 import { log } from "../base/log";
-import { bunCommand, ensureRuntime, isSourceWorkspace } from "../workspace/runtime";
+import { bunCommand } from "../base/binary";
+import { ensureRuntime, isSourceWorkspace } from "../workspace/runtime";
 import { PATTERNS } from "../workspace/templates";
 import { COMMANDS } from "./catalog";
 

@@ -1,18 +1,18 @@
-import { tagged } from "../runpod/logs";
 import type { Subprocess } from "bun";
 import { existsSync } from "node:fs";
+import { isCompiled } from "../base/binary";
 import { resolve } from "node:path";
-import { log } from "../base/log";
+import { logger } from "../base/log";
 import type { EndpointHealth } from "../runpod/api";
 import { runpodId, type ControlPlane, type EmulatedEndpoint } from "./control-plane";
 import type { JobStore } from "./job-store";
 
-const wlog = tagged("emulator");
+const wlog = logger("emulator");
 
 /** How to start our worker program: bun + the entry file from source, or the flash binary's hidden subcommand. */
 export function workerCommand(): string[] {
   const entry = resolve(import.meta.dir, "../../worker/main.ts");
-  const compiled = import.meta.dir.startsWith("/$bunfs") || import.meta.dir.includes("~BUN");
+  const compiled = isCompiled();
   if (!compiled && existsSync(entry)) return [process.execPath, entry];
   return [process.execPath, "__runpod-worker"];
 }
