@@ -23,7 +23,7 @@ export const compute = remote(
     if (!Array.isArray(numbers) || numbers.length === 0) throw new InputError("numbers list cannot be empty");
     const total = numbers.reduce((a, b) => a + b, 0);
     return {
-      status: "success",
+      status: "success" as const,
       input_count: numbers.length,
       sum_of_squares: numbers.reduce((a, b) => a + b * b, 0),
       mean: total / numbers.length,

@@ -13,7 +13,7 @@ const ComputeReply = t.Object({
   compute_time_ms: t.Number(),
   timestamp: t.String({ format: "date-time" }),
 });
-const DeviceInfo = t.Object({ available: t.Boolean(), device: t.String(), count: t.Integer() });
+const DeviceInfo = t.Object({ available: t.Boolean(), device: t.Nullable(t.String()), count: t.Integer() });
 
 /** GPU compute service: the load-balanced endpoint's routes, callable through the unified app. */
 export const gpu_router = new Elysia()
@@ -32,7 +32,8 @@ export const gpu_router = new Elysia()
     response: { 200: ComputeReply },
     beforeHandle({ body }) {
       if (body.numbers.length > 0) return undefined;
-      return invalid([{ loc: ["body", "numbers"], msg: "numbers list cannot be empty", input: body.numbers }]);
+      // A 422 Response; `as never` because Elysia types a hook's return against the 200 schema only.
+      return invalid([{ loc: ["body", "numbers"], msg: "numbers list cannot be empty", input: body.numbers }]) as never;
     },
     detail: { summary: "Sum of squares, mean, max and min of a list of numbers" },
   })
