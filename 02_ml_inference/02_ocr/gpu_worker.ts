@@ -37,8 +37,30 @@ const OcrBody = t.Object(
 );
 
 /** POST /ocr: text recognition with PP-OCRv4 on onnxruntime-node. */
+const OcrReply = t.Object({
+  status: t.Literal("success"),
+  text: t.String({ description: "all lines joined with newlines, top to bottom" }),
+  lines: t.Array(
+    t.Object({
+      text: t.String(),
+      confidence: t.Number(),
+      box: t.Array(t.Array(t.Number()), {
+        description: "four corners [x, y] in image pixels, clockwise from top-left",
+      }),
+    }),
+  ),
+  image: t.Object({ format: t.Union([t.Literal("png"), t.Literal("jpeg")]), width: t.Integer(), height: t.Integer() }),
+  execution_provider: t.Union([t.Literal("cuda"), t.Literal("cpu")]),
+  provider_note: t.Nullable(t.String()),
+  model: t.String(),
+  ocr_ms: t.Number(),
+  cold_start: t.Boolean(),
+  timestamp: t.String({ format: "date-time" }),
+});
+
 export const gpu_router = new Elysia().post("/ocr", ({ body }) => readText(body), {
   body: OcrBody,
+  response: { 200: OcrReply },
   detail: {
     summary: "Read the text in an image",
     description:
