@@ -199,7 +199,9 @@ describe("flash init: names and paths", () => {
     expect(abs.out).toContain("is outside the workspace");
     const newWorkspace = init(ws, join(outside, "mylab"), "--no-install");
     expect(newWorkspace.code).toBe(1);
-    expect(newWorkspace.out).toContain(`to create a new workspace there, run \`flash init mylab\` from outside this one (cd ${outside})`);
+    expect(newWorkspace.out).toContain(
+      `to create a new workspace there, run \`flash init mylab\` from outside this one (cd ${outside})`,
+    );
     expect(readdirSync(outside)).toEqual([]);
     expect(existsSync(join(ws, "..", "01_evil"))).toBe(false);
     // An absolute path inside the workspace is fine.
