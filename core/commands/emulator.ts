@@ -4,6 +4,7 @@ import { locateWorkspace } from "../workspace/discovery";
 import { log, setLogLevel } from "../base/log";
 import { loadDotEnv } from "../base/env";
 import { COMMANDS } from "./catalog";
+import { setting } from "../base/settings";
 
 /** `flash emulator`: run the local Runpod emulator on its own, for any Runpod client (ours, runpod-sdk, curl). */
 export default defineCommand({
@@ -31,7 +32,7 @@ export default defineCommand({
       host: args.host || "127.0.0.1",
       port,
       workers: {
-        env: { FLASH_WORKER_CACHE: process.env.FLASH_WORKER_CACHE ?? resolve(root, ".flash", "worker-cache") },
+        env: { FLASH_WORKER_CACHE: resolve(root, setting("FLASH_WORKER_CACHE")!) },
       },
     });
     log.success(`Runpod emulator listening at ${emulator.url}`);
