@@ -3,3 +3,9 @@ declare module "*.tpl" {
   const text: string;
   export default text;
 }
+
+/** The root guides (AGENTS.md, CLAUDE.md) are imported as text too: a new workspace gets them as they are. */
+declare module "*.md" {
+  const text: string;
+  export default text;
+}

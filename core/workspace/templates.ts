@@ -16,6 +16,10 @@ import workspaceGitignore from "../../templates/workspace/gitignore.tpl" with { 
 import workspacePackage from "../../templates/workspace/package.json.tpl" with { type: "text" };
 import workspaceReadme from "../../templates/workspace/README.md.tpl" with { type: "text" };
 import workspaceTsconfig from "../../templates/workspace/tsconfig.json.tpl" with { type: "text" };
+// The guide for coding assistants has one source: the repository's own AGENTS.md (and CLAUDE.md, which points to it)
+// is what a new workspace gets, unchanged (test/workspace/init.test.ts checks it).
+import agentsGuide from "../../AGENTS.md" with { type: "text" };
+import claudeGuide from "../../CLAUDE.md" with { type: "text" };
 
 /** How an example lays out its workers: `{type}_worker.ts` files, or `workers/{type}/index.ts` folders. */
 export type Pattern = "single-file" | "directory";
@@ -72,6 +76,8 @@ export function workspaceTemplate(): TemplateFile[] {
     { path: "tsconfig.json", text: workspaceTsconfig },
     { path: "README.md", text: workspaceReadme },
     { path: ".gitignore", text: workspaceGitignore },
+    { path: "AGENTS.md", text: agentsGuide },
+    { path: "CLAUDE.md", text: claudeGuide },
   ];
 }
 

@@ -9,3 +9,7 @@ flash run --watch                   # serve every example at http://localhost:88
 flash test                          # run every example's tests (flash test <dir> for one)
 flash deps --check                  # check that the examples' dependencies agree
 ```
+
+Write examples as `AGENTS.md` says (coding assistants read it too; `CLAUDE.md` points to it): start each one with
+`flash init`, export every remote function, pass JSON values only, and run `flash deps --check` and `flash test`
+before you commit.

@@ -112,6 +112,9 @@ describe("flash init: a new workspace", () => {
     expect(existsSync(join(dir, ".flash/runtime/flash.js"))).toBe(true);
     expect(existsSync(join(dir, ".flash/runtime/preload.js"))).toBe(true);
     expect(readFileSync(join(dir, ".gitignore"), "utf8")).toContain(".flash/");
+    // The guide for coding assistants arrives as the repository keeps it (one source: the root AGENTS.md).
+    expect(readFileSync(join(dir, "AGENTS.md"), "utf8")).toBe(readFileSync(join(REPO, "AGENTS.md"), "utf8"));
+    expect(readFileSync(join(dir, "CLAUDE.md"), "utf8")).toBe(readFileSync(join(REPO, "CLAUDE.md"), "utf8"));
     expect(readdirSync(dir).filter((d) => /^\d\d_/.test(d))).toEqual(["01_getting_started"]);
     expect(existsSync(join(dir, "01_getting_started/01_hello_world/gpu_worker.ts"))).toBe(true);
     // bun install ran (no network: the example has no dependencies) and the lock lists the example.
