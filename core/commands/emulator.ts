@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { locateWorkspace } from "../workspace/discovery";
 import { log, setLogLevel } from "../base/log";
 import { loadDotEnv } from "../base/env";
+import { onStopSignals } from "./_shared";
 import { COMMANDS } from "./catalog";
 import { setting } from "../base/settings";
 
@@ -41,14 +42,9 @@ export default defineCommand({
     );
     // The user's real key is never printed; a generated key is an emulator-only credential, so showing it is fine.
     log.info(fromEnv ? "API key: the value of RUNPOD_API_KEY (not shown)" : `API key (emulator only): ${apiKey}`);
-    let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
+    onStopSignals(async () => {
       await emulator.stop();
       process.exit(0);
-    };
-    process.on("SIGINT", () => void stop());
-    process.on("SIGTERM", () => void stop());
+    });
   },
 });
