@@ -30,7 +30,12 @@ describe("flash emulator", () => {
     const decoder = new TextDecoder();
     for (const stream of [proc.stdout, proc.stderr]) {
       void (async () => {
-        for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+        const reader = stream.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          text += decoder.decode(value, { stream: true });
+        }
       })();
     }
     try {
