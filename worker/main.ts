@@ -5,8 +5,10 @@
  * Load-balanced endpoints (PORT set): serves HTTP with `/ping`, `/execute` and the functions' own routes.
  * Run it as `bun worker/main.ts` or, from the compiled binary, `flash __runpod-worker`.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize } from "node:path";
+import { InputError, statusOf } from "../core/base/errors";
+import { writeFileAtomic } from "../core/base/fs";
 import { registerFlashModules } from "../core/base/self-import";
 import { execute } from "../core/remote/worker/executor";
 import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol";
@@ -14,12 +16,6 @@ import type { ShippedCall } from "../core/runpod/api";
 import { DependencyError, ensureNpmDependencies, ensureSystemDependencies } from "./deps";
 
 const VERSION = "flash-worker/1";
-
-/** Why a job input is not something this worker can run (answered as `success: false`, never a crash). */
-class InputError extends Error {
-  override name = "InputError";
-  readonly status = 400;
-}
 
 /** Check that a job input is a flash call (bundle + request) and return it typed. */
 export function parseShippedCall(input: unknown): ShippedCall {
@@ -46,11 +42,11 @@ export function parseShippedCall(input: unknown): ShippedCall {
   const r = call.request;
   if (
     !r ||
-    typeof r.id !== "string" ||
+    typeof r.name !== "string" ||
     !Array.isArray(r.args) ||
     (r.executionType !== "function" && r.executionType !== "class")
   ) {
-    throw new InputError("job input.request must be a FunctionRequest {id, executionType, args}");
+    throw new InputError("job input.request must be a FunctionRequest {name, executionType, args}");
   }
   return { flash: 1, bundle: { ...b, path: rel }, request: r };
 }
@@ -59,7 +55,7 @@ export function parseShippedCall(input: unknown): ShippedCall {
  * Write a shipped bundle under `dir` (once per content hash) and return the file the executor imports:
  * `bundles/<hash>/<path>.bundle.js`, with every module it inlines (the entry included) written as source at
  * `bundles/<hash>/<its path>`, where the bundle's source map puts it. So stack traces and `remote()` calls name
- * real files with their own lines: ids stay per module and names come from the source, as on the caller's side.
+ * real files with their own lines; the executor takes the function from the bundle's exports by name.
  */
 export function materialize(dir: string, bundle: ShippedCall["bundle"]): string {
   const sourceRoot = join(dir, "bundles", bundle.hash);
@@ -68,17 +64,10 @@ export function materialize(dir: string, bundle: ShippedCall["bundle"]): string 
   for (const [rel, content] of inlinedSources(bundle.code, dirname(bundle.path))) {
     const target = normalize(join(sourceRoot, rel));
     if (!target.startsWith(sourceRoot + "/") || target.includes("/node_modules/") || existsSync(target)) continue;
-    writeAtomic(target, content);
+    writeFileAtomic(target, content);
   }
-  writeAtomic(file, bundle.code); // last: its presence means the whole layout is there
+  writeFileAtomic(file, bundle.code); // last: its presence means the whole layout is there
   return file;
-}
-
-function writeAtomic(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
 }
 
 /** The (path relative to the bundle folder, content) of each source in the bundle's inline source map. */
@@ -276,12 +265,7 @@ function serveHttp(port: number): void {
       const args = req.method === "GET" || req.method === "HEAD" ? [Object.fromEntries(url.searchParams)] : [body];
       const res = await runCall({ ...known, request: { ...known.request, args } });
       if (res.success) return jsonRes(res.result ?? null);
-      const status =
-        res.error?.status && res.error.status >= 400
-          ? res.error.status
-          : res.error?.name === "InputError" || res.error?.name === "ValueError"
-            ? 400
-            : 500;
+      const status = statusOf(res.error);
       return jsonRes({ error: res.error?.name ?? "Error", message: res.error?.message ?? "failed" }, status);
     },
   });

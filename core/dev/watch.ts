@@ -119,7 +119,7 @@ export function watchWorkspace(options: WatchOptions): () => void {
   // folders recursively. node_modules is never watched: it can hold tens of thousands of folders.
   const rootWatcher = watch(root, { recursive: false }, (_event, file) => {
     const name = file ? String(file) : "";
-    if (!/^[0-9]{2}_/.test(name) && !ROOT_SOURCE.test(name)) return;
+    if (!NUMBERED.test(name) && !ROOT_SOURCE.test(name)) return;
     schedule(name);
   });
   syncCategoryWatchers();

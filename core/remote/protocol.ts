@@ -10,10 +10,8 @@ import type { HttpMethod } from "./enums";
 export interface FunctionRequest {
   /** Absolute path of the module file (the worker imports it). */
   module: string;
-  /** Stable id within the module: "0", "1", … in `remote()` call order. */
-  id: string;
-  /** Function or class name, for messages. */
-  name?: string;
+  /** The module's export name of the function or class (`Class.method` for a decorated method). */
+  name: string;
   executionType: "function" | "class";
   /** JSON values. */
   args: unknown[];
@@ -63,10 +61,11 @@ export interface RemoteFunctionRef {
   config: ResourceConfig;
   /** Absolute path of the module that called `remote()`. */
   module: string;
-  /** Stable id within the module (see `FunctionRequest.id`). */
-  id: string;
-  /** Function or class name (the export name when it could be found). */
+  /** Line of the `remote()` call (for messages). */
+  line?: number;
+  /** The export name once settled at the first call (`exported`); until then the function's own name. */
   name: string;
+  exported?: boolean;
   executionType: "function" | "class";
   options: RemoteOptions;
 }
@@ -74,7 +73,7 @@ export interface RemoteFunctionRef {
 // ---- messages between a local pool and its workers (threads: postMessage; processes: IPC) ----
 
 /** Pool → worker. */
-export type ToWorker = { type: "call"; seq: number; req: FunctionRequest } | { type: "preload"; modules: string[] };
+export type ToWorker = { type: "call"; seq: number; req: FunctionRequest };
 
 /** Worker → pool. */
 export type FromWorker =

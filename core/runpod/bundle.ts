@@ -2,7 +2,7 @@
  * What a Runpod call ships: the function's module bundled with Bun.build (target bun; "flash", "elysia" and the
  * function's declared npm dependencies left as imports), with a source map whose paths put every inlined module
  * at its own workspace-relative path. The worker writes the bundle beside those sources (`<path>.bundle.js`), so
- * stack traces name the original files and lines, and each module's `remote()` ids and names match the caller's.
+ * stack traces name the original files and lines; the bundle exports what its entry module exports.
  */
 import { statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";

@@ -1,15 +1,15 @@
+import { logger } from "../base/log";
 /**
  * Idempotent provisioning: one endpoint per resource name, recorded with its config hash in the state file.
  * A second run reuses the endpoint, a changed config updates it in place, and nothing is ever created twice
  * (one in-flight provisioning per name; an endpoint found by name on the account is adopted, not duplicated).
  */
-import { tagged } from "./logs";
 import type { ResourceConfig } from "../remote/config";
 import { GraphqlError, type EndpointInfo, type RunpodGraphql } from "./graphql";
 import { configHash, isPlaceholderImage, mapConfig, type Mapped } from "./mapping";
 import { ResourceState, type ResourceEntry } from "./state";
 
-const plog = tagged("runpod");
+const plog = logger("runpod");
 
 /** What a call needs to reach its endpoint. */
 export interface Provisioned {

@@ -1,6 +1,6 @@
 /** The provisioning state file (`.flash/resources.json`): which endpoint each resource name has, and its config hash. */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../base/fs";
 import { log } from "../base/log";
 
 /** What is known about one provisioned resource. Holds ids and hashes only: never env values or keys. */
@@ -61,10 +61,7 @@ export class ResourceState {
   }
 
   private write(resources: Record<string, ResourceEntry>): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
     const body: StateFile = { version: 1, resources };
-    writeFileSync(tmp, JSON.stringify(body, null, 2) + "\n");
-    renameSync(tmp, this.path);
+    writeFileAtomic(this.path, `${JSON.stringify(body, null, 2)}\n`);
   }
 }

@@ -57,11 +57,12 @@ describe("results and errors", () => {
     expect(res.error?.message).toContain("its result is a Map");
   });
 
-  test("an unknown function id is a clear lookup error", async () => {
+  test("an unknown function name is a clear lookup error that lists the module's remote exports", async () => {
     const { pool } = cpuPool();
-    const res = await pool.call({ ...requestFor(fx.double, 1), id: "999", name: "nope" });
+    const res = await pool.call({ ...requestFor(fx.double, 1), name: "nope" });
     expect(res.error?.name).toBe("LookupError");
-    expect(res.error?.message).toContain("no remote function #999 (nope)");
+    expect(res.error?.message).toContain('exports no remote function "nope"');
+    expect(res.error?.message).toContain("double");
   });
 });
 

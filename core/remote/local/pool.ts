@@ -149,8 +149,7 @@ export class Pool {
 
   /** Run one call on a worker of this pool (queued when every worker is busy). Never rejects. */
   call(req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
-    const label =
-      req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : (req.name ?? `#${req.id}`);
+    const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : req.name;
     if (this.stopped)
       return Promise.resolve(failure("PoolStopped", `${label}: the worker pool "${this.config.name}" is shut down`));
     if (signal?.aborted) return Promise.resolve(failure("AbortError", `${label}: the call was aborted`));

@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { isCompiled } from "../../base/binary";
 import type { FromWorker, ToWorker } from "../protocol";
 
 /** How a worker runs. */
@@ -30,11 +31,6 @@ export interface WorkerSpec {
   onMessage: (msg: FromWorker) => void;
   /** Called once when the worker is gone, for whatever reason. */
   onExit: (code: number | null, detail: string) => void;
-}
-
-/** True when running as the compiled `flash` binary (its own modules live in Bun's embedded file system). */
-export function isCompiled(): boolean {
-  return import.meta.path.startsWith("/$bunfs/") || import.meta.path.startsWith("B:\\~BUN\\");
 }
 
 /** The worker program for threads: the source file, or its embedded copy in the compiled binary. */
