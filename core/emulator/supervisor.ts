@@ -146,7 +146,9 @@ export class WorkerSupervisor {
     const pending = this.startingCount(endpointId);
     const demand =
       endpoint.type === "LB"
-        ? alive.reduce((n, w) => n + w.inflight, 0) + this.lbWaiting(endpointId)
+        ? Math.ceil(
+            (alive.reduce((n, w) => n + w.inflight, 0) + this.lbWaiting(endpointId)) / requestsPerWorker(endpoint),
+          )
         : this.store.demand(endpointId);
     const target = Math.min(endpoint.workersMax, Math.max(endpoint.workersMin, demand));
     const blocked = this.throttled.has(endpointId) || (this.holdUntil.get(endpointId) ?? 0) > Date.now();
@@ -275,8 +277,10 @@ export class WorkerSupervisor {
         const ready = this.alive(endpointId).filter((w) => w.state === "idle" || w.state === "running");
         const endpoint = this.control.endpoints.get(endpointId);
         const best = ready.sort((a, b) => a.inflight - b.inflight)[0];
-        // Prefer starting another worker over queueing behind a busy one, while the config allows it.
-        if (best && (best.inflight === 0 || !endpoint || this.alive(endpointId).length >= endpoint.workersMax)) {
+        // A worker takes up to `scalerValue` concurrent requests before the REQUEST_COUNT scaler adds another
+        // (docs endpoint-configurations.mdx: workers = ceil(requests / scalerValue)); at workersMax they queue.
+        const room = best && (!endpoint || best.inflight < requestsPerWorker(endpoint));
+        if (best && (room || !endpoint || this.alive(endpointId).length >= endpoint.workersMax)) {
           best.inflight++;
           best.state = "running";
           best.lastActive = Date.now();
@@ -534,6 +538,11 @@ export class WorkerSupervisor {
       if (now - a.lastSeen > timeout) this.detach(a, `made no call for ${Math.round(timeout / 1000)} s`);
     }
   }
+}
+
+/** LB: concurrent requests one worker gets before another starts (REQUEST_COUNT scaler value; else 1). */
+function requestsPerWorker(endpoint: EmulatedEndpoint): number {
+  return endpoint.scalerType === "REQUEST_COUNT" ? Math.max(1, endpoint.scalerValue) : 1;
 }
 
 async function pipeLines(stream: ReadableStream<Uint8Array>, w: EmulatedWorker): Promise<void> {

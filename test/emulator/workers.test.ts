@@ -312,6 +312,24 @@ describe("load-balanced workers", () => {
   }, 30_000);
 });
 
+describe("load-balanced routing", () => {
+  test("one worker takes up to scalerValue concurrent requests before another starts (REQUEST_COUNT)", async () => {
+    const id = await endpoint("myorg/lb:1", { type: "LB" });
+    const call = (ms: number) =>
+      fetch(`${em.url}/lb/${id}/slow?ms=${ms}`, { headers: { authorization: `Bearer ${KEY}` } }).then(
+        async (r) => ((await r.json()) as { podId: string }).podId,
+      );
+    await call(0); // the cold start
+    const pods = await Promise.all([call(600), call(600), call(600)]);
+    expect(new Set(pods).size).toBe(1);
+    expect(em.supervisor.alive(id).length).toBe(1);
+    // Five at once: four fit on the first worker, the fifth makes the scaler start a second one.
+    const more = Promise.all([1, 2, 3, 4, 5].map(() => call(4000)));
+    await until(() => em.supervisor.alive(id).length === 2, 10_000, "a second worker for the fifth request");
+    expect((await more).length).toBe(5);
+  }, 30_000);
+});
+
 describe("platform conditions", () => {
   test("a worker that dies at start counts as unhealthy; throttled endpoints start nothing", async () => {
     const id = await endpoint("myorg/crash:1", { workersMin: 1 });
