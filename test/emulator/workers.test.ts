@@ -148,6 +148,26 @@ describe("external workers", () => {
     expect(em.supervisor.alive(id)).toEqual([]);
   }, 30_000);
 
+  test.skipIf(!Bun.which("python3"))(
+    "a Python worker (standard library only) attaches the same way",
+    async () => {
+      const id = await endpoint("myorg/python-handler:1");
+      const { body } = await rest("GET", `/emulator/endpoints/${id}/worker-env`);
+      const proc = Bun.spawn(["python3", resolve(import.meta.dir, "../fixtures/runpod/protocol_worker.py")], {
+        env: { PATH: process.env.PATH ?? "", ...body.env },
+        stdout: "ignore",
+        stderr: "pipe",
+      });
+      external.push(proc);
+      const res = await rest("POST", `/v2/${id}/runsync`, { input: { name: "emulator" } });
+      expect(res.body).toMatchObject({ status: "COMPLETED", output: { greeting: "hello emulator" } });
+      expect(res.body.output.python).toMatch(/^3\./);
+      expect(res.body.workerId).toBe(res.body.output.worker);
+      expect(em.supervisor.alive(id)).toEqual([]);
+    },
+    30_000,
+  );
+
   test("a worker that stops calling is detached and its job goes back to the queue", async () => {
     const id = await endpoint("myorg/custom:2");
     const proc = await attachWorker(id);
