@@ -102,6 +102,14 @@ export async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbP
   const tmp = mkdtempSync(join(tmpdir(), "flash-doctor-"));
   const created = { endpoints: new Set<string>(), templates: new Set<string>() };
   const started = Date.now();
+  // Ctrl+C: remove what was created so far before leaving (endpoints bill while they have workers).
+  const interrupted = async () => {
+    log.warn("interrupted: removing what flash doctor created");
+    await emergencyTeardown(conn, created);
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once("SIGINT", () => void interrupted());
   let workerMs = 0;
 
   const step = async <T>(
@@ -477,23 +485,36 @@ async function emergencyTeardown(
   conn: Conn,
   created: { endpoints: Set<string>; templates: Set<string> },
 ): Promise<void> {
-  if (!created.endpoints.size) return;
+  if (!created.endpoints.size && !created.templates.size) return;
   const left: string[] = [];
-  for (const id of created.endpoints) {
-    try {
-      const e = (
-        await must(conn, `query e($id: String!) { myself { endpoint(id: $id) { ${ENDPOINT_FIELDS} } } }`, { id })
-      ).myself.endpoint;
-      if (!e) continue;
-      await must(conn, "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
-        input: endpointInput(e, { workersMin: 0, workersMax: 0 }),
-      });
-      await must(conn, "mutation d($id: String!) { deleteEndpoint(id: $id) }", { id });
-    } catch {
-      left.push(id);
+  try {
+    const list = (await must(conn, `query { myself { endpoints { ${ENDPOINT_FIELDS} } } }`)).myself.endpoints as any[];
+    for (const e of list.filter((x) => created.endpoints.has(x.id))) {
+      try {
+        await must(conn, "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
+          input: endpointInput(e, { workersMin: 0, workersMax: 0 }),
+        });
+        await must(conn, "mutation d($id: String!) { deleteEndpoint(id: $id) }", { id: e.id });
+      } catch {
+        left.push(`endpoint ${e.name} (${e.id})`);
+      }
     }
+    const templates = (await must(conn, "query { myself { podTemplates { id name } } }")).myself.podTemplates as any[];
+    for (const t of templates.filter((x) => created.templates.has(x.id))) {
+      const r = await graphql(conn, "mutation d($name: String!) { deleteTemplate(templateName: $name) }", {
+        name: t.name,
+      });
+      if (r.error) left.push(`template ${t.name}`);
+    }
+  } catch (error) {
+    left.push(`(listing failed: ${redact((error as Error).message, conn.key)})`);
   }
-  if (left.length) log.error(`could not remove endpoint(s) ${left.join(", ")}: delete them in the Runpod console`);
+  if (left.length) {
+    log.error(
+      `left on Runpod: ${left.join(", ")}. Templates can be deleted about 2 minutes after their endpoint: run ` +
+        "flash doctor runpod again later, or delete them at https://console.runpod.io/serverless",
+    );
+  }
 }
 
 function redact(text: string, key: string): string {

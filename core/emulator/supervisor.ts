@@ -407,6 +407,7 @@ export class WorkerSupervisor {
       // The start command runs as in the container: `bun` on PATH (this binary), and its own /tmp.
       tmpDir = mkdtempSync(join(tmpdir(), `flash-worker-${id}-`));
       env.PATH = `${this.bunShim()}:${env.PATH ?? ""}`;
+      env.TMPDIR = tmpDir;
       argv = [argv[0]!, argv[1]!, argv[2]!.replaceAll("/tmp/", `${tmpDir}/`)];
     }
     const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: tmpDir });
