@@ -127,8 +127,10 @@ function locate(req: InitRequest): { root: string; newWorkspace: boolean; catego
   if (root) {
     const target = resolve(cwd, arg);
     if (!isInside(root, target)) {
+      // A user asking for a new workspace elsewhere gets the way to do it, not only the refusal.
+      const hint = `to create a new workspace there, run \`flash init ${basename(target)}\` from outside this one (cd ${dirname(target)})`;
       throw new InitError(
-        `"${arg}" is outside the workspace ${root}; examples are created inside it as NN_category/NN_example`,
+        `"${arg}" is outside the workspace ${root}; examples are created inside it as NN_category/NN_example (${hint})`,
       );
     }
     const parts = relative(root, target).split(sep).filter(Boolean);
