@@ -107,7 +107,8 @@ export function startEmulator(options: EmulatorOptions): Emulator {
   let baseUrl = "";
   const supervisor = new WorkerSupervisor(store, control, { ...options.workers, baseUrl: () => baseUrl });
   store.onChange = (endpointId) => supervisor.rescale(endpointId);
-  store.onStop = (job, reason) => supervisor.stopJob(job.workerId, job.id, `job ${job.id} ${reason}`);
+  store.onStop = (job, reason) =>
+    supervisor.stopJob(job.workerId, job.id, `job ${job.id} ${reason}`, reason === "TIMED_OUT");
   control.onEndpointChange = (endpoint, change) => {
     if (change === "deleted") store.dropEndpoint(endpoint.id);
     supervisor.rescale(endpoint.id);

@@ -73,6 +73,8 @@ export interface SupervisorOptions extends LaunchOptions {
   attachedTimeoutMs?: number;
   /** Print how to attach a worker for endpoints the emulator starts none for (`flash emulator`); else debug. */
   announceAttach?: boolean;
+  /** How long a worker told to stop a timed-out job may stay busy with it before it is killed, ms. */
+  stopGraceMs?: number;
   /** Pause before starting another worker for an endpoint whose worker died before getting ready, ms. */
   crashBackoffMs?: number;
 }
@@ -235,13 +237,22 @@ export class WorkerSupervisor {
    * Runpod does (runpod-python rp_scale.py `monitor_stop_signals`); one that never polled is killed, as the
    * platform stops a worker whose job timed out (docs endpoint-configurations.mdx, "Execution timeout").
    */
-  stopJob(workerId: string | undefined, jobId: string, reason: string): void {
+  stopJob(workerId: string | undefined, jobId: string, reason: string, timedOut = false): void {
     if (!workerId) return;
     const w = this.workers.get(workerId);
     const a = this.attached.get(workerId);
     if (a || w?.stopChannel) {
-      if (w) w.stopRequested = true;
       this.store.requestStop(workerId, jobId);
+      if (!w) return;
+      w.stopRequested = true;
+      // A timed-out job's worker that is still busy with it after the grace period is stopped by the platform.
+      if (timedOut) {
+        const grace = setTimeout(() => {
+          if (w.state === "running" && w.proc.exitCode === null)
+            this.stop(w, `${reason}; still busy after the stop signal`, "SIGKILL");
+        }, this.opts.stopGraceMs ?? 15_000);
+        grace.unref?.();
+      }
       return;
     }
     if (w) this.stop(w, reason, "SIGKILL");

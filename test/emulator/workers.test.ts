@@ -278,9 +278,54 @@ describe("stop channel and job shapes", () => {
     const out = await finished(id, timed.body.id);
     expect(out.status).toBe("TIMED_OUT");
     await until(() => stopped(timed.body.id), 10_000, "the timeout's stop signal");
+    await Bun.sleep(300);
     expect(worker.proc.exitCode).toBeNull();
+    expect(worker.proc.signalCode).toBeNull();
+    expect(worker.state).not.toBe("stopping");
     expect(em.supervisor.workers.get(worker.id)).toBe(worker);
   }, 40_000);
+
+  test("a worker still busy with a timed-out job after the stop signal is stopped by the platform", async () => {
+    const emulator = startEmulator({
+      apiKey: KEY,
+      takeHoldMs: 300,
+      workers: {
+        images: { "myorg/stubborn:1": [process.execPath, PROTOCOL_WORKER] },
+        env: { STUBBORN: "1" },
+        stopGraceMs: 500,
+      },
+    });
+    try {
+      const save = await fetch(`${emulator.apiBaseUrl}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+        body: JSON.stringify({
+          query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
+          variables: {
+            input: {
+              name: "stubborn",
+              template: { name: "stubborn-tpl", imageName: "myorg/stubborn:1", containerDiskInGb: 10, env: [] },
+              instanceIds: ["cpu3c-2-4"],
+              workersMin: 1,
+            },
+          },
+        }),
+      });
+      const id = ((await save.json()) as any).data.saveEndpoint.id;
+      await until(() => emulator.supervisor.alive(id).some((w) => w.stopChannel), 10_000, "a worker on job-stop");
+      const worker = emulator.supervisor.alive(id)[0]!;
+      const job = emulator.store.submit(
+        id,
+        { input: { mode: "sleep", value: 60_000 }, policy: { executionTimeout: 600 } },
+        false,
+      );
+      await until(() => job.status === "TIMED_OUT", 10_000, "the execution timeout");
+      await until(() => worker.proc.signalCode !== null, 10_000, "the busy worker to be killed after the grace period");
+      expect(worker.proc.signalCode).toBe("SIGKILL");
+    } finally {
+      await emulator.stop();
+    }
+  }, 30_000);
 
   test("a FAILED job shows its error and no output", async () => {
     const id = await endpoint("myorg/mapped:7");
