@@ -97,7 +97,8 @@ export default defineCommand({
     });
     log.success(`Runpod emulator listening at ${emulator.url}`);
     log.info(
-      `point a client at it:\n  RUNPOD_API_BASE_URL=${emulator.apiBaseUrl}\n  RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl}\n  RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}`,
+      `point a client at it:\n  RUNPOD_API_BASE_URL=${emulator.apiBaseUrl}\n  RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl}\n  RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}\n` +
+        `runpodctl: RUNPOD_API_URL=${emulator.restBaseUrl} RUNPOD_GRAPHQL_URL=${emulator.apiBaseUrl}/graphql`,
     );
     for (const [image, command] of Object.entries(images)) log.info(`workers of ${image} run: ${command}`);
     log.info(
