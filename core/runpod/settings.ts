@@ -37,13 +37,3 @@ export function requireApiKey(env: Record<string, string | undefined> = process.
   }
   return key;
 }
-
-/** Which target `flash run` uses: flag, then FLASH_TARGET, then local. Throws on an unknown name. */
-export function targetName(
-  flag: string | undefined,
-  env: Record<string, string | undefined> = process.env,
-): "local" | "runpod" | "emulator" {
-  const name = (flag || setting("FLASH_TARGET", env)!).trim().toLowerCase();
-  if (name === "local" || name === "runpod" || name === "emulator") return name;
-  throw new Error(`Unknown target "${name}": use local, runpod or emulator (flag --target or env FLASH_TARGET)`);
-}
