@@ -296,7 +296,9 @@ export async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbP
       `GPUs ≈ ${usd(2 * secs * PRICES.gpu24)}, on 80 GB GPUs ≈ ${usd(2 * secs * PRICES.gpu80)} ` +
       "(approximate flex prices per second; see runpod.io/pricing)",
   );
-  log.info(`\nwhat this account's Runpod answered (review §6):\n${answers.map((a) => `  ${a}`).join("\n")}`);
+  log.info(
+    `\nwhat this account's Runpod answered (questions the public docs leave open):\n${answers.map((a) => `  ${a}`).join("\n")}`,
+  );
   const total = fmt(Date.now() - started);
   if (failed.length) {
     log.error(`\n${failed.length} of ${steps.length} steps failed (${total}): ${failed.map((s) => s.name).join("; ")}`);

@@ -16,7 +16,7 @@ export interface EnvVar {
   value: string;
 }
 
-/** A pod template as the emulator stores it (runpod-api.md §4.2). */
+/** A pod template as the emulator stores it (https://graphql-spec.runpod.io, type PodTemplate). */
 export interface EmulatedTemplate {
   id: string;
   name: string;
@@ -39,7 +39,7 @@ export interface EmulatedTemplate {
   lastUsedAt: number;
 }
 
-/** An endpoint as the emulator stores it (runpod-api.md §4.3). */
+/** An endpoint as the emulator stores it (https://graphql-spec.runpod.io, type Endpoint). */
 export interface EmulatedEndpoint {
   id: string;
   name: string;
@@ -189,7 +189,7 @@ export function runpodId(): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
-/** Fields whose change rolls the workers (bumps `version`; runpod-api.md §4.3 "Update semantics"). */
+/** Fields whose change rolls the workers (bumps `version`; https://docs.runpod.io/serverless/endpoints/manage-endpoints, "Edit an endpoint"). */
 const STRUCTURAL = [
   "templateId",
   "gpuIds",
@@ -468,7 +468,7 @@ export class ControlPlane {
   }
 }
 
-/** The stored fields of an EndpointInput, validated the way the platform does (defaults: runpod-api.md §1.8). */
+/** The stored fields of an EndpointInput, validated the way the platform does (defaults: https://docs.runpod.io/serverless/endpoints/endpoint-configurations). */
 function validEndpointFields(
   input: any,
 ): Omit<EmulatedEndpoint, "id" | "aiKey" | "userId" | "version" | "templateId" | "createdAt"> {
@@ -486,7 +486,7 @@ function validEndpointFields(
   }
   const gpuIds = String(input.gpuIds ?? (instanceIds ? "" : "AMPERE_16"));
   // flash serverless_cpu.py drops gpuIds for CPU endpoints "to prevent the RunPod GraphQL API from rejecting CPU
-  // endpoints"; whether "" is accepted is open (review §6.8), so "" passes and a pool does not.
+  // endpoints"; whether "" is accepted is not documented (`flash doctor runpod` checks it), so "" passes and a pool does not.
   if (instanceIds && gpuIds !== "") throw new RejectedInput("a CPU endpoint (instanceIds) cannot also set gpuIds");
   if (!instanceIds) validateGpuIds(gpuIds);
   const workersMin = input.workersMin ?? 0;

@@ -228,7 +228,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     )
     // ── REST control plane (rest.runpod.io/v1): runpodctl's serverless and template commands ─────────
     .use(restV1(control))
-    // ── worker side (runpod-api.md §2) ──────────────────────────────────────────────────────────────
+    // ── worker side (runpod-python runpod/serverless/modules/rp_job.py, rp_http.py, rp_ping.py) ──────────────────────────────────────────────────────────────
     // Any worker id is accepted: real workers name themselves in the URL (runpod-python worker_state.py).
     .get("/v2/:ep/job-take/:wid", async ({ params, set }) => {
       const refused = workerOf(params.ep, params.wid);
@@ -329,7 +329,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       }
       return { jobsToStop: ids };
     })
-    // ── queue REST API (runpod-api.md §1) ───────────────────────────────────────────────────────────
+    // ── queue REST API (https://docs.runpod.io/serverless/endpoints/send-requests) ───────────────────────────────────────────────────────────
     .post(
       "/v2/:ep/run",
       ({ params, body }) => {

@@ -67,7 +67,7 @@ export interface SupervisorOptions extends LaunchOptions {
   lbWaitMs?: number;
   /** Cold start: how long a worker takes from scale-up to its process starting (image pull, boot), ms. Default 0. */
   coldStartMs?: number;
-  /** Give LB workers the RUNPOD_WEBHOOK_* job URLs too (whether Runpod does is open: review §6.1). Default false. */
+  /** Give LB workers the RUNPOD_WEBHOOK_* job URLs too (not documented; `flash doctor runpod` checks it). Default false. */
   lbWebhookEnv?: boolean;
   /** An attached worker that made no call for this long is gone (its job goes back to the queue), ms. */
   attachedTimeoutMs?: number;

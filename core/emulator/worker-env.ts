@@ -64,7 +64,7 @@ export interface PlatformEnvOptions {
   baseUrl: string;
   /** RUNPOD_PING_INTERVAL, ms (Runpod default 10000). */
   pingIntervalMs?: number;
-  /** Include the job webhooks (queue workers; LB workers only when asked: review §6.1 leaves it open). */
+  /** Include the job webhooks (queue workers; LB workers only when asked: not documented; `flash doctor runpod` checks it). */
   webhooks: boolean;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Resource configs: where remote functions run. Class names, field names and defaults follow the Python
- * original (flash-sdk.md §3); every config is validated when it is constructed, with errors that name the
+ * original (runpod/flash src/runpod_flash/core/resources/serverless.py); every config is validated when it is constructed, with errors that name the
  * config and the field.
  */
 import {
