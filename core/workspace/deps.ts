@@ -1,6 +1,6 @@
 import { listExamples } from "./discovery";
 import { EXAMPLE_GLOB, examplePackageName } from "./names";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import semver from "semver";
 import { writeFileAtomic } from "../base/fs";
