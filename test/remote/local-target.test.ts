@@ -79,7 +79,7 @@ describe("GPU configs", () => {
         workers: { total: 3 },
       });
     });
-  });
+  }, 30_000); // workers start slowly on a loaded machine
 
   test("with no nvidia-smi, GPU configs run on the CPU and the log says so once", async () => {
     const empty = join(temp, "empty-bin");
@@ -100,7 +100,7 @@ describe("GPU configs", () => {
     expect(value.status.gpus).toBe(0);
     expect(lines.filter((l) => l.includes("no GPU found")).length).toBe(1);
     expect(lines.some((l) => l.includes("GPU configs run on the CPU"))).toBe(true);
-  });
+  }, 30_000); // workers start slowly on a loaded machine
 });
 
 describe("config updates", () => {
@@ -119,7 +119,7 @@ describe("config updates", () => {
     expect(replaced).not.toBe(pool);
     expect(replaced.workerKind).toBe("process");
     expect((await target.call(refFor(fx.double, v3), requestFor(fx.double, 8))).result).toBe(16);
-  });
+  }, 30_000); // workers start slowly on a loaded machine
 });
 
 describe("shutdown", () => {
@@ -140,7 +140,7 @@ describe("shutdown", () => {
     expect(childProcesses(process.pid).filter((c) => pids.includes(c.pid))).toEqual([]);
     for (const p of target.status().pools) expect(p.workers.total).toBe(0);
     expect((await target.call(refFor(fx.double, threads), requestFor(fx.double, 1))).error?.name).toBe("PoolStopped");
-  });
+  }, 30_000); // workers start slowly on a loaded machine
 });
 
 // ---- flash run: Ctrl+C and --watch reloads ----
