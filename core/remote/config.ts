@@ -1,6 +1,6 @@
 /**
  * Resource configs: where remote functions run. Class names, field names and defaults follow the Python
- * original (flash-sdk.md §3); every config is validated when it is constructed, with errors that name the
+ * original (runpod/flash src/runpod_flash/core/resources/serverless.py); every config is validated when it is constructed, with errors that name the
  * config and the field.
  */
 import {
@@ -137,8 +137,6 @@ const FIELDS: readonly string[] = [
   "containerDiskInGb",
   "isolate",
 ];
-
-const IMAGE_TAG = () => process.env.FLASH_IMAGE_TAG ?? "latest";
 
 /** The shared base of every serverless config; use one of its concrete subclasses. */
 export abstract class ServerlessResource {
@@ -312,17 +310,6 @@ export abstract class ServerlessResource {
     return this.cudaVersions.join(",");
   }
 
-  /** The container image: the user's, or flash's image for this kind of live config. */
-  get image(): string {
-    if (this.imageName) return this.imageName;
-    const tag = IMAGE_TAG();
-    if (this.kind === "LiveServerless") return process.env.FLASH_GPU_IMAGE ?? `runpod/flash:${tag}`;
-    if (this.kind === "CpuLiveServerless") return process.env.FLASH_CPU_IMAGE ?? `runpod/flash-cpu:${tag}`;
-    if (this.kind === "LiveLoadBalancer") return process.env.FLASH_LB_IMAGE ?? `runpod/flash-lb:${tag}`;
-    if (this.kind === "CpuLiveLoadBalancer") return process.env.FLASH_CPU_LB_IMAGE ?? `runpod/flash-lb-cpu:${tag}`;
-    return "";
-  }
-
   /** Plain JSON of the config's fields (for status pages and state files; no secrets: env values are masked). */
   toJSON(): Record<string, unknown> {
     return {
@@ -337,7 +324,8 @@ export abstract class ServerlessResource {
       env: Object.fromEntries(Object.keys(this.env).map((k) => [k, "***"])),
       scalerType: this.scalerType,
       scalerValue: this.scalerValue,
-      imageName: this.image,
+      // The user's image only: the image a Runpod target deploys for live configs is the target's choice.
+      ...(this.imageName ? { imageName: this.imageName } : {}),
       flashboot: this.flashboot,
       datacenter: this.datacenter,
       ...(this.cudaVersions.length ? { cudaVersions: this.cudaVersions } : {}),
