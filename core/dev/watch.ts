@@ -20,7 +20,7 @@ export interface WatchOptions {
    * Stop the workers that run old code: those whose modules lie under `dirs` (purged by this reload); a pool none
    * of whose modules was imported again since `since` is no longer used and stops. (`flash run` passes its target.)
    */
-  recycle?: (reloaded: { dirs: string[]; since: number }) => Promise<void> | void;
+  recycle?: (reloaded: { dirs: string[]; since: number; files: string[] }) => Promise<void> | void;
 }
 
 /** Which parts of a workspace changed since the previous build. */
@@ -126,7 +126,7 @@ export function watchWorkspace(options: WatchOptions): () => void {
       server.swap(app);
       generation++;
       // Only the pools running purged modules get new workers; the others keep theirs (and their loaded models).
-      await options.recycle?.({ dirs: plan.dirs, since: started });
+      await options.recycle?.({ dirs: plan.dirs, since: started, files: changed.map((rel) => join(root, rel)) });
       const ms = performance.now() - started;
       const served = app.examples.filter((e) => e.routers.length > 0).length;
       log.info(
