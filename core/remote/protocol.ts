@@ -79,4 +79,17 @@ export type ToWorker = { type: "call"; seq: number; req: FunctionRequest };
 export type FromWorker =
   | { type: "ready" }
   | { type: "output"; seq: number; line: string }
-  | { type: "done"; seq: number; res: FunctionResponse };
+  | { type: "done"; seq: number; res: FunctionResponse }
+  /**
+   * An error escaped a call (a throwing timer, an unhandled rejection): `seq`/`origin` name the call that started
+   * the failing callback when known (`seq` null: only `origin`, the latest call, is a guess). The pool retires the
+   * worker.
+   */
+  | {
+      type: "fault";
+      kind: "uncaught" | "rejection";
+      seq: number | null;
+      origin: string | null;
+      name: string;
+      message: string;
+    };

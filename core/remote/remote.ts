@@ -12,6 +12,7 @@ import { type CallSite, callerSite, exportNameOf, loadedExports } from "./identi
 import { isWorkerMode, register } from "./worker/registry";
 import { currentTarget } from "./target";
 import { log } from "../base/log";
+import { currentCallSignal } from "../base/call-context";
 
 type AnyFn = (...args: any[]) => any;
 type AnyClass = abstract new (...args: any[]) => any;
@@ -151,7 +152,7 @@ function remoteFunction(ref: RemoteFunctionRef): AnyFn {
   const call = async (...args: unknown[]) => {
     settleName(ref, call);
     const req = { ...baseRequest(ref), args: checkArgs(args, ref.name) } as FunctionRequest;
-    return unwrap(await currentTarget().call(ref, req), ref.name);
+    return unwrap(await currentTarget().call(ref, req, currentCallSignal()), ref.name);
   };
   Object.defineProperty(call, "name", { get: () => currentName(ref, call) });
   Object.defineProperty(call, "remote", { value: ref });
@@ -213,7 +214,7 @@ function remoteClass(ref: RemoteFunctionRef, cls: AnyFn): AnyFn {
           constructorArgs: s.constructorArgs,
           createNewInstance: true,
         };
-        return unwrap(await currentTarget().call(ref, req), `${ref.name}.${method}`);
+        return unwrap(await currentTarget().call(ref, req, currentCallSignal()), `${ref.name}.${method}`);
       },
     });
   }

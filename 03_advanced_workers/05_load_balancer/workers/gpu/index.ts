@@ -1,6 +1,6 @@
 import { Elysia, t } from "flash";
 import { invalid } from "../../validation";
-import { compute, gpuDeviceInfo, gpuHealth } from "./endpoint";
+import { compute, gpuDeviceInfo, gpuHealth, MAX_NUMBERS } from "./endpoint";
 
 const Health = t.Object({ status: t.String(), service: t.String() });
 const ComputeReply = t.Object({
@@ -22,9 +22,10 @@ export const gpu_router = new Elysia()
     body: t.Object(
       {
         numbers: t.Array(t.Integer({ error: "each number must be a whole number (1.5 is not; send [1, 2, 3])" }), {
-          description: "Whole numbers (at least one)",
+          description: "Whole numbers (at least one, at most a million)",
+          maxItems: MAX_NUMBERS,
           examples: [[1, 2, 3, 4, 5]],
-          error: "numbers must be a list of whole numbers, like [1, 2, 3]",
+          error: `numbers must be a list of at most ${MAX_NUMBERS} whole numbers, like [1, 2, 3]`,
         }),
       },
       { examples: [{ numbers: [1, 2, 3, 4, 5] }] },
