@@ -72,6 +72,11 @@ function wantsObject(schema: unknown): boolean {
   return !!s && typeof s === "object" && s.type === "object";
 }
 
+/** `body: t.Optional(t.Object(…))`: the route takes an object or no body at all (TypeBox marks it with OptionalKind). */
+function bodyOptional(schema: unknown): boolean {
+  return (schema as Record<symbol, unknown> | null)?.[Symbol.for("TypeBox.Optional")] === "Optional";
+}
+
 /**
  * Content types a JSON-object route takes: JSON and `+json` types. Not forms: curl's `-d` without a content type
  * sends JSON text as a form, which Elysia would turn into `{ '{"name":"x"}': "" }` and answer with the defaults.
@@ -90,13 +95,17 @@ function kindOf(value: unknown): string {
  * JSON `null`, arrays, scalars or no body are a 422.
  */
 function bodyShapeCheck(app: Elysia): (ctx: { request: Request; route: string; body: unknown }) => void {
-  let objectRoutes: Set<string> | undefined;
+  let objectRoutes: Map<string, boolean> | undefined;
   return ({ request, route, body }) => {
-    objectRoutes ??= new Set(
-      (app.routes as RouteLike[]).filter((r) => wantsObject(r.hooks?.body)).map((r) => `${r.method} ${r.path}`),
+    objectRoutes ??= new Map(
+      (app.routes as RouteLike[])
+        .filter((r) => wantsObject(r.hooks?.body))
+        .map((r) => [`${r.method} ${r.path}`, bodyOptional(r.hooks?.body)]),
     );
-    if (!objectRoutes.has(`${request.method} ${route}`)) return;
+    const optional = objectRoutes.get(`${request.method} ${route}`);
+    if (optional === undefined) return;
     const type = request.headers.get("content-type") ?? "";
+    if (optional && type === "" && body === undefined) return;
     const understood = type === "" ? body === undefined : OBJECT_TYPES.test(type);
     if (understood && body !== null && typeof body === "object" && !Array.isArray(body)) return;
     if (!understood) {
