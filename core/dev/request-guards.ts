@@ -72,6 +72,13 @@ function wantsObject(schema: unknown): boolean {
   return !!s && typeof s === "object" && s.type === "object";
 }
 
+/** A body schema with a file field (`t.File`/`t.Files`, format "binary"): the route takes multipart/form-data. */
+function takesFiles(schema: unknown): boolean {
+  const props = (schema as { properties?: Record<string, { format?: string; items?: { format?: string } }> })
+    ?.properties;
+  return Object.values(props ?? {}).some((p) => p?.format === "binary" || p?.items?.format === "binary");
+}
+
 /** `body: t.Optional(t.Object(…))`: the route takes an object or no body at all (TypeBox marks it with OptionalKind). */
 function bodyOptional(schema: unknown): boolean {
   return (schema as Record<symbol, unknown> | null)?.[Symbol.for("TypeBox.Optional")] === "Optional";
@@ -95,17 +102,22 @@ function kindOf(value: unknown): string {
  * JSON `null`, arrays, scalars or no body are a 422.
  */
 function bodyShapeCheck(app: Elysia): (ctx: { request: Request; route: string; body: unknown }) => void {
-  let objectRoutes: Map<string, boolean> | undefined;
+  let objectRoutes: Map<string, { optional: boolean; files: boolean }> | undefined;
   return ({ request, route, body }) => {
     objectRoutes ??= new Map(
       (app.routes as RouteLike[])
         .filter((r) => wantsObject(r.hooks?.body))
-        .map((r) => [`${r.method} ${r.path}`, bodyOptional(r.hooks?.body)]),
+        .map((r) => [
+          `${r.method} ${r.path}`,
+          { optional: bodyOptional(r.hooks?.body), files: takesFiles(r.hooks?.body) },
+        ]),
     );
-    const optional = objectRoutes.get(`${request.method} ${route}`);
-    if (optional === undefined) return;
+    const shape = objectRoutes.get(`${request.method} ${route}`);
+    if (shape === undefined) return;
     const type = request.headers.get("content-type") ?? "";
-    if (optional && type === "" && body === undefined) return;
+    if (shape.optional && type === "" && body === undefined) return;
+    // An upload route (t.File) takes multipart/form-data (curl -F), which Elysia parses into an object.
+    if (shape.files && /^\s*multipart\/form-data\b/i.test(type)) return;
     const understood = type === "" ? body === undefined : OBJECT_TYPES.test(type);
     if (understood && body !== null && typeof body === "object" && !Array.isArray(body)) return;
     if (!understood) {
