@@ -92,7 +92,10 @@ describe("02_ml_inference/03_language_id routes (local pool)", () => {
   test("a batch of 100 is one remote call; 101 is a 422", async () => {
     const pool = await ex.pool("02_03_language_id_cpu");
     const before = pool?.calls ?? 0;
-    const texts = Array.from({ length: 100 }, (_, i) => `The weather is lovely today and we are going to the park, number ${i}.`);
+    const texts = Array.from(
+      { length: 100 },
+      (_, i) => `The weather is lovely today and we are going to the park, number ${i}.`,
+    );
     const res = await ex.post("/cpu/detect-batch", { texts, top: 1 });
     expect(res.status).toBe(200);
     expect(res.body.results).toHaveLength(100);

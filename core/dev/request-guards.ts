@@ -79,11 +79,6 @@ function takesFiles(schema: unknown): boolean {
   return Object.values(props ?? {}).some((p) => p?.format === "binary" || p?.items?.format === "binary");
 }
 
-/** `body: t.Optional(t.Object(…))`: the route takes an object or no body at all (TypeBox marks it with OptionalKind). */
-function bodyOptional(schema: unknown): boolean {
-  return (schema as Record<symbol, unknown> | null)?.[Symbol.for("TypeBox.Optional")] === "Optional";
-}
-
 /**
  * Content types a JSON-object route takes: JSON and `+json` types. Not forms: curl's `-d` without a content type
  * sends JSON text as a form, which Elysia would turn into `{ '{"name":"x"}': "" }` and answer with the defaults.
@@ -99,34 +94,31 @@ function kindOf(value: unknown): string {
 /**
  * Refuse a body that is not an object on a route whose schema is an object, before defaults fill it in: a content
  * type other than JSON (text, XML, forms; Elysia would parse them as a string or a query string) is a 415, and
- * JSON `null`, arrays, scalars or no body are a 422.
+ * JSON `null`, arrays or scalars are a 422. A request with no body at all gets the defaults, as documented.
  */
 function bodyShapeCheck(app: Elysia): (ctx: { request: Request; route: string; body: unknown }) => void {
-  let objectRoutes: Map<string, { optional: boolean; files: boolean }> | undefined;
+  let objectRoutes: Map<string, { files: boolean }> | undefined;
   return ({ request, route, body }) => {
     objectRoutes ??= new Map(
       (app.routes as RouteLike[])
         .filter((r) => wantsObject(r.hooks?.body))
-        .map((r) => [
-          `${r.method} ${r.path}`,
-          { optional: bodyOptional(r.hooks?.body), files: takesFiles(r.hooks?.body) },
-        ]),
+        .map((r) => [`${r.method} ${r.path}`, { files: takesFiles(r.hooks?.body) }]),
     );
     const shape = objectRoutes.get(`${request.method} ${route}`);
     if (shape === undefined) return;
     const type = request.headers.get("content-type") ?? "";
-    if (shape.optional && type === "" && body === undefined) return;
     // An upload route (t.File) takes multipart/form-data (curl -F), which Elysia parses into an object.
     if (shape.files && /^\s*multipart\/form-data\b/i.test(type)) return;
-    const understood = type === "" ? body === undefined : OBJECT_TYPES.test(type);
-    if (understood && body !== null && typeof body === "object" && !Array.isArray(body)) return;
-    if (!understood) {
+    const json = OBJECT_TYPES.test(type);
+    if (body === undefined && (json || type === "")) return; // no body at all: the schema's defaults apply
+    if (json && body !== null && typeof body === "object" && !Array.isArray(body)) return;
+    if (!json) {
       throw new GuardError(415, {
         error: "unsupported_media_type",
         message: `This route takes a JSON object; send it with content-type: application/json (got ${type ? `"${type.split(";")[0]}"` : "no content-type"}; with curl: -H 'content-type: application/json')`,
       });
     }
-    const got = body === undefined ? "no body" : kindOf(body);
+    const got = kindOf(body);
     throw new GuardError(422, {
       error: "validation",
       message: `body: Expected a JSON object, got ${got}`,
