@@ -321,12 +321,15 @@ describe("settings that cannot work", () => {
     try {
       const res = await fetch(`${flash.url}/01_cat/01_chaos/gpu/pid`);
       expect(res.status).toBe(500);
-      await res.text();
-      // The 500 body is generic; the log says why, naming the variable (never its value).
+      const body = await json(res);
+      expect(body.message).not.toContain("HUGE_SECRET_BLOB"); // a 500 body names nothing internal: the log does
+      // The log says why, naming the variable (never its value).
       await until(() => flash.output().includes("HUGE_SECRET_BLOB is 200 KiB"), "the spawn failure logged");
       expect(flash.output()).toContain("E2BIG");
       expect(flash.output()).not.toContain("x".repeat(1000));
       expect((await fetch(`${flash.url}/health`)).status).toBe(200);
+      expect(flash.output()).toContain(`[request ${body.request_id}]`);
+      expect(flash.output()).toContain("HUGE_SECRET_BLOB is 200 KiB");
     } finally {
       expect(await flash.stop()).toBe(0);
       removeDir(ws);
