@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { logger } from "../../core/base/log";
 import { writeChecksums } from "./checksums";
 import { compileBinary, currentCommit } from "./compile";
+import { ensureValidSignature } from "./macho-sign";
 import { NPM_TARGETS, bundleLauncher, npmPack, writeMainPackage, writePlatformPackage } from "./npm-packages";
 import { ensureRuntime, pinnedBunVersion, runtimeCacheDir } from "./runtimes";
 import { type ReleaseTarget, TARGETS, assetName, platformPackage, targetById, targetFor } from "./targets";
@@ -86,7 +87,10 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
     const runtime = runtimes[o.targets.indexOf(t)];
     const t0 = performance.now();
     await compileBinary({ root: ROOT, buildScript: pkg.scripts.build, target: t, runtime, commit, outfile: path });
+    // Bun 1.4.5 leaves darwin-x64's code signature stale (oven-sh/bun#39837): macOS would kill that binary.
+    const resigned = t.os === "darwin" && (await ensureValidSignature(path, "flash"));
     const bytes = statSync(path).size;
+    if (resigned) log.info(`${assetName(t)}: code signature did not match the binary, signed it again (ad hoc)`);
     log.info(
       `${assetName(t).padEnd(30)} ${(bytes / 1e6).toFixed(1).padStart(6)} MB  ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
