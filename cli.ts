@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { versionLine } from "./core/base/build-info";
+import { versionLine } from "./core/base/binary";
 import { mainUsage } from "./core/commands/catalog";
 import pkg from "./package.json" with { type: "json" };
 

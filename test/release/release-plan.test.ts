@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isEmbeddedPath } from "../../core/base/build-info";
+import { isEmbeddedPath } from "../../core/base/binary";
 import { parseChecksums, writeChecksums } from "../../scripts/release/checksums";
 import { buildScriptArgs, compileArgs } from "../../scripts/release/compile";
 import { installLines } from "../../scripts/release/install-lines";

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { isCompiledBinary } from "../../base/build-info";
+import { isCompiled } from "../../base/binary";
 import type { FromWorker, ToWorker } from "../protocol";
 
 /** How a worker runs. */
@@ -35,7 +35,7 @@ export interface WorkerSpec {
 
 /** The worker program for threads: the source file, or its embedded copy in the compiled binary. */
 function threadEntry(): string {
-  if (isCompiledBinary()) return "./core/remote/worker/pool-entry.ts";
+  if (isCompiled()) return "./core/remote/worker/pool-entry.ts";
   return poolEntryFile();
 }
 
@@ -57,13 +57,13 @@ function poolEntryFile(): string {
  * (`BUN_BE_BUN=1`, set in `processEnv`) when an example imported flash's runtime from disk.
  */
 export function processCommand(): string[] {
-  if (isCompiledBinary()) return [process.execPath, "__worker"];
+  if (isCompiled()) return [process.execPath, "__worker"];
   return [process.execPath, poolEntryFile()];
 }
 
 /** The environment of a subprocess worker: `env`, plus what makes `processCommand()` run the worker program. */
 export function processEnv(env: Record<string, string>): Record<string, string> {
-  if (isCompiledBinary()) return { ...env, FLASH_WORKER_PROCESS: "1" }; // `flash __worker` must stay flash, not bun
+  if (isCompiled()) return { ...env, FLASH_WORKER_PROCESS: "1" }; // `flash __worker` must stay flash, not bun
   return { ...env, BUN_BE_BUN: "1", FLASH_WORKER_PROCESS: "1" };
 }
 
@@ -129,12 +129,15 @@ function startProcess(spec: WorkerSpec): WorkerHandle {
   const ready = deferred();
   let exited = false;
   const proc = Bun.spawn(processCommand(), {
-    env: processEnv(spec.env),
+    env: { ...processEnv(spec.env), FLASH_PARENT_PID: String(process.pid) },
     stdin: "ignore",
     stdout: "inherit",
     stderr: "inherit",
+    // Its own process group: a terminal's Ctrl+C reaches the server, which lets calls finish, then stops workers.
+    detached: true,
     ipc(message) {
-      const msg = message as FromWorker;
+      // JSON text both ways: Bun serialises a structured message in time that grows much faster than its size.
+      const msg = (typeof message === "string" ? JSON.parse(message) : message) as FromWorker;
       if (msg?.type === "ready") ready.resolve();
       else spec.onMessage(msg);
     },
@@ -151,7 +154,7 @@ function startProcess(spec: WorkerSpec): WorkerHandle {
     pid: proc.pid,
     ready: ready.promise,
     send: (msg) => {
-      if (!exited) proc.send(msg);
+      if (!exited) proc.send(JSON.stringify(msg));
     },
     hold: (busy) => (busy ? proc.ref() : proc.unref()),
     stop: async (hard) => {

@@ -1,6 +1,6 @@
 /**
- * Facts about this build of flash: whether it runs as the compiled binary, the commit it was built from, and the
- * `flash --version` line. Imported by cli.ts's fast path, so it imports nothing.
+ * Facts about the running flash: the compiled binary or source, the commit it was built from, the `flash --version`
+ * line, and how to run plain bun from either. Imported by cli.ts's fast path, so it imports nothing.
  */
 
 // Stamped by `bun run release` (`--define FLASH_COMMIT="<sha>"`); absent when run from source or `bun run build`.
@@ -16,7 +16,7 @@ export function isEmbeddedPath(path: string): boolean {
 }
 
 /** Whether this process runs the compiled flash binary (rather than the sources under bun). */
-export function isCompiledBinary(): boolean {
+export function isCompiled(): boolean {
   return isEmbeddedPath(import.meta.path);
 }
 
@@ -28,6 +28,11 @@ export function buildCommit(): string | undefined {
 /** The `flash --version` line: `0.1.0 (commit 1a2b3c4d5e6f, bun 1.4.5, linux-x64)`; the version comes first. */
 export function versionLine(version: string): string {
   const commit = buildCommit();
-  const from = commit ? `commit ${commit}` : isCompiledBinary() ? "commit unknown" : "from source";
+  const from = commit ? `commit ${commit}` : isCompiled() ? "commit unknown" : "from source";
   return `${version} (${from}, bun ${Bun.version}, ${process.platform}-${process.arch})\n`;
+}
+
+/** Command and environment that run this process as plain bun (the binary's embedded bun when compiled). */
+export function bunCommand(args: string[]): { cmd: string[]; env: Record<string, string | undefined> } {
+  return { cmd: [process.execPath, ...args], env: { ...process.env, BUN_BE_BUN: "1" } };
 }
