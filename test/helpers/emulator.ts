@@ -15,7 +15,7 @@ import { startEmulator } from "../../core/emulator/server";
 import { specName } from "../../core/runpod/bundle";
 import { EmulatorTarget } from "../../core/runpod/runpod-target";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, Target } from "../../core/remote/target";
-import { shortHash } from "../../worker/deps";
+import { shortHash } from "../../core/base/fs";
 
 /** An emulator target whose workers' dependency cache is filled from the workspace's installed packages. */
 export class OfflineEmulatorTarget implements Target {
