@@ -106,12 +106,19 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
     const staging = join(o.out, ".npm");
     const dest = join(o.out, "npm");
     try {
-      for (const b of binaries.filter((b) => NPM_TARGETS.includes(b.target))) {
-        const dir = join(staging, platformPackage(b.target));
-        writePlatformPackage(dir, b.target, pkg.version, b.path);
-        tarballs.push(await npmPack(dir, dest));
-        rmSync(dir, { recursive: true, force: true }); // a copy of a ~100 MB binary
-      }
+      // Two at a time: npm pack spends its time gzipping ~100 MB on one core.
+      const packed = await pooled(
+        binaries.filter((b) => NPM_TARGETS.includes(b.target)),
+        2,
+        async (b) => {
+          const dir = join(staging, platformPackage(b.target));
+          writePlatformPackage(dir, b.target, pkg.version, b.path);
+          const tarball = await npmPack(dir, dest);
+          rmSync(dir, { recursive: true, force: true }); // a copy of a ~100 MB binary
+          return tarball;
+        },
+      );
+      tarballs.push(...packed);
       const mainDir = join(staging, "main");
       writeMainPackage(mainDir, pkg.version, await bundleLauncher());
       tarballs.push(await npmPack(mainDir, dest));

@@ -38,7 +38,7 @@ describe.skipIf(!runnable)("bun run release --host", () => {
     ]);
     released = { code, output: o + e };
     binary = join(out, assetName(host!));
-  }, 240_000);
+  }, 300_000);
   afterAll(() => {
     removeDir(out);
     removeDir(prefix);
@@ -102,7 +102,7 @@ describe.skipIf(!runnable)("bun run release --host", () => {
     expect(r.exitCode).toBe(0);
     const unknown = Bun.spawnSync([flash, "no-such-command"]);
     expect(unknown.exitCode).toBe(Bun.spawnSync([binary, "no-such-command"]).exitCode);
-  }, 120_000);
+  }, 180_000);
 
   test("the README's install line for this platform installs it, and refuses a tampered download", async () => {
     const line = installLines(readFileSync(join(REPO, "README.md"), "utf8")).find((l) => l.asset === assetName(host!));
