@@ -58,7 +58,7 @@ describe.skipIf(!runnable)("bun run release --host", () => {
     expect(readdirSync(join(out, "npm")).sort()).toEqual(
       [tarballName("@flash-sh/cli", pkg.version), tarballName(platformPackage(host!), pkg.version)].sort(),
     );
-  });
+  }, 60_000);
 
   test("the binary is built for this platform and reports version, commit and Bun", () => {
     const info = readBinaryInfo(readFileSync(binary));
@@ -70,7 +70,7 @@ describe.skipIf(!runnable)("bun run release --host", () => {
         `^${pkg.version.replaceAll(".", "\\.")} \\(commit ${head}(-dirty)?, bun ${Bun.version}, ${process.platform}-${process.arch}\\)\\n$`,
       ),
     );
-  });
+  }, 60_000);
 
   test("the binary serves a workspace: /health, a route, and a clean exit on SIGINT", async () => {
     const r = await smoke([binary]);
