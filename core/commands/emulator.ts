@@ -3,7 +3,9 @@ import { resolve } from "node:path";
 import { locateWorkspace } from "../workspace/discovery";
 import { log, setLogLevel } from "../base/log";
 import { loadDotEnv } from "../base/env";
+import { onStopSignals } from "./_shared";
 import { COMMANDS } from "./catalog";
+import { setting } from "../base/settings";
 
 /** `flash emulator`: run the local Runpod emulator on its own, for any Runpod client (ours, runpod-sdk, curl). */
 export default defineCommand({
@@ -31,7 +33,7 @@ export default defineCommand({
       host: args.host || "127.0.0.1",
       port,
       workers: {
-        env: { FLASH_WORKER_CACHE: process.env.FLASH_WORKER_CACHE ?? resolve(root, ".flash", "worker-cache") },
+        env: { FLASH_WORKER_CACHE: resolve(root, setting("FLASH_WORKER_CACHE")!) },
       },
     });
     log.success(`Runpod emulator listening at ${emulator.url}`);
@@ -40,14 +42,9 @@ export default defineCommand({
     );
     // The user's real key is never printed; a generated key is an emulator-only credential, so showing it is fine.
     log.info(fromEnv ? "API key: the value of RUNPOD_API_KEY (not shown)" : `API key (emulator only): ${apiKey}`);
-    let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
+    onStopSignals(async () => {
       await emulator.stop();
       process.exit(0);
-    };
-    process.on("SIGINT", () => void stop());
-    process.on("SIGTERM", () => void stop());
+    });
   },
 });

@@ -9,6 +9,7 @@ import type { LoadError } from "../dev/loader";
 import { log, setLogLevel } from "../base/log";
 import { startServer } from "../dev/server";
 import { listenSettings, loadDotEnv } from "../base/env";
+import { onStopSignals, selectTarget } from "./_shared";
 import { COMMANDS } from "./catalog";
 
 /** One line per load error: where (file:line) and why. */
@@ -76,13 +77,7 @@ export default defineCommand({
       process.exit(1);
     }
     try {
-      const { targetName } = await import("../runpod/settings");
-      const name = targetName(args.target);
-      if (name !== "local") {
-        const { createTarget } = await import("../runpod/runpod-target");
-        const { setTarget } = await import("../remote/target");
-        setTarget(await createTarget(name, { root }));
-      }
+      await selectTarget(args.target, root);
     } catch (err) {
       log.error((err as Error).message);
       process.exit(1);
@@ -111,17 +106,12 @@ export default defineCommand({
     log.success(`flash serving ${where} at ${server.url}  (docs: ${server.url}/docs)`);
     reportApp(app);
 
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
+    onStopSignals(async (signal) => {
       log.info(`${signal}: finishing in-flight requests and stopping`);
       stopWatching?.();
       await server.stop();
       const failed = await runShutdownHooks();
       process.exit(failed ? 1 : 0);
-    };
-    process.on("SIGINT", () => void shutdown("SIGINT"));
-    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    });
   },
 });

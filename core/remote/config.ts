@@ -138,8 +138,6 @@ const FIELDS: readonly string[] = [
   "isolate",
 ];
 
-const IMAGE_TAG = () => process.env.FLASH_IMAGE_TAG ?? "latest";
-
 /** The shared base of every serverless config; use one of its concrete subclasses. */
 export abstract class ServerlessResource {
   abstract readonly kind: ConfigKind;
@@ -312,17 +310,6 @@ export abstract class ServerlessResource {
     return this.cudaVersions.join(",");
   }
 
-  /** The container image: the user's, or flash's image for this kind of live config. */
-  get image(): string {
-    if (this.imageName) return this.imageName;
-    const tag = IMAGE_TAG();
-    if (this.kind === "LiveServerless") return process.env.FLASH_GPU_IMAGE ?? `runpod/flash:${tag}`;
-    if (this.kind === "CpuLiveServerless") return process.env.FLASH_CPU_IMAGE ?? `runpod/flash-cpu:${tag}`;
-    if (this.kind === "LiveLoadBalancer") return process.env.FLASH_LB_IMAGE ?? `runpod/flash-lb:${tag}`;
-    if (this.kind === "CpuLiveLoadBalancer") return process.env.FLASH_CPU_LB_IMAGE ?? `runpod/flash-lb-cpu:${tag}`;
-    return "";
-  }
-
   /** Plain JSON of the config's fields (for status pages and state files; no secrets: env values are masked). */
   toJSON(): Record<string, unknown> {
     return {
@@ -337,7 +324,8 @@ export abstract class ServerlessResource {
       env: Object.fromEntries(Object.keys(this.env).map((k) => [k, "***"])),
       scalerType: this.scalerType,
       scalerValue: this.scalerValue,
-      imageName: this.image,
+      // The user's image only: the image a Runpod target deploys for live configs is the target's choice.
+      ...(this.imageName ? { imageName: this.imageName } : {}),
       flashboot: this.flashboot,
       datacenter: this.datacenter,
       ...(this.cudaVersions.length ? { cudaVersions: this.cudaVersions } : {}),

@@ -4,7 +4,7 @@ import { logger } from "../base/log";
  * ships the function's bundled module with the call, and waits for the result over Runpod's HTTP API. The
  * emulator target is the same client pointed at a local emulator started in this process.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../remote/protocol";
 import type { Target } from "../remote/target";
 import type { Emulator } from "../emulator/server";
@@ -18,6 +18,7 @@ import { workerProgram } from "./worker-program";
 import type { BuiltBundle } from "./bundle";
 import { requireApiKey, runpodUrls, type RunpodUrls } from "./settings";
 import type { ShippedCall } from "./api";
+import { setting } from "../base/settings";
 
 const tlog = logger("runpod");
 
@@ -253,7 +254,7 @@ export async function createTarget(
       apiKey: requireApiKey(env),
       urls: runpodUrls(env),
       root: opts.root,
-      dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH),
+      dispatch: dispatchMode(setting("FLASH_RUNPOD_DISPATCH", env)),
     });
   }
   const { startEmulator } = await import("../emulator/server");
@@ -261,14 +262,14 @@ export async function createTarget(
   const apiKey = `emu_${crypto.randomUUID().replaceAll("-", "")}`;
   const emulator = startEmulator({
     apiKey,
-    workers: { env: { FLASH_WORKER_CACHE: env.FLASH_WORKER_CACHE ?? join(opts.root, ".flash", "worker-cache") } },
+    workers: { env: { FLASH_WORKER_CACHE: resolve(opts.root, setting("FLASH_WORKER_CACHE", env)!) } },
   });
   tlog.info(`Runpod emulator on ${emulator.url} (endpoints appear on first call)`);
   return new EmulatorTarget(emulator, {
     apiKey,
     root: opts.root,
     statePath: join(opts.root, ".flash", "emulator-resources.json"),
-    dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH),
+    dispatch: dispatchMode(setting("FLASH_RUNPOD_DISPATCH", env)),
   });
 }
 
