@@ -67,7 +67,7 @@ const DATA_KEYS = new Set(["example", "examples", "default", "const", "enum"]);
  * message, not an OpenAPI keyword) from every schema, turn 3.0's `nullable` into a null type, and list JSON alone
  * where a body is JSON, since object routes refuse forms (request-guards.ts).
  */
-export function cleanSchemas(node: unknown): unknown {
+function cleanSchemas(node: unknown): unknown {
   if (Array.isArray(node)) {
     for (const item of node) cleanSchemas(item);
     return node;

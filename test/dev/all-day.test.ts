@@ -62,11 +62,11 @@ describe("one server, attacked", () => {
       "01_cat/02_other/gpu_worker.ts": OTHER,
     });
     flash = await startFlash(ws, ["--watch", "--max-body", "1MiB"]);
-  });
+  }, 30_000);
   afterAll(async () => {
     expect(await flash.stop()).toBe(0);
     removeDir(ws);
-  });
+  }, 30_000);
   const url = (path: string) => `${flash.url}/01_cat/01_chaos${path}`;
 
   test("F1: a body over --max-body is a 413 with a JSON message naming the limit and how to raise it", async () => {
@@ -208,11 +208,11 @@ export const ${type}_router = new Elysia().get("/answer", () => answer());
       "01_cat/01_warm/gpu_worker.ts": worker("gpu", "v1"),
     });
     flash = await startFlash(ws, ["--watch"]);
-  });
+  }, 30_000);
   afterAll(async () => {
     expect(await flash.stop()).toBe(0);
     removeDir(ws);
-  });
+  }, 30_000);
 
   async function answerAfterSave(type: string, check: (b: any) => boolean): Promise<any> {
     const end = Date.now() + 20_000;

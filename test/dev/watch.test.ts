@@ -242,11 +242,11 @@ describe("no request fails because of a reload", () => {
     expect(reloads - start).toBeGreaterThanOrEqual(30);
     expect(failures).toBe(0);
     expect(ok).toBeGreaterThan(30);
-  });
+  }, 60_000); // spawns servers and workers: slow on a loaded machine
 });
 
 describe("flash run --watch (subprocess)", () => {
-  test("an edit to a module of remote() functions reaches the next call (workers are recycled)", async () => {
+  test("an edit to a module of remote() functions reaches the next call (the warm workers re-import it)", async () => {
     const remoteModule = (version: string) => `import { remote, CpuLiveServerless } from "flash";
 const cfg = new CpuLiveServerless({ name: "01_01_cpu", workersMin: 1, workersMax: 2, idleTimeout: 30 });
 export const which = remote(cfg, async () => ({ version: ${JSON.stringify(version)}, pid: process.pid }));
@@ -274,7 +274,7 @@ export const cpu_router = new Elysia().get("/which", () => which());
       expect(await flash.stop()).toBe(0);
       removeDir(own);
     }
-  });
+  }, 60_000); // spawns servers and workers: slow on a loaded machine
 
   test("logs one line per reload with counts and ms, and Ctrl+C exits 0", async () => {
     const own = makeWorkspace({ "01_a/01_b/cpu_worker.ts": workerSource("cpu", "a") });
@@ -290,7 +290,7 @@ export const cpu_router = new Elysia().get("/which", () => which());
       expect(await flash.stop()).toBe(0);
       removeDir(own);
     }
-  });
+  }, 60_000); // spawns servers and workers: slow on a loaded machine
 });
 
 describe("incremental reloads", () => {
@@ -330,5 +330,5 @@ export const cpu_router = new Elysia().get("/loads", () => ({ loads, shared: sha
       await s.stop();
       removeDir(own);
     }
-  });
+  }, 60_000); // spawns servers and workers: slow on a loaded machine
 });
