@@ -117,7 +117,8 @@ async function loadAverage(): Promise<number> {
   );
 }
 
-if (import.meta.main) {
+/** The benchmark; it runs after this module finished loading (remote functions are known by export name then). */
+async function main(): Promise<void> {
   console.log(`bench/remote.ts — bun ${Bun.version}, ${navigator.hardwareConcurrency} CPUs`);
   await overhead();
   console.log("cold start (time to the first result):");
@@ -143,3 +144,5 @@ if (import.meta.main) {
   );
   process.exit(0);
 }
+
+if (import.meta.main) setTimeout(() => void main(), 0);

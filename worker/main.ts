@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { registerFlashModules } from "../core/base/self-import";
 import { runCall, say } from "./call";
-import { lbHandler, serveHttp } from "./lb";
+import { lbHandler as lbRequestHandler, serveHttp } from "./lb";
 import { queueLoop, readQueueEnv, type TakenJob } from "./queue";
 
 export { materialize, parseShippedCall, runCall, withQuery } from "./call";
@@ -53,6 +53,14 @@ export async function runRunpodWorker(argv: string[] = process.argv.slice(2), ha
   await queueLoop(env, handOver.firstJob);
 }
 
-export { lbHandler };
+/**
+ * The load-balanced request handler, for the bootstrap (worker/bootstrap.js), which calls it without going through
+ * runRunpodWorker: "flash" and "elysia" must resolve to this program's copies before a shipped bundle is imported,
+ * or Bun resolves `import … from "flash"` to whatever package of that name it can find (npm has an unrelated one).
+ */
+export function lbHandler(): (req: Request) => Promise<Response> {
+  registerFlashModules();
+  return lbRequestHandler();
+}
 
 if (import.meta.main) await runRunpodWorker();

@@ -83,8 +83,8 @@ export default defineCommand({
       process.exit(1);
     }
     const fromEnv = process.env.RUNPOD_API_KEY?.trim();
-    const apiKey = fromEnv || `emu_${crypto.randomUUID().replaceAll("-", "")}`;
-    const { startEmulator } = await import("../emulator/server");
+    const { emulatorKey, startEmulator } = await import("../emulator/server");
+    const apiKey = fromEnv || emulatorKey();
     const emulator = startEmulator({
       apiKey,
       host: args.host || "127.0.0.1",

@@ -8,7 +8,7 @@ import type { Elysia } from "elysia";
 import { json } from "../base/errors";
 
 /** Deepest JSON body accepted: far beyond any real input, far below what recursive validators survive. */
-export const MAX_JSON_DEPTH = 256;
+const MAX_JSON_DEPTH = 256;
 
 /** An error the mount answers itself, with its own status and JSON body. */
 export class GuardError extends Error {
@@ -22,7 +22,7 @@ export class GuardError extends Error {
 }
 
 /** How deep `text` (JSON) nests objects and arrays, counting up to `limit + 1` (strings are skipped). */
-export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
   let depth = 0;
   let deepest = 0;
   for (let i = 0; i < text.length; i++) {
@@ -72,6 +72,13 @@ function wantsObject(schema: unknown): boolean {
   return !!s && typeof s === "object" && s.type === "object";
 }
 
+/** A body schema with a file field (`t.File`/`t.Files`, format "binary"): the route takes multipart/form-data. */
+function takesFiles(schema: unknown): boolean {
+  const props = (schema as { properties?: Record<string, { format?: string; items?: { format?: string } }> })
+    ?.properties;
+  return Object.values(props ?? {}).some((p) => p?.format === "binary" || p?.items?.format === "binary");
+}
+
 /**
  * Content types a JSON-object route takes: JSON and `+json` types. Not forms: curl's `-d` without a content type
  * sends JSON text as a form, which Elysia would turn into `{ '{"name":"x"}': "" }` and answer with the defaults.
@@ -90,13 +97,18 @@ function kindOf(value: unknown): string {
  * JSON `null`, arrays or scalars are a 422. A request with no body at all gets the defaults, as documented.
  */
 function bodyShapeCheck(app: Elysia): (ctx: { request: Request; route: string; body: unknown }) => void {
-  let objectRoutes: Set<string> | undefined;
+  let objectRoutes: Map<string, { files: boolean }> | undefined;
   return ({ request, route, body }) => {
-    objectRoutes ??= new Set(
-      (app.routes as RouteLike[]).filter((r) => wantsObject(r.hooks?.body)).map((r) => `${r.method} ${r.path}`),
+    objectRoutes ??= new Map(
+      (app.routes as RouteLike[])
+        .filter((r) => wantsObject(r.hooks?.body))
+        .map((r) => [`${r.method} ${r.path}`, { files: takesFiles(r.hooks?.body) }]),
     );
-    if (!objectRoutes.has(`${request.method} ${route}`)) return;
+    const shape = objectRoutes.get(`${request.method} ${route}`);
+    if (shape === undefined) return;
     const type = request.headers.get("content-type") ?? "";
+    // An upload route (t.File) takes multipart/form-data (curl -F), which Elysia parses into an object.
+    if (shape.files && /^\s*multipart\/form-data\b/i.test(type)) return;
     const json = OBJECT_TYPES.test(type);
     if (body === undefined && (json || type === "")) return; // no body at all: the schema's defaults apply
     if (json && body !== null && typeof body === "object" && !Array.isArray(body)) return;

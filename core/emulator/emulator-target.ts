@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { logger } from "../base/log";
 import { setting } from "../base/settings";
 import { dispatchMode, RunpodTarget, type RunpodTargetOptions } from "../runpod/runpod-target";
-import { type Emulator, startEmulator } from "./server";
+import { type Emulator, emulatorKey, startEmulator } from "./server";
 
 const tlog = logger("runpod");
 
@@ -40,7 +40,7 @@ export class EmulatorTarget extends RunpodTarget {
 export function createEmulatorTarget(opts: { root: string; env?: Record<string, string | undefined> }): EmulatorTarget {
   const env = opts.env ?? process.env;
   // A per-session key: the emulator is local, and the user's real key must never be sent to it.
-  const apiKey = `emu_${crypto.randomUUID().replaceAll("-", "")}`;
+  const apiKey = emulatorKey();
   const emulator = startEmulator({
     apiKey,
     workers: { env: { FLASH_WORKER_CACHE: resolve(opts.root, setting("FLASH_WORKER_CACHE", env)!) } },

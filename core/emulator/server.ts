@@ -99,6 +99,11 @@ export const PAYLOAD_LIMITS = { run: 10_000_000, runsync: 20_000_000, lb: 30_000
 const err = (status: number, message: string) =>
   new Response(JSON.stringify({ error: message }), { status, headers: { "content-type": "application/json" } });
 
+/** A fresh emulator-only API key (the user's real key is never sent to a local emulator). */
+export function emulatorKey(): string {
+  return `emu_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
 /**
  * Start a local Runpod: REST job routes, GraphQL control plane, worker routes and an LB proxy, with real worker
  * subprocesses per endpoint. Every client call needs `apiKey` (401 otherwise); the key is never logged or echoed.

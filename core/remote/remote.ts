@@ -118,7 +118,13 @@ function newRef(
 function settleName(ref: RemoteFunctionRef, wrapper: unknown): void {
   if (ref.exported) return;
   const exports = loadedExports(ref.module);
-  const name = exports && exportNameOf(exports, wrapper);
+  if (!exports) {
+    throw new TypeError(
+      `remote function "${ref.name}" was called while ${ref.module} is still loading (a top-level await?): ` +
+        "its export name is known once the module has loaded; call it from a route or after the import",
+    );
+  }
+  const name = exportNameOf(exports, wrapper);
   if (!name) {
     const where = ref.line ? `${ref.module}:${ref.line}` : ref.module;
     throw new TypeError(

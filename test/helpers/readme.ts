@@ -34,7 +34,7 @@ export function readmeRequests(markdown: string): ReadmeRequest[] {
   }));
   const out: ReadmeRequest[] = [];
   blocks.forEach((b, i) => {
-    if (b.lang !== "bash" || !/^curl /m.test(b.body)) return;
+    if (b.lang !== "bash" || !/\bcurl /.test(b.body)) return;
     const lines = b.body.replace(/\\\n\s*/g, " ").split("\n");
     const inline = lines.flatMap((line, j) => {
       const next = lines[j + 1]?.trim();
@@ -60,6 +60,10 @@ export const VOLATILE_KEYS = new Set([
   "worker_id",
   "pid",
   "request_id",
+  "id", // job ids
+  "delayTime",
+  "executionTime",
+  "received_at",
 ]);
 /** Facts of the machine: the READMEs show a GPU-less Linux machine. */
 export const MACHINE_KEYS = new Set(["platform", "runtime_version", "gpu", "gpu_name", "gpu_memory_gb"]);
@@ -155,6 +159,8 @@ export interface ReadmeSuiteOptions {
   targets?: TargetName[];
   /** Per-test timeout, ms (the first call on the emulator starts a worker subprocess). Default 60 s. */
   timeoutMs?: number;
+  /** Runs before the suite (an environment the README assumes, e.g. an endpoint to call); returns its teardown. */
+  setup?: () => Promise<() => Promise<void>>;
 }
 
 function makeTarget(name: TargetName, root: string): Target {
@@ -169,6 +175,16 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
   const requests = options.skip ? all.filter((r) => !options.skip!(r)) : all;
   const timeout = options.timeoutMs ?? 60_000;
   const firstAnswers = new Map<number, unknown>();
+
+  let teardown: (() => Promise<void>) | undefined;
+  if (options.setup) {
+    beforeAll(async () => {
+      teardown = await options.setup!();
+    });
+    afterAll(async () => {
+      await teardown?.();
+    });
+  }
 
   test("the README has curl examples", () => {
     expect(requests.length).toBeGreaterThanOrEqual(options.minExamples);

@@ -25,7 +25,7 @@ export const gpu_router = new Elysia()
           description: "Whole numbers (at least one, at most a million)",
           maxItems: MAX_NUMBERS,
           examples: [[1, 2, 3, 4, 5]],
-          error: "numbers must be a list of whole numbers, like [1, 2, 3]",
+          error: `numbers must be a list of at most ${MAX_NUMBERS} whole numbers, like [1, 2, 3]`,
         }),
       },
       { examples: [{ numbers: [1, 2, 3, 4, 5] }] },

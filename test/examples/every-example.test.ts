@@ -1,0 +1,48 @@
+/**
+ * Every example runs on every target: each one's readme.test.ts must run its README's requests through
+ * readmeSuite, which runs them on --target local and --target emulator and compares the answers. This test keeps
+ * a new example from skipping that (AGENTS.md: examples are made with flash init and tested on both targets).
+ */
+import { expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { discoverExamples } from "../../core/workspace/discovery";
+
+const ROOT = resolve(import.meta.dir, "../..");
+
+test("every example has a readme.test.ts that runs its README on local and emulator", async () => {
+  const examples = discoverExamples(ROOT);
+  expect(examples.length).toBeGreaterThanOrEqual(11);
+  const missing = examples
+    .map((e) => join(e.dir, "readme.test.ts"))
+    .filter((file) => !existsSync(file) || !/readmeSuite\(import\.meta\.dir/.test(readFileSync(file, "utf8")));
+  expect(missing).toEqual([]);
+});
+
+test("every example README has the sections of the template, in order", async () => {
+  const sections = [
+    "Overview",
+    "What you'll learn",
+    "Prerequisites",
+    "Architecture",
+    "Quick start",
+    "Endpoints",
+    "Deployment",
+    "Cost notes",
+    "Common issues",
+    "References",
+  ];
+  const problems: string[] = [];
+  for (const e of discoverExamples(ROOT)) {
+    const headings = [...readFileSync(join(e.dir, "README.md"), "utf8").matchAll(/^## (.+)$/gm)].map((m) =>
+      m[1]!.toLowerCase(),
+    );
+    let at = -1;
+    for (const s of sections) {
+      const i = headings.findIndex((h, k) => k > at && h.startsWith(s.toLowerCase()));
+      if (i < 0) problems.push(`${e.category}/${e.name}: no "## ${s}" after the previous section`);
+      else at = i;
+    }
+  }
+  expect(problems).toEqual([]);
+});
