@@ -57,7 +57,7 @@ const SIZE_UNITS: Record<string, number> = {
 };
 
 /** Parse a byte size: `1048576`, `512k`, `32MiB`, `10mb` (k/m/g alone are binary units). Throws on anything else. */
-export function parseByteSize(raw: string | number, what = "size"): number {
+function parseByteSize(raw: string | number, what = "size"): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(raw));
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined || Number(m[1]) <= 0) {

@@ -42,13 +42,13 @@ export function validationBody(error: any): { error: "validation"; message: stri
 }
 
 /** Longest input echoed in an error, in characters of JSON: a 50 MB request must not get a 50 MB 422. */
-export const MAX_ECHOED_INPUT = 200;
+const MAX_ECHOED_INPUT = 200;
 
 /**
  * What a 422 echoes of an invalid value: the value when its JSON is short; a long string cut with its length; a
  * large array or object described by its size (measured without walking more than the limit).
  */
-export function inputPreview(value: unknown, limit = MAX_ECHOED_INPUT): unknown {
+function inputPreview(value: unknown, limit = MAX_ECHOED_INPUT): unknown {
   if (typeof value === "string") {
     return value.length <= limit ? value : `${value.slice(0, limit)}… (${value.length} characters)`;
   }

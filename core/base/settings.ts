@@ -5,12 +5,13 @@
  */
 
 /** One environment variable. `scope`: `user` (a person sets it), `worker` (flash sets it for its workers), or
- * `platform` (Runpod sets it inside a worker; https://docs.runpod.io/serverless/workers/handler-functions). */
+ * `platform` (Runpod sets it inside a worker; https://docs.runpod.io/serverless/workers/handler-functions), or
+ * `tool` (another Runpod tool reads it; `flash emulator` prints it so that tool reaches the emulator). */
 interface SettingSpec {
   name: string;
   default?: string;
   meaning: string;
-  scope: "user" | "worker" | "platform";
+  scope: "user" | "worker" | "platform" | "tool";
 }
 
 const SETTINGS = [
@@ -166,6 +167,9 @@ const SETTINGS = [
   { name: "RUNPOD_WEBHOOK_POST_STREAM", meaning: "job-stream URL", scope: "platform" },
   { name: "RUNPOD_WEBHOOK_PING", meaning: "heartbeat URL", scope: "platform" },
   { name: "RUNPOD_WEBHOOK_JOB_STOP", meaning: "per-job stop channel URL", scope: "platform" },
+  // ── read by runpodctl (github.com/runpod/runpodctl internal/api/client.go), printed by `flash emulator` ──
+  { name: "RUNPOD_API_URL", meaning: "runpodctl's REST base", scope: "tool" },
+  { name: "RUNPOD_GRAPHQL_URL", meaning: "runpodctl's GraphQL URL", scope: "tool" },
 ] as const satisfies readonly SettingSpec[];
 
 /** The name of a variable flash knows. */

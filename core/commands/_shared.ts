@@ -32,11 +32,14 @@ export function targetName(
 export async function selectTarget(flag: string | undefined, root: string): Promise<TargetName> {
   const name = targetName(flag);
   if (name === "local") return name;
-  const [{ createTarget }, { setTarget }] = await Promise.all([
-    import("../runpod/runpod-target"),
-    import("../remote/target"),
-  ]);
-  setTarget(await createTarget(name, { root }));
+  const { setTarget } = await import("../remote/target");
+  if (name === "runpod") {
+    const { createTarget } = await import("../runpod/runpod-target");
+    setTarget(await createTarget("runpod", { root }));
+  } else {
+    const { createEmulatorTarget } = await import("../emulator/emulator-target");
+    setTarget(createEmulatorTarget({ root }));
+  }
   return name;
 }
 

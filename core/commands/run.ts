@@ -5,17 +5,12 @@ import { locateWorkspace } from "../workspace/discovery";
 import { runShutdownHooks } from "../base/lifecycle";
 import { holdWarmups } from "../remote/local/pool";
 import { currentTarget, type ReloadedModules } from "../remote/target";
-import type { LoadError } from "../dev/loader";
+import { formatLoadError } from "../dev/loader";
 import { log, setLogLevel } from "../base/log";
 import { startServer } from "../dev/server";
 import { listenSettings, loadDotEnv } from "../base/env";
 import { onStopSignals, selectTarget } from "./_shared";
 import { COMMANDS } from "./catalog";
-
-/** One line per load error: where (file:line) and why. */
-export function formatLoadError(e: LoadError): string {
-  return `${e.file}${e.line ? `:${e.line}${e.column ? `:${e.column}` : ""}` : ""} — ${e.message}`;
-}
 
 /** Log what an app serves: examples, routes, and each load error. */
 export function reportApp(app: UnifiedApp): void {

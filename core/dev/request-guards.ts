@@ -8,7 +8,7 @@ import type { Elysia } from "elysia";
 import { json } from "../base/errors";
 
 /** Deepest JSON body accepted: far beyond any real input, far below what recursive validators survive. */
-export const MAX_JSON_DEPTH = 256;
+const MAX_JSON_DEPTH = 256;
 
 /** An error the mount answers itself, with its own status and JSON body. */
 export class GuardError extends Error {
@@ -22,7 +22,7 @@ export class GuardError extends Error {
 }
 
 /** How deep `text` (JSON) nests objects and arrays, counting up to `limit + 1` (strings are skipped). */
-export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
   let depth = 0;
   let deepest = 0;
   for (let i = 0; i < text.length; i++) {

@@ -1,6 +1,6 @@
 /**
  * Resource configs: where remote functions run. Class names, field names and defaults follow the Python
- * original (flash-sdk.md §3); every config is validated when it is constructed, with errors that name the
+ * original (runpod/flash src/runpod_flash/core/resources/serverless.py); every config is validated when it is constructed, with errors that name the
  * config and the field.
  */
 import {
@@ -21,14 +21,18 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** The discriminator of every config class, usable without `instanceof`. */
-export type ConfigKind =
-  | "LiveServerless"
-  | "CpuLiveServerless"
-  | "LiveLoadBalancer"
-  | "CpuLiveLoadBalancer"
-  | "ServerlessEndpoint"
-  | "CpuServerlessEndpoint";
+/** Every config class, by its name: the `kind` discriminator (usable without `instanceof`). */
+const CONFIG_KINDS = [
+  "LiveServerless",
+  "CpuLiveServerless",
+  "LiveLoadBalancer",
+  "CpuLiveLoadBalancer",
+  "ServerlessEndpoint",
+  "CpuServerlessEndpoint",
+] as const;
+
+/** The discriminator of every config class. */
+export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 /** Fields of a `NetworkVolume`. */
 export interface NetworkVolumeOptions {
@@ -140,7 +144,7 @@ const FIELDS: readonly string[] = [
 
 /** The shared base of every serverless config; use one of its concrete subclasses. */
 export abstract class ServerlessResource {
-  abstract readonly kind: ConfigKind;
+  readonly kind: ConfigKind;
   readonly name: string;
   readonly gpus: (GpuGroup | GpuType)[];
   readonly gpuCount: number;
@@ -174,6 +178,7 @@ export abstract class ServerlessResource {
   ) {
     if (!options || typeof options !== "object")
       throw new ConfigError(`${className} needs an options object: new ${className}({ name: "…" })`);
+    this.kind = className;
     const where = `${className} "${typeof options.name === "string" ? options.name : ""}"`;
     rejectUnknown(where, options as unknown as Record<string, unknown>, FIELDS);
     this.name = requireName(where, options.name);
@@ -337,7 +342,6 @@ export abstract class ServerlessResource {
 
 /** A custom-image GPU endpoint (or CPU, when `instanceIds` is set); needs `imageName` or `templateId`. */
 export class ServerlessEndpoint extends ServerlessResource {
-  readonly kind: ConfigKind = "ServerlessEndpoint";
   constructor(options: ServerlessResourceOptions) {
     super("ServerlessEndpoint", options, { cpu: false, lb: false });
     requireImage(this, "ServerlessEndpoint");
@@ -346,7 +350,6 @@ export class ServerlessEndpoint extends ServerlessResource {
 
 /** A custom-image CPU endpoint; needs `imageName` or `templateId`. */
 export class CpuServerlessEndpoint extends ServerlessResource {
-  readonly kind: ConfigKind = "CpuServerlessEndpoint";
   constructor(options: ServerlessResourceOptions) {
     super("CpuServerlessEndpoint", options, { cpu: true, lb: false });
     requireImage(this, "CpuServerlessEndpoint");
@@ -355,7 +358,6 @@ export class CpuServerlessEndpoint extends ServerlessResource {
 
 /** A live GPU queue endpoint: flash ships your code to it (the default for GPU remote functions). */
 export class LiveServerless extends ServerlessResource {
-  readonly kind: ConfigKind = "LiveServerless";
   constructor(options: ServerlessResourceOptions) {
     super("LiveServerless", options, { cpu: false, lb: false });
   }
@@ -363,7 +365,6 @@ export class LiveServerless extends ServerlessResource {
 
 /** A live CPU queue endpoint (instance types from `instanceIds`, default `cpu3g-2-8`). */
 export class CpuLiveServerless extends ServerlessResource {
-  readonly kind: ConfigKind = "CpuLiveServerless";
   constructor(options: ServerlessResourceOptions) {
     super("CpuLiveServerless", options, { cpu: true, lb: false });
   }
@@ -371,7 +372,6 @@ export class CpuLiveServerless extends ServerlessResource {
 
 /** A live GPU load-balanced endpoint: remote functions on it are HTTP routes (`method` + `path`). */
 export class LiveLoadBalancer extends ServerlessResource {
-  readonly kind: ConfigKind = "LiveLoadBalancer";
   constructor(options: ServerlessResourceOptions) {
     super("LiveLoadBalancer", options, { cpu: false, lb: true });
   }
@@ -379,7 +379,6 @@ export class LiveLoadBalancer extends ServerlessResource {
 
 /** A live CPU load-balanced endpoint (also the usual "mothership" of an example). */
 export class CpuLiveLoadBalancer extends ServerlessResource {
-  readonly kind: ConfigKind = "CpuLiveLoadBalancer";
   constructor(options: ServerlessResourceOptions) {
     super("CpuLiveLoadBalancer", options, { cpu: true, lb: true });
   }
@@ -391,17 +390,7 @@ export type ResourceConfig = ServerlessResource;
 /** True when `value` is a resource config (duck-typed by `kind`, so a second copy of this module still counts). */
 export function isResourceConfig(value: unknown): value is ServerlessResource {
   const kind = (value as Record<string, unknown> | null)?.kind;
-  return (
-    typeof kind === "string" &&
-    [
-      "LiveServerless",
-      "CpuLiveServerless",
-      "LiveLoadBalancer",
-      "CpuLiveLoadBalancer",
-      "ServerlessEndpoint",
-      "CpuServerlessEndpoint",
-    ].includes(kind)
-  );
+  return typeof kind === "string" && (CONFIG_KINDS as readonly string[]).includes(kind);
 }
 
 // ---- validation helpers: each names the config and the field ----

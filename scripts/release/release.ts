@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { logger } from "../../core/base/log";
 import { writeChecksums } from "./checksums";
 import { compileBinary, currentCommit } from "./compile";
+import { ensureValidSignature } from "./macho-sign";
 import { NPM_TARGETS, bundleLauncher, npmPack, writeMainPackage, writePlatformPackage } from "./npm-packages";
 import { ensureRuntime, pinnedBunVersion, runtimeCacheDir } from "./runtimes";
 import { type ReleaseTarget, TARGETS, assetName, platformPackage, targetById, targetFor } from "./targets";
@@ -86,7 +87,10 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
     const runtime = runtimes[o.targets.indexOf(t)];
     const t0 = performance.now();
     await compileBinary({ root: ROOT, buildScript: pkg.scripts.build, target: t, runtime, commit, outfile: path });
+    // Bun 1.4.5 leaves darwin-x64's code signature stale (oven-sh/bun#39837): macOS would kill that binary.
+    const resigned = t.os === "darwin" && (await ensureValidSignature(path, "flash"));
     const bytes = statSync(path).size;
+    if (resigned) log.info(`${assetName(t)}: code signature did not match the binary, signed it again (ad hoc)`);
     log.info(
       `${assetName(t).padEnd(30)} ${(bytes / 1e6).toFixed(1).padStart(6)} MB  ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
@@ -102,12 +106,19 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
     const staging = join(o.out, ".npm");
     const dest = join(o.out, "npm");
     try {
-      for (const b of binaries.filter((b) => NPM_TARGETS.includes(b.target))) {
-        const dir = join(staging, platformPackage(b.target));
-        writePlatformPackage(dir, b.target, pkg.version, b.path);
-        tarballs.push(await npmPack(dir, dest));
-        rmSync(dir, { recursive: true, force: true }); // a copy of a ~100 MB binary
-      }
+      // Two at a time: npm pack spends its time gzipping ~100 MB on one core.
+      const packed = await pooled(
+        binaries.filter((b) => NPM_TARGETS.includes(b.target)),
+        2,
+        async (b) => {
+          const dir = join(staging, platformPackage(b.target));
+          writePlatformPackage(dir, b.target, pkg.version, b.path);
+          const tarball = await npmPack(dir, dest);
+          rmSync(dir, { recursive: true, force: true }); // a copy of a ~100 MB binary
+          return tarball;
+        },
+      );
+      tarballs.push(...packed);
       const mainDir = join(staging, "main");
       writeMainPackage(mainDir, pkg.version, await bundleLauncher());
       tarballs.push(await npmPack(mainDir, dest));

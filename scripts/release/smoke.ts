@@ -20,7 +20,7 @@ export interface SmokeResult {
 }
 
 /** A workspace with one example whose router answers GET /hello; the caller removes it. */
-export function smokeWorkspace(): string {
+function smokeWorkspace(): string {
   const ws = mkdtempSync(join(tmpdir(), "flash-smoke-"));
   mkdirSync(join(ws, "01_smoke", "01_hello"), { recursive: true });
   writeFileSync(join(ws, "package.json"), JSON.stringify({ name: "smoke-ws", private: true }));

@@ -6,9 +6,9 @@
  */
 
 /** An operating system as Node and npm's `os` field name it. */
-export type NodeOs = "linux" | "darwin" | "win32";
+type NodeOs = "linux" | "darwin" | "win32";
 /** A CPU as Node and npm's `cpu` field name it. */
-export type NodeCpu = "x64" | "arm64";
+type NodeCpu = "x64" | "arm64";
 
 /** One platform flash ships a binary for. */
 export interface ReleaseTarget {

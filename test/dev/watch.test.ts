@@ -3,7 +3,7 @@ import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildApp, type UnifiedApp } from "../../core/dev/app";
 import { startServer, type FlashServer } from "../../core/dev/server";
-import { isRelevantChange, watchWorkspace } from "../../core/dev/watch";
+import { examplesToReload, isRelevantChange, planReload, watchWorkspace } from "../../core/dev/watch";
 import { makeWorkspace, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
 
 const ws = makeWorkspace({
@@ -184,6 +184,32 @@ describe("debounce and filtering", () => {
   });
 });
 
+describe("what a change invalidates (pure)", () => {
+  test("data files beside the code (audio, images, docs) and sed's temp files are not changes; code and folders are", () => {
+    for (const rel of ["01_cat/01_one/speech.wav", "01_cat/01_one/sample.png", "01_cat/01_one/README.md"]) {
+      expect(isRelevantChange(rel)).toBe(false);
+    }
+    expect(isRelevantChange("01_cat/01_one/sedxKFrDw")).toBe(false);
+    for (const rel of ["01_cat/01_one/lib/x.mts", "01_cat/01_one/data.json", "01_cat/01_one", "01_cat/02_new"]) {
+      expect(isRelevantChange(rel)).toBe(true);
+    }
+  });
+
+  test("a change in an example reloads that example; in a category, its examples; elsewhere, everything", () => {
+    expect(examplesToReload({ paths: ["01_cat/01_one/cpu_worker.ts", "02_b/03_x/lib/a.ts"] })).toEqual(
+      new Set(["01_cat/01_one", "02_b/03_x"]),
+    );
+    expect(examplesToReload({ paths: ["01_cat"] })).toEqual(new Set(["01_cat/*"]));
+    expect(examplesToReload({ paths: ["01_cat/shared.ts"] })).toBeNull();
+    expect(examplesToReload({ paths: ["lib/util.ts"] })).toBeNull();
+    const plan = planReload("/ws", { paths: ["01_cat/01_one/cpu_worker.ts"] });
+    expect(plan.dirs).toEqual(["/ws/01_cat/01_one"]);
+    expect(plan.reuse("01_cat/01_one")).toBe(false);
+    expect(plan.reuse("01_cat/02_two")).toBe(true);
+    expect(planReload("/ws", { paths: ["lib/util.ts"] }).dirs).toEqual(["/ws"]);
+  });
+});
+
 describe("no request fails because of a reload", () => {
   test("concurrent requests across 30 reloads all succeed", async () => {
     await settle();
@@ -216,11 +242,11 @@ describe("no request fails because of a reload", () => {
     expect(reloads - start).toBeGreaterThanOrEqual(30);
     expect(failures).toBe(0);
     expect(ok).toBeGreaterThan(30);
-  });
+  }, 60_000); // spawns servers and workers: slow on a loaded machine
 });
 
 describe("flash run --watch (subprocess)", () => {
-  test("an edit to a module of remote() functions reaches the next call (workers are recycled)", async () => {
+  test("an edit to a module of remote() functions reaches the next call (the warm workers re-import it)", async () => {
     const remoteModule = (version: string) => `import { remote, CpuLiveServerless } from "flash";
 const cfg = new CpuLiveServerless({ name: "01_01_cpu", workersMin: 1, workersMax: 2, idleTimeout: 30 });
 export const which = remote(cfg, async () => ({ version: ${JSON.stringify(version)}, pid: process.pid }));
@@ -248,7 +274,7 @@ export const cpu_router = new Elysia().get("/which", () => which());
       expect(await flash.stop()).toBe(0);
       removeDir(own);
     }
-  });
+  }, 60_000); // spawns servers and workers: slow on a loaded machine
 
   test("logs one line per reload with counts and ms, and Ctrl+C exits 0", async () => {
     const own = makeWorkspace({ "01_a/01_b/cpu_worker.ts": workerSource("cpu", "a") });
@@ -264,7 +290,7 @@ export const cpu_router = new Elysia().get("/which", () => which());
       expect(await flash.stop()).toBe(0);
       removeDir(own);
     }
-  });
+  }, 60_000); // spawns servers and workers: slow on a loaded machine
 });
 
 describe("incremental reloads", () => {
@@ -304,5 +330,5 @@ export const cpu_router = new Elysia().get("/loads", () => ({ loads, shared: sha
       await s.stop();
       removeDir(own);
     }
-  });
+  }, 60_000); // spawns servers and workers: slow on a loaded machine
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readBinaryInfo } from "../../scripts/release/binary-format";
+import { adHocSign } from "../../scripts/release/macho-sign";
 
 /** A minimal ELF 64 header with one PT_INTERP program header. */
 function elf(machine: number, interp: string): Uint8Array {
@@ -32,7 +33,10 @@ function pe(machine: number, subsystem: number): Uint8Array {
   return bytes;
 }
 
-/** A Mach-O 64 executable of two 4 KiB pages with an ad-hoc SHA-256 code signature over them. */
+/**
+ * A Mach-O 64 executable of two 4 KiB pages (load commands: __TEXT, __LINKEDIT, LC_CODE_SIGNATURE) with an ad-hoc
+ * SHA-256 code signature over them at the end of the file, as the linker lays it out.
+ */
 function machO(cpu: number): Uint8Array {
   const pages = 2;
   const codeLimit = pages * 4096;
@@ -44,13 +48,23 @@ function machO(cpu: number): Uint8Array {
   v.setUint32(0, 0xfeedfacf, true);
   v.setUint32(4, cpu, true);
   v.setUint32(12, 2, true); // MH_EXECUTE
-  v.setUint32(16, 1, true); // ncmds
-  v.setUint32(20, 16, true);
-  v.setUint32(32, 0x1d, true); // LC_CODE_SIGNATURE
-  v.setUint32(36, 16, true);
-  v.setUint32(40, codeLimit, true); // dataoff
-  v.setUint32(44, sigSize, true);
-  for (let i = 48; i < codeLimit; i++) bytes[i] = i % 251; // some code
+  v.setUint32(16, 3, true); // ncmds
+  v.setUint32(20, 72 * 2 + 16, true);
+  const segment = (at: number, name: string, fileoff: number, filesize: number) => {
+    v.setUint32(at, 0x19, true); // LC_SEGMENT_64
+    v.setUint32(at + 4, 72, true);
+    bytes.set(new TextEncoder().encode(name), at + 8);
+    v.setBigUint64(at + 32, BigInt(Math.ceil(filesize / 0x4000) * 0x4000), true); // vmsize
+    v.setBigUint64(at + 40, BigInt(fileoff), true);
+    v.setBigUint64(at + 48, BigInt(filesize), true);
+  };
+  segment(32, "__TEXT", 0, 4096);
+  segment(104, "__LINKEDIT", 4096, codeLimit + sigSize - 4096);
+  v.setUint32(176, 0x1d, true); // LC_CODE_SIGNATURE
+  v.setUint32(180, 16, true);
+  v.setUint32(184, codeLimit, true); // dataoff
+  v.setUint32(188, sigSize, true);
+  for (let i = 192; i < codeLimit; i++) bytes[i] = i % 251; // some code
   const sb = codeLimit;
   v.setUint32(sb, 0xfade0cc0);
   v.setUint32(sb + 4, sigSize);
@@ -119,5 +133,32 @@ describe("readBinaryInfo", () => {
     const pe32 = pe(0x14c, 3);
     new DataView(pe32.buffer).setUint16(152, 0x10b, true);
     expect(() => readBinaryInfo(pe32)).toThrow("not PE32+");
+  });
+});
+
+describe("adHocSign", () => {
+  test("re-signs a binary whose code changed after signing, keeping the code and growing __LINKEDIT", () => {
+    const stale = machO(0x01000007);
+    stale[5000]! ^= 0xff; // what Bun's darwin-x64 cross-compile leaves: code that no longer matches its hashes
+    expect(readBinaryInfo(stale).signatureValid).toBe(false);
+    const signed = adHocSign(stale, "flash");
+    expect(readBinaryInfo(signed)).toEqual({
+      format: "mach-o",
+      arch: "x64",
+      detail: "ad-hoc sha256 signature, 2 pages verified",
+      signatureValid: true,
+    });
+    const v = new DataView(signed.buffer);
+    expect(signed.subarray(192, 8192)).toEqual(stale.subarray(192, 8192));
+    expect(Number(v.getBigUint64(104 + 40, true) + v.getBigUint64(104 + 48, true))).toBe(signed.length);
+    expect(v.getUint32(184, true) + v.getUint32(188, true)).toBe(signed.length);
+    expect(new TextDecoder().decode(signed.subarray(8192 + 20 + 88, 8192 + 20 + 93))).toBe("flash");
+  });
+
+  test("refuses a layout it cannot re-sign in place", () => {
+    const trailing = new Uint8Array(machO(0x0100000c).length + 10);
+    trailing.set(machO(0x0100000c));
+    expect(() => adHocSign(trailing, "flash")).toThrow("not at the end");
+    expect(() => adHocSign(elf(62, "/x"), "flash")).toThrow("not a 64-bit Mach-O");
   });
 });

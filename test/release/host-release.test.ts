@@ -38,7 +38,7 @@ describe.skipIf(!runnable)("bun run release --host", () => {
     ]);
     released = { code, output: o + e };
     binary = join(out, assetName(host!));
-  }, 240_000);
+  }, 300_000);
   afterAll(() => {
     removeDir(out);
     removeDir(prefix);
@@ -58,7 +58,7 @@ describe.skipIf(!runnable)("bun run release --host", () => {
     expect(readdirSync(join(out, "npm")).sort()).toEqual(
       [tarballName("@flash-sh/cli", pkg.version), tarballName(platformPackage(host!), pkg.version)].sort(),
     );
-  });
+  }, 60_000);
 
   test("the binary is built for this platform and reports version, commit and Bun", () => {
     const info = readBinaryInfo(readFileSync(binary));
@@ -70,7 +70,7 @@ describe.skipIf(!runnable)("bun run release --host", () => {
         `^${pkg.version.replaceAll(".", "\\.")} \\(commit ${head}(-dirty)?, bun ${Bun.version}, ${process.platform}-${process.arch}\\)\\n$`,
       ),
     );
-  });
+  }, 60_000);
 
   test("the binary serves a workspace: /health, a route, and a clean exit on SIGINT", async () => {
     const r = await smoke([binary]);
@@ -102,7 +102,7 @@ describe.skipIf(!runnable)("bun run release --host", () => {
     expect(r.exitCode).toBe(0);
     const unknown = Bun.spawnSync([flash, "no-such-command"]);
     expect(unknown.exitCode).toBe(Bun.spawnSync([binary, "no-such-command"]).exitCode);
-  }, 120_000);
+  }, 180_000);
 
   test("the README's install line for this platform installs it, and refuses a tampered download", async () => {
     const line = installLines(readFileSync(join(REPO, "README.md"), "utf8")).find((l) => l.asset === assetName(host!));

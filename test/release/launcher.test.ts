@@ -112,7 +112,7 @@ describe.skipIf(process.platform === "win32" || !Bun.which("node"))("the bundled
     expect(ok.exitCode).toBe(0);
     const failed = Bun.spawnSync(["node", launcher, "x"], { env: { ...process.env, FLASH_FAKE_EXIT: "3" } });
     expect(failed.exitCode).toBe(3);
-  });
+  }, 30_000);
 
   test("forwards SIGTERM to the binary and waits for it", async () => {
     const proc = Bun.spawn(["node", launcher, "wait"], { stdout: "pipe" });
@@ -123,7 +123,7 @@ describe.skipIf(process.platform === "win32" || !Bun.which("node"))("the bundled
     expect(await proc.exited).toBe(7);
     out += new TextDecoder().decode((await reader.read()).value ?? new Uint8Array());
     expect(out).toContain("got TERM");
-  }, 20_000);
+  }, 30_000);
 
   test("says what is wrong when the binary cannot start or its package is missing", () => {
     const res = Bun.spawnSync(["node", launcher], { env: { ...process.env, FLASH_BINARY_PATH: join(root, "nope") } });
@@ -138,5 +138,5 @@ describe.skipIf(process.platform === "win32" || !Bun.which("node"))("the bundled
     } finally {
       removeDir(elsewhere);
     }
-  });
+  }, 30_000);
 });

@@ -104,8 +104,9 @@ export class LocalTarget {
   }
 
   /**
-   * Hot reload: the pools running a module under `changed.dirs` drop their workers that hold old code (all pools
-   * without `changed`); a pool whose every module is gone (its example deleted, its config renamed) stops.
+   * Hot reload: the pools running a module under `changed.dirs` re-import the changed files in their workers, which
+   * stay warm (with `changed.files`), or replace their workers (without); every pool without `changed`. A pool
+   * whose every module is gone (its example deleted, its config renamed) stops.
    */
   async recycle(changed?: ReloadedModules): Promise<void> {
     const recycling: Promise<void>[] = [];
@@ -117,7 +118,8 @@ export class LocalTarget {
         void pool.shutdown(`the worker pool "${name}" was removed by a reload`);
         continue;
       }
-      recycling.push(pool.recycle());
+      if (changed?.files) pool.refresh(changed.files);
+      else recycling.push(pool.recycle());
     }
     await Promise.all(recycling);
   }
