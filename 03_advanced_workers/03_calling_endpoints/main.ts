@@ -89,10 +89,10 @@ export const api_router = new Elysia()
   })
   .get("/wait/:id", ({ params, query }) => waitFor(params.id, query.wait_s ?? 60), {
     params: t.Object({ id: t.String({ minLength: 1, maxLength: 200, pattern: "^[A-Za-z0-9_-]+$" }) }),
-    // A query value is text: t.Numeric reads "30" as 30 (a body field stays a JSON number, WaitS).
+    // A query value is text: Elysia reads "30" as 30 for a t.Number (a t.Integer stays the string "30").
     query: t.Object({
       wait_s: t.Optional(
-        t.Numeric({
+        t.Number({
           minimum: 1,
           maximum: LIMITS.maxWaitS,
           multipleOf: 1,
