@@ -1,8 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { exampleHarness } from "../../test/helpers/example";
 import { gpuHello } from "./gpu_worker";
 
 const ex = exampleHarness(import.meta.dir);
+// Worker starts (GPU configs: subprocesses) take seconds on a loaded machine.
+setDefaultTimeout(30_000);
 const post = (path: string, body: string) => ex.post(path, body);
 const pool = () => ex.pool("01_01_hello_world_gpu");
 

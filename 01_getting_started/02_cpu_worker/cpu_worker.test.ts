@@ -1,9 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { exampleHarness } from "../../test/helpers/example";
 import { cpuConfig, cpuHello } from "./cpu_worker";
 import { mothership } from "./mothership";
 
 const ex = exampleHarness(import.meta.dir);
+// Worker starts (GPU configs: subprocesses) take seconds on a loaded machine.
+setDefaultTimeout(30_000);
 const { post, pool } = ex;
 
 describe("02_cpu_worker through the unified app", () => {

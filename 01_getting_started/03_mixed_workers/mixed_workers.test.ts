@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { exampleHarness } from "../../test/helpers/example";
 import { listGpus } from "../../core/base/gpu";
 import { textProblem } from "./validation";
@@ -7,6 +7,8 @@ import { gpuInference, scoreSentiment } from "./workers/gpu/endpoint";
 import { mothership } from "./mothership";
 
 const ex = exampleHarness(import.meta.dir);
+// Worker starts (GPU configs: subprocesses) take seconds on a loaded machine.
+setDefaultTimeout(30_000);
 const { post, pool } = ex;
 
 const TOO_SHORT = 'Text too short (minimum 3 characters). Example: {"text": "Hello world"}';

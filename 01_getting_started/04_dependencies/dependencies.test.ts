@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { exampleHarness } from "../../test/helpers/example";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +13,8 @@ import { mothership } from "./mothership";
 
 const EXAMPLE = 'Example: {"data": [[1, 2], [3, 4]]}';
 const ex = exampleHarness(import.meta.dir);
+// Worker starts (GPU configs: subprocesses) take seconds on a loaded machine.
+setDefaultTimeout(30_000);
 const { post, pool } = ex;
 let tmp: string;
 

@@ -89,7 +89,17 @@ export const api_router = new Elysia()
   })
   .get("/wait/:id", ({ params, query }) => waitFor(params.id, query.wait_s ?? 60), {
     params: t.Object({ id: t.String({ minLength: 1, maxLength: 200, pattern: "^[A-Za-z0-9_-]+$" }) }),
-    query: t.Object({ wait_s: t.Optional(WaitS) }),
+    // A query value is text: Elysia reads "30" as 30 for a t.Number (a t.Integer stays the string "30").
+    query: t.Object({
+      wait_s: t.Optional(
+        t.Number({
+          minimum: 1,
+          maximum: LIMITS.maxWaitS,
+          multipleOf: 1,
+          error: `wait_s must be a whole number from 1 to ${LIMITS.maxWaitS}`,
+        }),
+      ),
+    }),
     response: { 200: Job },
     detail: { summary: "Poll the job's status until it is done, or wait_s passed" },
   })

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { exampleHarness } from "../../test/helpers/example";
 import { statusOf } from "../../core/base/errors";
 import { listGpus } from "../../core/base/gpu";
@@ -8,6 +8,8 @@ import { compute, gpuConfig, MAX_NUMBERS } from "./workers/gpu/endpoint";
 import { mothership } from "./mothership";
 
 const ex = exampleHarness(import.meta.dir);
+// Worker starts (GPU configs: subprocesses) take seconds on a loaded machine.
+setDefaultTimeout(30_000);
 const { call, pool } = ex;
 
 describe("load-balancer configs", () => {
