@@ -78,15 +78,22 @@ export function illegalInstructionHint(platform: string, arch: string, signal: s
 /** Run the binary with this process's arguments; resolves to the exit code to leave with. */
 export function launch(binary: string, args: string[], platform: string, arch: string): Promise<number> {
   return new Promise((done) => {
-    const child = spawn(binary, args, { stdio: "inherit", windowsHide: false });
+    // Catch signals before spawning: a signal that arrives between the spawn and the handlers would kill the
+    // launcher and leave the binary running on its own.
     const plan = signalPlan(platform);
+    let pending: NodeJS.Signals | undefined;
+    let child: ReturnType<typeof spawn> | undefined;
     const handlers = plan.catch.map((signal) => {
       const handler = () => {
-        if (plan.forward) child.kill(signal);
+        if (!plan.forward) return;
+        if (child) child.kill(signal);
+        else pending = signal;
       };
       process.on(signal, handler);
       return [signal, handler] as const;
     });
+    child = spawn(binary, args, { stdio: "inherit", windowsHide: false });
+    if (pending) child.kill(pending);
     const release = () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);
     };
