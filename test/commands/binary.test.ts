@@ -42,7 +42,7 @@ describe("compiled flash binary", () => {
     const h = Bun.spawnSync([binary, "--help"], { env: { ...process.env, NO_COLOR: "1" } });
     expect(h.exitCode).toBe(0);
     expect(h.stdout.toString()).toContain("run");
-  });
+  }, 30_000);
 
   test("serves a workspace that has only the binary, as `bun cli.ts run` does", async () => {
     const fromBinary = await startFlash(ws, [], {}, { binary });
@@ -80,5 +80,5 @@ describe("compiled flash binary", () => {
       expect(await fromBinary.stop()).toBe(0);
       expect(await fromSource.stop()).toBe(0);
     }
-  });
+  }, 60_000);
 });
