@@ -16,6 +16,12 @@ export async function main(): Promise<void> {
       test: () => import("./core/commands/test").then((m) => m.default),
       __worker: () => import("./core/commands/worker").then((m) => m.default),
       emulator: () => import("./core/commands/emulator").then((m) => m.default),
+      build: () => import("./core/commands/build").then((m) => m.default),
+      deploy: () => import("./core/commands/deploy").then((m) => m.default),
+      undeploy: () => import("./core/commands/undeploy").then((m) => m.default),
+      env: () => import("./core/commands/env").then((m) => m.default),
+      app: () => import("./core/commands/app").then((m) => m.default),
+      logs: () => import("./core/commands/logs").then((m) => m.default),
       "__runpod-worker": () => import("./core/commands/runpod-worker").then((m) => m.default),
     },
   });
