@@ -101,6 +101,13 @@ const SDL = /* GraphQL */ `
   }
 `;
 
+/** A plane added to the schema with `ControlPlane.extend`. */
+interface Extension {
+  sdl: string;
+  root: () => Record<string, unknown>;
+  myself: () => Record<string, unknown>;
+}
+
 /** Runpod-style ids: 14 lowercase alphanumerics (`i02xupws21hp6i`). */
 export function runpodId(): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -127,7 +134,8 @@ const STRUCTURAL = [
 export class ControlPlane {
   readonly templates = new Map<string, EmulatedTemplate>();
   readonly endpoints = new Map<string, EmulatedEndpoint>();
-  private readonly schema: GraphQLSchema = buildSchema(SDL);
+  private schema: GraphQLSchema = buildSchema(SDL);
+  private readonly extensions: Extension[] = [];
   /** Whether `deleteEndpoint` insists on workersMin = workersMax = 0 first (the docs' rule; flash ignores it). */
   requireZeroWorkersToDelete = false;
   /** Called after an endpoint is created or updated (the supervisor rescales) or deleted. */
@@ -142,13 +150,28 @@ export class ControlPlane {
     const result = await graphql({
       schema: this.schema,
       source: query,
-      rootValue: this.root(),
+      rootValue: this.extendedRoot(),
       variableValues: variables,
       operationName,
     });
     const body: Record<string, unknown> = { data: result.data ?? null };
     if (result.errors?.length) body.errors = result.errors.map((e) => ({ message: e.message, path: e.path }));
     return body;
+  }
+
+  /** Add another plane of the API (types, root fields, fields under `myself`), e.g. the Flash app plane. */
+  extend(sdl: string, root: Extension["root"], myself: Extension["myself"] = () => ({})): void {
+    this.extensions.push({ sdl, root, myself });
+    this.schema = buildSchema([SDL, ...this.extensions.map((e) => e.sdl)].join("\n"));
+  }
+
+  private extendedRoot(): Record<string, unknown> {
+    const root: Record<string, unknown> = this.root();
+    if (!this.extensions.length) return root;
+    const base = root.myself as () => Record<string, unknown>;
+    for (const e of this.extensions) Object.assign(root, e.root());
+    root.myself = () => Object.assign(base(), ...this.extensions.map((e) => e.myself()));
+    return root;
   }
 
   /** The template an endpoint runs. */

@@ -44,6 +44,10 @@ export interface SupervisorOptions {
   pingIntervalMs?: number;
   /** How long an LB request waits for a ready worker before 503 (Runpod: 2 min). */
   lbWaitMs?: number;
+  /** More environment for one endpoint's workers (the Flash plane mounts a deployed artifact with it). */
+  envFor?: (endpoint: EmulatedEndpoint) => Record<string, string>;
+  /** Each line a worker prints ("container") and each platform event of its life ("system"), for the log routes. */
+  onLog?: (worker: EmulatedWorker, source: "container" | "system", line: string) => void;
 }
 
 /**
@@ -203,6 +207,7 @@ export class WorkerSupervisor {
       // Emulated workers run on this machine, not in a container: never apt-get install here unless asked to.
       FLASH_WORKER_APT: process.env.FLASH_EMULATOR_APT === "install" ? "install" : "check",
       ...this.opts.env,
+      ...this.opts.envFor?.(endpoint),
       RUNPOD_POD_ID: id,
       RUNPOD_ENDPOINT_ID: endpoint.id,
       RUNPOD_POD_HOSTNAME: `${id}-emulator`,
@@ -239,8 +244,10 @@ export class WorkerSupervisor {
     };
     this.workers.set(id, worker);
     wlog.debug(`worker ${id} started for endpoint ${endpoint.id} (${endpoint.name}), pid ${proc.pid}`);
-    void pipeLines(proc.stdout as ReadableStream<Uint8Array>, worker);
-    void pipeLines(proc.stderr as ReadableStream<Uint8Array>, worker);
+    this.opts.onLog?.(worker, "system", `create container ${endpoint.name}`);
+    this.opts.onLog?.(worker, "system", `start container (pid ${proc.pid})`);
+    void pipeLines(proc.stdout as ReadableStream<Uint8Array>, worker, this.opts.onLog);
+    void pipeLines(proc.stderr as ReadableStream<Uint8Array>, worker, this.opts.onLog);
     void proc.exited.then((code) => this.exited(worker, code));
     if (port !== undefined) void this.probeLb(worker);
     return worker;
@@ -275,6 +282,7 @@ export class WorkerSupervisor {
   }
 
   private exited(w: EmulatedWorker, code: number | null): void {
+    this.opts.onLog?.(w, "system", `container exited with code ${code ?? w.proc.signalCode}`);
     this.workers.delete(w.id);
     this.store.dropWaiter(w.endpointId, w.id);
     const expected = w.state === "stopping";
@@ -315,7 +323,11 @@ function inheritedEnv(): Record<string, string> {
   return out;
 }
 
-async function pipeLines(stream: ReadableStream<Uint8Array>, w: EmulatedWorker): Promise<void> {
+async function pipeLines(
+  stream: ReadableStream<Uint8Array>,
+  w: EmulatedWorker,
+  onLog?: SupervisorOptions["onLog"],
+): Promise<void> {
   const decoder = new TextDecoder();
   let buffer = "";
   try {
@@ -329,6 +341,7 @@ async function pipeLines(stream: ReadableStream<Uint8Array>, w: EmulatedWorker):
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         w.tail.push(line);
+        onLog?.(w, "container", line);
         if (w.tail.length > 20) w.tail.shift();
         wlog.debug(`[worker ${w.id}] ${line}`);
       }
