@@ -131,7 +131,8 @@ export function withQuery(url: string, params: Record<string, string>): string {
   return q ? `${url}${url.includes("?") ? "&" : "?"}${q}` : url;
 }
 
-interface WorkerEnv {
+/** What a queue worker reads from the platform's environment. */
+export interface WorkerEnv {
   podId: string;
   key: string;
   getJob: string;
@@ -140,7 +141,8 @@ interface WorkerEnv {
   pingMs: number;
 }
 
-function readEnv(): WorkerEnv | undefined {
+/** The platform's worker environment, or undefined outside a queue worker. */
+export function readEnv(): WorkerEnv | undefined {
   const e = process.env;
   if (!e.RUNPOD_WEBHOOK_GET_JOB || !e.RUNPOD_WEBHOOK_POST_OUTPUT) return undefined;
   const podId = e.RUNPOD_POD_ID || crypto.randomUUID();
@@ -157,7 +159,11 @@ function readEnv(): WorkerEnv | undefined {
 const say = (line: string) => process.stderr.write(`[flash worker ${process.env.RUNPOD_POD_ID ?? ""}] ${line}\n`);
 
 /** The queue loop: take a job, run it, post the result; forever (until SIGTERM). */
-async function queueLoop(env: WorkerEnv): Promise<never> {
+/** The queue loop with `handle` as the job handler (shipped calls by default; deployed mode passes its own). */
+export async function queueLoop(
+  env: WorkerEnv,
+  handle: (input: unknown) => Promise<FunctionResponse> = runCall,
+): Promise<never> {
   const headers = { authorization: env.key, "content-type": "application/json", "user-agent": VERSION };
   let current: string | undefined;
   if (env.ping && env.key) {
@@ -197,7 +203,7 @@ async function queueLoop(env: WorkerEnv): Promise<never> {
     }
     if (!job?.id) continue;
     current = job.id;
-    const response = await runCall(job.input);
+    const response = await handle(job.input);
     await postResult(env, headers, job.id, response);
     current = undefined;
   }
@@ -307,6 +313,11 @@ async function localOnce(argv: string[]): Promise<number> {
 export async function runRunpodWorker(argv: string[] = process.argv.slice(2)): Promise<void> {
   registerFlashModules();
   process.on("SIGTERM", () => process.exit(0));
+  if (process.env.FLASH_RESOURCE_NAME) {
+    // Deployed by `flash deploy`: functions come from the environment's artifact, never with a call.
+    const { runDeployedWorker } = await import("./deployed");
+    return runDeployedWorker();
+  }
   const mode = process.env.FLASH_WORKER_MODE ?? (process.env.PORT ? "lb" : "queue");
   if (mode === "lb") return serveHttp(Number(process.env.PORT ?? 80));
   const env = readEnv();

@@ -219,7 +219,11 @@ function packageName(spec: string): string | undefined {
 }
 
 /** Collect the artifact's files: the sources, then the npm packages they import (and declared dependencies). */
-export function collectFiles(root: string, sources: string[], declared: { module: string; deps: string[] }[]): Collected {
+export function collectFiles(
+  root: string,
+  sources: string[],
+  declared: { module: string; deps: string[] }[],
+): Collected {
   const entries: TarEntry[] = [];
   let sourceBytes = 0;
   const packages = new PackageCollector(root);

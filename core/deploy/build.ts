@@ -9,7 +9,7 @@ import { join, relative } from "node:path";
 import { writeFileAtomic } from "../base/fs";
 import type { Scope } from "../workspace/discovery";
 import { collectFiles, selectSources } from "./artifact";
-import { defaultAppName, discoverDeploy, localClosure } from "./discover";
+import { defaultAppName, discoverDeploy, localClosure, scopeDir } from "./discover";
 import { buildManifest, type Manifest, stableStringify } from "./manifest";
 import { tarGz } from "./tar";
 
@@ -68,7 +68,10 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const collected = collectFiles(root, sources, declared);
   const manifest = buildManifest(d, app, sources);
   const manifestText = `${stableStringify(manifest)}\n`;
-  const bytes = tarGz([...collected.entries, { path: "flash_manifest.json", type: "file", data: new TextEncoder().encode(manifestText) }]);
+  const bytes = tarGz([
+    ...collected.entries,
+    { path: "flash_manifest.json", type: "file", data: new TextEncoder().encode(manifestText) },
+  ]);
   const maxMb = opts.maxMb ?? MAX_ARTIFACT_MB;
   if (bytes.length > maxMb * 1024 * 1024) {
     const biggest = collected.packages.slice(0, 10).join(", ");
@@ -77,7 +80,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
         `Leave files out with .flashignore, or move large models to a network volume (packages shipped: ${biggest}).`,
     );
   }
-  const outDir = opts.outDir ?? join(root, ".flash");
+  const outDir = opts.outDir ?? join(scopeDir(root, scope), ".flash");
   mkdirSync(outDir, { recursive: true });
   const artifactPath = join(outDir, "artifact.tar.gz");
   const manifestPath = join(outDir, "flash_manifest.json");
@@ -126,17 +129,28 @@ export function buildSummary(r: BuildResult, root: string): string {
   lines.push(`  ${"RESOURCE".padEnd(w)}  ${"TYPE".padEnd(20)}  FUNCTIONS  SOURCES`);
   for (const x of r.resources) {
     const type = r.manifest.resources[x.name]!.is_mothership ? `${x.type} (app)` : x.type;
-    lines.push(`  ${x.name.padEnd(w)}  ${type.padEnd(20)}  ${String(x.functions).padStart(9)}  ${formatBytes(x.sourceBytes)}`);
+    lines.push(
+      `  ${x.name.padEnd(w)}  ${type.padEnd(20)}  ${String(x.functions).padStart(9)}  ${formatBytes(x.sourceBytes)}`,
+    );
   }
   lines.push("");
   lines.push(`  files packaged   ${r.files}`);
-  lines.push(`  npm packages     ${r.packages.length}${r.packages.length ? ` (${r.packages.slice(0, 6).join(", ")}${r.packages.length > 6 ? ", …" : ""})` : ""}`);
-  if (r.missing.length) lines.push(`  not installed    ${r.missing.join(", ")} (run bun install; declared dependencies install on the worker)`);
-  lines.push(`  artifact         ${relative(root, r.artifactPath)} (${formatBytes(r.artifactBytes)}, sha256 ${r.sha256.slice(0, 12)})`);
+  lines.push(
+    `  npm packages     ${r.packages.length}${r.packages.length ? ` (${r.packages.slice(0, 6).join(", ")}${r.packages.length > 6 ? ", …" : ""})` : ""}`,
+  );
+  if (r.missing.length)
+    lines.push(
+      `  not installed    ${r.missing.join(", ")} (run bun install; declared dependencies install on the worker)`,
+    );
+  lines.push(
+    `  artifact         ${relative(root, r.artifactPath)} (${formatBytes(r.artifactBytes)}, sha256 ${r.sha256.slice(0, 12)})`,
+  );
   lines.push(`  manifest         ${relative(root, r.manifestPath)}`);
   if (process.platform !== "linux" || process.arch !== "x64") {
     lines.push("");
-    lines.push(`  note: npm packages were installed for ${process.platform}-${process.arch}; Runpod workers are linux-x64, so packages with native code may not load there`);
+    lines.push(
+      `  note: npm packages were installed for ${process.platform}-${process.arch}; Runpod workers are linux-x64, so packages with native code may not load there`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -43,6 +43,8 @@ export interface Discovery {
   mothership: { config: ResourceConfig; source: string };
   /** Router files (absolute), the mothership's entry points. */
   routerFiles: string[];
+  /** Every route the mothership serves: `METHOD /prefix/path` → `category/example`. */
+  appRoutes: Record<string, string>;
 }
 
 /** A target that only records the `remote()` calls made while modules load; calling a function is an error. */
@@ -86,9 +88,19 @@ export async function discoverDeploy(root: string, scope: Scope, appName: string
   purgeModuleCache(root);
   const routerFiles = examples.flatMap((e) => e.routers.map((r) => r.file));
   const failures: string[] = [];
-  for (const file of routerFiles) {
-    const loaded = await importModule(file, root);
-    if (!loaded.ok) failures.push(`${relative(root, loaded.error.file)}:${loaded.error.line ?? "?"}: ${loaded.error.message}`);
+  const appRoutes: Record<string, string> = {};
+  for (const e of examples) {
+    for (const source of e.routers) {
+      const loaded = await importModule(source.file, root);
+      if (!loaded.ok) {
+        failures.push(`${relative(root, loaded.error.file)}:${loaded.error.line ?? "?"}: ${loaded.error.message}`);
+        continue;
+      }
+      const routes = (loaded.mod[source.exportName] as { routes?: { method: string; path: string }[] } | undefined)
+        ?.routes;
+      for (const r of routes ?? [])
+        appRoutes[`${r.method} ${source.prefix}${r.path === "/" ? "" : r.path}`] = `${e.category}/${e.name}`;
+    }
   }
   if (failures.length) throw new Error(`cannot build: modules failed to load:\n  ${failures.join("\n  ")}`);
   const resources = new Map<string, FoundResource>();
@@ -97,7 +109,7 @@ export async function discoverDeploy(root: string, scope: Scope, appName: string
   if (resources.has(mothership.config.name)) {
     throw new Error(`the mothership "${mothership.config.name}" has the name of a remote resource; rename one of them`);
   }
-  return { root, scope, examples, resources, mothership, routerFiles };
+  return { root, scope, examples, resources, mothership, routerFiles, appRoutes };
 }
 
 function addRef(resources: Map<string, FoundResource>, root: string, ref: RemoteFunctionRef): void {
@@ -110,7 +122,8 @@ function addRef(resources: Map<string, FoundResource>, root: string, ref: Remote
     throw new Error(`two different configs are named "${name}": resource names must be unique in a deploy`);
   }
   const module = relative(root, ref.module).split(sep).join("/");
-  if (module.startsWith("..")) throw new Error(`remote function ${ref.name} is defined outside the workspace (${ref.module})`);
+  if (module.startsWith(".."))
+    throw new Error(`remote function ${ref.name} is defined outside the workspace (${ref.module})`);
   const fn: FoundFunction = { module, name: ref.name, id: (ref as { id?: string }).id ?? "", kind: ref.executionType };
   if (ref.options.method) fn.method = ref.options.method;
   if (ref.options.path) fn.path = ref.options.path;
@@ -135,11 +148,17 @@ async function mothershipConfig(root: string, scope: Scope, appName: string): Pr
     if (!loaded.ok) throw new Error(`cannot load ${relative(root, file)}: ${loaded.error.message}`);
     const config = loaded.mod.mothership;
     if (isResourceConfig(config)) {
-      if (!config.isLoadBalancer) throw new Error(`${relative(root, file)}: the mothership must be a load balancer (CpuLiveLoadBalancer or LiveLoadBalancer)`);
+      if (!config.isLoadBalancer)
+        throw new Error(
+          `${relative(root, file)}: the mothership must be a load balancer (CpuLiveLoadBalancer or LiveLoadBalancer)`,
+        );
       return { config, source: relative(root, file) };
     }
   }
-  return { config: new CpuLiveLoadBalancer({ name: `${appName}-mothership`, workersMin: 0, workersMax: 3 }), source: "default" };
+  return {
+    config: new CpuLiveLoadBalancer({ name: `${appName}-mothership`, workersMin: 0, workersMax: 3 }),
+    source: "default",
+  };
 }
 
 const transpiler = new Bun.Transpiler({ loader: "ts" });

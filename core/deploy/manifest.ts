@@ -55,6 +55,8 @@ export interface Manifest {
   resources_endpoints?: Record<string, string>;
   /** Added by `flash deploy`: resource → what was deployed (endpoint id, hash of the full desired config). */
   deployed?: Record<string, DeployedResource>;
+  /** Added by `flash deploy`: sha256 of the artifact the build holds (an unchanged artifact is not uploaded again). */
+  artifact_sha256?: string;
 }
 
 /** What `flash deploy` recorded for one resource in the build's stored manifest. */
@@ -62,6 +64,7 @@ export interface DeployedResource {
   endpoint_id: string;
   endpoint_name: string;
   template_id: string;
+  template_name: string;
   /** Hash of the endpoint + template inputs actually sent (deploy env included). */
   desired_hash: string;
   endpoint: ManifestEndpoint;
@@ -115,11 +118,7 @@ export function buildManifest(d: Discovery, appName: string, packaged: string[])
   const mothership = resourceEntry(d.root, m.config, [], localClosure(d.root, d.routerFiles), true);
   mothership.config_source = m.source;
   resources[m.config.name] = mothership;
-  const appRoutes: Record<string, string> = {};
-  for (const e of d.examples) {
-    for (const r of e.routers) appRoutes[`* ${r.prefix}`] = `${e.category}/${e.name}`;
-  }
-  routes[m.config.name] = appRoutes;
+  routes[m.config.name] = d.appRoutes;
   return {
     version: MANIFEST_VERSION,
     project_name: appName,
@@ -144,7 +143,9 @@ export function readManifest(file: string): Manifest {
     throw new Error(`${file} is not a flash manifest (no "resources"); run flash build again`);
   }
   if (parsed.version !== MANIFEST_VERSION) {
-    throw new Error(`${file} has manifest version ${parsed.version}, this flash writes ${MANIFEST_VERSION}; run flash build again`);
+    throw new Error(
+      `${file} has manifest version ${parsed.version}, this flash writes ${MANIFEST_VERSION}; run flash build again`,
+    );
   }
   return parsed;
 }

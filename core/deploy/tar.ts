@@ -144,7 +144,8 @@ export function readTar(bytes: Uint8Array): TarEntry[] {
     const linkname = pax.linkpath ?? text(h, 157, 100);
     pax = {};
     const mode = Number.parseInt(text(h, 100, 8).trim() || "644", 8);
-    if (type === "0" || type === "7") entries.push({ path, type: "file", data: body.slice(), executable: (mode & 0o111) !== 0 });
+    if (type === "0" || type === "7")
+      entries.push({ path, type: "file", data: body.slice(), executable: (mode & 0o111) !== 0 });
     else if (type === "2") entries.push({ path, type: "symlink", target: linkname });
     else if (type === "5") entries.push({ path, type: "dir" });
     else throw new Error(`unsupported tar entry type "${type}" for ${path}`);
@@ -173,7 +174,8 @@ export function extractTar(bytes: Uint8Array, dir: string): number {
   const entries = readTar(bytes);
   for (const e of entries) {
     const rel = normalize(e.path);
-    if (isAbsolute(e.path) || rel.split(sep).includes("..")) throw new Error(`refusing archive entry outside the target folder: ${e.path}`);
+    if (isAbsolute(e.path) || rel.split(sep).includes(".."))
+      throw new Error(`refusing archive entry outside the target folder: ${e.path}`);
     const target = join(root, rel);
     if (!inside(root, target)) throw new Error(`refusing archive entry outside the target folder: ${e.path}`);
     // Never write through a symlink an earlier entry created (it could point anywhere).

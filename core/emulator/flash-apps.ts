@@ -162,8 +162,11 @@ export class FlashApps {
         this.createEnvironment(input.flashAppId, input.name),
       prepareFlashArtifactUpload: ({ input }: { input: { flashAppId: string; tarballSize: number } }) =>
         this.prepareUpload(input.flashAppId, input.tarballSize),
-      finalizeFlashArtifactUpload: ({ input }: { input: { flashAppId: string; objectKey: string; manifest?: unknown } }) =>
-        this.finalizeUpload(input.flashAppId, input.objectKey, input.manifest ?? null),
+      finalizeFlashArtifactUpload: ({
+        input,
+      }: {
+        input: { flashAppId: string; objectKey: string; manifest?: unknown };
+      }) => this.finalizeUpload(input.flashAppId, input.objectKey, input.manifest ?? null),
       deployBuildToEnvironment: ({ input }: { input: { flashEnvironmentId: string; flashBuildId: string } }) => {
         const env = this.envById(input.flashEnvironmentId);
         const build = this.buildById(input.flashBuildId);
@@ -177,7 +180,11 @@ export class FlashApps {
         build.manifest = input.manifest;
         return this.buildView(build);
       },
-      updateFlashEnvironment: ({ input }: { input: { flashEnvironmentId: string; state?: string; status?: string } }) => {
+      updateFlashEnvironment: ({
+        input,
+      }: {
+        input: { flashEnvironmentId: string; state?: string; status?: string };
+      }) => {
         const env = this.envById(input.flashEnvironmentId);
         env.state = input.state ?? input.status ?? env.state;
         return this.envView(env);
@@ -217,18 +224,30 @@ export class FlashApps {
     const objectKey = decodeURIComponent(url.pathname.slice(UPLOAD_PREFIX.length));
     const pending = this.uploads.get(objectKey);
     const s3Error = (status: number, code: string, message: string) =>
-      new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`, {
-        status,
-        headers: { "content-type": "application/xml" },
-      });
-    if (request.method !== "PUT") return s3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+      new Response(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+        {
+          status,
+          headers: { "content-type": "application/xml" },
+        },
+      );
+    if (request.method !== "PUT")
+      return s3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
     if (!pending || url.searchParams.get("X-Amz-Signature") !== pending.token) {
-      return s3Error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
+      return s3Error(
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided.",
+      );
     }
     if (Date.now() > pending.expiresAt) return s3Error(403, "AccessDenied", "Request has expired");
     const body = new Uint8Array(await request.arrayBuffer());
     if (body.length !== pending.size) {
-      return s3Error(400, "IncompleteBody", `You did not provide the number of bytes announced (${pending.size}, got ${body.length}).`);
+      return s3Error(
+        400,
+        "IncompleteBody",
+        `You did not provide the number of bytes announced (${pending.size}, got ${body.length}).`,
+      );
     }
     const file = join(this.dir, "artifacts", `${objectKey.replaceAll("/", "_")}.tar.gz`);
     writeFileSync(file, body);
@@ -330,7 +349,8 @@ export class FlashApps {
   private appView(app: EmulatedFlashApp): unknown {
     return {
       ...app,
-      flashEnvironments: () => [...this.environments.values()].filter((e) => e.appId === app.id).map((e) => this.envView(e)),
+      flashEnvironments: () =>
+        [...this.environments.values()].filter((e) => e.appId === app.id).map((e) => this.envView(e)),
       flashBuilds: () => [...this.builds.values()].filter((b) => b.appId === app.id).map((b) => this.buildView(b)),
     };
   }

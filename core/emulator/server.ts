@@ -104,7 +104,11 @@ export function startEmulator(options: EmulatorOptions): Emulator {
   const control = new ControlPlane();
   let baseUrl = "";
   const flashApps = new FlashApps(control, () => baseUrl);
-  control.extend(FLASH_SDL, () => flashApps.resolvers(), () => ({ flashApps: () => flashApps.listApps() }));
+  control.extend(
+    FLASH_SDL,
+    () => flashApps.resolvers(),
+    () => ({ flashApps: () => flashApps.listApps() }),
+  );
   const logBook = new WorkerLogBook();
   const supervisor = new WorkerSupervisor(store, control, {
     ...options.workers,
