@@ -4,19 +4,7 @@ import { loadDotEnv } from "../base/env";
 import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
-
-/** Ask a yes/no question at a terminal; false when stdin is not one (nothing changes without consent). */
-export async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY || !process.stdout.isTTY) return false;
-  const answer = await log.prompt(question, { type: "confirm", initial: false });
-  return answer === true;
-}
-
-/** The connection a deploy command uses: RUNPOD_API_KEY and the Runpod URLs (RUNPOD_API_BASE_URL… for an emulator). */
-export async function connection() {
-  const { requireApiKey, runpodUrls } = await import("../runpod/settings");
-  return { apiKey: requireApiKey(), urls: runpodUrls() };
-}
+import { confirm, connection } from "./deploy-shared";
 
 /** `flash deploy [dir]`: build, plan (with cost), confirm, upload and apply; prints the URL and a ready curl. */
 export default defineCommand({

@@ -249,7 +249,7 @@ export class FlashApps {
         `You did not provide the number of bytes announced (${pending.size}, got ${body.length}).`,
       );
     }
-    const file = join(this.dir, "artifacts", `${objectKey.replaceAll("/", "_")}.tar.gz`);
+    const file = join(this.dir, "artifacts", objectKey.replaceAll("/", "_"));
     writeFileSync(file, body);
     pending.received = file;
     const etag = new Bun.CryptoHasher("md5").update(body).digest("hex");
