@@ -316,7 +316,7 @@ export async function runRunpodWorker(argv: string[] = process.argv.slice(2)): P
   if (process.env.FLASH_RESOURCE_NAME) {
     // Deployed by `flash deploy`: functions come from the environment's artifact, never with a call.
     const { runDeployedWorker } = await import("./deployed");
-    return runDeployedWorker();
+    return runDeployedWorker({ queueLoop, readEnv });
   }
   const mode = process.env.FLASH_WORKER_MODE ?? (process.env.PORT ? "lb" : "queue");
   if (mode === "lb") return serveHttp(Number(process.env.PORT ?? 80));
