@@ -43,9 +43,9 @@ const pct = (xs: number[], p: number) => {
 };
 const f = (n: number) => n.toFixed(2);
 
-async function shipped(id: string, name: string, args: unknown[]): Promise<ShippedCall> {
+async function shipped(name: string, args: unknown[]): Promise<ShippedCall> {
   const bundle = await target.bundler.bundle(join(root, "01_demo/01_basic/cpu_worker.ts"));
-  return { flash: 1, bundle, request: { module: bundle.path, id, name, executionType: "function", args } };
+  return { flash: 1, bundle, request: { module: bundle.path, name, executionType: "function", args } };
 }
 
 async function endpointWith(workers: number): Promise<string> {
@@ -61,7 +61,7 @@ async function endpointWith(workers: number): Promise<string> {
     // Warm every worker (first import of the bundle) before measuring.
     await Promise.all(
       Array.from({ length: workers }, async () =>
-        target.jobs.submitAndWait(endpointId, await shipped("0", "hello", [{ name: "warm" }])),
+        target.jobs.submitAndWait(endpointId, await shipped("hello", [{ name: "warm" }])),
       ),
     );
     await Bun.sleep(50);
@@ -70,7 +70,7 @@ async function endpointWith(workers: number): Promise<string> {
 }
 
 async function overhead(endpointId: string, mode: "poll" | "runsync"): Promise<void> {
-  const call = await shipped("0", "hello", [{ name: "x" }]);
+  const call = await shipped("hello", [{ name: "x" }]);
   for (let i = 0; i < 20; i++) await target.jobs.submitAndWait(endpointId, call, { mode });
   const wall: number[] = [];
   const over: number[] = [];
@@ -120,8 +120,8 @@ try {
   await overhead(one, "runsync");
   const two = await endpointWith(2);
   console.log("throughput:");
-  const noop = await shipped("0", "hello", [{ name: "x" }]);
-  const nap20 = await shipped("3", "nap", [20]);
+  const noop = await shipped("hello", [{ name: "x" }]);
+  const nap20 = await shipped("nap", [20]);
   await throughput(one, 1, "no-op", noop);
   await throughput(two, 2, "no-op", noop);
   await throughput(one, 1, "20 ms sleep", nap20);

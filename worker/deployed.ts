@@ -11,7 +11,6 @@ import { join } from "node:path";
 import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol";
 import type { DeployedCall } from "../core/deploy/deployed-target";
 import type { Manifest, ManifestResource } from "../core/deploy/manifest";
-import type { WorkerEnv } from "./main";
 
 /** Header with which the mothership marks a body that carries every argument of the call. */
 export const ARGS_HEADER = "x-flash-args";
@@ -77,7 +76,6 @@ export function parseDeployedCall(input: unknown, resource: ManifestResource, ap
   }
   const req: FunctionRequest = {
     module: join(appDir, fn.module),
-    id: fn.id,
     name: fn.name,
     executionType: fn.kind,
     args: call.args,
@@ -96,14 +94,8 @@ function failure(err: unknown): FunctionResponse {
   return { success: false, error: { name: e?.name ?? "Error", message: e?.message ?? String(err), status: e?.status } };
 }
 
-/** The queue side of worker/main.ts, passed in: importing it from here would wait on its own top-level await. */
-export interface QueueSide {
-  queueLoop: (env: WorkerEnv, handle: (input: unknown) => Promise<FunctionResponse>) => Promise<never>;
-  readEnv: () => WorkerEnv | undefined;
-}
-
 /** Entry of deployed mode. */
-export async function runDeployedWorker({ queueLoop, readEnv }: QueueSide): Promise<void> {
+export async function runDeployedWorker(): Promise<void> {
   const name = process.env.FLASH_RESOURCE_NAME!;
   const appDir = await unpackArtifact();
   const { readManifest } = await import("../core/deploy/manifest");
@@ -124,9 +116,11 @@ export async function runDeployedWorker({ queueLoop, readEnv }: QueueSide): Prom
   ready = true;
   say(`ready: ${resource.functions.length} function(s) imported in ${Math.round(performance.now() - started)} ms`);
   if (resource.is_load_balanced) return;
-  const env = readEnv();
+  // worker/queue.ts, not worker/main.ts: importing the entry module from here would wait on its own top-level await.
+  const { queueLoop, readQueueEnv } = await import("./queue");
+  const env = readQueueEnv();
   if (!env) throw new Error("deployed queue worker started without RUNPOD_WEBHOOK_GET_JOB");
-  await queueLoop(env, async (input) => {
+  await queueLoop(env, undefined, async (input) => {
     try {
       return await execute(parseDeployedCall(input, resource, appDir));
     } catch (err) {
@@ -174,7 +168,6 @@ function serveRoutes(
       }
       const res = await execute({
         module: join(appDir, fn.module),
-        id: fn.id,
         name: fn.name,
         executionType: fn.kind,
         args,

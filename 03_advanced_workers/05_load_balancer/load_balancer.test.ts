@@ -4,7 +4,7 @@ import { statusOf } from "../../core/base/errors";
 import { listGpus } from "../../core/base/gpu";
 import { RemoteError } from "../../core/remote/errors";
 import { applyOperation, cpuConfig, pyTitle, transform, validate } from "./workers/cpu/endpoint";
-import { compute, gpuConfig } from "./workers/gpu/endpoint";
+import { compute, gpuConfig, MAX_NUMBERS } from "./workers/gpu/endpoint";
 import { mothership } from "./mothership";
 
 const ex = exampleHarness(import.meta.dir);
@@ -36,6 +36,16 @@ describe("GPU service", () => {
     expect(negatives.body).toMatchObject({ input_count: 3, sum_of_squares: 69, max: 7, min: -4 });
     expect(negatives.body.mean).toBeCloseTo(5 / 3, 10);
   });
+
+  test("a million numbers (the schema's maxItems) are computed; one more is a 422", async () => {
+    const numbers = Array.from({ length: MAX_NUMBERS }, (_, i) => i % 1000);
+    const { status, body } = await call("POST", "/gpu/compute", { numbers });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ input_count: MAX_NUMBERS, max: 999, min: 0 });
+    const over = await call("POST", "/gpu/compute", { numbers: [...numbers, 1] });
+    expect(over.status).toBe(422);
+    expect(JSON.stringify(over.body).length).toBeLessThan(2000); // the 422 does not echo a million numbers
+  }, 60_000);
 
   test("an empty numbers list is a 422 with the original's message", async () => {
     const { status, body } = await call("POST", "/gpu/compute", { numbers: [] });

@@ -4,12 +4,12 @@
  * flash uses for live endpoints (core/runpod/graphql.ts); a delete first scales the endpoint to zero workers, as
  * Runpod requires (docs.runpod.io sdks/graphql/manage-endpoints: "set min and max workers to 0" before deleting).
  */
-import { tagged } from "../runpod/logs";
+import { logger } from "../base/log";
 import type { RunpodGraphql } from "../runpod/graphql";
 import type { DeployedResource } from "./manifest";
 import type { Plan, PlanRow } from "./plan";
 
-const alog = tagged("deploy");
+const alog = logger("deploy");
 
 /** The outcome of applying a plan. */
 export interface ApplyResult {

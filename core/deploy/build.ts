@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../base/fs";
 import type { Scope } from "../workspace/discovery";
 import { collectFiles, selectSources } from "./artifact";
 import { defaultAppName, discoverDeploy, localClosure, scopeDir } from "./discover";
-import { buildManifest, type Manifest, stableStringify } from "./manifest";
+import { buildManifest, type Manifest, RUNTIME_PATH, stableStringify } from "./manifest";
 import { tarGz } from "./tar";
 
 /** Largest artifact accepted (Runpod Flash's limit since v1.10.1: MAX_TARBALL_SIZE_MB = 1500 in

@@ -6,7 +6,7 @@
  * and record what was deployed on the build.
  */
 import { readFileSync } from "node:fs";
-import { tagged } from "../runpod/logs";
+import { logger } from "../base/log";
 import { RunpodGraphql } from "../runpod/graphql";
 import { RunpodHttp } from "../runpod/http";
 import type { RunpodUrls } from "../runpod/settings";
@@ -16,7 +16,7 @@ import { FlashAppClient, type FlashApp, type FlashEnvironment } from "./flash-ap
 import type { DeployedResource, Manifest } from "./manifest";
 import { makePlan, type Plan } from "./plan";
 
-const dlog = tagged("deploy");
+const dlog = logger("deploy");
 
 /** How to reach Runpod (or an emulator). */
 export interface Connection {

@@ -9,6 +9,7 @@ import { dirname, join, relative, sep } from "node:path";
 import { importModule, purgeModuleCache } from "../dev/loader";
 import { CpuLiveLoadBalancer, isResourceConfig, type ResourceConfig } from "../remote/config";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../remote/protocol";
+import { loadedExports } from "../remote/identity";
 import { setTarget, type Target } from "../remote/target";
 import { discoverExamples, type ExampleInfo, type Scope } from "../workspace/discovery";
 
@@ -18,8 +19,6 @@ export interface FoundFunction {
   module: string;
   /** Export name (`Class.method` for decorated methods). */
   name: string;
-  /** Position among the module's `remote()` calls (kept while workers still look functions up by it). */
-  id: string;
   kind: "function" | "class";
   method?: string;
   path?: string;
@@ -104,7 +103,21 @@ export async function discoverDeploy(root: string, scope: Scope, appName: string
   }
   if (failures.length) throw new Error(`cannot build: modules failed to load:\n  ${failures.join("\n  ")}`);
   const resources = new Map<string, FoundResource>();
-  for (const ref of recorder.refs) addRef(resources, root, ref);
+  const unexported: string[] = [];
+  for (const ref of recorder.refs) {
+    // Identity is module + export name (a worker imports the module and takes that export).
+    const name = exportNameOfRef(loadedExports(ref.module) ?? {}, ref);
+    if (!name) {
+      unexported.push(`${relative(root, ref.module)}${ref.line ? `:${ref.line}` : ""} (${ref.name})`);
+      continue;
+    }
+    addRef(resources, root, { ...ref, name });
+  }
+  if (unexported.length) {
+    throw new Error(
+      `remote functions must be exported from their module so that a worker can import them: ${unexported.join(", ")}`,
+    );
+  }
   const mothership = await mothershipConfig(root, scope, appName);
   if (resources.has(mothership.config.name)) {
     throw new Error(`the mothership "${mothership.config.name}" has the name of a remote resource; rename one of them`);
@@ -124,7 +137,7 @@ function addRef(resources: Map<string, FoundResource>, root: string, ref: Remote
   const module = relative(root, ref.module).split(sep).join("/");
   if (module.startsWith(".."))
     throw new Error(`remote function ${ref.name} is defined outside the workspace (${ref.module})`);
-  const fn: FoundFunction = { module, name: ref.name, id: (ref as { id?: string }).id ?? "", kind: ref.executionType };
+  const fn: FoundFunction = { module, name: ref.name, kind: ref.executionType };
   if (ref.options.method) fn.method = ref.options.method;
   if (ref.options.path) fn.path = ref.options.path;
   if (ref.options.dependencies?.length) fn.dependencies = [...ref.options.dependencies].sort();
@@ -159,6 +172,24 @@ async function mothershipConfig(root: string, scope: Scope, appName: string): Pr
     config: new CpuLiveLoadBalancer({ name: `${appName}-mothership`, workersMin: 0, workersMax: 3 }),
     source: "default",
   };
+}
+
+/** The export name of the remote wrapper made for `ref`: an export, or `Class.method` for a decorated method. */
+function exportNameOfRef(exports: Record<string, unknown>, ref: RemoteFunctionRef): string | undefined {
+  const isIt = (v: unknown) =>
+    (typeof v === "function" || (typeof v === "object" && v !== null)) && (v as { remote?: unknown }).remote === ref;
+  for (const [key, v] of Object.entries(exports)) if (isIt(v)) return key;
+  for (const [key, v] of Object.entries(exports)) {
+    if (typeof v !== "function") continue;
+    for (const holder of [v, (v as { prototype?: object }).prototype]) {
+      if (!holder) continue;
+      for (const m of Object.getOwnPropertyNames(holder)) {
+        if (m === "prototype" || m === "constructor") continue;
+        if (isIt(Object.getOwnPropertyDescriptor(holder, m)?.value)) return `${key}.${m}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 const transpiler = new Bun.Transpiler({ loader: "ts" });

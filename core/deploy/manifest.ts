@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ResourceConfig } from "../remote/config";
 import type { EndpointInput, TemplateInput } from "../runpod/graphql";
+import { shortHash } from "../base/fs";
 import { configHash, mapConfig } from "../runpod/mapping";
 import type { Scope } from "../workspace/discovery";
 import { type Discovery, type FoundFunction, fingerprint, localClosure } from "./discover";
@@ -76,22 +77,57 @@ export function functionKey(fn: { module: string; name: string }): string {
   return `${fn.module}#${fn.name}`;
 }
 
+/**
+ * The start command of a deployed worker on a stock image (no flash inside): Bun first where the image lacks it
+ * (the GPU image: the same installer as live templates), unpack the mounted artifact into the app folder (paths
+ * as worker-flash uses them: runpod-workers/worker-flash src/unpack_volume.py) and run the flash worker program
+ * the artifact carries. Images built from worker/Dockerfile.* run their own CMD instead.
+ */
+export function deployedStart(gpu: boolean): string {
+  const bun = gpu ? `command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; ` : "";
+  return (
+    `sh -c '${bun}A="\${FLASH_BUILD_ARTIFACT_PATH:-/root/.runpod/artifact.tar.gz}"; D="\${RUNPOD_APP_DIR:-/app}"; ` +
+    `mkdir -p "$D" && tar -xzf "$A" -C "$D" && exec bun "$D/${RUNTIME_PATH}"'`
+  );
+}
+
+/** Where the artifact carries flash's worker program (bundled), for stock images. */
+export const RUNTIME_PATH = ".flash/runtime/worker.js";
+
 function resourceEntry(
+  appName: string,
   root: string,
   config: ResourceConfig,
   functions: FoundFunction[],
   files: string[],
   mothership: boolean,
 ): ManifestResource {
-  const mapped = mapConfig(config, false);
+  // Deployed templates never carry the live bootstrap: their workers run the program inside the artifact.
+  const mapped = mapConfig(config, {
+    live: false,
+    workspace: shortHash(`deploy:${appName}`),
+    programHash: "-",
+    bootstrap: "-",
+  });
+  if (!mapped.template) {
+    throw new Error(
+      `${config.kind} "${config.name}" names an existing template (templateId): flash deploy needs its own template to mount the artifact`,
+    );
+  }
+  const env = mapped.template.env.filter((v) => v.key !== "FLASH_BOOTSTRAP" && v.key !== "FLASH_WORKER_HASH");
+  const template = {
+    ...mapped.template,
+    env,
+    dockerArgs: mapped.bootstrap ? deployedStart(config.isGpu) : mapped.template.dockerArgs,
+  };
   const entry: ManifestResource = {
     resource_type: config.kind,
     is_load_balanced: config.isLoadBalancer,
     is_gpu: config.isGpu,
     is_mothership: mothership,
-    config_hash: configHash(mapped),
+    config_hash: configHash({ ...mapped, template }),
     source_fingerprint: fingerprint(root, files),
-    template: mapped.template,
+    template,
     endpoint: { ...mapped.endpoint, name: mapped.name },
     functions: [...functions].sort((a, b) => functionKey(a).localeCompare(functionKey(b))),
   };
@@ -106,7 +142,14 @@ export function buildManifest(d: Discovery, appName: string, packaged: string[])
   for (const name of [...d.resources.keys()].sort()) {
     const found = d.resources.get(name)!;
     const modules = [...new Set(found.functions.map((f) => join(d.root, f.module)))];
-    resources[name] = resourceEntry(d.root, found.config, found.functions, localClosure(d.root, modules), false);
+    resources[name] = resourceEntry(
+      appName,
+      d.root,
+      found.config,
+      found.functions,
+      localClosure(d.root, modules),
+      false,
+    );
     for (const fn of found.functions) {
       const key = functionKey(fn);
       if (registry[key] && registry[key] !== name) throw new Error(`${key} is registered on two resources`);
@@ -115,7 +158,7 @@ export function buildManifest(d: Discovery, appName: string, packaged: string[])
     }
   }
   const m = d.mothership;
-  const mothership = resourceEntry(d.root, m.config, [], localClosure(d.root, d.routerFiles), true);
+  const mothership = resourceEntry(appName, d.root, m.config, [], localClosure(d.root, d.routerFiles), true);
   mothership.config_source = m.source;
   resources[m.config.name] = mothership;
   routes[m.config.name] = d.appRoutes;

@@ -56,15 +56,6 @@ export function deployedEndpointName(resource: ManifestResource, environment: st
   return environment === "production" ? base : `${base}-${environment}`;
 }
 
-/**
- * The start command of a deployed worker on an image that does not carry flash: unpack the mounted artifact to
- * the app folder (paths as worker-flash uses them: runpod-workers/worker-flash src/unpack_volume.py) and run the
- * flash runtime it contains. Images built from worker/Dockerfile run their own CMD (dockerArgs stays empty).
- */
-export const DEPLOYED_START =
-  `sh -c 'A="\${FLASH_BUILD_ARTIFACT_PATH:-/root/.runpod/artifact.tar.gz}"; D="\${RUNPOD_APP_DIR:-/app}"; ` +
-  `mkdir -p "$D" && tar -xzf "$A" -C "$D" && exec bun "$D/.flash/runtime/worker.js"'`;
-
 /** The inputs one resource is deployed with. */
 export function desiredFor(name: string, r: ManifestResource, ctx: DeployContext): Desired {
   const env = new Map(r.template.env.map((v) => [v.key, v.value]));
@@ -95,16 +86,10 @@ export function desiredFor(name: string, r: ManifestResource, ctx: DeployContext
     ...r.template,
     env: [...env].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => ({ key, value })),
   };
-  if (!template.dockerArgs && !customImage(r)) template.dockerArgs = DEPLOYED_START;
   const endpointName = deployedEndpointName(r, ctx.environment.name);
   const endpoint: Desired["endpoint"] = { ...r.endpoint, name: endpointName, flashEnvironmentId: ctx.environment.id };
-  const hash = configHash({ name: endpointName, template, endpoint });
+  const hash = configHash({ name: endpointName, template, endpoint, bootstrap: false });
   return { resource: name, endpointName, template, endpoint, hash };
-}
-
-/** Whether the resource runs an image the user chose (its own CMD starts the worker). */
-function customImage(r: ManifestResource): boolean {
-  return !!r.template.imageName && !/^(oven\/bun|runpod\/pytorch|flash-worker:)/.test(r.template.imageName);
 }
 
 /** `field: old → new` lines between what was deployed and what would be. */

@@ -3,14 +3,14 @@
  * environment's active build (the Python CLI likewise refuses to delete endpoints it does not track:
  * runpod/flash src/runpod_flash/cli/commands/env.py `delete`), each deletion verified by listing afterwards.
  */
-import { tagged } from "../runpod/logs";
+import { logger } from "../base/log";
 import { applyPlan } from "./apply";
 import { clients, type Connection, previousDeploy } from "./deploy";
 import type { FlashApp, FlashAppClient, FlashEnvironment } from "./flash-app-client";
 import type { DeployedResource, Manifest } from "./manifest";
 import type { PlanRow } from "./plan";
 
-const ulog = tagged("undeploy");
+const ulog = logger("undeploy");
 
 /** The app, or an error that lists the apps there are. */
 export async function requireApp(apps: FlashAppClient, name: string): Promise<FlashApp> {

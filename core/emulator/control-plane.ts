@@ -1,4 +1,14 @@
-import { buildSchema, graphql, type GraphQLSchema } from "graphql";
+import {
+  buildSchema,
+  execute,
+  GraphQLError,
+  type GraphQLSchema,
+  parse,
+  type DocumentNode,
+  type ExecutionResult,
+  validate,
+} from "graphql";
+import { CPU_INSTANCE_IDS, CUDA_VERSIONS, cpuMaxDiskGb, GPU_POOLS, gpuModels, isLocation } from "./catalog";
 
 /** An environment variable as GraphQL carries it. */
 export interface EnvVar {
@@ -18,8 +28,15 @@ export interface EmulatedTemplate {
   ports: string | null;
   env: EnvVar[];
   isServerless: boolean;
+  isPublic: boolean;
+  startSsh: boolean;
+  startJupyter: boolean;
+  advancedStart: boolean;
+  containerRegistryAuthId: string | null;
   readme: string;
   startScript: string | null;
+  /** When an endpoint last stopped using it (deleted, or switched template): deletion lags behind this. */
+  lastUsedAt: number;
 }
 
 /** An endpoint as the emulator stores it (runpod-api.md §4.3). */
@@ -53,24 +70,54 @@ export interface EmulatedEndpoint {
   createdAt: string;
 }
 
+/** Behaviour switches of the control plane (defaults are what Runpod documents; tests shorten the delay). */
+export interface ControlPlaneOptions {
+  /**
+   * `deleteEndpoint` refuses unless workersMin = workersMax = 0. Runpod docs sdks/graphql/manage-endpoints.mdx
+   * ("Delete an endpoint"): "The endpoint's min and max workers must both be zero before you can delete it."
+   */
+  requireZeroWorkersToDelete?: boolean;
+  /**
+   * How long after its last use a template cannot be deleted, ms. Runpod docs
+   * sdks/graphql/manage-pod-templates.mdx: "It can take up to 2 minutes to delete a template after its most recent
+   * use by a Pod or Serverless endpoint." Default 120000.
+   */
+  templateDeleteDelayMs?: number;
+  /**
+   * Put `PORT=80` and `PORT_HEALTH=80` into the template env when an LB endpoint is created, once. runpod/flash
+   * @757420d core/resources/serverless.py `_preserve_platform_env`: "The platform injects env vars (e.g. PORT,
+   * PORT_HEALTH) once at initial deploy and does not re-inject them on saveTemplate." Default true.
+   */
+  injectLbPortEnv?: boolean;
+}
+
+// The schema: every type, field and argument that Runpod's official clients send or select for templates,
+// endpoints, the user and the GPU/CPU catalogue (runpod-python runpod/api/{queries,mutations}/*.py, runpodctl
+// api/endpoint.go and internal/api/{endpoints,templates}.go, runpod/flash core/api/runpod.py; see
+// test/emulator/client-documents.ts for the exact documents).
 const SDL = /* GraphQL */ `
   scalar JSON
   type EnvironmentVariable { key: String value: String }
   input EnvironmentVariableInput { key: String! value: String }
+  type PortConfig { port: Int name: String }
   type PodTemplate {
     id: String name: String imageName: String dockerArgs: String containerDiskInGb: Int volumeInGb: Int
-    volumeMountPath: String ports: String env: [EnvironmentVariable] isServerless: Boolean readme: String startScript: String
+    volumeMountPath: String ports: String portsConfig: [PortConfig] env: [EnvironmentVariable] isServerless: Boolean
+    isPublic: Boolean isRunpod: Boolean category: String readme: String startScript: String startSsh: Boolean
+    startJupyter: Boolean advancedStart: Boolean containerRegistryAuthId: String
   }
   input SaveTemplateInput {
     id: String name: String! imageName: String! containerDiskInGb: Int! volumeInGb: Int! dockerArgs: String
     env: [EnvironmentVariableInput]! ports: String volumeMountPath: String isServerless: Boolean readme: String
-    isPublic: Boolean startSsh: Boolean containerRegistryAuthId: String advancedStart: Boolean config: JSON startScript: String
+    isPublic: Boolean startSsh: Boolean startJupyter: Boolean containerRegistryAuthId: String advancedStart: Boolean
+    config: JSON startScript: String category: String
   }
   input InlineTemplateInput {
-    name: String imageName: String! containerDiskInGb: Int volumeInGb: Int dockerArgs: String env: [EnvironmentVariableInput]
+    name: String imageName: String containerDiskInGb: Int volumeInGb: Int dockerArgs: String env: [EnvironmentVariableInput]
     ports: String volumeMountPath: String isServerless: Boolean readme: String isPublic: Boolean startSsh: Boolean
     containerRegistryAuthId: String advancedStart: Boolean config: JSON startScript: String
   }
+  input PodTemplateInput { isRunpod: Boolean isPublic: Boolean isServerless: Boolean category: String searchTerm: String }
   enum FlashBootType { FLASHBOOT OFF }
   input NetworkVolumeRefInput { networkVolumeId: String! dataCenterId: String }
   input EndpointInput {
@@ -78,23 +125,51 @@ const SDL = /* GraphQL */ `
     workersMin: Int workersMax: Int workersStandby: Int workersPFBTarget: Int idleTimeout: Int scalerType: String scalerValue: Int
     locations: String networkVolumeId: String networkVolumeIds: [NetworkVolumeRefInput] flashBootType: FlashBootType
     allowedCudaVersions: String minCudaVersion: String executionTimeoutMs: Int type: String flashEnvironmentId: String
-    modelReferences: [String] env: [EnvironmentVariableInput]
+    modelReferences: [String] env: [EnvironmentVariableInput] hubReleaseId: String
   }
   type Pod { id: String desiredStatus: String }
+  type NetworkVolume { id: String name: String size: Int dataCenterId: String }
+  type NetworkVolumeRef { networkVolumeId: String dataCenterId: String }
   type Endpoint {
     id: String name: String aiKey: String userId: String version: Int templateId: String template: PodTemplate gpuIds: String
-    gpuCount: Int instanceIds: [String] idleTimeout: Int locations: String networkVolumeId: String scalerType: String
-    scalerValue: Int type: String workersMin: Int workersMax: Int workersStandby: Int workersPFBTarget: Int
+    gpuCount: Int instanceIds: [String] idleTimeout: Int locations: String networkVolumeId: String
+    networkVolume: NetworkVolume networkVolumeIds: [NetworkVolumeRef] scalerType: String
+    scalerValue: Int type: String computeType: String workersMin: Int workersMax: Int workersStandby: Int workersPFBTarget: Int
     allowedCudaVersions: String minCudaVersion: String executionTimeoutMs: Int flashBootType: String
     flashEnvironmentId: String createdAt: String env: [EnvironmentVariable] pods: [Pod] modelReferences: [String]
     activeBuildid: String idePodId: String
   }
   input UpdateEndpointTemplateInput { endpointId: String! templateId: String! }
-  type User { id: String endpoints: [Endpoint] endpoint(id: String!): Endpoint podTemplates: [PodTemplate] }
-  type Query { myself: User podTemplate(id: String!): PodTemplate }
+  type User {
+    id: String pubKey: String endpoints: [Endpoint] endpoint(id: String!): Endpoint podTemplates: [PodTemplate]
+    networkVolumes: [NetworkVolume]
+  }
+  input GpuTypeFilter { id: String ids: [String] }
+  input GpuLowestPriceInput {
+    gpuCount: Int dataCenterId: String secureCloud: Boolean includeAiApi: Boolean allowedCudaVersions: [String]
+    compliance: [String] minDisk: Int minMemoryInGb: Int minVcpuCount: Int
+  }
+  type LowestPrice { minimumBidPrice: Float uninterruptablePrice: Float stockStatus: String }
+  type GpuType {
+    id: String displayName: String memoryInGb: Int maxGpuCount: Int manufacturer: String cudaCores: Int
+    secureCloud: Boolean communityCloud: Boolean securePrice: Float communityPrice: Float oneMonthPrice: Float
+    threeMonthPrice: Float oneWeekPrice: Float communitySpotPrice: Float secureSpotPrice: Float
+    lowestPrice(input: GpuLowestPriceInput): LowestPrice
+  }
+  input CpuFlavorInput { id: String }
+  input SpecificsInput { dataCenterId: String instanceId: String }
+  type CpuSpecifics { stockStatus: String }
+  type CpuFlavor { id: String displayName: String specifics(input: SpecificsInput): CpuSpecifics }
+  type Query {
+    myself: User
+    podTemplate(id: String!): PodTemplate
+    podTemplates(input: PodTemplateInput): [PodTemplate]
+    gpuTypes(input: GpuTypeFilter): [GpuType]
+    cpuFlavors(input: CpuFlavorInput): [CpuFlavor]
+  }
   type Mutation {
     saveTemplate(input: SaveTemplateInput): PodTemplate
-    deleteTemplate(templateName: String): Boolean
+    deleteTemplate(templateName: String!): Boolean
     saveEndpoint(input: EndpointInput!): Endpoint
     deleteEndpoint(id: String!): Boolean
     updateEndpointTemplate(input: UpdateEndpointTemplateInput): Endpoint
@@ -108,6 +183,12 @@ interface Extension {
   myself: () => Record<string, unknown>;
 }
 
+/** A GraphQL reply: its HTTP status and body. */
+export interface GraphqlReply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
 /** Runpod-style ids: 14 lowercase alphanumerics (`i02xupws21hp6i`). */
 export function runpodId(): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -115,7 +196,7 @@ export function runpodId(): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
-/** Fields whose change rolls the workers (bumps `version`). */
+/** Fields whose change rolls the workers (bumps `version`; runpod-api.md §4.3 "Update semantics"). */
 const STRUCTURAL = [
   "templateId",
   "gpuIds",
@@ -127,6 +208,12 @@ const STRUCTURAL = [
   "type",
 ] as const;
 
+/** Ports the platform gives LB workers when the template names none (Runpod docs load-balancing/overview.mdx). */
+const LB_DEFAULT_PORT = "80";
+
+/** An error a resolver raises: the client sees it in `errors` with HTTP 200, as GraphQL servers answer. */
+class RejectedInput extends Error {}
+
 /**
  * The emulator's control plane: templates and endpoints, edited through the same GraphQL operations as
  * api.runpod.io (a real GraphQL schema, so selection sets, variables and errors behave like the real thing).
@@ -136,27 +223,47 @@ export class ControlPlane {
   readonly endpoints = new Map<string, EmulatedEndpoint>();
   private schema: GraphQLSchema = buildSchema(SDL);
   private readonly extensions: Extension[] = [];
-  /** Whether `deleteEndpoint` insists on workersMin = workersMax = 0 first (the docs' rule; flash ignores it). */
-  requireZeroWorkersToDelete = false;
-  /** Called after an endpoint is created or updated (the supervisor rescales) or deleted. */
+  /** See ControlPlaneOptions; public so a test can change a rule on a running emulator. */
+  requireZeroWorkersToDelete: boolean;
+  templateDeleteDelayMs: number;
+  injectLbPortEnv: boolean;
+  /** Called after an endpoint is created or updated (the supervisor rescales or rolls) or deleted. */
   onEndpointChange: (endpoint: EmulatedEndpoint, change: "saved" | "deleted") => void = () => {};
 
-  /** Run one GraphQL request; returns the `{data, errors}` body. */
-  async execute(
-    query: string,
-    variables?: Record<string, unknown>,
-    operationName?: string,
-  ): Promise<Record<string, unknown>> {
-    const result = await graphql({
+  constructor(options: ControlPlaneOptions = {}) {
+    this.requireZeroWorkersToDelete = options.requireZeroWorkersToDelete ?? true;
+    this.templateDeleteDelayMs = options.templateDeleteDelayMs ?? 120_000;
+    this.injectLbPortEnv = options.injectLbPortEnv ?? true;
+  }
+
+  /**
+   * Run one GraphQL request. A document that does not parse or validate, or variables that do not fit, get HTTP
+   * 400 with `errors` and no `data` (as Apollo-style servers answer; runpod/runpod-plugins-official#56 reports
+   * Runpod's 400 for variables its schema rejects); resolver errors come with HTTP 200 and `data`.
+   */
+  async execute(query: string, variables?: Record<string, unknown>, operationName?: string): Promise<GraphqlReply> {
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (error) {
+      return rejected([error as GraphQLError], "GRAPHQL_PARSE_FAILED");
+    }
+    const invalid = validate(this.schema, document);
+    if (invalid.length) return rejected(invalid, "GRAPHQL_VALIDATION_FAILED");
+    const result = (await execute({
       schema: this.schema,
-      source: query,
+      document,
       rootValue: this.extendedRoot(),
       variableValues: variables,
       operationName,
-    });
+    })) as ExecutionResult;
+    // No `data` at all means the request never ran: bad variables or a missing/ambiguous operation.
+    if (result.data === undefined && result.errors?.length) return rejected(result.errors, "BAD_USER_INPUT");
     const body: Record<string, unknown> = { data: result.data ?? null };
-    if (result.errors?.length) body.errors = result.errors.map((e) => ({ message: e.message, path: e.path }));
-    return body;
+    if (result.errors?.length) {
+      body.errors = result.errors.map((e) => ({ message: e.message, path: e.path, extensions: { code: codeOf(e) } }));
+    }
+    return { status: 200, body };
   }
 
   /** Add another plane of the API (types, root fields, fields under `myself`), e.g. the Flash app plane. */
@@ -184,26 +291,62 @@ export class ControlPlane {
       ...e,
       template: () => this.templates.get(e.templateId) ?? null,
       pods: () => [],
+      computeType: e.instanceIds?.length ? "CPU" : "GPU",
+      networkVolume: e.networkVolumeId ? { id: e.networkVolumeId, dataCenterId: null } : null,
+      networkVolumeIds: e.networkVolumeId ? [{ networkVolumeId: e.networkVolumeId, dataCenterId: null }] : [],
     });
+    const templateView = (t: EmulatedTemplate) => ({ ...t, isRunpod: false, category: null, portsConfig: [] });
     return {
       myself: () => ({
         id: "user_emulator",
+        pubKey: "",
+        networkVolumes: [],
         endpoints: () => [...this.endpoints.values()].map(view),
         endpoint: ({ id }: { id: string }) => {
           const e = this.endpoints.get(id);
           return e ? view(e) : null;
         },
-        podTemplates: () => [...this.templates.values()],
+        podTemplates: () => [...this.templates.values()].map(templateView),
       }),
-      podTemplate: ({ id }: { id: string }) => this.templates.get(id) ?? null,
-      saveTemplate: ({ input }: { input: any }) => this.saveTemplate(input),
+      podTemplate: ({ id }: { id: string }) => {
+        const t = this.templates.get(id);
+        return t ? templateView(t) : null;
+      },
+      // runpodctl `template list` asks for official (isRunpod) and community (isPublic) templates: the emulator
+      // has none of those, only the user's own.
+      podTemplates: ({ input }: { input?: { isRunpod?: boolean; isPublic?: boolean } }) =>
+        input?.isRunpod || input?.isPublic ? [] : [...this.templates.values()].map(templateView),
+      gpuTypes: ({ input }: { input?: { id?: string; ids?: string[] } }) => {
+        const wanted = input?.ids ?? (input?.id ? [input.id] : undefined);
+        return gpuModels()
+          .filter((g) => !wanted || wanted.includes(g.id))
+          .map((g) => ({
+            id: g.id,
+            displayName: g.id.replace(/^NVIDIA (GeForce )?/, ""),
+            memoryInGb: g.memoryInGb,
+            maxGpuCount: 8,
+            manufacturer: "Nvidia",
+            secureCloud: true,
+            communityCloud: true,
+            // The emulator has unlimited stock and no prices.
+            lowestPrice: () => ({ minimumBidPrice: null, uninterruptablePrice: null, stockStatus: "High" }),
+          }));
+      },
+      cpuFlavors: ({ input }: { input?: { id?: string } }) => {
+        const flavors = [...new Set(CPU_INSTANCE_IDS.map((i) => i.split("-")[0]!))];
+        return flavors
+          .filter((id) => !input?.id || input.id === id)
+          .map((id) => ({ id, displayName: id, specifics: () => ({ stockStatus: "High" }) }));
+      },
+      saveTemplate: ({ input }: { input: any }) => templateView(this.saveTemplate(input)),
       deleteTemplate: ({ templateName }: { templateName: string }) => this.deleteTemplate(templateName),
       saveEndpoint: ({ input }: { input: any }) => view(this.saveEndpoint(input)),
       deleteEndpoint: ({ id }: { id: string }) => this.deleteEndpoint(id),
       updateEndpointTemplate: ({ input }: { input: { endpointId: string; templateId: string } }) => {
         const e = this.endpoints.get(input.endpointId);
-        if (!e) throw new Error(`Endpoint ${input.endpointId} not found`);
-        if (!this.templates.has(input.templateId)) throw new Error(`Template ${input.templateId} not found`);
+        if (!e) throw new RejectedInput(`Endpoint ${input.endpointId} not found`);
+        if (!this.templates.has(input.templateId)) throw new RejectedInput(`Template ${input.templateId} not found`);
+        if (e.templateId !== input.templateId) this.released(e.templateId);
         e.templateId = input.templateId;
         e.version++;
         this.onEndpointChange(e, "saved");
@@ -212,91 +355,113 @@ export class ControlPlane {
     };
   }
 
-  private saveTemplate(input: any, forceId?: string): EmulatedTemplate {
-    const id: string = input.id ?? forceId ?? runpodId();
-    if (input.id && !this.templates.has(input.id)) throw new Error(`Template ${input.id} not found`);
-    const name = String(input.name ?? `template-${id}`);
-    for (const t of this.templates.values()) {
-      if (t.name === name && t.id !== id) throw new Error(`Template name must be unique: "${name}" is taken`);
+  /**
+   * Create or update a template. An update is a full replace: a field the input leaves out gets its default
+   * (runpodctl internal/api/endpoints.go: "saveEndpoint is a full replace"; flash serverless.py: "When we send a
+   * full env replacement we must carry those vars forward"), so env the platform injected is gone after it.
+   */
+  private saveTemplate(input: any): EmulatedTemplate {
+    const previous = input.id ? this.templates.get(input.id) : undefined;
+    if (input.id && !previous) throw new RejectedInput(`Template ${input.id} not found`);
+    const name = String(input.name ?? "").trim();
+    if (!name) throw new RejectedInput("Template name is required");
+    const clash = [...this.templates.values()].find((t) => t.name === name && t.id !== input.id);
+    // Runpod docs manage-pod-templates.mdx: template names are unique. The real wording is undocumented.
+    if (clash) throw new RejectedInput(`Template name must be unique: "${name}" is already taken`);
+    if (!input.imageName) throw new RejectedInput("imageName is required");
+    if (!Number.isInteger(input.containerDiskInGb) || input.containerDiskInGb < 1) {
+      throw new RejectedInput(`containerDiskInGb must be a positive integer, got ${input.containerDiskInGb}`);
     }
-    if (!input.imageName) throw new Error("imageName is required");
     const template: EmulatedTemplate = {
-      id,
+      id: previous?.id ?? runpodId(),
       name,
       imageName: input.imageName,
       dockerArgs: input.dockerArgs ?? "",
-      containerDiskInGb: input.containerDiskInGb ?? 64,
+      containerDiskInGb: input.containerDiskInGb,
       volumeInGb: input.volumeInGb ?? 0,
       volumeMountPath: input.volumeMountPath ?? null,
       ports: input.ports ?? null,
-      env: (input.env ?? []).map((v: EnvVar) => ({ key: v.key, value: v.value ?? "" })),
-      isServerless: input.isServerless ?? true,
+      env: envOf(input.env),
+      isServerless: input.isServerless ?? false,
+      isPublic: input.isPublic ?? false,
+      startSsh: input.startSsh ?? false,
+      startJupyter: input.startJupyter ?? false,
+      advancedStart: input.advancedStart ?? false,
+      containerRegistryAuthId: input.containerRegistryAuthId || null,
       readme: input.readme ?? "",
       startScript: input.startScript ?? null,
+      lastUsedAt: previous?.lastUsedAt ?? 0,
     };
-    this.templates.set(id, template);
-    for (const e of this.endpoints.values()) if (e.templateId === id) this.onEndpointChange(e, "saved");
+    this.templates.set(template.id, template);
+    // A changed template rolls every endpoint that runs it (new version; the supervisor replaces workers).
+    for (const e of this.endpoints.values()) {
+      if (e.templateId !== template.id) continue;
+      e.version++;
+      this.onEndpointChange(e, "saved");
+    }
     return template;
   }
 
   private deleteTemplate(name: string): null {
     const t = [...this.templates.values()].find((x) => x.name === name);
-    if (!t) throw new Error(`Template "${name}" not found`);
-    if ([...this.endpoints.values()].some((e) => e.templateId === t.id))
-      throw new Error(`Template "${name}" is in use by an endpoint`);
+    if (!t) throw new RejectedInput(`Template "${name}" not found`);
+    const user = [...this.endpoints.values()].find((e) => e.templateId === t.id);
+    if (user) throw new RejectedInput(`Template "${name}" is in use by endpoint ${user.id}`);
+    const since = Date.now() - t.lastUsedAt;
+    if (since < this.templateDeleteDelayMs) {
+      const wait = Math.ceil((this.templateDeleteDelayMs - since) / 1000);
+      throw new RejectedInput(
+        `Template "${name}" was used by an endpoint moments ago; it can take up to ` +
+          `${Math.ceil(this.templateDeleteDelayMs / 1000)} s after its most recent use to delete a template ` +
+          `(try again in ${wait} s)`,
+      );
+    }
     this.templates.delete(t.id);
     return null;
   }
 
   private saveEndpoint(input: any): EmulatedEndpoint {
-    if (input.template && input.templateId) throw new Error("templateId and template are mutually exclusive; send one");
+    if (input.template && input.templateId) {
+      throw new RejectedInput("templateId and template are mutually exclusive; send one");
+    }
     const previous = input.id ? this.endpoints.get(input.id) : undefined;
-    if (input.id && !previous) throw new Error(`Endpoint ${input.id} not found`);
+    if (input.id && !previous) throw new RejectedInput(`Endpoint ${input.id} not found`);
+    const fields = validEndpointFields(input);
     let templateId: string | undefined = input.templateId;
     if (input.template) {
-      const inline = { ...input.template, name: input.template.name ?? `${input.name}__template` };
+      const inline = {
+        containerDiskInGb: 10,
+        volumeInGb: 0,
+        isServerless: true,
+        ...input.template,
+        name: input.template.name ?? `${input.name}__template__${runpodId().slice(0, 7)}`,
+      };
       const existing = [...this.templates.values()].find((t) => t.name === inline.name);
       templateId = this.saveTemplate({ ...inline, id: existing?.id }).id;
     }
-    if (!templateId) throw new Error("templateId or template is required");
-    if (!this.templates.has(templateId)) throw new Error(`Template ${templateId} not found`);
-    const workersMin = input.workersMin ?? 0;
-    const workersMax = input.workersMax ?? 3;
-    if (workersMin > workersMax)
-      throw new Error(`workersMin (${workersMin}) must not exceed workersMax (${workersMax})`);
-    const type = input.type ?? "QB";
-    if (type !== "QB" && type !== "LB") throw new Error(`type must be QB or LB, got ${type}`);
+    if (!templateId) throw new RejectedInput("templateId or template is required");
+    const template = this.templates.get(templateId);
+    if (!template) throw new RejectedInput(`Template ${templateId} not found`);
+    const cpu = fields.instanceIds?.[0];
+    if (cpu && template.containerDiskInGb > cpuMaxDiskGb(cpu)) {
+      throw new RejectedInput(
+        `containerDiskInGb ${template.containerDiskInGb} exceeds the ${cpuMaxDiskGb(cpu)} GB that ${cpu} allows`,
+      );
+    }
     const endpoint: EmulatedEndpoint = {
+      ...fields,
       id: previous?.id ?? runpodId(),
-      name: input.name,
       aiKey: previous?.aiKey ?? `rpa_${runpodId()}${runpodId()}`,
       userId: "user_emulator",
       version: previous?.version ?? 0,
       templateId,
-      gpuIds: input.gpuIds ?? (input.instanceIds?.length ? "" : "AMPERE_16"),
-      gpuCount: input.gpuCount ?? (input.instanceIds?.length ? 0 : 1),
-      instanceIds: input.instanceIds ?? null,
-      workersMin,
-      workersMax,
-      workersStandby: input.workersStandby ?? 0,
-      workersPFBTarget: input.workersPFBTarget ?? 0,
-      idleTimeout: input.idleTimeout ?? 5,
-      scalerType: input.scalerType ?? (type === "LB" ? "REQUEST_COUNT" : "QUEUE_DELAY"),
-      scalerValue: input.scalerValue ?? 4,
-      locations: input.locations ?? null,
-      networkVolumeId: input.networkVolumeId ?? input.networkVolumeIds?.[0]?.networkVolumeId ?? null,
-      flashBootType: input.flashBootType ?? null,
-      allowedCudaVersions: input.allowedCudaVersions ?? null,
-      minCudaVersion: input.minCudaVersion ?? null,
-      executionTimeoutMs: input.executionTimeoutMs ?? 0,
-      type,
-      flashEnvironmentId: input.flashEnvironmentId ?? null,
-      modelReferences: input.modelReferences ?? null,
-      env: (input.env ?? []).map((v: EnvVar) => ({ key: v.key, value: v.value ?? "" })),
       createdAt: previous?.createdAt ?? new Date().toISOString(),
     };
-    if (previous && STRUCTURAL.some((k) => JSON.stringify(previous[k]) !== JSON.stringify(endpoint[k])))
+    if (previous && STRUCTURAL.some((k) => JSON.stringify(previous[k]) !== JSON.stringify(endpoint[k]))) {
       endpoint.version++;
+    }
+    if (previous && previous.templateId !== templateId) this.released(previous.templateId);
+    if (!previous && endpoint.type === "LB" && this.injectLbPortEnv) injectPortEnv(template);
     this.endpoints.set(endpoint.id, endpoint);
     this.onEndpointChange(endpoint, "saved");
     return endpoint;
@@ -304,12 +469,138 @@ export class ControlPlane {
 
   private deleteEndpoint(id: string): null {
     const e = this.endpoints.get(id);
-    if (!e) throw new Error(`Endpoint ${id} not found`);
+    if (!e) throw new RejectedInput(`Endpoint ${id} not found`);
     if (this.requireZeroWorkersToDelete && (e.workersMin !== 0 || e.workersMax !== 0)) {
-      throw new Error("Set min and max workers to 0 before deleting the endpoint");
+      throw new RejectedInput(
+        `Endpoint ${id} has workersMin ${e.workersMin} and workersMax ${e.workersMax}: set both to 0 before deleting it`,
+      );
     }
     this.endpoints.delete(id);
+    this.released(e.templateId);
     this.onEndpointChange(e, "deleted");
     return null;
   }
+
+  /** An endpoint stopped using a template: its deletion delay starts now. */
+  private released(templateId: string): void {
+    const t = this.templates.get(templateId);
+    if (t) t.lastUsedAt = Date.now();
+  }
+}
+
+/** The stored fields of an EndpointInput, validated the way the platform does (defaults: runpod-api.md §1.8). */
+function validEndpointFields(
+  input: any,
+): Omit<EmulatedEndpoint, "id" | "aiKey" | "userId" | "version" | "templateId" | "createdAt"> {
+  const type = input.type ?? "QB";
+  if (type !== "QB" && type !== "LB") throw new RejectedInput(`type must be QB or LB, got "${type}"`);
+  const name = String(input.name ?? "");
+  if (name.trim().length === 0) throw new RejectedInput("name is required");
+  const instanceIds: string[] | null = input.instanceIds?.length ? input.instanceIds : null;
+  for (const id of instanceIds ?? []) {
+    if (!CPU_INSTANCE_IDS.includes(id)) {
+      throw new RejectedInput(
+        `instanceIds: unknown CPU instance "${id}" (expected one of ${CPU_INSTANCE_IDS.join(", ")})`,
+      );
+    }
+  }
+  const gpuIds = String(input.gpuIds ?? (instanceIds ? "" : "AMPERE_16"));
+  // flash serverless_cpu.py drops gpuIds for CPU endpoints "to prevent the RunPod GraphQL API from rejecting CPU
+  // endpoints"; whether "" is accepted is open (review §6.8), so "" passes and a pool does not.
+  if (instanceIds && gpuIds !== "") throw new RejectedInput("a CPU endpoint (instanceIds) cannot also set gpuIds");
+  if (!instanceIds) validateGpuIds(gpuIds);
+  const workersMin = input.workersMin ?? 0;
+  const workersMax = input.workersMax ?? 3;
+  if (workersMin < 0 || workersMax < 0) throw new RejectedInput("workersMin and workersMax must not be negative");
+  if (workersMin > workersMax) {
+    throw new RejectedInput(`workersMin (${workersMin}) must not exceed workersMax (${workersMax})`);
+  }
+  const idleTimeout = input.idleTimeout ?? 5;
+  // flash (commit 57aebbf4, #287) enforces 1–3600 s before sending, after the API rejected other values.
+  if (idleTimeout < 1 || idleTimeout > 3600) {
+    throw new RejectedInput(`idleTimeout must be from 1 to 3600 seconds, got ${idleTimeout}`);
+  }
+  const scalerType = input.scalerType ?? (type === "LB" ? "REQUEST_COUNT" : "QUEUE_DELAY");
+  if (scalerType !== "QUEUE_DELAY" && scalerType !== "REQUEST_COUNT") {
+    throw new RejectedInput(`scalerType must be QUEUE_DELAY or REQUEST_COUNT, got "${scalerType}"`);
+  }
+  const scalerValue = input.scalerValue ?? 4;
+  if (scalerValue < 1) throw new RejectedInput(`scalerValue must be at least 1, got ${scalerValue}`);
+  const locations: string | null = input.locations || null;
+  for (const l of locations?.split(",") ?? []) {
+    if (!isLocation(l.trim())) throw new RejectedInput(`locations: "${l}" is not a data-center id such as EU-RO-1`);
+  }
+  const cuda: string | null = input.allowedCudaVersions || null;
+  for (const v of cuda?.split(",") ?? []) {
+    if (!CUDA_VERSIONS.includes(v.trim())) throw new RejectedInput(`allowedCudaVersions: unknown CUDA version "${v}"`);
+  }
+  if (input.minCudaVersion && !CUDA_VERSIONS.includes(input.minCudaVersion)) {
+    throw new RejectedInput(`minCudaVersion: unknown CUDA version "${input.minCudaVersion}"`);
+  }
+  const executionTimeoutMs = input.executionTimeoutMs ?? 0;
+  if (executionTimeoutMs < 0) throw new RejectedInput("executionTimeoutMs must not be negative");
+  const gpuCount = input.gpuCount ?? (instanceIds ? 0 : 1);
+  if (!instanceIds && gpuCount < 1) throw new RejectedInput(`gpuCount must be at least 1, got ${gpuCount}`);
+  return {
+    name,
+    gpuIds,
+    gpuCount,
+    instanceIds,
+    workersMin,
+    workersMax,
+    workersStandby: input.workersStandby ?? 0,
+    workersPFBTarget: input.workersPFBTarget ?? 0,
+    idleTimeout,
+    scalerType,
+    scalerValue,
+    locations,
+    networkVolumeId: input.networkVolumeId || input.networkVolumeIds?.[0]?.networkVolumeId || null,
+    flashBootType: input.flashBootType ?? null,
+    allowedCudaVersions: cuda,
+    minCudaVersion: input.minCudaVersion ?? null,
+    executionTimeoutMs,
+    type,
+    flashEnvironmentId: input.flashEnvironmentId ?? null,
+    modelReferences: input.modelReferences ?? null,
+    env: envOf(input.env),
+  };
+}
+
+/** `gpuIds`: comma-separated pool ids, each optionally followed by `-<GPU model>` exclusions of that pool. */
+function validateGpuIds(gpuIds: string): void {
+  const entries = gpuIds.split(",").map((s) => s.trim());
+  if (!entries.some((e) => e && !e.startsWith("-"))) throw new RejectedInput("gpuIds must name at least one GPU pool");
+  const models = new Set(Object.values(GPU_POOLS).flatMap((p) => p.models));
+  for (const entry of entries) {
+    if (entry.startsWith("-")) {
+      if (!models.has(entry.slice(1))) throw new RejectedInput(`gpuIds: unknown GPU type "${entry.slice(1)}"`);
+    } else if (!(entry in GPU_POOLS)) {
+      throw new RejectedInput(
+        `gpuIds: unknown GPU pool "${entry}" (expected one of ${Object.keys(GPU_POOLS).join(", ")})`,
+      );
+    }
+  }
+}
+
+function envOf(env: unknown): EnvVar[] {
+  if (!Array.isArray(env)) return [];
+  return env.map((v: EnvVar) => ({ key: v.key, value: v.value ?? "" }));
+}
+
+/** The env Runpod adds to an LB endpoint's template at first deploy (see `injectLbPortEnv`). */
+function injectPortEnv(template: EmulatedTemplate): void {
+  const has = (key: string) => template.env.some((v) => v.key === key);
+  if (!has("PORT")) template.env.push({ key: "PORT", value: LB_DEFAULT_PORT });
+  if (!has("PORT_HEALTH")) template.env.push({ key: "PORT_HEALTH", value: LB_DEFAULT_PORT });
+}
+
+function codeOf(error: GraphQLError): string {
+  return error.originalError instanceof RejectedInput ? "BAD_USER_INPUT" : "INTERNAL_SERVER_ERROR";
+}
+
+function rejected(errors: readonly GraphQLError[], code: string): GraphqlReply {
+  return {
+    status: 400,
+    body: { errors: errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code } })) },
+  };
 }

@@ -1,9 +1,8 @@
-import { tagged } from "../runpod/logs";
-import { log } from "../base/log";
+import { logger } from "../base/log";
 import type { EndpointHealth, JobObject, JobPolicy, JobRequest, JobStatus } from "../runpod/api";
 import { isTerminal } from "../runpod/api";
 
-const elog = tagged("emulator");
+const elog = logger("emulator");
 
 /** A job as the emulator keeps it: the public job object plus the bookkeeping that drives its state machine. */
 export interface EmulatedJob {
@@ -43,6 +42,12 @@ export interface StoreOptions {
   maxRequeues?: number;
   /** Pause between webhook attempts (Runpod: 10 s). */
   webhookRetryDelayMs?: number;
+  /**
+   * Whether `/status` of a FAILED job still shows the `output` its worker posted next to `error`. Undocumented
+   * (review §6.5); FAILED replies seen in the wild carry no `output` (runpod-api.md §1.3, runpod/runpod-python
+   * issues), so the default is false: a client must not count on it.
+   */
+  failedKeepsOutput?: boolean;
 }
 
 type Waiter = { workerId: string; resolve: (job: EmulatedJob | null) => void };
@@ -59,6 +64,8 @@ export class JobStore {
   private readonly watchers = new Map<string, Set<Watcher>>();
   private readonly counters = new Map<string, { completed: number; failed: number; retried: number }>();
   private readonly opts: Required<StoreOptions>;
+  private readonly stops = new Map<string, string[]>();
+  private readonly stopWaiters = new Map<string, () => void>();
   private readonly sweeper: ReturnType<typeof setInterval>;
   /** Called when a job enters the queue or a running job ends: the worker supervisor rescales. */
   onChange: (endpointId: string) => void = () => {};
@@ -73,6 +80,7 @@ export class JobStore {
       executionTimeoutMs: options.executionTimeoutMs ?? 600_000,
       maxRequeues: options.maxRequeues ?? 1,
       webhookRetryDelayMs: options.webhookRetryDelayMs ?? 10_000,
+      failedKeepsOutput: options.failedKeepsOutput ?? false,
     };
     this.sweeper = setInterval(() => this.sweep(), 200);
     this.sweeper.unref?.();
@@ -82,6 +90,7 @@ export class JobStore {
   close(): void {
     clearInterval(this.sweeper);
     for (const list of this.waiters.values()) for (const w of list.splice(0)) w.resolve(null);
+    for (const release of [...this.stopWaiters.values()]) release();
   }
 
   /** Accept a job for an endpoint; it goes to a waiting worker at once or joins the queue. */
@@ -124,7 +133,7 @@ export class JobStore {
     if (job.takenAt !== undefined) out.executionTime = (job.doneAt ?? Date.now()) - job.takenAt;
     else if (isTerminal(job.status)) out.executionTime = 0;
     if (job.workerId !== undefined || isTerminal(job.status)) out.workerId = job.workerId ?? "";
-    if (job.hasOutput) out.output = job.output;
+    if (job.hasOutput && (job.status !== "FAILED" || this.opts.failedKeepsOutput)) out.output = job.output;
     if (job.error !== undefined) out.error = job.error;
     if (job.retries) out.retries = job.retries;
     return out;
@@ -168,6 +177,44 @@ export class JobStore {
       }, holdMs);
       list.push(waiter);
     });
+  }
+
+  /**
+   * Tell a worker to stop a job (cancel, execution timeout) through its stop channel: the next `job-stop` poll of
+   * that worker answers `{"jobsToStop": [...]}` (runpod/runpod-python@07fc6e2 serverless/modules/rp_job.py
+   * `get_stop_signals`, rp_scale.py `monitor_stop_signals`).
+   */
+  requestStop(workerId: string, jobId: string): void {
+    const pending = this.stops.get(workerId) ?? [];
+    this.stops.set(workerId, pending);
+    if (!pending.includes(jobId)) pending.push(jobId);
+    const waiter = this.stopWaiters.get(workerId);
+    if (waiter) waiter();
+  }
+
+  /** A worker's `job-stop` long-poll: the job ids to stop, waiting up to `holdMs` for one; [] when none came. */
+  async takeStops(workerId: string, holdMs: number): Promise<string[]> {
+    if (!this.stops.get(workerId)?.length && holdMs > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          if (this.stopWaiters.get(workerId) === done) this.stopWaiters.delete(workerId);
+          resolve();
+        };
+        const timer = setTimeout(done, holdMs);
+        this.stopWaiters.get(workerId)?.();
+        this.stopWaiters.set(workerId, done);
+      });
+    }
+    const ids = this.stops.get(workerId) ?? [];
+    this.stops.delete(workerId);
+    return ids;
+  }
+
+  /** Forget a worker's stop channel (it exited). */
+  dropStops(workerId: string): void {
+    this.stops.delete(workerId);
+    this.stopWaiters.get(workerId)?.();
   }
 
   /** Release the long-poll of a worker that is going away (its pending take answers "no job"). */

@@ -1,15 +1,14 @@
-import { tagged } from "../runpod/logs";
 import { Elysia, t } from "elysia";
 import { validationBody } from "../base/errors";
-import { log } from "../base/log";
+import { logger } from "../base/log";
 import type { JobRequest } from "../runpod/api";
-import { ControlPlane, type EmulatedEndpoint } from "./control-plane";
+import { ControlPlane, type ControlPlaneOptions, type EmulatedEndpoint } from "./control-plane";
 import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
 import { WorkerSupervisor, type SupervisorOptions } from "./supervisor";
 import { FLASH_SDL, FlashApps, UPLOAD_PREFIX } from "./flash-apps";
 import { WorkerLogBook, workerLogRoutes } from "./worker-logs";
 
-const elog = tagged("emulator");
+const elog = logger("emulator");
 
 /** An error the emulator injects on matching requests (tests of retries on 429/5xx). */
 export interface Fault {
@@ -32,8 +31,10 @@ export interface EmulatorOptions extends StoreOptions {
   port?: number;
   /** How long `job-take` holds a worker's request open when no job waits, ms (Runpod: up to ~90 s). */
   takeHoldMs?: number;
-  /** Worker subprocess options (command, env, heartbeat interval, LB wait). */
+  /** Worker subprocess options (command, image commands, env, heartbeat interval, LB wait, cold start). */
   workers?: Omit<SupervisorOptions, "baseUrl">;
+  /** Control-plane rules (the 0/0 rule of deleteEndpoint, template deletion delay, LB port env). */
+  control?: ControlPlaneOptions;
 }
 
 /** A running emulator: its URLs (what a client's base-URL settings point at), its state, and `stop()`. */
@@ -91,6 +92,13 @@ function bearer(header: string | null): string | undefined {
   return header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
 }
 
+/**
+ * Largest request bodies Runpod takes, bytes: `/run` 10 MB, `/runsync` 20 MB (docs
+ * serverless/endpoints/operation-reference.mdx "Maximum payload size"), load-balanced requests 30 MB (docs
+ * serverless/load-balancing/overview.mdx "Payload limit"). Decimal megabytes: the stricter reading.
+ */
+export const PAYLOAD_LIMITS = { run: 10_000_000, runsync: 20_000_000, lb: 30_000_000 } as const;
+
 const err = (status: number, message: string) =>
   new Response(JSON.stringify({ error: message }), { status, headers: { "content-type": "application/json" } });
 
@@ -101,7 +109,7 @@ const err = (status: number, message: string) =>
 export function startEmulator(options: EmulatorOptions): Emulator {
   if (!options.apiKey) throw new Error("startEmulator needs an apiKey");
   const store = new JobStore(options);
-  const control = new ControlPlane();
+  const control = new ControlPlane(options.control);
   let baseUrl = "";
   const flashApps = new FlashApps(control, () => baseUrl);
   control.extend(
@@ -117,7 +125,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     onLog: (worker, source, line) => logBook.record(worker, source, line),
   });
   store.onChange = (endpointId) => supervisor.rescale(endpointId);
-  store.onStop = (job) => supervisor.stopJob(job.workerId, `job ${job.id} stopped`);
+  store.onStop = (job, reason) => supervisor.stopJob(job.workerId, job.id, `job ${job.id} ${reason}`);
   control.onEndpointChange = (endpoint, change) => {
     if (change === "deleted") store.dropEndpoint(endpoint.id);
     supervisor.rescale(endpoint.id);
@@ -156,6 +164,26 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     if (path.startsWith(UPLOAD_PREFIX)) return undefined;
     return err(401, "Unauthorized: missing or invalid API key");
   };
+  /** 413 for a body over the route's limit (see PAYLOAD_LIMITS); undefined when it fits or the route has none. */
+  const oversized = async (request: Request, path: string): Promise<Response | undefined> => {
+    if (request.method !== "POST" && request.method !== "PUT" && request.method !== "PATCH") return undefined;
+    const route = /^\/v2\/[^/]+\/(run|runsync)$/.exec(path)?.[1] ?? (path.startsWith("/lb/") ? "lb" : undefined);
+    if (!route) return undefined;
+    const limit = PAYLOAD_LIMITS[route as keyof typeof PAYLOAD_LIMITS];
+    const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+    const size = Number.isFinite(declared) ? declared : (await request.clone().arrayBuffer()).byteLength;
+    if (size <= limit) return undefined;
+    const where = route === "lb" ? "a load-balanced request" : `/${route}`;
+    return err(413, `payload too large: ${size} bytes exceeds the ${limit / 1_000_000} MB limit of ${where}`);
+  };
+  /** The worker behind a worker route, attaching unknown ids; a 400 for an id that belongs to another endpoint. */
+  const workerOf = (endpointId: string, workerId: string): Response | undefined => {
+    if (!control.endpoints.has(endpointId)) return err(404, `endpoint ${endpointId} not found`);
+    if (!supervisor.attach(endpointId, workerId)) {
+      return err(400, `worker ${workerId} belongs to another endpoint`);
+    }
+    return undefined;
+  };
   type JobParams = { ep: string; job: string };
   const status = (params: JobParams) => {
     const job = jobOf(params.ep, params.job);
@@ -177,10 +205,12 @@ export function startEmulator(options: EmulatorOptions): Emulator {
   };
 
   const app = new Elysia()
-    .onRequest(({ request }) => {
+    .onRequest(async ({ request }) => {
       const path = new URL(request.url).pathname;
       const denied = authorize(request, path);
       if (denied) return denied;
+      const tooLarge = await oversized(request, path);
+      if (tooLarge) return tooLarge;
       if (!faults.length) return;
       const i = faults.findIndex(
         (f) =>
@@ -206,13 +236,21 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     // ── GraphQL control plane ────────────────────────────────────────────────────────────────────────
     .post(
       "/graphql",
-      ({ body }) => control.execute(body.query, body.variables ?? undefined, body.operationName ?? undefined),
+      async ({ body }) => {
+        const reply = await control.execute(body.query, body.variables ?? undefined, body.operationName ?? undefined);
+        return new Response(JSON.stringify(reply.body), {
+          status: reply.status,
+          headers: { "content-type": "application/json" },
+        });
+      },
       { body: GraphqlBody },
     )
     // ── worker side (runpod-api.md §2) ──────────────────────────────────────────────────────────────
+    // Any worker id is accepted: real workers name themselves in the URL (runpod-python worker_state.py).
     .get("/v2/:ep/job-take/:wid", async ({ params, set }) => {
-      if (!control.endpoints.has(params.ep)) return err(404, `endpoint ${params.ep} not found`);
-      if (!supervisor.taking(params.wid)) return err(400, "unknown worker");
+      const refused = workerOf(params.ep, params.wid);
+      if (refused) return refused;
+      supervisor.taking(params.wid);
       const job = await store.take(params.ep, params.wid, takeHoldMs);
       if (!job) {
         set.status = 204;
@@ -224,7 +262,9 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     .get(
       "/v2/:ep/job-take-batch/:wid",
       async ({ params, query, set }) => {
-        if (!supervisor.taking(params.wid)) return err(400, "unknown worker");
+        const refused = workerOf(params.ep, params.wid);
+        if (refused) return refused;
+        supervisor.taking(params.wid);
         const size = Math.max(1, Number(query.batch_size ?? 1));
         const first = await store.take(params.ep, params.wid, takeHoldMs);
         if (!first) {
@@ -245,6 +285,8 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     .post(
       "/v2/:ep/job-done/:wid/:job",
       ({ params, body, query }) => {
+        const refused = workerOf(params.ep, params.wid);
+        if (refused) return refused;
         let parsed: unknown;
         try {
           parsed = JSON.parse(String(body ?? ""));
@@ -272,6 +314,8 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     .post(
       "/v2/:ep/job-stream/:wid/:job",
       ({ params, body }) => {
+        const refused = workerOf(params.ep, params.wid);
+        if (refused) return refused;
         let parsed: unknown;
         try {
           parsed = JSON.parse(String(body ?? ""));
@@ -284,13 +328,23 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       { parse: "text", body: t.Optional(t.String()) },
     )
     .get("/v2/:ep/ping/:wid", ({ params }) => {
+      const refused = workerOf(params.ep, params.wid);
+      if (refused) return refused;
       supervisor.pinged(params.wid);
       return { ok: true };
     })
+    // The stop channel (runpod-python rp_job.py `get_stop_signals`): a long-poll that answers 204, or 200
+    // `{"jobsToStop": [jobId, ...]}` once a job this worker holds was cancelled or timed out.
     .get("/v2/:ep/job-stop/:wid", async ({ params, set }) => {
-      // Cancelled and timed-out jobs are stopped by killing their worker, so there is never anything to report here.
-      set.status = 204;
-      return "";
+      const refused = workerOf(params.ep, params.wid);
+      if (refused) return refused;
+      supervisor.listensForStops(params.wid);
+      const ids = await store.takeStops(params.wid, takeHoldMs);
+      if (!ids.length) {
+        set.status = 204;
+        return "";
+      }
+      return { jobsToStop: ids };
     })
     // ── queue REST API (runpod-api.md §1) ───────────────────────────────────────────────────────────
     .post(
@@ -367,7 +421,14 @@ export function startEmulator(options: EmulatorOptions): Emulator {
             body: hasBody ? await request.arrayBuffer() : undefined,
             signal: request.signal,
           });
-          const out = new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
+          const payload = await res.arrayBuffer();
+          if (payload.byteLength > PAYLOAD_LIMITS.lb) {
+            return err(
+              502,
+              `worker response of ${payload.byteLength} bytes exceeds the 30 MB limit of load-balanced endpoints`,
+            );
+          }
+          const out = new Response(payload, { status: res.status, headers: res.headers });
           out.headers.delete("content-encoding");
           out.headers.delete("content-length");
           return out;
@@ -379,12 +440,20 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       },
       { parse: "none" },
     )
+    // ── emulator-only: what is running, and the env a hand-started worker needs ─────────────────────
+    .get("/emulator/endpoints/:ep/worker-env", ({ params }) => {
+      const e = endpointOf(params.ep);
+      if (e instanceof Response) return e;
+      return { endpointId: e.id, launch: supervisor.launch(e).kind, env: supervisor.attachEnv(e) };
+    })
     .get("/", () => ({
       emulator: "runpod",
       endpoints: [...control.endpoints.values()].map((e) => ({
         id: e.id,
         name: e.name,
         type: e.type,
+        image: control.templateOf(e)?.imageName ?? null,
+        launch: supervisor.launch(e).kind,
         workers: supervisor.counts(e.id),
       })),
     }));

@@ -1,62 +1,107 @@
-import { tagged } from "../runpod/logs";
 import type { Subprocess } from "bun";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import { log } from "../base/log";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { logger } from "../base/log";
 import type { EndpointHealth } from "../runpod/api";
-import { runpodId, type ControlPlane, type EmulatedEndpoint } from "./control-plane";
+import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
 import type { JobStore } from "./job-store";
+import {
+  exportLines,
+  hostEnv,
+  type Launch,
+  type LaunchOptions,
+  launchOf,
+  platformEnv,
+  templateEnv,
+} from "./worker-env";
 
-const wlog = tagged("emulator");
+export { workerCommand } from "./worker-env";
 
-/** How to start our worker program: bun + the entry file from source, or the flash binary's hidden subcommand. */
-export function workerCommand(): string[] {
-  const entry = resolve(import.meta.dir, "../../worker/main.ts");
-  const compiled = import.meta.dir.startsWith("/$bunfs") || import.meta.dir.includes("~BUN");
-  if (!compiled && existsSync(entry)) return [process.execPath, entry];
-  return [process.execPath, "__runpod-worker"];
-}
+const wlog = logger("emulator");
 
-/** One emulated worker: a real subprocess running the worker program with the env Runpod gives a worker. */
+/** One emulated worker: a real subprocess started with the env Runpod gives a worker. */
 export interface EmulatedWorker {
   id: string;
   endpointId: string;
+  /** The endpoint version it was started for: a newer version (template or GPU change) replaces it. */
+  version: number;
   proc: Subprocess;
   state: "initializing" | "idle" | "running" | "stopping";
   startedAt: number;
   lastActive: number;
-  /** LB workers: the port their HTTP server listens on, and requests being proxied to them. */
+  /** LB workers: the host ports standing for the template's PORT and PORT_HEALTH, and requests being proxied. */
   port?: number;
+  healthPort?: number;
   inflight: number;
   /** The last lines the worker printed (for the error a crash produces). */
   tail: string[];
+  /** It polled `job-stop`: cancel and timeout reach it through the stop channel instead of a kill. */
+  stopChannel: boolean;
+  /** It got a stop signal: its exit is expected. */
+  stopRequested: boolean;
+  /** It took a job-take or passed a health check once (a worker that dies before that counts as unhealthy). */
+  everReady: boolean;
+  /** The container's own /tmp (bootstrap start commands write there). */
+  tmpDir?: string;
+}
+
+/** A worker the emulator did not start (any program speaking the worker protocol with the endpoint's key). */
+export interface AttachedWorker {
+  id: string;
+  endpointId: string;
+  state: "idle" | "running";
+  lastSeen: number;
+  stopChannel: boolean;
 }
 
 /** What the supervisor needs from the emulator around it. */
-export interface SupervisorOptions {
+export interface SupervisorOptions extends LaunchOptions {
   /** Base URL of the emulator (`http://127.0.0.1:PORT`), for the worker callback URLs. */
   baseUrl: () => string;
-  /** Command that starts a worker (default: `workerCommand()`). */
-  command?: string[];
-  /** Extra environment for every worker (tests point the dependency cache at a temp dir with it). */
+  /** Extra environment for every spawned worker (tests point the dependency cache at a temp dir with it). */
   env?: Record<string, string>;
   /** Heartbeat interval handed to workers, ms. */
   pingIntervalMs?: number;
-  /** How long an LB request waits for a ready worker before 503 (Runpod: 2 min). */
+  /** How long an LB request waits for a ready worker before "no workers available" (Runpod: 2 min). */
   lbWaitMs?: number;
+  /** Cold start: how long a worker takes from scale-up to its process starting (image pull, boot), ms. Default 0. */
+  coldStartMs?: number;
+  /** Give LB workers the RUNPOD_WEBHOOK_* job URLs too (whether Runpod does is open: review §6.1). Default false. */
+  lbWebhookEnv?: boolean;
+  /** An attached worker that made no call for this long is gone (its job goes back to the queue), ms. */
+  attachedTimeoutMs?: number;
+  /** Print how to attach a worker for endpoints the emulator starts none for (`flash emulator`); else debug. */
+  announceAttach?: boolean;
+  /** Pause before starting another worker for an endpoint whose worker died before getting ready, ms. */
+  crashBackoffMs?: number;
   /** More environment for one endpoint's workers (the Flash plane mounts a deployed artifact with it). */
   envFor?: (endpoint: EmulatedEndpoint) => Record<string, string>;
   /** Each line a worker prints ("container") and each platform event of its life ("system"), for the log routes. */
   onLog?: (worker: EmulatedWorker, source: "container" | "system", line: string) => void;
 }
 
+/** How long a crash counts as an `unhealthy` worker in `/health`. */
+const UNHEALTHY_WINDOW_MS = 60_000;
+
 /**
  * Starts, scales and stops worker subprocesses per endpoint with the endpoint's semantics: `workersMin` kept
- * running, up to `workersMax` started while jobs wait, idle workers stopped after `idleTimeout` seconds.
+ * running, up to `workersMax` started while jobs wait, idle workers stopped after `idleTimeout` seconds, workers
+ * of an old endpoint version replaced. Endpoints whose image is not flash's worker (and has no mapped command)
+ * get no process: workers the user starts attach through the worker routes.
  */
 export class WorkerSupervisor {
   readonly workers = new Map<string, EmulatedWorker>();
+  readonly attached = new Map<string, AttachedWorker>();
+  /** Workers in their cold start: counted as initializing, their process not started yet. */
+  private readonly starting = new Map<string, { endpointId: string; timer: ReturnType<typeof setTimeout> }>();
+  private readonly crashes = new Map<string, number[]>();
+  private readonly holdUntil = new Map<string, number>();
+  private readonly throttled = new Map<string, number>();
+  private readonly announced = new Set<string>();
+  private readonly lbWaiters = new Map<string, number>();
   private readonly timer: ReturnType<typeof setInterval>;
+  private shimDir?: string;
   private closed = false;
 
   constructor(
@@ -68,9 +113,30 @@ export class WorkerSupervisor {
     this.timer.unref?.();
   }
 
-  /** Workers of one endpoint that are not on their way out. */
+  /** Spawned workers of one endpoint that are not on their way out. */
   alive(endpointId: string): EmulatedWorker[] {
     return [...this.workers.values()].filter((w) => w.endpointId === endpointId && w.state !== "stopping");
+  }
+
+  /** How an endpoint's workers start (flash's worker, a mapped command, or none). */
+  launch(endpoint: EmulatedEndpoint): Launch {
+    return launchOf(this.control.templateOf(endpoint), this.opts);
+  }
+
+  /** The variables a worker started by hand needs to attach to an endpoint (RUNPOD_POD_ID left to the worker). */
+  attachEnv(endpoint: EmulatedEndpoint): Record<string, string> {
+    return platformEnv(endpoint, undefined, {
+      baseUrl: this.opts.baseUrl(),
+      pingIntervalMs: this.opts.pingIntervalMs,
+      webhooks: true,
+    });
+  }
+
+  /** Simulate Runpod having no capacity for an endpoint: `n` workers counted as throttled, none started. */
+  throttle(endpointId: string, n: number): void {
+    if (n > 0) this.throttled.set(endpointId, n);
+    else this.throttled.delete(endpointId);
+    this.rescale(endpointId);
   }
 
   /** Bring an endpoint's worker count in line with its config and demand. */
@@ -78,13 +144,17 @@ export class WorkerSupervisor {
     if (this.closed) return;
     const endpoint = this.control.endpoints.get(endpointId);
     if (!endpoint) return this.stopAll(endpointId);
+    const launch = this.launch(endpoint);
+    if (launch.kind === "external") return this.announce(endpoint);
     const alive = this.alive(endpointId);
+    const pending = this.startingCount(endpointId);
     const demand =
       endpoint.type === "LB"
         ? alive.reduce((n, w) => n + w.inflight, 0) + this.lbWaiting(endpointId)
         : this.store.demand(endpointId);
     const target = Math.min(endpoint.workersMax, Math.max(endpoint.workersMin, demand));
-    for (let i = alive.length; i < target; i++) this.spawn(endpoint);
+    const blocked = this.throttled.has(endpointId) || (this.holdUntil.get(endpointId) ?? 0) > Date.now();
+    if (!blocked) for (let i = alive.length + pending; i < target; i++) this.start(endpoint, launch);
     // Too many (config lowered): stop idle ones first.
     let extra = alive.length - Math.max(endpoint.workersMin, Math.min(endpoint.workersMax, alive.length));
     for (const w of alive) {
@@ -96,15 +166,42 @@ export class WorkerSupervisor {
     }
   }
 
+  /**
+   * A worker called a worker route (job-take, ping, job-stop): a spawned one is known; any other id becomes an
+   * attached worker of that endpoint, since real workers identify themselves only by the id in the URL
+   * (runpod-python worker_state.py: `RUNPOD_POD_ID`, else a random uuid). Undefined when the id is a worker of
+   * another endpoint.
+   */
+  attach(endpointId: string, workerId: string): EmulatedWorker | AttachedWorker | undefined {
+    const spawned = this.workers.get(workerId);
+    if (spawned) return spawned.endpointId === endpointId ? spawned : undefined;
+    let a = this.attached.get(workerId);
+    if (a && a.endpointId !== endpointId) return undefined;
+    if (!a) {
+      a = { id: workerId, endpointId, state: "idle", lastSeen: Date.now(), stopChannel: false };
+      this.attached.set(workerId, a);
+      wlog.info(`worker ${workerId} attached to endpoint ${endpointId}`);
+    }
+    a.lastSeen = Date.now();
+    return a;
+  }
+
   /** A worker asked for a job: it is alive and idle. */
-  taking(workerId: string): EmulatedWorker | undefined {
+  taking(workerId: string): void {
     const w = this.workers.get(workerId);
     // Idle time counts from the end of the last job, not from the latest long-poll (workers re-poll constantly).
-    if (w && w.state !== "stopping" && w.state !== "idle") {
-      w.state = "idle";
-      w.lastActive = Date.now();
+    if (w && w.state !== "stopping") {
+      w.everReady = true;
+      if (w.state !== "idle") {
+        w.state = "idle";
+        w.lastActive = Date.now();
+      }
     }
-    return w;
+    const a = this.attached.get(workerId);
+    if (a) {
+      a.state = "idle";
+      a.lastSeen = Date.now();
+    }
   }
 
   /** A worker got a job. */
@@ -114,17 +211,41 @@ export class WorkerSupervisor {
       w.state = "running";
       w.lastActive = Date.now();
     }
+    const a = this.attached.get(workerId);
+    if (a) {
+      a.state = "running";
+      a.lastSeen = Date.now();
+    }
   }
 
   /** A worker's heartbeat. */
   pinged(workerId: string): void {
     const w = this.workers.get(workerId);
     if (w) w.lastActive = Math.max(w.lastActive, w.state === "running" ? Date.now() : w.lastActive);
+    const a = this.attached.get(workerId);
+    if (a) a.lastSeen = Date.now();
   }
 
-  /** Kill the worker running a job (cancel or timeout): our jobs cannot be interrupted in-process. */
-  stopJob(workerId: string | undefined, reason: string): void {
-    const w = workerId ? this.workers.get(workerId) : undefined;
+  /** A worker polls its stop channel: from now on cancel and timeout are signalled to it, not enforced by a kill. */
+  listensForStops(workerId: string): void {
+    const w = this.workers.get(workerId) ?? this.attached.get(workerId);
+    if (w) w.stopChannel = true;
+  }
+
+  /**
+   * Stop a job on its worker (cancel or execution timeout). A worker that polls `job-stop` is told through it, as
+   * Runpod does (runpod-python rp_scale.py `monitor_stop_signals`); one that never polled is killed, as the
+   * platform stops a worker whose job timed out (docs endpoint-configurations.mdx, "Execution timeout").
+   */
+  stopJob(workerId: string | undefined, jobId: string, reason: string): void {
+    if (!workerId) return;
+    const w = this.workers.get(workerId);
+    const a = this.attached.get(workerId);
+    if (a || w?.stopChannel) {
+      if (w) w.stopRequested = true;
+      this.store.requestStop(workerId, jobId);
+      return;
+    }
     if (w) this.stop(w, reason, "SIGKILL");
   }
 
@@ -136,10 +257,19 @@ export class WorkerSupervisor {
       else if (w.state === "running" || w.inflight > 0) c.running++;
       else c.idle++;
     }
+    for (const a of this.attached.values()) {
+      if (a.endpointId !== endpointId) continue;
+      if (a.state === "running") c.running++;
+      else c.idle++;
+    }
+    c.initializing += this.startingCount(endpointId);
+    c.throttled = this.throttled.get(endpointId) ?? 0;
+    const since = Date.now() - UNHEALTHY_WINDOW_MS;
+    c.unhealthy = (this.crashes.get(endpointId) ?? []).filter((t) => t > since).length;
     return c;
   }
 
-  /** LB: a ready worker's port for one request (starting one if needed); undefined when none got ready in time. */
+  /** LB: a ready worker for one request (starting one if needed); undefined when none got ready in time. */
   async acquireLb(endpointId: string, signal?: AbortSignal): Promise<EmulatedWorker | undefined> {
     const deadline = Date.now() + (this.opts.lbWaitMs ?? 120_000);
     this.lbWaiters.set(endpointId, (this.lbWaiters.get(endpointId) ?? 0) + 1);
@@ -176,71 +306,128 @@ export class WorkerSupervisor {
   async shutdown(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    for (const s of this.starting.values()) clearTimeout(s.timer);
+    this.starting.clear();
     const all = [...this.workers.values()];
     for (const w of all) this.stop(w, "emulator stopping");
     await Promise.all(all.map((w) => Promise.race([w.proc.exited, Bun.sleep(3000)])));
     for (const w of all) if (w.proc.exitCode === null) w.proc.kill("SIGKILL");
+    if (this.shimDir) rmSync(this.shimDir, { recursive: true, force: true });
   }
 
-  private readonly lbWaiters = new Map<string, number>();
   private lbWaiting(endpointId: string): number {
     return this.lbWaiters.get(endpointId) ?? 0;
   }
 
-  private stopAll(endpointId: string): void {
-    for (const w of this.workers.values()) if (w.endpointId === endpointId) this.stop(w, "endpoint deleted");
+  private startingCount(endpointId: string): number {
+    let n = 0;
+    for (const s of this.starting.values()) if (s.endpointId === endpointId) n++;
+    return n;
   }
 
-  private spawn(endpoint: EmulatedEndpoint): EmulatedWorker {
+  private stopAll(endpointId: string): void {
+    for (const [id, s] of this.starting) {
+      if (s.endpointId !== endpointId) continue;
+      clearTimeout(s.timer);
+      this.starting.delete(id);
+    }
+    for (const w of this.workers.values()) if (w.endpointId === endpointId) this.stop(w, "endpoint deleted");
+    for (const a of [...this.attached.values()]) if (a.endpointId === endpointId) this.detach(a, "endpoint deleted");
+  }
+
+  /** Tell the user once per endpoint version how to attach a worker to an endpoint the emulator starts none for. */
+  private announce(endpoint: EmulatedEndpoint): void {
+    const key = `${endpoint.id}@${endpoint.version}`;
+    if (this.announced.has(key)) return;
+    this.announced.add(key);
+    const image = this.control.templateOf(endpoint)?.imageName ?? "?";
+    (this.opts.announceAttach ? wlog.info : wlog.debug)(
+      `endpoint ${endpoint.id} (${endpoint.name}) runs image ${image}, which is not flash's worker and has no ` +
+        `--image command: no worker is started for it. Start one that speaks Runpod's worker protocol with:\n` +
+        exportLines(this.attachEnv(endpoint)),
+    );
+  }
+
+  /** Scale up by one: after the cold start, the process. */
+  private start(endpoint: EmulatedEndpoint, launch: Launch): void {
     const id = runpodId();
-    const base = this.opts.baseUrl();
-    const gpu = endpoint.instanceIds?.length
-      ? encodeURIComponent(endpoint.instanceIds[0]!)
-      : encodeURIComponent(endpoint.gpuIds.split(",")[0] || "CPU");
-    const prefix = `${base}/v2/${endpoint.id}`;
-    const port = endpoint.type === "LB" ? freePort() : undefined;
+    const delay = this.opts.coldStartMs ?? 0;
+    if (delay <= 0) {
+      this.spawn(id, endpoint, launch);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.starting.delete(id);
+      const current = this.control.endpoints.get(endpoint.id);
+      if (!current || this.closed) return;
+      this.spawn(id, current, this.launch(current));
+      this.rescale(current.id);
+    }, delay);
+    this.starting.set(id, { endpointId: endpoint.id, timer });
+  }
+
+  private spawn(id: string, endpoint: EmulatedEndpoint, launch: Launch): void {
+    if (launch.kind === "external") return;
     const template = this.control.templateOf(endpoint);
+    const lb = endpoint.type === "LB";
     const env: Record<string, string> = {
-      ...inheritedEnv(),
-      ...Object.fromEntries((template?.env ?? []).map((v) => [v.key, v.value])),
+      ...hostEnv(),
+      ...templateEnv(template),
       ...Object.fromEntries(endpoint.env.map((v) => [v.key, v.value])),
       // Emulated workers run on this machine, not in a container: never apt-get install here unless asked to.
       FLASH_WORKER_APT: process.env.FLASH_EMULATOR_APT === "install" ? "install" : "check",
       ...this.opts.env,
       ...this.opts.envFor?.(endpoint),
-      RUNPOD_POD_ID: id,
-      RUNPOD_ENDPOINT_ID: endpoint.id,
-      RUNPOD_POD_HOSTNAME: `${id}-emulator`,
-      RUNPOD_AI_API_KEY: endpoint.aiKey,
-      RUNPOD_GPU_COUNT: String(endpoint.gpuCount),
-      RUNPOD_PING_INTERVAL: String(this.opts.pingIntervalMs ?? 10_000),
-      RUNPOD_WEBHOOK_GET_JOB: `${prefix}/job-take/$ID?gpu=${gpu}`,
-      RUNPOD_WEBHOOK_POST_OUTPUT: `${prefix}/job-done/$RUNPOD_POD_ID/$ID?gpu=${gpu}`,
-      RUNPOD_WEBHOOK_POST_STREAM: `${prefix}/job-stream/$RUNPOD_POD_ID/$ID?gpu=${gpu}`,
-      RUNPOD_WEBHOOK_PING: `${prefix}/ping/$RUNPOD_POD_ID?gpu=${gpu}`,
-      RUNPOD_WEBHOOK_JOB_STOP: `${prefix}/job-stop/$RUNPOD_POD_ID?gpu=${gpu}`,
+      ...platformEnv(endpoint, id, {
+        baseUrl: this.opts.baseUrl(),
+        pingIntervalMs: this.opts.pingIntervalMs,
+        webhooks: !lb || !!this.opts.lbWebhookEnv,
+      }),
     };
-    if (port !== undefined) {
+    // Container ports → host ports, as `docker -p` maps them: the template says PORT=80, the process here gets a
+    // free port in its place. No PORT in the template, no PORT for the worker (Runpod docs
+    // load-balancing/overview.mdx: PORT defaults to 80, which a local process cannot own for itself).
+    let port: number | undefined;
+    let healthPort: number | undefined;
+    if (lb && env.PORT) {
+      const containerPort = env.PORT;
+      port = freePort();
       env.PORT = String(port);
-      env.PORT_HEALTH = String(port);
+      const containerHealth = env.PORT_HEALTH ?? containerPort;
+      healthPort = containerHealth === containerPort ? port : freePort();
+      if (env.PORT_HEALTH) env.PORT_HEALTH = String(healthPort);
+    } else if (lb) {
+      wlog.warn(
+        `LB endpoint ${endpoint.id}: its template sets no PORT, so its workers get none (Runpod's default is 80, ` +
+          "which a local process cannot have to itself): no request can reach them",
+      );
     }
-    const proc = Bun.spawn(this.opts.command ?? workerCommand(), {
-      env,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    let argv = launch.argv;
+    let tmpDir: string | undefined;
+    if (launch.kind === "flash" && launch.bootstrap) {
+      // The start command runs as in the container: `bun` on PATH (this binary), and its own /tmp.
+      tmpDir = mkdtempSync(join(tmpdir(), `flash-worker-${id}-`));
+      env.PATH = `${this.bunShim()}:${env.PATH ?? ""}`;
+      argv = [argv[0]!, argv[1]!, argv[2]!.replaceAll("/tmp/", `${tmpDir}/`)];
+    }
+    const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: tmpDir });
     const now = Date.now();
     const worker: EmulatedWorker = {
       id,
       endpointId: endpoint.id,
+      version: endpoint.version,
       proc,
       state: "initializing",
       startedAt: now,
       lastActive: now,
       port,
+      healthPort,
       inflight: 0,
       tail: [],
+      stopChannel: false,
+      stopRequested: false,
+      everReady: false,
+      tmpDir,
     };
     this.workers.set(id, worker);
     wlog.debug(`worker ${id} started for endpoint ${endpoint.id} (${endpoint.name}), pid ${proc.pid}`);
@@ -249,16 +436,30 @@ export class WorkerSupervisor {
     void pipeLines(proc.stdout as ReadableStream<Uint8Array>, worker, this.opts.onLog);
     void pipeLines(proc.stderr as ReadableStream<Uint8Array>, worker, this.opts.onLog);
     void proc.exited.then((code) => this.exited(worker, code));
-    if (port !== undefined) void this.probeLb(worker);
-    return worker;
+    if (healthPort !== undefined) {
+      void this.probeLb(worker, templateEnv(template).HEALTH_CHECK_PATH || "/ping");
+    }
   }
 
-  private async probeLb(w: EmulatedWorker): Promise<void> {
+  /** A folder holding `bun`, which runs this process's engine (works from the compiled flash binary too). */
+  private bunShim(): string {
+    if (this.shimDir) return this.shimDir;
+    this.shimDir = mkdtempSync(join(tmpdir(), "flash-bun-shim-"));
+    mkdirSync(this.shimDir, { recursive: true });
+    const shim = join(this.shimDir, "bun");
+    writeFileSync(shim, `#!/bin/sh\nBUN_BE_BUN=1 exec '${process.execPath.replaceAll("'", "'\\''")}' "$@"\n`);
+    chmodSync(shim, 0o755);
+    return this.shimDir;
+  }
+
+  /** Runpod's LB health check (docs load-balancing/overview.mdx): 200 healthy, 204 initializing, else unhealthy. */
+  private async probeLb(w: EmulatedWorker, path: string): Promise<void> {
     while (w.state === "initializing" && w.proc.exitCode === null && !this.closed) {
       try {
-        const res = await fetch(`http://127.0.0.1:${w.port}/ping`, { signal: AbortSignal.timeout(1000) });
+        const res = await fetch(`http://127.0.0.1:${w.healthPort}${path}`, { signal: AbortSignal.timeout(1000) });
         if (res.status === 200) {
           w.state = "idle";
+          w.everReady = true;
           w.lastActive = Date.now();
           return;
         }
@@ -281,15 +482,34 @@ export class WorkerSupervisor {
     }
   }
 
+  private detach(a: AttachedWorker, reason: string): void {
+    this.attached.delete(a.id);
+    this.store.dropWaiter(a.endpointId, a.id);
+    this.store.dropStops(a.id);
+    this.store.workerLost(a.id, reason);
+    wlog.info(`worker ${a.id} of endpoint ${a.endpointId} detached (${reason})`);
+  }
+
   private exited(w: EmulatedWorker, code: number | null): void {
     this.opts.onLog?.(w, "system", `container exited with code ${code ?? w.proc.signalCode}`);
     this.workers.delete(w.id);
     this.store.dropWaiter(w.endpointId, w.id);
-    const expected = w.state === "stopping";
+    this.store.dropStops(w.id);
+    if (w.tmpDir) rmSync(w.tmpDir, { recursive: true, force: true });
+    const expected = w.state === "stopping" || w.stopRequested;
     const how = `exited with code ${code ?? w.proc.signalCode}`;
     if (!expected) {
       const tail = w.tail.slice(-5).join("\n");
       wlog.warn(`worker ${w.id} of endpoint ${w.endpointId} ${how}${tail ? `:\n${tail}` : ""}`);
+      if (!w.everReady) {
+        // A worker that dies before it is ready is what Runpod shows as unhealthy (a crash loop): count it, and
+        // back off before the next start instead of spinning.
+        const list = (this.crashes.get(w.endpointId) ?? []).filter((t) => t > Date.now() - UNHEALTHY_WINDOW_MS);
+        list.push(Date.now());
+        this.crashes.set(w.endpointId, list);
+        const backoff = Math.min(30_000, (this.opts.crashBackoffMs ?? 2000) * 2 ** (list.length - 1));
+        this.holdUntil.set(w.endpointId, Date.now() + backoff);
+      }
     }
     this.store.workerLost(w.id, how);
     this.rescale(w.endpointId);
@@ -299,9 +519,16 @@ export class WorkerSupervisor {
     const now = Date.now();
     for (const endpoint of this.control.endpoints.values()) {
       const alive = this.alive(endpoint.id);
-      let spare =
-        alive.length - Math.max(endpoint.workersMin, endpoint.type === "LB" ? 0 : this.store.demand(endpoint.id));
+      // A new endpoint version (template, GPU or type change) replaces the workers of older ones once they idle.
       for (const w of alive) {
+        if (w.version < endpoint.version && (w.state === "idle" || w.state === "initializing") && w.inflight === 0) {
+          this.stop(w, `endpoint version ${endpoint.version} replaces ${w.version}`);
+        }
+      }
+      let spare =
+        this.alive(endpoint.id).length -
+        Math.max(endpoint.workersMin, endpoint.type === "LB" ? 0 : this.store.demand(endpoint.id));
+      for (const w of this.alive(endpoint.id)) {
         if (spare <= 0) break;
         if (w.state === "idle" && w.inflight === 0 && now - w.lastActive > endpoint.idleTimeout * 1000) {
           this.stop(w, `idle for ${endpoint.idleTimeout} s`);
@@ -310,17 +537,11 @@ export class WorkerSupervisor {
       }
       this.rescale(endpoint.id);
     }
+    const timeout = this.opts.attachedTimeoutMs ?? 60_000;
+    for (const a of [...this.attached.values()]) {
+      if (now - a.lastSeen > timeout) this.detach(a, `made no call for ${Math.round(timeout / 1000)} s`);
+    }
   }
-}
-
-/** The parent's environment minus anything secret or Runpod-specific (a worker gets only what the platform gives). */
-function inheritedEnv(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith("RUNPOD_") || /KEY|TOKEN|SECRET|PASSWORD/i.test(k)) continue;
-    out[k] = v;
-  }
-  return out;
 }
 
 async function pipeLines(

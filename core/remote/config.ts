@@ -160,6 +160,8 @@ export abstract class ServerlessResource {
   readonly flashboot: boolean;
   readonly cudaVersions: CudaVersion[];
   readonly datacenter: DataCenter;
+  /** Whether the user chose `datacenter` (only then is it sent as the endpoint's `locations`). */
+  readonly datacenterChosen: boolean;
   readonly workersPFBTarget: number;
   readonly flashEnvironmentId?: string;
   readonly containerDiskInGb: number;
@@ -201,6 +203,7 @@ export abstract class ServerlessResource {
     this.isolate = bool(where, "isolate", options.isolate, false);
     this.cudaVersions = list(where, "cudaVersions", options.cudaVersions, [], Object.values(CudaVersion));
     this.datacenter = options.datacenter ?? DataCenter.EU_RO_1;
+    this.datacenterChosen = options.datacenter !== undefined;
     oneOf(where, "datacenter", this.datacenter, Object.values(DataCenter));
     if (options.templateId !== undefined) this.templateId = text(where, "templateId", options.templateId);
     if (options.flashEnvironmentId !== undefined)

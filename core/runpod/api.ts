@@ -53,13 +53,31 @@ export interface ShippedBundle {
   path: string;
   /** sha256 of `code` (hex, 16 chars); the worker caches bundles by it. */
   hash: string;
-  /** The module and its local imports bundled by Bun.build (npm packages and "flash" left as imports). */
-  code: string;
+  /**
+   * The module and its local imports bundled by Bun.build (npm packages and "flash" left as imports). Sent once
+   * per endpoint and hash; later calls carry only the hash, and a worker that lacks it answers `missing`.
+   */
+  code?: string;
+}
+
+/** flash's worker program as a call carries it to a default-image worker (its bootstrap keeps it by hash). */
+export interface ShippedProgram {
+  hash: string;
+  code?: string;
 }
 
 /** The `input` of every job flash sends: the bundle plus the executor's request (its `module` is `bundle.path`). */
 export interface ShippedCall {
   flash: 1;
+  /** Default images only: the worker program the template's bootstrap runs (FLASH_WORKER_HASH names it). */
+  worker?: ShippedProgram;
   bundle: ShippedBundle;
   request: import("../remote/protocol").FunctionRequest;
 }
+
+/** What a worker answers, instead of running the call, when it lacks code a call names only by hash. */
+export type MissingCode = "worker" | "bundle";
+
+/** Runpod's request size limits (docs serverless/endpoints/operation-reference: /run 10 MB, /runsync 20 MB;
+ * serverless/load-balancing/overview: 30 MB per load-balanced request). */
+export const PAYLOAD_LIMITS = { run: 10 * 1024 * 1024, runsync: 20 * 1024 * 1024, lb: 30 * 1024 * 1024 } as const;

@@ -2,13 +2,17 @@
  * What a Runpod call ships: the function's module bundled with Bun.build (target bun; "flash", "elysia" and the
  * function's declared npm dependencies left as imports), with a source map whose paths put every inlined module
  * at its own workspace-relative path. The worker writes the bundle beside those sources (`<path>.bundle.js`), so
- * stack traces name the original files and lines, and each module's `remote()` ids and names match the caller's.
+ * stack traces name the original files and lines; the bundle exports what its entry module exports.
  */
+import { shortHash } from "../base/fs";
 import { statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { BunPlugin } from "bun";
 import { log } from "../base/log";
 import type { ShippedBundle } from "./api";
+
+/** A bundle as built here: always with its code (calls may then send it by hash only). */
+export type BuiltBundle = ShippedBundle & { code: string };
 
 /** Packages that must come from the worker's own flash, never be bundled (one registry, one Elysia). */
 const ALWAYS_EXTERNAL = ["flash", "elysia", "@sinclair/typebox"];
@@ -20,7 +24,7 @@ export function specName(spec: string): string {
 }
 
 interface Cached {
-  bundle: ShippedBundle;
+  bundle: BuiltBundle;
   inputs: [string, number][];
 }
 
@@ -38,7 +42,7 @@ export class Bundler {
   }
 
   /** The bundle of `file` with `dependencies` (npm specs) left external; rebuilt when any input changed. */
-  async bundle(file: string, dependencies: string[] = []): Promise<ShippedBundle> {
+  async bundle(file: string, dependencies: string[] = []): Promise<BuiltBundle> {
     const key = `${file}\0${[...dependencies].sort().join(",")}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -109,7 +113,7 @@ export class Bundler {
       code += `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString("base64")}\n`;
     }
     if (!inputs.some(([p]) => p === file)) inputs.push([file, mtime(file) ?? 0]);
-    const hash = new Bun.CryptoHasher("sha256").update(code).digest("hex").slice(0, 16);
+    const hash = shortHash(code);
     return { bundle: { path: rel, hash, code }, inputs };
   }
 

@@ -26,7 +26,8 @@ export interface EndpointInput {
   name: string;
   templateId: string;
   type: "QB" | "LB";
-  gpuIds: string;
+  /** GPU endpoints only (omitted for CPU). */
+  gpuIds?: string;
   gpuCount?: number;
   instanceIds?: string[];
   workersMin: number;
@@ -38,8 +39,9 @@ export interface EndpointInput {
   workersPFBTarget: number;
   locations?: string;
   networkVolumeId?: string;
-  flashBootType?: "FLASHBOOT";
+  flashBootType?: "FLASHBOOT" | "OFF";
   allowedCudaVersions?: string;
+  minCudaVersion?: string;
   flashEnvironmentId?: string;
 }
 
@@ -50,10 +52,40 @@ export interface EndpointInfo {
   templateId: string;
   type: string;
   gpuIds: string;
+  gpuCount?: number;
+  instanceIds?: string[] | null;
   workersMin: number;
   workersMax: number;
   idleTimeout: number;
+  scalerType?: string;
+  scalerValue?: number;
+  locations?: string | null;
+  executionTimeoutMs?: number;
   version?: number;
+}
+
+/** The EndpointInput that re-saves an endpoint as listed (for scaling it to zero before deletion). */
+function endpointInputOf(e: EndpointInfo): EndpointInput {
+  const input: EndpointInput = {
+    id: e.id,
+    name: e.name,
+    templateId: e.templateId,
+    type: e.type === "LB" ? "LB" : "QB",
+    workersMin: e.workersMin,
+    workersMax: e.workersMax,
+    idleTimeout: e.idleTimeout,
+    scalerType: e.scalerType ?? "QUEUE_DELAY",
+    scalerValue: e.scalerValue ?? 4,
+    executionTimeoutMs: e.executionTimeoutMs ?? 600_000,
+    workersPFBTarget: 0,
+  };
+  if (e.instanceIds?.length) input.instanceIds = e.instanceIds;
+  else {
+    if (e.gpuIds) input.gpuIds = e.gpuIds;
+    if (e.gpuCount) input.gpuCount = e.gpuCount;
+  }
+  if (e.locations) input.locations = e.locations;
+  return input;
 }
 
 const ENDPOINT_FIELDS =
@@ -71,26 +103,50 @@ export class RunpodGraphql {
     private readonly apiBaseUrl: string,
   ) {}
 
-  /** Run one query or mutation; throws on HTTP errors and on a non-empty `errors` array. */
+  /**
+   * Run one query or mutation; throws on HTTP errors and on a non-empty `errors` array. Only queries are retried:
+   * a mutation that timed out may have happened, and sending it again could create a second endpoint (flash's
+   * `_execute_graphql` retries only queries unless a call is marked idempotent: runpod/flash core/api/runpod.py).
+   */
   async request<T = any>(
     query: string,
     variables?: Record<string, unknown>,
     opts: { retry?: boolean } = {},
   ): Promise<T> {
     const url = `${this.apiBaseUrl}/graphql`;
-    const body = await this.http.json<{ data?: T; errors?: { message: string }[] }>(url, {
+    const mutation = /^\s*mutation\b/.test(query);
+    const res = await this.http.send(url, {
       method: "POST",
       body: { query, variables },
-      retry: opts.retry,
+      retry: opts.retry ?? !mutation,
       timeoutMs: 60_000,
+      // flash (_execute_graphql_once) and runpodctl read `errors` from replies of status >= 400 too.
+      accept: (status) => status >= 400 && status < 500,
     });
-    if (body?.errors?.length) {
-      throw new GraphqlError(
-        `Runpod GraphQL error: ${this.http.clean(body.errors.map((e) => e.message).join("; "))}`,
-        200,
+    const text = await res.text();
+    let body: { data?: T; errors?: { message: string }[] } | undefined;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new RunpodApiError(
+        `Runpod answered ${res.status} with a body that is not JSON: ${this.http.clean(text.slice(0, 200))}`,
+        res.status,
         url,
       );
     }
+    if (body?.errors?.length) {
+      throw new GraphqlError(
+        `Runpod GraphQL error: ${this.http.clean(body.errors.map((e) => e.message).join("; "))}`,
+        res.status,
+        url,
+      );
+    }
+    if (!res.ok)
+      throw new RunpodApiError(
+        `Runpod answered ${res.status} for ${url}: ${this.http.clean(text.slice(0, 300))}`,
+        res.status,
+        url,
+      );
     if (!body?.data) throw new GraphqlError("Runpod GraphQL reply has no data", 200, url);
     return body.data;
   }
@@ -113,15 +169,52 @@ export class RunpodGraphql {
     return data.saveEndpoint;
   }
 
-  /** Delete an endpoint; an endpoint that no longer exists counts as deleted (as in the original). */
+  /**
+   * Delete an endpoint: first scale it to zero ("The endpoint's min and max workers must both be zero before you
+   * can delete it": docs sdks/graphql/manage-endpoints, "Delete an endpoint"), then delete, then list to verify.
+   * An endpoint that no longer exists counts as deleted (as in the original).
+   */
   async deleteEndpoint(id: string): Promise<void> {
+    const found = (await this.listEndpoints()).find((e) => e.id === id);
+    if (!found) return;
+    if (found.workersMin !== 0 || found.workersMax !== 0) {
+      await this.saveEndpoint({ ...endpointInputOf(found), workersMin: 0, workersMax: 0 });
+    }
     try {
       await this.request("mutation deleteEndpoint($id: String!) { deleteEndpoint(id: $id) }", { id });
     } catch (err) {
       if (!(err instanceof GraphqlError)) throw err;
-      const still = (await this.listEndpoints()).some((e) => e.id === id);
-      if (still) throw err;
     }
+    if ((await this.listEndpoints()).some((e) => e.id === id)) {
+      throw new RunpodApiError(
+        `endpoint ${found.name} (${id}) is still on the account after deleteEndpoint`,
+        200,
+        this.apiBaseUrl,
+      );
+    }
+  }
+
+  /** Delete a template by name (`$name: String!` validates against a nullable or a non-null schema argument). */
+  async deleteTemplate(name: string): Promise<void> {
+    await this.request("mutation deleteTemplate($name: String!) { deleteTemplate(templateName: $name) }", { name });
+  }
+
+  /** The account's templates (ids and names). */
+  async listTemplates(): Promise<{ id: string; name: string }[]> {
+    const data = await this.request<{ myself: { podTemplates: { id: string; name: string }[] | null } }>(
+      "query { myself { podTemplates { id name } } }",
+    );
+    return data.myself?.podTemplates ?? [];
+  }
+
+  /** One template with its env (the query runpod/flash `get_template` sends: core/api/runpod.py). */
+  async getTemplate(id: string): Promise<{ id: string; name: string; env: EnvVarInput[] } | undefined> {
+    const data = await this.request<{ podTemplate: { id: string; name: string; env: EnvVarInput[] | null } | null }>(
+      "query getTemplate($id: String!) { podTemplate(id: $id) { id name env { key value } } }",
+      { id },
+    );
+    const t = data.podTemplate;
+    return t ? { ...t, env: t.env ?? [] } : undefined;
   }
 
   /** Every endpoint of the account. */

@@ -1,10 +1,10 @@
+import { logger } from "../base/log";
 /**
  * HTTP to Runpod with the behaviour every call needs: bearer auth, bounded jittered retries on 429/5xx/network
  * errors, a clear error on 401, and error messages that never contain the API key.
  */
-import { tagged } from "./logs";
 
-const hlog = tagged("runpod");
+const hlog = logger("runpod");
 
 /** An HTTP call to Runpod failed (after retries); `status` is 0 for network errors. Never contains the key. */
 export class RunpodApiError extends Error {
@@ -40,10 +40,16 @@ export interface RequestOptions {
   /** Per-attempt timeout, ms (default 30000). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Retry this request on 429/5xx/network errors (default true; false for non-idempotent calls you must not repeat). */
-  retry?: boolean;
+  /**
+   * Retry this request on 429/5xx/network errors (default true: idempotent reads). `false`: send once. `"unsent"`:
+   * for non-idempotent calls (a job submission): retry only when the request provably did not reach Runpod or was
+   * refused without effect (connection refused, host not found, 429), never after a timeout or a 5xx.
+   */
+  retry?: boolean | "unsent";
   /** Extra headers. */
   headers?: Record<string, string>;
+  /** Statuses (besides 2xx) whose reply is returned rather than thrown: GraphQL `errors` may come with a 4xx. */
+  accept?: (status: number) => boolean;
 }
 
 /** Mask every occurrence of `secret` in `text` (and in its URL-encoded form). */
@@ -90,6 +96,7 @@ export class RunpodHttp {
   /** Send a request with retries; returns the response of the first attempt that is not retryable. */
   async send(url: string, options: RequestOptions = {}): Promise<Response> {
     const attempts = options.retry === false ? 1 : Math.max(1, this.policy.attempts ?? 5);
+    const unsentOnly = options.retry === "unsent";
     const shown = this.clean(url.split("?")[0]!);
     let lastError = "";
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -112,6 +119,14 @@ export class RunpodHttp {
       } catch (err) {
         if (options.signal?.aborted) throw abortError(options.signal);
         lastError = this.clean(String((err as Error)?.message ?? err));
+        const code = (err as { code?: string })?.code ?? "";
+        if (unsentOnly && !["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"].includes(code)) {
+          throw new RunpodApiError(
+            `request to ${shown} failed and may have reached Runpod, so it is not sent again: ${lastError}`,
+            0,
+            shown,
+          );
+        }
       }
       if (res) {
         if (res.status === 401) {
@@ -122,8 +137,8 @@ export class RunpodHttp {
             shown,
           );
         }
-        if (!retryable(res.status)) {
-          if (res.ok) return res;
+        if (!retryable(res.status) || (unsentOnly && res.status !== 429)) {
+          if (res.ok || options.accept?.(res.status)) return res;
           const text = this.clean((await res.text()).slice(0, 300));
           throw new RunpodApiError(
             `Runpod answered ${res.status} for ${options.method ?? "GET"} ${shown}: ${text}`,

@@ -1,8 +1,11 @@
-/** The queue job API (`/v2/{id}/run`, `/status`, `/runsync`, `/cancel`) and the load-balanced route call. */
+/** The queue job API (`/v2/{id}/run`, `/status`, `/runsync`, `/cancel`, `/health`) and the load-balanced route call. */
 import type { FunctionResponse } from "../remote/protocol";
+import { logger } from "../base/log";
 import { RunpodApiError, sleep, type RunpodHttp } from "./http";
 import { lbUrl, type RunpodUrls } from "./settings";
-import { isTerminal, type JobObject, type JobRequest } from "./api";
+import { isTerminal, PAYLOAD_LIMITS, type EndpointHealth, type JobObject, type JobRequest } from "./api";
+
+const jlog = logger("runpod");
 
 /**
  * How a job is awaited: `/run` + `/status` polling with backoff (cancellable at any time), `/runsync?wait=` first
@@ -11,13 +14,45 @@ import { isTerminal, type JobObject, type JobRequest } from "./api";
  */
 export type DispatchMode = "poll" | "runsync" | "auto";
 
+/** How long a job may wait, and how a wait is explained. */
+export interface WaitPolicy {
+  /** Give up (and cancel) a job still IN_QUEUE after this long, ms (default 10 min; FLASH_RUNPOD_QUEUE_TIMEOUT_S). */
+  queueTimeoutMs?: number;
+  /** Start reading /health after a job has been IN_QUEUE this long, ms (default 10 s). */
+  explainAfterMs?: number;
+  /** Give up when every worker has been unhealthy (none ready or starting) this long, ms (default 2 min). */
+  unhealthyMs?: number;
+  /** LB: retry "no workers available" answers (cold start) for this long, ms (default 3 min). */
+  lbColdStartMs?: number;
+  /** LB: pause between those retries, ms (default 5 s; the docs say 5–10 s). */
+  lbRetryDelayMs?: number;
+  /** How long past the execution timeout the client waits for the platform's TIMED_OUT, ms (default 30 s). */
+  executionGraceMs?: number;
+}
+
 /** Options of one job. */
 export interface JobOptions {
   signal?: AbortSignal;
   mode?: DispatchMode;
-  /** Give up (and cancel the job) after this long, ms. */
-  timeoutMs?: number;
+  /**
+   * The endpoint's execution timeout, ms (0 = none). The client gives up this long (plus a grace) after the job
+   * went IN_PROGRESS: Runpod's executionTimeout counts from the moment a worker takes the job, and the time in the
+   * queue is bounded separately (docs serverless/endpoints/endpoint-configurations: execution timeout, job TTL).
+   */
+  executionTimeoutMs?: number;
   policy?: JobRequest["policy"];
+  /** Told each new reason a job is waiting (also logged). */
+  onWait?: (reason: string) => void;
+}
+
+/** A request over Runpod's size limits: never sent. */
+export class PayloadTooLargeError extends Error {
+  override name = "PayloadTooLargeError";
+}
+
+/** A job that waited too long, with the reason. */
+export class QueueTimeoutError extends Error {
+  override name = "QueueTimeoutError";
 }
 
 /** Poll interval schedule: starts at `first` ms, ×1.5 each poll, capped at `max` ms. */
@@ -30,35 +65,94 @@ export function pollDelays(first = 10, max = 2000): () => number {
   };
 }
 
+const MB = 1024 * 1024;
+
+/** Throw when a body is over a limit, saying what to do about it. */
+export function checkPayload(bytes: number, limit: number, what: string): void {
+  if (bytes <= limit) return;
+  throw new PayloadTooLargeError(
+    `${what} is ${(bytes / MB).toFixed(1)} MB, over Runpod's ${limit / MB} MB limit (docs: serverless/endpoints/` +
+      "operation-reference, load-balancing/overview). Pass large data by reference instead (a URL, a network volume " +
+      "path, or object storage) and keep arguments small; a large bundle means npm packages were inlined: declare " +
+      "them in the function's `dependencies` so the worker installs them instead.",
+  );
+}
+
+/**
+ * Why a job is still waiting, from the endpoint's /health worker counters (flash's `ServerlessResource.run()`
+ * reads them the same way: ready/idle/running → ready, else initializing, throttled, unhealthy).
+ */
+export function waitReason(h: EndpointHealth | undefined): { reason: string; unhealthyOnly: boolean } {
+  const w = h?.workers;
+  if (!w) return { reason: "waiting for a worker (endpoint health unavailable)", unhealthyOnly: false };
+  if (w.running + w.idle + w.ready > 0) {
+    return { reason: `workers are busy (${w.running} running, ${h!.jobs.inQueue} jobs queued)`, unhealthyOnly: false };
+  }
+  if (w.initializing > 0) {
+    return {
+      reason: `${w.initializing} worker${w.initializing === 1 ? " is" : "s are"} starting (cold start: image pull and boot)`,
+      unhealthyOnly: false,
+    };
+  }
+  if (w.throttled > 0) {
+    return {
+      reason:
+        "workers are throttled: no machine of the requested type is free in the allowed data centers right now " +
+        "(allow more GPU types or data centers, or wait)",
+      unhealthyOnly: false,
+    };
+  }
+  if (w.unhealthy > 0) {
+    return {
+      reason:
+        `${w.unhealthy} worker${w.unhealthy === 1 ? " is" : "s are"} unhealthy: the image fails to start or crashes ` +
+        "(check the endpoint's worker logs in the Runpod console; is the image name right and built for linux/amd64?)",
+      unhealthyOnly: true,
+    };
+  }
+  return { reason: "no workers yet (the endpoint has not started one; is workersMax 0?)", unhealthyOnly: false };
+}
+
 /** Client of an account's queue endpoints. */
 export class RunpodJobs {
   constructor(
     private readonly http: RunpodHttp,
     private readonly urls: RunpodUrls,
+    private readonly wait: WaitPolicy = {},
   ) {}
 
   private url(endpointId: string, path: string): string {
     return `${this.urls.endpointBaseUrl}/${endpointId}/${path}`;
   }
 
-  /** Submit a job; returns `{id, status}`. */
+  /** Submit a job; returns `{id, status}`. Sent again only when it provably did not reach Runpod. */
   run(endpointId: string, body: JobRequest, signal?: AbortSignal): Promise<JobObject> {
-    return this.http.json<JobObject>(this.url(endpointId, "run"), { method: "POST", body, signal });
+    const text = JSON.stringify(body);
+    checkPayload(Buffer.byteLength(text), PAYLOAD_LIMITS.run, "this call's /run request");
+    return this.http.json<JobObject>(this.url(endpointId, "run"), { method: "POST", body, signal, retry: "unsent" });
   }
 
   /** Submit and hold up to `waitMs` for the result (the reply may still be IN_QUEUE/IN_PROGRESS). */
   runsync(endpointId: string, body: JobRequest, waitMs: number, signal?: AbortSignal): Promise<JobObject> {
+    const text = JSON.stringify(body);
+    checkPayload(Buffer.byteLength(text), PAYLOAD_LIMITS.runsync, "this call's /runsync request");
     return this.http.json<JobObject>(this.url(endpointId, `runsync?wait=${Math.round(waitMs)}`), {
       method: "POST",
       body,
       signal,
       timeoutMs: waitMs + 15_000,
+      retry: "unsent",
     });
   }
 
   /** A job's current state. */
   status(endpointId: string, jobId: string, signal?: AbortSignal): Promise<JobObject> {
     return this.http.json<JobObject>(this.url(endpointId, `status/${jobId}`), { signal });
+  }
+
+  /** The endpoint's job and worker counters. */
+  health(endpointId: string, signal?: AbortSignal): Promise<EndpointHealth> {
+    return this.http.json<EndpointHealth>(this.url(endpointId, "health"), { signal, timeoutMs: 10_000 });
   }
 
   /** Cancel a job (best effort: a job that already finished keeps its status). */
@@ -70,41 +164,88 @@ export class RunpodJobs {
     });
   }
 
-  /** Run a job to a terminal state. Aborting (or the timeout) cancels the job on Runpod and rejects. */
+  /**
+   * Run a job to a terminal state. Aborting, the execution timeout (counted from IN_PROGRESS) or a queue wait past
+   * its bound cancels the job on Runpod and rejects; while it waits in the queue, the endpoint's health says why.
+   */
   async submitAndWait(endpointId: string, input: unknown, opts: JobOptions = {}): Promise<JobObject> {
     const body: JobRequest = { input };
     if (opts.policy) body.policy = opts.policy;
-    const signal = opts.timeoutMs
-      ? AbortSignal.any([...(opts.signal ? [opts.signal] : []), AbortSignal.timeout(opts.timeoutMs)])
-      : opts.signal;
     const mode = opts.mode === "auto" || !opts.mode ? (opts.signal ? "poll" : "runsync") : opts.mode;
     // /run is not aborted midway: a submission whose reply we never read would leave a job we cannot cancel.
     let job: JobObject =
-      mode === "runsync" ? await this.runsync(endpointId, body, 60_000, signal) : await this.run(endpointId, body);
-    if (!job?.id)
+      mode === "runsync" ? await this.runsync(endpointId, body, 60_000, opts.signal) : await this.run(endpointId, body);
+    if (!job?.id) {
       throw new RunpodApiError(
         `Runpod accepted the job without an id: ${JSON.stringify(job).slice(0, 200)}`,
         200,
         this.url(endpointId, "run"),
       );
+    }
     const id = job.id;
+    const local = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, local.signal]) : local.signal;
     const delay = pollDelays();
+    const queuedAt = performance.now();
+    let startedAt = job.status === "IN_PROGRESS" ? performance.now() : undefined;
+    let explained = performance.now();
+    let lastReason = "";
+    let unhealthySince: number | undefined;
+    const queueTimeoutMs = this.wait.queueTimeoutMs ?? 600_000;
+    const explainAfter = this.wait.explainAfterMs ?? 10_000;
+    const execLimit = opts.executionTimeoutMs
+      ? opts.executionTimeoutMs + (this.wait.executionGraceMs ?? 30_000)
+      : undefined;
     try {
-      if (signal?.aborted) throw signal.reason ?? new Error("aborted");
       while (!isTerminal(job.status)) {
+        if (signal.aborted) throw signal.reason ?? new Error("aborted");
         await sleep(delay(), signal);
         job = await this.status(endpointId, id, signal);
+        const now = performance.now();
+        if (job.status !== "IN_QUEUE") {
+          startedAt ??= now;
+          if (execLimit && now - startedAt > execLimit) {
+            throw timeoutError(`Runpod job ${id} ran past its execution timeout (${opts.executionTimeoutMs} ms)`);
+          }
+          continue;
+        }
+        if (now - queuedAt > queueTimeoutMs) {
+          throw new QueueTimeoutError(
+            `Runpod job ${id} waited ${Math.round((now - queuedAt) / 1000)} s in the queue without a worker: ${lastReason || "no worker took it"}`,
+          );
+        }
+        if (now - queuedAt < explainAfter || now - explained < Math.min(10_000, explainAfter)) continue;
+        explained = now;
+        const health = await this.health(endpointId, signal).catch(() => undefined);
+        const { reason, unhealthyOnly } = waitReason(health);
+        unhealthySince = unhealthyOnly ? (unhealthySince ?? now) : undefined;
+        if (reason !== lastReason) {
+          lastReason = reason;
+          jlog.info(`job ${id} waiting ${Math.round((now - queuedAt) / 1000)} s: ${reason}`);
+          opts.onWait?.(reason);
+        }
+        if (unhealthySince !== undefined && now - unhealthySince > (this.wait.unhealthyMs ?? 120_000)) {
+          throw new QueueTimeoutError(`Runpod job ${id} cannot start: ${reason}`);
+        }
       }
       return job;
     } catch (err) {
-      if (signal?.aborted) {
-        await this.cancel(endpointId, id).catch(() => undefined); // the caller gave up: do not leave the job running
+      if (!isTerminal(job.status)) {
+        // The caller gave up, or the wait hit its bound: do not leave the job queued or running (flash's run()).
+        await this.cancel(endpointId, id).catch(() => undefined);
       }
       throw err;
+    } finally {
+      local.abort();
     }
   }
 
-  /** Call a load-balanced endpoint's route with a shipped call; the worker answers with a FunctionResponse. */
+  /**
+   * Call a load-balanced endpoint's route with a shipped call; the worker answers with a FunctionResponse. Sent
+   * once; only the load balancer's cold-start answers ("no workers available", which the docs say to retry with
+   * 5–10 s delays; a real 400 "timed out waiting for worker" is reported too), which mean no worker saw the
+   * request, are retried. Never after a timeout: the function may have run.
+   */
   async lbCall(
     endpointId: string,
     method: string,
@@ -116,32 +257,72 @@ export class RunpodJobs {
     // GET/HEAD cannot carry the shipped code: those go through the worker's /execute, which runs the same function.
     const target =
       m === "GET" || m === "HEAD" ? lbUrl(this.urls, endpointId, "/execute") : lbUrl(this.urls, endpointId, path);
-    return this.http.json<FunctionResponse>(target, {
-      method: m === "GET" || m === "HEAD" ? "POST" : m,
-      body,
-      signal,
-      timeoutMs: 330_000,
-    });
+    checkPayload(Buffer.byteLength(JSON.stringify(body)), PAYLOAD_LIMITS.lb, "this call's load-balancer request");
+    const until = performance.now() + (this.wait.lbColdStartMs ?? 180_000);
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.http.send(target, {
+        method: m === "GET" || m === "HEAD" ? "POST" : m,
+        body,
+        signal,
+        timeoutMs: 330_000,
+        retry: "unsent",
+        accept: (status) => status >= 400,
+      });
+      const text = await res.text();
+      if (res.ok) return JSON.parse(text) as FunctionResponse;
+      const cold = /no workers? available|waiting for (a )?worker|no healthy/i.test(text);
+      if (!cold || performance.now() > until) {
+        throw new RunpodApiError(
+          `Runpod load balancer answered ${res.status} for ${m} ${path}: ${this.http.clean(text.slice(0, 300))}`,
+          res.status,
+          target,
+        );
+      }
+      if (attempt === 1) jlog.info(`endpoint ${endpointId}: no worker ready yet (cold start); retrying`);
+      await sleep(this.wait.lbRetryDelayMs ?? 5000, signal);
+    }
   }
 }
 
-/** The FunctionResponse a finished job carries (flash's worker puts it in `output`; platform failures only have `error`). */
-export function responseOf(job: JobObject, functionName: string): FunctionResponse {
+function timeoutError(message: string): Error {
+  const e = new Error(message);
+  e.name = "TimeoutError";
+  return e;
+}
+
+/** The flash response a failed job carries inside its `error` string (worker/queue.ts `jobDoneBody`). */
+function flashResponseIn(error: string | undefined): FunctionResponse | undefined {
+  if (!error || !error.startsWith("{")) return undefined;
+  try {
+    const parsed = JSON.parse(error) as { flash?: FunctionResponse };
+    return parsed.flash && typeof parsed.flash.success === "boolean" ? parsed.flash : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The FunctionResponse a finished job carries (in `output`, or inside a FAILED job's `error` string). */
+export function responseOf(job: JobObject, functionName: string): FunctionResponse & { missing?: string[] } {
   const out = job.output as Partial<FunctionResponse> | undefined;
   if (out && typeof out === "object" && typeof out.success === "boolean") return out as FunctionResponse;
+  const inError = flashResponseIn(job.error);
+  if (inError) return inError;
   if (job.status === "COMPLETED") {
     return {
       success: false,
       error: {
         name: "ProtocolError",
-        message: `Runpod job ${job.id} for ${functionName} completed without a flash response (is the endpoint running flash's worker image?)`,
+        message: `Runpod job ${job.id} for ${functionName} completed without a flash response (is the endpoint running flash's worker?)`,
       },
     };
   }
   const name =
     job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
-  return {
-    success: false,
-    error: { name, message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}` },
+  const error: NonNullable<FunctionResponse["error"]> = {
+    name,
+    message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}`,
   };
+  // A job past its executionTimeout answers 504, as a local call past executionTimeoutMs does.
+  if (job.status === "TIMED_OUT") error.status = 504;
+  return { success: false, error };
 }

@@ -1,25 +1,73 @@
 /**
- * How a resource config becomes a Runpod template + endpoint (flash-sdk.md §3.5): the Python original's field
- * mapping, with flash's own worker image for live configs.
+ * How a resource config becomes a Runpod template + endpoint: the Python original's field mapping, with flash's
+ * worker for live configs: a public image plus flash's bootstrap by default, or an image built from worker/.
  */
+import { shortHash } from "../base/fs";
 import type { ResourceConfig } from "../remote/config";
 import type { EndpointInput, TemplateInput } from "./graphql";
 
+/** The CPU image flash uses when none is set: the official Bun image of flash's own Bun version. */
+export const DEFAULT_CPU_IMAGE = `oven/bun:${Bun.version}`;
+
 /**
- * The image a config's workers run: its `imageName`; else FLASH_WORKER_IMAGE_GPU / FLASH_WORKER_IMAGE_CPU for that
- * kind; else FLASH_WORKER_IMAGE; else a placeholder tag (`flash-worker:gpu|cpu`) that you build from worker/.
+ * The GPU image flash uses when none is set: Runpod's public PyTorch image on CUDA 12.8.1 (python3 included, which
+ * the start command uses to fetch Bun; Runpod hosts often have it cached). flash's own GPU images are CUDA 12.8
+ * too, and flash sends `minCudaVersion: "12.8"` with them (runpod/flash commit e693d7d5, #277).
  */
-export function workerImage(config: ResourceConfig, env: Record<string, string | undefined> = process.env): string {
-  if (config.imageName) return config.imageName;
-  const perKind = config.isGpu ? env.FLASH_WORKER_IMAGE_GPU : env.FLASH_WORKER_IMAGE_CPU;
-  if (perKind) return perKind;
-  if (env.FLASH_WORKER_IMAGE) return env.FLASH_WORKER_IMAGE;
-  return `flash-worker:${config.isGpu ? "gpu" : "cpu"}`;
+export const DEFAULT_GPU_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404";
+
+/** The CUDA version the default GPU image (and worker/Dockerfile.gpu) needs from the host driver. */
+export const DEFAULT_MIN_CUDA = "12.8";
+
+/**
+ * The image a config's workers run and whether it is a stock image that needs flash's bootstrap: the config's
+ * `imageName`; else FLASH_WORKER_IMAGE_GPU / FLASH_WORKER_IMAGE_CPU for that kind; else FLASH_WORKER_IMAGE (all
+ * three: an image built from worker/Dockerfile.*, whose CMD runs the worker); else the public default images.
+ */
+export function workerImage(
+  config: ResourceConfig,
+  env: Record<string, string | undefined> = process.env,
+): { image: string; bootstrap: boolean } {
+  if (config.imageName) return { image: config.imageName, bootstrap: false };
+  const set = (config.isGpu ? env.FLASH_WORKER_IMAGE_GPU : env.FLASH_WORKER_IMAGE_CPU) || env.FLASH_WORKER_IMAGE;
+  if (set) return { image: set, bootstrap: false };
+  return { image: config.isGpu ? DEFAULT_GPU_IMAGE : DEFAULT_CPU_IMAGE, bootstrap: true };
 }
 
-/** Whether the image is only the built-in placeholder (nothing the user built and pushed). */
-export function isPlaceholderImage(image: string): boolean {
-  return /^flash-worker:(gpu|cpu)$/.test(image);
+/**
+ * The start command of a default-image template (Runpod's "container start command", `dockerArgs` in
+ * SaveTemplateInput; runpod-python api/mutations/templates.py): install Bun when the image lacks it (the GPU image),
+ * decode the bootstrap from the env and run it. The bootstrap then gets the worker program with the first call.
+ */
+export const BOOTSTRAP_START =
+  `sh -c 'command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; ` +
+  `echo "$FLASH_BOOTSTRAP" | base64 -d > /tmp/flash-bootstrap-$$.js && exec bun /tmp/flash-bootstrap-$$.js'`;
+
+/**
+ * Python (in the GPU image) that puts the Bun release of flash's own version in /usr/local/bin: the x64 "baseline"
+ * build (no AVX2 needed), from Bun's GitHub releases, as bun.sh/install fetches it. No curl or unzip needed.
+ */
+export function installBunPython(version = Bun.version): string {
+  const n = "bun-linux-x64-baseline";
+  const url = `https://github.com/oven-sh/bun/releases/download/bun-v${version}/${n}.zip`;
+  return (
+    `import io,os,urllib.request as u,zipfile as z;` +
+    `d=z.ZipFile(io.BytesIO(u.urlopen("${url}").read())).read("${n}/bun");` +
+    `f=open("/usr/local/bin/bun","wb");f.write(d);f.close();os.chmod("/usr/local/bin/bun",0o755)`
+  );
+}
+
+/** What flash adds to a template: its own variables (the worker program's hash when it ships it). */
+export interface MapOptions {
+  /** Dev session: `live-` names. */
+  live: boolean;
+  /** Marker of the workspace that creates the template (FLASH_WORKSPACE): only marked endpoints are adopted. */
+  workspace: string;
+  /** Hash of the worker program a default-image template's bootstrap waits for. */
+  programHash?: string;
+  /** The bootstrap, base64 (FLASH_BOOTSTRAP). */
+  bootstrap?: string;
+  env?: Record<string, string | undefined>;
 }
 
 /** The endpoint name: `live-` for dev sessions (idempotent), plus `-fb` with FlashBoot (from the config). */
@@ -31,36 +79,27 @@ export function endpointName(config: ResourceConfig, live: boolean): string {
 /** The template and endpoint fields a config sends (no ids: the provisioner adds them). */
 export interface Mapped {
   name: string;
-  template: Omit<TemplateInput, "id" | "name">;
-  endpoint: Omit<EndpointInput, "id" | "templateId">;
+  /** None when the config names an existing template (`templateId`, sent as is). */
+  template?: Omit<TemplateInput, "id" | "name">;
+  endpoint: Omit<EndpointInput, "id" | "templateId"> & { templateId?: string };
+  /** The template's image is a stock one that runs flash's bootstrap (calls then carry the worker program). */
+  bootstrap: boolean;
 }
 
 /** Map a resource config to GraphQL inputs. */
-export function mapConfig(
-  config: ResourceConfig,
-  live: boolean,
-  env: Record<string, string | undefined> = process.env,
-): Mapped {
-  const name = endpointName(config, live);
+export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
+  const env = opts.env ?? process.env;
+  const name = endpointName(config, opts.live);
   if (config.networkVolume && !config.networkVolume.id) {
     throw new Error(
       `${config.kind} "${config.name}": networkVolume "${config.networkVolume.name}" has no id; create it in the Runpod console and pass its id`,
     );
   }
-  const template: Mapped["template"] = {
-    imageName: workerImage(config, env),
-    containerDiskInGb: config.containerDiskInGb,
-    volumeInGb: 0,
-    dockerArgs: "",
-    env: Object.entries(config.env)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, value]) => ({ key, value })),
-    isServerless: true,
-  };
+  const { image, bootstrap: stock } = workerImage(config, env);
+  const bootstrap = config.isLive && stock;
   const endpoint: Mapped["endpoint"] = {
     name,
     type: config.isLoadBalancer ? "LB" : "QB",
-    gpuIds: config.gpuIds,
     workersMin: config.workersMin,
     workersMax: config.workersMax,
     idleTimeout: config.idleTimeout,
@@ -68,21 +107,82 @@ export function mapConfig(
     scalerValue: config.scalerValue,
     executionTimeoutMs: config.executionTimeoutMs,
     workersPFBTarget: config.workersPFBTarget,
+    // saveEndpoint is a full replace: FlashBoot off must be said ("OFF"), or an existing endpoint keeps it
+    // (runpodctl cmd/serverless documents the enum as OFF / FLASHBOOT).
+    flashBootType: config.flashboot ? "FLASHBOOT" : "OFF",
   };
-  if (config.isGpu) endpoint.gpuCount = config.gpuCount;
-  else endpoint.instanceIds = [...config.instanceIds];
-  const locations = env.RUNPOD_DEFAULT_LOCATIONS || env.RUNPOD_DEFAULT_DATACENTER || config.datacenter;
+  // CPU endpoints carry no GPU fields: flash's serverless_cpu.py drops gpuIds/gpuCount/CUDA so that the API does
+  // not reject them, and runpodctl omits them (omitempty).
+  if (config.isGpu) {
+    endpoint.gpuIds = config.gpuIds;
+    endpoint.gpuCount = config.gpuCount;
+    if (config.allowedCudaVersions) endpoint.allowedCudaVersions = config.allowedCudaVersions;
+    else if (config.isLive && !config.imageName) endpoint.minCudaVersion = DEFAULT_MIN_CUDA;
+  } else endpoint.instanceIds = [...config.instanceIds];
+  // Only where the user asked: restricting data centers shrinks the GPU pool (docs endpoint-configurations,
+  // "Data centers"); current flash defaults datacenter to None (runpod/flash commit 5631c322, #266).
+  const locations =
+    env.RUNPOD_DEFAULT_LOCATIONS ||
+    env.RUNPOD_DEFAULT_DATACENTER ||
+    (config.datacenterChosen || config.networkVolume ? config.datacenter : undefined);
   if (locations) endpoint.locations = locations;
   if (config.networkVolume?.id) endpoint.networkVolumeId = config.networkVolume.id;
-  if (config.flashboot) endpoint.flashBootType = "FLASHBOOT";
-  if (config.allowedCudaVersions) endpoint.allowedCudaVersions = config.allowedCudaVersions;
   if (config.flashEnvironmentId) endpoint.flashEnvironmentId = config.flashEnvironmentId;
-  return { name, template, endpoint };
+  if (config.templateId) {
+    endpoint.templateId = config.templateId; // flash sends templateId as is (serverless.py _payload_exclude)
+    return { name, endpoint, bootstrap: false };
+  }
+  const template: Mapped["template"] = {
+    imageName: image,
+    containerDiskInGb: config.containerDiskInGb,
+    volumeInGb: 0,
+    dockerArgs: bootstrap ? BOOTSTRAP_START : "",
+    env: toEnvList(templateEnv(config, opts, bootstrap)),
+    isServerless: true,
+  };
+  return { name, template, endpoint, bootstrap };
+}
+
+/**
+ * A template's env, sent whole on every saveTemplate (a full replace). Live configs name the worker's mode
+ * explicitly (FLASH_WORKER_MODE), and load-balanced ones carry PORT and PORT_HEALTH themselves: Runpod injects
+ * them once at first deploy and a full-replace saveTemplate drops them (runpod/flash serverless.py
+ * `_preserve_platform_env`), and both default to 80 (docs serverless/load-balancing/overview). A user's own PORT
+ * wins. Every template carries FLASH_WORKSPACE, the marker that lets flash adopt only endpoints it created.
+ */
+export function templateEnv(config: ResourceConfig, opts: MapOptions, bootstrap: boolean): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (config.isLive && config.isLoadBalancer) Object.assign(env, { PORT: "80", PORT_HEALTH: "80" });
+  Object.assign(env, config.env, { FLASH_WORKSPACE: opts.workspace });
+  if (!config.isLive) return env;
+  env.FLASH_WORKER_MODE = config.isLoadBalancer ? "lb" : "queue";
+  if (bootstrap) {
+    if (!opts.programHash || !opts.bootstrap) throw new Error("a default-image template needs the worker program");
+    env.FLASH_WORKER_HASH = opts.programHash;
+    env.FLASH_BOOTSTRAP = opts.bootstrap;
+    if (config.isGpu) env.FLASH_INSTALL_BUN = installBunPython();
+  }
+  return env;
+}
+
+function toEnvList(env: Record<string, string>): { key: string; value: string }[] {
+  return Object.entries(env)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => ({ key, value }));
 }
 
 /** sha256 over the mapped fields with sorted keys: equal configs hash equal, any sent field change changes it. */
 export function configHash(mapped: Mapped): string {
-  return new Bun.CryptoHasher("sha256").update(stableJson(mapped)).digest("hex").slice(0, 32);
+  return hashOf({ template: mapped.template, endpoint: mapped.endpoint });
+}
+
+/** The hash of the template fields alone: the template is saved again only when it changes (D10). */
+export function templateHash(mapped: Mapped): string {
+  return hashOf(mapped.template ?? null);
+}
+
+function hashOf(value: unknown): string {
+  return shortHash(stableJson(value), 32);
 }
 
 function stableJson(value: unknown): string {

@@ -1,21 +1,29 @@
+import { logger } from "../base/log";
 /**
  * Idempotent provisioning: one endpoint per resource name, recorded with its config hash in the state file.
  * A second run reuses the endpoint, a changed config updates it in place, and nothing is ever created twice
- * (one in-flight provisioning per name; an endpoint found by name on the account is adopted, not duplicated).
+ * (one in-flight provisioning per name; mutations are never retried blindly). An endpoint found on the account
+ * by name is adopted only when its template carries this workspace's marker (FLASH_WORKSPACE): flash never takes
+ * over an endpoint it cannot prove it created.
  */
-import { tagged } from "./logs";
 import type { ResourceConfig } from "../remote/config";
 import { GraphqlError, type EndpointInfo, type RunpodGraphql } from "./graphql";
-import { configHash, isPlaceholderImage, mapConfig, type Mapped } from "./mapping";
+import { RunpodApiError } from "./http";
+import { configHash, mapConfig, templateHash, type Mapped } from "./mapping";
 import { ResourceState, type ResourceEntry } from "./state";
+import { bootstrapBase64, type WorkerProgram } from "./worker-program";
 
-const plog = tagged("runpod");
+const plog = logger("runpod");
 
 /** What a call needs to reach its endpoint. */
 export interface Provisioned {
   endpointId: string;
   name: string;
   type: "QB" | "LB";
+  /** A default-image endpoint: calls carry the worker program (by hash after the first). */
+  bootstrap: boolean;
+  /** A live config: calls are flash calls (else the user's own handler gets the raw input). */
+  live: boolean;
 }
 
 /** Result of removing the session's `live-` endpoints. */
@@ -32,6 +40,15 @@ export interface ProvisionerOptions {
   apiBaseUrl: string;
   /** Dev session: `live-` names, removed by `cleanup()`. */
   live: boolean;
+  /** This workspace's marker (FLASH_WORKSPACE in every template flash creates). */
+  workspace: string;
+  /** The worker program default-image templates name by hash (bundled on first need). */
+  program: () => Promise<WorkerProgram>;
+}
+
+/** Whether a failed request may still have reached Runpod and done its work (a timeout, a 5xx). */
+function mayHaveHappened(err: unknown): boolean {
+  return err instanceof RunpodApiError && !(err instanceof GraphqlError) && (err.status === 0 || err.status >= 500);
 }
 
 /** Provisions endpoints for resource configs through GraphQL, once per name and config hash. */
@@ -39,11 +56,12 @@ export class Provisioner {
   private readonly state: ResourceState;
   private readonly ready = new Map<string, { hash: string; result: Provisioned }>();
   private readonly inflight = new Map<string, Promise<Provisioned>>();
-  private readonly mapped = new WeakMap<ResourceConfig, { mapped: Mapped; hash: string }>();
   private accountEndpoints?: Promise<EndpointInfo[]>;
-  private warnedImage = false;
+  private leftoversChecked = false;
   /** GraphQL mutations sent (tests and the status page use it). */
   readonly counts = { created: 0, updated: 0, reused: 0, deleted: 0 };
+  /** saveTemplate mutations sent (a config change of endpoint fields alone sends none). */
+  templateSaves = 0;
 
   constructor(private readonly opts: ProvisionerOptions) {
     this.state = new ResourceState(opts.statePath);
@@ -51,7 +69,7 @@ export class Provisioner {
 
   /** The endpoint for a config, provisioning it when needed (cheap after the first call: no network). */
   async ensure(config: ResourceConfig): Promise<Provisioned> {
-    const { mapped, hash } = this.mapOnce(config);
+    const { mapped, hash } = await this.map(config);
     const known = this.ready.get(mapped.name);
     if (known && known.hash === hash) return known.result;
     const key = mapped.name;
@@ -72,13 +90,17 @@ export class Provisioner {
     return [...this.ready.values()].map((v) => v.result);
   }
 
-  /** Delete this session's `live-` endpoints (and their templates) and forget them; never throws. */
+  /**
+   * Delete the `live-` endpoints of this workspace recorded in the state file (this session's, and any an earlier
+   * session left behind) and their templates, and forget them; never throws. Each endpoint is scaled to zero,
+   * deleted and verified gone (RunpodGraphql.deleteEndpoint). Templates Runpod does not release yet (it can take
+   * 2 minutes after their last use: docs sdks/graphql/manage-pod-templates) are kept in the state file and
+   * deleted by a later session.
+   */
   async cleanup(): Promise<CleanupSummary> {
     const summary: CleanupSummary = { removed: 0, failed: 0, errors: [] };
     await Promise.allSettled([...this.inflight.values()]);
-    const entries = Object.values(this.state.read()).filter(
-      (e) => e.live && e.apiBaseUrl === this.opts.apiBaseUrl && this.ready.has(e.name),
-    );
+    const entries = Object.values(this.state.read()).filter((e) => e.live && e.apiBaseUrl === this.opts.apiBaseUrl);
     for (const entry of entries) {
       try {
         await this.opts.graphql.deleteEndpoint(entry.endpointId);
@@ -86,114 +108,178 @@ export class Provisioner {
         summary.removed++;
         this.state.delete(entry.name);
         this.ready.delete(entry.name);
-        if (entry.templateName) await this.deleteTemplate(entry.templateName);
+        if (entry.templateName && !entry.userTemplate) this.state.addPendingTemplate(entry.templateName);
       } catch (err) {
         summary.failed++;
         summary.errors.push(`${entry.name} (${entry.endpointId}): ${(err as Error).message}`);
       }
     }
+    await this.deletePendingTemplates();
     return summary;
   }
 
-  private mapOnce(config: ResourceConfig): { mapped: Mapped; hash: string } {
-    let m = this.mapped.get(config);
-    if (!m) {
-      const mapped = mapConfig(config, this.opts.live);
-      m = { mapped, hash: configHash(mapped) };
-      this.mapped.set(config, m);
-      if (
-        !this.warnedImage &&
-        isPlaceholderImage(mapped.template.imageName) &&
-        !/127\.0\.0\.1|localhost/.test(this.opts.apiBaseUrl)
-      ) {
-        this.warnedImage = true;
-        plog.warn(
-          `no worker image set: build and push flash's worker image, then set FLASH_WORKER_IMAGE (see worker/README.md)`,
-        );
+  /** Templates of deleted endpoints that Runpod had not released yet: try again (failures stay pending). */
+  async deletePendingTemplates(): Promise<number> {
+    let deleted = 0;
+    for (const name of this.state.pendingTemplates()) {
+      try {
+        await this.opts.graphql.deleteTemplate(name);
+        this.state.removePendingTemplate(name);
+        deleted++;
+      } catch (err) {
+        plog.debug(`template ${name} not deleted yet: ${(err as Error).message}`);
       }
     }
-    return m;
+    return deleted;
+  }
+
+  /** Map a config (with the worker program's hash for default-image templates). */
+  private async map(config: ResourceConfig): Promise<{ mapped: Mapped; hash: string }> {
+    const base = { live: this.opts.live, workspace: this.opts.workspace };
+    let mapped = mapConfig(config, { ...base, programHash: "0", bootstrap: "0" });
+    if (mapped.bootstrap) {
+      const program = await this.opts.program();
+      mapped = mapConfig(config, { ...base, programHash: program.hash, bootstrap: bootstrapBase64() });
+    }
+    return { mapped, hash: configHash(mapped) };
+  }
+
+  /** Once per process: say what an earlier session left behind (removed at the end of this one, if unused). */
+  private reportLeftovers(): void {
+    if (this.leftoversChecked || !this.opts.live) return;
+    this.leftoversChecked = true;
+    const left = Object.values(this.state.read()).filter((e) => e.live && e.apiBaseUrl === this.opts.apiBaseUrl);
+    if (left.length) {
+      plog.warn(
+        `an earlier session left ${left.length} live endpoint${left.length === 1 ? "" : "s"} (${left.map((e) => e.name).join(", ")}): ` +
+          "reused when their config is still in use, removed with this session's endpoints when it ends",
+      );
+    }
+    void this.deletePendingTemplates().catch(() => undefined);
   }
 
   private async provision(config: ResourceConfig, mapped: Mapped, hash: string): Promise<Provisioned> {
+    this.reportLeftovers();
     const gql = this.opts.graphql;
     let entry = this.state.get(mapped.name);
     if (entry && entry.apiBaseUrl !== this.opts.apiBaseUrl) entry = undefined;
-    const existing = await this.findOnAccount(entry?.endpointId, mapped.name);
+    const existing = await this.findOwned(entry?.endpointId, mapped.name);
     if (entry && (!existing || existing.id !== entry.endpointId)) {
       plog.info(`endpoint ${mapped.name} (${entry.endpointId}) no longer exists; provisioning it again`);
       entry = undefined;
     }
-    const result: Provisioned = { endpointId: "", name: mapped.name, type: mapped.endpoint.type };
+    const result: Provisioned = {
+      endpointId: "",
+      name: mapped.name,
+      type: mapped.endpoint.type,
+      bootstrap: mapped.bootstrap,
+      live: config.isLive,
+    };
     if (entry && existing && entry.configHash === hash) {
       this.counts.reused++;
       plog.debug(`reusing endpoint ${mapped.name} (${entry.endpointId})`);
       result.endpointId = entry.endpointId;
+      this.ready.set(mapped.name, { hash, result });
+      return result;
+    }
+    const tHash = templateHash(mapped);
+    let template: { id: string; name?: string };
+    if (!mapped.template) {
+      template = { id: mapped.endpoint.templateId! };
+    } else if (existing && entry?.templateHash === tHash && entry.templateId) {
+      // Only endpoint fields changed: keep the template, so workers do not roll (runpod/flash serverless.py
+      // `update()` skips saveTemplate when the env is unchanged).
+      template = { id: entry.templateId, name: entry.templateName };
     } else {
-      const templateId = entry?.templateId ?? existing?.templateId;
-      const template = await this.saveTemplate(mapped, hash, templateId);
-      const saved = await gql.saveEndpoint({ ...mapped.endpoint, id: existing?.id, templateId: template.id });
-      if (existing) {
-        this.counts.updated++;
-        plog.info(`updated endpoint ${mapped.name} (${saved.id}): its config changed`);
-      } else {
-        this.counts.created++;
-        plog.info(`created endpoint ${mapped.name} (${saved.id})`);
-      }
-      result.endpointId = saved.id;
-      entry = {
-        name: mapped.name,
-        kind: config.kind,
-        type: mapped.endpoint.type,
-        endpointId: saved.id,
-        templateId: template.id,
-        templateName: template.name,
-        configHash: hash,
-        live: this.opts.live,
-        apiBaseUrl: this.opts.apiBaseUrl,
-        updatedAt: new Date().toISOString(),
-      };
-      this.state.set(entry);
-      if (this.accountEndpoints)
-        this.accountEndpoints = this.accountEndpoints.then((list) => [...list.filter((e) => e.id !== saved.id), saved]);
+      template = await this.saveTemplate(mapped, tHash, entry?.templateId ?? existing?.templateId);
+    }
+    const saved = await this.saveEndpoint(mapped, existing?.id, template.id);
+    if (existing) {
+      this.counts.updated++;
+      plog.info(`updated endpoint ${mapped.name} (${saved.id}): its config changed`);
+    } else {
+      this.counts.created++;
+      plog.info(`created endpoint ${mapped.name} (${saved.id})`);
+    }
+    result.endpointId = saved.id;
+    const next: ResourceEntry = {
+      name: mapped.name,
+      kind: config.kind,
+      type: mapped.endpoint.type,
+      endpointId: saved.id,
+      templateId: template.id,
+      templateName: template.name,
+      userTemplate: !mapped.template || undefined,
+      configHash: hash,
+      templateHash: tHash,
+      live: this.opts.live,
+      apiBaseUrl: this.opts.apiBaseUrl,
+      updatedAt: new Date().toISOString(),
+    };
+    this.state.set(next);
+    if (this.accountEndpoints) {
+      this.accountEndpoints = this.accountEndpoints.then((list) => [...list.filter((e) => e.id !== saved.id), saved]);
     }
     this.ready.set(mapped.name, { hash, result });
     return result;
   }
 
+  /**
+   * saveEndpoint, sent once. When a create fails in a way that may still have created the endpoint (timeout, 5xx),
+   * the account is listed again and an endpoint of that name with our marker is taken as the one we created.
+   */
+  private async saveEndpoint(mapped: Mapped, id: string | undefined, templateId: string): Promise<EndpointInfo> {
+    try {
+      return await this.opts.graphql.saveEndpoint({ ...mapped.endpoint, id, templateId });
+    } catch (err) {
+      if (id || !mayHaveHappened(err)) throw err;
+      this.accountEndpoints = undefined;
+      const created = await this.findOwned(undefined, mapped.name).catch(() => undefined);
+      if (!created) throw err;
+      plog.info(`creating ${mapped.name} failed (${(err as Error).message}) but it exists: using it`);
+      return created;
+    }
+  }
+
+  /**
+   * Create or update a template. Template names are unique on Runpod and a deleted endpoint's template can linger
+   * for minutes, so a clash on create is resolved by looking the name up (`myself { podTemplates }`) and updating
+   * that template when it is ours, or by taking a fresh name (runpodctl adds a random suffix to every template name:
+   * cmd/serverless/create.go).
+   */
   private async saveTemplate(
     mapped: Mapped,
-    hash: string,
+    tHash: string,
     id: string | undefined,
   ): Promise<{ id: string; name: string }> {
-    const base = `${mapped.name}__${hash.slice(0, 8)}`;
+    const gql = this.opts.graphql;
+    const input = mapped.template!;
+    const base = `${mapped.name}__${tHash.slice(0, 8)}`;
+    this.templateSaves++;
     try {
-      return await this.opts.graphql.saveTemplate({ ...mapped.template, id, name: base });
+      return await gql.saveTemplate({ ...input, id, name: base });
     } catch (err) {
-      // A template of that name left behind by an earlier session: use a fresh name rather than fail.
-      if (!(err instanceof GraphqlError) || !/unique|taken|exists/i.test(err.message)) throw err;
-      return this.opts.graphql.saveTemplate({
-        ...mapped.template,
-        id,
-        name: `${base}-${crypto.randomUUID().slice(0, 6)}`,
-      });
+      if (id || !(err instanceof RunpodApiError) || !/unique|taken|exist|already|duplicate/i.test(err.message))
+        throw err;
+      const clash = (await gql.listTemplates()).find((t) => t.name === base);
+      const ours = clash && (await this.markedOurs(clash.id));
+      if (clash && ours) return gql.saveTemplate({ ...input, id: clash.id, name: base });
+      return gql.saveTemplate({ ...input, name: `${base}-${crypto.randomUUID().slice(0, 7)}` });
     }
   }
 
-  private async deleteTemplate(name: string): Promise<void> {
-    try {
-      await this.opts.graphql.request(
-        "mutation deleteTemplate($name: String) { deleteTemplate(templateName: $name) }",
-        { name },
-      );
-    } catch (err) {
-      // Runpod can take minutes to release a template after its endpoint is gone; a leftover template is harmless.
-      plog.debug(`template ${name} not deleted: ${(err as Error).message}`);
-    }
+  /** Whether a template carries this workspace's marker. */
+  private async markedOurs(templateId: string | undefined): Promise<boolean> {
+    if (!templateId) return false;
+    const t = await this.opts.graphql.getTemplate(templateId).catch(() => undefined);
+    return !!t?.env.some((v) => v.key === "FLASH_WORKSPACE" && v.value === this.opts.workspace);
   }
 
-  /** The endpoint on the account with this id (else this name), from one listing per process. */
-  private async findOnAccount(id: string | undefined, name: string): Promise<EndpointInfo | undefined> {
+  /**
+   * The endpoint on the account with this id (recorded in our state file), else one with this name whose template
+   * carries our marker. An endpoint of that name that is not ours is an error: flash does not take it over.
+   */
+  private async findOwned(id: string | undefined, name: string): Promise<EndpointInfo | undefined> {
     this.accountEndpoints ??= this.opts.graphql.listEndpoints();
     let list: EndpointInfo[];
     try {
@@ -202,7 +288,19 @@ export class Provisioner {
       this.accountEndpoints = undefined;
       throw err;
     }
-    return (id ? list.find((e) => e.id === id) : undefined) ?? list.find((e) => e.name === name);
+    const byId = id ? list.find((e) => e.id === id) : undefined;
+    if (byId) return byId;
+    const byName = list.find((e) => e.name === name);
+    if (!byName) return undefined;
+    if (await this.markedOurs(byName.templateId)) {
+      plog.info(`adopting endpoint ${name} (${byName.id}): this workspace created it`);
+      return byName;
+    }
+    throw new Error(
+      `an endpoint named ${name} (${byName.id}) already exists on this Runpod account, and this workspace did not ` +
+        "create it (its template has no matching FLASH_WORKSPACE): flash will not take it over. Rename the resource " +
+        "config, or delete that endpoint in the Runpod console if it is a leftover.",
+    );
   }
 }
 

@@ -1,22 +1,25 @@
+import { logger } from "../base/log";
 /**
  * The `runpod` and `emulator` targets: each remote call provisions (once) the endpoint of its resource config,
  * ships the function's bundled module with the call, and waits for the result over Runpod's HTTP API. The
  * emulator target is the same client pointed at a local emulator started in this process.
  */
 import { join } from "node:path";
-import { tagged } from "./logs";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../remote/protocol";
 import type { Target } from "../remote/target";
 import type { Emulator } from "../emulator/server";
 import { Bundler } from "./bundle";
 import { RunpodGraphql } from "./graphql";
 import { RunpodHttp, redact, type RetryPolicy } from "./http";
-import { responseOf, RunpodJobs, type DispatchMode } from "./jobs";
-import { Provisioner, type CleanupSummary } from "./provision";
+import { responseOf, RunpodJobs, type DispatchMode, type WaitPolicy } from "./jobs";
+import { Provisioner, type CleanupSummary, type Provisioned } from "./provision";
+import { workspaceId } from "./state";
+import { workerProgram } from "./worker-program";
+import type { BuiltBundle } from "./bundle";
 import { requireApiKey, runpodUrls, type RunpodUrls } from "./settings";
 import type { ShippedCall } from "./api";
 
-const tlog = tagged("runpod");
+const tlog = logger("runpod");
 
 /** Options of a Runpod target. */
 export interface RunpodTargetOptions {
@@ -30,6 +33,8 @@ export interface RunpodTargetOptions {
   live?: boolean;
   dispatch?: DispatchMode;
   retry?: RetryPolicy;
+  /** Bounds and explanations of waits (queue, cold start). */
+  wait?: WaitPolicy;
 }
 
 /** Calls remote functions on Runpod serverless endpoints (or an emulator of them). */
@@ -41,19 +46,26 @@ export class RunpodTarget implements Target {
   private readonly apiKey: string;
   private readonly dispatch: DispatchMode;
   private stopped?: Promise<void>;
+  /** `endpointId:hash` of code a worker of that endpoint has received (later calls send the hash only). */
+  private readonly sent = new Set<string>();
+  /** Bytes of flash calls sent (the benchmark reads it). */
+  bytesSent = 0;
   private readonly stats = { calls: 0, failed: 0, inflight: 0 };
 
   constructor(opts: RunpodTargetOptions) {
     this.name = opts.name ?? "runpod";
     this.apiKey = opts.apiKey;
     const http = new RunpodHttp(opts.apiKey, opts.retry);
+    const statePath = opts.statePath ?? join(opts.root, ".flash", "resources.json");
     this.provisioner = new Provisioner({
       graphql: new RunpodGraphql(http, opts.urls.apiBaseUrl),
-      statePath: opts.statePath ?? join(opts.root, ".flash", "resources.json"),
+      statePath,
       apiBaseUrl: opts.urls.apiBaseUrl,
       live: opts.live ?? true,
+      workspace: workspaceId(join(opts.root, ".flash")),
+      program: workerProgram,
     });
-    this.jobs = new RunpodJobs(http, opts.urls);
+    this.jobs = new RunpodJobs(http, opts.urls, opts.wait);
     this.bundler = new Bundler(opts.root);
     this.dispatch = opts.dispatch ?? "auto";
   }
@@ -64,26 +76,9 @@ export class RunpodTarget implements Target {
     this.stats.inflight++;
     try {
       const endpoint = await this.provisioner.ensure(fn.config);
-      const bundle = await this.bundler.bundle(fn.module, fn.options.dependencies ?? []);
-      const shipped: ShippedCall = { flash: 1, bundle, request: { ...req, module: bundle.path } };
-      let res: FunctionResponse;
-      if (endpoint.type === "LB") {
-        res = await this.jobs.lbCall(
-          endpoint.endpointId,
-          fn.options.method ?? "POST",
-          fn.options.path ?? "/execute",
-          shipped,
-          signal,
-        );
-      } else {
-        const timeoutMs = fn.config.executionTimeoutMs > 0 ? fn.config.executionTimeoutMs + 60_000 : undefined;
-        const job = await this.jobs.submitAndWait(endpoint.endpointId, shipped, {
-          signal,
-          mode: this.dispatch,
-          timeoutMs,
-        });
-        res = responseOf(job, fn.name);
-      }
+      const res = endpoint.live
+        ? await this.flashCall(fn, req, endpoint, signal)
+        : await this.rawCall(fn, req, endpoint, signal);
       if (!res.success) this.stats.failed++;
       // What the function printed on the worker, shown here as the local pool shows it (after the call).
       for (const line of res.stdout?.split("\n") ?? []) tlog.log(`${fn.name}: ${redact(line, this.apiKey)}`);
@@ -97,6 +92,89 @@ export class RunpodTarget implements Target {
     } finally {
       this.stats.inflight--;
     }
+  }
+
+  /**
+   * A live config's call: the function's bundle and request (plus, for a default-image endpoint, the worker
+   * program). Code travels once per endpoint and content hash; later calls name it by hash, and a worker that lacks
+   * it (a new worker) answers `missing` without running anything, so the call is sent again once with the code.
+   */
+  private async flashCall(
+    fn: RemoteFunctionRef,
+    req: FunctionRequest,
+    endpoint: Provisioned,
+    signal?: AbortSignal,
+  ): Promise<FunctionResponse> {
+    const bundle = await this.bundler.bundle(fn.module, fn.options.dependencies ?? []);
+    const program = endpoint.bootstrap ? await workerProgram() : undefined;
+    const key = (hash: string) => `${endpoint.endpointId}:${hash}`;
+    const send = async (withCode: Set<string>): Promise<FunctionResponse & { missing?: string[] }> => {
+      const shipped: ShippedCall = {
+        flash: 1,
+        bundle: codeOf(bundle, withCode.has("bundle")),
+        request: { ...req, module: bundle.path },
+      };
+      if (program) shipped.worker = withCode.has("worker") ? program : { hash: program.hash };
+      this.bytesSent += JSON.stringify(shipped).length;
+      if (endpoint.type === "LB") {
+        return this.jobs.lbCall(
+          endpoint.endpointId,
+          fn.options.method ?? "POST",
+          fn.options.path ?? "/execute",
+          shipped,
+          signal,
+        );
+      }
+      const job = await this.jobs.submitAndWait(endpoint.endpointId, shipped, {
+        signal,
+        mode: this.dispatch,
+        executionTimeoutMs: fn.config.executionTimeoutMs,
+      });
+      return responseOf(job, fn.name);
+    };
+    const first = new Set<string>();
+    if (!this.sent.has(key(bundle.hash))) first.add("bundle");
+    if (program && !this.sent.has(key(program.hash))) first.add("worker");
+    let res = await send(first);
+    if (res.missing?.length) {
+      tlog.debug(`${fn.name}: a worker lacked ${res.missing.join(", ")}; sending the call again with the code`);
+      res = await send(new Set(["bundle", ...(program ? ["worker"] : [])]));
+    }
+    if (!res.missing?.length) {
+      this.sent.add(key(bundle.hash));
+      if (program) this.sent.add(key(program.hash));
+    } else {
+      return {
+        success: false,
+        error: { name: "ProtocolError", message: `the worker still lacks ${res.missing.join(", ")} after it was sent` },
+      };
+    }
+    return res;
+  }
+
+  /**
+   * A custom-image config's call (`ServerlessEndpoint`, `CpuServerlessEndpoint`): the user's own handler gets the
+   * first argument as its raw JSON `input` and its `output` is the result ("Custom image, raw JSON only": runpod/flash
+   * docs/GPU_Provisioning.md, commit e693d7d5).
+   */
+  private async rawCall(
+    fn: RemoteFunctionRef,
+    req: FunctionRequest,
+    endpoint: Provisioned,
+    signal?: AbortSignal,
+  ): Promise<FunctionResponse> {
+    const job = await this.jobs.submitAndWait(endpoint.endpointId, req.args[0] ?? {}, {
+      signal,
+      mode: this.dispatch,
+      executionTimeoutMs: fn.config.executionTimeoutMs,
+    });
+    if (job.status === "COMPLETED") return { success: true, result: job.output ?? null };
+    const name =
+      job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
+    return {
+      success: false,
+      error: { name, message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}` },
+    };
   }
 
   /** Hot reload: edited modules are bundled again on their next call (mtimes are checked anyway). */
@@ -192,4 +270,11 @@ export async function createTarget(
     statePath: join(opts.root, ".flash", "emulator-resources.json"),
     dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH),
   });
+}
+
+/** The bundle with its code, or by hash only. */
+function codeOf(bundle: BuiltBundle, withCode: boolean): ShippedCall["bundle"] {
+  if (withCode) return bundle;
+  const { code: _code, ...byHash } = bundle;
+  return byHash;
 }

@@ -233,7 +233,7 @@ describe("flash deploy to the emulator", () => {
     const foreign = await em.control.execute(
       `mutation { saveEndpoint(input: { name: "someone-elses", templateId: "${cpu.templateId}", flashEnvironmentId: "${envId}", workersMax: 0 }) { id } }`,
     );
-    const foreignId = (foreign.data as { saveEndpoint: { id: string } }).saveEndpoint.id;
+    const foreignId = (foreign.body.data as { saveEndpoint: { id: string } }).saveEndpoint.id;
 
     // ── undeploy everything flash deployed ──
     const refused = await flash(["undeploy", "--all"]);

@@ -207,3 +207,23 @@ describe("home page and docs", () => {
     expect(doc.tags.map((t: any) => t.name)).toContain("03 Later > 01 Same");
   });
 });
+
+describe("parse errors", () => {
+  test("a file with several parse errors is reported with its own file, the first line and message, and a count", async () => {
+    const file = "01_cat/01_typos/cpu_worker.ts";
+    const own = makeWorkspace({
+      [file]: 'import { Elysia } from "flash";\nconst const cpuConfig = 3;\nexport const cpu_router = new Elysia();\n',
+    });
+    try {
+      const built = await buildApp({ root: own });
+      expect(built.errors).toHaveLength(1);
+      const [error] = built.errors;
+      expect(error!.file).toBe(`${own}/${file}`);
+      expect(error!.line).toBe(2);
+      expect(error!.message).toStartWith('Expected identifier but found "const"');
+      expect(error!.message).toMatch(/\(and \d+ more errors?\)$/);
+    } finally {
+      removeDir(own);
+    }
+  });
+});

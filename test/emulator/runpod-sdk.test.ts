@@ -47,7 +47,9 @@ beforeAll(() => {
   em = startEmulator({
     apiKey: KEY,
     takeHoldMs: 1000,
-    workers: { command: [process.execPath, resolve(import.meta.dir, "../fixtures/runpod/sdk-style-worker.ts")] },
+    workers: {
+      images: { "sdk-style:1": [process.execPath, resolve(import.meta.dir, "../fixtures/runpod/sdk-style-worker.ts")] },
+    },
   });
   sdk = runpodSdk(KEY, { baseUrl: em.endpointBaseUrl });
 });
@@ -309,6 +311,13 @@ describe("workers and the control plane", () => {
       input: { name: "x", templateId: "t", template: { imageName: "i" } },
     });
     expect(both.body.errors[0].message).toContain("mutually exclusive");
+    const refused = await gql("mutation($id: String!) { deleteEndpoint(id: $id) }", { id });
+    expect(refused.status).toBe(200);
+    expect(refused.body.errors[0].message).toContain("set both to 0 before deleting");
+    const zero = await gql("mutation($input: EndpointInput!) { saveEndpoint(input: $input) { id workersMax } }", {
+      input: { id, name: "gql", templateId: em.control.endpoints.get(id)!.templateId, workersMin: 0, workersMax: 0 },
+    });
+    expect(zero.body.data.saveEndpoint).toEqual({ id, workersMax: 0 });
     const del = await gql("mutation($id: String!) { deleteEndpoint(id: $id) }", { id });
     expect(del.body).toEqual({ data: { deleteEndpoint: null } });
     expect((await gql(q, { id })).body.data.myself.endpoint).toBeNull();

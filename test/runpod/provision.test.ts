@@ -8,15 +8,29 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startEmulator, type Emulator } from "../../core/emulator/server";
-import { CpuLiveServerless, LiveLoadBalancer, LiveServerless } from "../../core/remote/config";
-import { CpuInstanceType, CudaVersion, GpuGroup, GpuType } from "../../core/remote/enums";
+import {
+  CpuLiveLoadBalancer,
+  CpuLiveServerless,
+  LiveLoadBalancer,
+  LiveServerless,
+  ServerlessEndpoint,
+} from "../../core/remote/config";
+import { CpuInstanceType, CudaVersion, DataCenter, GpuGroup, GpuType } from "../../core/remote/enums";
 import { RunpodGraphql } from "../../core/runpod/graphql";
 import { RunpodHttp } from "../../core/runpod/http";
-import { configHash, mapConfig } from "../../core/runpod/mapping";
+import {
+  BOOTSTRAP_START,
+  configHash,
+  DEFAULT_CPU_IMAGE,
+  DEFAULT_GPU_IMAGE,
+  mapConfig,
+} from "../../core/runpod/mapping";
 import { Provisioner } from "../../core/runpod/provision";
 import { RunpodTarget } from "../../core/runpod/runpod-target";
+import { workerProgram } from "../../core/runpod/worker-program";
 
 const KEY = "rpa_provision_test_key_000000000000";
+const WS = "0123456789abcdef";
 let em: Emulator;
 let tmp: string;
 
@@ -30,7 +44,8 @@ afterEach(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
   for (const id of [...em.control.endpoints.keys()]) em.control.endpoints.delete(id);
   for (const id of [...em.control.templates.keys()]) em.control.templates.delete(id);
-  em.control.requireZeroWorkersToDelete = false;
+  em.control.requireZeroWorkersToDelete = true;
+  em.control.templateDeleteDelayMs = 120_000;
 });
 
 function provisioner(live: boolean, statePath?: string): Provisioner {
@@ -40,11 +55,21 @@ function provisioner(live: boolean, statePath?: string): Provisioner {
     statePath: statePath ?? join(tmp, ".flash", "resources.json"),
     apiBaseUrl: em.apiBaseUrl,
     live,
+    workspace: WS,
+    program: workerProgram,
   });
 }
 
-describe("mapping a resource config (flash-sdk.md §3.5)", () => {
-  test("a GPU live config", () => {
+describe("mapping a resource config", () => {
+  const opts = (live: boolean, env: Record<string, string> = {}) => ({
+    live,
+    workspace: WS,
+    env,
+    programHash: "feedfacefeedface",
+    bootstrap: "Ym9vdA==",
+  });
+
+  test("a GPU live config on a built image: explicit worker mode, marker, CUDA and no pinned data center", () => {
     const cfg = new LiveServerless({
       name: "gpu_worker",
       gpus: [GpuType.NVIDIA_L4],
@@ -52,7 +77,7 @@ describe("mapping a resource config (flash-sdk.md §3.5)", () => {
       cudaVersions: [CudaVersion.V12_4],
       env: { MODE: "x" },
     });
-    const m = mapConfig(cfg, true, { FLASH_WORKER_IMAGE: "me/flash-worker:gpu-1" });
+    const m = mapConfig(cfg, opts(true, { FLASH_WORKER_IMAGE: "me/flash-worker:gpu-1" }));
     expect(m.name).toBe("live-gpu_worker-fb");
     expect(m.endpoint).toMatchObject({
       name: "live-gpu_worker-fb",
@@ -65,50 +90,87 @@ describe("mapping a resource config (flash-sdk.md §3.5)", () => {
       scalerValue: 4,
       flashBootType: "FLASHBOOT",
       allowedCudaVersions: "12.4",
-      locations: "EU-RO-1",
     });
+    expect(m.endpoint.locations).toBeUndefined(); // D1: only a chosen datacenter is sent
     expect(m.endpoint.gpuIds).toBe("AMPERE_24,-NVIDIA GeForce RTX 3090,-NVIDIA RTX A5000");
     expect(m.endpoint.instanceIds).toBeUndefined();
+    expect(m.bootstrap).toBe(false);
     expect(m.template).toMatchObject({
       imageName: "me/flash-worker:gpu-1",
       containerDiskInGb: 64,
       volumeInGb: 0,
-      env: [{ key: "MODE", value: "x" }],
+      dockerArgs: "",
+      env: [
+        { key: "FLASH_WORKER_MODE", value: "queue" },
+        { key: "FLASH_WORKSPACE", value: WS },
+        { key: "MODE", value: "x" },
+      ],
       isServerless: true,
     });
   });
 
-  test("CPU and load-balancer configs; imageName wins over FLASH_WORKER_IMAGE", () => {
+  test("B1: a load-balanced template names its mode and carries PORT and PORT_HEALTH itself; a user's PORT wins", () => {
+    const lb = mapConfig(
+      new LiveLoadBalancer({ name: "api", gpus: [GpuGroup.ADA_24], imageName: "mine:1" }),
+      opts(true),
+    );
+    const env = Object.fromEntries(lb.template!.env.map((v) => [v.key, v.value]));
+    expect(env).toMatchObject({ FLASH_WORKER_MODE: "lb", PORT: "80", PORT_HEALTH: "80", FLASH_WORKSPACE: WS });
+    expect(lb.endpoint).toMatchObject({ type: "LB", scalerType: "REQUEST_COUNT", gpuIds: "ADA_24" });
+    const own = mapConfig(
+      new LiveLoadBalancer({ name: "api", imageName: "mine:1", env: { PORT: "8080" } }),
+      opts(true),
+    );
+    expect(own.template!.env).toContainEqual({ key: "PORT", value: "8080" });
+  });
+
+  test("B2: with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion (D2)", () => {
+    const cpu = mapConfig(new CpuLiveServerless({ name: "c" }), opts(true));
+    expect(cpu.bootstrap).toBe(true);
+    expect(cpu.template!.imageName).toBe(DEFAULT_CPU_IMAGE);
+    expect(cpu.template!.dockerArgs).toBe(BOOTSTRAP_START);
+    const cpuEnv = Object.fromEntries(cpu.template!.env.map((v) => [v.key, v.value]));
+    expect(cpuEnv).toMatchObject({ FLASH_WORKER_HASH: "feedfacefeedface", FLASH_BOOTSTRAP: "Ym9vdA==" });
+    expect(cpuEnv.FLASH_INSTALL_BUN).toBeUndefined();
+    const gpu = mapConfig(new LiveServerless({ name: "g" }), opts(true));
+    expect(gpu.template!.imageName).toBe(DEFAULT_GPU_IMAGE);
+    expect(gpu.endpoint.minCudaVersion).toBe("12.8");
+    expect(gpu.template!.env.find((v) => v.key === "FLASH_INSTALL_BUN")?.value).toContain(`bun-v${Bun.version}`);
+    const env = { FLASH_WORKER_IMAGE: "all:1", FLASH_WORKER_IMAGE_CPU: "cpu:1" };
+    expect(mapConfig(new CpuLiveServerless({ name: "c" }), opts(true, env)).template!.imageName).toBe("cpu:1");
+    expect(mapConfig(new LiveServerless({ name: "g" }), opts(true, env)).template!.imageName).toBe("all:1");
+  });
+
+  test("D16: CPU endpoints carry no GPU fields; FlashBoot off is said; a chosen datacenter is sent (D1)", () => {
     const cpu = mapConfig(
-      new CpuLiveServerless({ name: "cpu_worker", instanceIds: [CpuInstanceType.CPU3C_2_4], flashboot: false }),
-      false,
-      {},
+      new CpuLiveServerless({
+        name: "cpu_worker",
+        instanceIds: [CpuInstanceType.CPU3C_2_4],
+        flashboot: false,
+        datacenter: DataCenter.US_CA_2,
+      }),
+      opts(false),
     );
     expect(cpu.name).toBe("cpu_worker");
-    expect(cpu.endpoint).toMatchObject({ gpuIds: "", instanceIds: ["cpu3c-2-4"] });
+    expect(cpu.endpoint).toMatchObject({ instanceIds: ["cpu3c-2-4"], flashBootType: "OFF", locations: "US-CA-2" });
+    expect("gpuIds" in cpu.endpoint).toBe(false);
     expect(cpu.endpoint.gpuCount).toBeUndefined();
-    expect(cpu.endpoint.flashBootType).toBeUndefined();
-    expect(cpu.template.containerDiskInGb).toBe(20);
-    expect(cpu.template.imageName).toBe("flash-worker:cpu");
-    const lb = mapConfig(new LiveLoadBalancer({ name: "api", gpus: [GpuGroup.ADA_24], imageName: "mine:1" }), true, {
-      FLASH_WORKER_IMAGE: "other:2",
-    });
-    expect(lb.endpoint).toMatchObject({
-      type: "LB",
-      scalerType: "REQUEST_COUNT",
-      gpuIds: "ADA_24",
-      name: "live-api-fb",
-    });
-    expect(lb.template.imageName).toBe("mine:1");
-    const env = { FLASH_WORKER_IMAGE: "all:1", FLASH_WORKER_IMAGE_CPU: "cpu:1" };
-    expect(mapConfig(new CpuLiveServerless({ name: "c" }), true, env).template.imageName).toBe("cpu:1");
-    expect(mapConfig(new LiveServerless({ name: "g" }), true, env).template.imageName).toBe("all:1");
+    expect(cpu.template!.containerDiskInGb).toBe(20);
+  });
+
+  test("B4: a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
+    const own = mapConfig(new ServerlessEndpoint({ name: "mine", imageName: "me/handler:1" }), opts(true));
+    expect(own.template!.imageName).toBe("me/handler:1");
+    expect(own.template!.env.map((v) => v.key)).toEqual(["FLASH_WORKSPACE"]);
+    const byId = mapConfig(new ServerlessEndpoint({ name: "t", templateId: "tmpl123" }), opts(true));
+    expect(byId.template).toBeUndefined();
+    expect(byId.endpoint.templateId).toBe("tmpl123");
   });
 
   test("the config hash changes with any sent field and only then", () => {
-    const a = configHash(mapConfig(new LiveServerless({ name: "w", workersMax: 3 }), true, {}));
-    expect(configHash(mapConfig(new LiveServerless({ name: "w", workersMax: 3 }), true, {}))).toBe(a);
-    expect(configHash(mapConfig(new LiveServerless({ name: "w", workersMax: 4 }), true, {}))).not.toBe(a);
+    const hash = (max: number) => configHash(mapConfig(new LiveServerless({ name: "w", workersMax: max }), opts(true)));
+    expect(hash(3)).toBe(hash(3));
+    expect(hash(4)).not.toBe(hash(3));
   });
 });
 
@@ -185,8 +247,23 @@ describe("live- endpoints are removed on shutdown", () => {
     const summary = await p.cleanup();
     expect(summary).toEqual({ removed: 2, failed: 0, errors: [] });
     expect(em.control.endpoints.size).toBe(0);
+    // B6: Runpod keeps a template for up to 2 minutes after its last use; flash keeps its name and deletes it later.
+    expect(em.control.templates.size).toBe(2);
+    const state = JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8"));
+    expect(state.resources).toEqual({});
+    expect(state.pendingTemplates).toHaveLength(2);
+    em.control.templateDeleteDelayMs = 0; // two minutes later
+    expect(await provisioner(true).deletePendingTemplates()).toBe(2);
     expect(em.control.templates.size).toBe(0);
-    expect(JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8")).resources).toEqual({});
+    expect(JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8")).pendingTemplates).toBeUndefined();
+  });
+
+  test("D12: with the documented 0/0 rule enforced, teardown scales to zero, deletes and verifies", async () => {
+    em.control.requireZeroWorkersToDelete = true;
+    const p = provisioner(true);
+    await p.ensure(new CpuLiveServerless({ name: "warm", workersMin: 1, workersMax: 2 }));
+    expect(await p.cleanup()).toEqual({ removed: 1, failed: 0, errors: [] });
+    expect(em.control.endpoints.size).toBe(0);
   });
 
   test("a removal that fails is counted, and the target's shutdown rejects with the summary", async () => {
@@ -201,9 +278,8 @@ describe("live- endpoints are removed on shutdown", () => {
     await target.provisioner.ensure(new LiveServerless({ name: "stuck", workersMax: 1 }));
     await target.provisioner.ensure(new LiveServerless({ name: "fine", workersMax: 1 }));
     const stuck = [...em.control.endpoints.values()].find((e) => e.name === "live-stuck-fb")!;
-    em.control.requireZeroWorkersToDelete = true; // the documented rule: min and max workers must be 0 first
     const fine = [...em.control.endpoints.values()].find((e) => e.name === "live-fine-fb")!;
-    fine.workersMax = 0;
+    em.fail({ status: 400, times: 1, path: "/graphql" }); // the first removal's first request fails
     const error = await target.shutdown().then(
       () => undefined,
       (e: Error) => e,
@@ -218,6 +294,78 @@ describe("live- endpoints are removed on shutdown", () => {
         (e: Error) => e.message,
       ),
     ).toBe("emulator: removed 1 live endpoint, failed 1");
+  });
+});
+
+describe("fidelity to the real platform", () => {
+  const templateEnvOf = (endpointId: string) => {
+    const e = em.control.endpoints.get(endpointId)!;
+    return Object.fromEntries(em.control.templates.get(e.templateId)!.env.map((v) => [v.key, v.value]));
+  };
+
+  test("B1: after a config change the LB template still has PORT, PORT_HEALTH and the worker mode", async () => {
+    const p = provisioner(true);
+    const { endpointId } = await p.ensure(new CpuLiveLoadBalancer({ name: "lbapi", env: { A: "1" } }));
+    expect(templateEnvOf(endpointId)).toMatchObject({ PORT: "80", PORT_HEALTH: "80", FLASH_WORKER_MODE: "lb" });
+    const changed = await provisioner(true).ensure(new CpuLiveLoadBalancer({ name: "lbapi", env: { A: "2" } }));
+    expect(changed.endpointId).toBe(endpointId);
+    expect(templateEnvOf(endpointId)).toMatchObject({ PORT: "80", PORT_HEALTH: "80", FLASH_WORKER_MODE: "lb", A: "2" });
+  });
+
+  test("D10: a change of endpoint fields alone keeps the template (no saveTemplate, no rolling release)", async () => {
+    const p = provisioner(false);
+    const a = await p.ensure(new CpuLiveServerless({ name: "roll", workersMax: 2 }));
+    const templateId = em.control.endpoints.get(a.endpointId)!.templateId;
+    const q = provisioner(false);
+    await q.ensure(new CpuLiveServerless({ name: "roll", workersMax: 4 }));
+    expect(q.counts.updated).toBe(1);
+    expect(q.templateSaves).toBe(0);
+    expect(em.control.endpoints.get(a.endpointId)!).toMatchObject({ templateId, workersMax: 4 });
+    const r = provisioner(false);
+    await r.ensure(new CpuLiveServerless({ name: "roll", workersMax: 4, env: { NEW: "1" } }));
+    expect(r.templateSaves).toBe(1);
+  });
+
+  test("D15: an endpoint of the same name that this workspace did not create is never adopted", async () => {
+    const p = provisioner(false);
+    const theirs = await p.ensure(new CpuLiveServerless({ name: "shared_name" }));
+    // Another workspace (another marker, no state file) with a config of the same name.
+    const other = new Provisioner({
+      graphql: new RunpodGraphql(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl),
+      statePath: join(tmp, "other", "resources.json"),
+      apiBaseUrl: em.apiBaseUrl,
+      live: false,
+      workspace: "fedcba9876543210",
+      program: workerProgram,
+    });
+    const err = await other
+      .ensure(new CpuLiveServerless({ name: "shared_name", workersMax: 1 }))
+      .catch((e: Error) => e);
+    expect((err as Error).message).toContain("flash will not take it over");
+    expect(em.control.endpoints.get(theirs.endpointId)!.workersMax).toBe(3); // untouched
+    expect(em.control.endpoints.size).toBe(1);
+  });
+
+  test("B6: a template name left by an earlier session does not block provisioning", async () => {
+    const p = provisioner(true);
+    const cfg = new CpuLiveServerless({ name: "again" });
+    await p.ensure(cfg);
+    em.control.templateDeleteDelayMs = 60_000;
+    await p.cleanup(); // the endpoint goes, its template lingers (pending)
+    expect(em.control.templates.size).toBe(1);
+    rmSync(join(tmp, ".flash", "resources.json")); // even with the state file lost
+    const again = await provisioner(true).ensure(cfg);
+    expect(em.control.endpoints.get(again.endpointId)).toBeDefined();
+  });
+
+  test("D3: a mutation that fails with 503 is not sent again (it may have happened)", async () => {
+    const p = provisioner(false);
+    await p.ensure(new CpuLiveServerless({ name: "first" })); // the account listing is cached now
+    const before = em.control.templates.size;
+    em.fail({ status: 503, times: 1, path: "/graphql" });
+    const err = await p.ensure(new CpuLiveServerless({ name: "second" })).catch((e: Error) => e);
+    expect((err as Error).message).toContain("503");
+    expect(em.control.templates.size).toBe(before);
   });
 });
 

@@ -153,7 +153,7 @@ describe("runpod target against the emulator", () => {
     const controller = new AbortController();
     const pending = h.target.call(
       ref,
-      { module: ref.module, id: ref.id, name: "nap", executionType: "function", args: [10_000] },
+      { module: ref.module, name: "nap", executionType: "function", args: [10_000] },
       controller.signal,
     );
     let jobId: string | undefined;
@@ -183,7 +183,6 @@ describe("runpod target against the emulator", () => {
     const ref = (mod.hello as any).remote;
     const res = await bad.call(ref, {
       module: ref.module,
-      id: ref.id,
       name: "hello",
       executionType: "function",
       args: [{ name: "x" }],

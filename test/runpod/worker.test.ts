@@ -19,11 +19,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("job input", () => {
   const bundle = { path: "01_a/01_b/x.ts", hash: "0123456789abcdef", code: "export {}" };
-  const request = { module: "01_a/01_b/x.ts", id: "0", executionType: "function", args: [] };
+  const request = { module: "01_a/01_b/x.ts", name: "x", executionType: "function", args: [] };
 
   test("a flash call is accepted bare or wrapped in {input}", () => {
     expect(parseShippedCall({ flash: 1, bundle, request }).bundle.path).toBe("01_a/01_b/x.ts");
-    expect(parseShippedCall({ input: { flash: 1, bundle, request } }).request.id).toBe("0");
+    expect(parseShippedCall({ input: { flash: 1, bundle, request } }).request.name).toBe("x");
   });
 
   test("anything else is an InputError (400), never a crash", async () => {
@@ -105,10 +105,35 @@ describe("remote functions across modules of one bundle", () => {
 });
 
 describe("load-balancer mode", () => {
-  test("serves /ping, /execute and, after a shipped call, the function's own route", async () => {
+  test("B1: PORT alone does not make an LB worker (the mode is FLASH_WORKER_MODE, which flash's templates set)", async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      PORT: String(port),
+      FLASH_WORKER_MODE: undefined,
+    };
+    delete env.RUNPOD_WEBHOOK_GET_JOB;
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
+      env,
+      cwd: tmp,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await proc.exited).toBe(2); // local mode with nothing to run, as runpod-python's worker
+    expect(await new Response(proc.stderr).text()).toContain("nothing to do");
+  }, 20_000);
+
+  test("serves /ping (also on PORT_HEALTH), /execute and, after a shipped call, the function's own route", async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
-      env: { ...process.env, PORT: String(port), RUNPOD_POD_ID: "lbtest", FLASH_WORKER_CACHE: join(tmp, "lb-cache") },
+      env: {
+        ...process.env,
+        FLASH_WORKER_MODE: "lb",
+        PORT: String(port),
+        PORT_HEALTH: String(port + 1),
+        RUNPOD_POD_ID: "lbtest",
+        FLASH_WORKER_CACHE: join(tmp, "lb-cache"),
+      },
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -123,6 +148,8 @@ describe("load-balancer mode", () => {
       }
       expect(ping?.status).toBe(200);
       expect(await ping!.json()).toEqual({ status: "healthy" });
+      // The health check goes to PORT_HEALTH when it differs (docs serverless/load-balancing/overview).
+      expect((await fetch(`http://127.0.0.1:${port + 1}/ping`)).status).toBe(200);
       const bundle = await new Bundler(FIXTURE_WS).bundle(join(FIXTURE_WS, "01_demo/01_basic/compute_lb.ts"));
       const shipped = {
         flash: 1,
@@ -131,6 +158,16 @@ describe("load-balancer mode", () => {
       };
       const viaRoute = await fetch(`${base}/compute`, { method: "POST", body: JSON.stringify(shipped) });
       expect(await viaRoute.json()).toMatchObject({ success: true, result: { sum: 3, count: 2 } });
+      // B5: a later call names the bundle by hash only; a hash the worker never saw is answered `missing`.
+      const { code: _code, ...byHash } = bundle;
+      const again = await fetch(`${base}/execute`, {
+        method: "POST",
+        body: JSON.stringify({ ...shipped, bundle: byHash }),
+      });
+      expect(await again.json()).toMatchObject({ success: true, result: { sum: 3, count: 2 } });
+      const unknown = { ...shipped, bundle: { ...byHash, hash: "ffffffffffffffff" } };
+      const miss = await fetch(`${base}/execute`, { method: "POST", body: JSON.stringify(unknown) });
+      expect(await miss.json()).toMatchObject({ success: false, missing: ["bundle"], error: { name: "CodeMissing" } });
       const plain = await fetch(`${base}/compute`, { method: "POST", body: JSON.stringify([10, 20, 30]) });
       expect(await plain.json()).toEqual({ sum: 60, count: 3 });
       const execute = await fetch(`${base}/execute`, { method: "POST", body: JSON.stringify({ input: shipped }) });

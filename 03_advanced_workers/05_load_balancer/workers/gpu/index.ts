@@ -1,13 +1,19 @@
 import { Elysia, t } from "flash";
 import { invalid } from "../../validation";
-import { compute, gpuDeviceInfo, gpuHealth } from "./endpoint";
+import { compute, gpuDeviceInfo, gpuHealth, MAX_NUMBERS } from "./endpoint";
 
 /** GPU compute service: the load-balanced endpoint's routes, callable through the unified app. */
 export const gpu_router = new Elysia()
   .get("/health", () => gpuHealth(), { detail: { summary: "Health of the GPU service" } })
   .post("/compute", ({ body }) => compute({ numbers: body.numbers }), {
     body: t.Object(
-      { numbers: t.Array(t.Integer(), { description: "Whole numbers (at least one)", examples: [[1, 2, 3, 4, 5]] }) },
+      {
+        numbers: t.Array(t.Integer(), {
+          description: "Whole numbers (at least one, at most a million)",
+          maxItems: MAX_NUMBERS,
+          examples: [[1, 2, 3, 4, 5]],
+        }),
+      },
       { examples: [{ numbers: [1, 2, 3, 4, 5] }] },
     ),
     beforeHandle({ body }) {

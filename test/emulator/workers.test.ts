@@ -1,0 +1,394 @@
+/**
+ * Workers on the emulator as on Runpod: an endpoint whose image is not flash's worker gets no emulator-started
+ * worker, and any program speaking Runpod's worker protocol attaches with the environment the emulator prints;
+ * images mapped to a local command run it; flash-managed templates run their start command; the stop channel,
+ * FAILED jobs, LB ports, cold starts, crash loops and payload limits behave as Runpod documents them.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { type Emulator, startEmulator } from "../../core/emulator/server";
+import { until } from "../fixtures/runpod/harness";
+
+const KEY = "rpa_workers_test_key_0000000000000";
+const PROTOCOL_WORKER = resolve(import.meta.dir, "../fixtures/runpod/protocol-worker.ts");
+const LB_SERVER = resolve(import.meta.dir, "../fixtures/runpod/lb-server.ts");
+let em: Emulator;
+let tmp: string;
+const external: Subprocess[] = [];
+
+async function gql(query: string, variables?: Record<string, unknown>) {
+  const res = await fetch(`${em.apiBaseUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as any;
+  if (body.errors) throw new Error(body.errors[0].message);
+  return body.data;
+}
+
+let seq = 0;
+/** An endpoint with its own template (image, env, start command), created through GraphQL like any client. */
+async function endpoint(
+  image: string,
+  opts: { env?: Record<string, string>; dockerArgs?: string; type?: "QB" | "LB"; workersMin?: number } = {},
+): Promise<string> {
+  const name = `w${++seq}`;
+  const env = Object.entries(opts.env ?? {}).map(([key, value]) => ({ key, value }));
+  const data = await gql("mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
+    input: {
+      name,
+      template: {
+        name: `${name}-tpl`,
+        imageName: image,
+        containerDiskInGb: 10,
+        dockerArgs: opts.dockerArgs ?? "",
+        env,
+      },
+      instanceIds: ["cpu3c-2-4"],
+      workersMin: opts.workersMin ?? 0,
+      workersMax: 2,
+      idleTimeout: 5,
+      type: opts.type ?? "QB",
+    },
+  });
+  return data.saveEndpoint.id;
+}
+
+async function rest(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${em.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function finished(endpointId: string, jobId: string, ms = 15_000): Promise<any> {
+  let job: any;
+  await until(
+    () => {
+      void rest("GET", `/v2/${endpointId}/status/${jobId}`).then((r) => (job = r.body));
+      return ["COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"].includes(job?.status);
+    },
+    ms,
+    `job ${jobId} to finish`,
+  );
+  return job;
+}
+
+/** Start a worker by hand with the environment the emulator publishes for an endpoint. */
+async function attachWorker(endpointId: string, extra: Record<string, string> = {}): Promise<Subprocess> {
+  const { body } = await rest("GET", `/emulator/endpoints/${endpointId}/worker-env`);
+  expect(body.launch).toBe("external");
+  expect(body.env.RUNPOD_POD_ID).toBeUndefined();
+  const proc = Bun.spawn([process.execPath, PROTOCOL_WORKER], {
+    env: { PATH: process.env.PATH ?? "", ...body.env, RUNPOD_PING_INTERVAL: "200", ...extra },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  external.push(proc);
+  return proc;
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), "flash-emu-workers-"));
+  em = startEmulator({
+    apiKey: KEY,
+    takeHoldMs: 500,
+    control: { templateDeleteDelayMs: 0 },
+    workers: {
+      // flash-managed templates run this (what tests use for flash's worker); other images only what is mapped.
+      command: [process.execPath, PROTOCOL_WORKER],
+      images: {
+        "myorg/mapped": `exec '${process.execPath}' '${PROTOCOL_WORKER}'`,
+        "myorg/lb:1": [process.execPath, LB_SERVER],
+        "myorg/crash:1": "echo 'no such module' >&2; exit 3",
+      },
+      env: { STOP_LOG: join(tmp, "stops.log") },
+      pingIntervalMs: 200,
+      lbWaitMs: 1500,
+      attachedTimeoutMs: 1500,
+      crashBackoffMs: 200,
+    },
+  });
+});
+
+afterAll(async () => {
+  for (const p of external) p.kill("SIGKILL");
+  await em.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("external workers", () => {
+  test("a custom image gets no emulator worker; a worker started with the printed env attaches and runs jobs", async () => {
+    const id = await endpoint("myorg/custom:1");
+    const queued = await rest("POST", `/v2/${id}/run`, { input: { mode: "echo", value: "queued first" } });
+    await Bun.sleep(600);
+    expect(em.supervisor.alive(id)).toEqual([]);
+    expect((await rest("GET", `/v2/${id}/status/${queued.body.id}`)).body.status).toBe("IN_QUEUE");
+    const listing = (await rest("GET", "/")).body.endpoints.find((e: any) => e.id === id);
+    expect(listing).toMatchObject({ image: "myorg/custom:1", launch: "external" });
+
+    await attachWorker(id);
+    const first = await finished(id, queued.body.id);
+    expect(first.status).toBe("COMPLETED");
+    // No RUNPOD_POD_ID given: the worker named itself (runpod-python: a uuid), and the emulator took that id.
+    expect(first.workerId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.output).toEqual({ echo: "queued first", worker: first.workerId });
+    const sync = await rest("POST", `/v2/${id}/runsync`, { input: { mode: "echo", value: 2 } });
+    expect(sync.body).toMatchObject({ status: "COMPLETED", output: { echo: 2 } });
+    const health = (await rest("GET", `/v2/${id}/health`)).body;
+    expect(health.workers.idle + health.workers.running).toBe(1);
+    expect(health.jobs.completed).toBe(2);
+    expect(em.supervisor.alive(id)).toEqual([]);
+  }, 30_000);
+
+  test("a worker that stops calling is detached and its job goes back to the queue", async () => {
+    const id = await endpoint("myorg/custom:2");
+    const proc = await attachWorker(id);
+    const job = await rest("POST", `/v2/${id}/run`, { input: { mode: "sleep", value: 60_000 } });
+    await until(() => em.store.jobs.get(job.body.id)?.status === "IN_PROGRESS", 10_000, "the job to start");
+    proc.kill("SIGKILL");
+    await until(() => em.store.jobs.get(job.body.id)?.status === "IN_QUEUE", 10_000, "the job to be requeued");
+    expect([...em.supervisor.attached.values()].filter((a) => a.endpointId === id)).toEqual([]);
+  }, 30_000);
+
+  test("a worker id of one endpoint cannot act for another; a wrong key gets 401", async () => {
+    const a = await endpoint("myorg/custom:3");
+    const b = await endpoint("myorg/custom:4");
+    const keyOf = (id: string) => em.control.endpoints.get(id)!.aiKey;
+    const take = (ep: string, key: string) =>
+      fetch(`${em.endpointBaseUrl}/${ep}/job-take/worker-x?gpu=cpu&job_in_progress=0`, {
+        headers: { authorization: key },
+      });
+    expect((await take(a, keyOf(a))).status).toBe(204);
+    const other = await take(b, keyOf(b));
+    expect(other.status).toBe(400);
+    expect(await other.json()).toEqual({ error: "worker worker-x belongs to another endpoint" });
+    expect((await take(b, keyOf(a))).status).toBe(401);
+  }, 15_000);
+});
+
+describe("what the emulator starts", () => {
+  test("an image mapped to a command runs it; flash-managed templates run flash's worker; others run nothing", async () => {
+    const mapped = await endpoint("myorg/mapped:7");
+    const flash = await endpoint("oven/bun:1.4.5", { env: { FLASH_WORKER_MODE: "queue" } });
+    const other = await endpoint("oven/bun:1.4.5");
+    const jobs = await Promise.all(
+      [mapped, flash, other].map((id) => rest("POST", `/v2/${id}/run`, { input: { mode: "echo", value: id } })),
+    );
+    expect((await finished(mapped, jobs[0]!.body.id)).output.echo).toBe(mapped);
+    expect((await finished(flash, jobs[1]!.body.id)).output.echo).toBe(flash);
+    expect(em.supervisor.alive(other)).toEqual([]);
+    expect((await rest("GET", `/v2/${other}/status/${jobs[2]!.body.id}`)).body.status).toBe("IN_QUEUE");
+  }, 30_000);
+
+  test("a flash template with FLASH_BOOTSTRAP runs its start command as the container would", async () => {
+    // The bootstrap is the program itself here; the start command is the one flash sends for default images.
+    const js = new Bun.Transpiler({ loader: "ts" }).transformSync(readFileSync(PROTOCOL_WORKER, "utf8"));
+    const program = Buffer.from(`// runpod-python's protocol, as a plain JS bootstrap\n${js}`).toString("base64");
+    const start =
+      `sh -c 'command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; echo "$FLASH_BOOTSTRAP" | ` +
+      "base64 -d > /tmp/flash-bootstrap.js && exec bun /tmp/flash-bootstrap.js'";
+    const emulator = startEmulator({ apiKey: KEY, takeHoldMs: 500 });
+    try {
+      const save = await fetch(`${emulator.apiBaseUrl}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+        body: JSON.stringify({
+          query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
+          variables: {
+            input: {
+              name: "boot",
+              template: {
+                name: "boot-tpl",
+                imageName: "oven/bun:1.4.5",
+                containerDiskInGb: 10,
+                dockerArgs: start,
+                env: [
+                  { key: "FLASH_WORKER_MODE", value: "queue" },
+                  { key: "FLASH_BOOTSTRAP", value: program },
+                ],
+              },
+              instanceIds: ["cpu3c-2-4"],
+              workersMax: 1,
+            },
+          },
+        }),
+      });
+      const id = ((await save.json()) as any).data.saveEndpoint.id;
+      const res = await fetch(`${emulator.endpointBaseUrl}/${id}/runsync`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ input: { mode: "echo", value: "booted" } }),
+      });
+      expect(await res.json()).toMatchObject({ status: "COMPLETED", output: { echo: "booted" } });
+      const w = emulator.supervisor.alive(id)[0]!;
+      // The container's /tmp is the worker's own folder, not the host's.
+      expect(readFileSync(join(w.tmpDir!, "flash-bootstrap.js"), "utf8")).toContain("runpod-python");
+    } finally {
+      await emulator.stop();
+    }
+  }, 30_000);
+});
+
+describe("stop channel and job shapes", () => {
+  test("cancel and execution timeout reach a worker through job-stop; it is not killed", async () => {
+    const id = await endpoint("myorg/mapped:7", { workersMin: 1 });
+    await until(() => em.supervisor.alive(id).some((w) => w.stopChannel), 10_000, "a worker polling job-stop");
+    const worker = em.supervisor.alive(id)[0]!;
+    const job = await rest("POST", `/v2/${id}/run`, { input: { mode: "sleep", value: 30_000 } });
+    await until(() => em.store.jobs.get(job.body.id)?.status === "IN_PROGRESS", 10_000, "the job to start");
+    expect((await rest("POST", `/v2/${id}/cancel/${job.body.id}`)).body).toEqual({
+      id: job.body.id,
+      status: "CANCELLED",
+    });
+    const log = join(tmp, "stops.log");
+    const stopped = (jobId: string) => existsSync(log) && readFileSync(log, "utf8").includes(jobId);
+    await until(() => stopped(job.body.id), 10_000, "the worker to get the stop signal");
+    const timed = await rest("POST", `/v2/${id}/run`, {
+      input: { mode: "sleep", value: 30_000 },
+      policy: { executionTimeout: 800 },
+    });
+    const out = await finished(id, timed.body.id);
+    expect(out.status).toBe("TIMED_OUT");
+    await until(() => stopped(timed.body.id), 10_000, "the timeout's stop signal");
+    expect(worker.proc.exitCode).toBeNull();
+    expect(em.supervisor.workers.get(worker.id)).toBe(worker);
+  }, 40_000);
+
+  test("a FAILED job shows its error and no output", async () => {
+    const id = await endpoint("myorg/mapped:7");
+    const res = await rest("POST", `/v2/${id}/runsync`, { input: { mode: "fail-with-output", value: "boom" } });
+    expect(res.body.status).toBe("FAILED");
+    expect(res.body.error).toBe("boom");
+    expect("output" in res.body).toBe(false);
+    expect(Object.keys(res.body).sort()).toEqual(["delayTime", "error", "executionTime", "id", "status", "workerId"]);
+  }, 20_000);
+});
+
+describe("load-balanced workers", () => {
+  test("PORT comes only from the template (mapped to a host port); LB workers get no job webhooks", async () => {
+    const id = await endpoint("myorg/lb:1", { type: "LB" });
+    const res = await fetch(`${em.url}/lb/${id}/echo`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}` },
+      body: "hi",
+    });
+    const seen = (await res.json()) as any;
+    expect(seen.body).toBe("hi");
+    const worker = em.supervisor.alive(id)[0]!;
+    expect(seen.port).toBe(String(worker.port));
+    expect(seen.port).not.toBe("80");
+    expect(seen.portHealth).toBe(seen.port);
+    expect(seen.webhook).toBeNull();
+    expect(seen.podId).toBe(worker.id);
+
+    // A full-replace template update without PORT (what flash did before review B1): new workers get no PORT and
+    // no request can reach them.
+    const tplId = em.control.endpoints.get(id)!.templateId;
+    await gql("mutation t($input: SaveTemplateInput) { saveTemplate(input: $input) { id } }", {
+      input: {
+        id: tplId,
+        name: em.control.templates.get(tplId)!.name,
+        imageName: "myorg/lb:1",
+        containerDiskInGb: 10,
+        volumeInGb: 0,
+        env: [],
+      },
+    });
+    await until(() => !em.supervisor.workers.has(worker.id), 10_000, "the old version's worker to be replaced");
+    const after = await fetch(`${em.url}/lb/${id}/echo`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    expect(after.status).toBe(503);
+    expect(await after.json()).toEqual({ error: "no workers available" });
+  }, 30_000);
+});
+
+describe("platform conditions", () => {
+  test("a worker that dies at start counts as unhealthy; throttled endpoints start nothing", async () => {
+    const id = await endpoint("myorg/crash:1", { workersMin: 1 });
+    let health: any;
+    await until(
+      () => {
+        void rest("GET", `/v2/${id}/health`).then((r) => (health = r.body));
+        return health?.workers.unhealthy >= 1;
+      },
+      10_000,
+      "an unhealthy worker in /health",
+    );
+    const t = await endpoint("myorg/mapped:7");
+    em.supervisor.throttle(t, 2);
+    await rest("POST", `/v2/${t}/run`, { input: { mode: "echo", value: 1 } });
+    await Bun.sleep(500);
+    expect(em.supervisor.alive(t)).toEqual([]);
+    expect((await rest("GET", `/v2/${t}/health`)).body.workers).toMatchObject({ throttled: 2, idle: 0 });
+    em.supervisor.throttle(t, 0);
+  }, 20_000);
+
+  test("a cold start delays the first worker, and the job's delayTime shows it", async () => {
+    const emulator = startEmulator({
+      apiKey: KEY,
+      takeHoldMs: 500,
+      workers: { images: { "myorg/cold:1": [process.execPath, PROTOCOL_WORKER] }, coldStartMs: 1200 },
+    });
+    try {
+      const save = await fetch(`${emulator.apiBaseUrl}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+        body: JSON.stringify({
+          query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
+          variables: {
+            input: {
+              name: "cold",
+              template: { name: "cold-tpl", imageName: "myorg/cold:1", containerDiskInGb: 10, env: [] },
+              instanceIds: ["cpu3c-2-4"],
+            },
+          },
+        }),
+      });
+      const id = ((await save.json()) as any).data.saveEndpoint.id;
+      const call = fetch(`${emulator.endpointBaseUrl}/${id}/runsync`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ input: { mode: "echo", value: "cold" } }),
+      });
+      await Bun.sleep(300);
+      expect(emulator.supervisor.counts(id).initializing).toBe(1);
+      expect(emulator.supervisor.alive(id)).toEqual([]);
+      const job = (await (await call).json()) as any;
+      expect(job.status).toBe("COMPLETED");
+      expect(job.delayTime).toBeGreaterThanOrEqual(1200);
+    } finally {
+      await emulator.stop();
+    }
+  }, 30_000);
+
+  test("payloads over Runpod's limits get 413: /run 10 MB, /runsync 20 MB, LB 30 MB", async () => {
+    const id = await endpoint("myorg/custom:9");
+    const big = (bytes: number) => JSON.stringify({ input: { pad: "x".repeat(bytes) } });
+    const run = await rest("POST", `/v2/${id}/run`, big(10_000_000));
+    expect(run.status).toBe(413);
+    expect(run.body.error).toMatch(/^payload too large: \d+ bytes exceeds the 10 MB limit of \/run$/);
+    const fits = await rest("POST", `/v2/${id}/run`, big(9_000_000));
+    expect(fits.body.status).toBe("IN_QUEUE");
+    expect((await rest("POST", `/v2/${id}/runsync?wait=1000`, big(15_000_000))).body.status).toBe("IN_QUEUE");
+    const sync = await rest("POST", `/v2/${id}/runsync`, big(20_000_000));
+    expect(sync.status).toBe(413);
+    expect(sync.body.error).toContain("the 20 MB limit of /runsync");
+    const lb = await fetch(`${em.url}/lb/${id}/x`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}` },
+      body: "y".repeat(30_000_001),
+    });
+    expect(lb.status).toBe(413);
+    await rest("POST", `/v2/${id}/purge-queue`, {});
+  }, 30_000);
+});

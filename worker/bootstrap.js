@@ -1,0 +1,94 @@
+// flash's Runpod bootstrap: the only code a default-image template carries (base64 in FLASH_BOOTSTRAP, run by the
+// template's start command). It obtains flash's worker program — from the cache when a worker on this disk or
+// network volume already has it, else from the first job or request that carries it (flash sends the program's
+// code with a call once per endpoint, and again when a worker answers `missing: ["worker"]`) — then hands over.
+// Plain JavaScript with no imports beyond Bun and node: it runs on a stock `oven/bun` image.
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+
+const env = process.env;
+const want = env.FLASH_WORKER_HASH || "";
+const root =
+  env.FLASH_WORKER_CACHE || (existsSync("/runpod-volume") ? "/runpod-volume/.cache/flash-worker" : "/tmp/flash-worker");
+const file = `${root}/program/${want}.js`;
+const say = (line) => process.stderr.write(`[flash bootstrap] ${line}\n`);
+const missing = {
+  success: false,
+  missing: ["worker"],
+  error: { name: "CodeMissing", message: `this worker has no flash worker program ${want} yet` },
+};
+
+/** Keep the program a call carried when it is the one this template names (checked by content hash). */
+function keep(input) {
+  const w = input && typeof input === "object" ? (input.input ?? input).worker : undefined;
+  if (!w || w.hash !== want || typeof w.code !== "string") return false;
+  if (new Bun.CryptoHasher("sha256").update(w.code).digest("hex").slice(0, 16) !== want) return false;
+  mkdirSync(`${root}/program`, { recursive: true });
+  writeFileSync(`${file}.${process.pid}.tmp`, w.code);
+  renameSync(`${file}.${process.pid}.tmp`, file);
+  return true;
+}
+
+async function queue() {
+  const key = env.RUNPOD_AI_API_KEY || "";
+  const pod = env.RUNPOD_POD_ID || crypto.randomUUID();
+  const take = `${env.RUNPOD_WEBHOOK_GET_JOB.replaceAll("$ID", pod)}${env.RUNPOD_WEBHOOK_GET_JOB.includes("?") ? "&" : "?"}job_in_progress=0`;
+  const done = env.RUNPOD_WEBHOOK_POST_OUTPUT.replaceAll("$RUNPOD_POD_ID", pod);
+  const headers = { authorization: key, "content-type": "application/json", "user-agent": "flash-bootstrap/1" };
+  for (;;) {
+    let res;
+    try {
+      res = await fetch(take, { headers, signal: AbortSignal.timeout(95_000) });
+    } catch (err) {
+      say(`cannot take a job: ${err.message}`);
+      await Bun.sleep(1000);
+      continue;
+    }
+    if (res.status === 429) await Bun.sleep(5000);
+    if (res.status === 400) await Bun.sleep(500);
+    const text = res.status === 200 ? await res.text() : "";
+    if (!text) continue;
+    const job = JSON.parse(text);
+    if (!job?.id) continue;
+    if (keep(job.input)) return (await import(file)).runRunpodWorker([], { firstJob: job });
+    const url = `${done.replaceAll("$ID", job.id)}${done.includes("?") ? "&" : "?"}isStream=false`;
+    await fetch(url, { method: "POST", headers, body: JSON.stringify({ output: missing }) }).catch((e) =>
+      say(e.message),
+    );
+  }
+}
+
+function lb() {
+  const health = env.HEALTH_CHECK_PATH || "/ping";
+  let handler;
+  const fetchFn = async (req) => {
+    const url = new URL(req.url);
+    if (req.method === "GET" && url.pathname === health) return Response.json({ status: "healthy" });
+    if (handler) return handler(req);
+    const text = await req.text();
+    let body;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {}
+    if (!keep(body)) return Response.json(missing);
+    handler ??= await (await import(file)).lbHandler();
+    return handler(new Request(req.url, { method: req.method, headers: req.headers, body: text }));
+  };
+  const port = Number(env.PORT || 80);
+  Bun.serve({ port, hostname: "0.0.0.0", idleTimeout: 0, fetch: fetchFn });
+  const hp = Number(env.PORT_HEALTH || port);
+  if (hp !== port)
+    Bun.serve({
+      port: hp,
+      hostname: "0.0.0.0",
+      fetch: (req) =>
+        new URL(req.url).pathname === health
+          ? Response.json({ status: "healthy" })
+          : new Response(null, { status: 404 }),
+    });
+  say(`waiting for flash's worker program on port ${port}`);
+}
+
+if (existsSync(file)) await (await import(file)).runRunpodWorker([]);
+else if (env.FLASH_WORKER_MODE === "lb") lb();
+else if (env.RUNPOD_WEBHOOK_GET_JOB && env.RUNPOD_WEBHOOK_POST_OUTPUT) await queue();
+else say("no FLASH_WORKER_MODE=lb and no RUNPOD_WEBHOOK_GET_JOB: nothing to do");

@@ -1,0 +1,184 @@
+/**
+ * The queue-endpoint loop of flash's Runpod worker, following runpod-python's worker
+ * (runpod/serverless/modules/rp_job.py, rp_scale.py, rp_ping.py, rp_http.py): long-poll job-take, run the job,
+ * post job-done; a heartbeat and the per-job stop channel in a separate thread; a graceful SIGTERM.
+ */
+import { bundlesSeen, runCall, say, withQuery, type WorkerResponse } from "./call";
+import { startMonitor, type Monitor } from "./monitor";
+
+const VERSION = "flash-worker/1";
+
+/** After this many distinct bundles a worker asks the platform for a fresh one (imports are never unloaded). */
+const MAX_BUNDLES = Number(process.env.FLASH_WORKER_MAX_BUNDLES ?? 32) || 32;
+
+/** A job as job-take answers it. */
+export interface TakenJob {
+  id: string;
+  input?: unknown;
+}
+
+/** The platform URLs and credentials of a queue worker. */
+export interface QueueEnv {
+  podId: string;
+  key: string;
+  getJob: string;
+  postOutput: string;
+  ping?: string;
+  pingMs: number;
+}
+
+/** The queue worker's environment (runpod-python worker_state.py / rp_job.py names), or none outside Runpod. */
+export function readQueueEnv(e: Record<string, string | undefined> = process.env): QueueEnv | undefined {
+  if (!e.RUNPOD_WEBHOOK_GET_JOB || !e.RUNPOD_WEBHOOK_POST_OUTPUT) return undefined;
+  const podId = e.RUNPOD_POD_ID || crypto.randomUUID();
+  return {
+    podId,
+    key: e.RUNPOD_AI_API_KEY ?? "",
+    getJob: e.RUNPOD_WEBHOOK_GET_JOB.replaceAll("$ID", podId),
+    postOutput: e.RUNPOD_WEBHOOK_POST_OUTPUT.replaceAll("$RUNPOD_POD_ID", podId),
+    ping: e.RUNPOD_WEBHOOK_PING?.replaceAll("$RUNPOD_POD_ID", podId),
+    pingMs: Number(e.RUNPOD_PING_INTERVAL ?? 10_000) || 10_000,
+  };
+}
+
+/**
+ * The stop-signal URL: the job-take URL with `/job-take/` replaced by `/job-stop/`, query kept (runpod-python
+ * rp_job.py `_job_stop_url`).
+ */
+export function stopUrl(getJob: string): string | undefined {
+  return getJob.includes("/job-take/") ? getJob.replace("/job-take/", "/job-stop/") : undefined;
+}
+
+/**
+ * Take jobs until SIGTERM: run each with `handle` (shipped calls by default; deployed mode passes its own), post
+ * its result. `firstJob` is one the bootstrap already took.
+ */
+export async function queueLoop(
+  env: QueueEnv,
+  firstJob?: TakenJob,
+  handle: (input: unknown) => Promise<WorkerResponse> = runCall,
+): Promise<void> {
+  const headers = { authorization: env.key, "content-type": "application/json", "user-agent": VERSION };
+  const monitor: Monitor = startMonitor({
+    ping: env.ping && env.key ? withQuery(env.ping, { runpod_version: VERSION }) : undefined,
+    pingMs: env.pingMs,
+    stop: stopUrl(env.getJob),
+    headers,
+  });
+  // runpod-python rp_scale.py handle_shutdown: stop taking jobs, finish the ones in flight, then exit.
+  let stopping = false;
+  let busy = false;
+  const taking = new AbortController();
+  process.on("SIGTERM", () => {
+    stopping = true;
+    taking.abort();
+    if (!busy) process.exit(0);
+    say("SIGTERM: finishing the job in flight, then exiting");
+  });
+  let failures = 0;
+  let job: TakenJob | undefined = firstJob;
+  while (!stopping) {
+    if (!job) {
+      const taken = await takeJob(env, headers, taking.signal).catch((err: Error) => {
+        if (stopping) return undefined;
+        failures++;
+        say(`cannot take a job: ${err.message}`);
+        return Bun.sleep(Math.min(5000, 200 * 2 ** Math.min(failures, 5))).then(() => undefined);
+      });
+      if (!taken) continue;
+      failures = 0;
+      job = taken;
+    }
+    busy = true;
+    monitor.running(job.id);
+    const response = await handle(job.input);
+    monitor.running(undefined);
+    const recycle = bundlesSeen.size >= MAX_BUNDLES;
+    await postResult(env, headers, job.id, response, recycle);
+    busy = false;
+    job = undefined;
+    if (recycle) {
+      say(`ran ${bundlesSeen.size} distinct bundles: asking for a fresh worker (stopPod)`);
+      break;
+    }
+  }
+  process.exit(0);
+}
+
+/** One long-poll of job-take; undefined when there is no job (204, 400, empty body). */
+async function takeJob(
+  env: QueueEnv,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<TakenJob | undefined> {
+  const res = await fetch(withQuery(env.getJob, { job_in_progress: "0" }), {
+    headers,
+    signal: AbortSignal.any([signal, AbortSignal.timeout(95_000)]),
+  });
+  if (res.status === 204) return undefined;
+  if (res.status === 400) {
+    // runpod-python ignores 400 ("expected with FlashBoot") and polls again; a short pause keeps a persistent
+    // 400 (wrong endpoint type) from spinning the CPU and hitting rate limits.
+    await res.body?.cancel();
+    await Bun.sleep(500);
+    return undefined;
+  }
+  if (res.status === 429) {
+    await res.body?.cancel();
+    await Bun.sleep(5000); // rp_job.py get_job: back off on 429
+    return undefined;
+  }
+  if (!res.ok) throw new Error(`job-take answered ${res.status}`);
+  const text = await res.text();
+  if (!text) return undefined;
+  const job = JSON.parse(text) as TakenJob;
+  return job?.id ? job : undefined;
+}
+
+/**
+ * The job-done body. A call that succeeded, or that lacked code (nothing ran), is `{output}`: the job COMPLETES.
+ * A call that failed is `{error}` with runpod-python's JSON error string (rp_job.py handle_job: error_type,
+ * error_message, error_traceback, …), so the job FAILS on the platform as a raising handler's does; Runpod keeps
+ * no `output` next to an `error`, so the flash response (stack, stdout) rides inside that string.
+ */
+export function jobDoneBody(response: WorkerResponse, podId: string): Record<string, unknown> {
+  if (response.success || response.missing) return { output: response };
+  const error = JSON.stringify({
+    error_type: response.error?.name ?? "Error",
+    error_message: response.error?.message ?? "failed",
+    error_traceback: response.error?.stack ?? "",
+    worker_id: podId,
+    runpod_version: VERSION,
+    flash: response,
+  });
+  return { error };
+}
+
+async function postResult(
+  env: QueueEnv,
+  headers: Record<string, string>,
+  jobId: string,
+  response: WorkerResponse,
+  stopPod: boolean,
+): Promise<void> {
+  const body = jobDoneBody(response, env.podId);
+  if (stopPod) body.stopPod = true; // rp_job.py: refresh_worker → "stopPod": true, then the worker exits
+  const url = withQuery(env.postOutput.replaceAll("$ID", jobId), { isStream: "false" });
+  const text = JSON.stringify(body);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { ...headers, "x-request-id": jobId },
+        body: text,
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (res.ok) return;
+      say(`job-done for ${jobId} answered ${res.status} (attempt ${attempt}/3)`);
+      if (res.status === 404 || res.status === 401) return; // cancelled/expired job or bad key: retrying cannot help
+    } catch (err) {
+      say(`job-done for ${jobId} failed: ${(err as Error).message} (attempt ${attempt}/3)`);
+    }
+    await Bun.sleep([0, 1000, 1000, 2000][attempt]!);
+  }
+}
