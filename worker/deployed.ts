@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol";
 import type { DeployedCall } from "../core/deploy/deployed-target";
-import type { Manifest, ManifestResource } from "../core/deploy/manifest";
+import type { ManifestResource } from "../core/deploy/manifest";
 
 /** Header with which the mothership marks a body that carries every argument of the call. */
 export const ARGS_HEADER = "x-flash-args";
@@ -105,7 +105,10 @@ export async function runDeployedWorker(): Promise<void> {
     throw new Error(
       `resource ${name} is not in the artifact's manifest (resources: ${Object.keys(manifest.resources).join(", ")})`,
     );
-  if (resource.is_mothership) return serveMothership(appDir, manifest);
+  if (resource.is_mothership) {
+    const { serveMothership } = await import("./mothership");
+    return serveMothership(appDir, manifest, say);
+  }
   const { execute, loadModule } = await import("../core/remote/worker/executor");
   const port = Number(process.env.PORT ?? 80);
   // LB: answer /ping with 204 (initializing) until the modules are imported, as Runpod's health check expects.
@@ -180,51 +183,4 @@ function serveRoutes(
     },
   });
   say(`serving ${routes.size} route(s) on port ${port}`);
-}
-
-/** The mothership: the unified app of the deployed examples, its remote calls sent to the deployed endpoints. */
-async function serveMothership(appDir: string, manifest: Manifest): Promise<void> {
-  // Runpod gives every worker RUNPOD_ENDPOINT_ID/RUNPOD_POD_ID, which would put remote() in worker mode (run
-  // in-process): the mothership must call the endpoints instead.
-  delete process.env.RUNPOD_ENDPOINT_ID;
-  delete process.env.RUNPOD_POD_ID;
-  const env = process.env;
-  const { runpodUrls } = await import("../core/runpod/settings");
-  const { DeployedTarget } = await import("../core/deploy/deployed-target");
-  const { setTarget } = await import("../core/remote/target");
-  if (!env.RUNPOD_API_KEY)
-    throw new Error("the mothership needs RUNPOD_API_KEY to call the app's endpoints (flash deploy sets it)");
-  setTarget(
-    new DeployedTarget({
-      apiKey: env.RUNPOD_API_KEY,
-      urls: runpodUrls(env),
-      environmentId: env.FLASH_ENVIRONMENT_ID ?? "",
-      environmentName: env.FLASH_ENVIRONMENT ?? "production",
-      appDir,
-      manifest,
-    }),
-  );
-  let app: { fetch: (r: Request) => Response | Promise<Response> } | undefined;
-  const port = Number(env.PORT ?? 80);
-  Bun.serve({
-    port,
-    hostname: "0.0.0.0",
-    idleTimeout: 0,
-    fetch(req) {
-      const url = new URL(req.url);
-      if (req.method === "GET" && url.pathname === (env.HEALTH_CHECK_PATH || "/ping")) {
-        return app ? Response.json({ status: "healthy" }) : new Response(null, { status: 204 });
-      }
-      if (!app) return Response.json({ error: "initializing" }, { status: 503 });
-      return app.fetch(req);
-    },
-  });
-  const started = performance.now();
-  const { buildApp } = await import("../core/dev/app");
-  const built = await buildApp({ root: appDir, scope: manifest.scope });
-  for (const e of built.errors) say(`load error in ${e.example}: ${e.message}`);
-  app = built;
-  say(
-    `mothership ready: ${built.routeCount} routes of ${built.examples.length} example(s) in ${Math.round(performance.now() - started)} ms`,
-  );
 }

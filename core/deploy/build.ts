@@ -4,13 +4,14 @@
  * (the Python build's layout: project files plus dependencies at the archive root and `flash_manifest.json`;
  * runpod/flash src/runpod_flash/cli/commands/build.py). Workers unpack it and import functions from it.
  */
-import { mkdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { writeFileAtomic } from "../base/fs";
 import type { Scope } from "../workspace/discovery";
 import { collectFiles, selectSources } from "./artifact";
 import { defaultAppName, discoverDeploy, localClosure, scopeDir } from "./discover";
-import { buildManifest, type Manifest, RUNTIME_PATH, stableStringify } from "./manifest";
+import { buildManifest, type Manifest, MOTHERSHIP_RUNTIME_PATH, RUNTIME_PATH, stableStringify } from "./manifest";
+import type { TarEntry } from "./tar";
 import { tarGz } from "./tar";
 
 /** Largest artifact accepted (Runpod Flash's limit since v1.10.1: MAX_TARBALL_SIZE_MB = 1500 in
@@ -110,6 +111,26 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     resources,
     ms: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * The mothership runtime: the worker program with the unified app and its docs assets, bundled from source. The
+ * compiled binary has no sources to bundle: its artifacts then serve motherships on images that carry flash
+ * (worker/Dockerfile.*), where `flash __runpod-worker` has the app built in.
+ */
+async function mothershipRuntime(): Promise<TarEntry[]> {
+  const entry = join(import.meta.dir, "..", "..", "worker", "mothership-entry.ts");
+  if (!existsSync(entry)) return [];
+  const result = await Bun.build({ entrypoints: [entry], target: "bun", format: "esm", minify: true });
+  if (!result.success) throw new Error(`bundling the mothership runtime failed: ${result.logs.map(String).join("; ")}`);
+  const dir = dirname(MOTHERSHIP_RUNTIME_PATH);
+  return Promise.all(
+    result.outputs.map(async (o) => ({
+      path: o.kind === "entry-point" ? MOTHERSHIP_RUNTIME_PATH : `${dir}/${o.path.replace(/^\.\//, "")}`,
+      type: "file" as const,
+      data: new Uint8Array(await o.arrayBuffer()),
+    })),
+  );
 }
 
 /** Bytes as `12.3 kB` / `4.5 MB`. */

@@ -83,16 +83,18 @@ export function functionKey(fn: { module: string; name: string }): string {
  * as worker-flash uses them: runpod-workers/worker-flash src/unpack_volume.py) and run the flash worker program
  * the artifact carries. Images built from worker/Dockerfile.* run their own CMD instead.
  */
-export function deployedStart(gpu: boolean): string {
+export function deployedStart(gpu: boolean, runtime = RUNTIME_PATH): string {
   const bun = gpu ? `command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; ` : "";
   return (
     `sh -c '${bun}A="\${FLASH_BUILD_ARTIFACT_PATH:-/root/.runpod/artifact.tar.gz}"; D="\${RUNPOD_APP_DIR:-/app}"; ` +
-    `mkdir -p "$D" && tar -xzf "$A" -C "$D" && exec bun "$D/${RUNTIME_PATH}"'`
+    `mkdir -p "$D" && tar -xzf "$A" -C "$D" && exec bun "$D/${runtime}"'`
   );
 }
 
 /** Where the artifact carries flash's worker program (bundled), for stock images. */
 export const RUNTIME_PATH = ".flash/runtime/worker.js";
+/** The same program with the unified app (core/dev/app) for the mothership, and the docs assets beside it. */
+export const MOTHERSHIP_RUNTIME_PATH = ".flash/runtime/mothership.js";
 
 function resourceEntry(
   appName: string,
