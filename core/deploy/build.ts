@@ -69,9 +69,14 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const collected = collectFiles(root, sources, declared);
   const manifest = buildManifest(d, app, sources);
   const manifestText = `${stableStringify(manifest)}\n`;
+  // flash's worker program (and the mothership's), bundled, for stock images: their start command runs them.
+  const { workerProgram } = await import("../runpod/worker-program");
+  const program = await workerProgram();
   const bytes = tarGz([
     ...collected.entries,
     { path: "flash_manifest.json", type: "file", data: new TextEncoder().encode(manifestText) },
+    { path: RUNTIME_PATH, type: "file", data: new TextEncoder().encode(program.code) },
+    ...(await mothershipRuntime()),
   ]);
   const maxMb = opts.maxMb ?? MAX_ARTIFACT_MB;
   if (bytes.length > maxMb * 1024 * 1024) {
@@ -118,7 +123,16 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
  * compiled binary has no sources to bundle: its artifacts then serve motherships on images that carry flash
  * (worker/Dockerfile.*), where `flash __runpod-worker` has the app built in.
  */
-async function mothershipRuntime(): Promise<TarEntry[]> {
+let runtimeCache: Promise<TarEntry[]> | undefined;
+function mothershipRuntime(): Promise<TarEntry[]> {
+  runtimeCache ??= bundleMothershipRuntime().catch((err) => {
+    runtimeCache = undefined;
+    throw err;
+  });
+  return runtimeCache;
+}
+
+async function bundleMothershipRuntime(): Promise<TarEntry[]> {
   const entry = join(import.meta.dir, "..", "..", "worker", "mothership-entry.ts");
   if (!existsSync(entry)) return [];
   const result = await Bun.build({ entrypoints: [entry], target: "bun", format: "esm", minify: true });
