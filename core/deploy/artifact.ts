@@ -7,6 +7,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
+import defaultFlashignore from "../../templates/workspace/flashignore.tpl" with { type: "text" };
 import type { Scope } from "../workspace/discovery";
 import { localClosure, scopeDir } from "./discover";
 import type { TarEntry } from "./tar";
@@ -25,15 +26,7 @@ export const BUILTIN_IGNORES = [
 ];
 
 /** What `flash init` writes to `.flashignore` (tests and dev-only files stay out of deploys). */
-export const DEFAULT_FLASHIGNORE = `# Files flash build leaves out of the deploy artifact (gitignore syntax; .gitignore applies too).
-# .env, .git/, .flash/ and node_modules/ are always left out (npm packages the code imports are added from bun.lock).
-*.test.ts
-*.spec.ts
-test-helpers.ts
-readme-curl.ts
-bench/
-coverage/
-`;
+export const DEFAULT_FLASHIGNORE: string = defaultFlashignore;
 
 /** Packages the worker's flash engine provides: never shipped (one Elysia, one flash). */
 const ENGINE_PACKAGES = new Set(["flash", "elysia", "@sinclair/typebox", "bun"]);
