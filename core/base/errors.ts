@@ -126,17 +126,22 @@ export function statusOf(error: unknown): number {
   return 500;
 }
 
-/** JSON body for an error thrown by a route: the message for 4xx, a short generic one for 5xx (details go to the log). */
-export function errorBody(error: unknown, status: number, where: string): { error: string; message: string } {
+/** JSON body for an error thrown by a route: the message for 4xx; for 5xx a generic one and a request id (details in the log). */
+export function errorBody(
+  error: unknown,
+  status: number,
+  where: string,
+): { error: string; message: string; request_id?: string } {
   const message = String((error as Error)?.message ?? error).slice(0, 500);
   if (status < 500) return { error: "bad_request", message };
-  log.error(`${where}: ${(error as Error)?.stack ?? message}`);
-  return { error: "internal_error", message: shortMessage(message) };
-}
-
-function shortMessage(message: string): string {
-  const firstLine = message.split("\n")[0] ?? "";
-  return firstLine.length > 200 ? `${firstLine.slice(0, 200)}…` : firstLine || "Internal server error";
+  // Internal messages can carry file paths, hosts or data: the client gets an id to find them in the server log.
+  const requestId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  log.error(`${where} [request ${requestId}]: ${(error as Error)?.stack ?? message}`);
+  return {
+    error: "internal_error",
+    message: `Processing failed; the server log has the details under request ${requestId}`,
+    request_id: requestId,
+  };
 }
 
 /** The JSON 404 every unknown route gets. */

@@ -129,7 +129,8 @@ function mountRouter(router: Elysia, prefix: string, where: string): { app: Elys
     const message = String((error as Error)?.message ?? error);
     if (text !== message) return response; // an example hook answered with its own body
     const status = statusOf(error);
-    return json(errorBody(error, status, `${request.method} ${new URL(request.url).pathname} (${where})`), status);
+    const body = errorBody(error, status, `${request.method} ${new URL(request.url).pathname} (${where})`);
+    return json(body, status, body.request_id ? { "x-request-id": body.request_id } : {});
   };
   return { app, fetch };
 }

@@ -87,7 +87,7 @@ function kindOf(value: unknown): string {
 /**
  * Refuse a body that is not an object on a route whose schema is an object, before defaults fill it in: a content
  * type other than JSON (text, XML, forms; Elysia would parse them as a string or a query string) is a 415, and
- * JSON `null`, arrays, scalars or no body are a 422.
+ * JSON `null`, arrays or scalars are a 422. A request with no body at all gets the defaults, as documented.
  */
 function bodyShapeCheck(app: Elysia): (ctx: { request: Request; route: string; body: unknown }) => void {
   let objectRoutes: Set<string> | undefined;
@@ -97,15 +97,16 @@ function bodyShapeCheck(app: Elysia): (ctx: { request: Request; route: string; b
     );
     if (!objectRoutes.has(`${request.method} ${route}`)) return;
     const type = request.headers.get("content-type") ?? "";
-    const understood = type === "" ? body === undefined : OBJECT_TYPES.test(type);
-    if (understood && body !== null && typeof body === "object" && !Array.isArray(body)) return;
-    if (!understood) {
+    const json = OBJECT_TYPES.test(type);
+    if (body === undefined && (json || type === "")) return; // no body at all: the schema's defaults apply
+    if (json && body !== null && typeof body === "object" && !Array.isArray(body)) return;
+    if (!json) {
       throw new GuardError(415, {
         error: "unsupported_media_type",
         message: `This route takes a JSON object; send it with content-type: application/json (got ${type ? `"${type.split(";")[0]}"` : "no content-type"}; with curl: -H 'content-type: application/json')`,
       });
     }
-    const got = body === undefined ? "no body" : kindOf(body);
+    const got = kindOf(body);
     throw new GuardError(422, {
       error: "validation",
       message: `body: Expected a JSON object, got ${got}`,

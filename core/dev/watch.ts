@@ -2,7 +2,7 @@ import { readdirSync, watch, type Dirent, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { buildApp, type UnifiedApp } from "./app";
 import { discoverCategories, type Scope } from "../workspace/discovery";
-import { CORE_DIR, purgeModuleCache } from "./loader";
+import { CORE_DIR, formatLoadError, purgeModuleCache } from "./loader";
 import { log } from "../base/log";
 import { NUMBERED } from "../workspace/names";
 import type { FlashServer } from "./server";
@@ -133,7 +133,7 @@ export function watchWorkspace(options: WatchOptions): () => void {
         `reload #${generation}: ${describeChanges(changed)} → ${served} examples, ${app.routeCount} routes in ${ms.toFixed(1)} ms` +
           (app.errors.length ? `, ${app.errors.length} load error(s)` : ""),
       );
-      for (const e of app.errors) log.error(`load error: ${e.file}${e.line ? `:${e.line}` : ""} — ${e.message}`);
+      for (const e of app.errors) log.error(`load error: ${formatLoadError(e)}`);
       options.onReload?.(app, changed);
     } catch (err) {
       // The old app keeps serving: a failed rebuild must never take the server down.

@@ -26,6 +26,11 @@ export interface FunctionRequest {
   systemDependencies?: string[];
 }
 
+/** How a call is named in messages: `Class.method` for a method of a remote object, else the export name. */
+export function callLabel(req: Pick<FunctionRequest, "executionType" | "methodName" | "name">): string {
+  return req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : (req.name ?? "");
+}
+
 /** An error as it crosses the wire. `status` is kept when the thrown error carried a 4xx/5xx code. */
 export interface WireError {
   name: string;

@@ -247,6 +247,11 @@ function wrapMethod(
   return remoteFunction(ref);
 }
 
+// Runpod polls GET /ping on every load-balanced worker for its health ("required for Runpod to monitor worker health":
+// https://docs.runpod.io/serverless/load-balancing/build-a-worker); flash's worker program (worker/main.ts) takes
+// shipped calls on /execute. A function on either path would shadow them.
+const RESERVED_LB_PATHS = ["/ping", "/execute"];
+
 function checkOptions(config: ResourceConfig, options: RemoteOptions | undefined, name: string): RemoteOptions {
   const where = `remote(${config.name}, ${name})`;
   const o = options ?? {};
@@ -274,6 +279,11 @@ function checkOptions(config: ResourceConfig, options: RemoteOptions | undefined
     }
     if (typeof o.path !== "string" || !o.path.startsWith("/")) {
       throw new TypeError(`${where}: path must start with "/" (got ${JSON.stringify(o.path)})`);
+    }
+    if (RESERVED_LB_PATHS.includes(o.path.replace(/\/+$/, ""))) {
+      throw new TypeError(
+        `${where}: path ${o.path} is reserved on load-balanced endpoints (/ping is Runpod's health check, /execute carries flash's own calls); pick another path`,
+      );
     }
     return { ...o };
   }

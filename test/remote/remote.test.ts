@@ -157,6 +157,11 @@ describe("load-balancer configs", () => {
     expect(() => remote(lb, async () => 1, { method: "FETCH" as "GET", path: "/x" })).toThrow(
       "method must be one of GET, POST, PUT, DELETE, PATCH",
     );
+    for (const path of ["/ping", "/execute", "/ping/"]) {
+      expect(() => remote(lb, async () => 1, { method: "GET", path })).toThrow(
+        `path ${path} is reserved on load-balanced endpoints (/ping is Runpod's health check, /execute carries flash's own calls)`,
+      );
+    }
     const fn = remote(new LiveLoadBalancer({ name: "test_lb_gpu" }), async (n: number[]) => n.length, {
       method: "POST",
       path: "/compute",

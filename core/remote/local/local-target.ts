@@ -9,6 +9,7 @@ import { Pool, type PoolStatus } from "./pool";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../protocol";
 import type { ReloadedModules } from "../target";
 import type { WorkerKind } from "./worker-handle";
+import { setting } from "../../base/settings";
 
 /** Options of the local target (tests use them to force a worker kind or a GPU list). */
 export interface LocalTargetOptions {
@@ -87,7 +88,7 @@ export class LocalTarget {
   }
 
   private kindFor(isGpu: boolean, isolate: boolean): WorkerKind {
-    const forced = this.options.workerKind ?? process.env.FLASH_LOCAL_WORKERS;
+    const forced = this.options.workerKind ?? setting("FLASH_LOCAL_WORKERS");
     if (forced === "thread" || forced === "process") return forced;
     return isGpu || isolate ? "process" : "thread";
   }

@@ -6,6 +6,7 @@
 import type { ConsolaInstance } from "consola";
 import type { ResourceConfig } from "../config";
 import type { FromWorker, FunctionRequest, FunctionResponse, WireError } from "../protocol";
+import { callLabel } from "../protocol";
 import { startWorker, type WorkerHandle, type WorkerKind } from "./worker-handle";
 
 /** Default per-call limit when the config sets none (`executionTimeoutMs: 0`), as on Runpod. */
@@ -172,7 +173,7 @@ export class Pool {
 
   /** Run one call on a worker of this pool (queued when every worker is busy). Never rejects. */
   call(req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
-    const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : req.name;
+    const label = callLabel(req);
     if (this.stopped)
       return Promise.resolve(failure("PoolStopped", `${label}: the worker pool "${this.config.name}" is shut down`));
     if (signal?.aborted) return Promise.resolve(failure("AbortError", `${label}: the call was aborted`));

@@ -7,6 +7,7 @@ import { format } from "node:util";
 import { toWireError } from "../errors";
 import { checkResult } from "../json-values";
 import type { FunctionRequest, FunctionResponse } from "../protocol";
+import { callLabel } from "../protocol";
 import { enterWorkerMode, lookup, type Registered, remoteExports } from "./registry";
 
 /** Callbacks of one execution. */
@@ -38,7 +39,7 @@ export async function execute(req: FunctionRequest, hooks: ExecuteHooks = {}): P
     lines.push(line);
     hooks.onOutput?.(line);
   });
-  const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : req.name;
+  const label = callLabel(req);
   try {
     const target = await find(req);
     const result =

@@ -6,6 +6,7 @@
 import { execute, loadModule } from "./executor";
 import { openPoolChannel } from "./channel";
 import { enterWorkerMode } from "./registry";
+import { callLabel } from "../protocol";
 
 let running = false;
 
@@ -19,7 +20,7 @@ export async function runPoolWorker(): Promise<void> {
   pool.onMessage(async (msg) => {
     if (msg.type !== "call") return;
     const { seq, req } = msg;
-    const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : (req.name ?? "");
+    const label = callLabel(req);
     const res = await pool.inCall(seq, label, () =>
       execute(req, { onOutput: (line) => pool.send({ type: "output", seq, line }) }),
     );

@@ -37,7 +37,7 @@ export const compute = remote(
     }
     if (!Number.isFinite(squares)) throw new InputError("numbers are too large: their sum of squares overflows");
     return {
-      status: "success",
+      status: "success" as const,
       input_count: numbers.length,
       sum_of_squares: squares,
       mean: total / numbers.length,
