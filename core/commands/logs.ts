@@ -33,10 +33,8 @@ export default defineCommand({
         throw new Error(`--tail must be an integer from 0 to ${TAIL_MAX}`);
       }
       const endpointId = await resolveEndpoint(conn, appName, args.resource, args.env);
-      const client = new LogClient(
-        conn.apiKey,
-        process.env.RUNPOD_REST_V2_URL?.replace(/\/+$/, "") || `${conn.urls.apiBaseUrl}/v2`,
-      );
+      // The v2 REST routes live on the GraphQL host (runpodctl internal/api/logs.go: https://api.runpod.io/v2).
+      const client = new LogClient(conn.apiKey, `${conn.urls.apiBaseUrl}/v2`);
       const workers = args.worker ? [args.worker] : (await client.workers(endpointId)).map((w) => w.id);
       if (!workers.length) {
         throw new Error(

@@ -59,7 +59,7 @@ const UPLOAD_TTL_MS = 15 * 60_000;
 const MAX_TARBALL_MB = 1500;
 
 /** GraphQL types and fields of the Flash plane, added to the control plane's schema. */
-export const FLASH_SDL = /* GraphQL */ `
+export const APPS_GRAPHQL = /* GraphQL */ `
   type FlashEndpointRef { id: String name: String }
   type FlashNetworkVolumeRef { id: String name: String }
   type FlashArtifact { objectKey: String downloadUrl: String expiresAt: String }

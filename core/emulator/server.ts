@@ -6,7 +6,7 @@ import { ControlPlane, type ControlPlaneOptions, type EmulatedEndpoint } from ".
 import { restV1 } from "./rest-v1";
 import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
 import { WorkerSupervisor, type SupervisorOptions } from "./supervisor";
-import { FLASH_SDL, FlashApps, UPLOAD_PREFIX } from "./flash-apps";
+import { APPS_GRAPHQL, FlashApps, UPLOAD_PREFIX } from "./flash-apps";
 import { WorkerLogBook, workerLogRoutes } from "./worker-logs";
 
 const elog = logger("emulator");
@@ -121,7 +121,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
   let baseUrl = "";
   const flashApps = new FlashApps(control, () => baseUrl);
   control.extend(
-    FLASH_SDL,
+    APPS_GRAPHQL,
     () => flashApps.resolvers(),
     () => ({ flashApps: () => flashApps.listApps() }),
   );
