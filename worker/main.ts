@@ -44,6 +44,11 @@ export interface HandOver {
  */
 export async function runRunpodWorker(argv: string[] = process.argv.slice(2), handOver: HandOver = {}): Promise<void> {
   registerFlashModules();
+  if (process.env.FLASH_RESOURCE_NAME) {
+    // Deployed by `flash deploy`: functions come from the environment's artifact, never with a call.
+    const { runDeployedWorker } = await import("./deployed");
+    return runDeployedWorker();
+  }
   if (process.env.FLASH_WORKER_MODE === "lb") {
     process.on("SIGTERM", () => process.exit(0));
     return serveHttp();

@@ -49,8 +49,15 @@ export function stopUrl(getJob: string): string | undefined {
   return getJob.includes("/job-take/") ? getJob.replace("/job-take/", "/job-stop/") : undefined;
 }
 
-/** Take jobs until SIGTERM: run each, post its result. `firstJob` is one the bootstrap already took. */
-export async function queueLoop(env: QueueEnv, firstJob?: TakenJob): Promise<void> {
+/**
+ * Take jobs until SIGTERM: run each with `handle` (shipped calls by default; deployed mode passes its own), post
+ * its result. `firstJob` is one the bootstrap already took.
+ */
+export async function queueLoop(
+  env: QueueEnv,
+  firstJob?: TakenJob,
+  handle: (input: unknown) => Promise<WorkerResponse> = runCall,
+): Promise<void> {
   const headers = { authorization: env.key, "content-type": "application/json", "user-agent": VERSION };
   const monitor: Monitor = startMonitor({
     ping: env.ping && env.key ? withQuery(env.ping, { runpod_version: VERSION }) : undefined,
@@ -84,7 +91,7 @@ export async function queueLoop(env: QueueEnv, firstJob?: TakenJob): Promise<voi
     }
     busy = true;
     monitor.running(job.id);
-    const response = await runCall(job.input);
+    const response = await handle(job.input);
     monitor.running(undefined);
     const recycle = bundlesSeen.size >= MAX_BUNDLES;
     await postResult(env, headers, job.id, response, recycle);

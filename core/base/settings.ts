@@ -130,6 +130,37 @@ const SETTINGS = [
     meaning: "queue or lb: the Runpod worker's mode (marks a flash-managed template)",
     scope: "worker",
   },
+  { name: "FLASH_APP", meaning: "the Flash app a deployed endpoint belongs to (flash deploy)", scope: "worker" },
+  { name: "FLASH_ENVIRONMENT", meaning: "the Flash environment a deployed endpoint belongs to", scope: "worker" },
+  {
+    name: "FLASH_ENVIRONMENT_ID",
+    meaning: "id of that environment (the mothership finds the app's endpoints through it)",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_SOURCE_FINGERPRINT",
+    meaning: "sha256 of the code a deployed resource imports (a change rolls its workers)",
+    scope: "worker",
+  },
+  { name: "FLASH_IS_MOTHERSHIP", meaning: "true on the deployed app's load-balanced mothership", scope: "worker" },
+  {
+    name: "FLASH_BUILD_ARTIFACT_PATH",
+    default: "/root/.runpod/artifact.tar.gz",
+    meaning: "where a deployed worker finds the environment's artifact (worker-flash unpack_volume.py)",
+    scope: "platform",
+  },
+  {
+    name: "RUNPOD_APP_DIR",
+    default: "/app",
+    meaning: "where a deployed worker unpacks the artifact",
+    scope: "platform",
+  },
+  {
+    name: "RUNPOD_ARTIFACT_WAIT",
+    default: "300",
+    meaning: "seconds a deployed worker waits for the artifact to be mounted",
+    scope: "platform",
+  },
   {
     name: "FLASH_WORKSPACE",
     meaning: "id of the workspace that created a Runpod template (adoption proof)",

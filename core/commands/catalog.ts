@@ -8,6 +8,12 @@ export const COMMANDS = {
   deps: "Check and consolidate the examples' dependencies (Bun workspaces, bun.lock)",
   test: "Run the workspace's tests (or one example's) with the embedded bun",
   emulator: "Run a local Runpod emulator (job API, GraphQL, workers) for offline tries",
+  build: "Build the deploy artifact (.flash/artifact.tar.gz) and manifest of the workspace or one example",
+  deploy: "Build, plan and deploy the workspace to a Flash app environment on Runpod (or an emulator)",
+  undeploy: "Delete deployed endpoints of an environment (one resource, or --all)",
+  env: "List, create, show and delete the environments of a Flash app",
+  app: "List, create, show and delete Flash apps",
+  logs: "Show the worker logs of a deployed endpoint (--follow to stream them)",
   doctor: "Check a platform for real: doctor runpod smoke-tests Runpod with your key (~2 min, a few cents)",
 } as const;
 

@@ -176,6 +176,13 @@ const SDL = /* GraphQL */ `
   }
 `;
 
+/** A plane added to the schema with `ControlPlane.extend`. */
+interface Extension {
+  sdl: string;
+  root: () => Record<string, unknown>;
+  myself: () => Record<string, unknown>;
+}
+
 /** A GraphQL reply: its HTTP status and body. */
 export interface GraphqlReply {
   status: number;
@@ -214,7 +221,8 @@ export class RejectedInput extends Error {}
 export class ControlPlane {
   readonly templates = new Map<string, EmulatedTemplate>();
   readonly endpoints = new Map<string, EmulatedEndpoint>();
-  private readonly schema: GraphQLSchema = buildSchema(SDL);
+  private schema: GraphQLSchema = buildSchema(SDL);
+  private readonly extensions: Extension[] = [];
   /** See ControlPlaneOptions; public so a test can change a rule on a running emulator. */
   requireZeroWorkersToDelete: boolean;
   templateDeleteDelayMs: number;
@@ -245,7 +253,7 @@ export class ControlPlane {
     const result = (await execute({
       schema: this.schema,
       document,
-      rootValue: this.root(),
+      rootValue: this.extendedRoot(),
       variableValues: variables,
       operationName,
     })) as ExecutionResult;
@@ -256,6 +264,21 @@ export class ControlPlane {
       body.errors = result.errors.map((e) => ({ message: e.message, path: e.path, extensions: { code: codeOf(e) } }));
     }
     return { status: 200, body };
+  }
+
+  /** Add another plane of the API (types, root fields, fields under `myself`), e.g. the Flash app plane. */
+  extend(sdl: string, root: Extension["root"], myself: Extension["myself"] = () => ({})): void {
+    this.extensions.push({ sdl, root, myself });
+    this.schema = buildSchema([SDL, ...this.extensions.map((e) => e.sdl)].join("\n"));
+  }
+
+  private extendedRoot(): Record<string, unknown> {
+    const root: Record<string, unknown> = this.root();
+    if (!this.extensions.length) return root;
+    const base = root.myself as () => Record<string, unknown>;
+    for (const e of this.extensions) Object.assign(root, e.root());
+    root.myself = () => Object.assign(base(), ...this.extensions.map((e) => e.myself()));
+    return root;
   }
 
   /** The template an endpoint runs. */

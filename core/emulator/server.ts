@@ -6,6 +6,8 @@ import { ControlPlane, type ControlPlaneOptions, type EmulatedEndpoint } from ".
 import { restV1 } from "./rest-v1";
 import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
 import { WorkerSupervisor, type SupervisorOptions } from "./supervisor";
+import { APPS_GRAPHQL, FlashApps, UPLOAD_PREFIX } from "./flash-apps";
+import { WorkerLogBook, workerLogRoutes } from "./worker-logs";
 
 const elog = logger("emulator");
 
@@ -50,6 +52,10 @@ export interface Emulator {
   readonly store: JobStore;
   readonly control: ControlPlane;
   readonly supervisor: WorkerSupervisor;
+  /** Flash apps, environments and builds. */
+  readonly flashApps: FlashApps;
+  /** Every worker's log lines (the v2 log routes read them). */
+  readonly logs: WorkerLogBook;
   /** Make the next `times` matching requests fail with `status`. */
   fail(fault: Fault): void;
   /** Stop every worker and the HTTP server. */
@@ -113,7 +119,19 @@ export function startEmulator(options: EmulatorOptions): Emulator {
   const store = new JobStore(options);
   const control = new ControlPlane(options.control);
   let baseUrl = "";
-  const supervisor = new WorkerSupervisor(store, control, { ...options.workers, baseUrl: () => baseUrl });
+  const flashApps = new FlashApps(control, () => baseUrl);
+  control.extend(
+    APPS_GRAPHQL,
+    () => flashApps.resolvers(),
+    () => ({ flashApps: () => flashApps.listApps() }),
+  );
+  const logBook = new WorkerLogBook();
+  const supervisor = new WorkerSupervisor(store, control, {
+    ...options.workers,
+    baseUrl: () => baseUrl,
+    envFor: (endpoint) => flashApps.workerEnv(endpoint),
+    onLog: (worker, source, line) => logBook.record(worker, source, line),
+  });
   store.onChange = (endpointId) => supervisor.rescale(endpointId);
   store.onStop = (job, reason) =>
     supervisor.stopJob(job.workerId, job.id, `job ${job.id} ${reason}`, reason === "TIMED_OUT");
@@ -151,6 +169,8 @@ export function startEmulator(options: EmulatorOptions): Emulator {
   const authorize = (request: Request, path: string): Response | undefined => {
     const worker = /^\/v2\/([^/]+)\/(job-take|job-take-batch|job-done|job-stream|ping|job-stop)\//.exec(path);
     if (worker ? workerAuthorized(request, worker[1]!) : userAuthorized(request) || path === "/") return undefined;
+    // A presigned upload URL carries its own signature instead of the API key (checked by the Flash plane).
+    if (path.startsWith(UPLOAD_PREFIX)) return undefined;
     return err(401, "Unauthorized: missing or invalid API key");
   };
   /** 413 for a body over the route's limit (see PAYLOAD_LIMITS); undefined when it fits or the route has none. */
@@ -219,6 +239,9 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       elog.error(`emulator error: ${(error as Error)?.stack ?? error}`);
       return err(500, "internal error");
     })
+    // ── Flash apps: presigned artifact upload; v2 worker listing and log streams ──────────────────────
+    .put(`${UPLOAD_PREFIX}*`, ({ request }) => flashApps.receiveUpload(request), { parse: "none" })
+    .use(workerLogRoutes(logBook, supervisor, control))
     // ── GraphQL control plane ────────────────────────────────────────────────────────────────────────
     .post(
       "/graphql",
@@ -464,6 +487,8 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     store,
     control,
     supervisor,
+    flashApps,
+    logs: logBook,
     fail(fault) {
       faults.push({ ...fault });
     },
@@ -471,6 +496,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       if (stopped) return;
       stopped = true;
       store.close();
+      flashApps.close();
       await supervisor.shutdown();
       await server.stop(true);
     },

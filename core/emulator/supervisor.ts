@@ -77,6 +77,10 @@ export interface SupervisorOptions extends LaunchOptions {
   stopGraceMs?: number;
   /** Pause before starting another worker for an endpoint whose worker died before getting ready, ms. */
   crashBackoffMs?: number;
+  /** More environment for one endpoint's workers (the Flash plane mounts a deployed artifact with it). */
+  envFor?: (endpoint: EmulatedEndpoint) => Record<string, string>;
+  /** Each line a worker prints ("container") and each platform event of its life ("system"), for the log routes. */
+  onLog?: (worker: EmulatedWorker, source: "container" | "system", line: string) => void;
 }
 
 /** How long a crash counts as an `unhealthy` worker in `/health`. */
@@ -388,6 +392,7 @@ export class WorkerSupervisor {
       // Emulated workers run on this machine, not in a container: never apt-get install here unless asked to.
       FLASH_WORKER_APT: process.env.FLASH_EMULATOR_APT === "install" ? "install" : "check",
       ...this.opts.env,
+      ...this.opts.envFor?.(endpoint),
       ...platformEnv(endpoint, id, {
         baseUrl: this.opts.baseUrl(),
         pingIntervalMs: this.opts.pingIntervalMs,
@@ -442,8 +447,10 @@ export class WorkerSupervisor {
     };
     this.workers.set(id, worker);
     wlog.debug(`worker ${id} started for endpoint ${endpoint.id} (${endpoint.name}), pid ${proc.pid}`);
-    void pipeLines(proc.stdout as ReadableStream<Uint8Array>, worker);
-    void pipeLines(proc.stderr as ReadableStream<Uint8Array>, worker);
+    this.opts.onLog?.(worker, "system", `create container ${endpoint.name}`);
+    this.opts.onLog?.(worker, "system", `start container (pid ${proc.pid})`);
+    void pipeLines(proc.stdout as ReadableStream<Uint8Array>, worker, this.opts.onLog);
+    void pipeLines(proc.stderr as ReadableStream<Uint8Array>, worker, this.opts.onLog);
     void proc.exited.then((code) => this.exited(worker, code));
     if (healthPort !== undefined) {
       void this.probeLb(worker, templateEnv(template).HEALTH_CHECK_PATH || "/ping");
@@ -500,6 +507,7 @@ export class WorkerSupervisor {
   }
 
   private exited(w: EmulatedWorker, code: number | null): void {
+    this.opts.onLog?.(w, "system", `container exited with code ${code ?? w.proc.signalCode}`);
     this.workers.delete(w.id);
     this.store.dropWaiter(w.endpointId, w.id);
     this.store.dropStops(w.id);
@@ -557,7 +565,11 @@ function requestsPerWorker(endpoint: EmulatedEndpoint): number {
   return endpoint.scalerType === "REQUEST_COUNT" ? Math.max(1, endpoint.scalerValue) : 1;
 }
 
-async function pipeLines(stream: ReadableStream<Uint8Array>, w: EmulatedWorker): Promise<void> {
+async function pipeLines(
+  stream: ReadableStream<Uint8Array>,
+  w: EmulatedWorker,
+  onLog?: SupervisorOptions["onLog"],
+): Promise<void> {
   const decoder = new TextDecoder();
   let buffer = "";
   try {
@@ -571,6 +583,7 @@ async function pipeLines(stream: ReadableStream<Uint8Array>, w: EmulatedWorker):
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         w.tail.push(line);
+        onLog?.(w, "container", line);
         if (w.tail.length > 20) w.tail.shift();
         wlog.debug(`[worker ${w.id}] ${line}`);
       }

@@ -12,6 +12,7 @@ import exampleReadme from "../../templates/example/README.md.tpl" with { type: "
 import cpuWorker from "../../templates/workers/cpu.ts.tpl" with { type: "text" };
 import gpuWorker from "../../templates/workers/gpu.ts.tpl" with { type: "text" };
 import workspaceBunfig from "../../templates/workspace/bunfig.toml.tpl" with { type: "text" };
+import workspaceFlashignore from "../../templates/workspace/flashignore.tpl" with { type: "text" };
 import workspaceGitignore from "../../templates/workspace/gitignore.tpl" with { type: "text" };
 import workspacePackage from "../../templates/workspace/package.json.tpl" with { type: "text" };
 import workspaceReadme from "../../templates/workspace/README.md.tpl" with { type: "text" };
@@ -78,6 +79,7 @@ export function workspaceTemplate(): TemplateFile[] {
     { path: ".gitignore", text: workspaceGitignore },
     { path: "AGENTS.md", text: agentsGuide },
     { path: "CLAUDE.md", text: claudeGuide },
+    { path: ".flashignore", text: workspaceFlashignore },
   ];
 }
 

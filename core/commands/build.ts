@@ -1,0 +1,32 @@
+import { defineCommand } from "citty";
+import { resolve } from "node:path";
+import { loadDotEnv } from "../base/env";
+import { log } from "../base/log";
+import { locateWorkspace } from "../workspace/discovery";
+import { COMMANDS } from "./catalog";
+
+/** `flash build [dir]`: the manifest and the deterministic artifact that `flash deploy` uploads. */
+export default defineCommand({
+  meta: { name: "build", description: COMMANDS.build },
+  args: {
+    dir: {
+      type: "positional",
+      required: false,
+      description: "Workspace, category or example folder to build (default: the current folder)",
+    },
+    app: { type: "string", alias: "a", description: "App name (default: the workspace folder's name, plus the scope)" },
+  },
+  async run({ args }) {
+    const { root, scope } = locateWorkspace(resolve(args.dir ?? process.cwd()));
+    loadDotEnv([root]);
+    const { runBuild, buildSummary } = await import("../deploy/build");
+    try {
+      const result = await runBuild({ root, scope, app: args.app });
+      process.stdout.write(buildSummary(result, process.cwd()));
+      process.exit(0);
+    } catch (err) {
+      log.error(`flash build failed: ${(err as Error).message}`);
+      process.exit(1);
+    }
+  },
+});

@@ -1,0 +1,71 @@
+import { defineCommand } from "citty";
+import { log } from "../base/log";
+import { COMMANDS } from "./catalog";
+import { appNameFor, confirm, connection, guarded } from "./deploy-shared";
+
+/** `flash undeploy [name] [--all]`: delete endpoints flash deployed to an environment (resource or endpoint name). */
+export default defineCommand({
+  meta: { name: "undeploy", description: COMMANDS.undeploy },
+  args: {
+    name: { type: "positional", required: false, description: "Resource (or endpoint) name to delete" },
+    all: { type: "boolean", description: "Delete every endpoint deployed to the environment", default: false },
+    app: { type: "string", alias: "a", description: "Flash app (default: this workspace's)" },
+    env: { type: "string", alias: "e", description: "Environment (default: the app's only one)" },
+    yes: { type: "boolean", alias: "y", description: "Delete without asking", default: false },
+  },
+  run: ({ args }) =>
+    guarded("flash undeploy", async () => {
+      const appName = await appNameFor(args.app);
+      const conn = await connection();
+      const { clients } = await import("../deploy/deploy");
+      const { requireApp, pickEnvironment, deployedIn, undeployResources } = await import("../deploy/undeploy");
+      const { renderTable } = await import("../deploy/table");
+      const { apps } = clients(conn);
+      const app = await requireApp(apps, appName);
+      const env = pickEnvironment(app, args.env);
+      const state = await deployedIn(apps, env);
+      const all = Object.entries(state.deployed);
+      if (!args.name && !args.all) {
+        process.stdout.write(`Deployed to ${app.name} / ${env.name}:\n`);
+        process.stdout.write(
+          all.length
+            ? renderTable(
+                ["RESOURCE", "ENDPOINT", "ID"],
+                all.map(([n, d]) => [n, d.endpoint_name, d.endpoint_id]),
+              )
+            : "  (nothing)\n",
+        );
+        process.stdout.write("\nflash undeploy <resource> deletes one; flash undeploy --all deletes them all.\n");
+        return;
+      }
+      const picked = args.all
+        ? all
+        : all.filter(([n, d]) => n === args.name || d.endpoint_name === args.name || d.endpoint_id === args.name);
+      if (!picked.length) {
+        if (args.all) return void process.stdout.write(`Nothing deployed to ${app.name} / ${env.name}.\n`);
+        throw new Error(
+          `${args.name} is not deployed to ${app.name} / ${env.name} (deployed: ${all.map(([n]) => n).join(", ") || "nothing"})`,
+        );
+      }
+      process.stdout.write(
+        renderTable(
+          ["DELETE", "ENDPOINT", "ID"],
+          picked.map(([n, d]) => [n, d.endpoint_name, d.endpoint_id]),
+        ),
+      );
+      if (!args.yes && !(await confirm(`Delete ${picked.length} endpoint(s) of ${app.name} / ${env.name}?`))) {
+        log.warn(
+          process.stdin.isTTY ? "cancelled: nothing deleted" : "not a terminal: pass --yes to delete (nothing deleted)",
+        );
+        process.exit(1);
+      }
+      const { removed, failures } = await undeployResources(
+        conn,
+        env,
+        picked.map(([n]) => n),
+        state,
+      );
+      process.stdout.write(`Deleted ${removed.length} endpoint(s) of ${app.name} / ${env.name}.\n`);
+      if (failures.length) throw new Error(failures.join("; "));
+    }),
+});

@@ -1,0 +1,191 @@
+/**
+ * `flash build`: the workspace (or a category, or one example) as one deployable artifact: `.flash/flash_manifest.json`
+ * and a deterministic `.flash/artifact.tar.gz` holding the manifest, the sources and the npm packages they use
+ * (the Python build's layout: project files plus dependencies at the archive root and `flash_manifest.json`;
+ * runpod/flash src/runpod_flash/cli/commands/build.py). Workers unpack it and import functions from it.
+ */
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { writeFileAtomic } from "../base/fs";
+import type { Scope } from "../workspace/discovery";
+import { collectFiles, selectSources } from "./artifact";
+import { defaultAppName, discoverDeploy, localClosure, scopeDir } from "./discover";
+import { buildManifest, type Manifest, MOTHERSHIP_RUNTIME_PATH, RUNTIME_PATH, stableStringify } from "./manifest";
+import type { TarEntry } from "./tar";
+import { tarGz } from "./tar";
+
+/** Largest artifact accepted (Runpod Flash's limit since v1.10.1: MAX_TARBALL_SIZE_MB = 1500 in
+ * runpod/flash src/runpod_flash/core/resources/constants.py). */
+export const MAX_ARTIFACT_MB = 1500;
+
+/** Options of a build. */
+export interface BuildOptions {
+  root: string;
+  scope?: Scope;
+  /** App name (default: the workspace folder's name, plus the scope). */
+  app?: string;
+  /** Output folder (default `<root>/.flash`). */
+  outDir?: string;
+  /** Size limit in MB (default MAX_ARTIFACT_MB). */
+  maxMb?: number;
+}
+
+/** Per-resource facts for the summary. */
+export interface ResourceSummary {
+  name: string;
+  type: string;
+  functions: number;
+  /** Bytes of the source files its code imports. */
+  sourceBytes: number;
+}
+
+/** What a build produced. */
+export interface BuildResult {
+  app: string;
+  manifest: Manifest;
+  manifestPath: string;
+  artifactPath: string;
+  artifactBytes: number;
+  sha256: string;
+  files: number;
+  packages: string[];
+  missing: string[];
+  resources: ResourceSummary[];
+  ms: number;
+}
+
+/** Build the artifact and manifest; throws (writing nothing) when a module fails to load or the artifact is too big. */
+export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
+  const started = performance.now();
+  const root = opts.root;
+  const scope = opts.scope ?? {};
+  const app = opts.app ?? defaultAppName(root, scope);
+  const d = await discoverDeploy(root, scope, app);
+  const mothershipFile = d.mothership.source === "default" ? [] : [join(root, d.mothership.source)];
+  const sources = selectSources(root, scope, [...d.routerFiles, ...mothershipFile]);
+  const declared = [...d.resources.values()].flatMap((r) =>
+    r.functions.filter((f) => f.dependencies?.length).map((f) => ({ module: f.module, deps: f.dependencies! })),
+  );
+  const collected = collectFiles(root, sources, declared);
+  const manifest = buildManifest(d, app, sources);
+  const manifestText = `${stableStringify(manifest)}\n`;
+  // flash's worker program (and the mothership's), bundled, for stock images: their start command runs them.
+  const { workerProgram } = await import("../runpod/worker-program");
+  const program = await workerProgram();
+  const bytes = tarGz([
+    ...collected.entries,
+    { path: "flash_manifest.json", type: "file", data: new TextEncoder().encode(manifestText) },
+    { path: RUNTIME_PATH, type: "file", data: new TextEncoder().encode(program.code) },
+    ...(await mothershipRuntime()),
+  ]);
+  const maxMb = opts.maxMb ?? MAX_ARTIFACT_MB;
+  if (bytes.length > maxMb * 1024 * 1024) {
+    const biggest = collected.packages.slice(0, 10).join(", ");
+    throw new Error(
+      `the artifact is ${(bytes.length / 1048576).toFixed(1)} MB, over the ${maxMb} MB limit Runpod accepts. ` +
+        `Leave files out with .flashignore, or move large models to a network volume (packages shipped: ${biggest}).`,
+    );
+  }
+  const outDir = opts.outDir ?? join(scopeDir(root, scope), ".flash");
+  mkdirSync(outDir, { recursive: true });
+  const artifactPath = join(outDir, "artifact.tar.gz");
+  const manifestPath = join(outDir, "flash_manifest.json");
+  writeFileAtomic(artifactPath, bytes);
+  writeFileAtomic(manifestPath, manifestText);
+  const resources: ResourceSummary[] = Object.entries(manifest.resources).map(([name, r]) => {
+    const files = r.is_mothership
+      ? localClosure(root, d.routerFiles)
+      : localClosure(root, [...new Set(r.functions.map((f) => join(root, f.module)))]);
+    return {
+      name,
+      type: r.resource_type,
+      functions: r.functions.length,
+      sourceBytes: files.reduce((n, f) => n + statSync(f).size, 0),
+    };
+  });
+  return {
+    app,
+    manifest,
+    manifestPath,
+    artifactPath,
+    artifactBytes: bytes.length,
+    sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex"),
+    files: collected.entries.length + 1,
+    packages: collected.packages,
+    missing: collected.missing,
+    resources,
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * The mothership runtime: the worker program with the unified app and its docs assets, bundled from source. The
+ * compiled binary has no sources to bundle: its artifacts then serve motherships on images that carry flash
+ * (worker/Dockerfile.*), where `flash __runpod-worker` has the app built in.
+ */
+let runtimeCache: Promise<TarEntry[]> | undefined;
+function mothershipRuntime(): Promise<TarEntry[]> {
+  runtimeCache ??= bundleMothershipRuntime().catch((err) => {
+    runtimeCache = undefined;
+    throw err;
+  });
+  return runtimeCache;
+}
+
+async function bundleMothershipRuntime(): Promise<TarEntry[]> {
+  const entry = join(import.meta.dir, "..", "..", "worker", "mothership-entry.ts");
+  if (!existsSync(entry)) return [];
+  const result = await Bun.build({ entrypoints: [entry], target: "bun", format: "esm", minify: true });
+  if (!result.success) throw new Error(`bundling the mothership runtime failed: ${result.logs.map(String).join("; ")}`);
+  const dir = dirname(MOTHERSHIP_RUNTIME_PATH);
+  return Promise.all(
+    result.outputs.map(async (o) => ({
+      path: o.kind === "entry-point" ? MOTHERSHIP_RUNTIME_PATH : `${dir}/${o.path.replace(/^\.\//, "")}`,
+      type: "file" as const,
+      data: new Uint8Array(await o.arrayBuffer()),
+    })),
+  );
+}
+
+/** Bytes as `12.3 kB` / `4.5 MB`. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${(n / 1024).toFixed(1)} kB`;
+  return `${(n / 1048576).toFixed(1)} MB`;
+}
+
+/** The build summary a person reads (files, dependencies, size per resource). */
+export function buildSummary(r: BuildResult, root: string): string {
+  const lines = [
+    `Built ${r.app}: ${Object.keys(r.manifest.resources).length} resources, ${Object.keys(r.manifest.function_registry).length} remote functions, in ${r.ms} ms`,
+    "",
+  ];
+  const w = Math.max(8, ...r.resources.map((x) => x.name.length));
+  lines.push(`  ${"RESOURCE".padEnd(w)}  ${"TYPE".padEnd(20)}  FUNCTIONS  SOURCES`);
+  for (const x of r.resources) {
+    const type = r.manifest.resources[x.name]!.is_mothership ? `${x.type} (app)` : x.type;
+    lines.push(
+      `  ${x.name.padEnd(w)}  ${type.padEnd(20)}  ${String(x.functions).padStart(9)}  ${formatBytes(x.sourceBytes)}`,
+    );
+  }
+  lines.push("");
+  lines.push(`  files packaged   ${r.files}`);
+  lines.push(
+    `  npm packages     ${r.packages.length}${r.packages.length ? ` (${r.packages.slice(0, 6).join(", ")}${r.packages.length > 6 ? ", …" : ""})` : ""}`,
+  );
+  if (r.missing.length)
+    lines.push(
+      `  not installed    ${r.missing.join(", ")} (run bun install; declared dependencies install on the worker)`,
+    );
+  lines.push(
+    `  artifact         ${relative(root, r.artifactPath)} (${formatBytes(r.artifactBytes)}, sha256 ${r.sha256.slice(0, 12)})`,
+  );
+  lines.push(`  manifest         ${relative(root, r.manifestPath)}`);
+  if (process.platform !== "linux" || process.arch !== "x64") {
+    lines.push("");
+    lines.push(
+      `  note: npm packages were installed for ${process.platform}-${process.arch}; Runpod workers are linux-x64, so packages with native code may not load there`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

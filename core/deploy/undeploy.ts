@@ -1,0 +1,125 @@
+/**
+ * Taking deploys down: endpoints, environments and apps, only ever what `flash deploy` recorded on the
+ * environment's active build (the Python CLI likewise refuses to delete endpoints it does not track:
+ * runpod/flash src/runpod_flash/cli/commands/env.py `delete`), each deletion verified by listing afterwards.
+ */
+import { logger } from "../base/log";
+import { applyPlan } from "./apply";
+import { clients, type Connection, previousDeploy } from "./deploy";
+import type { FlashApp, FlashAppClient, FlashEnvironment } from "./flash-app-client";
+import type { DeployedResource, Manifest } from "./manifest";
+import type { PlanRow } from "./plan";
+
+const ulog = logger("undeploy");
+
+/** The app, or an error that lists the apps there are. */
+export async function requireApp(apps: FlashAppClient, name: string): Promise<FlashApp> {
+  const app = await apps.appByName(name);
+  if (app) return app;
+  const names = (await apps.listApps()).map((a) => a.name);
+  throw new Error(
+    `no Flash app named ${name}${names.length ? ` (apps: ${names.join(", ")})` : " (this account has none)"}; pass --app`,
+  );
+}
+
+/** The environment named `envName`, or the app's only one; an error when it is missing or ambiguous. */
+export function pickEnvironment(app: FlashApp, envName?: string): FlashEnvironment {
+  const envs = app.flashEnvironments;
+  if (envName) {
+    const env = envs.find((e) => e.name === envName);
+    if (!env)
+      throw new Error(
+        `app ${app.name} has no environment ${envName} (environments: ${envs.map((e) => e.name).join(", ") || "none"})`,
+      );
+    return env;
+  }
+  if (envs.length === 1) return envs[0]!;
+  if (envs.length === 0) throw new Error(`app ${app.name} has no environments`);
+  throw new Error(
+    `app ${app.name} has several environments (${envs.map((e) => e.name).join(", ")}): choose one with --env <name>`,
+  );
+}
+
+/** What flash deployed to an environment (by resource), restricted to endpoints still attached to it. */
+export async function deployedIn(
+  apps: FlashAppClient,
+  env: FlashEnvironment,
+): Promise<{ manifest?: Manifest; deployed: Record<string, DeployedResource> }> {
+  const fresh = await apps.environment(env.id);
+  const manifest = await previousDeploy(apps, fresh);
+  const attached = new Set((fresh.endpoints ?? []).map((e) => e.id));
+  const deployed: Record<string, DeployedResource> = {};
+  for (const [name, d] of Object.entries(manifest?.deployed ?? {})) if (attached.has(d.endpoint_id)) deployed[name] = d;
+  return { manifest, deployed };
+}
+
+/** Delete deployed resources of an environment and record the rest on its build. Returns the names removed. */
+export async function undeployResources(
+  conn: Connection,
+  env: FlashEnvironment,
+  names: string[],
+  state: { manifest?: Manifest; deployed: Record<string, DeployedResource> },
+): Promise<{ removed: string[]; failures: string[] }> {
+  const { gql, apps } = clients(conn);
+  const rows: PlanRow[] = names.map((name) => {
+    const prev = state.deployed[name]!;
+    return {
+      resource: name,
+      action: "delete",
+      endpointName: prev.endpoint_name,
+      endpointId: prev.endpoint_id,
+      changes: [],
+      costMin: null,
+      costMax: null,
+      previous: prev,
+    };
+  });
+  const result = await applyPlan(gql, { rows, changes: rows.length });
+  const failed = new Set(result.failures.map((f) => f.resource));
+  const removed = names.filter((n) => !failed.has(n));
+  if (state.manifest && env.activeBuildId && removed.length) {
+    const deployed = { ...(state.manifest.deployed ?? {}) };
+    const endpoints = { ...(state.manifest.resources_endpoints ?? {}) };
+    for (const n of removed) {
+      delete deployed[n];
+      delete endpoints[n];
+    }
+    await apps.updateBuildManifest(env.activeBuildId, { ...state.manifest, deployed, resources_endpoints: endpoints });
+  }
+  return { removed, failures: result.failures.map((f) => `${f.resource}: ${f.message}`) };
+}
+
+/**
+ * Delete an environment: its flash-deployed endpoints first; endpoints flash did not deploy make it refuse (they
+ * are someone else's), then the environment itself, verified gone.
+ */
+export async function deleteEnvironment(conn: Connection, app: FlashApp, env: FlashEnvironment): Promise<string[]> {
+  const { apps } = clients(conn);
+  const fresh = await apps.environment(env.id);
+  const state = await deployedIn(apps, fresh);
+  const ours = new Set(Object.values(state.deployed).map((d) => d.endpoint_id));
+  const foreign = (fresh.endpoints ?? []).filter((e) => !ours.has(e.id));
+  if (foreign.length) {
+    throw new Error(
+      `environment ${env.name} has endpoints flash did not deploy (${foreign.map((e) => `${e.name} ${e.id}`).join(", ")}); remove them in the Runpod console first`,
+    );
+  }
+  const names = Object.keys(state.deployed);
+  const { removed, failures } = await undeployResources(conn, fresh, names, state);
+  if (failures.length) throw new Error(`could not delete every endpoint: ${failures.join("; ")}`);
+  await apps.deleteEnvironment(env.id);
+  const after = await apps.appByName(app.name);
+  if (after?.flashEnvironments.some((e) => e.id === env.id))
+    throw new Error(`environment ${env.name} is still listed after deleteFlashEnvironment`);
+  ulog.success(`deleted environment ${env.name} (${removed.length} endpoint(s))`);
+  return removed;
+}
+
+/** Delete an app: every environment (as `deleteEnvironment`), then the app, verified gone. */
+export async function deleteApp(conn: Connection, app: FlashApp): Promise<void> {
+  const { apps } = clients(conn);
+  for (const env of app.flashEnvironments) await deleteEnvironment(conn, app, env);
+  await apps.deleteApp(app.id);
+  if (await apps.appByName(app.name)) throw new Error(`app ${app.name} is still listed after deleteFlashApp`);
+  ulog.success(`deleted app ${app.name}`);
+}

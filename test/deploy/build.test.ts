@@ -1,0 +1,242 @@
+/**
+ * flash build: the deterministic artifact and the manifest; the tar writer/extractor; the emulator's Flash app
+ * plane (presigned upload, finalize checks); worker logs over the v2 SSE routes and `flash logs`.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_FLASHIGNORE, foreignPlatformPath } from "../../core/deploy/artifact";
+import { runBuild } from "../../core/deploy/build";
+import { formatCost, workerHourly } from "../../core/deploy/cost";
+import { FlashAppClient } from "../../core/deploy/flash-app-client";
+import { parseFrame, sinceTimestamp } from "../../core/deploy/logs";
+import { extractTar, readTar, tarGz } from "../../core/deploy/tar";
+import { startEmulator } from "../../core/emulator/server";
+import { RunpodGraphql } from "../../core/runpod/graphql";
+import { RunpodHttp } from "../../core/runpod/http";
+import { makeWorkspace, REPO, removeDir } from "../helpers/workspace";
+
+const tmp = mkdtempSync(join(tmpdir(), "flash-build-test-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe("tar", () => {
+  test("same entries in any order give the same bytes; long paths and symlinks round-trip", () => {
+    const long = `${"deep/".repeat(40)}file.ts`;
+    const entries = [
+      { path: "b.txt", type: "file" as const, data: enc("b") },
+      { path: long, type: "file" as const, data: enc("long"), executable: true },
+      { path: "a/link", type: "symlink" as const, target: "../b.txt" },
+    ];
+    const one = tarGz(entries);
+    const two = tarGz([...entries].reverse());
+    expect(Buffer.from(one).equals(Buffer.from(two))).toBe(true);
+    const back = readTar(one);
+    expect(back.map((e) => e.path)).toEqual(["a/link", "b.txt", long]);
+    const dir = join(tmp, "x");
+    expect(extractTar(one, dir)).toBe(3);
+    expect(readFileSync(join(dir, long), "utf8")).toBe("long");
+    expect(readlinkSync(join(dir, "a/link"))).toBe("../b.txt");
+  });
+
+  test("the extractor refuses entries and links that leave the target folder", () => {
+    for (const bad of [
+      [{ path: "../escape.txt", type: "file" as const, data: enc("x") }],
+      [{ path: "/etc/x", type: "file" as const, data: enc("x") }],
+      [{ path: "l", type: "symlink" as const, target: "../../outside" }],
+      [
+        { path: "l", type: "symlink" as const, target: "." },
+        { path: "l/x", type: "file" as const, data: enc("x") },
+      ],
+    ]) {
+      expect(() => extractTar(tarGz(bad), join(tmp, `bad-${Math.random()}`))).toThrow(/refusing/);
+    }
+  });
+
+  test("other platforms' native binaries are left out of packages", () => {
+    expect(foreignPlatformPath("bin/napi-v3/darwin/arm64/x.node")).toBe(true);
+    expect(foreignPlatformPath("bin/napi-v3/win32/x64/x.node")).toBe(true);
+    expect(foreignPlatformPath("bin/napi-v3/linux/arm64/x.node")).toBe(true);
+    expect(foreignPlatformPath("bin/napi-v3/linux/x64/x.node")).toBe(false);
+    expect(foreignPlatformPath("lib/index.js")).toBe(false);
+  });
+});
+
+describe("flash build", () => {
+  test("a deterministic artifact and a manifest of resources, functions by export name, routes and the mothership", async () => {
+    const ws = makeWorkspace({}, "flash-build-");
+    try {
+      cpSync(join(REPO, "03_advanced_workers/05_load_balancer"), join(ws, "03_advanced_workers/05_load_balancer"), {
+        recursive: true,
+      });
+      writeFileSync(join(ws, ".flashignore"), DEFAULT_FLASHIGNORE);
+      writeFileSync(join(ws, ".env"), "SECRET=1\n");
+      writeFileSync(join(ws, "03_advanced_workers/05_load_balancer/notes.local"), "private\n");
+      writeFileSync(join(ws, ".gitignore"), "*.local\n");
+      const first = await runBuild({ root: ws, app: "lb-app" });
+      const bytes1 = readFileSync(first.artifactPath);
+      const second = await runBuild({ root: ws, app: "lb-app" });
+      expect(readFileSync(second.artifactPath).equals(bytes1)).toBe(true);
+      expect(second.sha256).toBe(first.sha256);
+      const m = JSON.parse(readFileSync(join(ws, ".flash", "flash_manifest.json"), "utf8"));
+      expect(Object.keys(m.resources).sort()).toEqual(["03_05_cpu", "03_05_gpu", "lb-app-mothership"]);
+      expect(m.resources["03_05_gpu"].functions.map((f: { name: string }) => f.name).sort()).toEqual([
+        "compute",
+        "gpuDeviceInfo",
+        "gpuHealth",
+      ]);
+      expect(m.routes["03_05_gpu"]["POST /compute"]).toBe(
+        "03_advanced_workers/05_load_balancer/workers/gpu/endpoint.ts#compute",
+      );
+      expect(m.routes["lb-app-mothership"]["POST /03_advanced_workers/05_load_balancer/gpu/compute"]).toBe(
+        "03_advanced_workers/05_load_balancer",
+      );
+      expect(m.resources["lb-app-mothership"].is_mothership).toBe(true);
+      expect(m.resources["03_05_cpu"].config_hash).toMatch(/^[0-9a-f]{32}$/);
+      expect(m.function_registry["03_advanced_workers/05_load_balancer/workers/cpu/endpoint.ts#transform"]).toBe(
+        "03_05_cpu",
+      );
+      const paths = readTar(new Uint8Array(bytes1)).map((e) => e.path);
+      expect(paths).toContain("flash_manifest.json");
+      expect(paths).toContain(".flash/runtime/worker.js");
+      expect(paths).toContain(".flash/runtime/mothership.js");
+      expect(paths.some((p) => p.endsWith(".env") || p.endsWith(".local") || p.endsWith(".test.ts"))).toBe(false);
+      // A change in one resource's code changes its fingerprint only (and the mothership's, which imports it).
+      const cpu = join(ws, "03_advanced_workers/05_load_balancer/workers/cpu/endpoint.ts");
+      writeFileSync(cpu, `${readFileSync(cpu, "utf8")}\n// edited\n`);
+      const third = await runBuild({ root: ws, app: "lb-app" });
+      const m3 = third.manifest;
+      expect(m3.resources["03_05_cpu"]!.source_fingerprint).not.toBe(m.resources["03_05_cpu"].source_fingerprint);
+      expect(m3.resources["03_05_gpu"]!.source_fingerprint).toBe(m.resources["03_05_gpu"].source_fingerprint);
+      expect(third.sha256).not.toBe(first.sha256);
+    } finally {
+      removeDir(ws);
+    }
+  }, 60_000);
+
+  test("a module that fails to load stops the build and writes nothing", async () => {
+    const ws = makeWorkspace({ "01_a/01_b/cpu_worker.ts": "throw new Error('boom at import');\n" }, "flash-build-bad-");
+    try {
+      await expect(runBuild({ root: ws })).rejects.toThrow(/boom at import/);
+      expect(existsSync(join(ws, ".flash", "artifact.tar.gz"))).toBe(false);
+    } finally {
+      removeDir(ws);
+    }
+  });
+});
+
+describe("cost", () => {
+  test("GPU pools priced from Runpod's serverless table; CPU has no published price", () => {
+    expect(formatCost(workerHourly({ gpuIds: "AMPERE_48", gpuCount: 1 }))).toBe("$1.22");
+    expect(formatCost(workerHourly({ gpuIds: "AMPERE_16,ADA_80_PRO,-NVIDIA A40", gpuCount: 2 }))).toBe("$1.15–8.35");
+    expect(workerHourly({ instanceIds: ["cpu3c-1-2"] })).toBeNull();
+  });
+});
+
+describe("emulator Flash apps", () => {
+  test("apps, environments, presigned upload (signature, size, gzip checks) and builds", async () => {
+    const key = "rpa_flash_apps_test_key_1234";
+    const em = startEmulator({ apiKey: key });
+    try {
+      const gql = new RunpodGraphql(new RunpodHttp(key), em.apiBaseUrl);
+      const apps = new FlashAppClient(gql);
+      expect(await apps.appByName("nope")).toBeUndefined();
+      const app = await apps.createApp("demo");
+      await expect(apps.createApp("demo")).rejects.toThrow(/already exists/);
+      const env = await apps.createEnvironment(app.id, "production");
+      expect(env.state).toBe("PENDING");
+      const artifact = tarGz([{ path: "x.txt", type: "file", data: enc("x") }]);
+      const buildId = await apps.uploadBuild(app.id, artifact, { version: "flash-1" });
+      await apps.deployBuild(env.id, buildId);
+      const fresh = await apps.environment(env.id);
+      expect(fresh.activeBuildId).toBe(buildId);
+      expect((await apps.build(buildId)).manifest).toEqual({ version: "flash-1" });
+      // The presigned URL is the credential: a wrong signature is S3's 403, a short body 400.
+      const prep = await gql.request<{ prepareFlashArtifactUpload: { uploadUrl: string; objectKey: string } }>(
+        "mutation($i: PrepareFlashArtifactUploadInput!) { prepareFlashArtifactUpload(input: $i) { uploadUrl objectKey } }",
+        { i: { flashAppId: app.id, tarballSize: 10 } },
+      );
+      const url = prep.prepareFlashArtifactUpload.uploadUrl;
+      const forged = url.replace(/X-Amz-Signature=[^&]+/, "X-Amz-Signature=forged");
+      expect((await fetch(forged, { method: "PUT", body: new Uint8Array(10) })).status).toBe(403);
+      expect((await fetch(url, { method: "PUT", body: new Uint8Array(3) })).status).toBe(400);
+      expect((await fetch(url, { method: "PUT", body: new Uint8Array(10) })).status).toBe(200);
+      await expect(
+        gql.request(
+          "mutation($i: FinalizeFlashArtifactUploadInput!) { finalizeFlashArtifactUpload(input: $i) { id } }",
+          {
+            i: { flashAppId: app.id, objectKey: prep.prepareFlashArtifactUpload.objectKey, manifest: {} },
+          },
+        ),
+      ).rejects.toThrow(/not a gzip file/);
+      expect((await apps.listApps()).map((a) => a.name)).toEqual(["demo"]);
+      await apps.deleteEnvironment(env.id);
+      await apps.deleteApp(app.id);
+      expect(await apps.listApps()).toEqual([]);
+    } finally {
+      await em.stop();
+    }
+  }, 30_000);
+});
+
+describe("worker logs", () => {
+  test("v2 SSE frames {source, line, ts} with ids; tail, source and Last-Event-ID; 422 on a bad tail", async () => {
+    const key = "rpa_logs_test_key_123456789";
+    const em = startEmulator({ apiKey: key });
+    try {
+      const saved = await em.control.execute(
+        'mutation { saveTemplate(input: { name: "t-logs", imageName: "some/image:1", containerDiskInGb: 5, volumeInGb: 0, env: [] }) { id } }',
+      );
+      const templateId = (saved.body.data as { saveTemplate: { id: string } }).saveTemplate.id;
+      const ep = await em.control.execute(
+        `mutation { saveEndpoint(input: { name: "logs-ep", templateId: "${templateId}", workersMax: 0 }) { id } }`,
+      );
+      const endpointId = (ep.body.data as { saveEndpoint: { id: string } }).saveEndpoint.id;
+      const worker = { id: "wkr0000000001", endpointId };
+      em.logs.record(worker, "system", "create container logs-ep");
+      for (let i = 0; i < 5; i++) em.logs.record(worker, "container", `line ${i}`);
+      const base = `${em.url}/v2/serverless/${endpointId}/workers/${worker.id}/logs`;
+      const read = async (query: string, headers: Record<string, string> = {}) => {
+        const res = await fetch(`${base}${query}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+        expect(res.headers.get("content-type")).toContain("text/event-stream");
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = "";
+        const until = Date.now() + 400;
+        while (Date.now() < until) {
+          const chunk = await Promise.race([reader.read(), Bun.sleep(100).then(() => undefined)]);
+          if (chunk?.value) text += chunk.value;
+        }
+        await reader.cancel();
+        return text
+          .split("\n\n")
+          .filter((f) => f.includes("data:"))
+          .map((f) => ({ id: /id: (\d+)/.exec(f)![1], ...parseFrame(/data: (.*)/.exec(f)![1]!, worker.id) }));
+      };
+      const all = await read("");
+      expect(all.map((f) => f.line)).toEqual([
+        "create container logs-ep",
+        "line 0",
+        "line 1",
+        "line 2",
+        "line 3",
+        "line 4",
+      ]);
+      expect(all[0]!.source).toBe("system");
+      expect(all[1]!.ts).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect((await read("?tail=2")).map((f) => f.line)).toEqual(["line 3", "line 4"]);
+      expect((await read("?source=system")).map((f) => f.line)).toEqual(["create container logs-ep"]);
+      expect((await read("", { "last-event-id": all[4]!.id })).map((f) => f.line)).toEqual(["line 4"]);
+      const bad = await fetch(`${base}?tail=5001`, { headers: { authorization: `Bearer ${key}` } });
+      expect(bad.status).toBe(422);
+      const none = await fetch(`${em.url}/v2/serverless/${endpointId}/workers/nosuchworker/logs`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(none.status).toBe(404);
+      expect(sinceTimestamp("30m", Date.parse("2026-01-01T01:00:00Z"))).toBe("2026-01-01T00:30:00.000Z");
+      expect(() => sinceTimestamp("soon")).toThrow(/--since/);
+    } finally {
+      await em.stop();
+    }
+  }, 30_000);
+});

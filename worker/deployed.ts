@@ -1,0 +1,186 @@
+/**
+ * Deployed mode of flash's Runpod worker (FLASH_RESOURCE_NAME set by `flash deploy`): unpack the environment's
+ * artifact, then serve only the functions the manifest declares for this resource, imported from the artifact —
+ * no code travels with calls and there is no route that runs shipped code. The mothership resource serves the
+ * unified app (every example's routes, as `flash run` does) and sends its `remote()` calls to the deployed
+ * endpoints. Artifact location and app folder as worker-flash uses them (runpod-workers/worker-flash
+ * src/unpack_volume.py: FLASH_BUILD_ARTIFACT_PATH, default /root/.runpod/artifact.tar.gz; RUNPOD_APP_DIR, /app).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol";
+import type { DeployedCall } from "../core/deploy/deployed-target";
+import type { ManifestResource } from "../core/deploy/manifest";
+
+/** Header with which the mothership marks a body that carries every argument of the call. */
+export const ARGS_HEADER = "x-flash-args";
+
+const say = (line: string) =>
+  process.stderr.write(`[flash deployed ${process.env.FLASH_RESOURCE_NAME ?? ""}] ${line}\n`);
+
+/** Wait for the mounted artifact and unpack it into the app folder (once: an unpacked folder is reused). */
+export async function unpackArtifact(env: Record<string, string | undefined> = process.env): Promise<string> {
+  const appDir = env.RUNPOD_APP_DIR || "/app";
+  if (existsSync(join(appDir, "flash_manifest.json"))) return appDir;
+  const artifact = env.FLASH_BUILD_ARTIFACT_PATH || "/root/.runpod/artifact.tar.gz";
+  const waitS = Number(env.RUNPOD_ARTIFACT_WAIT ?? 300);
+  const until = Date.now() + waitS * 1000;
+  while (!existsSync(artifact)) {
+    if (Date.now() > until)
+      throw new Error(
+        `no artifact at ${artifact} after ${waitS} s: is the endpoint attached to a deployed Flash environment?`,
+      );
+    await Bun.sleep(500);
+  }
+  const started = performance.now();
+  const { extractTar } = await import("../core/deploy/tar");
+  const n = extractTar(new Uint8Array(readFileSync(artifact)), appDir);
+  say(`unpacked ${n} entries from ${artifact} into ${appDir} in ${Math.round(performance.now() - started)} ms`);
+  return appDir;
+}
+
+/** Check a deployed call's input; the function must be one the manifest declares for this resource. */
+export function parseDeployedCall(input: unknown, resource: ManifestResource, appDir: string): FunctionRequest {
+  const call = (
+    input && typeof input === "object" && "input" in input && !("flash" in input)
+      ? (input as { input: unknown }).input
+      : input
+  ) as Partial<DeployedCall> | null;
+  if (
+    !call ||
+    typeof call !== "object" ||
+    call.flash !== "deployed" ||
+    typeof call.module !== "string" ||
+    typeof call.name !== "string"
+  ) {
+    throw Object.assign(
+      new Error('job input is not a deployed flash call: expected {flash: "deployed", module, name, args}'),
+      {
+        name: "InputError",
+        status: 400,
+      },
+    );
+  }
+  if (!Array.isArray(call.args))
+    throw Object.assign(new Error("args must be a list"), { name: "InputError", status: 400 });
+  const fn = resource.functions.find((f) => f.module === call.module && f.name === call.name);
+  if (!fn) {
+    const known = resource.functions.map((f) => `${f.module}#${f.name}`).join(", ");
+    throw Object.assign(
+      new Error(`${call.module}#${call.name} is not a function of this endpoint (it serves: ${known})`),
+      {
+        name: "NotFound",
+        status: 404,
+      },
+    );
+  }
+  const req: FunctionRequest = {
+    module: join(appDir, fn.module),
+    name: fn.name,
+    executionType: fn.kind,
+    args: call.args,
+  };
+  if (call.instanceId) {
+    req.instanceId = call.instanceId;
+    req.methodName = call.methodName;
+    req.constructorArgs = call.constructorArgs ?? [];
+    req.createNewInstance = true;
+  }
+  return req;
+}
+
+function failure(err: unknown): FunctionResponse {
+  const e = err as Error & { status?: number };
+  return { success: false, error: { name: e?.name ?? "Error", message: e?.message ?? String(err), status: e?.status } };
+}
+
+/** Entry of deployed mode. */
+export async function runDeployedWorker(): Promise<void> {
+  const name = process.env.FLASH_RESOURCE_NAME!;
+  const appDir = await unpackArtifact();
+  const { readManifest } = await import("../core/deploy/manifest");
+  const manifest = readManifest(join(appDir, "flash_manifest.json"));
+  const resource = manifest.resources[name];
+  if (!resource)
+    throw new Error(
+      `resource ${name} is not in the artifact's manifest (resources: ${Object.keys(manifest.resources).join(", ")})`,
+    );
+  if (resource.is_mothership) {
+    const { serveMothership } = await import("./mothership");
+    return serveMothership(appDir, manifest, say);
+  }
+  const { execute, loadModule } = await import("../core/remote/worker/executor");
+  const port = Number(process.env.PORT ?? 80);
+  // LB: answer /ping with 204 (initializing) until the modules are imported, as Runpod's health check expects.
+  let ready = false;
+  if (resource.is_load_balanced) serveRoutes(resource, appDir, port, () => ready, execute);
+  const started = performance.now();
+  for (const module of new Set(resource.functions.map((f) => f.module))) await loadModule(join(appDir, module));
+  ready = true;
+  say(`ready: ${resource.functions.length} function(s) imported in ${Math.round(performance.now() - started)} ms`);
+  if (resource.is_load_balanced) return;
+  // worker/queue.ts, not worker/main.ts: importing the entry module from here would wait on its own top-level await.
+  const { queueLoop, readQueueEnv } = await import("./queue");
+  const env = readQueueEnv();
+  if (!env) throw new Error("deployed queue worker started without RUNPOD_WEBHOOK_GET_JOB");
+  await queueLoop(env, undefined, async (input) => {
+    try {
+      return await execute(parseDeployedCall(input, resource, appDir));
+    } catch (err) {
+      return failure(err);
+    }
+  });
+}
+
+function serveRoutes(
+  resource: ManifestResource,
+  appDir: string,
+  port: number,
+  ready: () => boolean,
+  execute: (req: FunctionRequest) => Promise<FunctionResponse>,
+): void {
+  const routes = new Map(resource.functions.filter((f) => f.method && f.path).map((f) => [`${f.method} ${f.path}`, f]));
+  const json = (body: unknown, status = 200) => Response.json(body, { status });
+  Bun.serve({
+    port,
+    hostname: "0.0.0.0",
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      if (req.method === "GET" && url.pathname === (process.env.HEALTH_CHECK_PATH || "/ping")) {
+        return ready() ? json({ status: "healthy" }) : new Response(null, { status: 204 });
+      }
+      const fn = routes.get(`${req.method} ${url.pathname}`);
+      if (!fn) return json({ error: "not_found", message: `No route for ${req.method} ${url.pathname}` }, 404);
+      let args: unknown[] = [Object.fromEntries(url.searchParams)];
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        const text = await req.text();
+        let body: unknown;
+        try {
+          body = text ? JSON.parse(text) : {};
+        } catch {
+          return json({ error: "bad_request", message: "request body must be JSON" }, 400);
+        }
+        // A plain HTTP client's body is the function's one argument; the mothership sends every argument
+        // (`{"args": [...]}`, flagged by a header) so functions of several parameters get them all.
+        const all =
+          req.headers.get(ARGS_HEADER) === "1" && body && typeof body === "object"
+            ? (body as { args?: unknown }).args
+            : undefined;
+        args = Array.isArray(all) ? all : [body];
+      }
+      const res = await execute({
+        module: join(appDir, fn.module),
+        name: fn.name,
+        executionType: fn.kind,
+        args,
+      });
+      if (res.success) return json(res.result ?? null);
+      const e = res.error;
+      const status =
+        e?.status && e.status >= 400 ? e.status : e?.name === "InputError" || e?.name === "ValueError" ? 400 : 500;
+      return json({ error: e?.name ?? "Error", message: e?.message ?? "failed" }, status);
+    },
+  });
+  say(`serving ${routes.size} route(s) on port ${port}`);
+}
