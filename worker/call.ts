@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, normalize } from "node:path";
 import { execute } from "../core/remote/worker/executor";
 import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol";
 import type { MissingCode, ShippedCall } from "../core/runpod/api";
+export { say, withQuery } from "./platform";
 import { DependencyError, ensureNpmDependencies, ensureSystemDependencies, shortHash } from "./deps";
 
 /** Why a job input is not something this worker can run (answered as `success: false`, never a crash). */
@@ -129,13 +130,3 @@ export async function runCall(input: unknown): Promise<WorkerResponse> {
     return res;
   }
 }
-
-/** Add query parameters to a platform URL that may or may not already have a query string. */
-export function withQuery(url: string, params: Record<string, string>): string {
-  const q = new URLSearchParams(params).toString();
-  return q ? `${url}${url.includes("?") ? "&" : "?"}${q}` : url;
-}
-
-/** A line on the worker's stderr (the platform's log), tagged with the worker id. */
-export const say = (line: string) =>
-  process.stderr.write(`[flash worker ${process.env.RUNPOD_POD_ID ?? ""}] ${line}\n`);

@@ -5,7 +5,8 @@
  * serves the same `/ping` and `/execute` (runpod-workers/worker-flash Dockerfile-lb, src/lb_handler.py).
  */
 import type { ShippedCall } from "../core/runpod/api";
-import { parseShippedCall, runCall, say, type WorkerResponse } from "./call";
+import { parseShippedCall, runCall, type WorkerResponse } from "./call";
+import { say } from "./platform";
 
 const jsonRes = (body: unknown, status = 200) => Response.json(body, { status });
 

@@ -3,7 +3,8 @@
  * (runpod/serverless/modules/rp_job.py, rp_scale.py, rp_ping.py, rp_http.py): long-poll job-take, run the job,
  * post job-done; a heartbeat and the per-job stop channel in a separate thread; a graceful SIGTERM.
  */
-import { bundlesSeen, runCall, say, withQuery, type WorkerResponse } from "./call";
+import type { WorkerResponse } from "./call";
+import { say, withQuery } from "./platform";
 import { startMonitor, type Monitor } from "./monitor";
 
 const VERSION = "flash-worker/1";
@@ -49,8 +50,15 @@ export function stopUrl(getJob: string): string | undefined {
   return getJob.includes("/job-take/") ? getJob.replace("/job-take/", "/job-stop/") : undefined;
 }
 
+/** How the loop runs a job: the executor side, loaded while the first job-take is already out. */
+export interface JobRunner {
+  run(input: unknown): Promise<WorkerResponse>;
+  /** Distinct bundles imported so far. */
+  bundles(): number;
+}
+
 /** Take jobs until SIGTERM: run each, post its result. `firstJob` is one the bootstrap already took. */
-export async function queueLoop(env: QueueEnv, firstJob?: TakenJob): Promise<void> {
+export async function queueLoop(env: QueueEnv, runner: JobRunner, firstJob?: TakenJob): Promise<void> {
   const headers = { authorization: env.key, "content-type": "application/json", "user-agent": VERSION };
   const monitor: Monitor = startMonitor({
     ping: env.ping && env.key ? withQuery(env.ping, { runpod_version: VERSION }) : undefined,
@@ -84,14 +92,14 @@ export async function queueLoop(env: QueueEnv, firstJob?: TakenJob): Promise<voi
     }
     busy = true;
     monitor.running(job.id);
-    const response = await runCall(job.input);
+    const response = await runner.run(job.input);
     monitor.running(undefined);
-    const recycle = bundlesSeen.size >= MAX_BUNDLES;
+    const recycle = runner.bundles() >= MAX_BUNDLES;
     await postResult(env, headers, job.id, response, recycle);
     busy = false;
     job = undefined;
     if (recycle) {
-      say(`ran ${bundlesSeen.size} distinct bundles: asking for a fresh worker (stopPod)`);
+      say(`ran ${runner.bundles()} distinct bundles: asking for a fresh worker (stopPod)`);
       break;
     }
   }
