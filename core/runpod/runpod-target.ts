@@ -242,6 +242,12 @@ function dispatchMode(value: string | undefined): DispatchMode {
   return value === "poll" || value === "runsync" ? value : "auto";
 }
 
+/** Wait bounds from the environment (FLASH_RUNPOD_QUEUE_TIMEOUT_S: how long a call may wait for a worker). */
+function waitPolicy(env: Record<string, string | undefined>): WaitPolicy {
+  const s = Number(env.FLASH_RUNPOD_QUEUE_TIMEOUT_S);
+  return Number.isFinite(s) && s > 0 ? { queueTimeoutMs: s * 1000 } : {};
+}
+
 /** Build the target `flash run --target` names (`runpod` needs RUNPOD_API_KEY; `emulator` starts one). */
 export async function createTarget(
   name: "runpod" | "emulator",
@@ -254,6 +260,7 @@ export async function createTarget(
       urls: runpodUrls(env),
       root: opts.root,
       dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH),
+      wait: waitPolicy(env),
     });
   }
   const { startEmulator } = await import("../emulator/server");
@@ -269,6 +276,7 @@ export async function createTarget(
     root: opts.root,
     statePath: join(opts.root, ".flash", "emulator-resources.json"),
     dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH),
+    wait: waitPolicy(env),
   });
 }
 
