@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { versionLine } from "./core/base/binary";
 import { mainUsage } from "./core/commands/catalog";
 import pkg from "./package.json" with { type: "json" };
 
@@ -30,7 +31,7 @@ if (import.meta.main) {
     process.exit(0);
   }
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
-    process.stdout.write(`${pkg.version}\n`);
+    process.stdout.write(versionLine(pkg.version));
     process.exit(0);
   }
   if (argv[0] && !argv[0].startsWith("-")) {

@@ -120,11 +120,11 @@ async function benchPool(tts: boolean, ocr: boolean): Promise<void> {
       `\nThrough the unified app and the local pool (route → remote() → subprocess worker); cold includes the worker start`,
     );
     if (tts) {
-      const [cold] = await timed(() => call("/01_text_to_speech/gpu/tts", { text: SENTENCES[0] }));
+      const [cold] = await timed(() => call("/01_text_to_speech/cpu/tts", { text: SENTENCES[0] }));
       const warm: number[] = [];
       for (let i = 0; i < N; i++)
         warm.push(
-          (await timed(() => call("/01_text_to_speech/gpu/tts", { text: SENTENCES[i % SENTENCES.length] })))[0],
+          (await timed(() => call("/01_text_to_speech/cpu/tts", { text: SENTENCES[i % SENTENCES.length] })))[0],
         );
       row("TTS POST /tts (per sentence)", cold, warm);
     }

@@ -4,6 +4,7 @@
 import { createConsola } from "consola";
 import { CpuLiveServerless, remote } from "../core";
 import { Pool } from "../core/remote/local/pool";
+import { exportNameOf, loadedExports } from "../core/remote/identity";
 import type { FunctionRequest } from "../core/remote/protocol";
 import { LocalTarget } from "../core/remote/local/local-target";
 import { setTarget } from "../core/remote/target";
@@ -23,8 +24,9 @@ export const burn = remote(cpu, async (ms: number) => {
 const quiet = createConsola({ level: 0 });
 
 function req(fn: unknown, ...args: unknown[]): FunctionRequest {
-  const ref = (fn as { remote: { module: string; id: string; name: string } }).remote;
-  return { module: ref.module, id: ref.id, name: ref.name, executionType: "function", args };
+  const ref = (fn as { remote: { module: string } }).remote;
+  const name = exportNameOf(loadedExports(ref.module) ?? {}, fn) ?? "";
+  return { module: ref.module, name, executionType: "function", args };
 }
 
 function percentile(sorted: number[], p: number): number {

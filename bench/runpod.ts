@@ -50,14 +50,14 @@ const pct = (xs: number[], p: number) => {
 const f = (n: number) => n.toFixed(2);
 
 /** A shipped call with the code (first call to a worker) or by hash only (every later call). */
-async function shipped(id: string, name: string, args: unknown[], withCode = true): Promise<ShippedCall> {
+async function shipped(name: string, args: unknown[], withCode = true): Promise<ShippedCall> {
   const { code, ...byHash } = await target.bundler.bundle(join(root, "01_demo/01_basic/cpu_worker.ts"));
   const program = await workerProgram();
   return {
     flash: 1,
     worker: withCode ? program : { hash: program.hash },
     bundle: withCode ? { ...byHash, code } : byHash,
-    request: { module: byHash.path, id, name, executionType: "function", args },
+    request: { module: byHash.path, name, executionType: "function", args },
   };
 }
 
@@ -169,14 +169,12 @@ async function bytesPerCall(): Promise<void> {
   const hello = {
     config: cfg,
     module: join(root, "01_demo/01_basic/cpu_worker.ts"),
-    id: "0",
     name: "hello",
     executionType: "function" as const,
     options: {},
   };
   const req = {
     module: hello.module,
-    id: "0",
     name: "hello",
     executionType: "function" as const,
     args: [{ name: "x" }],
@@ -205,7 +203,7 @@ async function endpointWith(workers: number): Promise<string> {
     // Warm every worker (first import of the bundle) before measuring.
     await Promise.all(
       Array.from({ length: workers }, async () =>
-        target.jobs.submitAndWait(endpointId, await shipped("0", "hello", [{ name: "warm" }], true)),
+        target.jobs.submitAndWait(endpointId, await shipped("hello", [{ name: "warm" }], true)),
       ),
     );
     await Bun.sleep(50);
@@ -214,7 +212,7 @@ async function endpointWith(workers: number): Promise<string> {
 }
 
 async function overhead(endpointId: string, mode: "poll" | "runsync"): Promise<void> {
-  const call = await shipped("0", "hello", [{ name: "x" }], false);
+  const call = await shipped("hello", [{ name: "x" }], false);
   for (let i = 0; i < 20; i++) await target.jobs.submitAndWait(endpointId, call, { mode });
   const wall: number[] = [];
   const over: number[] = [];
@@ -266,8 +264,8 @@ try {
   await overhead(one, "runsync");
   const two = await endpointWith(2);
   console.log("throughput:");
-  const noop = await shipped("0", "hello", [{ name: "x" }], false);
-  const nap20 = await shipped("3", "nap", [20], false);
+  const noop = await shipped("hello", [{ name: "x" }], false);
+  const nap20 = await shipped("nap", [20], false);
   await throughput(one, 1, "no-op", noop);
   await throughput(two, 2, "no-op", noop);
   await throughput(one, 1, "20 ms sleep", nap20);

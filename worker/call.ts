@@ -1,17 +1,13 @@
 /** One call inside flash's Runpod worker: what input it accepts, where its code lands (by hash), how it runs. */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize } from "node:path";
+import { InputError } from "../core/base/errors";
+import { shortHash, writeFileAtomic } from "../core/base/fs";
 import { execute } from "../core/remote/worker/executor";
 import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol";
 import type { MissingCode, ShippedCall } from "../core/runpod/api";
 export { say, withQuery } from "./platform";
-import { DependencyError, ensureNpmDependencies, ensureSystemDependencies, shortHash } from "./deps";
-
-/** Why a job input is not something this worker can run (answered as `success: false`, never a crash). */
-export class InputError extends Error {
-  override name = "InputError";
-  readonly status = 400;
-}
+import { DependencyError, ensureNpmDependencies, ensureSystemDependencies } from "./deps";
 
 /** The call names code by hash that this worker does not have (flash re-sends the call with the code). */
 export class CodeMissingError extends Error {
@@ -42,8 +38,8 @@ export function parseShippedCall(input: unknown): ShippedCall {
   }
   const r = call.request;
   const kindOk = r?.executionType === "function" || r?.executionType === "class";
-  if (!r || typeof r.id !== "string" || !Array.isArray(r.args) || !kindOk) {
-    throw new InputError("job input.request must be a FunctionRequest {id, executionType, args}");
+  if (!r || typeof r.name !== "string" || !Array.isArray(r.args) || !kindOk) {
+    throw new InputError("job input.request must be a FunctionRequest {name, executionType, args}");
   }
   return { flash: 1, bundle: { ...b, path: rel }, request: r };
 }
@@ -52,7 +48,7 @@ export function parseShippedCall(input: unknown): ShippedCall {
  * Write a shipped bundle under `dir` (once per content hash) and return the file the executor imports:
  * `bundles/<hash>/<path>.bundle.js`, with every module it inlines (the entry included) written as source at
  * `bundles/<hash>/<its path>`, where the bundle's source map puts it. So stack traces and `remote()` calls name
- * real files with their own lines: ids stay per module and names come from the source, as on the caller's side.
+ * real files with their own lines; the executor takes the function from the bundle's exports by name.
  */
 export function materialize(dir: string, bundle: ShippedCall["bundle"]): string {
   const sourceRoot = join(dir, "bundles", bundle.hash);
@@ -66,17 +62,10 @@ export function materialize(dir: string, bundle: ShippedCall["bundle"]): string 
   for (const [rel, content] of inlinedSources(bundle.code, dirname(bundle.path))) {
     const target = normalize(join(sourceRoot, rel));
     if (!target.startsWith(sourceRoot + "/") || target.includes("/node_modules/") || existsSync(target)) continue;
-    writeAtomic(target, content);
+    writeFileAtomic(target, content);
   }
-  writeAtomic(file, bundle.code); // last: its presence means the whole layout is there
+  writeFileAtomic(file, bundle.code); // last: its presence means the whole layout is there
   return file;
-}
-
-function writeAtomic(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
 }
 
 /** The (path relative to the bundle folder, content) of each source in the bundle's inline source map. */

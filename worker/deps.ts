@@ -2,6 +2,7 @@
  * Dependency installation for the Runpod worker program: npm packages into a cache folder per dependency set
  * (installed once, reused by every later job and worker on the same disk), apt packages when running as root.
  */
+import { shortHash } from "../core/base/fs";
 import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -14,11 +15,6 @@ export function cacheRoot(): string {
   mkdirSync(dir, { recursive: true });
   // Stack traces name real paths, and the executor finds functions by the path in the stack: no symlinks.
   return realpathSync(dir);
-}
-
-/** sha256 of a string, hex, first `n` chars. */
-export function shortHash(text: string, n = 16): string {
-  return new Bun.CryptoHasher("sha256").update(text).digest("hex").slice(0, n);
 }
 
 /** Result of preparing a job's dependencies: the folder whose node_modules has them, and what was done. */

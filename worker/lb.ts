@@ -4,6 +4,7 @@
  * (serverless/load-balancing/overview, "Environment variables" and "Health checks"); flash's worker-flash LB image
  * serves the same `/ping` and `/execute` (runpod-workers/worker-flash Dockerfile-lb, src/lb_handler.py).
  */
+import { statusOf } from "../core/base/errors";
 import type { ShippedCall } from "../core/runpod/api";
 import { parseShippedCall, runCall, type WorkerResponse } from "./call";
 import { say } from "./platform";
@@ -64,12 +65,7 @@ export function lbHandler(): (req: Request) => Promise<Response> {
     const { code: _code, ...byHash } = known.bundle; // the bundle is on disk since that first call
     const res = await serialised({ ...known, bundle: byHash, request: { ...known.request, args } });
     if (res.success) return jsonRes(res.result ?? null);
-    const status =
-      res.error?.status && res.error.status >= 400
-        ? res.error.status
-        : res.error?.name === "InputError" || res.error?.name === "ValueError"
-          ? 400
-          : 500;
+    const status = statusOf(res.error);
     return jsonRes({ error: res.error?.name ?? "Error", message: res.error?.message ?? "failed" }, status);
   };
 }

@@ -1,4 +1,4 @@
-import { Elysia, t, gpuInfo, remote, LiveServerless, GpuGroup } from "flash";
+import { Elysia, t, gpuInfo, logger, remote, LiveServerless, GpuGroup } from "flash";
 
 /** Where `gpuHello` runs: a live GPU endpoint that scales from 0 to 3 workers, each stopped after 5 s idle. */
 const gpuConfig = new LiveServerless({
@@ -12,7 +12,7 @@ const gpuConfig = new LiveServerless({
 /** The remote function: reports the GPU it runs on (or `available: false` with no GPU). */
 export const gpuHello = remote(gpuConfig, async (input: { message?: string }) => {
   return {
-    status: "success",
+    status: "success" as const,
     message: input.message ?? "Hello from GPU worker!",
     worker_type: "GPU",
     gpu_info: gpuInfo(),
@@ -27,6 +27,23 @@ export const gpu_router = new Elysia().post("/hello", ({ body }) => gpuHello({ m
   body: t.Object({
     message: t.String({ default: "Hello from GPU!", examples: ["Hello GPU!"], maxLength: 10_000 }),
   }),
+  response: {
+    200: t.Object({
+      status: t.Literal("success"),
+      message: t.String(),
+      worker_type: t.String(),
+      gpu_info: t.Object({
+        available: t.Boolean(),
+        name: t.Nullable(t.String()),
+        count: t.Integer(),
+        memory_gb: t.Number(),
+        visible_devices: t.Nullable(t.String()),
+      }),
+      timestamp: t.String({ format: "date-time" }),
+      platform: t.String(),
+      runtime_version: t.String(),
+    }),
+  },
   detail: {
     summary: "Say hello from a GPU worker",
     description: "Returns the message and the GPU facts of the worker that ran it.",
@@ -35,6 +52,6 @@ export const gpu_router = new Elysia().post("/hello", ({ body }) => gpuHello({ m
 
 if (import.meta.main) {
   // `bun gpu_worker.ts` runs the function once through a worker, like the original's `__main__` test payload.
-  console.log(await gpuHello({ message: "Testing GPU worker" }));
+  logger("01_hello_world").log(JSON.stringify(await gpuHello({ message: "Testing GPU worker" }), null, 2));
   process.exit(0);
 }

@@ -13,7 +13,7 @@ export const cpuConfig = new CpuLiveServerless({
 export const cpuHello = remote(cpuConfig, async (input: { name?: string }) => {
   const name = input.name?.trim() || "Anonymous Panda";
   return {
-    status: "success",
+    status: "success" as const,
     message: `Hello, ${name}!`,
     worker_type: "CPU",
     timestamp: new Date().toISOString(),
@@ -32,6 +32,16 @@ export const cpu_router = new Elysia().post("/hello", ({ body }) => cpuHello({ n
     },
     { examples: [{ name: "Flash User" }] },
   ),
+  response: {
+    200: t.Object({
+      status: t.Literal("success"),
+      message: t.String(),
+      worker_type: t.String(),
+      timestamp: t.String({ format: "date-time" }),
+      platform: t.String(),
+      runtime_version: t.String(),
+    }),
+  },
   detail: {
     summary: "Say hello from a CPU worker",
     description: 'Greets `name` (blank → "Anonymous Panda") and reports the worker\'s platform.',

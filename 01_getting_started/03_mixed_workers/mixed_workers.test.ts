@@ -70,7 +70,9 @@ describe("POST /classify: CPU → GPU → CPU", () => {
     const { status, body } = await post("/classify", { text });
     expect(status).toBe(422);
     expect(body.error).toBe("validation");
-    expect(body.detail).toEqual([{ loc: ["body", "text"], msg, type: "value_error", input: text }]);
+    // Long inputs are echoed cut to 200 characters, with their length (a huge body must not come back whole).
+    const input = text.length > 200 ? `${text.slice(0, 200)}… (${text.length} characters)` : text;
+    expect(body.detail).toEqual([{ loc: ["body", "text"], msg, type: "value_error", input }]);
     expect(body.message).toBe(`body.text: ${msg}`);
   });
 
@@ -221,4 +223,43 @@ test("mothership.ts: the CPU load balancer that would serve the routes when depl
   expect(mothership.kind).toBe("CpuLiveLoadBalancer");
   expect(mothership.isLoadBalancer).toBe(true);
   expect(mothership.name).toBe("01_03_mixed_workers-mothership");
+});
+
+describe("POST /classify-batch", () => {
+  test("classifies every text, in order, through the same three steps", async () => {
+    const texts = ["This product is great, I love it!", "This is terrible and I hate it", "The sky is blue today."];
+    const gpuBefore = (await ex.pool("01_03_gpu"))?.calls ?? 0;
+    const { status, body } = await ex.post("/classify-batch", { texts });
+    expect(status).toBe(200);
+    expect(body.count).toBe(3);
+    expect(body.results.map((r: { classification: { label: string } }) => r.classification.label)).toEqual([
+      "positive",
+      "negative",
+      "neutral",
+    ]);
+    expect(body.results[1].text_preview).toBe(texts[1]);
+    expect((await ex.pool("01_03_gpu")).calls).toBe(gpuBefore + 3); // one GPU step per text
+  });
+
+  test("each text is checked like /classify: the 422 names its index; over 32 texts is a 422", async () => {
+    const bad = await ex.post("/classify-batch", { texts: ["fine text here", "hi"] });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail).toEqual([
+      {
+        loc: ["body", "texts", 1],
+        msg: 'Text too short (minimum 3 characters). Example: {"text": "Hello world"}',
+        type: "value_error",
+        input: "hi",
+      },
+    ]);
+    const many = await ex.post("/classify-batch", { texts: Array(33).fill("a fine text") });
+    expect(many.status).toBe(422);
+    expect(many.body.detail[0]).toMatchObject({ loc: ["body", "texts"], msg: "texts must be a list of 1 to 32 texts" });
+  });
+
+  test("each stage has its own execution timeout", async () => {
+    const [cpu, gpu] = [await import("./workers/cpu/endpoint"), await import("./workers/gpu/endpoint")];
+    expect(cpu.cpuConfig.executionTimeoutMs).toBe(30_000);
+    expect(gpu.gpuConfig.executionTimeoutMs).toBe(120_000);
+  });
 });

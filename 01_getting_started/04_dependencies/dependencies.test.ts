@@ -134,11 +134,12 @@ describe("POST /gpu/ml-deps and /gpu/system-deps", () => {
     expect(matrixChecksum()).toBeCloseTo(total, 3);
   });
 
-  test("system-deps answers whether ffmpeg is installed on the worker", async () => {
+  test("system-deps answers whether ffmpeg is installed on the worker: 200 success, or 503 missing", async () => {
     const { status, body } = await post("/gpu/system-deps");
-    expect(status).toBe(200);
-    expect(body.system_dependencies).toEqual(["ffmpeg"]);
     const local = ffmpegVersion();
+    expect(status).toBe(local === null ? 503 : 200);
+    expect(body.status).toBe(local === null ? "missing" : "success");
+    expect(body.system_dependencies).toEqual(["ffmpeg"]);
     expect(body.ffmpeg_available).toBe(local !== null);
     if (local === null) {
       expect(body.message).toBe("System dependency missing: ffmpeg");
@@ -147,6 +148,24 @@ describe("POST /gpu/ml-deps and /gpu/system-deps", () => {
       expect(body.message).toBe("System dependencies available");
       expect(body.ffmpeg_version).toStartWith("ffmpeg version");
     }
+  });
+
+  test("range-spec: a dependency declared as ^7.8.0 reports the version it got, which satisfies the range", async () => {
+    const { status, body } = await post("/cpu/range-spec", { numbers: [5, 1, 3] });
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      status: "success",
+      median: 3,
+      declared: "simple-statistics@^7.8.0",
+      installed: "simple-statistics@7.12.1",
+      satisfies_range: true,
+    });
+    const empty = await post("/cpu/range-spec", { numbers: [] });
+    expect(empty.status).toBe(422);
+    expect(empty.body.detail[0]).toMatchObject({
+      loc: ["body", "numbers"],
+      msg: "numbers must be a list of 1 to 10000 numbers",
+    });
   });
 
   test("ffmpegVersion runs the ffmpeg found on PATH and returns its first line", () => {

@@ -100,7 +100,10 @@ describe("synthesize", () => {
       [{ text: "   " }, /text must not be empty/],
       [{ text: "x".repeat(5001) }, /too long \(5001 characters; at most 5000\)/],
       [{ text: "hi", voice: "Ryan" }, new RegExp(`Unknown voice 'Ryan'. Valid voices: ${VOICE_NAMES.join(", ")}`)],
-      [{ text: "hi", language: "Auto" }, /^Unknown language 'Auto'. Valid languages: af, am, an, .*, en-us, .*, yue$/],
+      [
+        { text: "hi", language: "Auto" },
+        /^Unknown language 'Auto'. Valid languages: auto, af, am, an, .*, en-us, .*, yue$/,
+      ],
       [{ text: "hi", rate: 20 }, /rate must be an integer from 80 to 450/],
       [{ text: "hi", pitch: 1.5 }, /pitch must be an integer from 0 to 99/],
     ];

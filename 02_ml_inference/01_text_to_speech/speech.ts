@@ -4,7 +4,19 @@
  */
 import { encodeWaveFromBuffer, SampleFormat } from "@echogarden/wave-codec";
 import { InputError, logger } from "flash";
-import { DEFAULTS, LANGUAGE_CODES, LIMITS, VOICE_NAMES, findVoice, isLanguage, type VoiceInfo } from "./voices";
+import { detectLanguage, type Detection } from "./detect";
+import {
+  AUTO,
+  DEFAULTS,
+  FALLBACK_LANGUAGE,
+  LANGUAGE_CHOICES,
+  LIMITS,
+  VOICE_NAMES,
+  findVoice,
+  isLanguage,
+  type LanguageChoice,
+  type VoiceInfo,
+} from "./voices";
 
 const log = logger("tts");
 
@@ -12,6 +24,7 @@ const log = logger("tts");
 export interface SpeechRequest {
   text: string;
   voice?: string;
+  /** "auto" (the default: detected from the text) or an eSpeak NG language code. */
   language?: string;
   /** Words per minute (80–450). */
   rate?: number;
@@ -27,7 +40,10 @@ export interface SpeechResult {
   sample_rate: number;
   duration_seconds: number;
   voice: string;
+  /** The eSpeak NG language the speech was made with (the detected one for "auto"). */
   language: string;
+  /** With `language: "auto"`: what lande detected and why another language was used, if one was; else null. */
+  language_detection: Detection | null;
   rate: number;
   pitch: number;
   text: string;
@@ -108,7 +124,7 @@ export function espeakVoiceName(engine: Engine, language: string, voice: VoiceIn
 function checkRequest(req: SpeechRequest): {
   text: string;
   voice: VoiceInfo;
-  language: string;
+  language: LanguageChoice;
   rate: number;
   pitch: number;
 } {
@@ -121,7 +137,7 @@ function checkRequest(req: SpeechRequest): {
   if (!voice) throw new InputError(`Unknown voice '${voiceName}'. Valid voices: ${VOICE_NAMES.join(", ")}`);
   const language = req.language ?? DEFAULTS.language;
   if (!isLanguage(language))
-    throw new InputError(`Unknown language '${language}'. Valid languages: ${LANGUAGE_CODES.join(", ")}`);
+    throw new InputError(`Unknown language '${language}'. Valid languages: ${LANGUAGE_CHOICES.join(", ")}`);
   const rate = req.rate ?? DEFAULTS.rate;
   if (!Number.isInteger(rate) || rate < LIMITS.minRate || rate > LIMITS.maxRate) {
     throw new InputError(
@@ -176,7 +192,9 @@ export function toWav(samples: Int16Array, sampleRate: number): Uint8Array {
 
 /** Turn text into speech: validates the request (InputError → 400), loads the engine if needed, returns a WAV. */
 export async function synthesize(req: SpeechRequest): Promise<SpeechResult> {
-  const { text, voice, language, rate, pitch } = checkRequest(req);
+  const { text, voice, language: requested, rate, pitch } = checkRequest(req);
+  const detection = requested === AUTO ? await detectLanguage(text, FALLBACK_LANGUAGE) : null;
+  const language = detection?.used ?? (requested as Exclude<LanguageChoice, typeof AUTO>);
   const cold = loading === undefined;
   const engine = await loadEngine();
   const started = performance.now();
@@ -191,6 +209,7 @@ export async function synthesize(req: SpeechRequest): Promise<SpeechResult> {
     duration_seconds: Math.round((samples.length / engine.sampleRate) * 1000) / 1000,
     voice: voice.name,
     language,
+    language_detection: detection,
     rate,
     pitch,
     text,

@@ -1,6 +1,6 @@
 /**
  * The voices and languages this example accepts. They are static so that the route schemas (and /docs) can list
- * them without loading the speech engine; `voices.test.ts` checks them against what eSpeak NG itself reports.
+ * them without loading the speech engine; `speech.test.ts` checks them against what eSpeak NG itself reports.
  */
 
 /** A voice: an eSpeak NG variant applied on top of the language's base voice. */
@@ -193,13 +193,25 @@ export type LanguageCode = (typeof LANGUAGES)[number][0];
 /** The language codes, for schemas and error messages. */
 export const LANGUAGE_CODES = LANGUAGES.map(([code]) => code) as [LanguageCode, ...LanguageCode[]];
 
+/** `language: "auto"`: detect the language of the text (detect.ts) and speak it with that language's voice. */
+export const AUTO = "auto";
+
+/** What a request may name as `language`: "auto" or an eSpeak NG code. */
+export type LanguageChoice = typeof AUTO | LanguageCode;
+
+/** Every accepted `language`, for schemas and error messages ("auto" first). */
+export const LANGUAGE_CHOICES = [AUTO, ...LANGUAGE_CODES] as [LanguageChoice, ...LanguageChoice[]];
+
 /** What a request gets when it names no voice, language, rate or pitch. */
-export const DEFAULTS = { voice: "default", language: "en-us", rate: 175, pitch: 50 } as const satisfies {
+export const DEFAULTS = { voice: "default", language: AUTO, rate: 175, pitch: 50 } as const satisfies {
   voice: VoiceName;
-  language: LanguageCode;
+  language: LanguageChoice;
   rate: number;
   pitch: number;
 };
+
+/** The language `auto` falls back to when the text's language is unsure or has no eSpeak NG voice. */
+export const FALLBACK_LANGUAGE: LanguageCode = "en-us";
 
 /** Limits on a request, shared by the route schema and the engine's own checks. */
 export const LIMITS = { maxChars: 5000, minRate: 80, maxRate: 450, minPitch: 0, maxPitch: 99 } as const;
@@ -209,7 +221,7 @@ export function findVoice(name: string): VoiceInfo | undefined {
   return VOICES.find((v) => v.name === name);
 }
 
-/** Whether `code` is a language code the API accepts. */
-export function isLanguage(code: string): code is LanguageCode {
-  return (LANGUAGE_CODES as string[]).includes(code);
+/** Whether `code` is a language the API accepts ("auto" or an eSpeak NG code). */
+export function isLanguage(code: string): code is LanguageChoice {
+  return (LANGUAGE_CHOICES as string[]).includes(code);
 }

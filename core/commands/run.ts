@@ -2,9 +2,9 @@ import { defineCommand } from "citty";
 import { resolve } from "node:path";
 import { buildApp, type UnifiedApp } from "../dev/app";
 import { locateWorkspace } from "../workspace/discovery";
-import { onReload, runShutdownHooks } from "../base/lifecycle";
+import { runShutdownHooks } from "../base/lifecycle";
 import { holdWarmups } from "../remote/local/pool";
-import { currentTarget } from "../remote/target";
+import { currentTarget, type ReloadedModules } from "../remote/target";
 import type { LoadError } from "../dev/loader";
 import { log, setLogLevel } from "../base/log";
 import { startServer } from "../dev/server";
@@ -51,6 +51,11 @@ export default defineCommand({
       description: "Reload edited code without restarting the server",
       default: false,
     },
+    "max-body": {
+      type: "string",
+      description:
+        "Largest request body accepted, e.g. 32MiB or 500k (env FLASH_MAX_BODY, default 32MiB); larger ones get a 413",
+    },
     verbose: { type: "boolean", alias: "v", description: "Show debug logs", default: false },
     target: {
       type: "string",
@@ -62,10 +67,10 @@ export default defineCommand({
     if (args.verbose) setLogLevel("verbose");
     const cwd = resolve(String(args.dir ?? process.cwd()));
     const { root, scope } = locateWorkspace(cwd);
-    loadDotEnv([root, cwd]);
     let settings;
     try {
-      settings = listenSettings({ host: args.host, port: args.port });
+      loadDotEnv([root, cwd]);
+      settings = listenSettings({ host: args.host, port: args.port, maxBody: args["max-body"] });
     } catch (err) {
       log.error((err as Error).message);
       process.exit(1);
@@ -88,7 +93,7 @@ export default defineCommand({
     const app = await buildApp({ root, scope });
     let server;
     try {
-      server = startServer(app, settings.host, settings.port);
+      server = startServer(app, settings.host, settings.port, { maxBodyBytes: settings.maxBodyBytes });
     } catch (err) {
       log.error(`cannot listen on ${settings.host}:${settings.port}: ${(err as Error).message}`);
       await runShutdownHooks();
@@ -98,9 +103,9 @@ export default defineCommand({
     setTimeout(releaseWarmups, 0);
     let stopWatching: (() => void) | undefined;
     if (watchModule) {
-      // Workers hold the modules they imported: after a reload, new calls must get workers with the new code.
-      onReload("remote workers", () => void currentTarget().recycle?.());
-      stopWatching = watchModule.watchWorkspace({ root, scope, server });
+      // Workers hold the modules they imported: after a reload, calls to changed modules get workers with new code.
+      const recycle = (reloaded: ReloadedModules) => currentTarget().recycle?.(reloaded);
+      stopWatching = watchModule.watchWorkspace({ root, scope, server, recycle });
     }
     const where = scope.example ? `${scope.category}/${scope.example}` : (scope.category ?? root);
     log.success(`flash serving ${where} at ${server.url}  (docs: ${server.url}/docs)`);

@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { locateWorkspace } from "../workspace/discovery";
 import { log } from "../base/log";
-import { bunCommand, ensureRuntime } from "../workspace/runtime";
+import { bunCommand } from "../base/binary";
+import { ensureRuntime } from "../workspace/runtime";
 import { COMMANDS } from "./catalog";
 
 /** Resolve what to test to a path inside the workspace: as given from cwd, else relative to the root. */

@@ -10,8 +10,9 @@ import {
 import { buildOpenAPI, docsAsset, docsPage, type DocsSource, type OpenAPIDocument } from "./docs";
 import { errorBody, json, notFoundBody, statusOf, validationBody } from "../base/errors";
 import { renderHome, type HomeCategory } from "./home";
-import { importModule, purgeModuleCache, type LoadError } from "./loader";
-import { displayTitle, NUMBERED } from "../workspace/names";
+import { importModule, type LoadError } from "./loader";
+import { allowedMethods, GuardError, guardRoutes, limitJsonDepth, mayNestDeeply } from "./request-guards";
+import { displayTitle } from "../workspace/names";
 import { readStatusSections } from "../base/health";
 
 /** A route as listed on `/health`. */
@@ -58,9 +59,10 @@ export interface UnifiedApp {
 export interface BuildOptions {
   root: string;
   scope?: Scope;
-  /** The app being replaced; with `changes`, unchanged examples are reused instead of imported again. */
+  /** The app being replaced: the examples `reuse` accepts are taken from it as built, not imported again. */
   previous?: UnifiedApp;
-  changes?: ChangeSet;
+  /** Which examples (`category/example`) of `previous` are still current. */
+  reuse?: (id: string) => boolean;
 }
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -83,13 +85,26 @@ function isElysiaApp(value: unknown): value is Elysia {
  */
 function mountRouter(router: Elysia, prefix: string, where: string): { app: Elysia; fetch: Handler } {
   const unhandled = new WeakMap<Request, unknown>();
-  const app = new Elysia({ prefix: prefix as "" })
+  const app: Elysia = guardRoutes(new Elysia({ prefix: prefix as "" }))
     .onError(({ code, error, request, set, path }) => {
+      if (error instanceof GuardError) {
+        set.status = error.status;
+        return error.body;
+      }
       if (code === "VALIDATION") {
         set.status = 422;
         return validationBody(error);
       }
       if (code === "NOT_FOUND") {
+        const allow = allowedMethods(app, path);
+        if (allow.length > 0) {
+          set.status = 405;
+          set.headers.allow = allow.join(", ");
+          return {
+            error: "method_not_allowed",
+            message: `${request.method} is not allowed on ${path}; use ${allow.join(" or ")}`,
+          };
+        }
         set.status = 404;
         return notFoundBody(request.method, path);
       }
@@ -100,11 +115,13 @@ function mountRouter(router: Elysia, prefix: string, where: string): { app: Elys
       // Let the example's own onError hooks answer first; if none does, `fetch` below rewrites Elysia's default.
       unhandled.set(request, error);
     })
-    .use(router as any);
+    .use(router as any) as unknown as Elysia;
   // Compiled on the first request, not at build time: start-up and reloads then cost imports only.
   let inner: Handler | undefined;
-  const fetch: Handler = async (request) => {
+  const fetch: Handler = async (original) => {
     inner ??= (app.compile(), app.fetch);
+    const request = mayNestDeeply(original) ? await limitJsonDepth(original) : original;
+    if (request instanceof Response) return request;
     const response = await inner(request);
     if (!unhandled.has(request)) return response;
     const error = unhandled.get(request);
@@ -112,7 +129,8 @@ function mountRouter(router: Elysia, prefix: string, where: string): { app: Elys
     const message = String((error as Error)?.message ?? error);
     if (text !== message) return response; // an example hook answered with its own body
     const status = statusOf(error);
-    return json(errorBody(error, status, `${request.method} ${new URL(request.url).pathname} (${where})`), status);
+    const body = errorBody(error, status, `${request.method} ${new URL(request.url).pathname} (${where})`);
+    return json(body, status, body.request_id ? { "x-request-id": body.request_id } : {});
   };
   return { app, fetch };
 }
@@ -201,55 +219,19 @@ const HEALTH_DOC = {
   },
 };
 
-/** Which parts of a workspace changed since the previous build (from the watcher). */
-export interface ChangeSet {
-  /** Changed paths relative to the workspace root. */
-  paths: string[];
-}
-
-/**
- * Decide what an incremental build must reload: the examples whose folder changed, and every example of a changed
- * category folder; `null` when a change lies outside any example (a shared module), which needs a full build.
- * (An example that imports files from another example's folder is reloaded when its own folder changes.)
- */
-export function examplesToReload(changes: ChangeSet): Set<string> | null {
-  const dirty = new Set<string>();
-  for (const rel of changes.paths) {
-    const parts = rel.split(/[\\/]/).filter(Boolean);
-    if (parts.length === 0 || !NUMBERED.test(parts[0]!)) return null;
-    if (parts.length === 1) {
-      dirty.add(`${parts[0]}/*`);
-      continue;
-    }
-    if (!NUMBERED.test(parts[1]!)) {
-      if (parts.length === 2 && !/\.(?:[cm]?[tj]sx?|json)$/.test(parts[1]!)) continue; // a category README: nothing to reload
-      return null; // a module directly in a category folder may be shared by its examples
-    }
-    dirty.add(`${parts[0]}/${parts[1]}`);
-  }
-  return dirty;
-}
-
 /**
  * Discover, import and mount every example under `root` (narrowed by `scope`) into one unified app. Given the
- * previous app and what changed, only the affected examples are purged from the module cache and imported again;
- * the others keep their mounted routers, so a reload costs about one example, not the whole workspace.
+ * previous app, the examples `reuse` accepts keep their mounted routers (the watcher decides which, and purges the
+ * others from the module cache first), so a reload costs about one example, not the whole workspace.
  */
 export async function buildApp(options: BuildOptions): Promise<UnifiedApp> {
   const started = performance.now();
-  const { root, scope = {}, previous, changes } = options;
-  const dirty = previous && changes ? examplesToReload(changes) : null;
-  if (previous && !dirty) purgeModuleCache(root);
+  const { root, scope = {}, previous, reuse } = options;
   const parts = new Map<string, ExampleBuild | ExampleInfo>();
-  for (const { category, name, dir } of listExamples(root, scope)) {
+  for (const { category, name } of listExamples(root, scope)) {
     const id = `${category}/${name}`;
-    const old = dirty ? previous?.parts.get(id) : undefined;
-    if (old && !dirty!.has(id) && !dirty!.has(`${category}/*`)) {
-      parts.set(id, old);
-      continue;
-    }
-    if (dirty) purgeModuleCache(dir);
-    parts.set(id, describeExample(root, category, name));
+    const old = reuse?.(id) ? previous?.parts.get(id) : undefined;
+    parts.set(id, old ?? describeExample(root, category, name));
   }
   // Every import starts at once: Bun transpiles them in parallel (500 examples: 133 → 55 ms). Mounting then
   // follows discovery order, so the app does not depend on which import finished first.

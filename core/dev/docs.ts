@@ -45,7 +45,46 @@ export async function buildOpenAPI(
     Object.assign(schemas, part.components?.schemas ?? {});
   }
   tags.push({ name: "Info" });
-  return { openapi: "3.1.0", info: INFO, tags, paths: { ...paths, ...extraPaths }, components: { schemas } };
+  const doc = {
+    openapi: "3.1.0",
+    info: INFO,
+    // Relative to where the document is served: clients and gateways call the server that served it.
+    servers: [{ url: "/", description: "This flash server" }],
+    security: [], // a dev server: no operation needs credentials
+    tags,
+    paths: { ...paths, ...extraPaths },
+    components: { schemas },
+  };
+  // A copy: the plugin hands back the routes' live schemas, whose `error` messages validation still needs.
+  return cleanSchemas(JSON.parse(JSON.stringify(doc))) as OpenAPIDocument;
+}
+
+/** Keys whose values are data (examples, defaults), not schemas: never cleaned. */
+const DATA_KEYS = new Set(["example", "examples", "default", "const", "enum"]);
+
+/**
+ * Make the document valid for linters and client generators: drop TypeBox's `error` option (a custom validation
+ * message, not an OpenAPI keyword) from every schema, and list JSON alone where a body is JSON, since object routes
+ * refuse forms (request-guards.ts).
+ */
+export function cleanSchemas(node: unknown): unknown {
+  if (Array.isArray(node)) {
+    for (const item of node) cleanSchemas(item);
+    return node;
+  }
+  if (!node || typeof node !== "object") return node;
+  const obj = node as Record<string, unknown>;
+  if ("error" in obj && (obj.error === null || typeof obj.error !== "object")) delete obj.error;
+  if (
+    obj["application/json"] &&
+    typeof obj["application/json"] === "object" &&
+    "schema" in (obj["application/json"] as object)
+  ) {
+    delete obj["application/x-www-form-urlencoded"];
+    delete obj["multipart/form-data"];
+  }
+  for (const [key, value] of Object.entries(obj)) if (!DATA_KEYS.has(key)) cleanSchemas(value);
+  return node;
 }
 
 /** The Swagger UI page, loading its script and stylesheet from /docs/assets (never a CDN). */

@@ -16,6 +16,14 @@ export interface LoadError {
 /** Turn whatever an `import()` threw into a `LoadError`, pointing at the file and line that caused it. */
 export function describeLoadError(err: unknown, fallbackFile: string, workspaceRoot?: string): LoadError {
   const e = err as Record<string, any> | null;
+  // Several parse errors come as one AggregateError ("4 errors building …"): report the first, with its position.
+  if (Array.isArray(e?.errors) && e.errors.length > 0 && !e?.position) {
+    const first = describeLoadError(e.errors[0], fallbackFile, workspaceRoot);
+    const more = e.errors.length - 1;
+    return more > 0
+      ? { ...first, message: `${first.message} (and ${more} more error${more === 1 ? "" : "s"})` }
+      : first;
+  }
   const message = String(e?.message ?? err);
   // Bun's BuildMessage (syntax errors) carries a 1-based position.
   if (e?.position && typeof e.position.line === "number") {
@@ -32,16 +40,21 @@ export function describeLoadError(err: unknown, fallbackFile: string, workspaceR
   }
   const frame = firstWorkspaceFrame(String(e?.stack ?? ""), workspaceRoot);
   if (frame) return { ...frame, message };
-  if (typeof e?.sourceURL === "string" && typeof e?.line === "number") {
+  // Only a position in the user's files: in the binary, a frame of flash's own (embedded) engine means nothing to them.
+  if (typeof e?.sourceURL === "string" && typeof e?.line === "number" && inWorkspace(e.sourceURL, workspaceRoot)) {
     return { file: e.sourceURL, line: e.line, column: e.column ?? null, message };
   }
   return { file: fallbackFile, line: null, column: null, message };
 }
 
+function inWorkspace(file: string, root?: string): boolean {
+  return file.startsWith("/") && !file.startsWith("/$bunfs/") && (!root || file.startsWith(root));
+}
+
 function firstWorkspaceFrame(stack: string, root?: string): { file: string; line: number; column: number } | null {
   for (const m of stack.matchAll(/(\/[^\s():]+\.[cm]?[tj]sx?):(\d+):(\d+)/g)) {
     const file = m[1]!;
-    if (file.includes(`${sep}node_modules${sep}`)) continue;
+    if (file.includes(`${sep}node_modules${sep}`) || file.startsWith("/$bunfs/")) continue;
     if (root && !file.startsWith(root)) continue;
     return { file, line: Number(m[2]), column: Number(m[3]) };
   }

@@ -1,5 +1,7 @@
 import type { Server } from "bun";
 import type { UnifiedApp } from "./app";
+import { withCallSignal } from "../base/call-context";
+import { DEFAULT_MAX_BODY_BYTES } from "../base/env";
 import { json } from "../base/errors";
 import { log } from "../base/log";
 
@@ -16,14 +18,29 @@ export interface FlashServer {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** Options of the listening socket. */
+export interface ServerOptions {
+  /** Bodies over this many bytes are refused with a 413 before they are read (default 32 MiB). */
+  maxBodyBytes?: number;
+}
+
 /** Listen on host:port (port 0 picks a free one) and serve `app` until stopped. */
-export function startServer(app: UnifiedApp, host: string, port: number): FlashServer {
+export function startServer(app: UnifiedApp, host: string, port: number, options: ServerOptions = {}): FlashServer {
   let current = app;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const server: Server<undefined> = Bun.serve({
     hostname: host,
     port,
     idleTimeout: 255, // remote calls (model inference) can take minutes; Bun's default 10 s would cut them
-    fetch: (request) => current.fetch(request),
+    // A declared length over the limit is answered below, in JSON; Bun's own cut (a bare 413, before `fetch` runs)
+    // stays above it, for bodies sent without a length.
+    maxRequestBodySize: Math.max(4 * maxBody, 128 * 1024 * 1024),
+    fetch(request) {
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length > maxBody) return tooLarge(length, maxBody);
+      // Remote calls made while answering inherit the request's signal: a client that goes away cancels them.
+      return withCallSignal(request.signal, () => current.fetch(request));
+    },
     error(err) {
       log.error(`unhandled server error: ${err?.stack ?? err}`);
       return json({ error: "internal_error", message: "Internal server error" }, 500);
@@ -51,4 +68,21 @@ export function startServer(app: UnifiedApp, host: string, port: number): FlashS
       }
     },
   };
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
+}
+
+/** The 413 of a body over the limit: its size, the limit, and how to raise it. */
+function tooLarge(length: number, limit: number): Response {
+  return json(
+    {
+      error: "payload_too_large",
+      message: `the request body is ${mib(length)}; this server accepts up to ${mib(limit)} (raise it with --max-body or FLASH_MAX_BODY)`,
+      limit,
+    },
+    413,
+    { connection: "close" },
+  );
 }

@@ -2,8 +2,7 @@ import { readdirSync, watch, type Dirent, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { buildApp, type UnifiedApp } from "./app";
 import { discoverCategories, type Scope } from "../workspace/discovery";
-import { runReloadHooks } from "../base/lifecycle";
-import { CORE_DIR } from "./loader";
+import { CORE_DIR, purgeModuleCache } from "./loader";
 import { log } from "../base/log";
 import { NUMBERED } from "../workspace/names";
 import type { FlashServer } from "./server";
@@ -17,16 +16,73 @@ export interface WatchOptions {
   debounceMs?: number;
   /** Called after each swap (tests and benchmarks use it). */
   onReload?: (app: UnifiedApp, changed: string[]) => void;
+  /**
+   * Stop the workers that run old code: those whose modules lie under `dirs` (purged by this reload); a pool none
+   * of whose modules was imported again since `since` is no longer used and stops. (`flash run` passes its target.)
+   */
+  recycle?: (reloaded: { dirs: string[]; since: number }) => Promise<void> | void;
+}
+
+/** Which parts of a workspace changed since the previous build. */
+export interface ChangeSet {
+  /** Changed paths relative to the workspace root. */
+  paths: string[];
+}
+
+/**
+ * Decide what a change invalidates: the examples whose folder changed, and every example of a changed category
+ * folder (`category/*`); `null` when a change lies outside any example (a shared module), which needs a full build.
+ * (An example that imports files from another example's folder is reloaded when its own folder changes.)
+ */
+export function examplesToReload(changes: ChangeSet): Set<string> | null {
+  const dirty = new Set<string>();
+  for (const rel of changes.paths) {
+    const parts = rel.split(/[\\/]/).filter(Boolean);
+    if (parts.length === 0 || !NUMBERED.test(parts[0]!)) return null;
+    if (parts.length === 1) {
+      dirty.add(`${parts[0]}/*`);
+      continue;
+    }
+    if (!NUMBERED.test(parts[1]!)) {
+      if (parts.length === 2 && !CODE_FILE.test(parts[1]!)) continue; // a category README: nothing to reload
+      return null; // a module directly in a category folder may be shared by its examples
+    }
+    dirty.add(`${parts[0]}/${parts[1]}`);
+  }
+  return dirty;
+}
+
+/** A reload's plan: which examples to keep as built, and which module folders to purge and re-import. */
+export interface ReloadPlan {
+  reuse: (id: string) => boolean;
+  /** Absolute folders whose modules are purged (the workspace root for a full reload). */
+  dirs: string[];
+}
+
+/** Turn what changed into a reload plan for the workspace at `root`. */
+export function planReload(root: string, changes: ChangeSet): ReloadPlan {
+  const dirty = examplesToReload(changes);
+  if (!dirty) return { reuse: () => false, dirs: [root] };
+  const dirs = [...dirty].map((id) => (id.endsWith("/*") ? join(root, id.slice(0, -2)) : join(root, id)));
+  return { reuse: (id) => !dirty.has(id) && !dirty.has(`${id.split("/")[0]}/*`), dirs };
 }
 
 const EDITOR_TEMP =
-  /(?:~|\.swp|\.swx|\.swo|\.tmp|\.bak|\.orig|\.crswap|___jb_(?:tmp|old)___)$|(?:^|[\\/])(?:4913|#[^\\/]*#)$/;
+  /(?:~|\.swp|\.swx|\.swo|\.tmp|\.bak|\.orig|\.crswap|___jb_(?:tmp|old)___)$|(?:^|[\\/])(?:4913|#[^\\/]*#|sed[A-Za-z0-9]{6})$/;
 
-/** Whether a changed path (relative to the workspace) can affect what is served. */
+/** Files a module can import (source, JSON and the text formats Bun loads); anything else never changes code. */
+const CODE_FILE = /\.(?:[cm]?[tj]sx?|json|jsonc|toml|ya?ml)$/i;
+
+/**
+ * Whether a changed path (relative to the workspace) can affect what is served: code and manifests, and folders
+ * (a created, renamed or deleted example); not data beside the code (`speech.wav`, images, READMEs).
+ */
 export function isRelevantChange(rel: string): boolean {
   const parts = rel.split(/[\\/]/);
   if (parts.some((p) => p.startsWith(".") || p === "node_modules")) return false;
-  return !EDITOR_TEMP.test(rel);
+  if (EDITOR_TEMP.test(rel)) return false;
+  const name = parts[parts.length - 1] ?? "";
+  return !/\.[A-Za-z0-9]+$/.test(name) || CODE_FILE.test(name);
 }
 
 /**
@@ -63,11 +119,14 @@ export function watchWorkspace(options: WatchOptions): () => void {
     try {
       syncCategoryWatchers();
       const started = performance.now();
-      const app = await buildApp({ root, scope, previous: server.current(), changes: { paths: changed } });
+      const plan = planReload(root, { paths: changed });
+      for (const dir of plan.dirs) purgeModuleCache(dir);
+      const app = await buildApp({ root, scope, previous: server.current(), reuse: plan.reuse });
       if (closed) return;
       server.swap(app);
       generation++;
-      await runReloadHooks();
+      // Only the pools running purged modules get new workers; the others keep theirs (and their loaded models).
+      await options.recycle?.({ dirs: plan.dirs, since: started });
       const ms = performance.now() - started;
       const served = app.examples.filter((e) => e.routers.length > 0).length;
       log.info(
@@ -119,7 +178,7 @@ export function watchWorkspace(options: WatchOptions): () => void {
   // folders recursively. node_modules is never watched: it can hold tens of thousands of folders.
   const rootWatcher = watch(root, { recursive: false }, (_event, file) => {
     const name = file ? String(file) : "";
-    if (!/^[0-9]{2}_/.test(name) && !ROOT_SOURCE.test(name)) return;
+    if (!NUMBERED.test(name) && !ROOT_SOURCE.test(name)) return;
     schedule(name);
   });
   syncCategoryWatchers();

@@ -1,9 +1,8 @@
-import { tagged } from "../runpod/logs";
-import { log } from "../base/log";
+import { logger } from "../base/log";
 import type { EndpointHealth, JobObject, JobPolicy, JobRequest, JobStatus } from "../runpod/api";
 import { isTerminal } from "../runpod/api";
 
-const elog = tagged("emulator");
+const elog = logger("emulator");
 
 /** A job as the emulator keeps it: the public job object plus the bookkeeping that drives its state machine. */
 export interface EmulatedJob {

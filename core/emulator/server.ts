@@ -1,13 +1,12 @@
-import { tagged } from "../runpod/logs";
 import { Elysia, t } from "elysia";
 import { validationBody } from "../base/errors";
-import { log } from "../base/log";
+import { logger } from "../base/log";
 import type { JobRequest } from "../runpod/api";
 import { ControlPlane, type ControlPlaneOptions, type EmulatedEndpoint } from "./control-plane";
 import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
 import { WorkerSupervisor, type SupervisorOptions } from "./supervisor";
 
-const elog = tagged("emulator");
+const elog = logger("emulator");
 
 /** An error the emulator injects on matching requests (tests of retries on 429/5xx). */
 export interface Fault {

@@ -2,8 +2,8 @@ import type { Subprocess } from "bun";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { logger } from "../base/log";
 import type { EndpointHealth } from "../runpod/api";
-import { tagged } from "../runpod/logs";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
 import type { JobStore } from "./job-store";
 import {
@@ -18,7 +18,7 @@ import {
 
 export { workerCommand } from "./worker-env";
 
-const wlog = tagged("emulator");
+const wlog = logger("emulator");
 
 /** One emulated worker: a real subprocess started with the env Runpod gives a worker. */
 export interface EmulatedWorker {

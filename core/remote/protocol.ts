@@ -10,10 +10,8 @@ import type { HttpMethod } from "./enums";
 export interface FunctionRequest {
   /** Absolute path of the module file (the worker imports it). */
   module: string;
-  /** Stable id within the module: "0", "1", … in `remote()` call order. */
-  id: string;
-  /** Function or class name, for messages. */
-  name?: string;
+  /** The module's export name of the function or class (`Class.method` for a decorated method). */
+  name: string;
   executionType: "function" | "class";
   /** JSON values. */
   args: unknown[];
@@ -63,10 +61,11 @@ export interface RemoteFunctionRef {
   config: ResourceConfig;
   /** Absolute path of the module that called `remote()`. */
   module: string;
-  /** Stable id within the module (see `FunctionRequest.id`). */
-  id: string;
-  /** Function or class name (the export name when it could be found). */
+  /** Line of the `remote()` call (for messages). */
+  line?: number;
+  /** The export name once settled at the first call (`exported`); until then the function's own name. */
   name: string;
+  exported?: boolean;
   executionType: "function" | "class";
   options: RemoteOptions;
 }
@@ -74,10 +73,23 @@ export interface RemoteFunctionRef {
 // ---- messages between a local pool and its workers (threads: postMessage; processes: IPC) ----
 
 /** Pool → worker. */
-export type ToWorker = { type: "call"; seq: number; req: FunctionRequest } | { type: "preload"; modules: string[] };
+export type ToWorker = { type: "call"; seq: number; req: FunctionRequest };
 
 /** Worker → pool. */
 export type FromWorker =
   | { type: "ready" }
   | { type: "output"; seq: number; line: string }
-  | { type: "done"; seq: number; res: FunctionResponse };
+  | { type: "done"; seq: number; res: FunctionResponse }
+  /**
+   * An error escaped a call (a throwing timer, an unhandled rejection): `seq`/`origin` name the call that started
+   * the failing callback when known (`seq` null: only `origin`, the latest call, is a guess). The pool retires the
+   * worker.
+   */
+  | {
+      type: "fault";
+      kind: "uncaught" | "rejection";
+      seq: number | null;
+      origin: string | null;
+      name: string;
+      message: string;
+    };

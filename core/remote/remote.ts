@@ -8,9 +8,11 @@ import { HTTP_METHODS } from "./enums";
 import { RemoteError } from "./errors";
 import { checkArgs } from "./json-values";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, RemoteOptions } from "./protocol";
-import { callerSite, isLateCall, isWorkerMode, nameAt, nextId, register, type CallSite } from "./worker/registry";
+import { type CallSite, callerSite, exportNameOf, loadedExports } from "./identity";
+import { isWorkerMode, register } from "./worker/registry";
 import { currentTarget } from "./target";
 import { log } from "../base/log";
+import { currentCallSignal } from "../base/call-context";
 
 type AnyFn = (...args: any[]) => any;
 type AnyClass = abstract new (...args: any[]) => any;
@@ -41,13 +43,10 @@ export function remote(config: ResourceConfig, target?: unknown, options?: Remot
       "remote(config, fn): the first argument must be a resource config (new LiveServerless({ name }), …)",
     );
   }
-  const site = callerSite();
-  if (site && !isWorkerMode() && isLateCall(site.file)) warnLate(site);
-  const module = site?.file ?? "<unknown>";
-  const id = site ? nextId(site) : "0";
+  const site = isWorkerMode() ? null : callerSite();
   if (typeof target === "function") {
     const opts = checkOptions(config, options, nameOf(target, site));
-    return wrap(config, target as AnyFn, opts, module, id, (site && nameAt(site)) || nameOf(target, site));
+    return wrap(config, target as AnyFn, opts, site, nameOf(target, site));
   }
   if (target !== undefined && (typeof target !== "object" || target === null)) {
     throw new TypeError(
@@ -59,30 +58,19 @@ export function remote(config: ResourceConfig, target?: unknown, options?: Remot
     const name = String(context.name ?? "anonymous");
     const opts = checkOptions(config, decoratorOptions, name);
     if (context.kind === "class") {
-      const wrapped = wrap(config, value as AnyFn, opts, module, id, name, "class") as AnyFn;
+      const wrapped = wrap(config, value as AnyFn, opts, site, name, "class") as AnyFn;
       // Static fields are set on the original class after its decorators ran; copy them once they exist.
       if (wrapped !== value) context.addInitializer(() => copyStatics(value as AnyFn, wrapped));
       return wrapped;
     }
-    if (context.kind === "method") return wrapMethod(config, value as AnyFn, opts, module, id, name, context);
+    if (context.kind === "method") return wrapMethod(config, value as AnyFn, opts, site, name, context);
     throw new TypeError(
       `@remote can decorate classes and methods, not a ${(context as { kind: string }).kind} ("${name}")`,
     );
   }) as RemoteDecorator;
 }
 
-const warned = new Set<string>();
-
-function warnLate(site: CallSite): void {
-  const where = `${site.file}:${site.line}`;
-  if (warned.has(where)) return;
-  warned.add(where);
-  log.warn(
-    `remote() at ${where} runs after its module loaded; workers find remote functions by the remote() calls made while the module loads, so define them at the top level of the module`,
-  );
-}
-
-function nameOf(value: unknown, site: ReturnType<typeof callerSite>): string {
+function nameOf(value: unknown, site: CallSite | null): string {
   const n = (value as { name?: string }).name;
   if (n) return n;
   return site ? `${site.file.split("/").pop()}:${site.line}` : "anonymous";
@@ -96,25 +84,62 @@ function wrap(
   config: ResourceConfig,
   value: AnyFn,
   options: RemoteOptions,
-  module: string,
-  id: string,
+  site: CallSite | null,
   name: string,
   force?: "class",
 ): unknown {
   const kind = force ?? (isClass(value) ? "class" : "function");
   if (isWorkerMode()) {
-    register(module, id, { value, name, kind });
+    register({ value, kind });
     return value;
   }
-  const ref: RemoteFunctionRef = { config, module, id, name, executionType: kind, options };
+  const ref = newRef(config, site, name, kind, options);
   currentTarget().prepare?.(ref);
   return kind === "class" ? remoteClass(ref, value) : remoteFunction(ref);
+}
+
+function newRef(
+  config: ResourceConfig,
+  site: CallSite | null,
+  name: string,
+  kind: "function" | "class",
+  options: RemoteOptions,
+): RemoteFunctionRef {
+  const ref: RemoteFunctionRef = { config, module: site?.file ?? "<unknown>", name, executionType: kind, options };
+  if (site) ref.line = site.line;
+  return ref;
+}
+
+/**
+ * Settle `ref.name` on the export name of `wrapper` in its module (once, at the first call: only then has the
+ * module finished loading). A worker imports the module and takes that export, so an unexported remote function
+ * could never run there: that is an error naming the file, the line and the fix.
+ */
+function settleName(ref: RemoteFunctionRef, wrapper: unknown): void {
+  if (ref.exported) return;
+  const exports = loadedExports(ref.module);
+  const name = exports && exportNameOf(exports, wrapper);
+  if (!name) {
+    const where = ref.line ? `${ref.module}:${ref.line}` : ref.module;
+    throw new TypeError(
+      `remote function "${ref.name}" (${where}) is not exported from its module, so a worker cannot import it: ` +
+        `export it (export const ${ref.name.replace(/\W/g, "_")} = remote(…))`,
+    );
+  }
+  ref.name = name;
+  ref.exported = true;
+}
+
+/** The export name once the module has loaded (`fn.name` of a remote function), else its provisional name. */
+function currentName(ref: RemoteFunctionRef, wrapper: unknown): string {
+  if (ref.exported) return ref.name;
+  const exports = loadedExports(ref.module);
+  return (exports && exportNameOf(exports, wrapper)) || ref.name;
 }
 
 function baseRequest(ref: RemoteFunctionRef): Omit<FunctionRequest, "args"> {
   const req: Omit<FunctionRequest, "args"> = {
     module: ref.module,
-    id: ref.id,
     name: ref.name,
     executionType: ref.executionType,
   };
@@ -124,12 +149,12 @@ function baseRequest(ref: RemoteFunctionRef): Omit<FunctionRequest, "args"> {
 }
 
 function remoteFunction(ref: RemoteFunctionRef): AnyFn {
-  const base = baseRequest(ref);
   const call = async (...args: unknown[]) => {
-    const req = { ...base, args: checkArgs(args, ref.name) } as FunctionRequest;
-    return unwrap(await currentTarget().call(ref, req), ref.name);
+    settleName(ref, call);
+    const req = { ...baseRequest(ref), args: checkArgs(args, ref.name) } as FunctionRequest;
+    return unwrap(await currentTarget().call(ref, req, currentCallSignal()), ref.name);
   };
-  Object.defineProperty(call, "name", { value: ref.name });
+  Object.defineProperty(call, "name", { get: () => currentName(ref, call) });
   Object.defineProperty(call, "remote", { value: ref });
   return call;
 }
@@ -164,7 +189,6 @@ function methodNames(cls: AnyFn): string[] {
 }
 
 function remoteClass(ref: RemoteFunctionRef, cls: AnyFn): AnyFn {
-  const base = baseRequest(ref);
   const name = ref.name;
   const state = Symbol("remote instance");
   // Constructing is local and cheap (as in the original); the first method call builds the real instance.
@@ -176,26 +200,26 @@ function remoteClass(ref: RemoteFunctionRef, cls: AnyFn): AnyFn {
     }
   };
   for (const method of methodNames(cls)) {
-    const label = `${name}.${method}`;
     Object.defineProperty(Remote.prototype, method, {
       configurable: true,
       writable: true,
       value: async function (this: InstanceType<typeof Remote>, ...args: unknown[]) {
         const s = this[state];
+        settleName(ref, Remote);
         const req: FunctionRequest = {
-          ...base,
-          args: checkArgs(args, label),
+          ...baseRequest(ref),
+          args: checkArgs(args, `${ref.name}.${method}`),
           instanceId: s.instanceId,
           methodName: method,
           constructorArgs: s.constructorArgs,
           createNewInstance: true,
         };
-        return unwrap(await currentTarget().call(ref, req), label);
+        return unwrap(await currentTarget().call(ref, req, currentCallSignal()), `${ref.name}.${method}`);
       },
     });
   }
   copyStatics(cls, Remote as unknown as AnyFn);
-  Object.defineProperty(Remote, "name", { value: name });
+  Object.defineProperty(Remote, "name", { get: () => currentName(ref, Remote) });
   Object.defineProperty(Remote, "remote", { value: ref });
   return Remote as unknown as AnyFn;
 }
@@ -204,25 +228,29 @@ function wrapMethod(
   config: ResourceConfig,
   method: AnyFn,
   options: RemoteOptions,
-  module: string,
-  id: string,
+  site: CallSite | null,
   name: string,
   context: ClassMethodDecoratorContext,
 ): AnyFn {
   if (isWorkerMode()) {
-    const entry = { value: method, name, kind: "function" as const, thisArg: undefined as unknown };
+    const entry = { value: method, kind: "function" as const, thisArg: undefined as unknown };
     // A static method keeps its class as `this`; an instance method runs without an instance (use @remote on the class for state).
     if (context.static)
       context.addInitializer(function (this: unknown) {
         entry.thisArg = this;
       });
-    register(module, id, entry);
+    register(entry);
     return method;
   }
-  const ref: RemoteFunctionRef = { config, module, id, name, executionType: "function", options };
+  const ref = newRef(config, site, name, "function", options);
   currentTarget().prepare?.(ref);
   return remoteFunction(ref);
 }
+
+// Runpod polls GET /ping on every load-balanced worker for its health ("required for Runpod to monitor worker health":
+// https://docs.runpod.io/serverless/load-balancing/build-a-worker); flash's worker program (worker/main.ts) takes
+// shipped calls on /execute. A function on either path would shadow them.
+const RESERVED_LB_PATHS = ["/ping", "/execute"];
 
 function checkOptions(config: ResourceConfig, options: RemoteOptions | undefined, name: string): RemoteOptions {
   const where = `remote(${config.name}, ${name})`;
@@ -251,6 +279,11 @@ function checkOptions(config: ResourceConfig, options: RemoteOptions | undefined
     }
     if (typeof o.path !== "string" || !o.path.startsWith("/")) {
       throw new TypeError(`${where}: path must start with "/" (got ${JSON.stringify(o.path)})`);
+    }
+    if (RESERVED_LB_PATHS.includes(o.path.replace(/\/+$/, ""))) {
+      throw new TypeError(
+        `${where}: path ${o.path} is reserved on load-balanced endpoints (/ping is Runpod's health check, /execute carries flash's own calls); pick another path`,
+      );
     }
     return { ...o };
   }

@@ -19,12 +19,22 @@ export interface Target {
   call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse>;
   /** Called once per `remote()` at import time, so a target can get ready early (warm `workersMin` workers). */
   prepare?(fn: RemoteFunctionRef): void;
-  /** Hot reload: drop workers that hold old code, so new calls get new workers. */
-  recycle?(): Promise<void>;
+  /**
+   * Hot reload: drop workers that hold old code, so new calls get new workers. With `changed`, only workers
+   * running modules under `changed.dirs` (which the reload purged); a pool none of whose modules was prepared
+   * again since `changed.since` is no longer used by any module and stops. Without it, every worker.
+   */
+  recycle?(changed?: ReloadedModules): Promise<void>;
   /** Ctrl+C: stop workers, delete dev endpoints. Must be safe to call twice. */
   shutdown(): Promise<void>;
   /** Shown on /health under the target's name. */
   status?(): unknown;
+}
+
+/** What a reload purged and re-imported: module folders, and when (`performance.now()`) the re-import began. */
+export interface ReloadedModules {
+  dirs: string[];
+  since: number;
 }
 
 interface Slot {

@@ -2,8 +2,9 @@
  * What a Runpod call ships: the function's module bundled with Bun.build (target bun; "flash", "elysia" and the
  * function's declared npm dependencies left as imports), with a source map whose paths put every inlined module
  * at its own workspace-relative path. The worker writes the bundle beside those sources (`<path>.bundle.js`), so
- * stack traces name the original files and lines, and each module's `remote()` ids and names match the caller's.
+ * stack traces name the original files and lines; the bundle exports what its entry module exports.
  */
+import { shortHash } from "../base/fs";
 import { statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { BunPlugin } from "bun";
@@ -112,7 +113,7 @@ export class Bundler {
       code += `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString("base64")}\n`;
     }
     if (!inputs.some(([p]) => p === file)) inputs.push([file, mtime(file) ?? 0]);
-    const hash = new Bun.CryptoHasher("sha256").update(code).digest("hex").slice(0, 16);
+    const hash = shortHash(code);
     return { bundle: { path: rel, hash, code }, inputs };
   }
 

@@ -1,10 +1,10 @@
+import { logger } from "../base/log";
 /**
  * HTTP to Runpod with the behaviour every call needs: bearer auth, bounded jittered retries on 429/5xx/network
  * errors, a clear error on 401, and error messages that never contain the API key.
  */
-import { tagged } from "./logs";
 
-const hlog = tagged("runpod");
+const hlog = logger("runpod");
 
 /** An HTTP call to Runpod failed (after retries); `status` is 0 for network errors. Never contains the key. */
 export class RunpodApiError extends Error {

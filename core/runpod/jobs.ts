@@ -1,11 +1,11 @@
 /** The queue job API (`/v2/{id}/run`, `/status`, `/runsync`, `/cancel`, `/health`) and the load-balanced route call. */
 import type { FunctionResponse } from "../remote/protocol";
-import { tagged } from "./logs";
+import { logger } from "../base/log";
 import { RunpodApiError, sleep, type RunpodHttp } from "./http";
 import { lbUrl, type RunpodUrls } from "./settings";
 import { isTerminal, PAYLOAD_LIMITS, type EndpointHealth, type JobObject, type JobRequest } from "./api";
 
-const jlog = tagged("runpod");
+const jlog = logger("runpod");
 
 /**
  * How a job is awaited: `/run` + `/status` polling with backoff (cancellable at any time), `/runsync?wait=` first
@@ -318,8 +318,11 @@ export function responseOf(job: JobObject, functionName: string): FunctionRespon
   }
   const name =
     job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
-  return {
-    success: false,
-    error: { name, message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}` },
+  const error: NonNullable<FunctionResponse["error"]> = {
+    name,
+    message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}`,
   };
+  // A job past its executionTimeout answers 504, as a local call past executionTimeoutMs does.
+  if (job.status === "TIMED_OUT") error.status = 504;
+  return { success: false, error };
 }

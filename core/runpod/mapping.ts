@@ -2,6 +2,7 @@
  * How a resource config becomes a Runpod template + endpoint: the Python original's field mapping, with flash's
  * worker for live configs: a public image plus flash's bootstrap by default, or an image built from worker/.
  */
+import { shortHash } from "../base/fs";
 import type { ResourceConfig } from "../remote/config";
 import type { EndpointInput, TemplateInput } from "./graphql";
 
@@ -181,7 +182,7 @@ export function templateHash(mapped: Mapped): string {
 }
 
 function hashOf(value: unknown): string {
-  return new Bun.CryptoHasher("sha256").update(stableJson(value)).digest("hex").slice(0, 32);
+  return shortHash(stableJson(value), 32);
 }
 
 function stableJson(value: unknown): string {

@@ -1,3 +1,4 @@
+import { logger } from "../base/log";
 /**
  * Idempotent provisioning: one endpoint per resource name, recorded with its config hash in the state file.
  * A second run reuses the endpoint, a changed config updates it in place, and nothing is ever created twice
@@ -5,7 +6,6 @@
  * by name is adopted only when its template carries this workspace's marker (FLASH_WORKSPACE): flash never takes
  * over an endpoint it cannot prove it created.
  */
-import { tagged } from "./logs";
 import type { ResourceConfig } from "../remote/config";
 import { GraphqlError, type EndpointInfo, type RunpodGraphql } from "./graphql";
 import { RunpodApiError } from "./http";
@@ -13,7 +13,7 @@ import { configHash, mapConfig, templateHash, type Mapped } from "./mapping";
 import { ResourceState, type ResourceEntry } from "./state";
 import { bootstrapBase64, type WorkerProgram } from "./worker-program";
 
-const plog = tagged("runpod");
+const plog = logger("runpod");
 
 /** What a call needs to reach its endpoint. */
 export interface Provisioned {

@@ -1,10 +1,10 @@
+import { logger } from "../base/log";
 /**
  * The `runpod` and `emulator` targets: each remote call provisions (once) the endpoint of its resource config,
  * ships the function's bundled module with the call, and waits for the result over Runpod's HTTP API. The
  * emulator target is the same client pointed at a local emulator started in this process.
  */
 import { join } from "node:path";
-import { tagged } from "./logs";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../remote/protocol";
 import type { Target } from "../remote/target";
 import type { Emulator } from "../emulator/server";
@@ -19,7 +19,7 @@ import type { BuiltBundle } from "./bundle";
 import { requireApiKey, runpodUrls, type RunpodUrls } from "./settings";
 import type { ShippedCall } from "./api";
 
-const tlog = tagged("runpod");
+const tlog = logger("runpod");
 
 /** Options of a Runpod target. */
 export interface RunpodTargetOptions {

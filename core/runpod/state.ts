@@ -1,6 +1,7 @@
 /** The provisioning state file (`.flash/resources.json`): which endpoint each resource name has, and its config hash. */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../base/fs";
 import { log } from "../base/log";
 
 /** What is known about one provisioned resource. Holds ids and hashes only: never env values or keys. */
@@ -96,12 +97,9 @@ export class ResourceState {
   }
 
   private write(resources: Record<string, ResourceEntry>, pendingTemplates: string[] = []): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
     const body: StateFile = { version: 1, resources };
     if (pendingTemplates.length) body.pendingTemplates = pendingTemplates;
-    writeFileSync(tmp, JSON.stringify(body, null, 2) + "\n");
-    renameSync(tmp, this.path);
+    writeFileAtomic(this.path, `${JSON.stringify(body, null, 2)}\n`);
   }
 }
 
@@ -118,7 +116,6 @@ export function workspaceId(stateDir: string): string {
     // first use
   }
   const id = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(file, `${id}\n`);
+  writeFileAtomic(file, `${id}\n`);
   return id;
 }

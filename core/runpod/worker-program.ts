@@ -3,6 +3,7 @@
  * From source the program is bundled on first use (Bun.build, about 0.1 s); the compiled binary carries it
  * bundled at build time (worker-program-macro.ts), because it has no sources to bundle.
  */
+import { shortHash } from "../base/fs";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import bootstrapSource from "../../worker/bootstrap.js" with { type: "text" };

@@ -1,10 +1,9 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { listExamples } from "./discovery";
+import { EXAMPLE_GLOB, examplePackageName } from "./names";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import semver from "semver";
 import { writeFileAtomic } from "../base/fs";
-
-/** The glob the root manifest uses to make every example a workspace package. */
-export const EXAMPLES_GLOB = "[0-9][0-9]_*/[0-9][0-9]_*";
 
 /** The dependency fields whose ranges must agree across the workspace. */
 const DEP_FIELDS = ["dependencies", "devDependencies", "optionalDependencies"] as const;
@@ -72,21 +71,9 @@ export function readManifest(root: string, dir: string): Manifest {
   return { dir, name, ranges: collectRanges(json), json, problem };
 }
 
-/** The example folders of a workspace (`NN_category/NN_example`, sorted), the same set discovery serves. */
-export function exampleDirs(root: string): string[] {
-  const found = [
-    ...new Bun.Glob(EXAMPLES_GLOB).scanSync({ cwd: root, onlyFiles: false, followSymlinks: true, dot: false }),
-  ];
-  return found
-    .filter((rel) => {
-      try {
-        return statSync(join(root, rel)).isDirectory();
-      } catch {
-        return false; // dangling symlink
-      }
-    })
-    .map((rel) => rel.split("\\").join("/"))
-    .sort();
+/** The example folders of a workspace (`NN_category/NN_example`, sorted): the same set discovery serves. */
+function exampleDirs(root: string): string[] {
+  return listExamples(root).map((f) => `${f.category}/${f.name}`);
 }
 
 /** The `workspaces` globs of a root manifest (array form or `{ packages: [...] }`). */
@@ -173,7 +160,7 @@ export function lockProblems(root: string, manifests: Manifest[]): string[] {
   }
   const known = new Set(manifests.map((m) => m.dir));
   for (const dir of Object.keys(entries)) {
-    if (!known.has(dir) && new Bun.Glob(EXAMPLES_GLOB).match(dir))
+    if (!known.has(dir) && new Bun.Glob(EXAMPLE_GLOB).match(dir))
       problems.push(`bun.lock lists ${dir}, which no longer exists`);
   }
   return problems;
@@ -244,12 +231,6 @@ export function formatReport(r: DepsReport): string[] {
   return lines;
 }
 
-function examplePackageName(dir: string, taken: Set<string>): string {
-  const [category, example] = dir.split("/") as [string, string];
-  const plain = `@flash-examples/${example}`;
-  return taken.has(plain) ? `@flash-examples/${category}-${example}` : plain;
-}
-
 /**
  * Fix what can be fixed without a person's choice, writing each file atomically: give examples a package.json
  * (or a name), and add the examples glob to the root `workspaces`. Returns the files written. The lockfile is
@@ -260,7 +241,8 @@ export function fixManifests(r: DepsReport): string[] {
   const taken = new Set(r.examples.map((m) => m.name).filter((n): n is string => !!n));
   for (const p of r.notPackages.filter((x) => x.fixable)) {
     const m = r.examples.find((e) => e.dir === p.dir)!;
-    const name = examplePackageName(p.dir, taken);
+    const [category, example] = p.dir.split("/") as [string, string];
+    const name = examplePackageName(category, example, taken);
     taken.add(name);
     const json = m.json ? { name, ...m.json } : { name, version: "0.1.0", private: true, type: "module" };
     writeFileAtomic(join(r.root, p.dir, "package.json"), `${JSON.stringify(json, null, 2)}\n`);
@@ -269,9 +251,9 @@ export function fixManifests(r: DepsReport): string[] {
   if (r.notInWorkspaces.length > 0 && r.rootManifest.json) {
     const json = structuredClone(r.rootManifest.json);
     if (json.workspaces && !Array.isArray(json.workspaces) && Array.isArray(json.workspaces.packages)) {
-      json.workspaces.packages = [...json.workspaces.packages, EXAMPLES_GLOB];
-    } else if (!workspaceGlobs(json).includes(EXAMPLES_GLOB)) {
-      json.workspaces = [...workspaceGlobs(json), EXAMPLES_GLOB];
+      json.workspaces.packages = [...json.workspaces.packages, EXAMPLE_GLOB];
+    } else if (!workspaceGlobs(json).includes(EXAMPLE_GLOB)) {
+      json.workspaces = [...workspaceGlobs(json), EXAMPLE_GLOB];
     }
     writeFileAtomic(join(r.root, "package.json"), `${JSON.stringify(json, null, 2)}\n`);
     written.push("package.json");

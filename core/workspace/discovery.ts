@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { NUMBERED, displayTitle, exampleTag, routerPrefix } from "./names";
+import { displayTitle, EXAMPLE_GLOB, exampleTag, NUMBERED, routerPrefix } from "./names";
 
 /** Where a router comes from: a `{type}_worker.ts` file, a `workers/{type}/index.ts` folder, or `main.ts` (`api_router`). */
 export interface RouterSource {
@@ -41,7 +41,7 @@ export interface WorkspaceLocation {
   scope: Scope;
 }
 
-const EXAMPLE_GLOB = new Bun.Glob("[0-9][0-9]_*/[0-9][0-9]_*");
+const EXAMPLES = new Bun.Glob(EXAMPLE_GLOB);
 const WORKER_FILE_GLOB = new Bun.Glob("*_worker.ts");
 const WORKER_DIR_GLOB = new Bun.Glob("workers/*/index.ts");
 
@@ -59,7 +59,15 @@ function hasWorkspacesManifest(dir: string): boolean {
   try {
     return Array.isArray(JSON.parse(readFileSync(manifest, "utf8")).workspaces);
   } catch {
-    return false;
+    return false; // an unreadable manifest is not a workspace root
+  }
+}
+
+/** The nearest folder at or above `dir` whose package.json declares workspaces, if any. */
+export function findWorkspaceRoot(dir: string): string | undefined {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (hasWorkspacesManifest(d)) return d;
+    if (dirname(d) === d) return undefined;
   }
 }
 
@@ -69,14 +77,7 @@ function hasWorkspacesManifest(dir: string): boolean {
  */
 export function locateWorkspace(cwd: string): WorkspaceLocation {
   const start = resolve(cwd);
-  let root: string | undefined;
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (hasWorkspacesManifest(dir)) {
-      root = dir;
-      break;
-    }
-    if (dirname(dir) === dir) break;
-  }
+  let root = findWorkspaceRoot(start);
   if (!root) {
     // No workspace manifest: infer the root from numbered folder names around cwd.
     const name = basename(start);
@@ -94,7 +95,7 @@ export function locateWorkspace(cwd: string): WorkspaceLocation {
 }
 
 function hasNumberedChildren(dir: string): boolean {
-  for (const _ of new Bun.Glob("[0-9][0-9]_*/[0-9][0-9]_*").scanSync({ cwd: dir, onlyFiles: false })) return true;
+  for (const _ of EXAMPLES.scanSync({ cwd: dir, onlyFiles: false })) return true;
   return false;
 }
 
@@ -151,7 +152,7 @@ export interface ExampleFolder {
 /** The example folders under `root` (sorted by path), narrowed to `scope`; cheap: one glob, no per-example scan. */
 export function listExamples(root: string, scope: Scope = {}): ExampleFolder[] {
   const folders: ExampleFolder[] = [];
-  for (const rel of sortedScan(EXAMPLE_GLOB, root, false)) {
+  for (const rel of sortedScan(EXAMPLES, root, false)) {
     const [category, name] = rel.split(/[\\/]/) as [string, string];
     if (scope.category && scope.category !== category) continue;
     if (scope.example && scope.example !== name) continue;

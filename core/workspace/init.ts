@@ -1,7 +1,16 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { writeFileAtomic } from "../base/fs";
-import { NUMBERED, SNAKE_NUMBERED, displayTitle, resourcePrefix, routerPrefix } from "./names";
+import { findWorkspaceRoot } from "./discovery";
+import {
+  displayTitle,
+  EXAMPLE_GLOB,
+  examplePackageName,
+  NUMBERED,
+  resourcePrefix,
+  routerPrefix,
+  SNAKE_NUMBERED,
+} from "./names";
 import { flashCommand } from "./runtime";
 import {
   EXAMPLE_TEST_FILE,
@@ -50,21 +59,6 @@ export interface InitRequest {
   cwd: string;
   path?: string;
   pattern: Pattern;
-}
-
-/** The nearest folder at or above `dir` whose package.json declares workspaces, if any. */
-export function findWorkspaceRoot(dir: string): string | undefined {
-  for (let d = resolve(dir); ; d = dirname(d)) {
-    const manifest = join(d, "package.json");
-    if (existsSync(manifest)) {
-      try {
-        if (Array.isArray(JSON.parse(readFileSync(manifest, "utf8")).workspaces)) return d;
-      } catch {
-        // an unreadable manifest is not a workspace root; keep looking upwards
-      }
-    }
-    if (dirname(d) === d) return undefined;
-  }
 }
 
 /** A valid `NN_snake_case` name close to what the user typed, numbered after the folder's last entry when it had no number. */
@@ -133,8 +127,10 @@ function locate(req: InitRequest): { root: string; newWorkspace: boolean; catego
   if (root) {
     const target = resolve(cwd, arg);
     if (!isInside(root, target)) {
+      // A user asking for a new workspace elsewhere gets the way to do it, not only the refusal.
+      const hint = `to create a new workspace there, run \`flash init ${basename(target)}\` from outside this one (cd ${dirname(target)})`;
       throw new InitError(
-        `"${arg}" is outside the workspace ${root}; examples are created inside it as NN_category/NN_example`,
+        `"${arg}" is outside the workspace ${root}; examples are created inside it as NN_category/NN_example (${hint})`,
       );
     }
     const parts = relative(root, target).split(sep).filter(Boolean);
@@ -190,7 +186,7 @@ export function workspacePackageName(folder: string): string {
 function takenPackageNames(root: string): Set<string> {
   const taken = new Set<string>();
   if (!existsSync(root)) return taken; // a workspace about to be created has no packages yet
-  for (const rel of new Bun.Glob("[0-9][0-9]_*/[0-9][0-9]_*/package.json").scanSync({ cwd: root, dot: false })) {
+  for (const rel of new Bun.Glob(`${EXAMPLE_GLOB}/package.json`).scanSync({ cwd: root, dot: false })) {
     try {
       const name = JSON.parse(readFileSync(join(root, rel), "utf8")).name;
       if (typeof name === "string") taken.add(name);
@@ -202,7 +198,6 @@ function takenPackageNames(root: string): Set<string> {
 }
 
 function packageName(root: string, category: string, example: string): string {
-  const plain = `@flash-examples/${example}`;
   const own = join(root, category, example, "package.json");
   const taken = takenPackageNames(root);
   if (existsSync(own)) {
@@ -212,7 +207,7 @@ function packageName(root: string, category: string, example: string): string {
       // unreadable: it will be overwritten or reported as a conflict
     }
   }
-  return taken.has(plain) ? `@flash-examples/${category}-${example}` : plain;
+  return examplePackageName(category, example, taken);
 }
 
 function fileTree(example: string, pattern: Pattern): string {

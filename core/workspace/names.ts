@@ -3,6 +3,15 @@
 /** Matches a category or example folder name: two digits, an underscore, then the rest. */
 export const NUMBERED = /^[0-9]{2}_[^/\\]+$/;
 
+/** The example folders of a workspace, relative to its root: `NN_category/NN_example` (also its `workspaces` glob). */
+export const EXAMPLE_GLOB = "[0-9][0-9]_*/[0-9][0-9]_*";
+
+/** The package name of an example: `@flash-examples/<example>`, or `…/<category>-<example>` when that is taken. */
+export function examplePackageName(category: string, example: string, taken: Set<string>): string {
+  const plain = `@flash-examples/${example}`;
+  return taken.has(plain) ? `@flash-examples/${category}-${example}` : plain;
+}
+
 /** Matches a name that `flash init` accepts: `NN_snake_case`. */
 export const SNAKE_NUMBERED = /^[0-9]{2}_[a-z0-9]+(?:_[a-z0-9]+)*$/;
 

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../base/fs";
+import { isCompiled } from "../base/binary";
 
 /** Where a workspace keeps the extracted runtime (`import … from "flash"` for processes outside the binary). */
 export const RUNTIME_DIR = ".flash/runtime";
@@ -16,11 +17,6 @@ export interface RuntimeFiles {
   preload: string;
 }
 
-/** True when running as the compiled `flash` binary (modules live in bun's embedded file system). */
-export function isCompiledBinary(): boolean {
-  return import.meta.path.includes("$bunfs") || import.meta.path.includes("~BUN");
-}
-
 /** True when `root` is flash's own source tree, where `flash` resolves to core/index.ts through tsconfig paths. */
 export function isSourceWorkspace(root: string): boolean {
   return existsSync(join(root, "cli.ts")) && existsSync(join(root, "core", "index.ts"));
@@ -34,15 +30,10 @@ export function flashCommand(root: string, fromDepth: number): string {
   return isSourceWorkspace(root) ? `bun ${"../".repeat(fromDepth)}cli.ts` : "flash";
 }
 
-/** Command and environment that run this process as plain bun (the binary's embedded bun when compiled). */
-export function bunCommand(args: string[]): { cmd: string[]; env: Record<string, string | undefined> } {
-  return { cmd: [process.execPath, ...args], env: { ...process.env, BUN_BE_BUN: "1" } };
-}
-
 /** The runtime's files (name → content) for `.flash/runtime/`; `flash.js` is the entry the workspace maps `flash` to. */
 async function runtimeFiles(): Promise<Record<string, string>> {
   // From source, the runtime is core/index.ts itself: a one-line re-export keeps a single copy of it.
-  if (!isCompiledBinary())
+  if (!isCompiled())
     return { "flash.js": `export * from ${JSON.stringify(join(import.meta.dir, "..", "index.ts"))};\n` };
   const { RUNTIME_BUNDLE } = await import("./runtime-bundle");
   const files: Record<string, string> = { ...RUNTIME_BUNDLE, "flash.js": `export * from "./index.js";\n` };

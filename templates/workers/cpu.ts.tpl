@@ -1,5 +1,8 @@
 import { Elysia, t, remote, CpuLiveServerless, CpuInstanceType } from "flash";
 
+// Workers import this module and get only its bundled code, never the files beside it: no file reads and no heavy
+// work at import time.
+
 /** Where cpuHello runs: a small CPU endpoint that scales from zero to three workers. */
 const cpuConfig = new CpuLiveServerless({
   name: "{{resource_cpu}}",
@@ -23,5 +26,14 @@ export const cpu_router = new Elysia().post("/hello", ({ body }) => cpuHello({ n
   body: t.Object({
     name: t.String({ default: "Flash expert", examples: ["Flash User"], minLength: 1, maxLength: 200 }),
   }),
+  response: {
+    200: t.Object({
+      status: t.String(),
+      message: t.String(),
+      worker_type: t.String(),
+      timestamp: t.String(),
+      runtime_version: t.String(),
+    }),
+  },
   detail: { summary: "Greet from a CPU worker", description: "Runs cpuHello on a CPU worker and returns its greeting." },
 });

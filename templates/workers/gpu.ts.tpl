@@ -1,5 +1,8 @@
 import { Elysia, t, remote, gpuInfo, LiveServerless, GpuGroup } from "flash";
 
+// Workers import this module and get only its bundled code, never the files beside it: no file reads and no heavy
+// work (model loads) at import time. Load models lazily on the first call, behind a module-level promise.
+
 /** Where gpuHello runs: a GPU endpoint that scales from zero to three workers, stopping idle ones after 5 s. */
 const gpuConfig = new LiveServerless({
   name: "{{resource_gpu}}",
@@ -24,5 +27,15 @@ export const gpu_router = new Elysia().post("/hello", ({ body }) => gpuHello({ m
   body: t.Object({
     message: t.String({ default: "Hello from GPU!", examples: ["Hello GPU!"], minLength: 1, maxLength: 10_000 }),
   }),
+  response: {
+    200: t.Object({
+      status: t.String(),
+      message: t.String(),
+      worker_type: t.String(),
+      gpu_info: t.Object({ available: t.Boolean() }, { additionalProperties: true }),
+      timestamp: t.String(),
+      runtime_version: t.String(),
+    }),
+  },
   detail: { summary: "Say hello from a GPU worker", description: "Runs gpuHello on a GPU worker and returns its reply." },
 });

@@ -2,16 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildScriptArgs } from "../../scripts/release/compile";
 import { REPO, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
 
-/** Build the binary with the package.json `build` script's own flags, into a temp folder. */
+/** Build the binary with the package.json `build` script's own flags (as the release does), into a temp folder. */
 function buildBinary(outDir: string): string {
-  const script: string = require("../../package.json").scripts.build.split("&&")[0].trim();
   const out = join(outDir, "flash");
-  const args = script
-    .replace(/--outfile\s+\S+/, `--outfile ${out}`)
-    .split(/\s+/)
-    .slice(1); // drop the leading "bun"
+  const args = ["build", ...buildScriptArgs(require("../../package.json").scripts.build), "--outfile", out];
   const res = Bun.spawnSync([process.execPath, ...args], { cwd: REPO, stderr: "pipe", stdout: "pipe" });
   if (res.exitCode !== 0) throw new Error(`build failed: ${res.stderr.toString()}`);
   return out;
@@ -38,7 +35,10 @@ describe("compiled flash binary", () => {
   test("--version and --help", () => {
     const v = Bun.spawnSync([binary, "--version"]);
     expect(v.exitCode).toBe(0);
-    expect(v.stdout.toString().trim()).toBe(require("../../package.json").version);
+    // `bun run build` does not stamp a commit (`bun run release` does: test/release/host-release.test.ts).
+    expect(v.stdout.toString().trim()).toBe(
+      `${require("../../package.json").version} (commit unknown, bun ${Bun.version}, ${process.platform}-${process.arch})`,
+    );
     const h = Bun.spawnSync([binary, "--help"], { env: { ...process.env, NO_COLOR: "1" } });
     expect(h.exitCode).toBe(0);
     expect(h.stdout.toString()).toContain("run");

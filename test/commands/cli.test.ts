@@ -17,10 +17,12 @@ export const cpu_router = new Elysia().get("/slow", async () => { await Bun.slee
 afterAll(() => removeDir(ws));
 
 describe("flash CLI", () => {
-  test("--version prints the package version", () => {
+  test("--version prints the package version first, then where it runs from and its Bun", () => {
     const out = run(["--version"]);
     expect(out.exitCode).toBe(0);
-    expect(out.stdout.toString().trim()).toBe(require("../../package.json").version);
+    expect(out.stdout.toString().trim()).toBe(
+      `${require("../../package.json").version} (from source, bun ${Bun.version}, ${process.platform}-${process.arch})`,
+    );
   });
 
   test("--help lists the commands", () => {

@@ -93,12 +93,14 @@ describe("routes of every example", () => {
     }
   });
 
-  test("an internal error is a 500 with a short message (first line only)", async () => {
+  test("an internal error is a 500 with a generic message and a request id (the detail goes to the log only)", async () => {
     const res = await fetch(`${server.url}/01_getting_started/02_hooks/cpu/throw`);
     expect(res.status).toBe(500);
     const body = await res.json();
     expect(body.error).toBe("internal_error");
-    expect(body.message).not.toContain("second line");
+    expect(body.request_id).toMatch(/^[0-9a-f]{12}$/);
+    expect(res.headers.get("x-request-id")).toBe(body.request_id);
+    expect(body.message).toBe(`Processing failed; the server log has the details under request ${body.request_id}`);
   });
 
   test("an input error thrown by a route is a 400 with its message", async () => {
@@ -125,7 +127,10 @@ describe("isolation of example hooks", () => {
     expect(await own.json()).toEqual({ handled: "by 02_hooks" });
     const other = await fetch(`${server.url}/01_getting_started/03_plain/cpu/throw-handled`);
     expect(other.status).toBe(500);
-    expect(await other.json()).toEqual({ error: "internal_error", message: "handled-by-example" });
+    expect(await other.json()).toMatchObject({
+      error: "internal_error",
+      message: expect.stringMatching(/^Processing failed/),
+    });
   });
 });
 
@@ -205,5 +210,25 @@ describe("home page and docs", () => {
     const served = new Set(app.examples.flatMap((e) => e.routers.flatMap((r) => r.routes.map((x) => x.path))));
     expect(documented).toBe(served.size);
     expect(doc.tags.map((t: any) => t.name)).toContain("03 Later > 01 Same");
+  });
+});
+
+describe("parse errors", () => {
+  test("a file with several parse errors is reported with its own file, the first line and message, and a count", async () => {
+    const file = "01_cat/01_typos/cpu_worker.ts";
+    const own = makeWorkspace({
+      [file]: 'import { Elysia } from "flash";\nconst const cpuConfig = 3;\nexport const cpu_router = new Elysia();\n',
+    });
+    try {
+      const built = await buildApp({ root: own });
+      expect(built.errors).toHaveLength(1);
+      const [error] = built.errors;
+      expect(error!.file).toBe(`${own}/${file}`);
+      expect(error!.line).toBe(2);
+      expect(error!.message).toStartWith('Expected identifier but found "const"');
+      expect(error!.message).toMatch(/\(and \d+ more errors?\)$/);
+    } finally {
+      removeDir(own);
+    }
   });
 });

@@ -1,94 +1,219 @@
 /**
- * Test harness for an example's README: every `curl` in its bash blocks is sent to the unified app (scoped to the
- * example, remote functions on a local pool) and the reply is compared with the JSON the README documents.
+ * Test harness for an example's README: every `curl` in its bash blocks is run for real (bash + curl, from a copy
+ * of the files it names) against the unified app scoped to the example, served on a real port, once with remote
+ * functions on the local pool (`--target local`) and once on the Runpod emulator (`--target emulator`). Each reply
+ * must match the JSON the README documents, and the emulator's reply must equal the local one (values that change
+ * per call aside).
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { buildApp, type UnifiedApp } from "../../core/dev/app";
 import { LocalTarget } from "../../core/remote/local/local-target";
-import { setTarget } from "../../core/remote/target";
+import { setTarget, type Target } from "../../core/remote/target";
+import { OfflineEmulatorTarget } from "./emulator";
 
-/** A curl example from a README and the JSON it documents. */
-export interface CurlExample {
-  method: string;
-  path: string;
-  body?: string;
-  expected: unknown;
+/** One request of a README: the shell command (one or more lines) and the JSON the README says it answers. */
+export interface ReadmeRequest {
+  command: string;
+  /** The JSON block right after the bash block, or the `# {…}` line right after the curl; absent when none. */
+  expected?: unknown;
 }
 
-// Not compared: values that change per call, and facts of the machine (the READMEs show a GPU-less Linux machine).
-const VOLATILE = new Set(["timestamp", "completed_at", "process_time_ms", "compute_time_ms"]);
-const MACHINE = new Set(["platform", "runtime_version", "gpu", "gpu_name", "gpu_memory_gb"]);
-
-/** Every `curl` in the README's bash blocks, with the JSON it documents (the next json block or a `# {…}` line). */
-export function curlExamples(markdown: string): CurlExample[] {
-  const blocks = [...markdown.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], text: m[2]! }));
-  const examples: CurlExample[] = [];
-  blocks.forEach((block, i) => {
-    if (block.lang !== "bash" || !block.text.includes("curl ")) return;
-    const lines = block.text.replace(/\\\n\s*/g, " ").split("\n");
-    lines.forEach((line, j) => {
-      if (!line.trim().startsWith("curl ")) return;
-      const inline = lines[j + 1]?.trim().startsWith("# {") ? lines[j + 1]!.trim().slice(2) : undefined;
-      const next = blocks[i + 1]?.lang === "json" ? blocks[i + 1]!.text : undefined;
-      const expected = inline ?? next;
-      if (expected === undefined) return;
-      examples.push({
-        method: /-X (\w+)/.exec(line)?.[1] ?? "GET",
-        path: /http:\/\/localhost:8888(\S+)/.exec(line)![1]!,
-        body: /-d '([^']*)'/.exec(line)?.[1],
-        expected: JSON.parse(expected),
-      });
+/**
+ * Every bash block that runs curl. A block whose curls are each followed by a `# {…}` line gives one request per
+ * curl; any other block is one request (all its lines), paired with a json block that follows it directly.
+ */
+export function readmeRequests(markdown: string): ReadmeRequest[] {
+  const blocks = [...markdown.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({
+    lang: m[1],
+    body: m[2]!,
+    start: m.index!,
+    end: m.index! + m[0].length,
+  }));
+  const out: ReadmeRequest[] = [];
+  blocks.forEach((b, i) => {
+    if (b.lang !== "bash" || !/^curl /m.test(b.body)) return;
+    const lines = b.body.replace(/\\\n\s*/g, " ").split("\n");
+    const inline = lines.flatMap((line, j) => {
+      const next = lines[j + 1]?.trim();
+      return line.trim().startsWith("curl ") && next?.startsWith("# {")
+        ? [{ command: line.trim(), expected: JSON.parse(next.slice(2)) }]
+        : [];
     });
+    if (inline.length) return out.push(...inline);
+    const next = blocks[i + 1];
+    const adjacent = next && next.lang === "json" && markdown.slice(b.end, next.start).trim() === "";
+    out.push({ command: b.body.trim(), expected: adjacent ? JSON.parse(next.body) : undefined });
   });
-  return examples;
+  return out;
 }
 
-function stable(value: unknown): unknown {
+/** Keys whose values change from call to call (or worker to worker): the README shows an example value. */
+export const VOLATILE_KEYS = new Set([
+  "timestamp",
+  "completed_at",
+  "cold_start",
+  "audio_base64",
+  "worker",
+  "worker_id",
+  "pid",
+  "request_id",
+]);
+/** Facts of the machine: the READMEs show a GPU-less Linux machine. */
+export const MACHINE_KEYS = new Set(["platform", "runtime_version", "gpu", "gpu_name", "gpu_memory_gb"]);
+
+const ignored = (key: string) => VOLATILE_KEYS.has(key) || MACHINE_KEYS.has(key) || key.endsWith("_ms");
+
+/**
+ * Where `actual` differs from what the README documents. Objects: every documented key must match (extra keys are
+ * fine). Arrays: the documented items must match the first items (a README may shorten a list). Numbers: integers
+ * exactly, others within 5 %. Strings: exactly, or by prefix when the README ends them with "…".
+ */
+export function differences(actual: unknown, expected: unknown, path = "$"): string[] {
+  if (expected === null || typeof expected !== "object") {
+    if (typeof expected === "number" && typeof actual === "number") {
+      if (Number.isInteger(expected) && Number.isInteger(actual)) {
+        return actual === expected ? [] : [`${path}: ${actual} ≠ ${expected}`];
+      }
+      return Math.abs(actual - expected) <= Math.abs(expected) * 0.05
+        ? []
+        : [`${path}: ${actual} not within 5% of ${expected}`];
+    }
+    if (typeof expected === "string" && expected.endsWith("…") && typeof actual === "string") {
+      return actual.startsWith(expected.slice(0, -1))
+        ? []
+        : [`${path}: ${JSON.stringify(actual.slice(0, 60))} does not start with ${JSON.stringify(expected)}`];
+    }
+    return Object.is(actual, expected)
+      ? []
+      : [`${path}: ${JSON.stringify(actual)?.slice(0, 200)} ≠ ${JSON.stringify(expected)}`];
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return [`${path}: not an array`];
+    if (actual.length < expected.length)
+      return [`${path}: ${actual.length} items, the README shows ${expected.length}`];
+    return expected.flatMap((e, i) => differences(actual[i], e, `${path}[${i}]`));
+  }
+  if (actual === null || typeof actual !== "object" || Array.isArray(actual)) return [`${path}: not an object`];
+  return Object.entries(expected).flatMap(([k, v]) => {
+    if (!(k in actual)) return [`${path}.${k}: missing`];
+    return ignored(k) ? [] : differences((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+  });
+}
+
+/** A reply with the keys that may differ between two runs removed (for comparing targets exactly). */
+export function stable(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stable);
   if (value && typeof value === "object") {
     return Object.fromEntries(
       Object.entries(value)
-        .filter(([k]) => !VOLATILE.has(k) && !MACHINE.has(k))
+        .filter(([k]) => !ignored(k))
         .map(([k, v]) => [k, stable(v)]),
     );
   }
   return value;
 }
 
-/** Options of a README suite: how many examples at least, and which ones this machine cannot reproduce. */
-export interface ReadmeSuiteOptions {
-  minExamples: number;
-  skip?: (example: CurlExample) => boolean;
+/** What a README command printed. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
 }
 
-/** Register the README tests of the example folder `dir` (its README.md, served at its usual URLs). */
+/** Run a README command with bash in `cwd`, pointed at 127.0.0.1:`port` instead of localhost:8888. */
+export async function runCommand(command: string, port: number, cwd: string): Promise<CommandResult> {
+  const proc = Bun.spawn(["bash", "-c", command.replaceAll("localhost:8888", `127.0.0.1:${port}`)], {
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+/** The targets a README suite runs on. */
+export type TargetName = "local" | "emulator";
+
+/** Options of a README suite. */
+export interface ReadmeSuiteOptions {
+  /** How many requests the README has at least. */
+  minExamples: number;
+  /** Requests this machine cannot reproduce (facts of the machine, like ffmpeg being installed). */
+  skip?: (request: ReadmeRequest) => boolean;
+  /** Files of the example folder the commands read (they run from a temp copy, "from this example's folder"). */
+  files?: string[];
+  /** Check a request that documents no JSON (a file written with --output…), in the folder the command ran in. */
+  check?: (request: ReadmeRequest, result: CommandResult, cwd: string) => void | Promise<void>;
+  /** Default: both. */
+  targets?: TargetName[];
+  /** Per-test timeout, ms (the first call on the emulator starts a worker subprocess). Default 60 s. */
+  timeoutMs?: number;
+}
+
+function makeTarget(name: TargetName, root: string): Target {
+  return name === "local" ? new LocalTarget() : new OfflineEmulatorTarget(root);
+}
+
+/** Register the README tests of the example folder `dir` (use `import.meta.dir` in the example's readme.test.ts). */
 export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Promise<void> {
   const root = dirname(dirname(dir));
   const scope = { category: basename(dirname(dir)), example: basename(dir) };
-  const target = new LocalTarget();
-  let app: UnifiedApp;
-  const all = curlExamples(await Bun.file(join(dir, "README.md")).text());
-  const examples = options.skip ? all.filter((e) => !options.skip!(e)) : all;
+  const all = readmeRequests(await Bun.file(join(dir, "README.md")).text());
+  const requests = options.skip ? all.filter((r) => !options.skip!(r)) : all;
+  const timeout = options.timeoutMs ?? 60_000;
+  const firstAnswers = new Map<number, unknown>();
 
-  beforeAll(async () => {
-    setTarget(target);
-    app = await buildApp({ root, scope });
-  });
-  afterAll(() => target.shutdown());
-
-  test("the README has curl examples with documented responses", () => {
-    expect(examples.length).toBeGreaterThanOrEqual(options.minExamples);
+  test("the README has curl examples", () => {
+    expect(requests.length).toBeGreaterThanOrEqual(options.minExamples);
   });
 
-  test.each(examples.map((e) => [`${e.method} ${e.path} ${e.body ?? ""}`, e] as const))(
-    "README: %s",
-    async (_, example) => {
-      const headers: Record<string, string> = example.body === undefined ? {} : { "content-type": "application/json" };
-      const res = await app.fetch(
-        new Request(`http://localhost${example.path}`, { method: example.method, headers, body: example.body }),
-      );
-      expect(stable(await res.json())).toEqual(stable(example.expected));
-    },
-  );
+  for (const [n, targetName] of (options.targets ?? ["local", "emulator"]).entries()) {
+    describe(`README on --target ${targetName}`, () => {
+      let target: Target;
+      let app: UnifiedApp;
+      let server: ReturnType<typeof Bun.serve>;
+      let cwd: string;
+
+      beforeAll(async () => {
+        target = makeTarget(targetName, root);
+        setTarget(target);
+        app = await buildApp({ root, scope });
+        server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => app.fetch(req) });
+        cwd = mkdtempSync(join(tmpdir(), "flash-readme-"));
+        for (const f of options.files ?? []) copyFileSync(join(dir, f), join(cwd, basename(f)));
+      });
+      afterAll(async () => {
+        await server?.stop(true);
+        await target?.shutdown();
+        rmSync(cwd, { recursive: true, force: true });
+      });
+
+      for (const [i, request] of requests.entries()) {
+        const title = `${request.command.split("\n")[0]!.slice(0, 110)}`;
+        test(
+          title,
+          async () => {
+            const result = await runCommand(request.command, server.port!, cwd);
+            expect(result.code).toBe(0);
+            if (request.expected === undefined) {
+              await options.check?.(request, result, cwd);
+              return;
+            }
+            const answer = JSON.parse(result.stdout);
+            expect(differences(answer, request.expected)).toEqual([]);
+            if (n === 0) firstAnswers.set(i, answer);
+            else if (firstAnswers.has(i)) expect(stable(answer)).toEqual(stable(firstAnswers.get(i)));
+          },
+          timeout,
+        );
+      }
+    });
+  }
 }

@@ -57,11 +57,12 @@ describe("results and errors", () => {
     expect(res.error?.message).toContain("its result is a Map");
   });
 
-  test("an unknown function id is a clear lookup error", async () => {
+  test("an unknown function name is a clear lookup error that lists the module's remote exports", async () => {
     const { pool } = cpuPool();
-    const res = await pool.call({ ...requestFor(fx.double, 1), id: "999", name: "nope" });
+    const res = await pool.call({ ...requestFor(fx.double, 1), name: "nope" });
     expect(res.error?.name).toBe("LookupError");
-    expect(res.error?.message).toContain("no remote function #999 (nope)");
+    expect(res.error?.message).toContain('exports no remote function "nope"');
+    expect(res.error?.message).toContain("double");
   });
 });
 
@@ -161,6 +162,62 @@ describe.each(["thread", "process"] as const)("isolation (%s workers)", (kind) =
     expect(res.error?.name).toBe("WorkerCrashed");
     expect(ok(await pool.call(requestFor(fx.double, 4)))).toBe(8);
   });
+});
+
+// Process workers only here: under `bun test`, a worker thread closes on an uncaught error whatever handlers it has
+// (outside the test runner it keeps running); test/dev/all-day.test.ts checks both kinds through `flash run`.
+describe.each(["process"] as const)("errors that escape a call (%s workers)", (kind) => {
+  for (const [fn, what] of [
+    [fx.timerCrash, "an uncaught error"],
+    [fx.rejectLater, "an unhandled promise rejection"],
+  ] as const) {
+    test(`${what} after a call returned fails no later call; the log names the right function`, async () => {
+      const { pool, lines } = cpuPool({ workersMax: 1 }, kind);
+      const first = ok(await pool.call(requestFor(fn)));
+      expect(first).toBe("returned");
+      const before = ok(await pool.call(requestFor(fx.whoami))) as { worker: string };
+      // Someone else's call is running when the error escapes: it finishes normally.
+      const innocent = await pool.call(requestFor(fx.nap, 300, "innocent"));
+      expect((ok(innocent) as { tag: string }).tag).toBe("innocent");
+      const name = (fn as { name: string }).name;
+      await until(
+        () => lines.some((l) => /left over from/.test(l) && l.includes(name)),
+        "the fault logged with its origin",
+      );
+      expect(lines.join("\n")).toContain(what);
+      // The faulted worker is replaced: later calls run on a fresh one.
+      await until(() => pool.status().workers.total === 0, "faulted worker retired");
+      const after = ok(await pool.call(requestFor(fx.whoami))) as { worker: string };
+      expect(after.worker).not.toBe(before.worker);
+      expect(pool.status().crashes).toBe(1);
+    }, 30_000);
+  }
+});
+
+describe("large arguments", () => {
+  test("a million numbers to a process worker cost about what their JSON costs (not a structured clone)", async () => {
+    const { pool } = cpuPool({ workersMax: 1 }, "process");
+    ok(await pool.call(requestFor(fx.whoami))); // warm
+    const numbers = Array.from({ length: 1_000_000 }, (_, i) => i);
+    const res = await pool.call(requestFor(fx.summarize, { numbers }));
+    expect(ok(res)).toEqual({ count: 1_000_000, largest: 999_999 });
+  }, 30_000);
+});
+
+describe("workers that cannot start", () => {
+  test("an environment too large to spawn (E2BIG) fails the call with the variable named; the pool lives on", async () => {
+    const { log, lines } = recordingLog();
+    const config = new LiveServerless({ name: `pool_test_${++n}`, workersMin: 1, workersMax: 1 });
+    const huge = "a".repeat(200 * 1024);
+    const pool = new Pool(config, { kind: "process", log, env: { FLASH_TEST_HUGE: huge } });
+    pools.push(pool);
+    await until(() => lines.some((l) => l.includes("E2BIG")), "the warm-up failure reported");
+    expect(lines.join("\n")).toContain("FLASH_TEST_HUGE is 200 KiB");
+    const res = await pool.call(requestFor(fx.double, 2));
+    expect(res.error?.name).toBe("WorkerStartError");
+    expect(res.error?.message).toContain("FLASH_TEST_HUGE");
+    expect(pool.status().workers.total).toBe(0);
+  }, 30_000);
 });
 
 describe("recycle and shutdown", () => {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { CpuLiveLoadBalancer, CpuLiveServerless, LiveLoadBalancer, RemoteError, remote } from "../../core";
 import { statusOf } from "../../core/base/errors";
 import { LocalTarget } from "../../core/remote/local/local-target";
-import { setTarget } from "../../core/remote/target";
+import { currentTarget, setTarget } from "../../core/remote/target";
 import * as fx from "../fixtures/remote/functions";
 
 const FIXTURE = join(import.meta.dir, "../fixtures/remote/functions.ts");
@@ -29,17 +29,34 @@ describe("remote functions", () => {
     });
   });
 
-  test("carry their identity: calling module, stable id in call order, export name", () => {
-    const ref = (
-      fx.double as unknown as { remote: { module: string; id: string; name: string; config: { name: string } } }
-    ).remote;
+  test("carry their identity: calling module and export name", async () => {
+    const ref = (fx.double as unknown as { remote: { module: string; name: string; config: { name: string } } }).remote;
     expect(ref.module).toBe(FIXTURE);
-    expect(ref.id).toBe("0");
-    expect(ref.name).toBe("double");
-    expect((fx.echo as unknown as { remote: { id: string } }).remote.id).toBe("1");
     expect(ref.config.name).toBe("test_fixture_cpu");
     expect(fx.double.name).toBe("double");
     expect([fx.multiLine.name, fx.annotated.name]).toEqual(["multiLine", "annotated"]);
+    expect(await fx.double(4)).toBe(8);
+    expect(ref.name).toBe("double");
+  });
+
+  test("a remote function that is not exported fails with the file, the line and the fix", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flash-remote-unexported-"));
+    try {
+      const file = join(dir, "mod.ts");
+      const core = JSON.stringify(join(ROOT, "core/index.ts"));
+      writeFileSync(
+        file,
+        `import { remote, CpuLiveServerless } from ${core};\nconst cfg = new CpuLiveServerless({ name: "test_unexported" });\n` +
+          `const hidden = remote(cfg, async function hidden() { return 1; });\nexport const callHidden = () => hidden();\n`,
+      );
+      const mod = await import(file);
+      const err = (await mod.callHidden().catch((e: Error) => e)) as Error;
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err.message).toContain(`remote function "hidden" (${file}:3) is not exported from its module`);
+      expect(err.message).toContain("export it");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("errors arrive as RemoteError with the remote name, message and stack; input errors map to 400", async () => {
@@ -71,7 +88,7 @@ describe("remote functions", () => {
 });
 
 describe("identity across reloads", () => {
-  test("a module evaluated again (purged from the module cache) numbers its remote() calls from 0 again", async () => {
+  test("a module edited and evaluated again (functions inserted before others) still runs each by export name", async () => {
     const dir = mkdtempSync(join(tmpdir(), "flash-remote-ids-"));
     try {
       const file = join(dir, "mod.ts");
@@ -81,13 +98,13 @@ describe("identity across reloads", () => {
         names.map((n) => `export const ${n} = remote(cfg, async () => "${n}");`).join("\n");
       writeFileSync(file, source(["a", "b"]));
       const first = await import(file);
-      expect([first.a.remote.id, first.b.remote.id]).toEqual(["0", "1"]);
-      await Bun.sleep(50); // the evaluation is recorded once it finished
+      expect([await first.a(), await first.b()]).toEqual(["a", "b"]);
       writeFileSync(file, `// edited\n\n${source(["c", "a", "b"])}`);
       delete require.cache[file];
       const second = await import(file);
       expect(second).not.toBe(first);
-      expect([second.c.remote.id, second.a.remote.id, second.b.remote.id]).toEqual(["0", "1", "2"]);
+      await currentTarget().recycle?.(); // as a reload does: workers that imported the old code are replaced
+      expect([await second.c(), await second.a(), await second.b()]).toEqual(["c", "a", "b"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -140,6 +157,11 @@ describe("load-balancer configs", () => {
     expect(() => remote(lb, async () => 1, { method: "FETCH" as "GET", path: "/x" })).toThrow(
       "method must be one of GET, POST, PUT, DELETE, PATCH",
     );
+    for (const path of ["/ping", "/execute", "/ping/"]) {
+      expect(() => remote(lb, async () => 1, { method: "GET", path })).toThrow(
+        `path ${path} is reserved on load-balanced endpoints (/ping is Runpod's health check, /execute carries flash's own calls)`,
+      );
+    }
     const fn = remote(new LiveLoadBalancer({ name: "test_lb_gpu" }), async (n: number[]) => n.length, {
       method: "POST",
       path: "/compute",
@@ -185,37 +207,38 @@ describe("inside a worker", () => {
     }
   });
 
-  test("the executor imports the module, finds the function by id, captures output and reports errors", async () => {
-    const id = (fn: unknown) => JSON.stringify((fn as { remote: { id: string } }).remote.id);
+  test("the executor imports the module, finds the function by export name, captures output and reports errors", async () => {
     const code = `
       const { execute } = await import("./core/remote/worker/executor.ts");
       const m = ${JSON.stringify(FIXTURE)};
       const out = [];
-      out.push(await execute({ module: m, id: ${id(fx.shout)}, name: "shout", executionType: "function", args: ["abc"] }));
-      out.push(await execute({ module: m, id: ${id(fx.rejectInput)}, name: "rejectInput", executionType: "function", args: ["no"] }));
-      out.push(await execute({ module: m, id: "77", name: "ghost", executionType: "function", args: [] }));
-      out.push(await execute({ module: m, id: ${id(fx.double)}, name: "shout", executionType: "function", args: ["shifted"] }));
-      out.push(await execute({ module: "/nonexistent/x.ts", id: "0", executionType: "function", args: [] }));
-      out.push(await execute({ module: m, id: ${id(fx.Counter)}, name: "Counter", executionType: "class", args: [2], instanceId: "Counter_1", methodName: "add", constructorArgs: [40], createNewInstance: true }));
-      out.push(await execute({ module: m, id: ${id(fx.Counter)}, name: "Counter", executionType: "class", args: [1], instanceId: "Counter_1", methodName: "add", createNewInstance: true }));
-      out.push(await execute({ module: m, id: ${id(fx.Counter)}, name: "Counter", executionType: "class", args: [], instanceId: "Counter_2", methodName: "add", createNewInstance: false }));
+      out.push(await execute({ module: m, name: "shout", executionType: "function", args: ["abc"] }));
+      out.push(await execute({ module: m, name: "rejectInput", executionType: "function", args: ["no"] }));
+      out.push(await execute({ module: m, name: "ghost", executionType: "function", args: [] }));
+      out.push(await execute({ module: m, name: "plainHelper", executionType: "function", args: [] }));
+      out.push(await execute({ module: "/nonexistent/x.ts", name: "x", executionType: "function", args: [] }));
+      out.push(await execute({ module: m, name: "Counter", executionType: "class", args: [2], instanceId: "Counter_1", methodName: "add", constructorArgs: [40], createNewInstance: true }));
+      out.push(await execute({ module: m, name: "Counter", executionType: "class", args: [1], instanceId: "Counter_1", methodName: "add", createNewInstance: true }));
+      out.push(await execute({ module: m, name: "Counter", executionType: "class", args: [], instanceId: "Counter_2", methodName: "add", createNewInstance: false }));
       console.log(JSON.stringify(out));`;
     const r = await runBun(code);
     expect(r.code).toBe(0);
-    const [shout, reject, ghost, shifted, missing, first, second, absent] = JSON.parse(r.out) as any[];
-    // Ids that shifted (the caller counted an evaluation that threw) do not run the wrong function: the name wins.
-    expect(shifted.result).toBe("SHIFTED");
+    const [shout, reject, ghost, plain, missing, first, second, absent] = JSON.parse(r.out) as any[];
     expect(shout).toEqual({ success: true, result: "ABC", stdout: "shouting abc\nto stderr" });
     expect(reject.error).toMatchObject({ name: "InputError", message: "no", status: 400 });
     expect(ghost.error.name).toBe("LookupError");
-    expect(ghost.error.message).toContain("no remote function #77 (ghost)");
+    expect(ghost.error.message).toContain('exports no remote function "ghost"');
+    expect(ghost.error.message).toContain("shout");
+    // An export that is not a remote function is never run by name: only declared functions answer.
+    expect(plain.error.name).toBe("LookupError");
+    expect(plain.error.message).toContain('exports no remote function "plainHelper"');
     expect(missing.error.name).toBe("ImportError");
     expect(first).toEqual({ success: true, result: 42, instanceId: "Counter_1" });
     expect(second.result).toBe(43);
     expect(absent.error.message).toContain("does not exist on this worker");
   });
 
-  test("a bundled module (as the Runpod target ships one) is found by the ids of its source module", async () => {
+  test("a bundled module (as the Runpod target ships one) is found by the export names of its source module", async () => {
     const dir = mkdtempSync(join(tmpdir(), "flash-remote-bundle-"));
     try {
       for (const sourcemap of ["none", "inline"] as const) {
@@ -228,13 +251,12 @@ describe("inside a worker", () => {
         });
         expect(built.success).toBe(true);
         const bundle = built.outputs[0]!.path;
-        const id = (fn: unknown) => JSON.stringify((fn as { remote: { id: string } }).remote.id);
         const code = `
           (await import("./core/base/self-import.ts")).registerFlashModules();
           const { execute } = await import("./core/remote/worker/executor.ts");
           const m = ${JSON.stringify(bundle)};
-          const a = await execute({ module: m, id: ${id(fx.double)}, name: "double", executionType: "function", args: [5] });
-          const b = await execute({ module: m, id: ${id(fx.Counter)}, name: "Counter", executionType: "class", args: [1], instanceId: "c1", methodName: "add", constructorArgs: [1] });
+          const a = await execute({ module: m, name: "double", executionType: "function", args: [5] });
+          const b = await execute({ module: m, name: "Counter", executionType: "class", args: [1], instanceId: "c1", methodName: "add", constructorArgs: [1] });
           console.log(JSON.stringify([a.result, b.result]));`;
         const r = await runBun(code, { FLASH_WORKER: "1" });
         expect(r.err).toBe("");

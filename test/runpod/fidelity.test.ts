@@ -35,11 +35,10 @@ afterAll(async () => {
 });
 
 /** A reference to a function of the fixture workspace's cpu_worker.ts on `config`. */
-function ref(config: RemoteFunctionRef["config"], id: string, name: string): RemoteFunctionRef {
+function ref(config: RemoteFunctionRef["config"], name: string): RemoteFunctionRef {
   return {
     config,
     module: join(h.root, "01_demo/01_basic/cpu_worker.ts"),
-    id,
     name,
     executionType: "function",
     options: {},
@@ -47,12 +46,12 @@ function ref(config: RemoteFunctionRef["config"], id: string, name: string): Rem
 }
 
 const call = (fn: RemoteFunctionRef, args: unknown[], signal?: AbortSignal) =>
-  h.target.call(fn, { module: fn.module, id: fn.id, name: fn.name, executionType: "function", args }, signal);
+  h.target.call(fn, { module: fn.module, name: fn.name, executionType: "function", args }, signal);
 
 describe("B2: nothing to build: public image + bootstrap, the worker program arrives with the first call", () => {
   test("the template runs oven/bun with the bootstrap; the second call sends hashes only", async () => {
     const cfg = new CpuLiveServerless({ name: "boot_first", workersMax: 1, idleTimeout: 60 });
-    const hello = ref(cfg, "0", "hello");
+    const hello = ref(cfg, "hello");
     const before = h.target.bytesSent;
     const first = await call(hello, [{ name: "ada" }]);
     expect(first).toMatchObject({ success: true, result: { message: "HELLO ADA!" } });
@@ -70,7 +69,7 @@ describe("B2: nothing to build: public image + bootstrap, the worker program arr
 
   test("B5: a fresh worker that lacks the code answers `missing`; the call is sent again with it and runs once", async () => {
     const cfg = new CpuLiveServerless({ name: "boot_miss", workersMax: 1, idleTimeout: 60 });
-    const hello = ref(cfg, "0", "hello");
+    const hello = ref(cfg, "hello");
     expect((await call(hello, [{ name: "one" }])).success).toBe(true);
     // A new machine: no cache on its disk, a fresh worker process.
     const endpoint = [...h.em.control.endpoints.values()].find((e) => e.name === "live-boot_miss-fb")!;
@@ -88,7 +87,7 @@ describe("B2: nothing to build: public image + bootstrap, the worker program arr
 describe("payload limits", () => {
   test("a call over Runpod's /run or /runsync limit fails before it is sent, and says what to do", async () => {
     const cfg = new CpuLiveServerless({ name: "big_args", workersMax: 1 });
-    const hello = ref(cfg, "0", "hello");
+    const hello = ref(cfg, "hello");
     const big = "x".repeat(21 * 1024 * 1024);
     const res = await call(hello, [{ name: big }]);
     expect(res.success).toBe(false);
@@ -108,10 +107,10 @@ describe("calls that explain themselves", () => {
     const cfg = new CpuLiveServerless({ name: "throttled", workersMax: 1 });
     const { endpointId } = await t.provisioner.ensure(cfg);
     h.em.supervisor.throttle(endpointId, 1);
-    const fn = ref(cfg, "0", "hello");
+    const fn = ref(cfg, "hello");
     const res = await t.call(
       fn,
-      { module: fn.module, id: "0", name: "hello", executionType: "function", args: [{}] },
+      { module: fn.module, name: "hello", executionType: "function", args: [{}] },
       new AbortController().signal,
     );
     expect(res.success).toBe(false);
@@ -125,10 +124,10 @@ describe("calls that explain themselves", () => {
   test("an image that crashes at start: the call fails with 'unhealthy' instead of waiting 24 h", async () => {
     const t = h.newTarget({ wait: { explainAfterMs: 50, unhealthyMs: 300, queueTimeoutMs: 20_000 } });
     const cfg = new CpuServerlessEndpoint({ name: "crashes", imageName: "me/crashes:1", workersMax: 1 });
-    const fn = ref(cfg, "0", "handler");
+    const fn = ref(cfg, "handler");
     const res = await t.call(
       fn,
-      { module: fn.module, id: "0", executionType: "function", args: [{}] },
+      { module: fn.module, name: "handler", executionType: "function", args: [{}] },
       new AbortController().signal,
     );
     expect(res.success).toBe(false);
@@ -143,10 +142,10 @@ describe("calls that explain themselves", () => {
     try {
       const t = cold.newTarget({ wait: { executionGraceMs: 300 } });
       const cfg = new CpuLiveServerless({ name: "cold", workersMax: 1, executionTimeoutMs: 2500 });
-      const fn = { ...ref(cfg, "0", "hello"), module: join(cold.root, "01_demo/01_basic/cpu_worker.ts") };
+      const fn = { ...ref(cfg, "hello"), module: join(cold.root, "01_demo/01_basic/cpu_worker.ts") };
       const res = await t.call(
         fn,
-        { module: fn.module, id: "0", name: "hello", executionType: "function", args: [{ name: "cold" }] },
+        { module: fn.module, name: "hello", executionType: "function", args: [{ name: "cold" }] },
         new AbortController().signal,
       );
       expect(res).toMatchObject({ success: true, result: { message: "HELLO COLD!" } });
@@ -160,7 +159,7 @@ describe("calls that explain themselves", () => {
 describe("D5: cancel stops the function on the worker", () => {
   test("a caller that gives up: the job is CANCELLED and the worker running it stops (through job-stop)", async () => {
     const cfg = new CpuLiveServerless({ name: "stoppable", workersMax: 1, idleTimeout: 60 });
-    const nap = ref(cfg, "3", "nap");
+    const nap = ref(cfg, "nap");
     const ac = new AbortController();
     const pending = call(nap, [20_000], ac.signal);
     let jobWorker: string | undefined;
@@ -187,7 +186,7 @@ describe("D5: cancel stops the function on the worker", () => {
 describe("B4: custom images get the raw input", () => {
   test("CpuServerlessEndpoint: the user's handler gets args[0] as `input` and its output is the result", async () => {
     const cfg = new CpuServerlessEndpoint({ name: "own_handler", imageName: "me/handler:1", workersMax: 1 });
-    const fn = ref(cfg, "0", "handler");
+    const fn = ref(cfg, "handler");
     const res = await call(fn, [{ mode: "echo", value: 42 }]);
     expect(res.success).toBe(true);
     expect((res.result as { echo: number }).echo).toBe(42);
@@ -197,7 +196,7 @@ describe("B4: custom images get the raw input", () => {
 describe("nothing runs twice", () => {
   test("D3: a 503 on a job submission is not sent again (the job may exist); a 429 is (it was refused)", async () => {
     const cfg = new CpuLiveServerless({ name: "no_dupes", workersMax: 1, idleTimeout: 60 });
-    const hello = ref(cfg, "0", "hello");
+    const hello = ref(cfg, "hello");
     expect((await call(hello, [{ name: "warm" }])).success).toBe(true);
     const endpoint = [...h.em.control.endpoints.values()].find((e) => e.name === "live-no_dupes-fb")!;
     const before = h.em.store.jobCounts(endpoint.id).completed;
@@ -218,14 +217,12 @@ describe("nothing runs twice", () => {
       const fn: RemoteFunctionRef = {
         config: cfg,
         module: join(cold.root, "01_demo/01_basic/compute_lb.ts"),
-        id: "0",
         name: "compute",
         executionType: "function",
         options: { method: "POST", path: "/compute" },
       };
       const res = await t.call(fn, {
         module: fn.module,
-        id: "0",
         name: "compute",
         executionType: "function",
         args: [[1, 2, 3]],

@@ -19,11 +19,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("job input", () => {
   const bundle = { path: "01_a/01_b/x.ts", hash: "0123456789abcdef", code: "export {}" };
-  const request = { module: "01_a/01_b/x.ts", id: "0", executionType: "function", args: [] };
+  const request = { module: "01_a/01_b/x.ts", name: "x", executionType: "function", args: [] };
 
   test("a flash call is accepted bare or wrapped in {input}", () => {
     expect(parseShippedCall({ flash: 1, bundle, request }).bundle.path).toBe("01_a/01_b/x.ts");
-    expect(parseShippedCall({ input: { flash: 1, bundle, request } }).request.id).toBe("0");
+    expect(parseShippedCall({ input: { flash: 1, bundle, request } }).request.name).toBe("x");
   });
 
   test("anything else is an InputError (400), never a crash", async () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeDeps, findConflicts, rangesCompatible, type Manifest } from "../../core/workspace/deps";
-import { REPO, removeDir, writeFiles, runFlash } from "../helpers/workspace";
+import { removeDir, writeFiles, runFlash } from "../helpers/workspace";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));

@@ -197,6 +197,11 @@ describe("flash init: names and paths", () => {
     const abs = init(ws, join(outside, "01_cat/01_ex"), "--no-install");
     expect(abs.code).toBe(1);
     expect(abs.out).toContain("is outside the workspace");
+    const newWorkspace = init(ws, join(outside, "mylab"), "--no-install");
+    expect(newWorkspace.code).toBe(1);
+    expect(newWorkspace.out).toContain(
+      `to create a new workspace there, run \`flash init mylab\` from outside this one (cd ${outside})`,
+    );
     expect(readdirSync(outside)).toEqual([]);
     expect(existsSync(join(ws, "..", "01_evil"))).toBe(false);
     // An absolute path inside the workspace is fine.

@@ -7,6 +7,7 @@ import { logger } from "../../base/log";
 import { GpuAllocator } from "./gpu-allocator";
 import { Pool, type PoolStatus } from "./pool";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../protocol";
+import type { ReloadedModules } from "../target";
 import type { WorkerKind } from "./worker-handle";
 
 /** Options of the local target (tests use them to force a worker kind or a GPU list). */
@@ -101,9 +102,23 @@ export class LocalTarget {
     return () => gpus.assign(gpuCount);
   }
 
-  /** Hot reload: every pool drops its workers that hold old code. */
-  async recycle(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.recycle()));
+  /**
+   * Hot reload: the pools running a module under `changed.dirs` drop their workers that hold old code (all pools
+   * without `changed`); a pool whose every module is gone (its example deleted, its config renamed) stops.
+   */
+  async recycle(changed?: ReloadedModules): Promise<void> {
+    const recycling: Promise<void>[] = [];
+    for (const [name, pool] of [...this.pools]) {
+      if (changed && !pool.forgetModules(changed.dirs, changed.since)) continue;
+      if (changed && pool.moduleCount === 0) {
+        this.pools.delete(name);
+        logger("pool").info(`"${name}": no module uses it any more; stopping its workers`);
+        void pool.shutdown(`the worker pool "${name}" was removed by a reload`);
+        continue;
+      }
+      recycling.push(pool.recycle());
+    }
+    await Promise.all(recycling);
   }
 
   /** Stop every worker of every pool; resolves when they are all gone. Safe to call twice. */

@@ -62,6 +62,8 @@ interface Slot {
   current?: { pending: Pending; seq: number };
   /** Remote objects living in this worker (their calls must come back here). */
   instances: Set<string>;
+  /** An error escaped a call on this worker: it finishes what it runs, then it is replaced. */
+  faulted?: boolean;
 }
 
 function failure(name: string, message: string, status?: number): FunctionResponse {
@@ -98,11 +100,13 @@ export class Pool {
   private readonly queue: Pending[] = [];
   private readonly owners = new Map<string, Slot>();
   private readonly stopping = new Set<Promise<void>>();
-  private readonly modules = new Set<string>();
+  /** Modules its workers run, with when each was last prepared (a reload forgets those it did not prepare again). */
+  private readonly modules = new Map<string, number>();
   private generation = 0;
   private seq = 0;
   private workerCount = 0;
   private stopped = false;
+  private lastStartProblem = "";
   private stats = { calls: 0, errors: 0, timeouts: 0, crashes: 0, lastColdStartMs: null as number | null };
 
   constructor(config: ResourceConfig, opts: PoolOptions) {
@@ -144,17 +148,35 @@ export class Pool {
 
   /** Tell the pool about a module its workers will run, so new workers import it while warming up. */
   addModule(file: string): void {
-    this.modules.add(file);
+    this.modules.set(file, performance.now());
+  }
+
+  /**
+   * After a reload that purged the modules under `dirs`: forget those that were not prepared again since
+   * `since` (deleted, renamed, or now failing to load). Returns whether any of the pool's modules lay there.
+   */
+  forgetModules(dirs: string[], since: number): boolean {
+    let touched = false;
+    for (const [file, at] of this.modules) {
+      if (!dirs.some((d) => file === d || file.startsWith(d.endsWith("/") ? d : `${d}/`))) continue;
+      touched = true;
+      if (at < since) this.modules.delete(file);
+    }
+    return touched;
+  }
+
+  /** How many modules the pool's workers run (0: nothing uses the pool any more). */
+  get moduleCount(): number {
+    return this.modules.size;
   }
 
   /** Run one call on a worker of this pool (queued when every worker is busy). Never rejects. */
   call(req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
-    const label =
-      req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : (req.name ?? `#${req.id}`);
+    const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : req.name;
     if (this.stopped)
       return Promise.resolve(failure("PoolStopped", `${label}: the worker pool "${this.config.name}" is shut down`));
     if (signal?.aborted) return Promise.resolve(failure("AbortError", `${label}: the call was aborted`));
-    this.modules.add(req.module);
+    if (!this.modules.has(req.module)) this.modules.set(req.module, performance.now());
     return new Promise<FunctionResponse>((resolve) => {
       const pending: Pending = { req, label, resolve, signal };
       if (signal) {
@@ -179,14 +201,14 @@ export class Pool {
   }
 
   /** Stop every worker and fail what is still queued or running; resolves when all workers are gone. */
-  async shutdown(): Promise<void> {
+  async shutdown(why = "flash is shutting down"): Promise<void> {
     if (this.stopped) return this.settle();
     this.stopped = true;
-    for (const p of this.queue.splice(0)) this.settle1(p, failure("PoolStopped", `${p.label}: flash is shutting down`));
+    for (const p of this.queue.splice(0)) this.settle1(p, failure("PoolStopped", `${p.label}: ${why}`));
     for (const slot of [...this.slots]) {
       const running = slot.current?.pending;
       slot.current = undefined;
-      if (running) this.settle1(running, failure("PoolStopped", `${running.label}: flash is shutting down`));
+      if (running) this.settle1(running, failure("PoolStopped", `${running.label}: ${why}`));
       this.retire(slot, "shutdown", true);
     }
     await this.settle();
@@ -262,7 +284,9 @@ export class Pool {
     }
     const waiting = this.queue.filter((p) => !this.ownerOf(p)).length;
     const starting = [...this.slots].filter((s) => s.state === "starting" && s.generation === this.generation).length;
-    for (let deficit = waiting - starting; deficit > 0 && this.live() < this.config.workersMax; deficit--) this.spawn();
+    for (let deficit = waiting - starting; deficit > 0 && this.live() < this.config.workersMax; deficit--) {
+      if (!this.spawn()) break;
+    }
   }
 
   /** Start workers up to `workersMin` (now, or when warm-ups are no longer held). */
@@ -275,10 +299,11 @@ export class Pool {
       warmups.waiting.add(this);
       return;
     }
-    while (!this.stopped && this.live() < this.config.workersMin) this.spawn();
+    while (!this.stopped && this.live() < this.config.workersMin) if (!this.spawn()) return;
   }
 
-  private spawn(): void {
+  /** Start one worker; false when the OS refused to start it (reported, and the oldest waiting call fails). */
+  private spawn(): boolean {
     const n = ++this.workerCount;
     const devices = this.opts.devices?.() ?? null;
     const env: Record<string, string> = {
@@ -297,18 +322,39 @@ export class Pool {
     } else if (!this.config.isGpu) env.CUDA_VISIBLE_DEVICES = ""; // a CPU endpoint has no GPU
     const started = performance.now();
     let slot: Slot;
-    const handle = startWorker({
-      kind: this.opts.kind,
-      env,
-      onMessage: (msg) => this.onMessage(slot, msg),
-      onExit: (code, detail) => this.onExit(slot, code, detail),
-    });
+    let handle: WorkerHandle;
+    try {
+      handle = startWorker({
+        kind: this.opts.kind,
+        env,
+        onMessage: (msg) => this.onMessage(slot, msg),
+        onExit: (code, detail) => this.onExit(slot, code, detail),
+      });
+    } catch (err) {
+      this.startFailed(spawnProblem(err, env));
+      return false;
+    }
     slot = { n, handle, state: "starting", generation: this.generation, devices, idleSince: 0, instances: new Set() };
     if (this.queue.length) handle.hold(true); // a caller is waiting for this worker: keep the process alive until it serves
     this.slots.add(slot);
     handle.ready.then(
       () => this.onReady(slot, performance.now() - started),
       () => undefined, // onExit reports and cleans up
+    );
+    return true;
+  }
+
+  /** A worker could not even be started: say why once per cause, and fail the oldest call waiting for a worker. */
+  private startFailed(why: string): void {
+    if (why !== this.lastStartProblem) this.opts.log.error(`cannot start a worker of "${this.config.name}": ${why}`);
+    this.lastStartProblem = why;
+    const i = this.queue.findIndex((p) => !this.ownerOf(p));
+    if (i < 0) return;
+    const [p] = this.queue.splice(i, 1);
+    this.stats.errors++;
+    this.settle1(
+      p!,
+      failure("WorkerStartError", `${p!.label}: a worker of "${this.config.name}" could not start: ${why}`),
     );
   }
 
@@ -323,7 +369,7 @@ export class Pool {
   }
 
   private dispatch(slot: Slot, p: Pending): void {
-    if (p.onAbort) p.signal?.removeEventListener("abort", p.onAbort);
+    // The abort listener stays while the call runs: a caller that goes away stops its worker (see `abort`).
     clearTimeout(slot.idleTimer);
     slot.state = "busy";
     slot.handle.hold(true);
@@ -339,6 +385,7 @@ export class Pool {
   }
 
   private onMessage(slot: Slot, msg: FromWorker): void {
+    if (msg.type === "fault") return this.onFault(slot, msg);
     const current = slot.current;
     if (!current || msg.type === "ready" || msg.seq !== current.seq) return; // a late message from a call that already timed out
     if (msg.type === "output") {
@@ -353,11 +400,58 @@ export class Pool {
     this.release(slot);
   }
 
+  /**
+   * An error escaped a call on this worker. If it came from the call now running, that call fails with it;
+   * otherwise it is left over from an earlier call: the running call (someone else's) finishes, and the worker,
+   * whose state can no longer be trusted, is replaced, so no later call pays for it.
+   */
+  private onFault(slot: Slot, msg: Extract<FromWorker, { type: "fault" }>): void {
+    if (!this.slots.has(slot)) return;
+    this.stats.crashes++;
+    const what = msg.kind === "rejection" ? "an unhandled promise rejection" : "an uncaught error";
+    const current = slot.current;
+    if (current && msg.seq === current.seq) {
+      clearTimeout(slot.callTimer);
+      slot.current = undefined;
+      this.stats.errors++;
+      const p = current.pending;
+      this.opts.log.warn(
+        `${p.label}: ${what} in a callback it started (${msg.name}: ${msg.message}); replacing worker ${slot.n}`,
+      );
+      this.settle1(
+        p,
+        failure(
+          "WorkerCrashed",
+          `${p.label}: ${what} in a callback it started (${msg.name}: ${msg.message}); its worker was replaced`,
+        ),
+      );
+      this.retire(slot, `${what} in ${p.label}`, true);
+      this.ensureMin();
+      this.pump();
+      return;
+    }
+    if (!msg.origin) {
+      // No call ran here yet (module code at import): replacing the worker would only repeat it.
+      this.opts.log.warn(`worker ${slot.n}: ${what} while loading its modules (${msg.name}: ${msg.message})`);
+      return;
+    }
+    const from = `${msg.seq === null ? "probably " : ""}left over from ${msg.origin}`;
+    this.opts.log.warn(
+      `worker ${slot.n}: ${what} ${from} after its call returned (${msg.name}: ${msg.message}); the worker is replaced`,
+    );
+    slot.faulted = true;
+    if (slot.state === "idle" || slot.state === "starting") {
+      this.retire(slot, `${what} ${from}`);
+      this.ensureMin();
+      this.pump();
+    }
+  }
+
   /** A worker is free again: back to idle (arming its idle timer), or stopped if it holds old code. */
   private release(slot: Slot): void {
     if (this.stopped) return this.retire(slot, "shutdown");
-    if (slot.generation !== this.generation) {
-      this.retire(slot, "recycled after a reload");
+    if (slot.generation !== this.generation || slot.faulted) {
+      this.retire(slot, slot.faulted ? "an error escaped an earlier call" : "recycled after a reload");
       this.ensureMin();
       this.pump(); // its place under workersMax is free for a worker with the new code
       return;
@@ -485,4 +579,16 @@ export class Pool {
     if (p.onAbort) p.signal?.removeEventListener("abort", p.onAbort);
     p.resolve(res);
   }
+}
+
+/** Why the OS refused to start a worker, in words a user can act on (E2BIG: name the variable that is too large). */
+function spawnProblem(err: unknown, env: Record<string, string>): string {
+  const e = err as NodeJS.ErrnoException;
+  const message = String(e?.message ?? err).split("\n")[0]!;
+  if (e?.code !== "E2BIG" && !/E2BIG/.test(message)) return message;
+  const [name, value] = Object.entries(env).sort((a, b) => b[1].length - a[1].length)[0] ?? ["?", ""];
+  return (
+    `the environment is too large for a new process (E2BIG): ${name} is ${Math.ceil(value.length / 1024)} KiB, ` +
+    "and Linux allows 128 KiB per variable; keep large values in a file and put its path in .env"
+  );
 }

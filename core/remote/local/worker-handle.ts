@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { isCompiled } from "../../base/binary";
 import type { FromWorker, ToWorker } from "../protocol";
 
 /** How a worker runs. */
@@ -30,11 +31,6 @@ export interface WorkerSpec {
   onMessage: (msg: FromWorker) => void;
   /** Called once when the worker is gone, for whatever reason. */
   onExit: (code: number | null, detail: string) => void;
-}
-
-/** True when running as the compiled `flash` binary (its own modules live in Bun's embedded file system). */
-export function isCompiled(): boolean {
-  return import.meta.path.startsWith("/$bunfs/") || import.meta.path.startsWith("B:\\~BUN\\");
 }
 
 /** The worker program for threads: the source file, or its embedded copy in the compiled binary. */
@@ -133,12 +129,15 @@ function startProcess(spec: WorkerSpec): WorkerHandle {
   const ready = deferred();
   let exited = false;
   const proc = Bun.spawn(processCommand(), {
-    env: processEnv(spec.env),
+    env: { ...processEnv(spec.env), FLASH_PARENT_PID: String(process.pid) },
     stdin: "ignore",
     stdout: "inherit",
     stderr: "inherit",
+    // Its own process group: a terminal's Ctrl+C reaches the server, which lets calls finish, then stops workers.
+    detached: true,
     ipc(message) {
-      const msg = message as FromWorker;
+      // JSON text both ways: Bun serialises a structured message in time that grows much faster than its size.
+      const msg = (typeof message === "string" ? JSON.parse(message) : message) as FromWorker;
       if (msg?.type === "ready") ready.resolve();
       else spec.onMessage(msg);
     },
@@ -155,7 +154,7 @@ function startProcess(spec: WorkerSpec): WorkerHandle {
     pid: proc.pid,
     ready: ready.promise,
     send: (msg) => {
-      if (!exited) proc.send(msg);
+      if (!exited) proc.send(JSON.stringify(msg));
     },
     hold: (busy) => (busy ? proc.ref() : proc.unref()),
     stop: async (hard) => {

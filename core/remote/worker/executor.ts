@@ -1,13 +1,13 @@
 /**
  * The executor: runs one `FunctionRequest` inside a worker — imports the function's module, finds the
- * function (or class) by its stable id, runs it, captures what it prints, and returns the result or the error.
+ * function (or class) by its export name, runs it, captures what it prints, and returns the result or the error.
  * The same module runs in local pool workers and in flash's Runpod worker program.
  */
 import { format } from "node:util";
 import { toWireError } from "../errors";
 import { checkResult } from "../json-values";
 import type { FunctionRequest, FunctionResponse } from "../protocol";
-import { enterWorkerMode, importRecorded, lookup, registeredIn, type Registered } from "./registry";
+import { enterWorkerMode, lookup, type Registered, remoteExports } from "./registry";
 
 /** Callbacks of one execution. */
 export interface ExecuteHooks {
@@ -18,20 +18,17 @@ export interface ExecuteHooks {
 /** Remote objects of this worker, by instance id (state survives between calls to a warm worker). */
 const instances = new Map<string, object>();
 
-/** How many remote objects this worker holds. */
-export function instanceCount(): number {
-  return instances.size;
-}
+/** Modules this worker imported, by file; a worker never reloads code (the pool replaces it), so one import each. */
+const loaded = new Map<string, Record<string, unknown>>();
 
-/** Modules this worker imported; a worker never reloads code (the pool replaces it), so one import each suffices. */
-const loaded = new Set<string>();
-
-/** Import a module in worker mode (so its `remote()` calls register the real functions). */
-export async function loadModule(file: string): Promise<void> {
-  if (loaded.has(file)) return;
+/** Import a module in worker mode (so its `remote()` calls register the real functions); returns its exports. */
+export async function loadModule(file: string): Promise<Record<string, unknown>> {
+  const known = loaded.get(file);
+  if (known) return known;
   enterWorkerMode();
-  await importRecorded(file);
-  loaded.add(file);
+  const exports = (await import(file)) as Record<string, unknown>;
+  loaded.set(file, exports);
+  return exports;
 }
 
 /** Run one request; never throws: every failure is a `FunctionResponse` with `success: false`. */
@@ -41,10 +38,7 @@ export async function execute(req: FunctionRequest, hooks: ExecuteHooks = {}): P
     lines.push(line);
     hooks.onOutput?.(line);
   });
-  const label =
-    req.executionType === "class" && req.methodName
-      ? `${req.name ?? "class"}.${req.methodName}`
-      : (req.name ?? `#${req.id}`);
+  const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : req.name;
   try {
     const target = await find(req);
     const result =
@@ -66,11 +60,12 @@ function withOutput(res: FunctionResponse, lines: string[], restore: () => void)
 }
 
 async function find(req: FunctionRequest): Promise<Registered> {
-  if (!req || typeof req.module !== "string" || typeof req.id !== "string") {
-    throw new TypeError("invalid request: module and id are required");
+  if (!req || typeof req.module !== "string" || typeof req.name !== "string") {
+    throw new TypeError("invalid request: module and name are required");
   }
+  let exports: Record<string, unknown>;
   try {
-    await loadModule(req.module);
+    exports = await loadModule(req.module);
   } catch (err) {
     const e = err as Error;
     const wrapped = new Error(`cannot import ${req.module}: ${e?.message ?? err}`);
@@ -78,33 +73,34 @@ async function find(req: FunctionRequest): Promise<Registered> {
     if (e?.stack) wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${e.stack.split("\n").slice(1).join("\n")}`;
     throw wrapped;
   }
-  const found = lookup(req.module, req.id, req.name);
+  const found = lookup(exports, req.name);
   if (!found) {
-    const known = registeredIn(req.module);
+    const known = remoteExports(exports);
     const err = new Error(
-      `no remote function #${req.id}${req.name ? ` (${req.name})` : ""} in ${req.module}` +
-        ` (found: ${known.length ? known.join(", ") : "none"}; was the file changed without a reload?)`,
+      `${req.module} exports no remote function "${req.name}"` +
+        ` (its remote exports: ${known.length ? known.join(", ") : "none"}; was the file changed without a reload?)`,
     );
     err.name = "LookupError";
     throw err;
   }
   const wanted = req.executionType === "class" ? "class" : "function";
-  if (found.kind !== wanted) throw new TypeError(`${found.name} is a ${found.kind}, but the request runs a ${wanted}`);
+  if (found.kind !== wanted) throw new TypeError(`${req.name} is a ${found.kind}, but the request runs a ${wanted}`);
   return found;
 }
 
 async function runMethod(req: FunctionRequest, target: Registered): Promise<unknown> {
+  const name = req.name;
   const id = req.instanceId;
   const method = req.methodName;
-  if (!id || !method) throw new TypeError(`class call to ${target.name} needs instanceId and methodName`);
+  if (!id || !method) throw new TypeError(`class call to ${name} needs instanceId and methodName`);
   let instance = instances.get(id);
   if (!instance) {
-    if (req.createNewInstance === false) throw new Error(`${target.name} instance ${id} does not exist on this worker`);
+    if (req.createNewInstance === false) throw new Error(`${name} instance ${id} does not exist on this worker`);
     instance = new (target.value as unknown as new (...a: unknown[]) => object)(...(req.constructorArgs ?? []));
     instances.set(id, instance);
   }
   const fn = (instance as Record<string, unknown>)[method];
-  if (typeof fn !== "function") throw new TypeError(`${target.name} has no method "${method}"`);
+  if (typeof fn !== "function") throw new TypeError(`${name} has no method "${method}"`);
   return await (fn as (...a: unknown[]) => unknown).apply(instance, req.args ?? []);
 }
 

@@ -4,13 +4,8 @@
  * about, says "ready", then runs calls one at a time through the executor.
  */
 import { execute, loadModule } from "./executor";
-import type { FromWorker, ToWorker } from "../protocol";
+import { openPoolChannel } from "./channel";
 import { enterWorkerMode } from "./registry";
-
-declare const self: {
-  postMessage(m: unknown): void;
-  addEventListener(t: "message", f: (e: MessageEvent) => void): void;
-};
 
 let running = false;
 
@@ -20,25 +15,19 @@ export async function runPoolWorker(): Promise<void> {
   running = true;
   process.env.FLASH_WORKER = "1";
   enterWorkerMode();
-  const thread = !Bun.isMainThread;
-  if (!thread && typeof process.send !== "function")
-    throw new Error("flash __worker is started by flash's worker pool (it needs an IPC channel)");
-  const send = thread ? (m: FromWorker) => self.postMessage(m) : (m: FromWorker) => process.send!(m);
-  const onCall = async (msg: ToWorker) => {
+  const pool = openPoolChannel();
+  pool.onMessage(async (msg) => {
     if (msg.type !== "call") return;
     const { seq, req } = msg;
-    const res = await execute(req, { onOutput: (line) => send({ type: "output", seq, line }) });
-    send({ type: "done", seq, res });
-  };
-  if (thread) self.addEventListener("message", (e) => void onCall(e.data as ToWorker));
-  else {
-    process.on("message", (m) => void onCall(m as ToWorker));
-    // The pool's end of the IPC channel closed (flash exited or was killed): never outlive it.
-    process.on("disconnect", () => process.exit(0));
-  }
+    const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : (req.name ?? "");
+    const res = await pool.inCall(seq, label, () =>
+      execute(req, { onOutput: (line) => pool.send({ type: "output", seq, line }) }),
+    );
+    pool.send({ type: "done", seq, res });
+  });
   await shareFlashModules();
   await preload();
-  send({ type: "ready" });
+  pool.send({ type: "ready" });
 }
 
 /** Make `import … from "flash"` in the worker resolve to the copy this worker runs (one registry per worker). */

@@ -7,6 +7,7 @@ export const cpuConfig = new CpuLiveServerless({
   workersMin: 0,
   workersMax: 3,
   idleTimeout: 3, // seconds: CPU workers are cheap to start again
+  executionTimeoutMs: 30_000, // text cleanup takes milliseconds: a job still running after 30 s is stuck
 });
 
 /** A predicted label and its confidence in [0, 1]. */
@@ -40,7 +41,7 @@ export function confidenceLevel(confidence: number): "high" | "medium" | "low" {
 export const preprocessText = remote(cpuConfig, async (input: { text: string }) => {
   const cleaned = cleanText(input.text);
   return {
-    status: "success",
+    status: "success" as const,
     original_text: input.text,
     cleaned_text: cleaned,
     word_count: cleaned.split(/\s+/).filter(Boolean).length,
@@ -62,7 +63,7 @@ export const postprocessResults = remote(
       null,
     );
     return {
-      status: "success",
+      status: "success" as const,
       text_preview: preview(input.original_text),
       classification: {
         label: top?.label ?? "unknown",

@@ -1,5 +1,6 @@
 import { Elysia, t } from "flash";
 import { checkText, invalid, type FieldProblem } from "../../validation";
+import { PostprocessReply, PreprocessReply } from "../../schemas";
 import { postprocessResults, preprocessText, type Prediction } from "./endpoint";
 
 const TextBody = t.Object(
@@ -68,7 +69,8 @@ function predictionProblems(predictions: Prediction[]): FieldProblem[] {
 export const cpu_router = new Elysia()
   .post("/preprocess", ({ body }) => preprocessText({ text: body.text }), {
     body: TextBody,
-    beforeHandle: checkText,
+    beforeHandle: checkText as never, // a 422 Response; Elysia types a hook's return against the 200 schema only
+    response: { 200: PreprocessReply },
     detail: { summary: "Clean text and count words, sentences and characters (CPU)" },
   })
   .post(
@@ -84,8 +86,10 @@ export const cpu_router = new Elysia()
       body: PostprocessBody,
       beforeHandle({ body }) {
         const problems = predictionProblems(body.predictions);
-        return problems.length > 0 ? invalid(problems) : undefined;
+        // A 422 Response; `as never` because Elysia types a hook's return against the 200 schema only.
+        return problems.length > 0 ? (invalid(problems) as never) : undefined;
       },
+      response: { 200: PostprocessReply },
       detail: { summary: "Pick the top prediction and grade its confidence (CPU)" },
     },
   );

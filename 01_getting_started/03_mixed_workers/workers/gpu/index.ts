@@ -1,5 +1,6 @@
 import { Elysia, t } from "flash";
 import { invalid } from "../../validation";
+import { InferenceReply } from "../../schemas";
 import { gpuInference } from "./endpoint";
 
 /** GPU routes: the inference step on its own. */
@@ -20,10 +21,12 @@ export const gpu_router = new Elysia().post(
     ),
     beforeHandle({ body }) {
       if (body.cleaned_text.trim() !== "") return undefined;
+      // A 422 Response; `as never` because Elysia types a hook's return against the 200 schema only.
       return invalid([
         { loc: ["body", "cleaned_text"], msg: "Cleaned text cannot be empty", input: body.cleaned_text },
-      ]);
+      ]) as never;
     },
+    response: { 200: InferenceReply },
     detail: { summary: "Classify sentiment: positive / neutral / negative (GPU)" },
   },
 );

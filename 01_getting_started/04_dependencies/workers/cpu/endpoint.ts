@@ -1,6 +1,6 @@
-import { mean, sampleStandardDeviation, sum } from "simple-statistics";
+import { mean, median, sampleStandardDeviation, sum } from "simple-statistics";
 import { CpuInstanceType, CpuLiveServerless, logger, remote } from "flash";
-import { versionsOf } from "../../versions";
+import { installedVersion, packageName, versionsOf } from "../../versions";
 
 /** CPU endpoint for the data function: 8 vCPU / 16 GB, with npm packages installed. */
 export const dataConfig = new CpuLiveServerless({
@@ -55,6 +55,30 @@ export const processData = remote(
     };
   },
   { dependencies: DATA_DEPENDENCIES },
+);
+
+/** The same package declared with a semver range: the worker installs the newest 7.x at or above 7.8.0. */
+export const RANGE_DEPENDENCY = "simple-statistics@^7.8.0";
+
+/**
+ * Median of some numbers, from a function that declares its dependency with a range instead of a pin: the reply
+ * shows the declared range and the version the worker actually got, so a range's drift is visible.
+ */
+export const medianWithRange = remote(
+  dataConfig,
+  async (input: { numbers: number[] }) => {
+    const name = packageName(RANGE_DEPENDENCY);
+    const range = RANGE_DEPENDENCY.slice(name.length + 1);
+    const installed = installedVersion(name);
+    return {
+      status: "success" as const,
+      median: median(input.numbers),
+      declared: RANGE_DEPENDENCY,
+      installed: `${name}@${installed}`,
+      satisfies_range: Bun.semver.satisfies(installed, range),
+    };
+  },
+  { dependencies: [RANGE_DEPENDENCY] },
 );
 
 /** Python's `str.isupper()` for one character: it has case and is the upper-case form. */

@@ -52,7 +52,7 @@ export const processWithMlLibs = remote(
   async () => {
     const gpu = gpuInfo();
     return {
-      status: "success",
+      status: "success" as const,
       message: "ML dependencies loaded successfully",
       dependencies: ML_DEPENDENCIES,
       versions: versionsOf(ML_DEPENDENCIES),
@@ -70,7 +70,8 @@ export const processWithSystemDeps = remote(
   async () => {
     const version = ffmpegVersion();
     return {
-      status: "success",
+      // Never "success" without the package: callers (and monitors) read `status`, not the message.
+      status: version ? ("success" as const) : ("missing" as const),
       message: version ? "System dependencies available" : "System dependency missing: ffmpeg",
       system_dependencies: SYSTEM_DEPENDENCIES,
       ffmpeg_available: version !== null,

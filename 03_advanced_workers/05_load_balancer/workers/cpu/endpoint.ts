@@ -48,7 +48,7 @@ export const validate = remote(
     const characterCount = Array.from(text).length;
     const wordCount = text.split(/\s+/).filter(Boolean).length;
     return {
-      status: "success",
+      status: "success" as const,
       is_valid: true,
       character_count: characterCount,
       word_count: wordCount,
@@ -69,7 +69,7 @@ export const transform = remote(
     if (text.trim() === "") throw new InputError("text cannot be empty");
     if (!isOperation(operation)) throw new InputError(`operation must be one of: ${OPERATIONS.join(", ")}`);
     return {
-      status: "success",
+      status: "success" as const,
       original: text,
       transformed: applyOperation(text, operation),
       operation,
