@@ -157,6 +157,13 @@ describe("mapping a resource config", () => {
     expect("gpuIds" in cpu.endpoint).toBe(false);
     expect(cpu.endpoint.gpuCount).toBeUndefined();
     expect(cpu.template!.containerDiskInGb).toBe(20);
+    // idleTimeout is an Int from 1 to 3600 on Runpod; the local pool's fractions are rounded into range.
+    expect(mapConfig(new CpuLiveServerless({ name: "fast", idleTimeout: 0.2 }), opts(true)).endpoint.idleTimeout).toBe(
+      1,
+    );
+    expect(mapConfig(new CpuLiveServerless({ name: "slow", idleTimeout: 7200 }), opts(true)).endpoint.idleTimeout).toBe(
+      3600,
+    );
   });
 
   test("B4: a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
