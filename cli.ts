@@ -17,6 +17,7 @@ export async function main(): Promise<void> {
       test: () => import("./core/commands/test").then((m) => m.default),
       __worker: () => import("./core/commands/worker").then((m) => m.default),
       emulator: () => import("./core/commands/emulator").then((m) => m.default),
+      doctor: () => import("./core/commands/doctor").then((m) => m.default),
       "__runpod-worker": () => import("./core/commands/runpod-worker").then((m) => m.default),
     },
   });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "dotenv";
+import { setting } from "./settings";
 
 /**
  * Load `.env` files (workspace root first, then cwd) into process.env without overriding variables already set.
@@ -74,14 +75,12 @@ export function listenSettings(flags: {
   port?: string | number;
   maxBody?: string | number;
 }): ListenSettings {
-  const host = flags.host || process.env.FLASH_HOST || "localhost";
-  const rawPort = flags.port ?? process.env.FLASH_PORT ?? "8888";
+  const host = flags.host || setting("FLASH_HOST")!;
+  const rawPort = flags.port ?? setting("FLASH_PORT")!;
   const port = Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`Invalid port "${rawPort}": expected an integer from 0 to 65535 (0 picks a free port)`);
   }
-  const rawMax = flags.maxBody ?? process.env.FLASH_MAX_BODY;
-  const maxBodyBytes =
-    rawMax === undefined || rawMax === "" ? DEFAULT_MAX_BODY_BYTES : parseByteSize(rawMax, "body limit");
+  const maxBodyBytes = parseByteSize(flags.maxBody || setting("FLASH_MAX_BODY")!, "body limit");
   return { host, port, maxBodyBytes };
 }

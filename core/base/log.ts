@@ -1,6 +1,7 @@
 import { createConsola, type ConsolaInstance, type ConsolaOptions } from "consola";
 import { writeSync } from "node:fs";
 import { isatty } from "node:tty";
+import { setting } from "./settings";
 
 /**
  * A write-only stream on a file descriptor. Bun builds `process.stdout` lazily and that first access costs ~20 ms
@@ -21,7 +22,7 @@ function fdStream(fd: 1 | 2): NodeJS.WriteStream {
 
 /** The one logger of flash; every core module logs through it (never console.log). */
 export const log: ConsolaInstance = createConsola({
-  level: Number(process.env.FLASH_LOG_LEVEL ?? 3),
+  level: Number(setting("FLASH_LOG_LEVEL")),
   // Icons and colours for a person at a terminal; plain `[type] message` lines for pipes, CI and tests
   // (the fancy reporter also costs ~10 ms on its first line).
   fancy: isatty(1) && !process.env.CI,

@@ -8,6 +8,7 @@ export const COMMANDS = {
   deps: "Check and consolidate the examples' dependencies (Bun workspaces, bun.lock)",
   test: "Run the workspace's tests (or one example's) with the embedded bun",
   emulator: "Run a local Runpod emulator (job API, GraphQL, workers) for offline tries",
+  doctor: "Check a platform for real: doctor runpod smoke-tests Runpod with your key (~2 min, a few cents)",
 } as const;
 
 /** A visible command's name. */

@@ -1,9 +1,43 @@
-import { defineCommand } from "citty";
 import { resolve } from "node:path";
-import { locateWorkspace } from "../workspace/discovery";
-import { log, setLogLevel } from "../base/log";
+import { defineCommand } from "citty";
 import { loadDotEnv } from "../base/env";
+import { onStopSignals } from "./_shared";
+import { log, setLogLevel } from "../base/log";
+import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
+import { setting } from "../base/settings";
+
+/** Every value of a repeatable `--name value` / `--name=value` flag (citty keeps only the last one). */
+export function repeated(rawArgs: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i]!;
+    if (arg === `--${name}` && i + 1 < rawArgs.length) out.push(rawArgs[++i]!);
+    else if (arg.startsWith(`--${name}=`)) out.push(arg.slice(name.length + 3));
+  }
+  return out;
+}
+
+/** `IMAGE=COMMAND` pairs → the emulator's image map; throws with the offending value when one has no `=`. */
+export function imageCommands(values: string[]): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf("=");
+    if (eq <= 0 || eq === value.length - 1) {
+      throw new Error(`--image "${value}": expected IMAGE=COMMAND, e.g. --image myorg/img:tag="python3 handler.py"`);
+    }
+    images[value.slice(0, eq).trim()] = value.slice(eq + 1).trim();
+  }
+  return images;
+}
+
+/** A duration: plain milliseconds, or with an `ms`/`s`/`m` unit. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value.trim());
+  if (!m) throw new Error(`"${value}" is not a duration (examples: 500ms, 5s, 2m)`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n);
+}
 
 /** `flash emulator`: run the local Runpod emulator on its own, for any Runpod client (ours, runpod-sdk, curl). */
 export default defineCommand({
@@ -11,9 +45,23 @@ export default defineCommand({
   args: {
     host: { type: "string", description: "Host to listen on (default 127.0.0.1)" },
     port: { type: "string", alias: "p", description: "Port (default 8765; 0 picks a free port)" },
+    image: {
+      type: "string",
+      description:
+        'Run a local command as the workers of an image: --image myorg/img:tag="python3 handler.py" (repeatable). ' +
+        "Endpoints of other images that are not flash's get no worker: start your own with the printed env",
+    },
+    "cold-start": {
+      type: "string",
+      description: "Delay before each worker starts, like an image pull and boot on Runpod (e.g. 20s; default 0)",
+    },
+    "template-delete-delay": {
+      type: "string",
+      description: "How long after its last use a template cannot be deleted (Runpod: up to 2m; default 2m)",
+    },
     verbose: { type: "boolean", alias: "v", description: "Show debug logs (worker output too)", default: false },
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     if (args.verbose) setLogLevel("verbose");
     const cwd = process.cwd();
     const { root } = locateWorkspace(resolve(cwd));
@@ -23,31 +71,47 @@ export default defineCommand({
       log.error(`Invalid port "${args.port}": expected an integer from 0 to 65535`);
       process.exit(1);
     }
+    let images: Record<string, string>;
+    let coldStartMs: number;
+    let templateDeleteDelayMs: number;
+    try {
+      images = imageCommands(repeated(rawArgs, "image"));
+      coldStartMs = args["cold-start"] ? parseDuration(args["cold-start"]) : 0;
+      templateDeleteDelayMs = args["template-delete-delay"] ? parseDuration(args["template-delete-delay"]) : 120_000;
+    } catch (error) {
+      log.error((error as Error).message);
+      process.exit(1);
+    }
     const fromEnv = process.env.RUNPOD_API_KEY?.trim();
-    const apiKey = fromEnv || `emu_${crypto.randomUUID().replaceAll("-", "")}`;
-    const { startEmulator } = await import("../emulator/server");
+    const { emulatorKey, startEmulator } = await import("../emulator/server");
+    const apiKey = fromEnv || emulatorKey();
     const emulator = startEmulator({
       apiKey,
       host: args.host || "127.0.0.1",
       port,
+      control: { templateDeleteDelayMs },
       workers: {
-        env: { FLASH_WORKER_CACHE: process.env.FLASH_WORKER_CACHE ?? resolve(root, ".flash", "worker-cache") },
+        env: { FLASH_WORKER_CACHE: resolve(root, setting("FLASH_WORKER_CACHE")!) },
+        images,
+        coldStartMs,
+        announceAttach: true,
       },
     });
     log.success(`Runpod emulator listening at ${emulator.url}`);
     log.info(
-      `point a client at it:\n  RUNPOD_API_BASE_URL=${emulator.apiBaseUrl}\n  RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl}\n  RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}`,
+      `point a client at it:\n  RUNPOD_API_BASE_URL=${emulator.apiBaseUrl}\n  RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl}\n  RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}\n` +
+        `runpodctl: RUNPOD_API_URL=${emulator.restBaseUrl} RUNPOD_GRAPHQL_URL=${emulator.apiBaseUrl}/graphql`,
+    );
+    for (const [image, command] of Object.entries(images)) log.info(`workers of ${image} run: ${command}`);
+    log.info(
+      "endpoints whose image is neither flash's worker nor mapped with --image get no worker: the emulator prints " +
+        `the env to start one with (also at ${emulator.url}/emulator/endpoints/<id>/worker-env)`,
     );
     // The user's real key is never printed; a generated key is an emulator-only credential, so showing it is fine.
     log.info(fromEnv ? "API key: the value of RUNPOD_API_KEY (not shown)" : `API key (emulator only): ${apiKey}`);
-    let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
+    onStopSignals(async () => {
       await emulator.stop();
       process.exit(0);
-    };
-    process.on("SIGINT", () => void stop());
-    process.on("SIGTERM", () => void stop());
+    });
   },
 });

@@ -5,16 +5,12 @@ import { locateWorkspace } from "../workspace/discovery";
 import { runShutdownHooks } from "../base/lifecycle";
 import { holdWarmups } from "../remote/local/pool";
 import { currentTarget, type ReloadedModules } from "../remote/target";
-import type { LoadError } from "../dev/loader";
+import { formatLoadError } from "../dev/loader";
 import { log, setLogLevel } from "../base/log";
 import { startServer } from "../dev/server";
 import { listenSettings, loadDotEnv } from "../base/env";
+import { onStopSignals, selectTarget } from "./_shared";
 import { COMMANDS } from "./catalog";
-
-/** One line per load error: where (file:line) and why. */
-export function formatLoadError(e: LoadError): string {
-  return `${e.file}${e.line ? `:${e.line}${e.column ? `:${e.column}` : ""}` : ""} — ${e.message}`;
-}
 
 /** Log what an app serves: examples, routes, and each load error. */
 export function reportApp(app: UnifiedApp): void {
@@ -76,13 +72,7 @@ export default defineCommand({
       process.exit(1);
     }
     try {
-      const { targetName } = await import("../runpod/settings");
-      const name = targetName(args.target);
-      if (name !== "local") {
-        const { createTarget } = await import("../runpod/runpod-target");
-        const { setTarget } = await import("../remote/target");
-        setTarget(await createTarget(name, { root }));
-      }
+      await selectTarget(args.target, root);
     } catch (err) {
       log.error((err as Error).message);
       process.exit(1);
@@ -111,17 +101,12 @@ export default defineCommand({
     log.success(`flash serving ${where} at ${server.url}  (docs: ${server.url}/docs)`);
     reportApp(app);
 
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
+    onStopSignals(async (signal) => {
       log.info(`${signal}: finishing in-flight requests and stopping`);
       stopWatching?.();
       await server.stop();
       const failed = await runShutdownHooks();
       process.exit(failed ? 1 : 0);
-    };
-    process.on("SIGINT", () => void shutdown("SIGINT"));
-    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    });
   },
 });

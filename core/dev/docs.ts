@@ -64,8 +64,8 @@ const DATA_KEYS = new Set(["example", "examples", "default", "const", "enum"]);
 
 /**
  * Make the document valid for linters and client generators: drop TypeBox's `error` option (a custom validation
- * message, not an OpenAPI keyword) from every schema, and list JSON alone where a body is JSON, since object routes
- * refuse forms (request-guards.ts).
+ * message, not an OpenAPI keyword) from every schema, turn 3.0's `nullable` into a null type, and list JSON alone
+ * where a body is JSON, since object routes refuse forms (request-guards.ts).
  */
 export function cleanSchemas(node: unknown): unknown {
   if (Array.isArray(node)) {
@@ -75,6 +75,14 @@ export function cleanSchemas(node: unknown): unknown {
   if (!node || typeof node !== "object") return node;
   const obj = node as Record<string, unknown>;
   if ("error" in obj && (obj.error === null || typeof obj.error !== "object")) delete obj.error;
+  // OpenAPI 3.1 has no `nullable` (3.0's keyword): a null type says it.
+  if (typeof obj.nullable === "boolean") {
+    if (obj.nullable && typeof obj.type === "string") obj.type = [obj.type, "null"];
+    else if (obj.nullable && Array.isArray(obj.anyOf) && !obj.anyOf.some((a) => a?.type === "null")) {
+      obj.anyOf.push({ type: "null" });
+    }
+    delete obj.nullable;
+  }
   if (
     obj["application/json"] &&
     typeof obj["application/json"] === "object" &&

@@ -13,6 +13,11 @@ export interface LoadError {
   message: string;
 }
 
+/** One line per load error: where (file:line) and why. */
+export function formatLoadError(e: LoadError): string {
+  return `${e.file}${e.line ? `:${e.line}${e.column ? `:${e.column}` : ""}` : ""} — ${e.message}`;
+}
+
 /** Turn whatever an `import()` threw into a `LoadError`, pointing at the file and line that caused it. */
 export function describeLoadError(err: unknown, fallbackFile: string, workspaceRoot?: string): LoadError {
   const e = err as Record<string, any> | null;

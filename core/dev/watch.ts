@@ -2,7 +2,7 @@ import { readdirSync, watch, type Dirent, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { buildApp, type UnifiedApp } from "./app";
 import { discoverCategories, type Scope } from "../workspace/discovery";
-import { CORE_DIR, purgeModuleCache } from "./loader";
+import { CORE_DIR, formatLoadError, purgeModuleCache } from "./loader";
 import { log } from "../base/log";
 import { NUMBERED } from "../workspace/names";
 import type { FlashServer } from "./server";
@@ -20,7 +20,7 @@ export interface WatchOptions {
    * Stop the workers that run old code: those whose modules lie under `dirs` (purged by this reload); a pool none
    * of whose modules was imported again since `since` is no longer used and stops. (`flash run` passes its target.)
    */
-  recycle?: (reloaded: { dirs: string[]; since: number }) => Promise<void> | void;
+  recycle?: (reloaded: { dirs: string[]; since: number; files: string[] }) => Promise<void> | void;
 }
 
 /** Which parts of a workspace changed since the previous build. */
@@ -126,14 +126,14 @@ export function watchWorkspace(options: WatchOptions): () => void {
       server.swap(app);
       generation++;
       // Only the pools running purged modules get new workers; the others keep theirs (and their loaded models).
-      await options.recycle?.({ dirs: plan.dirs, since: started });
+      await options.recycle?.({ dirs: plan.dirs, since: started, files: changed.map((rel) => join(root, rel)) });
       const ms = performance.now() - started;
       const served = app.examples.filter((e) => e.routers.length > 0).length;
       log.info(
         `reload #${generation}: ${describeChanges(changed)} → ${served} examples, ${app.routeCount} routes in ${ms.toFixed(1)} ms` +
           (app.errors.length ? `, ${app.errors.length} load error(s)` : ""),
       );
-      for (const e of app.errors) log.error(`load error: ${e.file}${e.line ? `:${e.line}` : ""} — ${e.message}`);
+      for (const e of app.errors) log.error(`load error: ${formatLoadError(e)}`);
       options.onReload?.(app, changed);
     } catch (err) {
       // The old app keeps serving: a failed rebuild must never take the server down.

@@ -16,7 +16,7 @@ export interface EnvVar {
   value: string;
 }
 
-/** A pod template as the emulator stores it (runpod-api.md §4.2). */
+/** A pod template as the emulator stores it (https://graphql-spec.runpod.io, type PodTemplate). */
 export interface EmulatedTemplate {
   id: string;
   name: string;
@@ -39,7 +39,7 @@ export interface EmulatedTemplate {
   lastUsedAt: number;
 }
 
-/** An endpoint as the emulator stores it (runpod-api.md §4.3). */
+/** An endpoint as the emulator stores it (https://graphql-spec.runpod.io, type Endpoint). */
 export interface EmulatedEndpoint {
   id: string;
   name: string;
@@ -189,7 +189,7 @@ export function runpodId(): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
-/** Fields whose change rolls the workers (bumps `version`; runpod-api.md §4.3 "Update semantics"). */
+/** Fields whose change rolls the workers (bumps `version`; https://docs.runpod.io/serverless/endpoints/manage-endpoints, "Edit an endpoint"). */
 const STRUCTURAL = [
   "templateId",
   "gpuIds",
@@ -204,8 +204,8 @@ const STRUCTURAL = [
 /** Ports the platform gives LB workers when the template names none (Runpod docs load-balancing/overview.mdx). */
 const LB_DEFAULT_PORT = "80";
 
-/** An error a resolver raises: the client sees it in `errors` with HTTP 200, as GraphQL servers answer. */
-class RejectedInput extends Error {}
+/** Input the platform refuses: GraphQL answers it in `errors` with HTTP 200, REST with 400. */
+export class RejectedInput extends Error {}
 
 /**
  * The emulator's control plane: templates and endpoints, edited through the same GraphQL operations as
@@ -337,7 +337,7 @@ export class ControlPlane {
    * (runpodctl internal/api/endpoints.go: "saveEndpoint is a full replace"; flash serverless.py: "When we send a
    * full env replacement we must carry those vars forward"), so env the platform injected is gone after it.
    */
-  private saveTemplate(input: any): EmulatedTemplate {
+  saveTemplate(input: any): EmulatedTemplate {
     const previous = input.id ? this.templates.get(input.id) : undefined;
     if (input.id && !previous) throw new RejectedInput(`Template ${input.id} not found`);
     const name = String(input.name ?? "").trim();
@@ -379,7 +379,8 @@ export class ControlPlane {
     return template;
   }
 
-  private deleteTemplate(name: string): null {
+  /** Delete a template by name (GraphQL `deleteTemplate(templateName:)`); throws what the API would answer. */
+  deleteTemplate(name: string): null {
     const t = [...this.templates.values()].find((x) => x.name === name);
     if (!t) throw new RejectedInput(`Template "${name}" not found`);
     const user = [...this.endpoints.values()].find((e) => e.templateId === t.id);
@@ -397,7 +398,8 @@ export class ControlPlane {
     return null;
   }
 
-  private saveEndpoint(input: any): EmulatedEndpoint {
+  /** Create or update (with `id`: a full replace) an endpoint from an EndpointInput; throws on invalid input. */
+  saveEndpoint(input: any): EmulatedEndpoint {
     if (input.template && input.templateId) {
       throw new RejectedInput("templateId and template are mutually exclusive; send one");
     }
@@ -444,10 +446,11 @@ export class ControlPlane {
     return endpoint;
   }
 
-  private deleteEndpoint(id: string): null {
+  /** Delete an endpoint; `zeroRule` false skips the 0/0 check (REST v1, see rest-v1.ts). */
+  deleteEndpoint(id: string, zeroRule = true): null {
     const e = this.endpoints.get(id);
     if (!e) throw new RejectedInput(`Endpoint ${id} not found`);
-    if (this.requireZeroWorkersToDelete && (e.workersMin !== 0 || e.workersMax !== 0)) {
+    if (zeroRule && this.requireZeroWorkersToDelete && (e.workersMin !== 0 || e.workersMax !== 0)) {
       throw new RejectedInput(
         `Endpoint ${id} has workersMin ${e.workersMin} and workersMax ${e.workersMax}: set both to 0 before deleting it`,
       );
@@ -465,7 +468,7 @@ export class ControlPlane {
   }
 }
 
-/** The stored fields of an EndpointInput, validated the way the platform does (defaults: runpod-api.md §1.8). */
+/** The stored fields of an EndpointInput, validated the way the platform does (defaults: https://docs.runpod.io/serverless/endpoints/endpoint-configurations). */
 function validEndpointFields(
   input: any,
 ): Omit<EmulatedEndpoint, "id" | "aiKey" | "userId" | "version" | "templateId" | "createdAt"> {
@@ -483,7 +486,7 @@ function validEndpointFields(
   }
   const gpuIds = String(input.gpuIds ?? (instanceIds ? "" : "AMPERE_16"));
   // flash serverless_cpu.py drops gpuIds for CPU endpoints "to prevent the RunPod GraphQL API from rejecting CPU
-  // endpoints"; whether "" is accepted is open (review §6.8), so "" passes and a pool does not.
+  // endpoints"; whether "" is accepted is not documented (`flash doctor runpod` checks it), so "" passes and a pool does not.
   if (instanceIds && gpuIds !== "") throw new RejectedInput("a CPU endpoint (instanceIds) cannot also set gpuIds");
   if (!instanceIds) validateGpuIds(gpuIds);
   const workersMin = input.workersMin ?? 0;

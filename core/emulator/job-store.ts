@@ -44,7 +44,7 @@ export interface StoreOptions {
   webhookRetryDelayMs?: number;
   /**
    * Whether `/status` of a FAILED job still shows the `output` its worker posted next to `error`. Undocumented
-   * (review §6.5); FAILED replies seen in the wild carry no `output` (runpod-api.md §1.3, runpod/runpod-python
+   * (not documented: `flash doctor runpod` checks it on a real account); FAILED replies seen in the wild carry no `output` (https://docs.runpod.io/serverless/endpoints/job-states, runpod/runpod-python
    * issues), so the default is false: a client must not count on it.
    */
   failedKeepsOutput?: boolean;
@@ -54,7 +54,7 @@ type Waiter = { workerId: string; resolve: (job: EmulatedJob | null) => void };
 type Watcher = () => void;
 
 /**
- * The emulator's job queue and state machine (runpod-api.md §2.5): submit → IN_QUEUE → job-take → IN_PROGRESS →
+ * The emulator's job queue and state machine (https://docs.runpod.io/serverless/endpoints/job-states; runpod-python runpod/serverless/modules/rp_job.py): submit → IN_QUEUE → job-take → IN_PROGRESS →
  * job-done → COMPLETED/FAILED, with cancel, retry, purge, execution timeout, TTL, retention and webhooks.
  */
 export class JobStore {

@@ -3,6 +3,7 @@ import { validationBody } from "../base/errors";
 import { logger } from "../base/log";
 import type { JobRequest } from "../runpod/api";
 import { ControlPlane, type ControlPlaneOptions, type EmulatedEndpoint } from "./control-plane";
+import { restV1 } from "./rest-v1";
 import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
 import { WorkerSupervisor, type SupervisorOptions } from "./supervisor";
 
@@ -44,6 +45,8 @@ export interface Emulator {
   readonly endpointBaseUrl: string;
   /** Value for RUNPOD_LB_BASE_URL (`${url}/lb/{id}`). */
   readonly lbBaseUrl: string;
+  /** The REST control plane (`${url}/v1`; runpodctl's RUNPOD_API_URL). */
+  readonly restBaseUrl: string;
   readonly store: JobStore;
   readonly control: ControlPlane;
   readonly supervisor: WorkerSupervisor;
@@ -96,6 +99,11 @@ export const PAYLOAD_LIMITS = { run: 10_000_000, runsync: 20_000_000, lb: 30_000
 const err = (status: number, message: string) =>
   new Response(JSON.stringify({ error: message }), { status, headers: { "content-type": "application/json" } });
 
+/** A fresh emulator-only API key (the user's real key is never sent to a local emulator). */
+export function emulatorKey(): string {
+  return `emu_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
 /**
  * Start a local Runpod: REST job routes, GraphQL control plane, worker routes and an LB proxy, with real worker
  * subprocesses per endpoint. Every client call needs `apiKey` (401 otherwise); the key is never logged or echoed.
@@ -107,7 +115,8 @@ export function startEmulator(options: EmulatorOptions): Emulator {
   let baseUrl = "";
   const supervisor = new WorkerSupervisor(store, control, { ...options.workers, baseUrl: () => baseUrl });
   store.onChange = (endpointId) => supervisor.rescale(endpointId);
-  store.onStop = (job, reason) => supervisor.stopJob(job.workerId, job.id, `job ${job.id} ${reason}`);
+  store.onStop = (job, reason) =>
+    supervisor.stopJob(job.workerId, job.id, `job ${job.id} ${reason}`, reason === "TIMED_OUT");
   control.onEndpointChange = (endpoint, change) => {
     if (change === "deleted") store.dropEndpoint(endpoint.id);
     supervisor.rescale(endpoint.id);
@@ -222,7 +231,9 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       },
       { body: GraphqlBody },
     )
-    // ── worker side (runpod-api.md §2) ──────────────────────────────────────────────────────────────
+    // ── REST control plane (rest.runpod.io/v1): runpodctl's serverless and template commands ─────────
+    .use(restV1(control))
+    // ── worker side (runpod-python runpod/serverless/modules/rp_job.py, rp_http.py, rp_ping.py) ──────────────────────────────────────────────────────────────
     // Any worker id is accepted: real workers name themselves in the URL (runpod-python worker_state.py).
     .get("/v2/:ep/job-take/:wid", async ({ params, set }) => {
       const refused = workerOf(params.ep, params.wid);
@@ -323,7 +334,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       }
       return { jobsToStop: ids };
     })
-    // ── queue REST API (runpod-api.md §1) ───────────────────────────────────────────────────────────
+    // ── queue REST API (https://docs.runpod.io/serverless/endpoints/send-requests) ───────────────────────────────────────────────────────────
     .post(
       "/v2/:ep/run",
       ({ params, body }) => {
@@ -449,6 +460,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     apiBaseUrl: baseUrl,
     endpointBaseUrl: `${baseUrl}/v2`,
     lbBaseUrl: `${baseUrl}/lb/{id}`,
+    restBaseUrl: `${baseUrl}/v1`,
     store,
     control,
     supervisor,

@@ -67,12 +67,14 @@ export interface SupervisorOptions extends LaunchOptions {
   lbWaitMs?: number;
   /** Cold start: how long a worker takes from scale-up to its process starting (image pull, boot), ms. Default 0. */
   coldStartMs?: number;
-  /** Give LB workers the RUNPOD_WEBHOOK_* job URLs too (whether Runpod does is open: review §6.1). Default false. */
+  /** Give LB workers the RUNPOD_WEBHOOK_* job URLs too (not documented; `flash doctor runpod` checks it). Default false. */
   lbWebhookEnv?: boolean;
   /** An attached worker that made no call for this long is gone (its job goes back to the queue), ms. */
   attachedTimeoutMs?: number;
   /** Print how to attach a worker for endpoints the emulator starts none for (`flash emulator`); else debug. */
   announceAttach?: boolean;
+  /** How long a worker told to stop a timed-out job may stay busy with it before it is killed, ms. */
+  stopGraceMs?: number;
   /** Pause before starting another worker for an endpoint whose worker died before getting ready, ms. */
   crashBackoffMs?: number;
 }
@@ -146,7 +148,9 @@ export class WorkerSupervisor {
     const pending = this.startingCount(endpointId);
     const demand =
       endpoint.type === "LB"
-        ? alive.reduce((n, w) => n + w.inflight, 0) + this.lbWaiting(endpointId)
+        ? Math.ceil(
+            (alive.reduce((n, w) => n + w.inflight, 0) + this.lbWaiting(endpointId)) / requestsPerWorker(endpoint),
+          )
         : this.store.demand(endpointId);
     const target = Math.min(endpoint.workersMax, Math.max(endpoint.workersMin, demand));
     const blocked = this.throttled.has(endpointId) || (this.holdUntil.get(endpointId) ?? 0) > Date.now();
@@ -233,13 +237,22 @@ export class WorkerSupervisor {
    * Runpod does (runpod-python rp_scale.py `monitor_stop_signals`); one that never polled is killed, as the
    * platform stops a worker whose job timed out (docs endpoint-configurations.mdx, "Execution timeout").
    */
-  stopJob(workerId: string | undefined, jobId: string, reason: string): void {
+  stopJob(workerId: string | undefined, jobId: string, reason: string, timedOut = false): void {
     if (!workerId) return;
     const w = this.workers.get(workerId);
     const a = this.attached.get(workerId);
     if (a || w?.stopChannel) {
-      if (w) w.stopRequested = true;
       this.store.requestStop(workerId, jobId);
+      if (!w) return;
+      w.stopRequested = true;
+      // A timed-out job's worker that is still busy with it after the grace period is stopped by the platform.
+      if (timedOut) {
+        const grace = setTimeout(() => {
+          if (w.state === "running" && w.proc.exitCode === null)
+            this.stop(w, `${reason}; still busy after the stop signal`, "SIGKILL");
+        }, this.opts.stopGraceMs ?? 15_000);
+        grace.unref?.();
+      }
       return;
     }
     if (w) this.stop(w, reason, "SIGKILL");
@@ -275,8 +288,10 @@ export class WorkerSupervisor {
         const ready = this.alive(endpointId).filter((w) => w.state === "idle" || w.state === "running");
         const endpoint = this.control.endpoints.get(endpointId);
         const best = ready.sort((a, b) => a.inflight - b.inflight)[0];
-        // Prefer starting another worker over queueing behind a busy one, while the config allows it.
-        if (best && (best.inflight === 0 || !endpoint || this.alive(endpointId).length >= endpoint.workersMax)) {
+        // A worker takes up to `scalerValue` concurrent requests before the REQUEST_COUNT scaler adds another
+        // (docs endpoint-configurations.mdx: workers = ceil(requests / scalerValue)); at workersMax they queue.
+        const room = best && (!endpoint || best.inflight < requestsPerWorker(endpoint));
+        if (best && (room || !endpoint || this.alive(endpointId).length >= endpoint.workersMax)) {
           best.inflight++;
           best.state = "running";
           best.lastActive = Date.now();
@@ -403,6 +418,7 @@ export class WorkerSupervisor {
       // The start command runs as in the container: `bun` on PATH (this binary), and its own /tmp.
       tmpDir = mkdtempSync(join(tmpdir(), `flash-worker-${id}-`));
       env.PATH = `${this.bunShim()}:${env.PATH ?? ""}`;
+      env.TMPDIR = tmpDir;
       argv = [argv[0]!, argv[1]!, argv[2]!.replaceAll("/tmp/", `${tmpDir}/`)];
     }
     const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: tmpDir });
@@ -534,6 +550,11 @@ export class WorkerSupervisor {
       if (now - a.lastSeen > timeout) this.detach(a, `made no call for ${Math.round(timeout / 1000)} s`);
     }
   }
+}
+
+/** LB: concurrent requests one worker gets before another starts (REQUEST_COUNT scaler value; else 1). */
+function requestsPerWorker(endpoint: EmulatedEndpoint): number {
+  return endpoint.scalerType === "REQUEST_COUNT" ? Math.max(1, endpoint.scalerValue) : 1;
 }
 
 async function pipeLines(stream: ReadableStream<Uint8Array>, w: EmulatedWorker): Promise<void> {

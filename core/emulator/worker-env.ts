@@ -6,13 +6,13 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { isCompiled } from "../base/binary";
 import type { EmulatedEndpoint, EmulatedTemplate } from "./control-plane";
 
 /** How to start our worker program: bun + the entry file from source, or the flash binary's hidden subcommand. */
 export function workerCommand(): string[] {
   const entry = resolve(import.meta.dir, "../../worker/main.ts");
-  const compiled = import.meta.dir.startsWith("/$bunfs") || import.meta.dir.includes("~BUN");
-  if (!compiled && existsSync(entry)) return [process.execPath, entry];
+  if (!isCompiled() && existsSync(entry)) return [process.execPath, entry];
   return [process.execPath, "__runpod-worker"];
 }
 
@@ -64,7 +64,7 @@ export interface PlatformEnvOptions {
   baseUrl: string;
   /** RUNPOD_PING_INTERVAL, ms (Runpod default 10000). */
   pingIntervalMs?: number;
-  /** Include the job webhooks (queue workers; LB workers only when asked: review §6.1 leaves it open). */
+  /** Include the job webhooks (queue workers; LB workers only when asked: not documented; `flash doctor runpod` checks it). */
   webhooks: boolean;
 }
 

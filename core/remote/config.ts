@@ -1,6 +1,6 @@
 /**
  * Resource configs: where remote functions run. Class names, field names and defaults follow the Python
- * original (flash-sdk.md §3); every config is validated when it is constructed, with errors that name the
+ * original (runpod/flash src/runpod_flash/core/resources/serverless.py); every config is validated when it is constructed, with errors that name the
  * config and the field.
  */
 import {
@@ -21,14 +21,18 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** The discriminator of every config class, usable without `instanceof`. */
-export type ConfigKind =
-  | "LiveServerless"
-  | "CpuLiveServerless"
-  | "LiveLoadBalancer"
-  | "CpuLiveLoadBalancer"
-  | "ServerlessEndpoint"
-  | "CpuServerlessEndpoint";
+/** Every config class, by its name: the `kind` discriminator (usable without `instanceof`). */
+const CONFIG_KINDS = [
+  "LiveServerless",
+  "CpuLiveServerless",
+  "LiveLoadBalancer",
+  "CpuLiveLoadBalancer",
+  "ServerlessEndpoint",
+  "CpuServerlessEndpoint",
+] as const;
+
+/** The discriminator of every config class. */
+export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 /** Fields of a `NetworkVolume`. */
 export interface NetworkVolumeOptions {
@@ -138,11 +142,9 @@ const FIELDS: readonly string[] = [
   "isolate",
 ];
 
-const IMAGE_TAG = () => process.env.FLASH_IMAGE_TAG ?? "latest";
-
 /** The shared base of every serverless config; use one of its concrete subclasses. */
 export abstract class ServerlessResource {
-  abstract readonly kind: ConfigKind;
+  readonly kind: ConfigKind;
   readonly name: string;
   readonly gpus: (GpuGroup | GpuType)[];
   readonly gpuCount: number;
@@ -176,6 +178,7 @@ export abstract class ServerlessResource {
   ) {
     if (!options || typeof options !== "object")
       throw new ConfigError(`${className} needs an options object: new ${className}({ name: "…" })`);
+    this.kind = className;
     const where = `${className} "${typeof options.name === "string" ? options.name : ""}"`;
     rejectUnknown(where, options as unknown as Record<string, unknown>, FIELDS);
     this.name = requireName(where, options.name);
@@ -312,17 +315,6 @@ export abstract class ServerlessResource {
     return this.cudaVersions.join(",");
   }
 
-  /** The container image: the user's, or flash's image for this kind of live config. */
-  get image(): string {
-    if (this.imageName) return this.imageName;
-    const tag = IMAGE_TAG();
-    if (this.kind === "LiveServerless") return process.env.FLASH_GPU_IMAGE ?? `runpod/flash:${tag}`;
-    if (this.kind === "CpuLiveServerless") return process.env.FLASH_CPU_IMAGE ?? `runpod/flash-cpu:${tag}`;
-    if (this.kind === "LiveLoadBalancer") return process.env.FLASH_LB_IMAGE ?? `runpod/flash-lb:${tag}`;
-    if (this.kind === "CpuLiveLoadBalancer") return process.env.FLASH_CPU_LB_IMAGE ?? `runpod/flash-lb-cpu:${tag}`;
-    return "";
-  }
-
   /** Plain JSON of the config's fields (for status pages and state files; no secrets: env values are masked). */
   toJSON(): Record<string, unknown> {
     return {
@@ -337,7 +329,8 @@ export abstract class ServerlessResource {
       env: Object.fromEntries(Object.keys(this.env).map((k) => [k, "***"])),
       scalerType: this.scalerType,
       scalerValue: this.scalerValue,
-      imageName: this.image,
+      // The user's image only: the image a Runpod target deploys for live configs is the target's choice.
+      ...(this.imageName ? { imageName: this.imageName } : {}),
       flashboot: this.flashboot,
       datacenter: this.datacenter,
       ...(this.cudaVersions.length ? { cudaVersions: this.cudaVersions } : {}),
@@ -349,7 +342,6 @@ export abstract class ServerlessResource {
 
 /** A custom-image GPU endpoint (or CPU, when `instanceIds` is set); needs `imageName` or `templateId`. */
 export class ServerlessEndpoint extends ServerlessResource {
-  readonly kind: ConfigKind = "ServerlessEndpoint";
   constructor(options: ServerlessResourceOptions) {
     super("ServerlessEndpoint", options, { cpu: false, lb: false });
     requireImage(this, "ServerlessEndpoint");
@@ -358,7 +350,6 @@ export class ServerlessEndpoint extends ServerlessResource {
 
 /** A custom-image CPU endpoint; needs `imageName` or `templateId`. */
 export class CpuServerlessEndpoint extends ServerlessResource {
-  readonly kind: ConfigKind = "CpuServerlessEndpoint";
   constructor(options: ServerlessResourceOptions) {
     super("CpuServerlessEndpoint", options, { cpu: true, lb: false });
     requireImage(this, "CpuServerlessEndpoint");
@@ -367,7 +358,6 @@ export class CpuServerlessEndpoint extends ServerlessResource {
 
 /** A live GPU queue endpoint: flash ships your code to it (the default for GPU remote functions). */
 export class LiveServerless extends ServerlessResource {
-  readonly kind: ConfigKind = "LiveServerless";
   constructor(options: ServerlessResourceOptions) {
     super("LiveServerless", options, { cpu: false, lb: false });
   }
@@ -375,7 +365,6 @@ export class LiveServerless extends ServerlessResource {
 
 /** A live CPU queue endpoint (instance types from `instanceIds`, default `cpu3g-2-8`). */
 export class CpuLiveServerless extends ServerlessResource {
-  readonly kind: ConfigKind = "CpuLiveServerless";
   constructor(options: ServerlessResourceOptions) {
     super("CpuLiveServerless", options, { cpu: true, lb: false });
   }
@@ -383,7 +372,6 @@ export class CpuLiveServerless extends ServerlessResource {
 
 /** A live GPU load-balanced endpoint: remote functions on it are HTTP routes (`method` + `path`). */
 export class LiveLoadBalancer extends ServerlessResource {
-  readonly kind: ConfigKind = "LiveLoadBalancer";
   constructor(options: ServerlessResourceOptions) {
     super("LiveLoadBalancer", options, { cpu: false, lb: true });
   }
@@ -391,7 +379,6 @@ export class LiveLoadBalancer extends ServerlessResource {
 
 /** A live CPU load-balanced endpoint (also the usual "mothership" of an example). */
 export class CpuLiveLoadBalancer extends ServerlessResource {
-  readonly kind: ConfigKind = "CpuLiveLoadBalancer";
   constructor(options: ServerlessResourceOptions) {
     super("CpuLiveLoadBalancer", options, { cpu: true, lb: true });
   }
@@ -403,17 +390,7 @@ export type ResourceConfig = ServerlessResource;
 /** True when `value` is a resource config (duck-typed by `kind`, so a second copy of this module still counts). */
 export function isResourceConfig(value: unknown): value is ServerlessResource {
   const kind = (value as Record<string, unknown> | null)?.kind;
-  return (
-    typeof kind === "string" &&
-    [
-      "LiveServerless",
-      "CpuLiveServerless",
-      "LiveLoadBalancer",
-      "CpuLiveLoadBalancer",
-      "ServerlessEndpoint",
-      "CpuServerlessEndpoint",
-    ].includes(kind)
-  );
+  return typeof kind === "string" && (CONFIG_KINDS as readonly string[]).includes(kind);
 }
 
 // ---- validation helpers: each names the config and the field ----

@@ -1,6 +1,6 @@
 /**
  * The enumerations of resource configs, with the Python original's member names and wire values
- * (flash-sdk.md §3.4). Plain `as const` objects, so a value is its wire string and a config stays JSON.
+ * (runpod/flash src/runpod_flash/core/resources/gpu.py, serverless_cpu.py). Plain `as const` objects, so a value is its wire string and a config stays JSON.
  */
 
 /** GPU pools (Runpod "gpu ids"). `ANY` lets Runpod pick from every pool. */

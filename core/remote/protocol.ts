@@ -26,6 +26,11 @@ export interface FunctionRequest {
   systemDependencies?: string[];
 }
 
+/** How a call is named in messages: `Class.method` for a method of a remote object, else the export name. */
+export function callLabel(req: Pick<FunctionRequest, "executionType" | "methodName" | "name">): string {
+  return req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : (req.name ?? "");
+}
+
 /** An error as it crosses the wire. `status` is kept when the thrown error carried a 4xx/5xx code. */
 export interface WireError {
   name: string;
@@ -73,13 +78,18 @@ export interface RemoteFunctionRef {
 // ---- messages between a local pool and its workers (threads: postMessage; processes: IPC) ----
 
 /** Pool → worker. */
-export type ToWorker = { type: "call"; seq: number; req: FunctionRequest };
+export type ToWorker =
+  | { type: "call"; seq: number; req: FunctionRequest }
+  /** A save changed these files (absolute paths; folders for everything under them): re-import what uses them. */
+  | { type: "reload"; files: string[] };
 
 /** Worker → pool. */
 export type FromWorker =
   | { type: "ready" }
   | { type: "output"; seq: number; line: string }
   | { type: "done"; seq: number; res: FunctionResponse }
+  /** A reload finished: how many modules were dropped and imported again, and how long it took. */
+  | { type: "reloaded"; modules: number; ms: number }
   /**
    * An error escaped a call (a throwing timer, an unhandled rejection): `seq`/`origin` name the call that started
    * the failing callback when known (`seq` null: only `origin`, the latest call, is a guess). The pool retires the

@@ -35,6 +35,8 @@ export interface Target {
 export interface ReloadedModules {
   dirs: string[];
   since: number;
+  /** The changed paths (absolute): with them, workers re-import only what they touch and stay warm. */
+  files?: string[];
 }
 
 interface Slot {

@@ -1,5 +1,5 @@
 /**
- * Shapes of the Runpod serverless job API (runpod-api.md §1–2), shared by our client, the emulator and the
+ * Shapes of the Runpod serverless job API (https://docs.runpod.io/serverless/endpoints/send-requests; runpod-python runpod/serverless/modules/rp_job.py), shared by our client, the emulator and the
  * worker program so that all three agree on field names and status values.
  */
 

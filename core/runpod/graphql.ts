@@ -1,4 +1,4 @@
-/** The GraphQL control plane (api.runpod.io/graphql): templates and endpoints (runpod-api.md §4). */
+/** The GraphQL control plane (api.runpod.io/graphql): templates and endpoints (https://docs.runpod.io/sdks/graphql/manage-endpoints). */
 import { RunpodApiError, RunpodHttp } from "./http";
 
 /** `{key, value}` as GraphQL carries environment variables. */

@@ -1,6 +1,7 @@
 /** The queue job API (`/v2/{id}/run`, `/status`, `/runsync`, `/cancel`, `/health`) and the load-balanced route call. */
 import type { FunctionResponse } from "../remote/protocol";
 import { logger } from "../base/log";
+import { setting } from "../base/settings";
 import { RunpodApiError, sleep, type RunpodHttp } from "./http";
 import { lbUrl, type RunpodUrls } from "./settings";
 import { isTerminal, PAYLOAD_LIMITS, type EndpointHealth, type JobObject, type JobRequest } from "./api";
@@ -191,7 +192,7 @@ export class RunpodJobs {
     let explained = performance.now();
     let lastReason = "";
     let unhealthySince: number | undefined;
-    const queueTimeoutMs = this.wait.queueTimeoutMs ?? 600_000;
+    const queueTimeoutMs = this.wait.queueTimeoutMs ?? Number(setting("FLASH_RUNPOD_QUEUE_TIMEOUT_S")) * 1000;
     const explainAfter = this.wait.explainAfterMs ?? 10_000;
     const execLimit = opts.executionTimeoutMs
       ? opts.executionTimeoutMs + (this.wait.executionGraceMs ?? 30_000)

@@ -5,6 +5,7 @@
 import { shortHash } from "../base/fs";
 import type { ResourceConfig } from "../remote/config";
 import type { EndpointInput, TemplateInput } from "./graphql";
+import { setting } from "../base/settings";
 
 /** The CPU image flash uses when none is set: the official Bun image of flash's own Bun version. */
 export const DEFAULT_CPU_IMAGE = `oven/bun:${Bun.version}`;
@@ -29,7 +30,9 @@ export function workerImage(
   env: Record<string, string | undefined> = process.env,
 ): { image: string; bootstrap: boolean } {
   if (config.imageName) return { image: config.imageName, bootstrap: false };
-  const set = (config.isGpu ? env.FLASH_WORKER_IMAGE_GPU : env.FLASH_WORKER_IMAGE_CPU) || env.FLASH_WORKER_IMAGE;
+  const set =
+    setting(config.isGpu ? "FLASH_WORKER_IMAGE_GPU" : "FLASH_WORKER_IMAGE_CPU", env) ??
+    setting("FLASH_WORKER_IMAGE", env);
   if (set) return { image: set, bootstrap: false };
   return { image: config.isGpu ? DEFAULT_GPU_IMAGE : DEFAULT_CPU_IMAGE, bootstrap: true };
 }
@@ -122,8 +125,8 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
   // Only where the user asked: restricting data centers shrinks the GPU pool (docs endpoint-configurations,
   // "Data centers"); current flash defaults datacenter to None (runpod/flash commit 5631c322, #266).
   const locations =
-    env.RUNPOD_DEFAULT_LOCATIONS ||
-    env.RUNPOD_DEFAULT_DATACENTER ||
+    setting("RUNPOD_DEFAULT_LOCATIONS", env) ??
+    setting("RUNPOD_DEFAULT_DATACENTER", env) ??
     (config.datacenterChosen || config.networkVolume ? config.datacenter : undefined);
   if (locations) endpoint.locations = locations;
   if (config.networkVolume?.id) endpoint.networkVolumeId = config.networkVolume.id;

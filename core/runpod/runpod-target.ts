@@ -7,7 +7,6 @@ import { logger } from "../base/log";
 import { join } from "node:path";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../remote/protocol";
 import type { Target } from "../remote/target";
-import type { Emulator } from "../emulator/server";
 import { Bundler } from "./bundle";
 import { RunpodGraphql } from "./graphql";
 import { RunpodHttp, redact, type RetryPolicy } from "./http";
@@ -18,6 +17,7 @@ import { workerProgram } from "./worker-program";
 import type { BuiltBundle } from "./bundle";
 import { requireApiKey, runpodUrls, type RunpodUrls } from "./settings";
 import type { ShippedCall } from "./api";
+import { setting } from "../base/settings";
 
 const tlog = logger("runpod");
 
@@ -212,70 +212,28 @@ export class RunpodTarget implements Target {
   }
 }
 
-/** The emulator target: a local Runpod emulator started in this process, driven by the same client. */
-export class EmulatorTarget extends RunpodTarget {
-  constructor(
-    readonly emulator: Emulator,
-    opts: Omit<RunpodTargetOptions, "apiKey" | "urls" | "name"> & { apiKey: string },
-  ) {
-    super({
-      ...opts,
-      name: "emulator",
-      urls: {
-        apiBaseUrl: emulator.apiBaseUrl,
-        endpointBaseUrl: emulator.endpointBaseUrl,
-        lbBaseUrl: emulator.lbBaseUrl,
-      },
-    });
-  }
-
-  protected override async cleanup(): Promise<void> {
-    try {
-      await super.cleanup();
-    } finally {
-      await this.emulator.stop();
-    }
-  }
-}
-
-function dispatchMode(value: string | undefined): DispatchMode {
+/** The dispatch mode a setting names (auto unless poll or runsync). */
+export function dispatchMode(value: string | undefined): DispatchMode {
   return value === "poll" || value === "runsync" ? value : "auto";
 }
 
-/** Wait bounds from the environment (FLASH_RUNPOD_QUEUE_TIMEOUT_S: how long a call may wait for a worker). */
+/** Wait bounds from the settings (FLASH_RUNPOD_QUEUE_TIMEOUT_S: how long a call may wait for a worker). */
 function waitPolicy(env: Record<string, string | undefined>): WaitPolicy {
-  const s = Number(env.FLASH_RUNPOD_QUEUE_TIMEOUT_S);
+  const s = Number(setting("FLASH_RUNPOD_QUEUE_TIMEOUT_S", env));
   return Number.isFinite(s) && s > 0 ? { queueTimeoutMs: s * 1000 } : {};
 }
 
-/** Build the target `flash run --target` names (`runpod` needs RUNPOD_API_KEY; `emulator` starts one). */
+/** The `runpod` target `flash run --target runpod` names: Runpod itself, with RUNPOD_API_KEY. */
 export async function createTarget(
-  name: "runpod" | "emulator",
+  _name: "runpod",
   opts: { root: string; env?: Record<string, string | undefined> },
 ): Promise<RunpodTarget> {
   const env = opts.env ?? process.env;
-  if (name === "runpod") {
-    return new RunpodTarget({
-      apiKey: requireApiKey(env),
-      urls: runpodUrls(env),
-      root: opts.root,
-      dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH),
-      wait: waitPolicy(env),
-    });
-  }
-  const { startEmulator } = await import("../emulator/server");
-  // A per-session key: the emulator is local, and the user's real key must never be sent to it.
-  const apiKey = `emu_${crypto.randomUUID().replaceAll("-", "")}`;
-  const emulator = startEmulator({
-    apiKey,
-    workers: { env: { FLASH_WORKER_CACHE: env.FLASH_WORKER_CACHE ?? join(opts.root, ".flash", "worker-cache") } },
-  });
-  tlog.info(`Runpod emulator on ${emulator.url} (endpoints appear on first call)`);
-  return new EmulatorTarget(emulator, {
-    apiKey,
+  return new RunpodTarget({
+    apiKey: requireApiKey(env),
+    urls: runpodUrls(env),
     root: opts.root,
-    statePath: join(opts.root, ".flash", "emulator-resources.json"),
-    dispatch: dispatchMode(env.FLASH_RUNPOD_DISPATCH),
+    dispatch: dispatchMode(setting("FLASH_RUNPOD_DISPATCH", env)),
     wait: waitPolicy(env),
   });
 }

@@ -1,4 +1,5 @@
 /** Where the Runpod client sends requests, and with which key (env or `.env`, loaded by `flash run`). */
+import { setting } from "../base/settings";
 
 /** Base URLs of the three Runpod planes; each overridable, which is how the emulator target points the client at itself. */
 export interface RunpodUrls {
@@ -14,9 +15,9 @@ export interface RunpodUrls {
 export function runpodUrls(env: Record<string, string | undefined> = process.env): RunpodUrls {
   const trim = (u: string) => u.replace(/\/+$/, "");
   return {
-    apiBaseUrl: trim(env.RUNPOD_API_BASE_URL || "https://api.runpod.io"),
-    endpointBaseUrl: trim(env.RUNPOD_ENDPOINT_BASE_URL || "https://api.runpod.ai/v2"),
-    lbBaseUrl: trim(env.RUNPOD_LB_BASE_URL || "https://{id}.api.runpod.ai"),
+    apiBaseUrl: trim(setting("RUNPOD_API_BASE_URL", env)!),
+    endpointBaseUrl: trim(setting("RUNPOD_ENDPOINT_BASE_URL", env)!),
+    lbBaseUrl: trim(setting("RUNPOD_LB_BASE_URL", env)!),
   };
 }
 
@@ -27,7 +28,7 @@ export function lbUrl(urls: RunpodUrls, endpointId: string, path: string): strin
 
 /** The user's API key, or an error that says where to create one. */
 export function requireApiKey(env: Record<string, string | undefined> = process.env): string {
-  const key = env.RUNPOD_API_KEY?.trim();
+  const key = setting("RUNPOD_API_KEY", env)?.trim();
   if (!key) {
     throw new Error(
       "RUNPOD_API_KEY is not set. Create an API key at https://console.runpod.io/user/settings (API Keys), then put " +
@@ -35,14 +36,4 @@ export function requireApiKey(env: Record<string, string | undefined> = process.
     );
   }
   return key;
-}
-
-/** Which target `flash run` uses: flag, then FLASH_TARGET, then local. Throws on an unknown name. */
-export function targetName(
-  flag: string | undefined,
-  env: Record<string, string | undefined> = process.env,
-): "local" | "runpod" | "emulator" {
-  const name = (flag || env.FLASH_TARGET || "local").trim().toLowerCase();
-  if (name === "local" || name === "runpod" || name === "emulator") return name;
-  throw new Error(`Unknown target "${name}": use local, runpod or emulator (flag --target or env FLASH_TARGET)`);
 }

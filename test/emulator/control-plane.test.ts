@@ -413,3 +413,107 @@ describe("platform rules", () => {
     expect(em.control.endpoints.has(ep.id)).toBe(false);
   });
 });
+
+describe("runpodctl's REST calls (internal/api/{endpoints,templates}.go against rest.runpod.io/v1)", () => {
+  async function rest(method: string, path: string, body?: unknown) {
+    const res = await fetch(`${em.restBaseUrl}${path}`, {
+      method,
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  test("template create/get/update/list/delete with runpodctl's request shapes", async () => {
+    const name = unique("rest-tpl");
+    // TemplateCreateRequest: env as an object, ports and the start command as arrays.
+    const created = await rest("POST", "/templates", {
+      name,
+      imageName: "myorg/rest:1",
+      isServerless: true,
+      ports: ["8000/http"],
+      dockerStartCmd: ["python3", "-u", "handler.py"],
+      env: { A: "1" },
+      containerDiskInGb: 15,
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({
+      name,
+      imageName: "myorg/rest:1",
+      dockerStartCmd: ["python3 -u handler.py"],
+      ports: ["8000/http"],
+      env: { A: "1" },
+      containerDiskInGb: 15,
+      isServerless: true,
+      isRunpod: false,
+    });
+    const id = created.body.id;
+    // The same template through GraphQL: one store.
+    expect((await ctlQuery(docs.FLASH_GET_TEMPLATE, { id })).podTemplate.dockerArgs).toBe("python3 -u handler.py");
+    // TemplateUpdateRequest is partial: only what it names changes.
+    const updated = await rest("PATCH", `/templates/${id}`, { env: { A: "2", B: "3" }, readme: "hi" });
+    expect(updated.body).toMatchObject({
+      env: { A: "2", B: "3" },
+      readme: "hi",
+      imageName: "myorg/rest:1",
+      containerDiskInGb: 15,
+    });
+    expect((await rest("GET", "/templates")).body.map((t: any) => t.id)).toContain(id);
+    expect((await rest("GET", `/templates/${id}`)).body.name).toBe(name);
+    expect(await rest("DELETE", `/templates/${id}`)).toEqual({ status: 204, body: null });
+    expect((await rest("GET", `/templates/${id}`)).status).toBe(404);
+  });
+
+  test("serverless list/get/update/delete; a template in use cannot be deleted", async () => {
+    const tpl = await makeTemplate();
+    const ep = (
+      await ctlQuery(docs.FLASH_SAVE_ENDPOINT, {
+        input: {
+          name: unique("rest-ep"),
+          templateId: tpl.id,
+          gpuIds: "ADA_24,AMPERE_24,-NVIDIA L4",
+          locations: "EU-RO-1",
+          workersMax: 2,
+        },
+      })
+    ).saveEndpoint;
+    const got = await rest("GET", `/endpoints/${ep.id}?includeTemplate=true`);
+    expect(got.body).toMatchObject({
+      id: ep.id,
+      computeType: "GPU",
+      gpuTypeIds: ["NVIDIA GeForce RTX 4090", "NVIDIA RTX A5000", "NVIDIA GeForce RTX 3090"],
+      dataCenterIds: ["EU-RO-1"],
+      workersMax: 2,
+      template: { id: tpl.id, name: tpl.name },
+    });
+    expect((await rest("GET", "/endpoints")).body.map((e: any) => e.id)).toContain(ep.id);
+    // EndpointUpdateRequest (runpodctl serverless update): partial; the rest of the endpoint stays.
+    const updated = await rest("PATCH", `/endpoints/${ep.id}`, { workersMax: 4, idleTimeout: 30 });
+    expect(updated.body).toMatchObject({
+      workersMax: 4,
+      idleTimeout: 30,
+      dataCenterIds: ["EU-RO-1"],
+      templateId: tpl.id,
+    });
+    const bad = await rest("PATCH", `/endpoints/${ep.id}`, { idleTimeout: 0 });
+    expect(bad).toEqual({ status: 400, body: { error: "idleTimeout must be from 1 to 3600 seconds, got 0" } });
+    expect((await rest("DELETE", `/templates/${tpl.id}`)).body.error).toContain("is in use by endpoint");
+    // runpodctl deletes directly, without scaling to 0/0 first.
+    expect(await rest("DELETE", `/endpoints/${ep.id}`)).toEqual({ status: 204, body: null });
+    expect(await rest("GET", `/endpoints/${ep.id}`)).toEqual({
+      status: 404,
+      body: { error: `endpoint ${ep.id} not found` },
+    });
+    const cpu = await rest("POST", "/endpoints", {
+      templateId: tpl.id,
+      name: unique("rest-cpu"),
+      computeType: "CPU",
+      cpuFlavorIds: ["cpu3c"],
+      vcpuCount: 2,
+    });
+    expect(cpu.body).toMatchObject({ computeType: "CPU", instanceIds: ["cpu3c-2-4"], gpuTypeIds: [] });
+    const unauthorized = await fetch(`${em.restBaseUrl}/endpoints`, { headers: { authorization: "Bearer nope" } });
+    expect(unauthorized.status).toBe(401);
+  });
+});

@@ -148,6 +148,26 @@ describe("external workers", () => {
     expect(em.supervisor.alive(id)).toEqual([]);
   }, 30_000);
 
+  test.skipIf(!Bun.which("python3"))(
+    "a Python worker (standard library only) attaches the same way",
+    async () => {
+      const id = await endpoint("myorg/python-handler:1");
+      const { body } = await rest("GET", `/emulator/endpoints/${id}/worker-env`);
+      const proc = Bun.spawn(["python3", resolve(import.meta.dir, "../fixtures/runpod/protocol_worker.py")], {
+        env: { PATH: process.env.PATH ?? "", ...body.env },
+        stdout: "ignore",
+        stderr: "pipe",
+      });
+      external.push(proc);
+      const res = await rest("POST", `/v2/${id}/runsync`, { input: { name: "emulator" } });
+      expect(res.body).toMatchObject({ status: "COMPLETED", output: { greeting: "hello emulator" } });
+      expect(res.body.output.python).toMatch(/^3\./);
+      expect(res.body.workerId).toBe(res.body.output.worker);
+      expect(em.supervisor.alive(id)).toEqual([]);
+    },
+    30_000,
+  );
+
   test("a worker that stops calling is detached and its job goes back to the queue", async () => {
     const id = await endpoint("myorg/custom:2");
     const proc = await attachWorker(id);
@@ -258,9 +278,54 @@ describe("stop channel and job shapes", () => {
     const out = await finished(id, timed.body.id);
     expect(out.status).toBe("TIMED_OUT");
     await until(() => stopped(timed.body.id), 10_000, "the timeout's stop signal");
+    await Bun.sleep(300);
     expect(worker.proc.exitCode).toBeNull();
+    expect(worker.proc.signalCode).toBeNull();
+    expect(worker.state).not.toBe("stopping");
     expect(em.supervisor.workers.get(worker.id)).toBe(worker);
   }, 40_000);
+
+  test("a worker still busy with a timed-out job after the stop signal is stopped by the platform", async () => {
+    const emulator = startEmulator({
+      apiKey: KEY,
+      takeHoldMs: 300,
+      workers: {
+        images: { "myorg/stubborn:1": [process.execPath, PROTOCOL_WORKER] },
+        env: { STUBBORN: "1" },
+        stopGraceMs: 500,
+      },
+    });
+    try {
+      const save = await fetch(`${emulator.apiBaseUrl}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+        body: JSON.stringify({
+          query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
+          variables: {
+            input: {
+              name: "stubborn",
+              template: { name: "stubborn-tpl", imageName: "myorg/stubborn:1", containerDiskInGb: 10, env: [] },
+              instanceIds: ["cpu3c-2-4"],
+              workersMin: 1,
+            },
+          },
+        }),
+      });
+      const id = ((await save.json()) as any).data.saveEndpoint.id;
+      await until(() => emulator.supervisor.alive(id).some((w) => w.stopChannel), 10_000, "a worker on job-stop");
+      const worker = emulator.supervisor.alive(id)[0]!;
+      const job = emulator.store.submit(
+        id,
+        { input: { mode: "sleep", value: 60_000 }, policy: { executionTimeout: 600 } },
+        false,
+      );
+      await until(() => job.status === "TIMED_OUT", 10_000, "the execution timeout");
+      await until(() => worker.proc.signalCode !== null, 10_000, "the busy worker to be killed after the grace period");
+      expect(worker.proc.signalCode).toBe("SIGKILL");
+    } finally {
+      await emulator.stop();
+    }
+  }, 30_000);
 
   test("a FAILED job shows its error and no output", async () => {
     const id = await endpoint("myorg/mapped:7");
@@ -309,6 +374,24 @@ describe("load-balanced workers", () => {
     });
     expect(after.status).toBe(503);
     expect(await after.json()).toEqual({ error: "no workers available" });
+  }, 30_000);
+});
+
+describe("load-balanced routing", () => {
+  test("one worker takes up to scalerValue concurrent requests before another starts (REQUEST_COUNT)", async () => {
+    const id = await endpoint("myorg/lb:1", { type: "LB" });
+    const call = (ms: number) =>
+      fetch(`${em.url}/lb/${id}/slow?ms=${ms}`, { headers: { authorization: `Bearer ${KEY}` } }).then(
+        async (r) => ((await r.json()) as { podId: string }).podId,
+      );
+    await call(0); // the cold start
+    const pods = await Promise.all([call(600), call(600), call(600)]);
+    expect(new Set(pods).size).toBe(1);
+    expect(em.supervisor.alive(id).length).toBe(1);
+    // Five at once: four fit on the first worker, the fifth makes the scaler start a second one.
+    const more = Promise.all([1, 2, 3, 4, 5].map(() => call(4000)));
+    await until(() => em.supervisor.alive(id).length === 2, 10_000, "a second worker for the fifth request");
+    expect((await more).length).toBe(5);
   }, 30_000);
 });
 

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { startEmulator } from "../../core/emulator/server";
 import { specName } from "../../core/runpod/bundle";
-import { EmulatorTarget } from "../../core/runpod/runpod-target";
+import { EmulatorTarget } from "../../core/emulator/emulator-target";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, Target } from "../../core/remote/target";
 import { shortHash } from "../../core/base/fs";
 

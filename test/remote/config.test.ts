@@ -42,7 +42,7 @@ describe("defaults (as the Python original)", () => {
     expect(c.isLoadBalancer).toBe(false);
     expect(c.isLive).toBe(true);
     expect(c.endpointName).toBe("gpu-fb");
-    expect(c.image).toBe("runpod/flash:latest");
+    expect(c.toJSON()).not.toHaveProperty("imageName"); // live configs: the target picks the image
   });
 
   test("CPU and load-balancer classes", () => {
@@ -67,7 +67,7 @@ describe("defaults (as the Python original)", () => {
     expect(() => new ServerlessEndpoint({ name: "x" })).toThrow(
       'ServerlessEndpoint "x": needs imageName or templateId',
     );
-    expect(new ServerlessEndpoint({ name: "x", imageName: "me/img:1" }).image).toBe("me/img:1");
+    expect(new ServerlessEndpoint({ name: "x", imageName: "me/img:1" }).toJSON().imageName).toBe("me/img:1");
     expect(new CpuServerlessEndpoint({ name: "y", templateId: "t1" }).isGpu).toBe(false);
     // instanceIds turn a ServerlessEndpoint into a CPU endpoint (GPU fields cleared)
     expect(

@@ -79,7 +79,7 @@ describe("GPU configs", () => {
         workers: { total: 3 },
       });
     });
-  });
+  }, 30_000); // workers start slowly on a loaded machine
 
   test("with no nvidia-smi, GPU configs run on the CPU and the log says so once", async () => {
     const empty = join(temp, "empty-bin");
@@ -100,7 +100,7 @@ describe("GPU configs", () => {
     expect(value.status.gpus).toBe(0);
     expect(lines.filter((l) => l.includes("no GPU found")).length).toBe(1);
     expect(lines.some((l) => l.includes("GPU configs run on the CPU"))).toBe(true);
-  });
+  }, 30_000); // workers start slowly on a loaded machine
 });
 
 describe("config updates", () => {
@@ -119,7 +119,7 @@ describe("config updates", () => {
     expect(replaced).not.toBe(pool);
     expect(replaced.workerKind).toBe("process");
     expect((await target.call(refFor(fx.double, v3), requestFor(fx.double, 8))).result).toBe(16);
-  });
+  }, 30_000); // workers start slowly on a loaded machine
 });
 
 describe("shutdown", () => {
@@ -140,7 +140,7 @@ describe("shutdown", () => {
     expect(childProcesses(process.pid).filter((c) => pids.includes(c.pid))).toEqual([]);
     for (const p of target.status().pools) expect(p.workers.total).toBe(0);
     expect((await target.call(refFor(fx.double, threads), requestFor(fx.double, 1))).error?.name).toBe("PoolStopped");
-  });
+  }, 30_000); // workers start slowly on a loaded machine
 });
 
 // ---- flash run: Ctrl+C and --watch reloads ----
@@ -216,7 +216,7 @@ describe("flash run", () => {
     }
   }, 60_000);
 
-  test("a --watch reload replaces workers holding old code and stops the old ones", async () => {
+  test("a --watch reload runs the new code on the same warm workers; Ctrl+C stops them", async () => {
     const dir = mkdtempSync(join(temp, "watch-"));
     const file = writeWorkspace(dir);
     const flash = await startFlash(dir, true);
@@ -229,13 +229,15 @@ describe("flash run", () => {
       await until(() => workerPids(flash.proc.pid).length === 2, "two warm worker processes");
       const old = workerPids(flash.proc.pid);
       writeFileSync(file, workerSource("v2"));
-      await until(() => old.every((p) => !alive(p)), "old workers stopped after the reload", 20_000);
-      const second = (await (await fetch(`${flash.url}/01_demo/01_pools/gpu/where`)).json()) as {
-        pid: number;
-        version: string;
-      };
+      // The workers re-import the edited module before their next call: same processes, new code.
+      let second = { pid: 0, version: "" };
+      for (let i = 0; i < 200 && second.version !== "v2"; i++) {
+        second = (await (await fetch(`${flash.url}/01_demo/01_pools/gpu/where`)).json()) as typeof second;
+        if (second.version !== "v2") await Bun.sleep(50);
+      }
       expect(second.version).toBe("v2");
-      expect(old).not.toContain(second.pid);
+      expect(old).toContain(second.pid);
+      expect(old.every((p) => alive(p))).toBe(true);
       flash.proc.kill("SIGINT");
       await flash.proc.exited;
       const after = workerPids(flash.proc.pid);

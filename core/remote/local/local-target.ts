@@ -9,6 +9,7 @@ import { Pool, type PoolStatus } from "./pool";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../protocol";
 import type { ReloadedModules } from "../target";
 import type { WorkerKind } from "./worker-handle";
+import { setting } from "../../base/settings";
 
 /** Options of the local target (tests use them to force a worker kind or a GPU list). */
 export interface LocalTargetOptions {
@@ -87,7 +88,7 @@ export class LocalTarget {
   }
 
   private kindFor(isGpu: boolean, isolate: boolean): WorkerKind {
-    const forced = this.options.workerKind ?? process.env.FLASH_LOCAL_WORKERS;
+    const forced = this.options.workerKind ?? setting("FLASH_LOCAL_WORKERS");
     if (forced === "thread" || forced === "process") return forced;
     return isGpu || isolate ? "process" : "thread";
   }
@@ -103,8 +104,9 @@ export class LocalTarget {
   }
 
   /**
-   * Hot reload: the pools running a module under `changed.dirs` drop their workers that hold old code (all pools
-   * without `changed`); a pool whose every module is gone (its example deleted, its config renamed) stops.
+   * Hot reload: the pools running a module under `changed.dirs` re-import the changed files in their workers, which
+   * stay warm (with `changed.files`), or replace their workers (without); every pool without `changed`. A pool
+   * whose every module is gone (its example deleted, its config renamed) stops.
    */
   async recycle(changed?: ReloadedModules): Promise<void> {
     const recycling: Promise<void>[] = [];
@@ -116,7 +118,8 @@ export class LocalTarget {
         void pool.shutdown(`the worker pool "${name}" was removed by a reload`);
         continue;
       }
-      recycling.push(pool.recycle());
+      if (changed?.files) pool.refresh(changed.files);
+      else recycling.push(pool.recycle());
     }
     await Promise.all(recycling);
   }

@@ -6,6 +6,7 @@
 import type { ConsolaInstance } from "consola";
 import type { ResourceConfig } from "../config";
 import type { FromWorker, FunctionRequest, FunctionResponse, WireError } from "../protocol";
+import { callLabel } from "../protocol";
 import { startWorker, type WorkerHandle, type WorkerKind } from "./worker-handle";
 
 /** Default per-call limit when the config sets none (`executionTimeoutMs: 0`), as on Runpod. */
@@ -62,8 +63,8 @@ interface Slot {
   current?: { pending: Pending; seq: number };
   /** Remote objects living in this worker (their calls must come back here). */
   instances: Set<string>;
-  /** An error escaped a call on this worker: it finishes what it runs, then it is replaced. */
-  faulted?: boolean;
+  /** Why this worker is replaced once its current call is done (an error escaped a call; a reload). */
+  retireWhenIdle?: string;
 }
 
 function failure(name: string, message: string, status?: number): FunctionResponse {
@@ -131,7 +132,10 @@ export class Pool {
    */
   reconfigure(config: ResourceConfig): void {
     if (config === this.current || this.stopped) return;
+    // Workers keep the environment they started with: a new one needs new workers.
+    const newEnv = JSON.stringify(config.env) !== JSON.stringify(this.current.env);
     this.current = config;
+    if (newEnv) void this.recycle();
     for (const slot of [...this.slots]) {
       if (this.live() <= config.workersMax) break;
       if (slot.state === "idle") this.retire(slot, "workersMax lowered");
@@ -172,7 +176,7 @@ export class Pool {
 
   /** Run one call on a worker of this pool (queued when every worker is busy). Never rejects. */
   call(req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
-    const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : req.name;
+    const label = callLabel(req);
     if (this.stopped)
       return Promise.resolve(failure("PoolStopped", `${label}: the worker pool "${this.config.name}" is shut down`));
     if (signal?.aborted) return Promise.resolve(failure("AbortError", `${label}: the call was aborted`));
@@ -186,6 +190,26 @@ export class Pool {
       this.queue.push(pending);
       this.pump();
     });
+  }
+
+  /**
+   * Hot reload that keeps workers warm: each worker drops from its module cache only `files` (absolute paths) and
+   * the modules importing them, and imports its remote functions again, before its next call; modules that did not
+   * change keep their state (a loaded model). Workers holding remote objects are replaced instead, since their
+   * instances were built by the old code.
+   */
+  refresh(files: string[]): void {
+    if (this.stopped) return;
+    for (const slot of [...this.slots]) {
+      if (slot.instances.size > 0) {
+        slot.retireWhenIdle = "recycled after a reload (it held remote objects)";
+        if (slot.state === "idle") this.retire(slot, "recycled after a reload (it held remote objects)");
+        continue;
+      }
+      slot.handle.send({ type: "reload", files });
+    }
+    this.ensureMin();
+    this.pump();
   }
 
   /** Workers holding old code stop (busy ones after their call); new calls get new workers. */
@@ -386,6 +410,10 @@ export class Pool {
 
   private onMessage(slot: Slot, msg: FromWorker): void {
     if (msg.type === "fault") return this.onFault(slot, msg);
+    if (msg.type === "reloaded") {
+      this.opts.log.debug(`worker ${slot.n}: ${msg.modules} module(s) imported again in ${msg.ms.toFixed(1)} ms`);
+      return;
+    }
     const current = slot.current;
     if (!current || msg.type === "ready" || msg.seq !== current.seq) return; // a late message from a call that already timed out
     if (msg.type === "output") {
@@ -439,7 +467,7 @@ export class Pool {
     this.opts.log.warn(
       `worker ${slot.n}: ${what} ${from} after its call returned (${msg.name}: ${msg.message}); the worker is replaced`,
     );
-    slot.faulted = true;
+    slot.retireWhenIdle = "an error escaped an earlier call";
     if (slot.state === "idle" || slot.state === "starting") {
       this.retire(slot, `${what} ${from}`);
       this.ensureMin();
@@ -450,8 +478,8 @@ export class Pool {
   /** A worker is free again: back to idle (arming its idle timer), or stopped if it holds old code. */
   private release(slot: Slot): void {
     if (this.stopped) return this.retire(slot, "shutdown");
-    if (slot.generation !== this.generation || slot.faulted) {
-      this.retire(slot, slot.faulted ? "an error escaped an earlier call" : "recycled after a reload");
+    if (slot.generation !== this.generation || slot.retireWhenIdle) {
+      this.retire(slot, slot.retireWhenIdle ?? "recycled after a reload");
       this.ensureMin();
       this.pump(); // its place under workersMax is free for a worker with the new code
       return;

@@ -7,6 +7,7 @@ import { format } from "node:util";
 import { toWireError } from "../errors";
 import { checkResult } from "../json-values";
 import type { FunctionRequest, FunctionResponse } from "../protocol";
+import { callLabel } from "../protocol";
 import { enterWorkerMode, lookup, type Registered, remoteExports } from "./registry";
 
 /** Callbacks of one execution. */
@@ -18,7 +19,7 @@ export interface ExecuteHooks {
 /** Remote objects of this worker, by instance id (state survives between calls to a warm worker). */
 const instances = new Map<string, object>();
 
-/** Modules this worker imported, by file; a worker never reloads code (the pool replaces it), so one import each. */
+/** Modules this worker imported, by file (a hot reload forgets the ones it drops; see hot-reload.ts). */
 const loaded = new Map<string, Record<string, unknown>>();
 
 /** Import a module in worker mode (so its `remote()` calls register the real functions); returns its exports. */
@@ -31,6 +32,13 @@ export async function loadModule(file: string): Promise<Record<string, unknown>>
   return exports;
 }
 
+/** Forget modules a hot reload dropped from the cache; returns those this worker had imported (to import again). */
+export function forgetModules(files: string[]): string[] {
+  const forgotten = files.filter((file) => loaded.has(file));
+  for (const file of forgotten) loaded.delete(file);
+  return forgotten;
+}
+
 /** Run one request; never throws: every failure is a `FunctionResponse` with `success: false`. */
 export async function execute(req: FunctionRequest, hooks: ExecuteHooks = {}): Promise<FunctionResponse> {
   const lines: string[] = [];
@@ -38,7 +46,7 @@ export async function execute(req: FunctionRequest, hooks: ExecuteHooks = {}): P
     lines.push(line);
     hooks.onOutput?.(line);
   });
-  const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : req.name;
+  const label = callLabel(req);
   try {
     const target = await find(req);
     const result =

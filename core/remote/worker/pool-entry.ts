@@ -3,9 +3,15 @@
  * `flash __worker` in the compiled binary). It switches to worker mode, preloads the modules it was told
  * about, says "ready", then runs calls one at a time through the executor.
  */
-import { execute, loadModule } from "./executor";
-import { openPoolChannel } from "./channel";
+import { join } from "node:path";
+import { execute, forgetModules, loadModule } from "./executor";
+import { openPoolChannel, type PoolChannel } from "./channel";
+import { purgeChanged } from "./hot-reload";
 import { enterWorkerMode } from "./registry";
+import { callLabel, type ToWorker } from "../protocol";
+
+/** flash's own modules (`core/`): a reload never drops them, their state is the worker's. */
+const ENGINE_DIR = join(import.meta.dir, "../..");
 
 let running = false;
 
@@ -16,18 +22,33 @@ export async function runPoolWorker(): Promise<void> {
   process.env.FLASH_WORKER = "1";
   enterWorkerMode();
   const pool = openPoolChannel();
-  pool.onMessage(async (msg) => {
-    if (msg.type !== "call") return;
-    const { seq, req } = msg;
-    const label = req.executionType === "class" && req.methodName ? `${req.name}.${req.methodName}` : (req.name ?? "");
-    const res = await pool.inCall(seq, label, () =>
-      execute(req, { onOutput: (line) => pool.send({ type: "output", seq, line }) }),
-    );
-    pool.send({ type: "done", seq, res });
+  // One message at a time, in order: a reload finishes before the call sent after it starts.
+  let turn: Promise<unknown> = (async () => {
+    await shareFlashModules();
+    await preload();
+  })();
+  pool.onMessage((msg) => {
+    turn = turn.then(() => handle(pool, msg));
   });
-  await shareFlashModules();
-  await preload();
+  await turn;
   pool.send({ type: "ready" });
+}
+
+async function handle(pool: PoolChannel, msg: ToWorker): Promise<void> {
+  if (msg.type === "reload") {
+    const started = performance.now();
+    const { purged } = purgeChanged(msg.files, ENGINE_DIR);
+    // Import the remote functions' modules again now, so the next call does not wait for it.
+    for (const file of forgetModules(purged)) await loadModule(file).catch(() => undefined);
+    pool.send({ type: "reloaded", modules: purged.length, ms: performance.now() - started });
+    return;
+  }
+  const { seq, req } = msg;
+  const label = callLabel(req);
+  const res = await pool.inCall(seq, label, () =>
+    execute(req, { onOutput: (line) => pool.send({ type: "output", seq, line }) }),
+  );
+  pool.send({ type: "done", seq, res });
 }
 
 /** Make `import … from "flash"` in the worker resolve to the copy this worker runs (one registry per worker). */

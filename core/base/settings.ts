@@ -1,0 +1,197 @@
+/**
+ * Every environment variable flash reads or sets, named once with its default and meaning. User settings are
+ * read through `setting()`; the README's table is generated from `USER_SETTINGS` (a test keeps them equal).
+ * Variables that flash or Runpod set for a worker are listed too, so nothing is read that is not named here.
+ */
+
+/** One environment variable. `scope`: `user` (a person sets it), `worker` (flash sets it for its workers), or
+ * `platform` (Runpod sets it inside a worker; https://docs.runpod.io/serverless/workers/handler-functions), or
+ * `tool` (another Runpod tool reads it; `flash emulator` prints it so that tool reaches the emulator). */
+interface SettingSpec {
+  name: string;
+  default?: string;
+  meaning: string;
+  scope: "user" | "worker" | "platform" | "tool";
+}
+
+const SETTINGS = [
+  // ── flash run and the dev server ──
+  { name: "FLASH_HOST", default: "localhost", meaning: "host `flash run` listens on (`--host`)", scope: "user" },
+  {
+    name: "FLASH_PORT",
+    default: "8888",
+    meaning: "port `flash run` listens on; 0 picks a free one (`--port`)",
+    scope: "user",
+  },
+  {
+    name: "FLASH_MAX_BODY",
+    default: "32MiB",
+    meaning: "largest request body; a larger one gets a 413 (`--max-body`)",
+    scope: "user",
+  },
+  {
+    name: "FLASH_TARGET",
+    default: "local",
+    meaning: "where `remote()` functions run: local, runpod or emulator (`--target`)",
+    scope: "user",
+  },
+  {
+    name: "FLASH_LOG_LEVEL",
+    default: "3",
+    meaning: "consola log level: 1 warnings and errors, 3 info, 4 debug",
+    scope: "user",
+  },
+  { name: "FLASH_LOCAL_WORKERS", meaning: "force every local pool's workers to `thread` or `process`", scope: "user" },
+  // ── the runpod and emulator targets ──
+  { name: "RUNPOD_API_KEY", meaning: "your Runpod API key (never logged or returned)", scope: "user" },
+  { name: "RUNPOD_API_BASE_URL", default: "https://api.runpod.io", meaning: "Runpod GraphQL host", scope: "user" },
+  {
+    name: "RUNPOD_ENDPOINT_BASE_URL",
+    default: "https://api.runpod.ai/v2",
+    meaning: "Runpod serverless REST base",
+    scope: "user",
+  },
+  {
+    name: "RUNPOD_LB_BASE_URL",
+    default: "https://{id}.api.runpod.ai",
+    meaning: "load-balanced endpoint URL pattern",
+    scope: "user",
+  },
+  {
+    name: "RUNPOD_DEFAULT_LOCATIONS",
+    meaning: "data centers for new endpoints (comma list; default: any)",
+    scope: "user",
+  },
+  { name: "RUNPOD_DEFAULT_DATACENTER", meaning: "older name of RUNPOD_DEFAULT_LOCATIONS", scope: "user" },
+  {
+    name: "FLASH_WORKER_IMAGE",
+    meaning: "one flash worker image (built from worker/Dockerfile.*) for every endpoint",
+    scope: "user",
+  },
+  {
+    name: "FLASH_WORKER_IMAGE_GPU",
+    meaning: "flash worker image for GPU endpoints (default: a public CUDA image + bootstrap)",
+    scope: "user",
+  },
+  {
+    name: "FLASH_WORKER_IMAGE_CPU",
+    meaning: "flash worker image for CPU endpoints (default: oven/bun + bootstrap)",
+    scope: "user",
+  },
+  {
+    name: "FLASH_RUNPOD_DISPATCH",
+    default: "auto",
+    meaning: "how calls are sent: auto, runsync or poll (/run + status)",
+    scope: "user",
+  },
+  {
+    name: "FLASH_RUNPOD_QUEUE_TIMEOUT_S",
+    default: "600",
+    meaning: "give up on a call still queued after this many seconds",
+    scope: "user",
+  },
+  {
+    name: "FLASH_EMULATOR_APT",
+    default: "check",
+    meaning: "`install` lets emulated workers apt-get install on this machine",
+    scope: "user",
+  },
+  {
+    name: "FLASH_WORKER_CACHE",
+    default: ".flash/worker-cache",
+    meaning: "where workers keep npm packages and shipped code",
+    scope: "user",
+  },
+  // ── release ──
+  {
+    name: "FLASH_RELEASE_CACHE",
+    default: "~/.cache/flash-release",
+    meaning: "where `bun run release` keeps Bun runtimes",
+    scope: "user",
+  },
+  {
+    name: "FLASH_BINARY_PATH",
+    meaning: "the npm launcher runs this flash binary instead of its platform package's",
+    scope: "user",
+  },
+  // ── set by flash for its workers ──
+  { name: "FLASH_WORKER", meaning: "1 inside a local pool worker (remote() returns plain functions)", scope: "worker" },
+  { name: "FLASH_WORKER_ID", meaning: "number of a local pool worker", scope: "worker" },
+  { name: "FLASH_RESOURCE_NAME", meaning: "the config name of a local pool worker's pool", scope: "worker" },
+  {
+    name: "FLASH_PRELOAD",
+    meaning: "modules a local pool worker imports while warming up (JSON list)",
+    scope: "worker",
+  },
+  { name: "FLASH_WORKER_PROCESS", meaning: "1 when the worker entry runs as a subprocess", scope: "worker" },
+  { name: "FLASH_PARENT_PID", meaning: "the server a process worker must not outlive", scope: "worker" },
+  {
+    name: "FLASH_WORKER_MODE",
+    meaning: "queue or lb: the Runpod worker's mode (marks a flash-managed template)",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_WORKSPACE",
+    meaning: "id of the workspace that created a Runpod template (adoption proof)",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_BOOTSTRAP",
+    meaning: "the bootstrap program a stock image's start command runs (base64)",
+    scope: "worker",
+  },
+  { name: "FLASH_INSTALL_BUN", meaning: "installs bun on a GPU image that lacks it (start command)", scope: "worker" },
+  { name: "FLASH_WORKER_HASH", meaning: "content hash of the worker program a bootstrap expects", scope: "worker" },
+  {
+    name: "FLASH_WORKER_APT",
+    default: "install",
+    meaning: "`check` makes a Runpod worker only check apt packages",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_WORKER_MAX_BUNDLES",
+    default: "32",
+    meaning: "shipped bundles a Runpod worker loads before it asks to be replaced",
+    scope: "worker",
+  },
+  { name: "FLASH_COMMIT", meaning: "commit stamped into release binaries (`--define`)", scope: "worker" },
+  // ── set by Runpod inside a worker ──
+  { name: "RUNPOD_POD_ID", meaning: "the worker's id", scope: "platform" },
+  { name: "RUNPOD_ENDPOINT_ID", meaning: "the worker's endpoint", scope: "platform" },
+  { name: "RUNPOD_POD_HOSTNAME", meaning: "the worker's host name", scope: "platform" },
+  { name: "RUNPOD_GPU_COUNT", meaning: "GPUs given to the worker", scope: "platform" },
+  { name: "RUNPOD_AI_API_KEY", meaning: "the key a worker uses on the worker routes", scope: "platform" },
+  { name: "RUNPOD_PING_INTERVAL", meaning: "heartbeat interval, ms", scope: "platform" },
+  { name: "RUNPOD_WEBHOOK_GET_JOB", meaning: "job-take URL", scope: "platform" },
+  { name: "RUNPOD_WEBHOOK_POST_OUTPUT", meaning: "job-done URL", scope: "platform" },
+  { name: "RUNPOD_WEBHOOK_POST_STREAM", meaning: "job-stream URL", scope: "platform" },
+  { name: "RUNPOD_WEBHOOK_PING", meaning: "heartbeat URL", scope: "platform" },
+  { name: "RUNPOD_WEBHOOK_JOB_STOP", meaning: "per-job stop channel URL", scope: "platform" },
+  // ── read by runpodctl (github.com/runpod/runpodctl internal/api/client.go), printed by `flash emulator` ──
+  { name: "RUNPOD_API_URL", meaning: "runpodctl's REST base", scope: "tool" },
+  { name: "RUNPOD_GRAPHQL_URL", meaning: "runpodctl's GraphQL URL", scope: "tool" },
+] as const satisfies readonly SettingSpec[];
+
+/** The name of a variable flash knows. */
+export type SettingName = (typeof SETTINGS)[number]["name"];
+
+/** Every variable, in table order. */
+export const ALL_SETTINGS: readonly SettingSpec[] = SETTINGS;
+
+/** The variables a person sets. */
+export const USER_SETTINGS: readonly SettingSpec[] = SETTINGS.filter((s) => s.scope === "user");
+
+const BY_NAME = new Map<string, SettingSpec>(SETTINGS.map((s) => [s.name, s]));
+
+/** A variable's value: the environment's (empty counts as unset), else its default, else undefined. */
+export function setting(name: SettingName, env: Record<string, string | undefined> = process.env): string | undefined {
+  const value = env[name];
+  if (value !== undefined && value !== "") return value;
+  return BY_NAME.get(name)?.default;
+}
+
+/** The README's table of user settings (markdown), generated so the two cannot drift. */
+export function settingsTable(): string {
+  const rows = USER_SETTINGS.map((s) => `| \`${s.name}\` | ${s.default ? `\`${s.default}\`` : ""} | ${s.meaning} |`);
+  return ["| variable | default | meaning |", "|---|---|---|", ...rows].join("\n");
+}

@@ -1,0 +1,116 @@
+/**
+ * The contract every target keeps (local pool, emulator, real Runpod): one suite, run against each by the
+ * `*.test.ts` files beside this one (as hono's router suite runs against every router). It calls the fixture
+ * workspace's functions (test/fixtures/runpod/ws/01_demo/01_basic/cpu_worker.ts) through `remote()` and `call()`.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { statusOf } from "../../core/base/errors";
+import { RemoteError } from "../../core/remote/errors";
+import type { FunctionRequest } from "../../core/remote/protocol";
+import { currentTarget, setTarget, type Target } from "../../core/remote/target";
+
+/** A target under test, the workspace its functions live in, and how to tear it down. */
+export interface ContractSetup {
+  target: Target;
+  root: string;
+  stop(): Promise<void>;
+}
+
+type Fn = (...args: unknown[]) => Promise<unknown>;
+
+/** Run the target contract against the target `setup()` makes. */
+export function describeTargetContract(name: string, setup: () => Promise<ContractSetup>, timeout = 60_000): void {
+  describe(`the ${name} target keeps the remote-call contract`, () => {
+    let s: ContractSetup;
+    let fx: Record<string, Fn>;
+    let module: string;
+    const request = (fnName: string, args: unknown[]): FunctionRequest => ({
+      module,
+      name: fnName,
+      executionType: "function",
+      args,
+    });
+    const refOf = (fn: Fn) => (fn as unknown as { remote: Parameters<Target["call"]>[0] }).remote;
+
+    beforeAll(async () => {
+      s = await setup();
+      setTarget(s.target);
+      module = join(s.root, "01_demo/01_basic/cpu_worker.ts");
+      fx = (await import(module)) as Record<string, Fn>;
+    }, timeout);
+    afterAll(async () => {
+      await s?.stop();
+    }, timeout);
+
+    test(
+      "a result comes back as the function returned it",
+      async () => {
+        expect(currentTarget()).toBe(s.target);
+        const out = (await fx.hello!({ name: "contract" })) as { message: string };
+        expect(out.message).toBe("HELLO CONTRACT!");
+      },
+      timeout,
+    );
+
+    test(
+      "what the function prints comes back with the response",
+      async () => {
+        const res = await s.target.call(refOf(fx.hello!), request("hello", [{ name: "printer" }]));
+        expect(res.success).toBe(true);
+        expect(res.stdout).toContain("hello called for printer");
+      },
+      timeout,
+    );
+
+    test(
+      "a thrown error reaches the caller as a RemoteError with its name, message and a stack naming the source",
+      async () => {
+        const err = (await fx.explode!("contract").catch((e: unknown) => e)) as RemoteError;
+        expect(err).toBeInstanceOf(RemoteError);
+        expect(err.remoteName).toBe("Error");
+        expect(err.message).toBe("boom: contract");
+        expect(err.remoteStack).toContain("cpu_worker.ts");
+        expect(statusOf(err)).toBe(500);
+      },
+      timeout,
+    );
+
+    test(
+      "an InputError maps to 400",
+      async () => {
+        const err = await fx.strict!(-1).catch((e: unknown) => e);
+        expect((err as RemoteError).message).toBe("n must be >= 0");
+        expect(statusOf(err)).toBe(400);
+        expect(await fx.strict!(16)).toBe(4);
+      },
+      timeout,
+    );
+
+    test(
+      "a name the module does not export as a remote function is a LookupError, never a run",
+      async () => {
+        const res = await s.target.call(refOf(fx.hello!), request("cpu_router", []));
+        expect(res.success).toBe(false);
+        expect(res.error?.name).toBe("LookupError");
+        expect(res.error?.message).toContain('exports no remote function "cpu_router"');
+      },
+      timeout,
+    );
+
+    test(
+      "a caller that gives up gets its answer at once, without waiting for the function",
+      async () => {
+        const controller = new AbortController();
+        const started = performance.now();
+        const pending = s.target.call(refOf(fx.nap!), request("nap", [20_000]), controller.signal);
+        await Bun.sleep(300);
+        controller.abort();
+        const res = await pending;
+        expect(res.success).toBe(false);
+        expect(performance.now() - started).toBeLessThan(15_000);
+      },
+      timeout,
+    );
+  });
+}

@@ -1,0 +1,57 @@
+// Pure tests of what a reload invalidates and what it purges from the module cache (no server, no watcher).
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { purgeModuleCache } from "../../core/dev/loader";
+import { examplesToReload, planReload } from "../../core/dev/watch";
+
+describe("reload planning", () => {
+  test("an edit inside an example reloads that example only", () => {
+    expect(examplesToReload({ paths: ["01_cat/01_one/cpu_worker.ts", "01_cat/01_one/lib/x.ts"] })).toEqual(
+      new Set(["01_cat/01_one"]),
+    );
+  });
+
+  test("a created or deleted category reloads its examples; a category README reloads nothing", () => {
+    expect(examplesToReload({ paths: ["02_new"] })).toEqual(new Set(["02_new/*"]));
+    expect(examplesToReload({ paths: ["01_cat/README.md"] })).toEqual(new Set());
+  });
+
+  test("a module outside every example (shared code, a category module) needs a full rebuild", () => {
+    expect(examplesToReload({ paths: ["lib/shared.ts"] })).toBeNull();
+    expect(examplesToReload({ paths: ["01_cat/common.ts"] })).toBeNull();
+  });
+
+  test("the plan purges the dirty folders and reuses every other example", () => {
+    const plan = planReload("/ws", { paths: ["01_cat/01_one/a.ts", "02_other"] });
+    expect(plan.dirs.sort()).toEqual(["/ws/01_cat/01_one", "/ws/02_other"]);
+    expect(plan.reuse("01_cat/01_one")).toBe(false);
+    expect(plan.reuse("02_other/01_x")).toBe(false);
+    expect(plan.reuse("01_cat/02_two")).toBe(true);
+    const full = planReload("/ws", { paths: ["shared/x.ts"] });
+    expect(full.dirs).toEqual(["/ws"]);
+    expect(full.reuse("01_cat/01_one")).toBe(false);
+  });
+});
+
+describe("module-cache purge", () => {
+  test("drops the modules under a folder (not node_modules, not the kept ones), so the next import reads them again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flash-purge-"));
+    try {
+      const file = join(dir, "a.ts");
+      const kept = join(dir, "keep");
+      writeFileSync(file, "export const v = 1;\n");
+      await Bun.write(join(kept, "k.ts"), "export const k = 1;\n");
+      expect((await import(file)).v).toBe(1);
+      await import(join(kept, "k.ts"));
+      writeFileSync(file, "export const v = 2;\n");
+      expect((await import(file)).v).toBe(1); // cached
+      expect(purgeModuleCache(dir, [kept])).toBe(1);
+      expect(require.cache[join(kept, "k.ts")]).toBeDefined();
+      expect((await import(file)).v).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

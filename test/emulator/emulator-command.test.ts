@@ -1,0 +1,116 @@
+/** `flash emulator` flags: image commands, printed attach env, durations (as a user runs it: a subprocess). */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { imageCommands, parseDuration, repeated } from "../../core/commands/emulator";
+import { REPO } from "../helpers/workspace";
+
+const tmp = mkdtempSync(join(tmpdir(), "flash-emulator-cmd-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const WORKER = resolve(import.meta.dir, "../fixtures/runpod/protocol-worker.ts");
+
+describe("flash emulator", () => {
+  test("--image runs a command as an image's workers; other images get the env to attach a worker", async () => {
+    const key = "rpa_emulator_cmd_key_SECRET_0001";
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        join(REPO, "cli.ts"),
+        "emulator",
+        "--port",
+        "0",
+        "--image",
+        `myorg/handler:1=exec '${process.execPath}' '${WORKER}'`,
+        "--image=myorg/unused=true",
+      ],
+      { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+    );
+    let text = "";
+    const decoder = new TextDecoder();
+    for (const stream of [proc.stdout, proc.stderr]) {
+      void (async () => {
+        const reader = stream.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          text += decoder.decode(value, { stream: true });
+        }
+      })();
+    }
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!/RUNPOD_ENDPOINT_BASE_URL=(\S+)/.test(text) && Date.now() < deadline) await Bun.sleep(20);
+      const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(text)![1]!;
+      expect(text).toContain("workers of myorg/handler:1 run: exec");
+      expect(text).toContain("workers of myorg/unused run: true");
+      const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+      const make = async (name: string, image: string) => {
+        const res = await fetch(`${base}/graphql`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({
+            query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
+            variables: {
+              input: {
+                name,
+                template: { imageName: image, containerDiskInGb: 10, env: [] },
+                instanceIds: ["cpu3c-2-4"],
+              },
+            },
+          }),
+        });
+        return ((await res.json()) as any).data.saveEndpoint.id as string;
+      };
+      const mapped = await make("mapped", "myorg/handler:1");
+      const job = await fetch(`${base}/v2/${mapped}/runsync`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ input: { mode: "echo", value: "via --image" } }),
+      });
+      expect(await job.json()).toMatchObject({ status: "COMPLETED", output: { echo: "via --image" } });
+      const other = await make("other", "myorg/other:2");
+      const until = Date.now() + 5000;
+      while (!text.includes(`endpoint ${other} (other) runs image myorg/other:2`) && Date.now() < until)
+        await Bun.sleep(20);
+      expect(text).toContain("which is not flash's worker and has no --image command: no worker is started for it");
+      expect(text).toContain(`export RUNPOD_WEBHOOK_GET_JOB='${base}/v2/${other}/job-take/$ID?gpu=cpu3c-2-4'`);
+      expect(text).toContain("export RUNPOD_AI_API_KEY='rpa_");
+      expect(text).not.toContain(key);
+    } finally {
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(0);
+    }
+  }, 40_000);
+
+  test("a bad --image or duration is refused with what was expected", async () => {
+    const proc = Bun.spawn(
+      [process.execPath, join(REPO, "cli.ts"), "emulator", "--port", "0", "--image", "no-command"],
+      {
+        cwd: tmp,
+        env: { ...process.env, NO_COLOR: "1" },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const out = (await new Response(proc.stdout).text()) + (await new Response(proc.stderr).text());
+    expect(await proc.exited).toBe(1);
+    expect(out).toContain('--image "no-command": expected IMAGE=COMMAND');
+  }, 20_000);
+});
+
+describe("flag parsing", () => {
+  test("repeated flags, IMAGE=COMMAND pairs and durations", () => {
+    expect(repeated(["--image", "a=b", "--port", "1", "--image=c=d e"], "image")).toEqual(["a=b", "c=d e"]);
+    expect(imageCommands(["myorg/img:tag=python3 handler.py", "x= y "])).toEqual({
+      "myorg/img:tag": "python3 handler.py",
+      x: "y",
+    });
+    expect(() => imageCommands(["=cmd"])).toThrow("expected IMAGE=COMMAND");
+    expect(() => imageCommands(["img="])).toThrow("expected IMAGE=COMMAND");
+    expect([parseDuration("250"), parseDuration("500ms"), parseDuration("5s"), parseDuration("2m")]).toEqual([
+      250, 500, 5000, 120_000,
+    ]);
+    expect(() => parseDuration("soon")).toThrow('"soon" is not a duration');
+  });
+});
