@@ -69,7 +69,7 @@ export async function runRunpodWorker(argv: string[] = process.argv.slice(2), ha
   let loaded: typeof import("./call") | undefined;
   // Loading the engine is synchronous work once its file is read: start it only after the first job-take has
   // gone out, so that the platform sees this worker at once and the load overlaps the long-poll.
-  const calls = Bun.sleep(5)
+  const calls = Bun.sleep(25)
     .then(loadCalls)
     .then((c) => (loaded = c));
   calls.catch((err: Error) => say(`cannot load flash's executor: ${err.message}`));

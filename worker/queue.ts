@@ -60,12 +60,24 @@ export interface JobRunner {
 /** Take jobs until SIGTERM: run each, post its result. `firstJob` is one the bootstrap already took. */
 export async function queueLoop(env: QueueEnv, runner: JobRunner, firstJob?: TakenJob): Promise<void> {
   const headers = { authorization: env.key, "content-type": "application/json", "user-agent": VERSION };
-  const monitor: Monitor = startMonitor({
-    ping: env.ping && env.key ? withQuery(env.ping, { runpod_version: VERSION }) : undefined,
-    pingMs: env.pingMs,
-    stop: stopUrl(env.getJob),
-    headers,
-  });
+  // The monitor thread (a second JS VM) starts right after the first job-take has gone out, not before it.
+  let inFlight: string | undefined;
+  let thread: Monitor | undefined;
+  const monitor: Monitor = {
+    running: (jobId) => {
+      inFlight = jobId;
+      thread?.running(jobId);
+    },
+  };
+  setTimeout(() => {
+    thread = startMonitor({
+      ping: env.ping && env.key ? withQuery(env.ping, { runpod_version: VERSION }) : undefined,
+      pingMs: env.pingMs,
+      stop: stopUrl(env.getJob),
+      headers,
+    });
+    if (inFlight) thread.running(inFlight);
+  }, 20);
   // runpod-python rp_scale.py handle_shutdown: stop taking jobs, finish the ones in flight, then exit.
   let stopping = false;
   let busy = false;
