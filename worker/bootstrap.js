@@ -3,13 +3,14 @@
 // network volume already has it, else from the first job or request that carries it (flash sends the program's
 // code with a call once per endpoint, and again when a worker answers `missing: ["worker"]`) — then hands over.
 // Plain JavaScript with no imports beyond Bun and node: it runs on a stock `oven/bun` image.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 
 const env = process.env;
 const want = env.FLASH_WORKER_HASH || "";
 const root =
   env.FLASH_WORKER_CACHE || (existsSync("/runpod-volume") ? "/runpod-volume/.cache/flash-worker" : "/tmp/flash-worker");
-const file = `${root}/program/${want}.js`;
+const dir = `${root}/program/${want}`;
+const file = `${dir}/main.js`;
 const say = (line) => process.stderr.write(`[flash bootstrap] ${line}\n`);
 const missing = {
   success: false,
@@ -20,12 +21,23 @@ const missing = {
 /** Keep the program a call carried when it is the one this template names (checked by content hash). */
 function keep(input) {
   const w = input && typeof input === "object" ? (input.input ?? input).worker : undefined;
-  if (!w || w.hash !== want || typeof w.code !== "string") return false;
-  if (new Bun.CryptoHasher("sha256").update(w.code).digest("hex").slice(0, 16) !== want) return false;
-  mkdirSync(`${root}/program`, { recursive: true });
-  writeFileSync(`${file}.${process.pid}.tmp`, w.code);
-  renameSync(`${file}.${process.pid}.tmp`, file);
-  return true;
+  const files = w?.files;
+  if (!w || w.hash !== want || !files || typeof files["main.js"] !== "string") return false;
+  const names = Object.keys(files).sort();
+  if (names.some((n) => !/^[\w.-]+\.js$/.test(n) || typeof files[n] !== "string")) return false;
+  const canonical = JSON.stringify(names.map((n) => [n, files[n]]));
+  if (new Bun.CryptoHasher("sha256").update(canonical).digest("hex").slice(0, 16) !== want) return false;
+  if (existsSync(file)) return true;
+  // Written beside the final folder, then renamed: a worker on the same disk never sees half a program.
+  const tmp = `${dir}.${process.pid}.tmp`;
+  mkdirSync(tmp, { recursive: true });
+  for (const n of names) writeFileSync(`${tmp}/${n}`, files[n]);
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another worker finished first
+  }
+  return existsSync(file);
 }
 
 async function queue() {

@@ -6,6 +6,7 @@ import { shortHash, writeFileAtomic } from "../core/base/fs";
 import { execute } from "../core/remote/worker/executor";
 import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol";
 import type { MissingCode, ShippedCall } from "../core/runpod/api";
+export { say, withQuery } from "./platform";
 import { DependencyError, ensureNpmDependencies, ensureSystemDependencies } from "./deps";
 
 /** The call names code by hash that this worker does not have (flash re-sends the call with the code). */
@@ -118,13 +119,3 @@ export async function runCall(input: unknown): Promise<WorkerResponse> {
     return res;
   }
 }
-
-/** Add query parameters to a platform URL that may or may not already have a query string. */
-export function withQuery(url: string, params: Record<string, string>): string {
-  const q = new URLSearchParams(params).toString();
-  return q ? `${url}${url.includes("?") ? "&" : "?"}${q}` : url;
-}
-
-/** A line on the worker's stderr (the platform's log), tagged with the worker id. */
-export const say = (line: string) =>
-  process.stderr.write(`[flash worker ${process.env.RUNPOD_POD_ID ?? ""}] ${line}\n`);

@@ -123,13 +123,14 @@ export async function runDeployedWorker(): Promise<void> {
   const { queueLoop, readQueueEnv } = await import("./queue");
   const env = readQueueEnv();
   if (!env) throw new Error("deployed queue worker started without RUNPOD_WEBHOOK_GET_JOB");
-  await queueLoop(env, undefined, async (input) => {
+  const run = async (input: unknown) => {
     try {
       return await execute(parseDeployedCall(input, resource, appDir));
     } catch (err) {
       return failure(err);
     }
-  });
+  };
+  await queueLoop(env, { run, bundles: () => 0 }); // deployed code is one artifact: no shipped bundles pile up
 }
 
 function serveRoutes(

@@ -6,7 +6,8 @@
  */
 import { statusOf } from "../core/base/errors";
 import type { ShippedCall } from "../core/runpod/api";
-import { parseShippedCall, runCall, say, type WorkerResponse } from "./call";
+import { parseShippedCall, runCall, type WorkerResponse } from "./call";
+import { say } from "./platform";
 
 const jsonRes = (body: unknown, status = 200) => Response.json(body, { status });
 

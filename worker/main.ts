@@ -9,12 +9,22 @@
  * the first call (`runRunpodWorker(argv, { firstJob })`, `lbHandler()`).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { registerFlashModules } from "../core/base/self-import";
-import { runCall, say } from "./call";
-import { lbHandler as lbRequestHandler, serveHttp } from "./lb";
+import type { WorkerResponse } from "./call";
+import { say } from "./platform";
 import { queueLoop, readQueueEnv, type TakenJob } from "./queue";
 
-export { materialize, parseShippedCall, runCall, withQuery } from "./call";
+export { materialize, parseShippedCall, runCall } from "./call";
+export { withQuery } from "./platform";
+
+/**
+ * The executor side (flash's engine, the user's modules): loaded on demand, so that a queue worker's first job-take
+ * goes out while it loads instead of after it (a worker's start is part of every cold start).
+ */
+async function loadCalls(): Promise<typeof import("./call")> {
+  const [{ registerFlashModules }, calls] = await Promise.all([import("../core/base/self-import"), import("./call")]);
+  registerFlashModules();
+  return calls;
+}
 
 /** Local test mode (no platform env): run `--test_input '<json>'` or ./test_input.json once and print the result. */
 async function localOnce(argv: string[]): Promise<number> {
@@ -26,7 +36,7 @@ async function localOnce(argv: string[]): Promise<number> {
     return 2;
   }
   const parsed = JSON.parse(raw);
-  const res = await runCall(parsed?.input ?? parsed);
+  const res: WorkerResponse = await (await loadCalls()).runCall(parsed?.input ?? parsed);
   process.stdout.write(JSON.stringify(res) + "\n");
   return res.success ? 0 : 1;
 }
@@ -36,6 +46,12 @@ export interface HandOver {
   firstJob?: TakenJob;
 }
 
+/** The LB request handler (the bootstrap installs it in its own server once the program arrived). */
+export async function lbHandler(): Promise<(req: Request) => Promise<Response>> {
+  await loadCalls();
+  return (await import("./lb")).lbHandler();
+}
+
 /**
  * Entry point of the worker program. The mode comes only from FLASH_WORKER_MODE, which flash puts in every
  * template it creates: never from PORT, which Runpod sets to 80 for load-balanced workers and which may be absent
@@ -43,29 +59,28 @@ export interface HandOver {
  * jobs when the platform's job URLs are there, and otherwise runs one local test input, as runpod-python does.
  */
 export async function runRunpodWorker(argv: string[] = process.argv.slice(2), handOver: HandOver = {}): Promise<void> {
-  registerFlashModules();
   if (process.env.FLASH_RESOURCE_NAME) {
     // Deployed by `flash deploy`: functions come from the environment's artifact, never with a call.
+    await loadCalls();
     const { runDeployedWorker } = await import("./deployed");
     return runDeployedWorker();
   }
   if (process.env.FLASH_WORKER_MODE === "lb") {
     process.on("SIGTERM", () => process.exit(0));
-    return serveHttp();
+    await loadCalls();
+    return (await import("./lb")).serveHttp();
   }
   const env = readQueueEnv();
   if (!env) process.exit(await localOnce(argv));
-  await queueLoop(env, handOver.firstJob);
-}
-
-/**
- * The load-balanced request handler, for the bootstrap (worker/bootstrap.js), which calls it without going through
- * runRunpodWorker: "flash" and "elysia" must resolve to this program's copies before a shipped bundle is imported,
- * or Bun resolves `import … from "flash"` to whatever package of that name it can find (npm has an unrelated one).
- */
-export function lbHandler(): (req: Request) => Promise<Response> {
-  registerFlashModules();
-  return lbRequestHandler();
+  let loaded: typeof import("./call") | undefined;
+  // Loading the engine is synchronous work once its file is read: start it only after the first job-take has
+  // gone out, so that the platform sees this worker at once and the load overlaps the long-poll.
+  const calls = Bun.sleep(25)
+    .then(loadCalls)
+    .then((c) => (loaded = c));
+  calls.catch((err: Error) => say(`cannot load flash's executor: ${err.message}`));
+  const run = async (input: unknown) => (await calls).runCall(input);
+  await queueLoop(env, { run, bundles: () => loaded?.bundlesSeen.size ?? 0 }, handOver.firstJob);
 }
 
 if (import.meta.main) await runRunpodWorker();

@@ -3,7 +3,8 @@
  * (runpod/serverless/modules/rp_job.py, rp_scale.py, rp_ping.py, rp_http.py): long-poll job-take, run the job,
  * post job-done; a heartbeat and the per-job stop channel in a separate thread; a graceful SIGTERM.
  */
-import { bundlesSeen, runCall, say, withQuery, type WorkerResponse } from "./call";
+import type { WorkerResponse } from "./call";
+import { say, withQuery } from "./platform";
 import { startMonitor, type Monitor } from "./monitor";
 
 const VERSION = "flash-worker/1";
@@ -49,22 +50,34 @@ export function stopUrl(getJob: string): string | undefined {
   return getJob.includes("/job-take/") ? getJob.replace("/job-take/", "/job-stop/") : undefined;
 }
 
-/**
- * Take jobs until SIGTERM: run each with `handle` (shipped calls by default; deployed mode passes its own), post
- * its result. `firstJob` is one the bootstrap already took.
- */
-export async function queueLoop(
-  env: QueueEnv,
-  firstJob?: TakenJob,
-  handle: (input: unknown) => Promise<WorkerResponse> = runCall,
-): Promise<void> {
+/** How the loop runs a job: the executor side, loaded while the first job-take is already out. */
+export interface JobRunner {
+  run(input: unknown): Promise<WorkerResponse>;
+  /** Distinct bundles imported so far. */
+  bundles(): number;
+}
+
+/** Take jobs until SIGTERM: run each, post its result. `firstJob` is one the bootstrap already took. */
+export async function queueLoop(env: QueueEnv, runner: JobRunner, firstJob?: TakenJob): Promise<void> {
   const headers = { authorization: env.key, "content-type": "application/json", "user-agent": VERSION };
-  const monitor: Monitor = startMonitor({
-    ping: env.ping && env.key ? withQuery(env.ping, { runpod_version: VERSION }) : undefined,
-    pingMs: env.pingMs,
-    stop: stopUrl(env.getJob),
-    headers,
-  });
+  // The monitor thread (a second JS VM) starts right after the first job-take has gone out, not before it.
+  let inFlight: string | undefined;
+  let thread: Monitor | undefined;
+  const monitor: Monitor = {
+    running: (jobId) => {
+      inFlight = jobId;
+      thread?.running(jobId);
+    },
+  };
+  setTimeout(() => {
+    thread = startMonitor({
+      ping: env.ping && env.key ? withQuery(env.ping, { runpod_version: VERSION }) : undefined,
+      pingMs: env.pingMs,
+      stop: stopUrl(env.getJob),
+      headers,
+    });
+    if (inFlight) thread.running(inFlight);
+  }, 20);
   // runpod-python rp_scale.py handle_shutdown: stop taking jobs, finish the ones in flight, then exit.
   let stopping = false;
   let busy = false;
@@ -91,14 +104,14 @@ export async function queueLoop(
     }
     busy = true;
     monitor.running(job.id);
-    const response = await handle(job.input);
+    const response = await runner.run(job.input);
     monitor.running(undefined);
-    const recycle = bundlesSeen.size >= MAX_BUNDLES;
+    const recycle = runner.bundles() >= MAX_BUNDLES;
     await postResult(env, headers, job.id, response, recycle);
     busy = false;
     job = undefined;
     if (recycle) {
-      say(`ran ${bundlesSeen.size} distinct bundles: asking for a fresh worker (stopPod)`);
+      say(`ran ${runner.bundles()} distinct bundles: asking for a fresh worker (stopPod)`);
       break;
     }
   }

@@ -75,7 +75,12 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const bytes = tarGz([
     ...collected.entries,
     { path: "flash_manifest.json", type: "file", data: new TextEncoder().encode(manifestText) },
-    { path: RUNTIME_PATH, type: "file", data: new TextEncoder().encode(program.code) },
+    // The program's entry and the chunks it imports, side by side (worker/main.js is RUNTIME_PATH).
+    ...Object.entries(program.files).map(([name, code]) => ({
+      path: `${dirname(RUNTIME_PATH)}/${name}`,
+      type: "file" as const,
+      data: new TextEncoder().encode(code),
+    })),
     ...(await mothershipRuntime()),
   ]);
   const maxMb = opts.maxMb ?? MAX_ARTIFACT_MB;

@@ -63,7 +63,8 @@ export interface ShippedBundle {
 /** flash's worker program as a call carries it to a default-image worker (its bootstrap keeps it by hash). */
 export interface ShippedProgram {
   hash: string;
-  code?: string;
+  /** File name → content (`main.js` and the chunks it imports). */
+  files?: Record<string, string>;
 }
 
 /** The `input` of every job flash sends: the bundle plus the executor's request (its `module` is `bundle.path`). */

@@ -105,7 +105,7 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
     type: config.isLoadBalancer ? "LB" : "QB",
     workersMin: config.workersMin,
     workersMax: config.workersMax,
-    idleTimeout: config.idleTimeout,
+    idleTimeout: runpodIdleTimeout(config.idleTimeout),
     scalerType: config.scalerType,
     scalerValue: config.scalerValue,
     executionTimeoutMs: config.executionTimeoutMs,
@@ -144,6 +144,14 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
     isServerless: true,
   };
   return { name, template, endpoint, bootstrap };
+}
+
+/**
+ * Runpod's idleTimeout is a whole number of seconds from 1 to 3600 (GraphQL `Int`; runpod/flash enforces the range:
+ * commit 57aebbf4, #287). The local pool accepts fractions (tests use 0.2 s), so the value is rounded into range here.
+ */
+export function runpodIdleTimeout(seconds: number): number {
+  return Math.min(3600, Math.max(1, Math.round(seconds)));
 }
 
 /**

@@ -217,6 +217,12 @@ export function dispatchMode(value: string | undefined): DispatchMode {
   return value === "poll" || value === "runsync" ? value : "auto";
 }
 
+/** Wait bounds from the settings (FLASH_RUNPOD_QUEUE_TIMEOUT_S: how long a call may wait for a worker). */
+function waitPolicy(env: Record<string, string | undefined>): WaitPolicy {
+  const s = Number(setting("FLASH_RUNPOD_QUEUE_TIMEOUT_S", env));
+  return Number.isFinite(s) && s > 0 ? { queueTimeoutMs: s * 1000 } : {};
+}
+
 /** The `runpod` target `flash run --target runpod` names: Runpod itself, with RUNPOD_API_KEY. */
 export async function createTarget(
   _name: "runpod",
@@ -228,6 +234,7 @@ export async function createTarget(
     urls: runpodUrls(env),
     root: opts.root,
     dispatch: dispatchMode(setting("FLASH_RUNPOD_DISPATCH", env)),
+    wait: waitPolicy(env),
   });
 }
 

@@ -1,23 +1,26 @@
-/**
- * flash's Runpod worker program as a call carries it to a stock-image worker, and the bootstrap that receives it.
- * From source the program is bundled on first use (Bun.build, about 0.1 s); the compiled binary carries it
- * bundled at build time (worker-program-macro.ts), because it has no sources to bundle.
- */
-import { shortHash } from "../base/fs";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import bootstrapSource from "../../worker/bootstrap.js" with { type: "text" };
+import { shortHash } from "../base/fs";
 import type { ShippedProgram } from "./api";
 
-/** The worker program: its content hash (names it in FLASH_WORKER_HASH and in calls) and its code. */
+/** The worker program: its content hash (names it in FLASH_WORKER_HASH and in calls) and its files. */
 export type WorkerProgram = Required<ShippedProgram>;
+
+/** The entry file of the program (its other files are chunks it imports on demand). */
+export const PROGRAM_ENTRY = "main.js";
 
 const ENTRY = join(import.meta.dir, "..", "..", "worker", "main.ts");
 let program: Promise<WorkerProgram> | undefined;
 
-/** The same 16-hex sha256 prefix the bootstrap checks a received program against. */
-export function programHash(code: string): string {
-  return shortHash(code);
+/** The same 16-hex sha256 prefix the bootstrap checks a received program against (worker/bootstrap.js). */
+export function programHash(files: Record<string, string>): string {
+  const canonical = JSON.stringify(
+    Object.keys(files)
+      .sort()
+      .map((name) => [name, files[name]]),
+  );
+  return shortHash(canonical);
 }
 
 /** The worker program, bundled once per process. */
@@ -32,12 +35,23 @@ export function workerProgram(): Promise<WorkerProgram> {
 async function build(): Promise<WorkerProgram> {
   if (!existsSync(ENTRY)) {
     const { WORKER_PROGRAM } = await import("./worker-program-bundle");
-    return { hash: programHash(WORKER_PROGRAM), code: WORKER_PROGRAM };
+    return { hash: programHash(WORKER_PROGRAM), files: WORKER_PROGRAM };
   }
-  const result = await Bun.build({ entrypoints: [ENTRY], target: "bun", format: "esm", minify: true });
+  // Split: the entry (job-take loop, heartbeat) is a few KB and starts at once; flash's engine, which the first
+  // job needs, is a chunk imported while that first job-take is already out.
+  const result = await Bun.build({
+    entrypoints: [ENTRY],
+    target: "bun",
+    format: "esm",
+    minify: true,
+    splitting: true,
+    naming: { entry: "[name].[ext]", chunk: "chunk-[hash].[ext]" },
+  });
   if (!result.success) throw new Error(`bundling flash's worker program failed: ${result.logs.map(String).join("; ")}`);
-  const code = await result.outputs[0]!.text();
-  return { hash: programHash(code), code };
+  const files: Record<string, string> = {};
+  for (const out of result.outputs) files[out.path.replace(/^.*\//, "")] = await out.text();
+  if (!files[PROGRAM_ENTRY]) throw new Error(`bundling flash's worker program produced no ${PROGRAM_ENTRY}`);
+  return { hash: programHash(files), files };
 }
 
 /** worker/bootstrap.js, whitespace-minified and base64-encoded for the template's FLASH_BOOTSTRAP. */

@@ -5,15 +5,18 @@
  * IN_PROGRESS (D4), cancel that stops the function on the worker (D5), and custom images that get raw input (B4).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CpuLiveServerless, CpuServerlessEndpoint } from "../../core/remote/config";
+import { CpuLiveLoadBalancer, CpuLiveServerless, CpuServerlessEndpoint } from "../../core/remote/config";
 import type { RemoteFunctionRef } from "../../core/remote/protocol";
+import { GraphqlError, RunpodGraphql } from "../../core/runpod/graphql";
+import { RunpodHttp } from "../../core/runpod/http";
 import { BOOTSTRAP_START, DEFAULT_CPU_IMAGE } from "../../core/runpod/mapping";
 import { workerProgram } from "../../core/runpod/worker-program";
-import { startHarness, until, type Harness } from "../fixtures/runpod/harness";
+import { FAKE_KEY, startHarness, until, type Harness } from "../fixtures/runpod/harness";
 
 let h: Harness;
+const programSize = (p: { files: Record<string, string> }) => Object.values(p.files).reduce((n, c) => n + c.length, 0);
 const PROTOCOL_WORKER = resolve(import.meta.dir, "../fixtures/runpod/protocol-worker.ts");
 
 beforeAll(() => {
@@ -54,7 +57,7 @@ describe("B2: nothing to build: public image + bootstrap, the worker program arr
     expect(first).toMatchObject({ success: true, result: { message: "HELLO ADA!" } });
     const firstBytes = h.target.bytesSent - before;
     const program = await workerProgram();
-    expect(firstBytes).toBeGreaterThan(program.code.length); // the worker program travelled with it
+    expect(firstBytes).toBeGreaterThan(programSize(program)); // the worker program travelled with it
     const endpoint = [...h.em.control.endpoints.values()].find((e) => e.name === "live-boot_first-fb")!;
     const template = h.em.control.templates.get(endpoint.templateId)!;
     expect(template.imageName).toBe(DEFAULT_CPU_IMAGE);
@@ -75,7 +78,7 @@ describe("B2: nothing to build: public image + bootstrap, the worker program arr
     const mark = h.target.bytesSent;
     const jobsBefore = h.em.store.jobCounts(endpoint.id).completed;
     expect(await call(hello, [{ name: "two" }])).toMatchObject({ success: true, result: { message: "HELLO TWO!" } });
-    expect(h.target.bytesSent - mark).toBeGreaterThan((await workerProgram()).code.length);
+    expect(h.target.bytesSent - mark).toBeGreaterThan(programSize(await workerProgram()));
     // Two jobs completed: the miss (nothing ran) and the call itself.
     expect(h.em.store.jobCounts(endpoint.id).completed - jobsBefore).toBe(2);
   }, 60_000);
@@ -188,4 +191,74 @@ describe("B4: custom images get the raw input", () => {
     expect(res.success).toBe(true);
     expect((res.result as { echo: number }).echo).toBe(42);
   }, 30_000);
+});
+
+describe("nothing runs twice", () => {
+  test("D3: a 503 on a job submission is not sent again (the job may exist); a 429 is (it was refused)", async () => {
+    const cfg = new CpuLiveServerless({ name: "no_dupes", workersMax: 1, idleTimeout: 60 });
+    const hello = ref(cfg, "hello");
+    expect((await call(hello, [{ name: "warm" }])).success).toBe(true);
+    const endpoint = [...h.em.control.endpoints.values()].find((e) => e.name === "live-no_dupes-fb")!;
+    const before = h.em.store.jobCounts(endpoint.id).completed;
+    h.em.fail({ status: 503, times: 1, path: `/v2/${endpoint.id}/run` });
+    const res = await call(hello, [{ name: "once" }]);
+    expect(res.success).toBe(false);
+    expect(res.error?.message).toContain("503");
+    h.em.fail({ status: 429, times: 1, path: `/v2/${endpoint.id}/run` });
+    expect((await call(hello, [{ name: "again" }])).success).toBe(true);
+    expect(h.em.store.jobCounts(endpoint.id).completed - before).toBe(1);
+  }, 60_000);
+
+  test("D11: a load-balanced endpoint's cold start ('no workers available') is waited out, then the call runs", async () => {
+    const cold = startHarness({ workers: { coldStartMs: 1500, lbWaitMs: 200 } });
+    try {
+      const t = cold.newTarget({ wait: { lbRetryDelayMs: 300, lbColdStartMs: 30_000 } });
+      const cfg = new CpuLiveLoadBalancer({ name: "lb_cold", workersMax: 1 });
+      const fn: RemoteFunctionRef = {
+        config: cfg,
+        module: join(cold.root, "01_demo/01_basic/compute_lb.ts"),
+        name: "compute",
+        executionType: "function",
+        options: { method: "POST", path: "/compute" },
+      };
+      const res = await t.call(fn, {
+        module: fn.module,
+        name: "compute",
+        executionType: "function",
+        args: [[1, 2, 3]],
+      });
+      expect(res).toMatchObject({ success: true, result: { sum: 6, count: 3 } });
+      await t.shutdown();
+    } finally {
+      await cold.stop();
+    }
+  }, 60_000);
+});
+
+describe("control plane replies", () => {
+  test("D9: GraphQL errors that come with HTTP 400 are GraphQL errors, with their message", async () => {
+    const gql = new RunpodGraphql(new RunpodHttp(FAKE_KEY), h.em.apiBaseUrl);
+    const err = await gql.request("query { myself { nope } }").catch((e: Error) => e);
+    expect(err).toBeInstanceOf(GraphqlError);
+    expect((err as GraphqlError).status).toBe(400);
+    expect((err as Error).message).toContain("nope");
+  });
+});
+
+describe("the Dockerfiles", () => {
+  const dockerfile = (name: string) => readFileSync(resolve(import.meta.dir, "../../worker", name), "utf8");
+  test("B3: every documented build and every stage is linux/amd64; D14: no FLASH_WORKER_CACHE hides the volume", () => {
+    for (const name of ["Dockerfile.cpu", "Dockerfile.gpu"]) {
+      const text = dockerfile(name);
+      for (const line of text.split("\n").filter((l) => /docker build /.test(l))) {
+        expect(line).toContain("--platform linux/amd64");
+      }
+      for (const line of text.split("\n").filter((l) => /^FROM /.test(l)))
+        expect(line).toContain("--platform=linux/amd64");
+      expect(text).not.toContain("ENV FLASH_WORKER_CACHE");
+    }
+    expect(readFileSync(resolve(import.meta.dir, "../../worker/README.md"), "utf8")).toContain(
+      "--platform linux/amd64",
+    );
+  });
 });

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { log } from "../../core/base/log";
 import { startEmulator, type Emulator } from "../../core/emulator/server";
 import {
   CpuLiveLoadBalancer,
@@ -156,6 +157,13 @@ describe("mapping a resource config", () => {
     expect("gpuIds" in cpu.endpoint).toBe(false);
     expect(cpu.endpoint.gpuCount).toBeUndefined();
     expect(cpu.template!.containerDiskInGb).toBe(20);
+    // idleTimeout is an Int from 1 to 3600 on Runpod; the local pool's fractions are rounded into range.
+    expect(mapConfig(new CpuLiveServerless({ name: "fast", idleTimeout: 0.2 }), opts(true)).endpoint.idleTimeout).toBe(
+      1,
+    );
+    expect(mapConfig(new CpuLiveServerless({ name: "slow", idleTimeout: 7200 }), opts(true)).endpoint.idleTimeout).toBe(
+      3600,
+    );
   });
 
   test("B4: a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
@@ -356,6 +364,28 @@ describe("fidelity to the real platform", () => {
     rmSync(join(tmp, ".flash", "resources.json")); // even with the state file lost
     const again = await provisioner(true).ensure(cfg);
     expect(em.control.endpoints.get(again.endpointId)).toBeDefined();
+  });
+
+  test("a crashed session's live endpoints are reported on the next run and removed when it ends", async () => {
+    const crashed = provisioner(true);
+    await crashed.ensure(new CpuLiveServerless({ name: "left_behind" }));
+    // No cleanup: the process died. The next session uses another config only.
+    const next = provisioner(true);
+    const seen: string[] = [];
+    const saved = [...log.options.reporters];
+    const level = log.level;
+    log.setReporters([{ log: (e) => seen.push(e.args.map(String).join(" ")) }]);
+    log.level = 3;
+    try {
+      await next.ensure(new CpuLiveServerless({ name: "used_now" }));
+    } finally {
+      log.setReporters(saved);
+      log.level = level;
+    }
+    expect(seen.some((l) => l.includes("an earlier session left 1 live endpoint (live-left_behind-fb)"))).toBe(true);
+    expect(em.control.endpoints.size).toBe(2);
+    expect(await next.cleanup()).toMatchObject({ removed: 2, failed: 0 });
+    expect(em.control.endpoints.size).toBe(0);
   });
 
   test("D3: a mutation that fails with 503 is not sent again (it may have happened)", async () => {

@@ -12,7 +12,7 @@ import { LocalTarget } from "../../core/remote/local/local-target";
 import { Bundler } from "../../core/runpod/bundle";
 import { ensureSystemDependencies } from "../../worker/deps";
 import { materialize, parseShippedCall, runCall, withQuery } from "../../worker/main";
-import { FIXTURE_WS, startHarness, type Harness } from "../fixtures/runpod/harness";
+import { FIXTURE_WS, startHarness, until, type Harness } from "../fixtures/runpod/harness";
 
 const tmp = mkdtempSync(join(tmpdir(), "flash-worker-unit-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -178,4 +178,125 @@ describe("load-balancer mode", () => {
       await proc.exited;
     }
   }, 20_000);
+});
+
+/** A minimal stand-in for Runpod's worker routes: one job to take, then none; records pings and results. */
+function miniPlatform(job: { id: string; input: unknown }) {
+  const pings: { at: number; jobId: string | null }[] = [];
+  const done: { at: number; body: any }[] = [];
+  let taken = false;
+  const server = Bun.serve({
+    port: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      if (url.pathname.includes("/job-take/")) {
+        if (taken) return new Response(null, { status: 204 });
+        taken = true;
+        return Response.json(job);
+      }
+      if (url.pathname.includes("/ping/")) pings.push({ at: Date.now(), jobId: url.searchParams.get("job_id") });
+      if (url.pathname.includes("/job-done/")) done.push({ at: Date.now(), body: JSON.parse(await req.text()) });
+      if (url.pathname.includes("/job-stop/")) await Bun.sleep(1000);
+      return new Response(null, { status: url.pathname.includes("/job-stop/") ? 204 : 200 });
+    },
+  });
+  const base = `http://127.0.0.1:${server.port}/v2/ep`;
+  const env = {
+    FLASH_WORKER_MODE: "queue",
+    RUNPOD_POD_ID: "w1",
+    RUNPOD_AI_API_KEY: "worker-key",
+    RUNPOD_PING_INTERVAL: "200",
+    RUNPOD_WEBHOOK_GET_JOB: `${base}/job-take/$ID?gpu=CPU`,
+    RUNPOD_WEBHOOK_POST_OUTPUT: `${base}/job-done/$RUNPOD_POD_ID/$ID?gpu=CPU`,
+    RUNPOD_WEBHOOK_PING: `${base}/ping/$RUNPOD_POD_ID?gpu=CPU`,
+  };
+  return { server, env, pings, done };
+}
+
+/** A one-function bundle (its hash is its content's, as the worker checks). */
+function inlineCall(source: string, args: unknown[]) {
+  const hash = new Bun.CryptoHasher("sha256").update(source).digest("hex").slice(0, 16);
+  return {
+    flash: 1,
+    bundle: { path: "01_a/01_b/inline.ts", hash, code: source },
+    request: { module: "01_a/01_b/inline.ts", id: "0", name: "f", executionType: "function", args },
+  };
+}
+
+describe("worker protocol", () => {
+  test("D6: the heartbeat starts at once and keeps going while a function blocks the event loop", async () => {
+    const spin = inlineCall(
+      `import { remote, CpuLiveServerless } from "flash";\n` +
+        `export const f = remote(new CpuLiveServerless({ name: "spin" }), async (ms) => { const t = Date.now(); while (Date.now() - t < ms) {} return ms; });\n`,
+      [1500],
+    );
+    const p = miniPlatform({ id: "job-spin", input: spin });
+    const started = Date.now();
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
+      env: { ...process.env, ...p.env, FLASH_WORKER_CACHE: join(tmp, "hb-cache") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      await until(() => p.done.length > 0, 30_000, "job-done");
+      expect(p.done[0]!.body.output).toMatchObject({ success: true, result: 1500 });
+      expect(p.pings[0]!.at - started).toBeLessThan(10_000); // the first ping does not wait an interval
+      const during = p.pings.filter((x) => x.jobId === "job-spin");
+      expect(during.length).toBeGreaterThanOrEqual(2); // pings went on while the loop was blocked
+    } finally {
+      proc.kill();
+      await proc.exited;
+      p.server.stop(true);
+    }
+  }, 60_000);
+
+  test("D7: SIGTERM lets the job in flight finish and post its result, then the worker exits", async () => {
+    const nap = inlineCall(
+      `import { remote, CpuLiveServerless } from "flash";\n` +
+        `export const f = remote(new CpuLiveServerless({ name: "nap" }), async (ms) => { await Bun.sleep(ms); return "rested"; });\n`,
+      [1500],
+    );
+    const p = miniPlatform({ id: "job-nap", input: nap });
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
+      env: { ...process.env, ...p.env, FLASH_WORKER_CACHE: join(tmp, "term-cache") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      await until(() => p.pings.some((x) => x.jobId === "job-nap"), 30_000, "the job to start");
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      expect(p.done).toHaveLength(1);
+      expect(p.done[0]!.body.output).toMatchObject({ success: true, result: "rested" });
+    } finally {
+      proc.kill();
+      p.server.stop(true);
+    }
+  }, 60_000);
+
+  test("a failed call FAILS the job with runpod-python's error JSON, the flash response inside", async () => {
+    const boom = inlineCall(
+      `import { remote, CpuLiveServerless } from "flash";\n` +
+        `export const f = remote(new CpuLiveServerless({ name: "boom" }), async () => { console.log("before"); throw new RangeError("too far"); });\n`,
+      [],
+    );
+    const p = miniPlatform({ id: "job-boom", input: boom });
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
+      env: { ...process.env, ...p.env, FLASH_WORKER_CACHE: join(tmp, "fail-cache") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      await until(() => p.done.length > 0, 30_000, "job-done");
+      const body = p.done[0]!.body;
+      expect(body.output).toBeUndefined();
+      const error = JSON.parse(body.error);
+      expect(error).toMatchObject({ error_type: "RangeError", error_message: "too far", worker_id: "w1" });
+      expect(error.flash).toMatchObject({ success: false, error: { name: "RangeError" }, stdout: "before" });
+    } finally {
+      proc.kill();
+      await proc.exited;
+      p.server.stop(true);
+    }
+  }, 60_000);
 });
