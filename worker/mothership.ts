@@ -30,7 +30,7 @@ export async function serveMothership(appDir: string, manifest: Manifest, say: (
   delete process.env.RUNPOD_ENDPOINT_ID;
   delete process.env.RUNPOD_POD_ID;
   const env = process.env;
-  const { runpodUrls } = await import("../core/runpod/settings");
+  const { runpodUrls } = await import("../core/runpod/connection");
   const { DeployedTarget } = await import("../core/deploy/deployed-target");
   const { setTarget } = await import("../core/remote/target");
   if (!env.RUNPOD_API_KEY)

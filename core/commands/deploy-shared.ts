@@ -13,7 +13,7 @@ export async function appNameFor(flag: string | undefined, dir?: string): Promis
 
 /** The connection a command uses: RUNPOD_API_KEY and the Runpod URLs (RUNPOD_API_BASE_URL… for an emulator). */
 export async function connection() {
-  const { requireApiKey, runpodUrls } = await import("../runpod/settings");
+  const { requireApiKey, runpodUrls } = await import("../runpod/connection");
   return { apiKey: requireApiKey(), urls: runpodUrls() };
 }
 

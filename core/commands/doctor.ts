@@ -562,7 +562,7 @@ export default defineCommand({
           );
           process.exit(1);
         }
-        const { runpodUrls } = await import("../runpod/settings");
+        const { runpodUrls } = await import("../runpod/connection");
         const urls = runpodUrls({
           ...process.env,
           RUNPOD_API_BASE_URL: args["api-url"] || process.env.RUNPOD_API_BASE_URL,

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { logger } from "../base/log";
 import { RunpodGraphql } from "../runpod/graphql";
 import { RunpodHttp } from "../runpod/http";
-import type { RunpodUrls } from "../runpod/settings";
+import type { RunpodUrls } from "../runpod/connection";
 import { applyPlan, type ApplyResult } from "./apply";
 import type { BuildResult } from "./build";
 import { FlashAppClient, type FlashApp, type FlashEnvironment } from "./flash-app-client";

@@ -10,7 +10,7 @@ import type { Target } from "../remote/target";
 import { RunpodGraphql } from "../runpod/graphql";
 import { RunpodHttp } from "../runpod/http";
 import { responseOf, RunpodJobs } from "../runpod/jobs";
-import { lbUrl, type RunpodUrls } from "../runpod/settings";
+import { lbUrl, type RunpodUrls } from "../runpod/connection";
 import { FlashAppClient } from "./flash-app-client";
 import type { Manifest } from "./manifest";
 import { deployedEndpointName } from "./plan";

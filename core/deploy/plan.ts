@@ -7,7 +7,7 @@
  */
 import type { EndpointInput, TemplateInput } from "../runpod/graphql";
 import { configHash } from "../runpod/mapping";
-import { runpodUrls, type RunpodUrls } from "../runpod/settings";
+import { runpodUrls, type RunpodUrls } from "../runpod/connection";
 import { formatCost, hourlyAt, type HourlyCost, sumCosts } from "./cost";
 import type { FlashEnvironment } from "./flash-app-client";
 import type { DeployedResource, Manifest, ManifestResource } from "./manifest";

@@ -3,7 +3,7 @@ import type { FunctionResponse } from "../remote/protocol";
 import { logger } from "../base/log";
 import { setting } from "../base/settings";
 import { RunpodApiError, sleep, type RunpodHttp } from "./http";
-import { lbUrl, type RunpodUrls } from "./settings";
+import { lbUrl, type RunpodUrls } from "./connection";
 import { isTerminal, PAYLOAD_LIMITS, type EndpointHealth, type JobObject, type JobRequest } from "./api";
 
 const jlog = logger("runpod");

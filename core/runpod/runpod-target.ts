@@ -15,7 +15,7 @@ import { Provisioner, type CleanupSummary, type Provisioned } from "./provision"
 import { workspaceId } from "./state";
 import { workerProgram } from "./worker-program";
 import type { BuiltBundle } from "./bundle";
-import { requireApiKey, runpodUrls, type RunpodUrls } from "./settings";
+import { requireApiKey, runpodUrls, type RunpodUrls } from "./connection";
 import type { ShippedCall } from "./api";
 import { setting } from "../base/settings";
 

@@ -1,4 +1,4 @@
-/** Where the Runpod client sends requests, and with which key (env or `.env`, loaded by `flash run`). */
+/** Where the Runpod client connects, and with which key (env or `.env`, loaded by `flash run`). */
 import { setting } from "../base/settings";
 
 /** Base URLs of the three Runpod planes; each overridable, which is how the emulator target points the client at itself. */
