@@ -99,7 +99,7 @@ describe("flash build", () => {
       );
       const paths = readTar(new Uint8Array(bytes1)).map((e) => e.path);
       expect(paths).toContain("flash_manifest.json");
-      expect(paths).toContain(".flash/runtime/worker.js");
+      expect(paths).toContain(".flash/runtime/worker/main.js");
       expect(paths).toContain(".flash/runtime/mothership.js");
       expect(paths.some((p) => p.endsWith(".env") || p.endsWith(".local") || p.endsWith(".test.ts"))).toBe(false);
       // A change in one resource's code changes its fingerprint only (and the mothership's, which imports it).
