@@ -6,11 +6,10 @@ import { shortHash, writeFileAtomic } from "../core/base/fs";
 import { execute } from "../core/remote/worker/executor";
 import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol";
 import type { MissingCode, ShippedCall } from "../core/runpod/api";
-export { say, withQuery } from "./platform";
 import { DependencyError, ensureNpmDependencies, ensureSystemDependencies } from "./deps";
 
 /** The call names code by hash that this worker does not have (flash re-sends the call with the code). */
-export class CodeMissingError extends Error {
+class CodeMissingError extends Error {
   override name = "CodeMissing";
   constructor(readonly missing: MissingCode[]) {
     super(`this worker does not have the ${missing.join(" and ")} code of this call yet; send the call with it`);
@@ -89,7 +88,10 @@ function inlinedSources(code: string, entryDir: string): [string, string][] {
 /** A call's response; `missing` when the worker lacked code the call named by hash (then nothing ran). */
 export type WorkerResponse = FunctionResponse & { missing?: MissingCode[] };
 
-/** Distinct bundles this worker imported (a worker never unloads one, so it recycles itself after too many). */
+/**
+ * Distinct bundles this worker imported (a worker never unloads one, so it recycles itself after too many).
+ * @public read by worker/main.ts through a lazily imported module, which knip cannot follow
+ */
 export const bundlesSeen = new Set<string>();
 
 /** Run one shipped call: dependencies, bundle, executor. Never throws. */

@@ -13,13 +13,13 @@ import type { DeployedCall } from "../core/deploy/deployed-target";
 import type { ManifestResource } from "../core/deploy/manifest";
 
 /** Header with which the mothership marks a body that carries every argument of the call. */
-export const ARGS_HEADER = "x-flash-args";
+const ARGS_HEADER = "x-flash-args";
 
 const say = (line: string) =>
   process.stderr.write(`[flash deployed ${process.env.FLASH_RESOURCE_NAME ?? ""}] ${line}\n`);
 
 /** Wait for the mounted artifact and unpack it into the app folder (once: an unpacked folder is reused). */
-export async function unpackArtifact(env: Record<string, string | undefined> = process.env): Promise<string> {
+async function unpackArtifact(env: Record<string, string | undefined> = process.env): Promise<string> {
   const appDir = env.RUNPOD_APP_DIR || "/app";
   if (existsSync(join(appDir, "flash_manifest.json"))) return appDir;
   const artifact = env.FLASH_BUILD_ARTIFACT_PATH || "/root/.runpod/artifact.tar.gz";
@@ -40,7 +40,7 @@ export async function unpackArtifact(env: Record<string, string | undefined> = p
 }
 
 /** Check a deployed call's input; the function must be one the manifest declares for this resource. */
-export function parseDeployedCall(input: unknown, resource: ManifestResource, appDir: string): FunctionRequest {
+function parseDeployedCall(input: unknown, resource: ManifestResource, appDir: string): FunctionRequest {
   const call = (
     input && typeof input === "object" && "input" in input && !("flash" in input)
       ? (input as { input: unknown }).input

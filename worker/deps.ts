@@ -8,7 +8,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 
 /** Where installed packages and shipped bundles live: FLASH_WORKER_CACHE, the network volume, or ~/.cache. */
-export function cacheRoot(): string {
+function cacheRoot(): string {
   const dir =
     process.env.FLASH_WORKER_CACHE ||
     (existsSync("/runpod-volume") ? "/runpod-volume/.cache/flash-worker" : join(homedir(), ".cache", "flash-worker"));

@@ -46,7 +46,7 @@ export function readQueueEnv(e: Record<string, string | undefined> = process.env
  * The stop-signal URL: the job-take URL with `/job-take/` replaced by `/job-stop/`, query kept (runpod-python
  * rp_job.py `_job_stop_url`).
  */
-export function stopUrl(getJob: string): string | undefined {
+function stopUrl(getJob: string): string | undefined {
   return getJob.includes("/job-take/") ? getJob.replace("/job-take/", "/job-stop/") : undefined;
 }
 
@@ -154,7 +154,7 @@ async function takeJob(
  * error_message, error_traceback, …), so the job FAILS on the platform as a raising handler's does; Runpod keeps
  * no `output` next to an `error`, so the flash response (stack, stdout) rides inside that string.
  */
-export function jobDoneBody(response: WorkerResponse, podId: string): Record<string, unknown> {
+function jobDoneBody(response: WorkerResponse, podId: string): Record<string, unknown> {
   if (response.success || response.missing) return { output: response };
   const error = JSON.stringify({
     error_type: response.error?.name ?? "Error",

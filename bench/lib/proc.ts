@@ -24,7 +24,7 @@ export interface Running {
 }
 
 /** A TCP port that was free a moment ago (the OS picks it). */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
@@ -36,7 +36,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Poll `url` every `intervalMs` until it answers 200; returns the time it took, or throws after `timeoutMs`. */
-export async function pollUntil200(
+async function pollUntil200(
   url: string,
   since: number,
   timeoutMs: number,

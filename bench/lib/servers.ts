@@ -5,7 +5,7 @@ import type { Command } from "./proc";
 import { REPO, engine } from "./engine";
 
 /** The Debian Python that has fastapi/uvicorn (the `python3` on PATH may be a pyenv build without them). */
-export const PYTHON = "/usr/bin/python3";
+const PYTHON = "/usr/bin/python3";
 /** The compiled binary made by `bun run build` (in the flash being measured). */
 export function flashBin(): string {
   return join(engine.root, "dist", "flash");

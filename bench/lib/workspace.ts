@@ -8,9 +8,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { REPO, engine } from "./engine";
 
-export { REPO } from "./engine";
 /** The Python peer's unified app. */
-export const UNIFIED_PY = join(REPO, "bench", "peer", "unified.py");
+const UNIFIED_PY = join(REPO, "bench", "peer", "unified.py");
 
 /** One generated example: its folder names and its echo route. */
 export interface GenExample {

@@ -21,7 +21,7 @@ export function isCompiled(): boolean {
 }
 
 /** The commit this binary was built from, or undefined (from source, or a build that did not stamp it). */
-export function buildCommit(): string | undefined {
+function buildCommit(): string | undefined {
   return typeof FLASH_COMMIT === "string" ? FLASH_COMMIT : undefined;
 }
 

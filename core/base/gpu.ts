@@ -37,7 +37,7 @@ export function listGpus(): GpuDevice[] {
 }
 
 /** Parse `nvidia-smi --query-gpu=index,name,memory.total,uuid --format=csv,noheader,nounits` output. */
-export function parseNvidiaSmi(text: string): GpuDevice[] {
+function parseNvidiaSmi(text: string): GpuDevice[] {
   const gpus: GpuDevice[] = [];
   for (const line of text.split("\n")) {
     const cols = line.split(",").map((c) => c.trim());
@@ -48,7 +48,7 @@ export function parseNvidiaSmi(text: string): GpuDevice[] {
 }
 
 /** The GPUs this process may use: those listed by nvidia-smi, narrowed by CUDA_VISIBLE_DEVICES when it is set. */
-export function visibleGpus(): GpuDevice[] {
+function visibleGpus(): GpuDevice[] {
   const all = listGpus();
   const visible = process.env.CUDA_VISIBLE_DEVICES;
   if (visible === undefined) return all;

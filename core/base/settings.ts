@@ -210,7 +210,7 @@ export type SettingName = (typeof SETTINGS)[number]["name"];
 export const ALL_SETTINGS: readonly SettingSpec[] = SETTINGS;
 
 /** The variables a person sets. */
-export const USER_SETTINGS: readonly SettingSpec[] = SETTINGS.filter((s) => s.scope === "user");
+const USER_SETTINGS: readonly SettingSpec[] = SETTINGS.filter((s) => s.scope === "user");
 
 const BY_NAME = new Map<string, SettingSpec>(SETTINGS.map((s) => [s.name, s]));
 

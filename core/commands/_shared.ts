@@ -16,10 +16,7 @@ export async function bunInstall(root: string): Promise<boolean> {
 export type TargetName = "local" | "runpod" | "emulator";
 
 /** The target named by the flag, then FLASH_TARGET, then local. Throws on an unknown name. */
-export function targetName(
-  flag: string | undefined,
-  env: Record<string, string | undefined> = process.env,
-): TargetName {
+function targetName(flag: string | undefined, env: Record<string, string | undefined> = process.env): TargetName {
   const name = (flag || setting("FLASH_TARGET", env)!).trim().toLowerCase();
   if (name === "local" || name === "runpod" || name === "emulator") return name;
   throw new Error(`Unknown target "${name}": use local, runpod or emulator (flag --target or env FLASH_TARGET)`);

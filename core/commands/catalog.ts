@@ -18,7 +18,7 @@ export const COMMANDS = {
 } as const;
 
 /** A visible command's name. */
-export type CommandName = keyof typeof COMMANDS;
+type CommandName = keyof typeof COMMANDS;
 
 /** The top-level usage text, as citty would print it. */
 export function mainUsage(description: string, version: string): string {

@@ -95,7 +95,7 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const usd = (x: number) => `$${x < 0.01 ? x.toFixed(4) : x.toFixed(2)}`;
 
 /** Run the smoke test; returns the exit code. */
-export async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs: number }): Promise<number> {
+async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs: number }): Promise<number> {
   const steps: Step[] = [];
   const answers: string[] = [];
   const tag = Math.random().toString(36).slice(2, 8);

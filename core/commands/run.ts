@@ -13,7 +13,7 @@ import { onStopSignals, selectTarget } from "./_shared";
 import { COMMANDS } from "./catalog";
 
 /** Log what an app serves: examples, routes, and each load error. */
-export function reportApp(app: UnifiedApp): void {
+function reportApp(app: UnifiedApp): void {
   const served = app.examples.filter((e) => e.routers.length > 0).length;
   log.info(
     `${served} example${served === 1 ? "" : "s"}, ${app.routeCount} route${app.routeCount === 1 ? "" : "s"} (built in ${app.buildMs.toFixed(0)} ms)`,

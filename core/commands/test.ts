@@ -8,7 +8,7 @@ import { ensureRuntime } from "../workspace/runtime";
 import { COMMANDS } from "./catalog";
 
 /** Resolve what to test to a path inside the workspace: as given from cwd, else relative to the root. */
-export function resolveTestPath(root: string, cwd: string, path: string): string | undefined {
+function resolveTestPath(root: string, cwd: string, path: string): string | undefined {
   for (const candidate of [resolve(cwd, path), resolve(root, path)]) {
     const rel = relative(root, candidate);
     if (rel.startsWith("..") || isAbsolute(rel)) continue;

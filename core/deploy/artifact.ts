@@ -13,7 +13,7 @@ import { localClosure, scopeDir } from "./discover";
 import type { TarEntry } from "./tar";
 
 /** Patterns always left out (as the Python build's built-in list, plus secrets: `.env` never travels). */
-export const BUILTIN_IGNORES = [
+const BUILTIN_IGNORES = [
   ".git/",
   ".flash/",
   ".build/",

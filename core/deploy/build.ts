@@ -16,7 +16,7 @@ import { tarGz } from "./tar";
 
 /** Largest artifact accepted (Runpod Flash's limit since v1.10.1: MAX_TARBALL_SIZE_MB = 1500 in
  * runpod/flash src/runpod_flash/core/resources/constants.py). */
-export const MAX_ARTIFACT_MB = 1500;
+const MAX_ARTIFACT_MB = 1500;
 
 /** Options of a build. */
 export interface BuildOptions {
@@ -31,7 +31,7 @@ export interface BuildOptions {
 }
 
 /** Per-resource facts for the summary. */
-export interface ResourceSummary {
+interface ResourceSummary {
   name: string;
   type: string;
   functions: number;

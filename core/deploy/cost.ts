@@ -8,7 +8,7 @@
 import type { ManifestEndpoint } from "./manifest";
 
 /** Flex price in USD per second per GPU, by GPU pool id (docs.runpod.io/serverless/pricing). */
-export const FLEX_PRICE_PER_SECOND: Readonly<Record<string, number>> = {
+const FLEX_PRICE_PER_SECOND: Readonly<Record<string, number>> = {
   AMPERE_16: 0.00016, // A4000, A4500, RTX 4000: 16 GB
   ADA_24: 0.00031, // 4090 PRO: 24 GB
   AMPERE_24: 0.00019, // L4, A5000, 3090: 24 GB

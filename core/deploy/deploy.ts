@@ -31,14 +31,14 @@ export function clients(conn: Connection): { gql: RunpodGraphql; apps: FlashAppC
 }
 
 /** The app and environment a deploy goes to, and what was created on the way. */
-export interface Resolved {
+interface Resolved {
   app: FlashApp;
   environment: FlashEnvironment;
   created: string[];
 }
 
 /** Find or create the app and environment (see the module comment for the rules). */
-export async function resolveEnvironment(apps: FlashAppClient, appName: string, envName?: string): Promise<Resolved> {
+async function resolveEnvironment(apps: FlashAppClient, appName: string, envName?: string): Promise<Resolved> {
   const created: string[] = [];
   let app = await apps.appByName(appName);
   if (!app) {

@@ -26,7 +26,7 @@ export interface FoundFunction {
 }
 
 /** One resource config and the functions that run on it. */
-export interface FoundResource {
+interface FoundResource {
   config: ResourceConfig;
   functions: FoundFunction[];
 }

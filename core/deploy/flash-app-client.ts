@@ -35,7 +35,7 @@ const ENV_FIELDS = "id name state activeBuildId createdAt endpoints { id name } 
 const APP_FIELDS = `id name flashEnvironments { ${ENV_FIELDS} } flashBuilds { id objectKey createdAt }`;
 
 /** Whether an error is Runpod saying the app does not exist (flash matches this text: cli/commands/deploy.py). */
-export function isAppNotFound(err: unknown): boolean {
+function isAppNotFound(err: unknown): boolean {
   return err instanceof GraphqlError && /app not found/i.test(err.message);
 }
 

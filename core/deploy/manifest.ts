@@ -15,10 +15,10 @@ import type { Scope } from "../workspace/discovery";
 import { type Discovery, type FoundFunction, fingerprint, localClosure } from "./discover";
 
 /** The manifest's format version. */
-export const MANIFEST_VERSION = "flash-1";
+const MANIFEST_VERSION = "flash-1";
 
 /** Template fields a deployed endpoint's workers run with (before the deploy adds its env). */
-export type ManifestTemplate = Omit<TemplateInput, "id" | "name">;
+type ManifestTemplate = Omit<TemplateInput, "id" | "name">;
 /** Endpoint fields (before the deploy adds ids). */
 export type ManifestEndpoint = Omit<EndpointInput, "id" | "templateId">;
 
@@ -73,7 +73,7 @@ export interface DeployedResource {
 }
 
 /** The key of a function in `function_registry`. */
-export function functionKey(fn: { module: string; name: string }): string {
+function functionKey(fn: { module: string; name: string }): string {
   return `${fn.module}#${fn.name}`;
 }
 
@@ -83,7 +83,7 @@ export function functionKey(fn: { module: string; name: string }): string {
  * as worker-flash uses them: runpod-workers/worker-flash src/unpack_volume.py) and run the flash worker program
  * the artifact carries. Images built from worker/Dockerfile.* run their own CMD instead.
  */
-export function deployedStart(gpu: boolean, runtime = RUNTIME_PATH): string {
+function deployedStart(gpu: boolean, runtime = RUNTIME_PATH): string {
   const bun = gpu ? `command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; ` : "";
   return (
     `sh -c '${bun}A="\${FLASH_BUILD_ARTIFACT_PATH:-/root/.runpod/artifact.tar.gz}"; D="\${RUNPOD_APP_DIR:-/app}"; ` +

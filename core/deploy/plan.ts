@@ -22,7 +22,7 @@ export interface DeployContext {
 }
 
 /** The template and endpoint inputs of one resource, as the deploy sends them (no ids). */
-export interface Desired {
+interface Desired {
   resource: string;
   endpointName: string;
   template: Omit<TemplateInput, "id" | "name">;
@@ -57,7 +57,7 @@ export function deployedEndpointName(resource: ManifestResource, environment: st
 }
 
 /** The inputs one resource is deployed with. */
-export function desiredFor(name: string, r: ManifestResource, ctx: DeployContext): Desired {
+function desiredFor(name: string, r: ManifestResource, ctx: DeployContext): Desired {
   const env = new Map(r.template.env.map((v) => [v.key, v.value]));
   env.set("FLASH_RESOURCE_NAME", name);
   env.set("FLASH_APP", ctx.appName);
@@ -93,7 +93,7 @@ export function desiredFor(name: string, r: ManifestResource, ctx: DeployContext
 }
 
 /** `field: old → new` lines between what was deployed and what would be. */
-export function diffFields(prev: DeployedResource, next: Desired): string[] {
+function diffFields(prev: DeployedResource, next: Desired): string[] {
   const out: string[] = [];
   const show = (v: unknown) => (v === undefined ? "unset" : typeof v === "string" ? v || '""' : JSON.stringify(v));
   const keys = new Set([...Object.keys(prev.endpoint), ...Object.keys(next.endpoint)]);

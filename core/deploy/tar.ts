@@ -71,7 +71,7 @@ function paxRecord(key: string, value: string): string {
 }
 
 /** The tar bytes of `entries` (sorted by path here, so callers need not care about order). */
-export function tarBytes(entries: TarEntry[]): Uint8Array {
+function tarBytes(entries: TarEntry[]): Uint8Array {
   const parts: Uint8Array[] = [];
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const e of sorted) {

@@ -2,7 +2,7 @@ import type { LoadError } from "./loader";
 import { docsLink } from "../workspace/names";
 
 /** What the home page shows of one example. */
-export interface HomeExample {
+interface HomeExample {
   title: string;
   tag: string;
   prefix: string;

@@ -19,7 +19,7 @@ export function formatLoadError(e: LoadError): string {
 }
 
 /** Turn whatever an `import()` threw into a `LoadError`, pointing at the file and line that caused it. */
-export function describeLoadError(err: unknown, fallbackFile: string, workspaceRoot?: string): LoadError {
+function describeLoadError(err: unknown, fallbackFile: string, workspaceRoot?: string): LoadError {
   const e = err as Record<string, any> | null;
   // Several parse errors come as one AggregateError ("4 errors building …"): report the first, with its position.
   if (Array.isArray(e?.errors) && e.errors.length > 0 && !e?.position) {

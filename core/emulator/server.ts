@@ -12,7 +12,7 @@ import { WorkerLogBook, workerLogRoutes } from "./worker-logs";
 const elog = logger("emulator");
 
 /** An error the emulator injects on matching requests (tests of retries on 429/5xx). */
-export interface Fault {
+interface Fault {
   /** HTTP status to answer with. */
   status: number;
   /** How many matching requests fail (then the fault is spent). */
@@ -85,7 +85,7 @@ const GraphqlBody = t.Object({
 });
 
 /** Clamp `wait` like Runpod: 1000–300000 ms, default 90000. */
-export function clampWait(wait: number | undefined): number {
+function clampWait(wait: number | undefined): number {
   if (wait === undefined || !Number.isFinite(wait)) return 90_000;
   return Math.min(300_000, Math.max(1000, wait));
 }
@@ -100,7 +100,7 @@ function bearer(header: string | null): string | undefined {
  * serverless/endpoints/operation-reference.mdx "Maximum payload size"), load-balanced requests 30 MB (docs
  * serverless/load-balancing/overview.mdx "Payload limit"). Decimal megabytes: the stricter reading.
  */
-export const PAYLOAD_LIMITS = { run: 10_000_000, runsync: 20_000_000, lb: 30_000_000 } as const;
+const PAYLOAD_LIMITS = { run: 10_000_000, runsync: 20_000_000, lb: 30_000_000 } as const;
 
 const err = (status: number, message: string) =>
   new Response(JSON.stringify({ error: message }), { status, headers: { "content-type": "application/json" } });

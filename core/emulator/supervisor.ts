@@ -16,8 +16,6 @@ import {
   templateEnv,
 } from "./worker-env";
 
-export { workerCommand } from "./worker-env";
-
 const wlog = logger("emulator");
 
 /** One emulated worker: a real subprocess started with the env Runpod gives a worker. */

@@ -10,7 +10,7 @@ import { isCompiled } from "../base/binary";
 import type { EmulatedEndpoint, EmulatedTemplate } from "./control-plane";
 
 /** How to start our worker program: bun + the entry file from source, or the flash binary's hidden subcommand. */
-export function workerCommand(): string[] {
+function workerCommand(): string[] {
   const entry = resolve(import.meta.dir, "../../worker/main.ts");
   if (!isCompiled() && existsSync(entry)) return [process.execPath, entry];
   return [process.execPath, "__runpod-worker"];

@@ -26,7 +26,7 @@ interface WorkerLog {
 }
 
 /** The API's cap on `tail` (runpodctl internal/api/logs.go LogTailMax). */
-export const LOG_TAIL_MAX = 5000;
+const LOG_TAIL_MAX = 5000;
 const KEEP_LINES = 10_000;
 
 /** Every worker's log lines (kept after the worker exits, so a crash can be read afterwards). */

@@ -91,7 +91,7 @@ export const CpuInstanceType = {
 export type CpuInstanceType = (typeof CpuInstanceType)[keyof typeof CpuInstanceType];
 
 /** vCPUs of a CPU instance type (`cpu3c-4-8` → 4). */
-export function cpuInstanceVcpus(id: CpuInstanceType): number {
+function cpuInstanceVcpus(id: CpuInstanceType): number {
   return Number(id.split("-")[1]);
 }
 

@@ -4,7 +4,7 @@
  * Why `value` is not a JSON value, as `path: reason`, or null when it is one. Plain objects and arrays of
  * strings, finite numbers, booleans and null pass; `undefined` object properties pass too (JSON drops them).
  */
-export function jsonProblem(value: unknown, path: string, seen: Set<object> = new Set()): string | null {
+function jsonProblem(value: unknown, path: string, seen: Set<object> = new Set()): string | null {
   switch (typeof value) {
     case "string":
     case "boolean":

@@ -166,7 +166,7 @@ function remoteFunction(ref: RemoteFunctionRef): AnyFn {
 }
 
 /** The result of a response, or its error thrown as a `RemoteError`. */
-export function unwrap(res: FunctionResponse, name: string): unknown {
+function unwrap(res: FunctionResponse, name: string): unknown {
   if (res.success) return res.result ?? null;
   throw new RemoteError(
     name,

@@ -19,7 +19,7 @@ export class RunpodApiError extends Error {
 }
 
 /** The API key was refused (401). */
-export class RunpodAuthError extends RunpodApiError {
+class RunpodAuthError extends RunpodApiError {
   override name = "RunpodAuthError";
 }
 

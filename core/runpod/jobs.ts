@@ -47,17 +47,17 @@ export interface JobOptions {
 }
 
 /** A request over Runpod's size limits: never sent. */
-export class PayloadTooLargeError extends Error {
+class PayloadTooLargeError extends Error {
   override name = "PayloadTooLargeError";
 }
 
 /** A job that waited too long, with the reason. */
-export class QueueTimeoutError extends Error {
+class QueueTimeoutError extends Error {
   override name = "QueueTimeoutError";
 }
 
 /** Poll interval schedule: starts at `first` ms, ×1.5 each poll, capped at `max` ms. */
-export function pollDelays(first = 10, max = 2000): () => number {
+function pollDelays(first = 10, max = 2000): () => number {
   let next = first;
   return () => {
     const d = next;
@@ -69,7 +69,7 @@ export function pollDelays(first = 10, max = 2000): () => number {
 const MB = 1024 * 1024;
 
 /** Throw when a body is over a limit, saying what to do about it. */
-export function checkPayload(bytes: number, limit: number, what: string): void {
+function checkPayload(bytes: number, limit: number, what: string): void {
   if (bytes <= limit) return;
   throw new PayloadTooLargeError(
     `${what} is ${(bytes / MB).toFixed(1)} MB, over Runpod's ${limit / MB} MB limit (docs: serverless/endpoints/` +
@@ -83,7 +83,7 @@ export function checkPayload(bytes: number, limit: number, what: string): void {
  * Why a job is still waiting, from the endpoint's /health worker counters (flash's `ServerlessResource.run()`
  * reads them the same way: ready/idle/running → ready, else initializing, throttled, unhealthy).
  */
-export function waitReason(h: EndpointHealth | undefined): { reason: string; unhealthyOnly: boolean } {
+function waitReason(h: EndpointHealth | undefined): { reason: string; unhealthyOnly: boolean } {
   const w = h?.workers;
   if (!w) return { reason: "waiting for a worker (endpoint health unavailable)", unhealthyOnly: false };
   if (w.running + w.idle + w.ready > 0) {

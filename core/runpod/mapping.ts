@@ -18,14 +18,14 @@ export const DEFAULT_CPU_IMAGE = `oven/bun:${Bun.version}`;
 export const DEFAULT_GPU_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404";
 
 /** The CUDA version the default GPU image (and worker/Dockerfile.gpu) needs from the host driver. */
-export const DEFAULT_MIN_CUDA = "12.8";
+const DEFAULT_MIN_CUDA = "12.8";
 
 /**
  * The image a config's workers run and whether it is a stock image that needs flash's bootstrap: the config's
  * `imageName`; else FLASH_WORKER_IMAGE_GPU / FLASH_WORKER_IMAGE_CPU for that kind; else FLASH_WORKER_IMAGE (all
  * three: an image built from worker/Dockerfile.*, whose CMD runs the worker); else the public default images.
  */
-export function workerImage(
+function workerImage(
   config: ResourceConfig,
   env: Record<string, string | undefined> = process.env,
 ): { image: string; bootstrap: boolean } {
@@ -50,7 +50,7 @@ export const BOOTSTRAP_START =
  * Python (in the GPU image) that puts the Bun release of flash's own version in /usr/local/bin: the x64 "baseline"
  * build (no AVX2 needed), from Bun's GitHub releases, as bun.sh/install fetches it. No curl or unzip needed.
  */
-export function installBunPython(version = Bun.version): string {
+function installBunPython(version = Bun.version): string {
   const n = "bun-linux-x64-baseline";
   const url = `https://github.com/oven-sh/bun/releases/download/bun-v${version}/${n}.zip`;
   return (
@@ -74,7 +74,7 @@ export interface MapOptions {
 }
 
 /** The endpoint name: `live-` for dev sessions (idempotent), plus `-fb` with FlashBoot (from the config). */
-export function endpointName(config: ResourceConfig, live: boolean): string {
+function endpointName(config: ResourceConfig, live: boolean): string {
   const base = config.endpointName.replace(/^(live-)+/, "");
   return live ? `live-${base}` : base;
 }
@@ -150,7 +150,7 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
  * Runpod's idleTimeout is a whole number of seconds from 1 to 3600 (GraphQL `Int`; runpod/flash enforces the range:
  * commit 57aebbf4, #287). The local pool accepts fractions (tests use 0.2 s), so the value is rounded into range here.
  */
-export function runpodIdleTimeout(seconds: number): number {
+function runpodIdleTimeout(seconds: number): number {
   return Math.min(3600, Math.max(1, Math.round(seconds)));
 }
 
@@ -161,7 +161,7 @@ export function runpodIdleTimeout(seconds: number): number {
  * `_preserve_platform_env`), and both default to 80 (docs serverless/load-balancing/overview). A user's own PORT
  * wins. Every template carries FLASH_WORKSPACE, the marker that lets flash adopt only endpoints it created.
  */
-export function templateEnv(config: ResourceConfig, opts: MapOptions, bootstrap: boolean): Record<string, string> {
+function templateEnv(config: ResourceConfig, opts: MapOptions, bootstrap: boolean): Record<string, string> {
   const env: Record<string, string> = {};
   if (config.isLive && config.isLoadBalancer) Object.assign(env, { PORT: "80", PORT_HEALTH: "80" });
   Object.assign(env, config.env, { FLASH_WORKSPACE: opts.workspace });

@@ -160,7 +160,6 @@ export class Provisioner {
 
   private async provision(config: ResourceConfig, mapped: Mapped, hash: string): Promise<Provisioned> {
     this.reportLeftovers();
-    const gql = this.opts.graphql;
     let entry = this.state.get(mapped.name);
     if (entry && entry.apiBaseUrl !== this.opts.apiBaseUrl) entry = undefined;
     const existing = await this.findOwned(entry?.endpointId, mapped.name);
@@ -303,5 +302,3 @@ export class Provisioner {
     );
   }
 }
-
-export type { ResourceEntry };

@@ -8,13 +8,13 @@ import type { ShippedProgram } from "./api";
 export type WorkerProgram = Required<ShippedProgram>;
 
 /** The entry file of the program (its other files are chunks it imports on demand). */
-export const PROGRAM_ENTRY = "main.js";
+const PROGRAM_ENTRY = "main.js";
 
 const ENTRY = join(import.meta.dir, "..", "..", "worker", "main.ts");
 let program: Promise<WorkerProgram> | undefined;
 
 /** The same 16-hex sha256 prefix the bootstrap checks a received program against (worker/bootstrap.js). */
-export function programHash(files: Record<string, string>): string {
+function programHash(files: Record<string, string>): string {
   const canonical = JSON.stringify(
     Object.keys(files)
       .sort()

@@ -65,7 +65,7 @@ function collectRanges(json: Record<string, any> | undefined): Record<string, st
 }
 
 /** Read one manifest of the workspace. */
-export function readManifest(root: string, dir: string): Manifest {
+function readManifest(root: string, dir: string): Manifest {
   const { json, problem } = readJson(join(root, dir, "package.json"));
   const name = typeof json?.name === "string" && json.name ? json.name : undefined;
   return { dir, name, ranges: collectRanges(json), json, problem };
@@ -77,7 +77,7 @@ function exampleDirs(root: string): string[] {
 }
 
 /** The `workspaces` globs of a root manifest (array form or `{ packages: [...] }`). */
-export function workspaceGlobs(json: Record<string, any> | undefined): string[] {
+function workspaceGlobs(json: Record<string, any> | undefined): string[] {
   const ws = json?.workspaces;
   const list = Array.isArray(ws) ? ws : Array.isArray(ws?.packages) ? ws.packages : [];
   return list.filter((g: unknown): g is string => typeof g === "string");
@@ -132,7 +132,7 @@ function sameRecord(a: Record<string, unknown> | undefined, b: Record<string, un
 }
 
 /** Differences between bun.lock's workspace entries and the manifests (missing, stale, changed dependencies). */
-export function lockProblems(root: string, manifests: Manifest[]): string[] {
+function lockProblems(root: string, manifests: Manifest[]): string[] {
   const lockPath = join(root, "bun.lock");
   if (!existsSync(lockPath)) return ["bun.lock is missing"];
   let lock: any;

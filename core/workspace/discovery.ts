@@ -105,7 +105,7 @@ function sortedScan(glob: Bun.Glob, cwd: string, onlyFiles: boolean): string[] {
 }
 
 /** The router sources of one example folder, in mount order (single-file, then directory, then `main.ts`). */
-export function findRouterSources(category: string, example: string, dir: string): RouterSource[] {
+function findRouterSources(category: string, example: string, dir: string): RouterSource[] {
   const sources: RouterSource[] = [];
   for (const rel of sortedScan(WORKER_FILE_GLOB, dir, true)) {
     const type = basename(rel, ".ts").replace(/_worker$/, "");

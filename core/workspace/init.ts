@@ -28,8 +28,8 @@ export class InitError extends Error {
 }
 
 /** Category and example a brand-new workspace starts with. */
-export const DEFAULT_CATEGORY = "01_getting_started";
-export const DEFAULT_EXAMPLE = "01_hello_world";
+const DEFAULT_CATEGORY = "01_getting_started";
+const DEFAULT_EXAMPLE = "01_hello_world";
 
 /** One file `flash init` will write. */
 export interface PlannedFile {
@@ -74,7 +74,7 @@ export function suggestName(input: string, siblings: string[] = []): string {
 }
 
 /** The next free two-digit number after the highest `NN_` entry in a folder ("01" when there is none). */
-export function nextNumber(siblings: string[]): string {
+function nextNumber(siblings: string[]): string {
   const used = siblings.filter((s) => NUMBERED.test(s)).map((s) => Number(s.slice(0, 2)));
   return String(Math.min(99, Math.max(0, ...used) + 1)).padStart(2, "0");
 }
@@ -174,7 +174,7 @@ function locate(req: InitRequest): { root: string; newWorkspace: boolean; catego
 }
 
 /** An npm package name for a workspace root folder (lower case, URL-safe). */
-export function workspacePackageName(folder: string): string {
+function workspacePackageName(folder: string): string {
   const name = folder
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, "-")
@@ -218,12 +218,7 @@ function fileTree(example: string, pattern: Pattern): string {
 }
 
 /** The placeholder values of an example: names, resource names `{cc}_{ee}_{type}`, title, paths. */
-export function templateVars(
-  root: string,
-  category: string,
-  example: string,
-  pattern: Pattern,
-): Record<string, string> {
+function templateVars(root: string, category: string, example: string, pattern: Pattern): Record<string, string> {
   const prefix = resourcePrefix(category, example);
   return {
     category,
@@ -282,9 +277,4 @@ export function writePlan(plan: InitPlan, overwrite: Iterable<string> = []): str
 /** The URL paths the new example serves, for the next-steps message. */
 export function exampleRoutes(plan: InitPlan): string[] {
   return WORKER_TYPES.map((type) => `POST ${routerPrefix(plan.category, plan.example, type)}/hello`);
-}
-
-/** The files a pattern puts in an example, relative to it (for messages and tests). */
-export function exampleFiles(pattern: Pattern): string[] {
-  return exampleTemplate(pattern).map((f) => f.path);
 }

@@ -4,7 +4,7 @@ import { writeFileAtomic } from "../base/fs";
 import { isCompiled } from "../base/binary";
 
 /** Where a workspace keeps the extracted runtime (`import … from "flash"` for processes outside the binary). */
-export const RUNTIME_DIR = ".flash/runtime";
+const RUNTIME_DIR = ".flash/runtime";
 
 /** Files of the extracted runtime. */
 export interface RuntimeFiles {

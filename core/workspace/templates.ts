@@ -44,7 +44,7 @@ export const WORKER_TYPES = ["gpu", "cpu"] as const;
 const WORKERS: Record<(typeof WORKER_TYPES)[number], string> = { gpu: gpuWorker, cpu: cpuWorker };
 
 /** Where a worker of `type` lives in an example, relative to the example folder (without `./`). */
-export function workerPath(pattern: Pattern, type: string): string {
+function workerPath(pattern: Pattern, type: string): string {
   return pattern === "directory" ? `workers/${type}/index.ts` : `${type}_worker.ts`;
 }
 

@@ -10,7 +10,7 @@ import { callLabel } from "../protocol";
 import { startWorker, type WorkerHandle, type WorkerKind } from "./worker-handle";
 
 /** Default per-call limit when the config sets none (`executionTimeoutMs: 0`), as on Runpod. */
-export const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000;
+const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000;
 
 /** How to run the pool's workers. */
 export interface PoolOptions {

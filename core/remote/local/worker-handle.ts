@@ -56,13 +56,13 @@ function poolEntryFile(): string {
  * the entry file beside this module run by `process.execPath` — bun, or the flash binary acting as bun
  * (`BUN_BE_BUN=1`, set in `processEnv`) when an example imported flash's runtime from disk.
  */
-export function processCommand(): string[] {
+function processCommand(): string[] {
   if (isCompiled()) return [process.execPath, "__worker"];
   return [process.execPath, poolEntryFile()];
 }
 
 /** The environment of a subprocess worker: `env`, plus what makes `processCommand()` run the worker program. */
-export function processEnv(env: Record<string, string>): Record<string, string> {
+function processEnv(env: Record<string, string>): Record<string, string> {
   if (isCompiled()) return { ...env, FLASH_WORKER_PROCESS: "1" }; // `flash __worker` must stay flash, not bun
   return { ...env, BUN_BE_BUN: "1", FLASH_WORKER_PROCESS: "1" };
 }
