@@ -1,5 +1,4 @@
 #!/usr/bin/env bun
-import { versionLine } from "./core/base/binary";
 import { mainUsage } from "./core/commands/catalog";
 import pkg from "./package.json" with { type: "json" };
 
@@ -38,6 +37,8 @@ if (import.meta.main) {
     process.exit(0);
   }
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+    // Imported here, not at the top: `flash --help` loads nothing it does not print.
+    const { versionLine } = await import("./core/base/binary");
     process.stdout.write(versionLine(pkg.version));
     process.exit(0);
   }
