@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { imageCommands, parseDuration, repeated } from "../../core/commands/emulator";
-import { REPO } from "../helpers/workspace";
+import { collectOutput, REPO } from "../helpers/workspace";
 
 const tmp = mkdtempSync(join(tmpdir(), "flash-emulator-cmd-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -26,24 +26,13 @@ describe("flash emulator", () => {
       ],
       { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
     );
-    let text = "";
-    const decoder = new TextDecoder();
-    for (const stream of [proc.stdout, proc.stderr]) {
-      void (async () => {
-        const reader = stream.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          text += decoder.decode(value, { stream: true });
-        }
-      })();
-    }
+    const output = collectOutput(proc);
     try {
       const deadline = Date.now() + 15_000;
-      while (!/RUNPOD_ENDPOINT_BASE_URL=(\S+)/.test(text) && Date.now() < deadline) await Bun.sleep(20);
-      const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(text)![1]!;
-      expect(text).toContain("workers of myorg/handler:1 run: exec");
-      expect(text).toContain("workers of myorg/unused run: true");
+      while (!/RUNPOD_ENDPOINT_BASE_URL=(\S+)/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
+      const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(output())![1]!;
+      expect(output()).toContain("workers of myorg/handler:1 run: exec");
+      expect(output()).toContain("workers of myorg/unused run: true");
       const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
       const make = async (name: string, image: string) => {
         const res = await fetch(`${base}/graphql`, {
@@ -71,12 +60,12 @@ describe("flash emulator", () => {
       expect(await job.json()).toMatchObject({ status: "COMPLETED", output: { echo: "via --image" } });
       const other = await make("other", "myorg/other:2");
       const until = Date.now() + 5000;
-      while (!text.includes(`endpoint ${other} (other) runs image myorg/other:2`) && Date.now() < until)
+      while (!output().includes(`endpoint ${other} (other) runs image myorg/other:2`) && Date.now() < until)
         await Bun.sleep(20);
-      expect(text).toContain("which is not flash's worker and has no --image command: no worker is started for it");
-      expect(text).toContain(`export RUNPOD_WEBHOOK_GET_JOB='${base}/v2/${other}/job-take/$ID?gpu=cpu3c-2-4'`);
-      expect(text).toContain("export RUNPOD_AI_API_KEY='rpa_");
-      expect(text).not.toContain(key);
+      expect(output()).toContain("which is not flash's worker and has no --image command: no worker is started for it");
+      expect(output()).toContain(`export RUNPOD_WEBHOOK_GET_JOB='${base}/v2/${other}/job-take/$ID?gpu=cpu3c-2-4'`);
+      expect(output()).toContain("export RUNPOD_AI_API_KEY='rpa_");
+      expect(output()).not.toContain(key);
     } finally {
       proc.kill("SIGINT");
       expect(await proc.exited).toBe(0);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import runpodSdk from "runpod-sdk";
 import { startEmulator } from "../../core/emulator/server";
 import { FIXTURE_PKG, FIXTURE_WS } from "../fixtures/runpod/harness";
-import { postJson, REPO, startFlash } from "../helpers/workspace";
+import { collectOutput, postJson, REPO, startFlash } from "../helpers/workspace";
 
 const tmp = mkdtempSync(join(tmpdir(), "flash-runpod-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -115,24 +115,13 @@ describe("flash emulator", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
-    let text = "";
-    const decoder = new TextDecoder();
-    for (const stream of [proc.stdout, proc.stderr]) {
-      void (async () => {
-        const reader = stream.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          text += decoder.decode(value, { stream: true });
-        }
-      })();
-    }
+    const output = collectOutput(proc);
     try {
       const deadline = Date.now() + 15_000;
-      while (!/RUNPOD_ENDPOINT_BASE_URL=(\S+)/.test(text) && Date.now() < deadline) await Bun.sleep(20);
-      const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(text)![1]!;
-      const endpointBase = /RUNPOD_ENDPOINT_BASE_URL=(\S+)/.exec(text)![1]!;
-      expect(text).not.toContain(key);
+      while (!/RUNPOD_ENDPOINT_BASE_URL=(\S+)/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
+      const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(output())![1]!;
+      const endpointBase = /RUNPOD_ENDPOINT_BASE_URL=(\S+)/.exec(output())![1]!;
+      expect(output()).not.toContain(key);
       const saved = await fetch(`${base}/graphql`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },

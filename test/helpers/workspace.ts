@@ -49,6 +49,26 @@ export interface FlashProcess {
   stop(): Promise<number>;
 }
 
+/** Read a process's stdout and stderr as they arrive; the returned function gives everything so far. */
+export function collectOutput(proc: {
+  stdout: ReadableStream<Uint8Array>;
+  stderr: ReadableStream<Uint8Array>;
+}): () => string {
+  let text = "";
+  for (const stream of [proc.stdout, proc.stderr]) {
+    void (async () => {
+      const decoder = new TextDecoder();
+      const reader = stream.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    })();
+  }
+  return () => text;
+}
+
 /** Start `flash run` (from source, or a given binary) in `cwd` with extra args, and wait until it prints its URL. */
 export async function startFlash(
   cwd: string,
@@ -67,22 +87,11 @@ export async function startFlash(
     stderr: "pipe",
     stdin: "ignore",
   });
-  let text = "";
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    const reader = stream.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
+  const output = collectOutput(proc);
   const deadline = Date.now() + 20_000;
   let url = "";
   while (Date.now() < deadline) {
-    const m = text.match(/at (http:\/\/[^\s]+)/);
+    const m = output().match(/at (http:\/\/[^\s]+)/);
     if (m) {
       url = m[1]!;
       break;
@@ -92,12 +101,12 @@ export async function startFlash(
   }
   if (!url) {
     proc.kill("SIGKILL");
-    throw new Error(`flash run did not start (exit ${proc.exitCode}):\n${text}`);
+    throw new Error(`flash run did not start (exit ${proc.exitCode}):\n${output()}`);
   }
   return {
     url,
     proc,
-    output: () => text,
+    output,
     async stop() {
       if (proc.exitCode === null) proc.kill("SIGINT");
       const code = await Promise.race([proc.exited, Bun.sleep(15_000).then(() => -1)]);
