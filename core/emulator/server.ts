@@ -204,6 +204,9 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     await store.waitTerminal(job, clampWait(query.wait));
     return store.view(job);
   };
+  // /stream/{job} (docs serverless/endpoints/job-operations "Stream results"; runpod-python runpod/endpoint/runner.py
+  // `Job.stream()`): `{status, stream: [{output}, ...]}` with the chunks posted since the previous read, which it
+  // consumes; once the job is final and every chunk was read, `stream` is empty (the reader's signal to stop).
   const stream = async (params: JobParams, query: { wait?: number }) => {
     const job = jobOf(params.ep, params.job);
     if (job instanceof Response) return job;
@@ -322,6 +325,10 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         query: t.Object({ isStream: t.Optional(t.String()) }, { additionalProperties: true }),
       },
     )
+    // A generator handler's chunk: runpod-python rp_job.py `handle_job` posts each yielded value through rp_http.py
+    // `stream_result` to RUNPOD_WEBHOOK_POST_STREAM (`$ID` → the job, then `&isStream=false`) as the JSON text
+    // `{"output": chunk}`, with a form content type (parsed as JSON whatever the type, as job-done is). The chunk
+    // is readable once, through /stream/{job}, in the order posted.
     .post(
       "/v2/:ep/job-stream/:wid/:job",
       ({ params, body }) => {
@@ -333,10 +340,17 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         } catch {
           return err(400, "job-stream body must be JSON");
         }
-        const ok = store.pushChunk(params.ep, params.wid, params.job, (parsed ?? {}) as Record<string, unknown>);
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed) || !("output" in parsed)) {
+          return err(400, 'job-stream body must be a JSON object {"output": <chunk>}');
+        }
+        const ok = store.pushChunk(params.ep, params.wid, params.job, parsed as Record<string, unknown>);
         return ok ? { ok: true } : err(404, `job ${params.job} is not running on worker ${params.wid}`);
       },
-      { parse: "text", body: t.Optional(t.String()) },
+      {
+        parse: "text",
+        body: t.Optional(t.String()),
+        query: t.Object({ isStream: t.Optional(t.String()) }, { additionalProperties: true }),
+      },
     )
     .get("/v2/:ep/ping/:wid", ({ params }) => {
       const refused = workerOf(params.ep, params.wid);
