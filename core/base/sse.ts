@@ -1,10 +1,12 @@
 /**
  * Server-Sent Events for route handlers: `sse(iterable)` answers `text/event-stream` with one `data:` event per
  * value (its JSON), a final `event: done`, or an `event: error` carrying the same body as a route's error (the
- * message for a 4xx, a generic message and a request id for anything else; the detail goes to the log). A
- * client that disconnects stops the iterable (`return()`), which for a remote generator closes it in its worker.
+ * message for a 4xx, a generic message and a request id for anything else; the detail goes to the log). It waits
+ * for the first value before it answers, so a failure before any value (bad input found by the remote function) is
+ * an ordinary HTTP error (400, 500) instead of a 200 stream that fails. A client that disconnects stops the
+ * iterable (`return()`), which for a remote generator closes it in its worker.
  */
-import { errorBody, statusOf } from "./errors";
+import { errorBody, json, statusOf } from "./errors";
 
 /** Options of `sse()`. */
 export interface SseOptions {
@@ -24,8 +26,17 @@ function frame(data: unknown, event?: string): Uint8Array {
 }
 
 /** Answer a route with the values of `source` as Server-Sent Events, each sent as soon as it is produced. */
-export function sse(source: AsyncIterable<unknown>, options: SseOptions = {}): Response {
+export async function sse(source: AsyncIterable<unknown>, options: SseOptions = {}): Promise<Response> {
   const iterator = source[Symbol.asyncIterator]();
+  const where = options.name ?? "sse";
+  let first: IteratorResult<unknown>;
+  try {
+    first = await iterator.next();
+  } catch (err) {
+    const status = statusOf(err);
+    return json(errorBody(err, status, where), status);
+  }
+  let pending: IteratorResult<unknown> | undefined = first;
   const keepAliveMs = options.keepAliveMs ?? 15_000;
   let count = 0;
   let closed = false;
@@ -48,7 +59,8 @@ export function sse(source: AsyncIterable<unknown>, options: SseOptions = {}): R
     // Pulled as the client reads: one value per pull, so a slow client holds the producer's reads back here.
     async pull(controller) {
       try {
-        const step = await iterator.next();
+        const step = pending ?? (await iterator.next());
+        pending = undefined;
         if (closed) return;
         if (step.done) {
           controller.enqueue(frame({ chunks: count }, "done"));
@@ -60,7 +72,7 @@ export function sse(source: AsyncIterable<unknown>, options: SseOptions = {}): R
         controller.enqueue(frame(step.value));
       } catch (err) {
         if (closed) return;
-        controller.enqueue(frame(errorBody(err, statusOf(err), options.name ?? "sse"), "error"));
+        controller.enqueue(frame(errorBody(err, statusOf(err), where), "error"));
         finish();
         controller.close();
       }

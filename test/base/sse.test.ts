@@ -28,6 +28,13 @@ const server = Bun.serve({
       if (url.pathname === "/gated") return sse(fx.gated(dir));
       if (url.pathname === "/endless") return sse(fx.endless(dir));
       if (url.pathname === "/fails") return sse(fx.failsMidway(), { name: "fails" });
+      if (url.pathname === "/early") {
+        return sse(
+          (async function* () {
+            throw new InputError("prompt is empty");
+          })(),
+        );
+      }
       if (url.pathname === "/input") {
         return sse(
           (async function* () {
@@ -107,6 +114,13 @@ test("a failure midway is an error event with a generic message and a request id
   // An input error keeps its message, as a route's 400 does.
   const input = await all("/input");
   expect(input[1]).toEqual({ event: "error", data: { error: "bad_request", message: "n must be positive" } });
+}, 60_000);
+
+test("a failure before the first value is a plain HTTP error, not a stream", async () => {
+  const res = await fetch(url("/early"));
+  expect(res.status).toBe(400);
+  expect(res.headers.get("content-type")).toContain("application/json");
+  expect(await res.json()).toEqual({ error: "bad_request", message: "prompt is empty" });
 }, 60_000);
 
 test("a client that hangs up stops the remote generator in its worker", async () => {
