@@ -1,52 +1,125 @@
 import { describe, expect, test } from "bun:test";
-import { gpu_router, gpuHello } from "./gpu_worker";
-import { cpu_router, cpuHello } from "./cpu_worker";
+import { countPrimes, cpu_router } from "./cpu_worker";
+import { detokenize, generateTokens, gpu_router } from "./gpu_worker";
 
 /** POST a JSON body to a router, the way the unified app forwards a request to it. */
-function post(router: { handle(request: Request): Promise<Response> }, path: string, body: unknown): Promise<Response> {
+function post(
+  router: { handle(request: Request): Promise<Response> },
+  path: string,
+  body: unknown,
+  signal?: AbortSignal,
+): Promise<Response> {
   return router.handle(
     new Request(`http://localhost${path}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
+      signal,
     }),
   );
 }
 
-describe("01 Streaming: GPU worker", () => {
-  test("POST /hello answers with the message", async () => {
-    const res = await post(gpu_router, "/hello", { message: "Hello GPU!" });
+/** The events of a Server-Sent Events body, read as they arrive. */
+async function* events(res: Response): AsyncGenerator<{ event: string; data: any }> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (block.startsWith(":")) continue;
+        yield {
+          event: /^event: (.*)$/m.exec(block)?.[1] ?? "message",
+          data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!),
+        };
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+async function all(res: Response): Promise<{ event: string; data: any }[]> {
+  const out = [];
+  for await (const e of events(res)) out.push(e);
+  return out;
+}
+
+describe("01 Streaming: token generator (GPU config)", () => {
+  test("POST /generate streams one event per token, then done", async () => {
+    const res = await post(gpu_router, "/generate", { prompt: "a stream", seed: 3 });
     expect(res.status).toBe(200);
-    const body = await res.json();
-    expect(body).toMatchObject({ status: "success", message: "Hello GPU!", worker_type: "GPU" });
-    expect(typeof body.gpu_info.available).toBe("boolean");
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    const got = await all(res);
+    const tokens = got.filter((e) => e.event === "message").map((e) => e.data.token);
+    expect(detokenize(tokens)).toBe("sends each token as it comes in.");
+    expect(got.at(-1)).toEqual({ event: "done", data: { chunks: tokens.length } });
   });
 
-  test("POST /hello rejects a message that is not a string", async () => {
-    const res = await post(gpu_router, "/hello", { message: 42 });
-    expect(res.status).toBe(422);
+  test("the first token arrives while the generator is still producing the rest", async () => {
+    // 200 tokens at 50 ms each take 10 s; the first event is read, then the client leaves (the worker stops).
+    const controller = new AbortController();
+    const res = await post(
+      gpu_router,
+      "/generate",
+      { prompt: "the worker", max_tokens: 200, delay_ms: 50, seed: 4 },
+      controller.signal,
+    );
+    const it = events(res);
+    const first = await it.next();
+    expect(first.value).toMatchObject({ event: "message", data: { index: 0 } });
+    const second = await it.next();
+    expect(second.value?.event).toBe("message"); // not done: the generator is still running
+    await it.return(undefined);
+    controller.abort();
+  }, 30_000);
+
+  test("POST /complete returns the collected text", async () => {
+    const res = await post(gpu_router, "/complete", { prompt: "a stream", seed: 8 });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      prompt: "a stream",
+      text: "is real: every token at a long job, but the first word arrives early.",
+      tokens: 17,
+      finish_reason: "stop",
+    });
   });
 
-  test("gpuHello runs as a remote function", async () => {
-    const reply = await gpuHello({ message: "direct" });
-    expect(reply.status).toBe("success");
-    expect(reply.message).toBe("direct");
+  test("a prompt the model cannot continue is a 400 before any event; a bad body a 422", async () => {
+    const res = await post(gpu_router, "/generate", { prompt: "xyz" });
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toContain("no word the model knows");
+    expect((await post(gpu_router, "/generate", { prompt: "a", max_tokens: 0 })).status).toBe(422);
+  });
+
+  test("generateTokens runs as a remote generator", async () => {
+    const tokens: string[] = [];
+    for await (const { token } of generateTokens({ prompt: "the client", max_tokens: 3, seed: 1 })) tokens.push(token);
+    expect(tokens).toHaveLength(3);
   });
 });
 
-describe("01 Streaming: CPU worker", () => {
-  test("POST /hello greets by name", async () => {
-    const res = await post(cpu_router, "/hello", { name: "Flash User" });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: "success", message: "Hello, Flash User!", worker_type: "CPU" });
+describe("01 Streaming: progress of a long job (CPU config)", () => {
+  test("POST /primes streams one progress event per window, then done", async () => {
+    const got = await all(await post(cpu_router, "/primes", { limit: 1_000_000, steps: 4 }));
+    expect(got.map((e) => e.data.done_pct ?? e.event)).toEqual([25, 50, 75, 100, "done"]);
+    expect(got[3]!.data).toMatchObject({ step: 4, of: 4, primes_so_far: 78_498 });
+    expect(got[4]!.data).toEqual({ chunks: 4 });
   });
 
-  test("POST /hello rejects an empty name", async () => {
-    const res = await post(cpu_router, "/hello", { name: "" });
+  test("a bad limit is a 422", async () => {
+    const res = await post(cpu_router, "/primes", { limit: 5 });
     expect(res.status).toBe(422);
+    expect(JSON.stringify(await res.json())).toContain("greater or equal to 10");
   });
 
-  test("cpuHello runs as a remote function", async () => {
-    expect((await cpuHello({ name: "Panda" })).message).toBe("Hello, Panda!");
+  test("countPrimes yields while it counts (the prime counts below 10^n)", async () => {
+    const last = [];
+    for await (const p of countPrimes({ limit: 100_000, steps: 2 })) last.push(p.primes_so_far);
+    expect(last).toEqual([5_133, 9_592]);
   });
 });
