@@ -68,6 +68,8 @@ interface SideFigures {
   load?: LoadSummary;
   reloads: number;
   rss?: { start: number; warm: number; end: number; trail: number[] };
+  /** The same load for 3 s with no reload (flash only): the machine's latency floor at that moment. */
+  baseline?: LoadSummary;
 }
 
 function command(side: Side, k: Case): Command {
@@ -161,6 +163,13 @@ async function benchSide(side: Side, k: Case): Promise<SideFigures> {
     console.log(`  ${side}: ${EDITS} edits…`);
     for (let i = 0; i < EDITS; i++) figures.editMs.push(await editAndWait(side, k, running));
 
+    if (side === "flash") {
+      // The same load without reloads first: the latency floor of this machine at this moment, for the p99 target.
+      console.log(`  ${side}: 3 s of load without reloads (baseline latency)…`);
+      const quiet = await startLoad(running.url + k.probe.route);
+      await Bun.sleep(3000);
+      figures.baseline = await quiet.stop();
+    }
     const rssStart = rssMiB(running.pid);
     console.log(`  ${side}: ${figures.reloads} reloads under load (${CONNECTIONS} connections)…`);
     const load = await startLoad(running.url + k.probe.route);
@@ -283,6 +292,13 @@ async function main(): Promise<void> {
         ms(flash.load?.p99Ms ?? NaN),
         "≤ 5 ms",
         verdict(flash.load ? flash.load.p99Ms <= 5 : undefined),
+      ]);
+      targets.push([
+        k.label,
+        "request latency p99, same load, no reloads (baseline)",
+        ms(flash.baseline?.p99Ms ?? NaN),
+        "(reference)",
+        "",
       ]);
       if (flash.rss)
         targets.push([
