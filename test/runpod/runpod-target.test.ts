@@ -72,7 +72,7 @@ describe("runpod target against the emulator", () => {
     expect(err.message).toBe("boom: bad input");
     expect(err.remoteName).toBe("Error");
     expect(err.remoteStack).toContain("at deeper");
-    expect(err.remoteStack).toMatch(/01_demo\/01_basic\/cpu_worker\.ts:15:/); // original file and line via the shipped source map
+    expect(err.remoteStack).toMatch(/01_demo\/01_basic\/cpu_worker\.ts:17:/); // original file and line via the shipped source map
     const res = await fetch(`${server.url}/01_demo/01_basic/cpu/explode`, {
       method: "POST",
       headers: { "content-type": "application/json" },
