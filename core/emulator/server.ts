@@ -434,6 +434,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         if (e.type !== "LB") return err(400, "not allowed for QB API");
         const worker = await supervisor.acquireLb(e.id, request.signal);
         if (!worker) return err(503, "no workers available");
+        let handedOff = false;
         try {
           const url = new URL(request.url);
           const headers = new Headers(request.headers);
@@ -446,6 +447,13 @@ export function startEmulator(options: EmulatorOptions): Emulator {
             body: hasBody ? await request.arrayBuffer() : undefined,
             signal: request.signal,
           });
+          if (streamedBody(res)) {
+            // A streamed reply (a generator's NDJSON, an SSE route) goes through as the worker writes it, as
+            // Runpod's load balancer passes it ("ideal for real-time applications and streaming":
+            // https://docs.runpod.io/serverless/load-balancing/overview); the worker is busy until it ends.
+            handedOff = true;
+            return passThrough(res, () => supervisor.releaseLb(worker));
+          }
           const payload = await res.arrayBuffer();
           if (payload.byteLength > PAYLOAD_LIMITS.lb) {
             return err(
@@ -460,7 +468,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         } catch (error) {
           return err(502, `worker ${worker.id} did not answer: ${(error as Error).message}`);
         } finally {
-          supervisor.releaseLb(worker);
+          if (!handedOff) supervisor.releaseLb(worker);
         }
       },
       { parse: "none" },
@@ -523,6 +531,45 @@ function takePayload(job: EmulatedJob): Record<string, unknown> {
   if (job.s3Config) out.s3Config = job.s3Config;
   if (job.policy && Object.keys(job.policy).length) out.policy = job.policy;
   return out;
+}
+
+/** A worker reply that streams: NDJSON or Server-Sent Events. */
+function streamedBody(res: Response): boolean {
+  const type = res.headers.get("content-type") ?? "";
+  return res.body !== null && (type.includes("application/x-ndjson") || type.includes("text/event-stream"));
+}
+
+/** The worker's streamed reply, passed on as it comes; `done` runs once when it ends or the client leaves. */
+function passThrough(res: Response, done: () => void): Response {
+  const reader = res.body!.getReader();
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done: end } = await reader.read();
+        if (end) {
+          finish();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        finish();
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      finish();
+      await reader.cancel().catch(() => undefined);
+    },
+  });
+  const headers = new Headers(res.headers);
+  headers.delete("content-encoding");
+  headers.delete("content-length");
+  return new Response(body, { status: res.status, headers });
 }
 
 async function waitChunk(job: EmulatedJob, ms: number): Promise<void> {

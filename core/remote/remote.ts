@@ -54,7 +54,6 @@ export function remote(config: ResourceConfig, target?: unknown, options?: Remot
   }
   const site = isWorkerMode() ? null : callerSite();
   if (typeof target === "function") {
-    refuseLbStream(config, target, nameOf(target, site));
     const opts = checkOptions(config, options, nameOf(target, site));
     return wrap(config, target as AnyFn, opts, site, nameOf(target, site));
   }
@@ -73,7 +72,6 @@ export function remote(config: ResourceConfig, target?: unknown, options?: Remot
       if (wrapped !== value) context.addInitializer(() => copyStatics(value as AnyFn, wrapped));
       return wrapped;
     }
-    if (context.kind === "method") refuseLbStream(config, value, name);
     if (context.kind === "method") return wrapMethod(config, value as AnyFn, opts, site, name, context);
     throw new TypeError(
       `@remote can decorate classes and methods, not a ${(context as { kind: string }).kind} ("${name}")`,
@@ -108,19 +106,6 @@ function wrap(
   currentTarget().prepare?.(ref);
   if (kind === "class") return remoteClass(ref, value);
   return isGeneratorFunction(value) ? streamingFunction(ref) : remoteFunction(ref);
-}
-
-/**
- * A generator on a load-balanced config is refused on every target, so that local and Runpod agree: flash's LB
- * worker answers one JSON response per request (worker/lb.ts), and streaming goes through a queue endpoint's
- * job-stream and /stream (a `LiveServerless` or `CpuLiveServerless` config).
- */
-function refuseLbStream(config: ResourceConfig, value: unknown, name: string): void {
-  if (!config.isLoadBalancer || !isGeneratorFunction(value)) return;
-  throw new TypeError(
-    `remote(${config.name}, ${name}): a generator function (streaming) cannot run on a load-balanced config; ` +
-      "use a queue config (LiveServerless or CpuLiveServerless), whose calls stream through Runpod's /stream",
-  );
 }
 
 /** `async function*` or `function*`: its remote form streams what it yields. */

@@ -330,6 +330,7 @@ export class RunpodJobs {
     path: string,
     body: unknown,
     signal?: AbortSignal,
+    onChunk?: (chunk: unknown) => void,
   ): Promise<FunctionResponse> {
     const m = method.toUpperCase();
     // GET/HEAD cannot carry the shipped code: those go through the worker's /execute, which runs the same function.
@@ -346,6 +347,9 @@ export class RunpodJobs {
         retry: "unsent",
         accept: (status) => status >= 400,
       });
+      if (res.ok && res.headers.get("content-type")?.includes("application/x-ndjson")) {
+        return readNdjsonCall(res, onChunk, target);
+      }
       const text = await res.text();
       if (res.ok) return JSON.parse(text) as FunctionResponse;
       const cold = /no workers? available|waiting for (a )?worker|no healthy/i.test(text);
@@ -360,6 +364,37 @@ export class RunpodJobs {
       await sleep(this.wait.lbRetryDelayMs ?? 5000, signal);
     }
   }
+}
+
+/**
+ * A generator's call on a load-balanced worker, read as it streams (worker/lb.ts `streamed`): `{"chunk": value}`
+ * lines handed to `onChunk` as they arrive, then the `{"response": FunctionResponse}` line.
+ */
+async function readNdjsonCall(
+  res: Response,
+  onChunk: ((chunk: unknown) => void) | undefined,
+  url: string,
+): Promise<FunctionResponse> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (value) buffer += value;
+      for (let end = buffer.indexOf("\n"); end >= 0; end = buffer.indexOf("\n")) {
+        const text = buffer.slice(0, end);
+        buffer = buffer.slice(end + 1);
+        if (!text.trim()) continue;
+        const msg = JSON.parse(text) as { chunk?: unknown; response?: FunctionResponse };
+        if (msg.response) return msg.response;
+        if ("chunk" in msg) onChunk?.(msg.chunk);
+      }
+      if (done) break;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  throw new RunpodApiError("the load-balanced worker's stream ended without a response", 502, url);
 }
 
 function timeoutError(message: string): Error {

@@ -129,6 +129,7 @@ export class RunpodTarget implements Target {
           fn.options.path ?? "/execute",
           shipped,
           signal,
+          onChunk,
         );
       }
       const options = { signal, mode: this.dispatch, executionTimeoutMs: fn.config.executionTimeoutMs };
