@@ -20,6 +20,12 @@ export interface SseOptions {
 
 const encoder = new TextEncoder();
 
+/** The call was aborted because the client went away (its remote error, or the abort itself). */
+function aborted(err: unknown): boolean {
+  const e = err as { name?: string; remoteName?: string } | null;
+  return e?.remoteName === "AbortError" || e?.name === "AbortError";
+}
+
 /** One SSE frame: an optional event name and a JSON data line. */
 function frame(data: unknown, event?: string): Uint8Array {
   return encoder.encode(`${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`);
@@ -33,6 +39,7 @@ export async function sse(source: AsyncIterable<unknown>, options: SseOptions = 
   try {
     first = await iterator.next();
   } catch (err) {
+    if (aborted(err)) return new Response(null, { status: 499 }); // the client left: nobody reads, nothing to log
     const status = statusOf(err);
     return json(errorBody(err, status, where), status);
   }
@@ -72,6 +79,11 @@ export async function sse(source: AsyncIterable<unknown>, options: SseOptions = 
         controller.enqueue(frame(step.value));
       } catch (err) {
         if (closed) return;
+        if (aborted(err)) {
+          finish();
+          controller.close();
+          return;
+        }
         controller.enqueue(frame(errorBody(err, statusOf(err), where), "error"));
         finish();
         controller.close();
