@@ -77,6 +77,15 @@ for (const kind of ["thread", "process"] as const) {
       expect(after).toBe(before); // the same worker: cancelled, not killed
     }, 60_000);
 
+    test("a generator that never reaches its next step after the reader left is stopped with its worker", async () => {
+      setTarget(target);
+      const pool = target.poolsByName().get("test_stream_cpu")!;
+      for await (const x of fx.stuck()) if (x === "only") break;
+      // Cancelled but stuck in an await: its worker is replaced after the grace, and the pool serves again.
+      await until(() => pool.status().workers.total === 0, "the stuck worker to be stopped", 20_000);
+      expect((await collect(fx.count(2))).map((c) => c.i)).toEqual([1, 2]);
+    }, 60_000);
+
     test("an aborted request (client gone) cancels the stream", async () => {
       setTarget(target);
       const dir = freshDir();
