@@ -93,11 +93,6 @@ export interface Mapped {
 export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
   const env = opts.env ?? process.env;
   const name = endpointName(config, opts.live);
-  if (config.networkVolume && !config.networkVolume.id) {
-    throw new Error(
-      `${config.kind} "${config.name}": networkVolume "${config.networkVolume.name}" has no id; create it in the Runpod console and pass its id`,
-    );
-  }
   const { image, bootstrap: stock } = workerImage(config, env);
   const bootstrap = config.isLive && stock;
   const endpoint: Mapped["endpoint"] = {
@@ -129,6 +124,8 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
     setting("RUNPOD_DEFAULT_DATACENTER", env) ??
     (config.datacenterChosen || config.networkVolume ? config.datacenter : undefined);
   if (locations) endpoint.locations = locations;
+  // The volume's id once the provisioner (or the deploy) has found or created it by name; GraphQL EndpointInput
+  // takes one volume as `networkVolumeId` (runpod/flash core/resources/serverless.py sends it so).
   if (config.networkVolume?.id) endpoint.networkVolumeId = config.networkVolume.id;
   if (config.flashEnvironmentId) endpoint.flashEnvironmentId = config.flashEnvironmentId;
   if (config.templateId) {
@@ -165,6 +162,9 @@ function templateEnv(config: ResourceConfig, opts: MapOptions, bootstrap: boolea
   const env: Record<string, string> = {};
   if (config.isLive && config.isLoadBalancer) Object.assign(env, { PORT: "80", PORT_HEALTH: "80" });
   Object.assign(env, config.env, { FLASH_WORKSPACE: opts.workspace });
+  // The volume itself is mounted at /runpod-volume (docs.runpod.io/storage/network-volumes); its name tells
+  // `volume.path` in the worker which NetworkVolume that mount is.
+  if (config.networkVolume) env.FLASH_VOLUME_NAME = config.networkVolume.name;
   if (!config.isLive) return env;
   env.FLASH_WORKER_MODE = config.isLoadBalancer ? "lb" : "queue";
   if (bootstrap) {

@@ -6,7 +6,7 @@ import { logger } from "../base/log";
  * by name is adopted only when its template carries this workspace's marker (FLASH_WORKSPACE): flash never takes
  * over an endpoint it cannot prove it created.
  */
-import type { ResourceConfig } from "../remote/config";
+import type { NetworkVolume, ResourceConfig } from "../remote/config";
 import { GraphqlError, type EndpointInfo, type RunpodGraphql } from "./graphql";
 import { RunpodApiError } from "./http";
 import { configHash, mapConfig, templateHash, type Mapped } from "./mapping";
@@ -56,6 +56,8 @@ export class Provisioner {
   private readonly state: ResourceState;
   private readonly ready = new Map<string, { hash: string; result: Provisioned }>();
   private readonly inflight = new Map<string, Promise<Provisioned>>();
+  /** Network volume ids by name + data center, looked up (or created) once. */
+  private readonly volumes = new Map<string, Promise<string>>();
   private accountEndpoints?: Promise<EndpointInfo[]>;
   private leftoversChecked = false;
   /** GraphQL mutations sent (tests and the status page use it). */
@@ -69,6 +71,7 @@ export class Provisioner {
 
   /** The endpoint for a config, provisioning it when needed (cheap after the first call: no network). */
   async ensure(config: ResourceConfig): Promise<Provisioned> {
+    if (config.networkVolume && !config.networkVolume.id) await this.ensureVolume(config.networkVolume);
     const { mapped, hash } = await this.map(config);
     const known = this.ready.get(mapped.name);
     if (known && known.hash === hash) return known.result;
@@ -83,6 +86,20 @@ export class Provisioner {
     const now = this.ready.get(key);
     if (now && now.hash !== hash) return this.ensure(config);
     return result;
+  }
+
+  /** Give a volume without an id the id of the account's volume (found by name, or created): once per process. */
+  private ensureVolume(volume: NetworkVolume): Promise<void> {
+    const key = `${volume.name}\u0000${volume.dataCenterId}`;
+    let pending = this.volumes.get(key);
+    if (!pending) {
+      pending = this.opts.graphql.ensureNetworkVolume(volume);
+      pending.catch(() => this.volumes.delete(key));
+      this.volumes.set(key, pending);
+    }
+    return pending.then((id) => {
+      volume.id = id;
+    });
   }
 
   /** Endpoints this process provisioned or reused, by name. */
