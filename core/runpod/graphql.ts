@@ -265,7 +265,11 @@ export class RunpodGraphql {
       (v) => v.name === volume.name && v.dataCenterId === volume.dataCenterId,
     );
     if (found) return found.id;
-    const made = await this.createNetworkVolume(volume);
+    const made = await this.createNetworkVolume({
+      name: volume.name,
+      size: volume.size,
+      dataCenterId: volume.dataCenterId,
+    });
     glog.info(`created network volume ${volume.name} (${made.id}, ${volume.size} GB in ${volume.dataCenterId})`);
     return made.id;
   }

@@ -71,6 +71,8 @@ export interface MapOptions {
   /** The bootstrap, base64 (FLASH_BOOTSTRAP). */
   bootstrap?: string;
   env?: Record<string, string | undefined>;
+  /** The id of the config's network volume when the config gives none (the provisioner found or created it). */
+  volumeId?: string;
 }
 
 /** The endpoint name: `live-` for dev sessions (idempotent), plus `-fb` with FlashBoot (from the config). */
@@ -124,9 +126,10 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
     setting("RUNPOD_DEFAULT_DATACENTER", env) ??
     (config.datacenterChosen || config.networkVolume ? config.datacenter : undefined);
   if (locations) endpoint.locations = locations;
-  // The volume's id once the provisioner (or the deploy) has found or created it by name; GraphQL EndpointInput
+  // The volume's id (the config's, or the one the provisioner found or created by name); GraphQL EndpointInput
   // takes one volume as `networkVolumeId` (runpod/flash core/resources/serverless.py sends it so).
-  if (config.networkVolume?.id) endpoint.networkVolumeId = config.networkVolume.id;
+  const volumeId = config.networkVolume ? (config.networkVolume.id ?? opts.volumeId) : undefined;
+  if (volumeId) endpoint.networkVolumeId = volumeId;
   if (config.flashEnvironmentId) endpoint.flashEnvironmentId = config.flashEnvironmentId;
   if (config.templateId) {
     endpoint.templateId = config.templateId; // flash sends templateId as is (serverless.py _payload_exclude)

@@ -6,7 +6,7 @@ import { logger } from "../base/log";
  * by name is adopted only when its template carries this workspace's marker (FLASH_WORKSPACE): flash never takes
  * over an endpoint it cannot prove it created.
  */
-import type { NetworkVolume, ResourceConfig } from "../remote/config";
+import type { ResourceConfig } from "../remote/config";
 import { GraphqlError, type EndpointInfo, type RunpodGraphql } from "./graphql";
 import { RunpodApiError } from "./http";
 import { configHash, mapConfig, templateHash, type Mapped } from "./mapping";
@@ -71,7 +71,6 @@ export class Provisioner {
 
   /** The endpoint for a config, provisioning it when needed (cheap after the first call: no network). */
   async ensure(config: ResourceConfig): Promise<Provisioned> {
-    if (config.networkVolume && !config.networkVolume.id) await this.ensureVolume(config.networkVolume);
     const { mapped, hash } = await this.map(config);
     const known = this.ready.get(mapped.name);
     if (known && known.hash === hash) return known.result;
@@ -88,8 +87,14 @@ export class Provisioner {
     return result;
   }
 
-  /** Give a volume without an id the id of the account's volume (found by name, or created): once per process. */
-  private ensureVolume(volume: NetworkVolume): Promise<void> {
+  /**
+   * The id of a config's volume when the config gives none: the account's volume of that name and data center,
+   * created when there is none (once per provisioner). Kept here, not written into the user's NetworkVolume, so
+   * another target in the same process (another account, an emulator) looks it up for itself.
+   */
+  private volumeId(config: ResourceConfig): Promise<string> | undefined {
+    const volume = config.networkVolume;
+    if (!volume || volume.id) return undefined;
     const key = `${volume.name}\u0000${volume.dataCenterId}`;
     let pending = this.volumes.get(key);
     if (!pending) {
@@ -97,9 +102,7 @@ export class Provisioner {
       pending.catch(() => this.volumes.delete(key));
       this.volumes.set(key, pending);
     }
-    return pending.then((id) => {
-      volume.id = id;
-    });
+    return pending;
   }
 
   /** Endpoints this process provisioned or reused, by name. */
@@ -152,7 +155,7 @@ export class Provisioner {
 
   /** Map a config (with the worker program's hash for default-image templates). */
   private async map(config: ResourceConfig): Promise<{ mapped: Mapped; hash: string }> {
-    const base = { live: this.opts.live, workspace: this.opts.workspace };
+    const base = { live: this.opts.live, workspace: this.opts.workspace, volumeId: await this.volumeId(config) };
     let mapped = mapConfig(config, { ...base, programHash: "0", bootstrap: "0" });
     if (mapped.bootstrap) {
       const program = await this.opts.program();

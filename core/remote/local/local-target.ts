@@ -20,6 +20,8 @@ export interface LocalTargetOptions {
   gpus?: GpuAllocator;
   /** Workspace root: network volumes live in its FLASH_VOLUMES_DIR (default: the current directory's). */
   root?: string;
+  /** The folder of the network volumes itself (tests give each run a fresh one). */
+  volumesDir?: string;
 }
 
 /** Runs remote functions on worker pools on this machine. */
@@ -85,7 +87,7 @@ export class LocalTarget {
       kind: this.kindFor(config.isGpu, config.isolate),
       log: logger(config.name),
       devices: config.isGpu ? this.devicesFor(config.gpuCount) : undefined,
-      volumesDir: resolve(this.options.root ?? process.cwd(), setting("FLASH_VOLUMES_DIR")!),
+      volumesDir: this.options.volumesDir ?? resolve(this.options.root ?? process.cwd(), setting("FLASH_VOLUMES_DIR")!),
     });
     this.pools.set(config.name, pool);
     return pool;
