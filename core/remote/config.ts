@@ -47,7 +47,7 @@ export interface NetworkVolumeOptions {
  * Where Runpod mounts an endpoint's network volume inside each of its serverless workers ("Network volumes for
  * Serverless": https://docs.runpod.io/storage/network-volumes; a Pod mounts it at `/workspace` instead).
  */
-const RUNPOD_VOLUME_MOUNT = "/runpod-volume";
+const SERVERLESS_VOLUME_MOUNT = "/runpod-volume";
 
 /**
  * A volume name: it names the volume on Runpod (letters, digits, spaces, `-`, `_`; runpod/runpod-rust-sdk
@@ -101,7 +101,7 @@ export class NetworkVolume {
     const mounted = process.env.FLASH_VOLUME_NAME;
     const local = process.env.FLASH_VOLUME_PATH;
     if (mounted === this.name && local) return local;
-    if (mounted === this.name) return RUNPOD_VOLUME_MOUNT;
+    if (mounted === this.name) return SERVERLESS_VOLUME_MOUNT;
     const where = mounted
       ? `this worker's endpoint uses the network volume "${mounted}"`
       : "this process is not a worker of an endpoint that uses it";
