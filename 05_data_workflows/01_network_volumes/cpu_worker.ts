@@ -27,6 +27,17 @@ interface Summary {
   timestamp: string;
 }
 
+/** One stored result, as the writer wrote it (`tags/<id>.json`). */
+interface Stored {
+  id: string;
+  text: string;
+  language: string;
+  confidence: number;
+  candidates: { language: string; confidence: number }[];
+  model: string;
+  timestamp: string;
+}
+
 const ID = /^[0-9a-f]{16}$/;
 
 /** GET /results on the endpoint: every result on the volume, oldest first. */
@@ -37,8 +48,14 @@ export const listResults = remote(
     const files = existsSync(dir) ? readdirSync(dir).filter((f) => ID.test(f.replace(/\.json$/, ""))) : [];
     const results = await Promise.all(
       files.map(async (f) => {
-        const r = await Bun.file(join(dir, f)).json();
-        return { id: r.id, language: r.language, confidence: r.confidence, chars: r.text.length, timestamp: r.timestamp };
+        const r = (await Bun.file(join(dir, f)).json()) as Stored;
+        return {
+          id: r.id,
+          language: r.language,
+          confidence: r.confidence,
+          chars: r.text.length,
+          timestamp: r.timestamp,
+        };
       }),
     );
     results.sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.id.localeCompare(b.id));
@@ -50,10 +67,10 @@ export const listResults = remote(
 /** POST /results/read on the endpoint: one stored result with its text, or null when the volume has none. */
 export const readResult = remote(
   cpuConfig,
-  async (id: string) => {
+  async (id: string): Promise<Stored | null> => {
     const file = join(volume.path, TAGS_DIR, `${id}.json`);
     if (!ID.test(id) || !existsSync(file)) return null;
-    return (await Bun.file(file).json()) as Summary & { text: string; candidates: unknown[]; model: string };
+    return (await Bun.file(file).json()) as Stored;
   },
   { method: "POST", path: "/results/read" },
 );
