@@ -3,8 +3,8 @@
  * It does what `flash run --target runpod` does (a CPU queue endpoint and a CPU load-balanced endpoint with the
  * default image, one call on each through flash's own client), changes a config, tears everything down as Runpod
  * documents it (scale to 0/0, delete, delete templates, list to verify), and on the way answers the open
- * questions about the platform that no public source settles, network volumes among them (printed at the end). Every step prints its time,
- * and what the worker time would cost on a GPU. `--api-url` (and friends) point it at an emulator for tests.
+ * questions about the platform that no public source settles, network volumes among them (printed at the end).
+ * Every step prints its time, and what the worker time would cost on a GPU. `--api-url` (and friends) point it at an emulator for tests.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
