@@ -8,6 +8,7 @@ import { exportNameOf, loadedExports } from "../core/remote/identity";
 import type { FunctionRequest } from "../core/remote/protocol";
 import { LocalTarget } from "../core/remote/local/local-target";
 import { setTarget } from "../core/remote/target";
+import { verdict } from "./lib/stats";
 
 const plain = async (x: number) => x + 1;
 const cpu = new CpuLiveServerless({ name: "bench_remote_cpu", workersMin: 1, workersMax: 1, idleTimeout: 60 });
@@ -67,9 +68,52 @@ async function overhead(): Promise<void> {
   console.log(
     `  remote, process worker p50 ${percentile(viaProcess, 50).toFixed(2).padStart(7)}  p99 ${percentile(viaProcess, 99).toFixed(2).padStart(8)}`,
   );
-  console.log(`  overhead (thread) p50 ${(percentile(viaThread, 50) - d50).toFixed(2)} µs   target ≤ 50 µs`);
   await proc.shutdown();
   await target.shutdown();
+  // The floor in the same run: a bare round trip of the same message to an echoing thread and process.
+  const threadFloor = await echoRoundTrips("thread", 5000);
+  const processFloor = await echoRoundTrips("process", 2000);
+  console.log(
+    `  bare postMessage echo  p50 ${percentile(threadFloor, 50).toFixed(2).padStart(7)}  p99 ${percentile(threadFloor, 99).toFixed(2).padStart(8)}   (the floor: no flash)`,
+  );
+  console.log(
+    `  bare Bun IPC echo      p50 ${percentile(processFloor, 50).toFixed(2).padStart(7)}  p99 ${percentile(processFloor, 99).toFixed(2).padStart(8)}   (the floor: no flash)`,
+  );
+  const overThread = percentile(viaThread, 50) - d50;
+  const overProcess = percentile(viaProcess, 50) - d50;
+  console.log("targets (issue 12: remote-call overhead ≤ 25 µs p50 on thread and on process workers):");
+  console.log(`  ${verdict(overThread <= 25)}  thread worker overhead p50 ${overThread.toFixed(2)} µs ≤ 25 µs`);
+  console.log(
+    `  ${verdict(overProcess <= 25)}  process worker overhead p50 ${overProcess.toFixed(2)} µs ≤ 25 µs (bare IPC alone: ${percentile(processFloor, 50).toFixed(2)} µs; flash adds ${(percentile(viaProcess, 50) - percentile(processFloor, 50)).toFixed(2)} µs)`,
+  );
+}
+
+/** Round trips (µs, sorted) of a call-sized JSON message to a bare echoing Worker thread or Bun subprocess. */
+async function echoRoundTrips(kind: "thread" | "process", n: number): Promise<number[]> {
+  const message = JSON.stringify({ type: "call", seq: 1, module: import.meta.path, name: "inc", args: [1] });
+  let resolve: (v: unknown) => void = () => undefined;
+  let send: (m: string) => void;
+  let stop: () => void;
+  if (kind === "thread") {
+    const code = "self.onmessage = (e) => postMessage(e.data);";
+    const worker = new Worker(URL.createObjectURL(new Blob([code], { type: "application/javascript" })));
+    worker.onmessage = (e) => resolve(e.data);
+    send = (m) => worker.postMessage(m);
+    stop = () => worker.terminate();
+  } else {
+    const child = Bun.spawn([process.execPath, "-e", "process.on('message', (m) => process.send(m))"], {
+      env: { ...process.env, BUN_BE_BUN: "1" },
+      ipc: (m) => resolve(m),
+      stdout: "ignore",
+    });
+    send = (m) => child.send(m);
+    stop = () => child.kill();
+  }
+  const roundTrip = () => new Promise((r) => ((resolve = r), send(message)));
+  for (let i = 0; i < 500; i++) await roundTrip();
+  const times = await timeEach(n, roundTrip);
+  stop();
+  return times;
 }
 
 async function coldStarts(kind: "thread" | "process", samples: number): Promise<void> {

@@ -258,13 +258,20 @@ async function main(): Promise<void> {
           const p = results.get(k.label)!.get("uvicorn peer");
           const wall = p ? f.medianMs / p.medianMs : Number.NaN;
           const cpuRatio = p ? f.cpuMs / p.cpuMs : Number.NaN;
+          // Issue 12: ≤ 0.15× uvicorn on the real workspace (issue 2 asked ≤ 0.20× of both).
+          const goal = k === cases[0] ? 0.15 : 0.2;
           rows.push([
             flash,
             `start vs uvicorn, ${k.label} (wall)`,
             ratio(wall),
-            "≤ 0.20×",
-            verdict(p ? wall <= 0.2 : undefined),
+            `≤ ${goal.toFixed(2)}×`,
+            verdict(p ? wall <= goal : undefined),
           ]);
+          const raw = results.get(k.label)!.get("raw Bun.serve");
+          if (raw) {
+            const vsRaw = f.medianMs / raw.medianMs;
+            rows.push([flash, `start vs bare Bun.serve, ${k.label} (wall)`, ratio(vsRaw), "≤ 3×", verdict(vsRaw <= 3)]);
+          }
           rows.push([
             flash,
             `start vs uvicorn, ${k.label} (CPU)`,
@@ -346,12 +353,14 @@ async function main(): Promise<void> {
               "≥ 5×",
               verdict(Number.isFinite(vsPeer) ? vsPeer >= 5 : undefined),
             ]);
+            // Issue 12: ≥ 0.9× a bare Bun.serve at N examples (issue 2 asked ≥ 0.7×).
+            const goal = k === cases[1] ? 0.9 : 0.7;
             rows.push([
               flash,
               `req/s vs raw Bun.serve, ${k.label} (${how})`,
               ratio(vsRaw),
-              "≥ 0.7×",
-              verdict(vsRaw >= 0.7),
+              `≥ ${goal}×`,
+              verdict(vsRaw >= goal),
             ]);
           }
         }

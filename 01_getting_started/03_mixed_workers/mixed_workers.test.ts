@@ -213,8 +213,8 @@ describe("pure helpers", () => {
     expect([0.81, 0.8, 0.51, 0.5].map(confidenceLevel)).toEqual(["high", "medium", "medium", "low"]);
   });
 
-  test("scoreSentiment: confidences sum to ~1 and follow the evidence", () => {
-    const { predictions } = scoreSentiment("good");
+  test("scoreSentiment: confidences sum to ~1 and follow the evidence", async () => {
+    const { predictions } = await scoreSentiment("good");
     expect(predictions[0]).toEqual({ label: "positive", confidence: 0.7856 });
     const total = predictions.reduce((s, p) => s + p.confidence, 0);
     expect(Math.abs(total - 1)).toBeLessThan(0.001);

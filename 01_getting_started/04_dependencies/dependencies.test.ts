@@ -118,14 +118,14 @@ describe("POST /gpu/ml-deps and /gpu/system-deps", () => {
     expect(status).toBe(200);
     expect(body.dependencies).toEqual(["ml-matrix@6.15.1"]);
     expect(body.versions).toEqual({ "ml-matrix": pkg.dependencies["ml-matrix"] });
-    expect(body.matrix_test.result).toBe(matrixChecksum());
+    expect(body.matrix_test.result).toBe(await matrixChecksum());
     const gpus = listGpus();
     if (gpus.length === 0) expect(body.gpu).toBe("No GPU available");
     else expect(gpus.map((g) => g.name)).toContain(body.gpu);
     expect((await post("/gpu/ml-deps", {})).status).toBe(200);
   });
 
-  test("the matrix checksum matches a plain-loop computation", () => {
+  test("the matrix checksum matches a plain-loop computation", async () => {
     const n = 100;
     let total = 0;
     for (let i = 0; i < n; i++) {
@@ -133,7 +133,7 @@ describe("POST /gpu/ml-deps and /gpu/system-deps", () => {
         for (let k = 0; k < n; k++) total += Math.sin(i + k) * Math.sin(j + k);
       }
     }
-    expect(matrixChecksum()).toBeCloseTo(total, 3);
+    expect(await matrixChecksum()).toBeCloseTo(total, 3);
   });
 
   test("system-deps answers whether ffmpeg is installed on the worker: 200 success, or 503 missing", async () => {
@@ -233,13 +233,15 @@ describe("helpers", () => {
     ).toBeNull();
   });
 
-  test("columnStats of two rows", () => {
+  test("columnStats of two rows", async () => {
     // [0, 2] and [0, 4]: sample std √2 and √8, rounded to 6 decimals
     expect(
-      columnStats([
-        [0, 0],
-        [2, 4],
-      ]).stats.std,
+      (
+        await columnStats([
+          [0, 0],
+          [2, 4],
+        ])
+      ).stats.std,
     ).toEqual({ A: 1.414214, B: 2.828427 });
   });
 });

@@ -1,4 +1,4 @@
-import Sentiment from "sentiment";
+import type Sentiment from "sentiment";
 import { GpuGroup, LiveServerless, gpuInfo, remote } from "flash";
 
 /** The GPU endpoint for the (expensive) inference step. */
@@ -13,7 +13,10 @@ export const gpuConfig = new LiveServerless({
 
 /** The scorer: the AFINN-165 word list (with negation handling) from the `sentiment` package, version pinned. */
 const SENTIMENT_SPEC = "sentiment@5.0.2";
-const analyzer = new Sentiment();
+// The scorer is loaded on the first call, like a model: only workers score text, and the app server (which imports
+// this module for the `gpuInference` handle) never pays for the word list (~18 ms of `flash run` start-up).
+let analyzer: Promise<Sentiment> | undefined;
+const loadAnalyzer = () => (analyzer ??= import("sentiment").then((m) => new m.default()));
 
 // Logit of "neutral": text with no sentiment words comes out neutral (~0.69), one strong word (AFINN 3) tips it.
 const NEUTRAL_LOGIT = 1.5;
@@ -44,8 +47,8 @@ function softmax(logits: number[]): number[] {
  * counts as negative); a softmax over [positive, neutral prior, negative] turns them into confidences.
  * Predictions are sorted by confidence, highest first.
  */
-export function scoreSentiment(text: string): { predictions: Prediction[]; signals: Signals } {
-  const result = analyzer.analyze(text);
+export async function scoreSentiment(text: string): Promise<{ predictions: Prediction[]; signals: Signals }> {
+  const result = (await loadAnalyzer()).analyze(text);
   let positive = 0;
   let negative = 0;
   for (const entry of result.calculation as Record<string, number>[]) {
@@ -75,7 +78,7 @@ export function scoreSentiment(text: string): { predictions: Prediction[]; signa
 export const gpuInference = remote(
   gpuConfig,
   async (input: { cleaned_text: string; word_count: number }) => {
-    const { predictions, signals } = scoreSentiment(input.cleaned_text);
+    const { predictions, signals } = await scoreSentiment(input.cleaned_text);
     const gpu = gpuInfo();
     const chars = Array.from(input.cleaned_text);
     return {
