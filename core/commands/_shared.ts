@@ -1,5 +1,6 @@
 /** What several commands share: `bun install` with the embedded bun, choosing the target, stopping on Ctrl+C once. */
 import { bunCommand } from "../base/binary";
+import { loadDotEnv } from "../base/env";
 import { log } from "../base/log";
 import { setting } from "../base/settings";
 
@@ -55,4 +56,14 @@ export function onStopSignals(stop: (signal: string) => Promise<void>): void {
   };
   process.on("SIGINT", () => once("SIGINT"));
   process.on("SIGTERM", () => once("SIGTERM"));
+}
+
+/** Load the `.env` files of `dirs`; a bad one (a directory, over the size limit) is one error line and exit 1. */
+export function loadDotEnvOrExit(dirs: string[]): void {
+  try {
+    loadDotEnv(dirs);
+  } catch (err) {
+    log.error((err as Error).message);
+    process.exit(1);
+  }
 }

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
-import { loadDotEnv } from "../base/env";
+import { loadDotEnvOrExit } from "./_shared";
 import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
@@ -657,7 +657,7 @@ export default defineCommand({
       },
       async run({ args }) {
         const cwd = process.cwd();
-        loadDotEnv([locateWorkspace(resolve(cwd)).root, cwd]);
+        loadDotEnvOrExit([locateWorkspace(resolve(cwd)).root, cwd]);
         const key = process.env.RUNPOD_API_KEY?.trim();
         if (!key) {
           log.error(

@@ -89,7 +89,7 @@ function deployedStart(gpu: boolean, runtime = RUNTIME_PATH): string {
   const bun = gpu ? `command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; ` : "";
   return (
     `sh -c '${bun}A="\${FLASH_BUILD_ARTIFACT_PATH:-/root/.runpod/artifact.tar.gz}"; D="\${RUNPOD_APP_DIR:-/app}"; ` +
-    `mkdir -p "$D" && tar -xzf "$A" -C "$D" && exec bun "$D/${runtime}"'`
+    `mkdir -p "$D" && tar -xzf "$A" -C "$D" && exec bun --no-install "$D/${runtime}"'`
   );
 }
 

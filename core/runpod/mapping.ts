@@ -41,10 +41,12 @@ function workerImage(
  * The start command of a default-image template (Runpod's "container start command", `dockerArgs` in
  * SaveTemplateInput; runpod-python api/mutations/templates.py): install Bun when the image lacks it (the GPU image),
  * decode the bootstrap from the env and run it. The bootstrap then gets the worker program with the first call.
+ * `--no-install`: a package missing on the worker is an error, never a silent download of whatever npm has under
+ * that name (Bun auto-installs when it finds no node_modules; npm's `flash` is an unrelated package).
  */
 export const BOOTSTRAP_START =
   `sh -c 'command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; ` +
-  `echo "$FLASH_BOOTSTRAP" | base64 -d > /tmp/flash-bootstrap-$$.js && exec bun /tmp/flash-bootstrap-$$.js'`;
+  `echo "$FLASH_BOOTSTRAP" | base64 -d > /tmp/flash-bootstrap-$$.js && exec bun --no-install /tmp/flash-bootstrap-$$.js'`;
 
 /**
  * Python (in the GPU image) that puts the Bun release of flash's own version in /usr/local/bin: the x64 "baseline"
