@@ -29,8 +29,13 @@ function targetName(flag: string | undefined, env: Record<string, string | undef
  */
 export async function selectTarget(flag: string | undefined, root: string): Promise<TargetName> {
   const name = targetName(flag);
-  if (name === "local") return name;
   const { setTarget } = await import("../remote/target");
+  if (name === "local") {
+    // The workspace root decides where network volumes live (.flash/volumes), wherever flash was started.
+    const { LocalTarget } = await import("../remote/local/local-target");
+    setTarget(new LocalTarget({ root }));
+    return name;
+  }
   if (name === "runpod") {
     const { createTarget } = await import("../runpod/runpod-target");
     setTarget(await createTarget("runpod", { root }));

@@ -37,6 +37,8 @@ export interface ManifestResource {
   functions: FoundFunction[];
   /** Where the mothership config came from (`default` or a file). */
   config_source?: string;
+  /** The network volume the endpoint mounts, found by name (or created) when the deploy applies. */
+  network_volume?: { name: string; size: number; dataCenterId: string };
 }
 
 /** The whole manifest. */
@@ -133,6 +135,10 @@ function resourceEntry(
     endpoint: { ...mapped.endpoint, name: mapped.name },
     functions: [...functions].sort((a, b) => functionKey(a).localeCompare(functionKey(b))),
   };
+  const volume = config.networkVolume;
+  if (volume && !volume.id) {
+    entry.network_volume = { name: volume.name, size: volume.size, dataCenterId: volume.dataCenterId };
+  }
   return entry;
 }
 
