@@ -63,6 +63,8 @@ export interface EndpointInfo {
   scalerType?: string;
   scalerValue?: number;
   locations?: string | null;
+  /** The attached network volume (runpod-python api/queries/endpoints.py reads it from `myself { endpoints }`). */
+  networkVolumeId?: string | null;
   executionTimeoutMs?: number;
   version?: number;
 }
@@ -98,11 +100,14 @@ function endpointInputOf(e: EndpointInfo): EndpointInput {
     if (e.gpuCount) input.gpuCount = e.gpuCount;
   }
   if (e.locations) input.locations = e.locations;
+  // saveEndpoint replaces the whole endpoint: without its volume, a scale-down before a delete that then fails would
+  // leave the endpoint detached from its data.
+  if (e.networkVolumeId) input.networkVolumeId = e.networkVolumeId;
   return input;
 }
 
 const ENDPOINT_FIELDS =
-  "id name templateId type gpuIds gpuCount instanceIds workersMin workersMax idleTimeout scalerType scalerValue locations version";
+  "id name templateId type gpuIds gpuCount instanceIds workersMin workersMax idleTimeout scalerType scalerValue locations networkVolumeId version";
 
 /** A GraphQL-level error (`errors` in the reply). */
 export class GraphqlError extends RunpodApiError {

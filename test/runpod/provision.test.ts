@@ -455,6 +455,23 @@ describe("network volumes", () => {
     expect(volume.id).toBeUndefined(); // the user's object is not changed: another target looks it up itself
   });
 
+  test("a teardown whose delete fails leaves the endpoint at 0/0 with its volume still attached", async () => {
+    const volume = new NetworkVolume({ name: "kept", size: 10 });
+    const p = provisioner(true);
+    const got = await p.ensure(
+      new CpuLiveServerless({ name: "vol_kept", workersMin: 1, workersMax: 2, networkVolume: volume }),
+    );
+    const volumeId = em.control.endpoints.get(got.endpointId)!.networkVolumeId;
+    expect(volumeId).toBeTruthy();
+    // deleteEndpoint is list, save at 0/0 (a full replace), delete: the delete, the third GraphQL call, fails.
+    em.fail({ status: 400, times: 1, path: "/graphql", after: 2 });
+    const summary = await p.cleanup();
+    expect(summary.failed).toBe(1);
+    const left = em.control.endpoints.get(got.endpointId)!;
+    expect([left.workersMin, left.workersMax]).toEqual([0, 0]);
+    expect(left.networkVolumeId).toBe(volumeId!);
+  });
+
   test("without one, it is created once ({name, size, dataCenterId}) for every config that names it", async () => {
     const volume = new NetworkVolume({ name: "shared-results", size: 20 });
     const p = provisioner(true);
