@@ -36,12 +36,15 @@ const KEY = "rpa_provision_test_key_000000000000";
 const WS = "0123456789abcdef";
 let em: Emulator;
 let tmp: string;
+// Workers of endpoints with a volume get its folder: here, never in the repository's .flash/volumes.
+const volumesDir = mkdtempSync(join(tmpdir(), "flash-prov-volumes-"));
 
 beforeAll(() => {
-  em = startEmulator({ apiKey: KEY, workers: { command: ["sleep", "30"] } });
+  em = startEmulator({ apiKey: KEY, workers: { command: ["sleep", "30"], volumesDir } });
 });
 afterAll(async () => {
   await em.stop();
+  rmSync(volumesDir, { recursive: true, force: true });
 });
 afterEach(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
