@@ -102,6 +102,12 @@ const SETTINGS = [
     meaning: "where workers keep npm packages and shipped code",
     scope: "user",
   },
+  {
+    name: "FLASH_VOLUMES_DIR",
+    default: ".flash/volumes",
+    meaning: "where the local pool and the emulator keep network volumes (a folder per volume name)",
+    scope: "user",
+  },
   // ── release ──
   {
     name: "FLASH_RELEASE_CACHE",
@@ -121,6 +127,16 @@ const SETTINGS = [
   {
     name: "FLASH_PRELOAD",
     meaning: "modules a local pool worker imports while warming up (JSON list)",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_VOLUME_NAME",
+    meaning: "the NetworkVolume a worker's endpoint mounts (`volume.path` checks it)",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_VOLUME_PATH",
+    meaning: "local pool and emulator workers: the volume's folder, in place of Runpod's /runpod-volume",
     scope: "worker",
   },
   { name: "FLASH_WORKER_PROCESS", meaning: "1 when the worker entry runs as a subprocess", scope: "worker" },

@@ -1,5 +1,6 @@
 /** What several commands share: `bun install` with the embedded bun, choosing the target, stopping on Ctrl+C once. */
 import { bunCommand } from "../base/binary";
+import { loadDotEnv } from "../base/env";
 import { log } from "../base/log";
 import { setting } from "../base/settings";
 
@@ -28,8 +29,13 @@ function targetName(flag: string | undefined, env: Record<string, string | undef
  */
 export async function selectTarget(flag: string | undefined, root: string): Promise<TargetName> {
   const name = targetName(flag);
-  if (name === "local") return name;
   const { setTarget } = await import("../remote/target");
+  if (name === "local") {
+    // The workspace root decides where network volumes live (.flash/volumes), wherever flash was started.
+    const { LocalTarget } = await import("../remote/local/local-target");
+    setTarget(new LocalTarget({ root }));
+    return name;
+  }
   if (name === "runpod") {
     const { createTarget } = await import("../runpod/runpod-target");
     setTarget(await createTarget("runpod", { root }));
@@ -50,4 +56,14 @@ export function onStopSignals(stop: (signal: string) => Promise<void>): void {
   };
   process.on("SIGINT", () => once("SIGINT"));
   process.on("SIGTERM", () => once("SIGTERM"));
+}
+
+/** Load the `.env` files of `dirs`; a bad one (a directory, over the size limit) is one error line and exit 1. */
+export function loadDotEnvOrExit(dirs: string[]): void {
+  try {
+    loadDotEnv(dirs);
+  } catch (err) {
+    log.error((err as Error).message);
+    process.exit(1);
+  }
 }

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
-import { loadDotEnv } from "../base/env";
+import { loadDotEnvOrExit } from "./_shared";
 import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
@@ -18,7 +18,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const { root, scope } = locateWorkspace(resolve(args.dir ?? process.cwd()));
-    loadDotEnv([root]);
+    loadDotEnvOrExit([root]);
     const { runBuild, buildSummary } = await import("../deploy/build");
     try {
       const result = await runBuild({ root, scope, app: args.app });

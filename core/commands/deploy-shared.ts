@@ -1,11 +1,11 @@
+import { loadDotEnvOrExit } from "./_shared";
 import { resolve } from "node:path";
-import { loadDotEnv } from "../base/env";
 import { locateWorkspace } from "../workspace/discovery";
 
 /** The app a command works on: `--app`, else the name `flash deploy` gives the workspace (or scope) here. */
 export async function appNameFor(flag: string | undefined, dir?: string): Promise<string> {
   const { root, scope } = locateWorkspace(resolve(dir ?? process.cwd()));
-  loadDotEnv([root]);
+  loadDotEnvOrExit([root]);
   if (flag) return flag;
   const { defaultAppName } = await import("../deploy/discover");
   return defaultAppName(root, scope);

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
-import { loadDotEnv } from "../base/env";
+import { loadDotEnvOrExit } from "./_shared";
 import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
@@ -22,7 +22,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const { root, scope } = locateWorkspace(resolve(args.dir ?? process.cwd()));
-    loadDotEnv([root]);
+    loadDotEnvOrExit([root]);
     const { runBuild, buildSummary, formatBytes } = await import("../deploy/build");
     const { prepareDeploy, applyDeploy } = await import("../deploy/deploy");
     const { renderPlan } = await import("../deploy/plan");

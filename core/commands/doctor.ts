@@ -3,14 +3,14 @@
  * It does what `flash run --target runpod` does (a CPU queue endpoint and a CPU load-balanced endpoint with the
  * default image, one call on each through flash's own client), changes a config, tears everything down as Runpod
  * documents it (scale to 0/0, delete, delete templates, list to verify), and on the way answers the open
- * questions about the platform that no public source settles (printed at the end). Every step prints its time,
- * and what the worker time would cost on a GPU. `--api-url` (and friends) point it at an emulator for tests.
+ * questions about the platform that no public source settles, network volumes among them (printed at the end).
+ * Every step prints its time, and what the worker time would cost on a GPU. `--api-url` (and friends) point it at an emulator for tests.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
-import { loadDotEnv } from "../base/env";
+import { loadDotEnvOrExit } from "./_shared";
 import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
@@ -100,7 +100,7 @@ async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs:
   const answers: string[] = [];
   const tag = Math.random().toString(36).slice(2, 8);
   const tmp = mkdtempSync(join(tmpdir(), "flash-doctor-"));
-  const created = { endpoints: new Set<string>(), templates: new Set<string>() };
+  const created = { endpoints: new Set<string>(), templates: new Set<string>(), volumes: new Set<string>() };
   const started = Date.now();
   // Ctrl+C: remove what was created so far before leaving (endpoints bill while they have workers).
   const interrupted = async () => {
@@ -251,6 +251,9 @@ async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs:
     // ── 3. the open questions that cost nothing to settle (no worker runs) ───────────────────────────────
     await step("open questions about templates and endpoints", async () => {
       answers.push(...(await probeControlPlane(conn, tag, created)));
+    });
+    await step("network volume: create, attach to an endpoint, delete (10 GB for a minute, no worker)", async () => {
+      answers.push(...(await probeVolume(conn, tag, created)));
     });
     await step("the FAILED job shape", async () => {
       const q = mine?.find((e) => e.type !== "LB");
@@ -422,6 +425,94 @@ async function probeControlPlane(
   return out;
 }
 
+/**
+ * What the sources leave open about network volumes (flash creates them by name with GraphQL createNetworkVolume,
+ * as runpod/pulumi-runpod-native does; runpod/flash uses REST POST /networkvolumes with the same fields): the
+ * reply's fields, that `myself { networkVolumes }` lists it, what an endpoint with `networkVolumeId` reads back,
+ * and whether a volume in use can be deleted. A CPU endpoint with 0 workers: nothing runs, nothing is billed but
+ * the volume's storage for about a minute.
+ */
+async function probeVolume(conn: Conn, tag: string, created: DoctorCreated): Promise<string[]> {
+  const out: string[] = [];
+  const fields = "id name size dataCenterId";
+  const input = { name: `flash_doctor_${tag}`, size: 10, dataCenterId: "EU-RO-1" };
+  const made = (
+    await must(
+      conn,
+      `mutation v($input: CreateNetworkVolumeInput!) { createNetworkVolume(input: $input) { ${fields} } }`,
+      { input },
+    )
+  ).createNetworkVolume;
+  if (!made?.id) throw new Error(`createNetworkVolume answered no id: ${JSON.stringify(made)}`);
+  created.volumes.add(made.id);
+  out.push(`(volumes) createNetworkVolume answered ${JSON.stringify(made)}`);
+  const listed = ((await must(conn, `query { myself { networkVolumes { ${fields} } } }`)).myself.networkVolumes ??
+    []) as any[];
+  out.push(`(volumes) myself.networkVolumes ${listed.some((v) => v.id === made.id) ? "lists" : "does NOT list"} it`);
+  const tpl = (
+    await must(conn, "mutation t($input: SaveTemplateInput) { saveTemplate(input: $input) { id } }", {
+      input: {
+        name: `flash_doctor_vol_${tag}`,
+        imageName: "oven/bun:1",
+        containerDiskInGb: 10,
+        volumeInGb: 0,
+        dockerArgs: "",
+        env: [],
+        isServerless: true,
+      },
+    })
+  ).saveTemplate;
+  created.templates.add(tpl.id);
+  const ep = (
+    await must(
+      conn,
+      "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id networkVolumeId networkVolumeIds { networkVolumeId dataCenterId } locations } }",
+      {
+        input: {
+          name: `flash_doctor_vol_${tag}`,
+          templateId: tpl.id,
+          type: "QB",
+          instanceIds: ["cpu3c-2-4"],
+          workersMin: 0,
+          workersMax: 0,
+          idleTimeout: 5,
+          scalerType: "QUEUE_DELAY",
+          scalerValue: 4,
+          locations: "EU-RO-1",
+          networkVolumeId: made.id,
+        },
+      },
+    )
+  ).saveEndpoint;
+  created.endpoints.add(ep.id);
+  out.push(
+    `(volumes) an endpoint saved with networkVolumeId reads back networkVolumeId ${JSON.stringify(ep.networkVolumeId)}, ` +
+      `networkVolumeIds ${JSON.stringify(ep.networkVolumeIds)}`,
+  );
+  const early = await graphql(
+    conn,
+    "mutation d($input: DeleteNetworkVolumeInput!) { deleteNetworkVolume(input: $input) }",
+    {
+      input: { id: made.id },
+    },
+  );
+  out.push(
+    early.error
+      ? `(volumes) deleting a volume an endpoint uses is refused: "${early.error}"`
+      : "(volumes) deleting a volume an endpoint uses is ACCEPTED",
+  );
+  if (!early.error) created.volumes.delete(made.id);
+  await must(conn, "mutation d($id: String!) { deleteEndpoint(id: $id) }", { id: ep.id });
+  created.endpoints.delete(ep.id);
+  if (created.volumes.has(made.id)) {
+    await must(conn, "mutation d($input: DeleteNetworkVolumeInput!) { deleteNetworkVolume(input: $input) }", {
+      input: { id: made.id },
+    });
+    created.volumes.delete(made.id);
+  }
+  return out;
+}
+
 /** Review §6.5: does `/status` of a FAILED job carry `output` next to `error`? A non-flash input fails the job. */
 async function probeFailedJob(conn: Conn, endpointId: string): Promise<string> {
   const headers = { authorization: `Bearer ${conn.key}`, "content-type": "application/json" };
@@ -483,11 +574,15 @@ async function deleteTemplates(conn: Conn, ids: Set<string>, waitMs: number): Pr
 }
 
 /** Whatever a failed run left behind: scale to 0/0 and delete (best effort, with a list of what remains). */
-async function emergencyTeardown(
-  conn: Conn,
-  created: { endpoints: Set<string>; templates: Set<string> },
-): Promise<void> {
-  if (!created.endpoints.size && !created.templates.size) return;
+/** What the doctor created and still has to remove. */
+interface DoctorCreated {
+  endpoints: Set<string>;
+  templates: Set<string>;
+  volumes: Set<string>;
+}
+
+async function emergencyTeardown(conn: Conn, created: DoctorCreated): Promise<void> {
+  if (!created.endpoints.size && !created.templates.size && !created.volumes.size) return;
   const left: string[] = [];
   try {
     const list = (await must(conn, `query { myself { endpoints { ${ENDPOINT_FIELDS} } } }`)).myself.endpoints as any[];
@@ -500,6 +595,16 @@ async function emergencyTeardown(
       } catch {
         left.push(`endpoint ${e.name} (${e.id})`);
       }
+    }
+    for (const id of created.volumes) {
+      const r = await graphql(
+        conn,
+        "mutation d($input: DeleteNetworkVolumeInput!) { deleteNetworkVolume(input: $input) }",
+        {
+          input: { id },
+        },
+      );
+      if (r.error) left.push(`network volume ${id} (Storage page of the console)`);
     }
     const templates = (await must(conn, "query { myself { podTemplates { id name } } }")).myself.podTemplates as any[];
     for (const t of templates.filter((x) => created.templates.has(x.id))) {
@@ -552,7 +657,7 @@ export default defineCommand({
       },
       async run({ args }) {
         const cwd = process.cwd();
-        loadDotEnv([locateWorkspace(resolve(cwd)).root, cwd]);
+        loadDotEnvOrExit([locateWorkspace(resolve(cwd)).root, cwd]);
         const key = process.env.RUNPOD_API_KEY?.trim();
         if (!key) {
           log.error(

@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
-import { loadDotEnv } from "../base/env";
-import { onStopSignals } from "./_shared";
+import { onStopSignals, loadDotEnvOrExit } from "./_shared";
 import { log, setLogLevel } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
@@ -65,7 +64,7 @@ export default defineCommand({
     if (args.verbose) setLogLevel("verbose");
     const cwd = process.cwd();
     const { root } = locateWorkspace(resolve(cwd));
-    loadDotEnv([root, cwd]);
+    loadDotEnvOrExit([root, cwd]);
     const port = Number(args.port ?? 8765);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       log.error(`Invalid port "${args.port}": expected an integer from 0 to 65535`);

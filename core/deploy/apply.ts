@@ -33,7 +33,10 @@ async function createOrUpdate(gql: RunpodGraphql, row: PlanRow): Promise<Deploye
   const prev = row.action === "update" ? row.previous : undefined;
   const templateName = prev?.template_name ?? `${d.endpointName}__${d.hash.slice(0, 8)}`;
   const template = await saveTemplate(gql, row, templateName, prev?.template_id);
-  const saved = await gql.saveEndpoint({ ...d.endpoint, id: prev?.endpoint_id, templateId: template.id } as Parameters<
+  // A volume named in the code is found on the account (or created) first, as runpod/flash does.
+  const volumeId = d.networkVolume ? await gql.ensureNetworkVolume(d.networkVolume) : undefined;
+  const endpoint = volumeId ? { ...d.endpoint, networkVolumeId: volumeId } : d.endpoint;
+  const saved = await gql.saveEndpoint({ ...endpoint, id: prev?.endpoint_id, templateId: template.id } as Parameters<
     RunpodGraphql["saveEndpoint"]
   >[0]);
   return {
@@ -42,7 +45,7 @@ async function createOrUpdate(gql: RunpodGraphql, row: PlanRow): Promise<Deploye
     template_id: template.id,
     template_name: template.name,
     desired_hash: d.hash,
-    endpoint: d.endpoint,
+    endpoint,
     template: d.template,
   };
 }

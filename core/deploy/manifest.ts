@@ -37,6 +37,8 @@ export interface ManifestResource {
   functions: FoundFunction[];
   /** Where the mothership config came from (`default` or a file). */
   config_source?: string;
+  /** The network volume the endpoint mounts, found by name (or created) when the deploy applies. */
+  network_volume?: { name: string; size: number; dataCenterId: string };
 }
 
 /** The whole manifest. */
@@ -87,7 +89,7 @@ function deployedStart(gpu: boolean, runtime = RUNTIME_PATH): string {
   const bun = gpu ? `command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; ` : "";
   return (
     `sh -c '${bun}A="\${FLASH_BUILD_ARTIFACT_PATH:-/root/.runpod/artifact.tar.gz}"; D="\${RUNPOD_APP_DIR:-/app}"; ` +
-    `mkdir -p "$D" && tar -xzf "$A" -C "$D" && exec bun "$D/${runtime}"'`
+    `mkdir -p "$D" && tar -xzf "$A" -C "$D" && exec bun --no-install "$D/${runtime}"'`
   );
 }
 
@@ -133,6 +135,10 @@ function resourceEntry(
     endpoint: { ...mapped.endpoint, name: mapped.name },
     functions: [...functions].sort((a, b) => functionKey(a).localeCompare(functionKey(b))),
   };
+  const volume = config.networkVolume;
+  if (volume && !volume.id) {
+    entry.network_volume = { name: volume.name, size: volume.size, dataCenterId: volume.dataCenterId };
+  }
   return entry;
 }
 

@@ -28,6 +28,8 @@ interface Desired {
   template: Omit<TemplateInput, "id" | "name">;
   endpoint: Omit<EndpointInput, "id" | "templateId">;
   hash: string;
+  /** A volume known by name only: its id is looked up (or it is created) when the plan is applied. */
+  networkVolume?: ManifestResource["network_volume"];
 }
 
 /** One row of the plan. */
@@ -88,8 +90,9 @@ function desiredFor(name: string, r: ManifestResource, ctx: DeployContext): Desi
   };
   const endpointName = deployedEndpointName(r, ctx.environment.name);
   const endpoint: Desired["endpoint"] = { ...r.endpoint, name: endpointName, flashEnvironmentId: ctx.environment.id };
+  const volume = r.network_volume;
   const hash = configHash({ name: endpointName, template, endpoint, bootstrap: false });
-  return { resource: name, endpointName, template, endpoint, hash };
+  return { resource: name, endpointName, template, endpoint, hash, ...(volume ? { networkVolume: volume } : {}) };
 }
 
 /** `field: old → new` lines between what was deployed and what would be. */

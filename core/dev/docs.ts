@@ -83,16 +83,35 @@ function cleanSchemas(node: unknown): unknown {
     }
     delete obj.nullable;
   }
-  if (
-    obj["application/json"] &&
-    typeof obj["application/json"] === "object" &&
-    "schema" in (obj["application/json"] as object)
-  ) {
+  const jsonBody = obj["application/json"] as { schema?: unknown } | undefined;
+  if (jsonBody && typeof jsonBody === "object" && "schema" in jsonBody) {
+    if (hasBinary(jsonBody.schema)) {
+      // A body with a file (t.File: a binary string) is an upload: multipart/form-data is its only form.
+      obj["multipart/form-data"] = { schema: withoutFileDefaults(jsonBody.schema) };
+      delete obj["application/json"];
+    } else delete obj["multipart/form-data"];
     delete obj["application/x-www-form-urlencoded"];
-    delete obj["multipart/form-data"];
   }
   for (const [key, value] of Object.entries(obj)) if (!DATA_KEYS.has(key)) cleanSchemas(value);
   return node;
+}
+
+/** Whether a schema has a binary string (a file field) among its properties, at any depth. */
+function hasBinary(schema: unknown): boolean {
+  if (!schema || typeof schema !== "object") return false;
+  const node = schema as Record<string, unknown>;
+  if (node.type === "string" && node.format === "binary") return true;
+  const props = node.properties as Record<string, unknown> | undefined;
+  return !!props && Object.values(props).some(hasBinary);
+}
+
+/** A copy of a multipart schema without the `default: "File"` TypeBox gives file fields (not a valid default). */
+function withoutFileDefaults(schema: unknown): unknown {
+  return JSON.parse(JSON.stringify(schema), (key, value) =>
+    value && typeof value === "object" && value.format === "binary" && value.default === "File"
+      ? (({ default: _d, ...rest }) => rest)(value)
+      : value,
+  );
 }
 
 /** The Swagger UI page, loading its script and stylesheet from /docs/assets (never a CDN). */

@@ -70,6 +70,15 @@ export interface EmulatedEndpoint {
   createdAt: string;
 }
 
+/** A network volume as the emulator stores it (GraphQL type NetworkVolume: id, name, size, dataCenterId). */
+export interface EmulatedVolume {
+  id: string;
+  name: string;
+  /** GB. */
+  size: number;
+  dataCenterId: string;
+}
+
 /** Behaviour switches of the control plane (defaults are what Runpod documents; tests shorten the delay). */
 export interface ControlPlaneOptions {
   /**
@@ -140,6 +149,8 @@ const SDL = /* GraphQL */ `
     activeBuildid: String idePodId: String
   }
   input UpdateEndpointTemplateInput { endpointId: String! templateId: String! }
+  input CreateNetworkVolumeInput { name: String size: Int dataCenterId: String }
+  input DeleteNetworkVolumeInput { id: String! }
   type User {
     id: String pubKey: String endpoints: [Endpoint] endpoint(id: String!): Endpoint podTemplates: [PodTemplate]
     networkVolumes: [NetworkVolume]
@@ -173,6 +184,8 @@ const SDL = /* GraphQL */ `
     saveEndpoint(input: EndpointInput!): Endpoint
     deleteEndpoint(id: String!): Boolean
     updateEndpointTemplate(input: UpdateEndpointTemplateInput): Endpoint
+    createNetworkVolume(input: CreateNetworkVolumeInput!): NetworkVolume
+    deleteNetworkVolume(input: DeleteNetworkVolumeInput!): Boolean
   }
 `;
 
@@ -221,6 +234,7 @@ export class RejectedInput extends Error {}
 export class ControlPlane {
   readonly templates = new Map<string, EmulatedTemplate>();
   readonly endpoints = new Map<string, EmulatedEndpoint>();
+  readonly volumes = new Map<string, EmulatedVolume>();
   private schema: GraphQLSchema = buildSchema(SDL);
   private readonly extensions: Extension[] = [];
   /** See ControlPlaneOptions; public so a test can change a rule on a running emulator. */
@@ -292,15 +306,17 @@ export class ControlPlane {
       template: () => this.templates.get(e.templateId) ?? null,
       pods: () => [],
       computeType: e.instanceIds?.length ? "CPU" : "GPU",
-      networkVolume: e.networkVolumeId ? { id: e.networkVolumeId, dataCenterId: null } : null,
-      networkVolumeIds: e.networkVolumeId ? [{ networkVolumeId: e.networkVolumeId, dataCenterId: null }] : [],
+      networkVolume: e.networkVolumeId ? (this.volumes.get(e.networkVolumeId) ?? null) : null,
+      networkVolumeIds: e.networkVolumeId
+        ? [{ networkVolumeId: e.networkVolumeId, dataCenterId: this.volumes.get(e.networkVolumeId)?.dataCenterId }]
+        : [],
     });
     const templateView = (t: EmulatedTemplate) => ({ ...t, isRunpod: false, category: null, portsConfig: [] });
     return {
       myself: () => ({
         id: "user_emulator",
         pubKey: "",
-        networkVolumes: [],
+        networkVolumes: () => [...this.volumes.values()],
         endpoints: () => [...this.endpoints.values()].map(view),
         endpoint: ({ id }: { id: string }) => {
           const e = this.endpoints.get(id);
@@ -342,6 +358,8 @@ export class ControlPlane {
       deleteTemplate: ({ templateName }: { templateName: string }) => this.deleteTemplate(templateName),
       saveEndpoint: ({ input }: { input: any }) => view(this.saveEndpoint(input)),
       deleteEndpoint: ({ id }: { id: string }) => this.deleteEndpoint(id),
+      createNetworkVolume: ({ input }: { input: any }) => this.createVolume(input),
+      deleteNetworkVolume: ({ input }: { input: { id: string } }) => this.deleteVolume(input.id),
       updateEndpointTemplate: ({ input }: { input: { endpointId: string; templateId: string } }) => {
         const e = this.endpoints.get(input.endpointId);
         if (!e) throw new RejectedInput(`Endpoint ${input.endpointId} not found`);
@@ -444,6 +462,7 @@ export class ControlPlane {
     if (!templateId) throw new RejectedInput("templateId or template is required");
     const template = this.templates.get(templateId);
     if (!template) throw new RejectedInput(`Template ${templateId} not found`);
+    if (fields.networkVolumeId) this.checkVolume(fields.networkVolumeId, fields.locations);
     const cpu = fields.instanceIds?.[0];
     if (cpu && template.containerDiskInGb > cpuMaxDiskGb(cpu)) {
       throw new RejectedInput(
@@ -469,6 +488,37 @@ export class ControlPlane {
     return endpoint;
   }
 
+  /**
+   * Create a network volume from `{name, size, dataCenterId}` (the body of Runpod's `POST /networkvolumes`,
+   * docs.runpod.io/storage/network-volumes; GraphQL createNetworkVolume takes the same input). Names need not be
+   * unique on Runpod; flash finds its volume by name + data center. Sizes: 1 to 4000 GB (runpod-rust-sdk
+   * NetworkVolumeCreateInput documents the REST bounds).
+   */
+  createVolume(input: any): EmulatedVolume {
+    const name = String(input?.name ?? "");
+    if (!name.trim()) throw new RejectedInput("name is required");
+    const size = input?.size;
+    if (!Number.isInteger(size) || size < 1 || size > 4000) {
+      throw new RejectedInput(`size must be a whole number of GB from 1 to 4000, got ${JSON.stringify(size)}`);
+    }
+    const dataCenterId = String(input?.dataCenterId ?? "");
+    if (!isLocation(dataCenterId)) {
+      throw new RejectedInput(`dataCenterId: "${dataCenterId}" is not a data-center id such as EU-RO-1`);
+    }
+    const volume: EmulatedVolume = { id: runpodId().slice(0, 10), name, size, dataCenterId };
+    this.volumes.set(volume.id, volume);
+    return volume;
+  }
+
+  /** Delete a network volume; refused while an endpoint uses it (its workers have it mounted). */
+  deleteVolume(id: string): boolean {
+    if (!this.volumes.has(id)) throw new RejectedInput(`Network volume ${id} not found`);
+    const user = [...this.endpoints.values()].find((e) => e.networkVolumeId === id);
+    if (user) throw new RejectedInput(`Network volume ${id} is attached to endpoint ${user.id}; detach it first`);
+    this.volumes.delete(id);
+    return true;
+  }
+
   /** Delete an endpoint; `zeroRule` false skips the 0/0 check (REST v1, see rest-v1.ts). */
   deleteEndpoint(id: string, zeroRule = true): null {
     const e = this.endpoints.get(id);
@@ -482,6 +532,21 @@ export class ControlPlane {
     this.released(e.templateId);
     this.onEndpointChange(e, "deleted");
     return null;
+  }
+
+  /**
+   * An endpoint's volume must exist, and its workers run where the volume is ("your deployments will be
+   * constrained to the datacenter where the volume is located": docs.runpod.io/storage/network-volumes).
+   */
+  private checkVolume(id: string, locations: string | null): void {
+    const volume = this.volumes.get(id);
+    if (!volume) throw new RejectedInput(`Network volume ${id} not found`);
+    const allowed = locations?.split(",").map((l) => l.trim());
+    if (allowed && !allowed.includes(volume.dataCenterId)) {
+      throw new RejectedInput(
+        `network volume ${id} is in ${volume.dataCenterId}, outside the endpoint's locations (${locations})`,
+      );
+    }
   }
 
   /** An endpoint stopped using a template: its deletion delay starts now. */

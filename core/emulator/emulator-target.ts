@@ -43,7 +43,10 @@ export function createEmulatorTarget(opts: { root: string; env?: Record<string, 
   const apiKey = emulatorKey();
   const emulator = startEmulator({
     apiKey,
-    workers: { env: { FLASH_WORKER_CACHE: resolve(opts.root, setting("FLASH_WORKER_CACHE", env)!) } },
+    workers: {
+      env: { FLASH_WORKER_CACHE: resolve(opts.root, setting("FLASH_WORKER_CACHE", env)!) },
+      volumesDir: resolve(opts.root, setting("FLASH_VOLUMES_DIR", env)!),
+    },
   });
   tlog.info(`Runpod emulator on ${emulator.url} (endpoints appear on first call)`);
   return new EmulatorTarget(emulator, {

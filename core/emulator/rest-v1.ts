@@ -1,6 +1,6 @@
 /**
  * Runpod's REST control plane (`https://rest.runpod.io/v1`, runpod/docs@a900806 api-reference/openapi.json) for
- * endpoints and templates, over the same store as the GraphQL API: what runpodctl uses for `serverless
+ * endpoints, templates and network volumes, over the same store as the GraphQL API: what runpodctl uses for `serverless
  * list|get|update|delete` and `template list|get|create|update|delete` (runpod/runpodctl@2e2df89
  * internal/api/{endpoints,templates,client}.go; base URL from RUNPOD_API_URL). Shapes follow the OpenAPI schemas:
  * arrays for GPU types and data centers, env as an object, the start command as an array.
@@ -285,6 +285,17 @@ export function restV1(control: ControlPlane) {
           control.deleteTemplate(t.name);
           return json(204, undefined);
         }),
+      )
+      // Network volumes: `{id, name, size, dataCenterId}` both ways, as runpod/flash reads and writes them
+      // (core/resources/network_volume.py: GET /networkvolumes, then POST /networkvolumes {name, size, dataCenterId}).
+      .get("/networkvolumes", () => [...control.volumes.values()])
+      .post("/networkvolumes", ({ body }) => attempt(() => control.createVolume(body ?? {})))
+      .get("/networkvolumes/:id", ({ params }) => {
+        const v = control.volumes.get(params.id);
+        return v ?? json(404, { error: `network volume ${params.id} not found` });
+      })
+      .delete("/networkvolumes/:id", ({ params }) =>
+        attempt(() => (control.deleteVolume(params.id), json(204, undefined))),
       )
   );
 }

@@ -21,6 +21,8 @@ interface Fault {
   path?: string | RegExp;
   /** Only this method. */
   method?: string;
+  /** Let this many matching requests through first (to fail, say, the third GraphQL call of a sequence). */
+  after?: number;
 }
 
 /** Options of `startEmulator`. */
@@ -232,6 +234,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       );
       if (i < 0) return;
       const fault = faults[i]!;
+      if (fault.after && fault.after-- > 0) return;
       if (--fault.times <= 0) faults.splice(i, 1);
       return err(fault.status, fault.status === 429 ? "rate limited" : `injected failure ${fault.status}`);
     })

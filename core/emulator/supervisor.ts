@@ -1,8 +1,9 @@
 import type { Subprocess } from "bun";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { logger } from "../base/log";
+import { setting } from "../base/settings";
 import type { EndpointHealth } from "../runpod/api";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
 import type { JobStore } from "./job-store";
@@ -75,6 +76,8 @@ export interface SupervisorOptions extends LaunchOptions {
   stopGraceMs?: number;
   /** Pause before starting another worker for an endpoint whose worker died before getting ready, ms. */
   crashBackoffMs?: number;
+  /** The folder holding one folder per network volume name (default `.flash/volumes` of the current directory). */
+  volumesDir?: string;
   /** More environment for one endpoint's workers (the Flash plane mounts a deployed artifact with it). */
   envFor?: (endpoint: EmulatedEndpoint) => Record<string, string>;
   /** Each line a worker prints ("container") and each platform event of its life ("system"), for the log routes. */
@@ -379,6 +382,19 @@ export class WorkerSupervisor {
     this.starting.set(id, { endpointId: endpoint.id, timer });
   }
 
+  /**
+   * Runpod mounts an endpoint's network volume at /runpod-volume in each worker (docs.runpod.io/storage/network-volumes,
+   * "Network volumes for Serverless"); a local process cannot, so the worker gets the volume's folder (created on
+   * demand, named after the volume as under the local pool) in FLASH_VOLUME_PATH, where `volume.path` looks.
+   */
+  private volumeEnv(endpoint: EmulatedEndpoint): Record<string, string> {
+    const volume = endpoint.networkVolumeId ? this.control.volumes.get(endpoint.networkVolumeId) : undefined;
+    if (!volume) return {};
+    const dir = join(this.opts.volumesDir ?? resolve(setting("FLASH_VOLUMES_DIR")!), volume.name);
+    mkdirSync(dir, { recursive: true });
+    return { FLASH_VOLUME_PATH: dir };
+  }
+
   private spawn(id: string, endpoint: EmulatedEndpoint, launch: Launch): void {
     if (launch.kind === "external") return;
     const template = this.control.templateOf(endpoint);
@@ -391,6 +407,7 @@ export class WorkerSupervisor {
       FLASH_WORKER_APT: process.env.FLASH_EMULATOR_APT === "install" ? "install" : "check",
       ...this.opts.env,
       ...this.opts.envFor?.(endpoint),
+      ...this.volumeEnv(endpoint),
       ...platformEnv(endpoint, id, {
         baseUrl: this.opts.baseUrl(),
         pingIntervalMs: this.opts.pingIntervalMs,

@@ -43,7 +43,24 @@ export interface NetworkVolumeOptions {
   id?: string;
 }
 
-/** A persistent volume mounted at `/runpod-volume` in every worker of the endpoints that use it. */
+/**
+ * Where Runpod mounts an endpoint's network volume inside each of its serverless workers ("Network volumes for
+ * Serverless": https://docs.runpod.io/storage/network-volumes; a Pod mounts it at `/workspace` instead).
+ */
+const SERVERLESS_VOLUME_MOUNT = "/runpod-volume";
+
+/**
+ * A volume name: it names the volume on Runpod (letters, digits, spaces, `-`, `_`; runpod/runpod-rust-sdk
+ * NetworkVolumeCreateInput documents 1 to 255 such characters) and its folder on this machine, so nothing that
+ * could leave that folder (`/`, `..`) or hide it (a leading dot) gets through.
+ */
+const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]{0,254}$/;
+
+/**
+ * A persistent volume mounted at `/runpod-volume` in every worker of the endpoints that use it. Locally (the
+ * pool and the emulator) it is the folder `.flash/volumes/<name>` of the workspace; `volume.path` is the right
+ * place on every target.
+ */
 export class NetworkVolume {
   readonly kind = "NetworkVolume" as const;
   readonly name: string;
@@ -57,6 +74,12 @@ export class NetworkVolume {
       throw new ConfigError("NetworkVolume needs an options object: new NetworkVolume({ name })");
     rejectUnknown(where, options as unknown as Record<string, unknown>, ["name", "size", "dataCenterId", "id"]);
     this.name = requireName(where, options.name);
+    if (!VOLUME_NAME.test(this.name)) {
+      throw new ConfigError(
+        `${where}: name may hold only letters, digits, spaces, "-" and "_", start with a letter or digit and be at ` +
+          `most 255 characters (it names the volume on Runpod and its folder in .flash/volumes/), e.g. "shared-results"`,
+      );
+    }
     this.size = options.size ?? 100;
     if (!Number.isInteger(this.size) || this.size <= 0 || this.size > 4000) {
       throw new ConfigError(
@@ -66,6 +89,26 @@ export class NetworkVolume {
     this.dataCenterId = options.dataCenterId ?? DataCenter.EU_RO_1;
     oneOf(where, "dataCenterId", this.dataCenterId, Object.values(DataCenter));
     if (options.id !== undefined) this.id = options.id;
+  }
+
+  /**
+   * Where this volume is mounted in the worker running the code: `/runpod-volume` on Runpod, the volume's folder
+   * under the local pool and the emulator (which pass it in FLASH_VOLUME_PATH, since a local process cannot mount
+   * `/runpod-volume`). Only the workers of endpoints that use the volume have it: anywhere else (the server that
+   * serves the routes, a worker of another endpoint) this throws, as the mount would be missing on Runpod too.
+   */
+  get path(): string {
+    const mounted = process.env.FLASH_VOLUME_NAME;
+    const local = process.env.FLASH_VOLUME_PATH;
+    if (mounted === this.name && local) return local;
+    if (mounted === this.name) return SERVERLESS_VOLUME_MOUNT;
+    const where = mounted
+      ? `this worker's endpoint uses the network volume "${mounted}"`
+      : "this process is not a worker of an endpoint that uses it";
+    throw new ConfigError(
+      `NetworkVolume "${this.name}" is not mounted here (${where}): read and write it inside a remote function ` +
+        "whose config has this volume as its networkVolume",
+    );
   }
 
   /** Plain JSON of the volume's fields. */

@@ -99,8 +99,13 @@ function wrap(
 ): unknown {
   const kind = force ?? (isClass(value) ? "class" : "function");
   if (isWorkerMode()) {
-    register({ value, kind });
-    return value;
+    if (kind === "function") {
+      register({ value, kind });
+      return value;
+    }
+    const handle = lazyClass(value);
+    register({ value, kind }, handle);
+    return handle;
   }
   const ref = newRef(config, site, name, kind, options);
   currentTarget().prepare?.(ref);
@@ -112,6 +117,31 @@ function wrap(
 function isGeneratorFunction(value: unknown): boolean {
   const tag = Object.prototype.toString.call(value);
   return tag === "[object AsyncGeneratorFunction]" || tag === "[object GeneratorFunction]";
+}
+
+/**
+ * A remote class as module code sees it inside a worker. The module builds its handle at import (`const tagger =
+ * new Tagger()` for its routes), but in a worker the executor builds the instance that serves calls: constructing
+ * the real class there too would run the constructor (a model load) once more, at import, for an instance nobody
+ * calls. So `new` here gives an object that builds the real instance on its first use.
+ */
+function lazyClass(cls: AnyFn): AnyFn {
+  const handle: AnyFn = new Proxy(cls, {
+    construct(target, args, newTarget) {
+      const as = newTarget === handle ? target : newTarget; // a subclass of the handle builds as itself
+      let real: Record<PropertyKey, unknown> | undefined;
+      const build = () => (real ??= Reflect.construct(target, args, as) as Record<PropertyKey, unknown>);
+      return new Proxy(Object.create(target.prototype) as object, {
+        get: (_o, prop) => {
+          const value = build()[prop];
+          return typeof value === "function" ? value.bind(real) : value;
+        },
+        set: (_o, prop, value) => Reflect.set(build(), prop, value),
+        has: (_o, prop) => prop in build(),
+      });
+    },
+  });
+  return handle;
 }
 
 function newRef(

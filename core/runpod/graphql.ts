@@ -1,5 +1,8 @@
 /** The GraphQL control plane (api.runpod.io/graphql): templates and endpoints (https://docs.runpod.io/sdks/graphql/manage-endpoints). */
+import { logger } from "../base/log";
 import { RunpodApiError, RunpodHttp } from "./http";
+
+const glog = logger("runpod");
 
 /** `{key, value}` as GraphQL carries environment variables. */
 export interface EnvVarInput {
@@ -60,9 +63,21 @@ export interface EndpointInfo {
   scalerType?: string;
   scalerValue?: number;
   locations?: string | null;
+  /** The attached network volume (runpod-python api/queries/endpoints.py reads it from `myself { endpoints }`). */
+  networkVolumeId?: string | null;
   executionTimeoutMs?: number;
   version?: number;
 }
+
+/** A network volume as `myself { networkVolumes }` and `createNetworkVolume` return it. */
+export interface NetworkVolumeInfo {
+  id: string;
+  name: string;
+  size: number;
+  dataCenterId: string;
+}
+
+const VOLUME_FIELDS = "id name size dataCenterId";
 
 /** The EndpointInput that re-saves an endpoint as listed (for scaling it to zero before deletion). */
 function endpointInputOf(e: EndpointInfo): EndpointInput {
@@ -85,11 +100,14 @@ function endpointInputOf(e: EndpointInfo): EndpointInput {
     if (e.gpuCount) input.gpuCount = e.gpuCount;
   }
   if (e.locations) input.locations = e.locations;
+  // saveEndpoint replaces the whole endpoint: without its volume, a scale-down before a delete that then fails would
+  // leave the endpoint detached from its data.
+  if (e.networkVolumeId) input.networkVolumeId = e.networkVolumeId;
   return input;
 }
 
 const ENDPOINT_FIELDS =
-  "id name templateId type gpuIds gpuCount instanceIds workersMin workersMax idleTimeout scalerType scalerValue locations version";
+  "id name templateId type gpuIds gpuCount instanceIds workersMin workersMax idleTimeout scalerType scalerValue locations networkVolumeId version";
 
 /** A GraphQL-level error (`errors` in the reply). */
 export class GraphqlError extends RunpodApiError {
@@ -215,6 +233,50 @@ export class RunpodGraphql {
     );
     const t = data.podTemplate;
     return t ? { ...t, env: t.env ?? [] } : undefined;
+  }
+
+  /**
+   * The account's network volumes. Runpod's own Pulumi provider reads and creates volumes through GraphQL
+   * (runpod/pulumi-runpod-native provider/graphql/operations/networkstorage.graphql); runpod/flash uses the REST
+   * twin, `GET /networkvolumes` (core/resources/network_volume.py), whose items have the same four fields.
+   */
+  async listNetworkVolumes(): Promise<NetworkVolumeInfo[]> {
+    const data = await this.request<{ myself: { networkVolumes: NetworkVolumeInfo[] | null } }>(
+      `query { myself { networkVolumes { ${VOLUME_FIELDS} } } }`,
+    );
+    return data.myself?.networkVolumes ?? [];
+  }
+
+  /**
+   * Create a network volume: `{name, size, dataCenterId}`, as flash's `POST /networkvolumes` body and the
+   * `createNetworkVolume` mutation of runpod/pulumi-runpod-native. Billable until deleted; never retried.
+   */
+  async createNetworkVolume(input: { name: string; size: number; dataCenterId: string }): Promise<NetworkVolumeInfo> {
+    const data = await this.request<{ createNetworkVolume: NetworkVolumeInfo }>(
+      `mutation createNetworkVolume($input: CreateNetworkVolumeInput!) { createNetworkVolume(input: $input) { ${VOLUME_FIELDS} } }`,
+      { input },
+    );
+    return data.createNetworkVolume;
+  }
+
+  /**
+   * The id of the account's volume with this name in this data center, created when there is none: what
+   * runpod/flash does before it deploys an endpoint that uses a volume (NetworkVolume._do_deploy in
+   * core/resources/network_volume.py: list, reuse by name + dataCenterId, else create). Volumes are never
+   * deleted by flash (the original refuses to undeploy them too): they hold the user's data.
+   */
+  async ensureNetworkVolume(volume: { name: string; size: number; dataCenterId: string }): Promise<string> {
+    const found = (await this.listNetworkVolumes()).find(
+      (v) => v.name === volume.name && v.dataCenterId === volume.dataCenterId,
+    );
+    if (found) return found.id;
+    const made = await this.createNetworkVolume({
+      name: volume.name,
+      size: volume.size,
+      dataCenterId: volume.dataCenterId,
+    });
+    glog.info(`created network volume ${volume.name} (${made.id}, ${volume.size} GB in ${volume.dataCenterId})`);
+    return made.id;
   }
 
   /** Every endpoint of the account. */

@@ -41,10 +41,12 @@ function workerImage(
  * The start command of a default-image template (Runpod's "container start command", `dockerArgs` in
  * SaveTemplateInput; runpod-python api/mutations/templates.py): install Bun when the image lacks it (the GPU image),
  * decode the bootstrap from the env and run it. The bootstrap then gets the worker program with the first call.
+ * `--no-install`: a package missing on the worker is an error, never a silent download of whatever npm has under
+ * that name (Bun auto-installs when it finds no node_modules; npm's `flash` is an unrelated package).
  */
 export const BOOTSTRAP_START =
   `sh -c 'command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; ` +
-  `echo "$FLASH_BOOTSTRAP" | base64 -d > /tmp/flash-bootstrap-$$.js && exec bun /tmp/flash-bootstrap-$$.js'`;
+  `echo "$FLASH_BOOTSTRAP" | base64 -d > /tmp/flash-bootstrap-$$.js && exec bun --no-install /tmp/flash-bootstrap-$$.js'`;
 
 /**
  * Python (in the GPU image) that puts the Bun release of flash's own version in /usr/local/bin: the x64 "baseline"
@@ -71,6 +73,8 @@ export interface MapOptions {
   /** The bootstrap, base64 (FLASH_BOOTSTRAP). */
   bootstrap?: string;
   env?: Record<string, string | undefined>;
+  /** The id of the config's network volume when the config gives none (the provisioner found or created it). */
+  volumeId?: string;
 }
 
 /** The endpoint name: `live-` for dev sessions (idempotent), plus `-fb` with FlashBoot (from the config). */
@@ -93,11 +97,6 @@ export interface Mapped {
 export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
   const env = opts.env ?? process.env;
   const name = endpointName(config, opts.live);
-  if (config.networkVolume && !config.networkVolume.id) {
-    throw new Error(
-      `${config.kind} "${config.name}": networkVolume "${config.networkVolume.name}" has no id; create it in the Runpod console and pass its id`,
-    );
-  }
   const { image, bootstrap: stock } = workerImage(config, env);
   const bootstrap = config.isLive && stock;
   const endpoint: Mapped["endpoint"] = {
@@ -129,7 +128,10 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
     setting("RUNPOD_DEFAULT_DATACENTER", env) ??
     (config.datacenterChosen || config.networkVolume ? config.datacenter : undefined);
   if (locations) endpoint.locations = locations;
-  if (config.networkVolume?.id) endpoint.networkVolumeId = config.networkVolume.id;
+  // The volume's id (the config's, or the one the provisioner found or created by name); GraphQL EndpointInput
+  // takes one volume as `networkVolumeId` (runpod/flash core/resources/serverless.py sends it so).
+  const volumeId = config.networkVolume ? (config.networkVolume.id ?? opts.volumeId) : undefined;
+  if (volumeId) endpoint.networkVolumeId = volumeId;
   if (config.flashEnvironmentId) endpoint.flashEnvironmentId = config.flashEnvironmentId;
   if (config.templateId) {
     endpoint.templateId = config.templateId; // flash sends templateId as is (serverless.py _payload_exclude)
@@ -165,6 +167,9 @@ function templateEnv(config: ResourceConfig, opts: MapOptions, bootstrap: boolea
   const env: Record<string, string> = {};
   if (config.isLive && config.isLoadBalancer) Object.assign(env, { PORT: "80", PORT_HEALTH: "80" });
   Object.assign(env, config.env, { FLASH_WORKSPACE: opts.workspace });
+  // The volume itself is mounted at /runpod-volume (docs.runpod.io/storage/network-volumes); its name tells
+  // `volume.path` in the worker which NetworkVolume that mount is.
+  if (config.networkVolume) env.FLASH_VOLUME_NAME = config.networkVolume.name;
   if (!config.isLive) return env;
   env.FLASH_WORKER_MODE = config.isLoadBalancer ? "lb" : "queue";
   if (bootstrap) {

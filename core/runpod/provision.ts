@@ -56,6 +56,8 @@ export class Provisioner {
   private readonly state: ResourceState;
   private readonly ready = new Map<string, { hash: string; result: Provisioned }>();
   private readonly inflight = new Map<string, Promise<Provisioned>>();
+  /** Network volume ids by name + data center, looked up (or created) once. */
+  private readonly volumes = new Map<string, Promise<string>>();
   private accountEndpoints?: Promise<EndpointInfo[]>;
   private leftoversChecked = false;
   /** GraphQL mutations sent (tests and the status page use it). */
@@ -83,6 +85,24 @@ export class Provisioner {
     const now = this.ready.get(key);
     if (now && now.hash !== hash) return this.ensure(config);
     return result;
+  }
+
+  /**
+   * The id of a config's volume when the config gives none: the account's volume of that name and data center,
+   * created when there is none (once per provisioner). Kept here, not written into the user's NetworkVolume, so
+   * another target in the same process (another account, an emulator) looks it up for itself.
+   */
+  private volumeId(config: ResourceConfig): Promise<string> | undefined {
+    const volume = config.networkVolume;
+    if (!volume || volume.id) return undefined;
+    const key = `${volume.name}\u0000${volume.dataCenterId}`;
+    let pending = this.volumes.get(key);
+    if (!pending) {
+      pending = this.opts.graphql.ensureNetworkVolume(volume);
+      pending.catch(() => this.volumes.delete(key));
+      this.volumes.set(key, pending);
+    }
+    return pending;
   }
 
   /** Endpoints this process provisioned or reused, by name. */
@@ -135,7 +155,7 @@ export class Provisioner {
 
   /** Map a config (with the worker program's hash for default-image templates). */
   private async map(config: ResourceConfig): Promise<{ mapped: Mapped; hash: string }> {
-    const base = { live: this.opts.live, workspace: this.opts.workspace };
+    const base = { live: this.opts.live, workspace: this.opts.workspace, volumeId: await this.volumeId(config) };
     let mapped = mapConfig(config, { ...base, programHash: "0", bootstrap: "0" });
     if (mapped.bootstrap) {
       const program = await this.opts.program();

@@ -307,6 +307,19 @@ describe("settings that cannot work", () => {
       expect(text).toContain(".env");
       expect(text).toContain("is a directory");
       expect(text).not.toContain("    at ");
+      // Every command that reads .env says the same, without a stack trace.
+      for (const command of ["emulator", "build", "deploy"]) {
+        const other = Bun.spawnSync([process.execPath, join(REPO, "cli.ts"), command], {
+          cwd: ws,
+          env: { ...process.env, NO_COLOR: "1" },
+          timeout: 20_000,
+        });
+        const out = other.stderr.toString() + other.stdout.toString();
+        expect({ command, code: other.exitCode }).toEqual({ command, code: 1 });
+        expect(out).toContain("is a directory; .env must be a file");
+        expect(out).not.toContain("    at ");
+        expect(out).not.toContain("throw new Error");
+      }
     } finally {
       removeDir(ws);
     }

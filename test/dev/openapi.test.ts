@@ -54,3 +54,14 @@ test("integer and number body fields are JSON numbers only (no string alternativ
     items: { type: "integer" },
   });
 });
+
+test("an upload route (a t.File field) is documented as multipart/form-data only, with a binary file field", () => {
+  const upload = doc.paths["/05_data_workflows/02_document_ocr/documents"].post.requestBody.content;
+  expect(Object.keys(upload)).toEqual(["multipart/form-data"]);
+  expect(upload["multipart/form-data"].schema.properties.file).toEqual({
+    description: "A PNG or JPEG of the document, at most 5 MB",
+    type: "string",
+    format: "binary",
+  });
+  expect(upload["multipart/form-data"].schema.required).toEqual(["file"]);
+});

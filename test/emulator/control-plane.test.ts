@@ -516,4 +516,21 @@ describe("runpodctl's REST calls (internal/api/{endpoints,templates}.go against 
     const unauthorized = await fetch(`${em.restBaseUrl}/endpoints`, { headers: { authorization: "Bearer nope" } });
     expect(unauthorized.status).toBe(401);
   });
+
+  test("network volumes: create/list/get/delete with the {name, size, dataCenterId} body flash sends", async () => {
+    const name = unique("rest-vol");
+    const made = await rest("POST", "/networkvolumes", { name, size: 10, dataCenterId: "EU-RO-1" });
+    expect(made.status).toBe(200);
+    expect(made.body).toEqual({ id: expect.any(String), name, size: 10, dataCenterId: "EU-RO-1" });
+    expect((await rest("GET", "/networkvolumes")).body).toContainEqual(made.body);
+    expect((await rest("GET", `/networkvolumes/${made.body.id}`)).body).toEqual(made.body);
+    const bad = await rest("POST", "/networkvolumes", { name, size: 0, dataCenterId: "moon" });
+    expect(bad).toEqual({ status: 400, body: { error: "size must be a whole number of GB from 1 to 4000, got 0" } });
+    // GraphQL sees the same volumes, and an endpoint that uses one holds it.
+    const gql = await em.control.execute("query { myself { networkVolumes { id name } } }");
+    expect((gql.body.data as any).myself.networkVolumes).toContainEqual({ id: made.body.id, name });
+    expect((await rest("DELETE", `/networkvolumes/${made.body.id}`)).status).toBe(204);
+    expect((await rest("GET", `/networkvolumes/${made.body.id}`)).status).toBe(404);
+    expect((await rest("DELETE", `/networkvolumes/${made.body.id}`)).status).toBe(404);
+  });
 });

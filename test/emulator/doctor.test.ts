@@ -51,7 +51,7 @@ describe("flash doctor runpod", () => {
     expect(out).toMatch(/load-balanced endpoint: .* answered 4 from bun .*; on a 24 GB GPU ≈ \$/);
     expect(out).toContain("config change: workersMax 1 → 2 on both endpoints");
     expect(out).toContain("teardown: scale every endpoint to 0/0, delete it, verify it is gone");
-    expect(out).toMatch(/teardown: delete the templates .*: deleted 3; the last one \d+\.\d s after its endpoint/);
+    expect(out).toMatch(/teardown: delete the templates .*: deleted 4; the last one \d+\.\d s after its endpoint/);
     // Each §6 question the emulator can answer gets the emulator's answer.
     expect(out).toContain("6.1a Runpod DOES put PORT into a pre-created template");
     expect(out).toContain("6.1b an LB worker is given:");
@@ -63,10 +63,17 @@ describe("flash doctor runpod", () => {
     expect(out).toContain('6.6 an LB request with no workers gets HTTP 503: {"error":"no workers available"}');
     expect(out).toContain('6.8 gpuIds "" on a CPU endpoint is accepted');
     expect(out).toMatch(/worker time ≈ \d+ s on 2 CPU workers → about \$[\d.]+; the same on 24 GB GPUs ≈ \$/);
-    expect(out).toMatch(/all 10 steps passed/);
+    expect(out).toContain('(volumes) createNetworkVolume answered {"id":');
+    expect(out).toContain("(volumes) myself.networkVolumes lists it");
+    expect(out).toMatch(
+      /\(volumes\) an endpoint saved with networkVolumeId reads back networkVolumeId "\w+", networkVolumeIds \[\{"networkVolumeId":"\w+","dataCenterId":"EU-RO-1"\}\]/,
+    );
+    expect(out).toContain("(volumes) deleting a volume an endpoint uses is refused");
+    expect(out).toMatch(/all 11 steps passed/);
     expect(code).toBe(0);
     expect(em.control.endpoints.size).toBe(0);
     expect(em.control.templates.size).toBe(0);
+    expect(em.control.volumes.size).toBe(0);
     await Bun.sleep(300);
     expect(em.supervisor.workers.size).toBe(0);
   }, 120_000);

@@ -255,7 +255,7 @@ describe("what the emulator starts", () => {
     const program = Buffer.from(`// runpod-python's protocol, as a plain JS bootstrap\n${js}`).toString("base64");
     const start =
       `sh -c 'command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; echo "$FLASH_BOOTSTRAP" | ` +
-      "base64 -d > /tmp/flash-bootstrap.js && exec bun /tmp/flash-bootstrap.js'";
+      "base64 -d > /tmp/flash-bootstrap.js && exec bun --no-install /tmp/flash-bootstrap.js'";
     const emulator = startEmulator({ apiKey: KEY, takeHoldMs: 500 });
     try {
       const save = await fetch(`${emulator.apiBaseUrl}/graphql`, {

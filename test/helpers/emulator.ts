@@ -25,12 +25,18 @@ export class OfflineEmulatorTarget implements Target {
   private readonly tmp: string;
   private readonly cache: string;
 
-  /** Start an emulator for the workspace at `root`; everything it writes goes to a temp folder. */
-  constructor(root: string) {
+  /**
+   * Start an emulator for the workspace at `root`; everything it writes goes to a temp folder, network volumes
+   * too unless `volumesDir` names their folder.
+   */
+  constructor(root: string, volumesDir?: string) {
     this.tmp = realpathSync(mkdtempSync(join(tmpdir(), "flash-emulator-target-")));
     this.cache = join(this.tmp, "worker-cache");
     const apiKey = `emu_${crypto.randomUUID().replaceAll("-", "")}`;
-    const emulator = startEmulator({ apiKey, workers: { env: { FLASH_WORKER_CACHE: this.cache } } });
+    const emulator = startEmulator({
+      apiKey,
+      workers: { env: { FLASH_WORKER_CACHE: this.cache }, volumesDir: volumesDir ?? join(this.tmp, "volumes") },
+    });
     this.inner = new EmulatorTarget(emulator, { apiKey, root, statePath: join(this.tmp, "resources.json") });
   }
 

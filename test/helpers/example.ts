@@ -24,13 +24,16 @@ export interface ExampleHarness {
   pool(name: string): Promise<any>;
 }
 
-/** Set up the harness for the example folder `dir` (use `import.meta.dir` in the example's test file). */
-export function exampleHarness(dir: string): ExampleHarness {
+/**
+ * Set up the harness for the example folder `dir` (use `import.meta.dir` in the example's test file). `volumesDir`
+ * puts the example's network volumes in a folder of the test's own (default: the workspace's `.flash/volumes`).
+ */
+export function exampleHarness(dir: string, opts: { volumesDir?: string } = {}): ExampleHarness {
   const root = dirname(dirname(dir));
   const category = basename(dirname(dir));
   const example = basename(dir);
   const base = `http://localhost/${category}/${example}`;
-  const target = new LocalTarget();
+  const target = new LocalTarget({ volumesDir: opts.volumesDir });
   let app: UnifiedApp | undefined;
 
   beforeAll(async () => {

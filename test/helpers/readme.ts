@@ -169,8 +169,9 @@ export interface ReadmeSuiteOptions {
   setup?: () => Promise<() => Promise<void>>;
 }
 
-function makeTarget(name: TargetName, root: string): Target {
-  return name === "local" ? new LocalTarget() : new OfflineEmulatorTarget(root);
+/** A target for one run; each starts with empty network volumes (a temp folder), so answers do not depend on earlier runs. */
+function makeTarget(name: TargetName, root: string, volumesDir: string): Target {
+  return name === "local" ? new LocalTarget({ volumesDir }) : new OfflineEmulatorTarget(root, volumesDir);
 }
 
 /** Register the README tests of the example folder `dir` (use `import.meta.dir` in the example's readme.test.ts). */
@@ -204,11 +205,11 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
       let cwd: string;
 
       beforeAll(async () => {
-        target = makeTarget(targetName, root);
+        cwd = mkdtempSync(join(tmpdir(), "flash-readme-"));
+        target = makeTarget(targetName, root, join(cwd, ".volumes"));
         setTarget(target);
         app = await buildApp({ root, scope });
         server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => app.fetch(req) });
-        cwd = mkdtempSync(join(tmpdir(), "flash-readme-"));
         for (const f of options.files ?? []) copyFileSync(join(dir, f), join(cwd, basename(f)));
       });
       afterAll(async () => {

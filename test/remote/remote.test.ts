@@ -207,6 +207,29 @@ describe("inside a worker", () => {
     }
   });
 
+  test("a remote class's handle built at import runs no constructor in a worker; the executor's instance does", async () => {
+    const code = `
+      const { execute } = await import("./core/remote/worker/executor.ts");
+      const m = ${JSON.stringify(join(import.meta.dir, "..", "fixtures", "remote", "handle.ts"))};
+      const fx = await import(m);
+      const afterImport = globalThis.built ?? 0;
+      const call = await execute({ module: m, name: "Loader", executionType: "class", args: [], instanceId: "L1", methodName: "which", constructorArgs: [] });
+      const afterCall = globalThis.built;
+      const own = await fx.handle.which(); // used in the worker after all: built then, once
+      console.log(JSON.stringify({ afterImport, call: call.result, afterCall, own, again: await fx.handle.which(), total: globalThis.built, isLoader: fx.handle instanceof fx.Loader }));`;
+    const r = await runBun(code, { FLASH_WORKER: "1" });
+    expect(r.err).toBe("");
+    expect(JSON.parse(r.out)).toEqual({
+      afterImport: 0,
+      call: 1,
+      afterCall: 1,
+      own: 2,
+      again: 2,
+      total: 2,
+      isLoader: true,
+    });
+  });
+
   test("the executor imports the module, finds the function by export name, captures output and reports errors", async () => {
     const code = `
       const { execute } = await import("./core/remote/worker/executor.ts");

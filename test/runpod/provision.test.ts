@@ -14,8 +14,10 @@ import {
   CpuLiveServerless,
   LiveLoadBalancer,
   LiveServerless,
+  NetworkVolume,
   ServerlessEndpoint,
 } from "../../core/remote/config";
+import { applyPlan } from "../../core/deploy/apply";
 import { CpuInstanceType, CudaVersion, DataCenter, GpuGroup, GpuType } from "../../core/remote/enums";
 import { RunpodGraphql } from "../../core/runpod/graphql";
 import { RunpodHttp } from "../../core/runpod/http";
@@ -34,17 +36,21 @@ const KEY = "rpa_provision_test_key_000000000000";
 const WS = "0123456789abcdef";
 let em: Emulator;
 let tmp: string;
+// Workers of endpoints with a volume get its folder: here, never in the repository's .flash/volumes.
+const volumesDir = mkdtempSync(join(tmpdir(), "flash-prov-volumes-"));
 
 beforeAll(() => {
-  em = startEmulator({ apiKey: KEY, workers: { command: ["sleep", "30"] } });
+  em = startEmulator({ apiKey: KEY, workers: { command: ["sleep", "30"], volumesDir } });
 });
 afterAll(async () => {
   await em.stop();
+  rmSync(volumesDir, { recursive: true, force: true });
 });
 afterEach(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
   for (const id of [...em.control.endpoints.keys()]) em.control.endpoints.delete(id);
   for (const id of [...em.control.templates.keys()]) em.control.templates.delete(id);
+  em.control.volumes.clear();
   em.control.requireZeroWorkersToDelete = true;
   em.control.templateDeleteDelayMs = 120_000;
 });
@@ -431,5 +437,98 @@ describe("flash run --target", () => {
     ]);
     expect(code).toBe(1);
     expect(out + err).toContain('Unknown target "mars"');
+  });
+});
+
+describe("network volumes", () => {
+  const volumeEnv = (endpointId: string) =>
+    em.control.templateOf(em.control.endpoints.get(endpointId)!)!.env.find((v) => v.key === "FLASH_VOLUME_NAME");
+
+  test("the account's volume of the same name and data center is reused, and the endpoint mounts it", async () => {
+    const existing = em.control.createVolume({ name: "models", size: 50, dataCenterId: "EU-RO-1" });
+    em.control.createVolume({ name: "models", size: 50, dataCenterId: "US-KS-2" }); // same name, elsewhere
+    const volume = new NetworkVolume({ name: "models", size: 50 });
+    const p = provisioner(true);
+    const got = await p.ensure(new CpuLiveServerless({ name: "vol_reader", networkVolume: volume }));
+    const endpoint = em.control.endpoints.get(got.endpointId)!;
+    expect(endpoint.networkVolumeId).toBe(existing.id);
+    expect(endpoint.locations).toBe("EU-RO-1"); // workers run where the volume is
+    expect(volumeEnv(got.endpointId)?.value).toBe("models");
+    expect(em.control.volumes.size).toBe(2);
+    expect(volume.id).toBeUndefined(); // the user's object is not changed: another target looks it up itself
+  });
+
+  test("a teardown whose delete fails leaves the endpoint at 0/0 with its volume still attached", async () => {
+    const volume = new NetworkVolume({ name: "kept", size: 10 });
+    const p = provisioner(true);
+    const got = await p.ensure(
+      new CpuLiveServerless({ name: "vol_kept", workersMin: 1, workersMax: 2, networkVolume: volume }),
+    );
+    const volumeId = em.control.endpoints.get(got.endpointId)!.networkVolumeId;
+    expect(volumeId).toBeTruthy();
+    // deleteEndpoint is list, save at 0/0 (a full replace), delete: the delete, the third GraphQL call, fails.
+    em.fail({ status: 400, times: 1, path: "/graphql", after: 2 });
+    const summary = await p.cleanup();
+    expect(summary.failed).toBe(1);
+    const left = em.control.endpoints.get(got.endpointId)!;
+    expect([left.workersMin, left.workersMax]).toEqual([0, 0]);
+    expect(left.networkVolumeId).toBe(volumeId!);
+  });
+
+  test("without one, it is created once ({name, size, dataCenterId}) for every config that names it", async () => {
+    const volume = new NetworkVolume({ name: "shared-results", size: 20 });
+    const p = provisioner(true);
+    const [a, b] = await Promise.all([
+      p.ensure(new LiveServerless({ name: "vol_writer", networkVolume: volume })),
+      p.ensure(new CpuLiveLoadBalancer({ name: "vol_lb", networkVolume: volume })),
+    ]);
+    const created = [...em.control.volumes.values()];
+    expect(created).toEqual([{ id: expect.any(String), name: "shared-results", size: 20, dataCenterId: "EU-RO-1" }]);
+    expect(em.control.endpoints.get(a.endpointId)!.networkVolumeId).toBe(created[0]!.id);
+    expect(em.control.endpoints.get(b.endpointId)!.networkVolumeId).toBe(created[0]!.id);
+  });
+
+  test("a volume given by id is sent as is; an unknown id is refused by the platform", async () => {
+    const mine = em.control.createVolume({ name: "mine", size: 10, dataCenterId: "EU-RO-1" });
+    const p = provisioner(true);
+    const ok = await p.ensure(
+      new CpuLiveServerless({ name: "vol_byid", networkVolume: new NetworkVolume({ name: "mine", id: mine.id }) }),
+    );
+    expect(em.control.endpoints.get(ok.endpointId)!.networkVolumeId).toBe(mine.id);
+    const missing = new NetworkVolume({ name: "gone", id: "nosuchvolume" });
+    await expect(p.ensure(new CpuLiveServerless({ name: "vol_gone", networkVolume: missing }))).rejects.toThrow(
+      "Network volume nosuchvolume not found",
+    );
+    expect(em.control.volumes.size).toBe(1);
+  });
+
+  test("flash deploy finds (or creates) the volume a manifest names before it saves the endpoint", async () => {
+    const gql = new RunpodGraphql(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl);
+    const config = new CpuLiveServerless({ name: "vol_deployed", networkVolume: new NetworkVolume({ name: "data" }) });
+    const m = mapConfig(config, { live: false, workspace: WS, programHash: "-", bootstrap: "-" });
+    expect(m.endpoint.networkVolumeId).toBeUndefined(); // known by name only until the deploy applies
+    const desired = {
+      resource: "vol_deployed",
+      endpointName: m.name,
+      template: m.template!,
+      endpoint: m.endpoint,
+      hash: configHash(m),
+      networkVolume: { name: "data", size: 100, dataCenterId: "EU-RO-1" },
+    };
+    const row = {
+      resource: "vol_deployed",
+      action: "create" as const,
+      endpointName: m.name,
+      changes: [],
+      costMin: null,
+      costMax: null,
+      desired,
+    };
+    const result = await applyPlan(gql, { rows: [row], changes: 1 });
+    expect(result.failures).toEqual([]);
+    const volume = [...em.control.volumes.values()];
+    expect(volume.map((v) => v.name)).toEqual(["data"]);
+    const deployed = result.deployed.vol_deployed!;
+    expect(em.control.endpoints.get(deployed.endpoint_id)!.networkVolumeId).toBe(volume[0]!.id);
   });
 });

@@ -3,6 +3,7 @@
  * (fast) unless they ask for isolation; GPU configs get subprocess workers pinned to their GPUs, or run on
  * the CPU when there is no GPU (said once in the log).
  */
+import { resolve } from "node:path";
 import { logger } from "../../base/log";
 import { GpuAllocator } from "./gpu-allocator";
 import { Pool, type PoolStatus } from "./pool";
@@ -17,6 +18,10 @@ export interface LocalTargetOptions {
   workerKind?: WorkerKind;
   /** GPU allocator (default: GPUs listed by nvidia-smi, read when the first GPU pool starts). */
   gpus?: GpuAllocator;
+  /** Workspace root: network volumes live in its FLASH_VOLUMES_DIR (default: the current directory's). */
+  root?: string;
+  /** The folder of the network volumes itself (tests give each run a fresh one). */
+  volumesDir?: string;
 }
 
 /** Runs remote functions on worker pools on this machine. */
@@ -87,6 +92,7 @@ export class LocalTarget {
       kind: this.kindFor(config.isGpu, config.isolate),
       log: logger(config.name),
       devices: config.isGpu ? this.devicesFor(config.gpuCount) : undefined,
+      volumesDir: this.options.volumesDir ?? resolve(this.options.root ?? process.cwd(), setting("FLASH_VOLUMES_DIR")!),
     });
     this.pools.set(config.name, pool);
     return pool;

@@ -3,7 +3,10 @@
  * `workersMax` started on demand, idle workers stopped after `idleTimeout` seconds, calls beyond capacity
  * queued in FIFO order, a per-call timeout that kills and replaces the worker, and crash isolation.
  */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { ConsolaInstance } from "consola";
+import { setting } from "../../base/settings";
 import type { ResourceConfig } from "../config";
 import type { FromWorker, FunctionRequest, FunctionResponse, OnChunk, WireError } from "../protocol";
 import { callLabel } from "../protocol";
@@ -26,6 +29,8 @@ export interface PoolOptions {
   devices?: () => string | null;
   /** Extra environment of every worker. */
   env?: Record<string, string>;
+  /** The folder that holds one folder per network volume (`.flash/volumes` of the workspace). */
+  volumesDir?: string;
 }
 
 /** A snapshot of a pool, as shown on /health. */
@@ -143,7 +148,9 @@ export class Pool {
   reconfigure(config: ResourceConfig): void {
     if (config === this.current || this.stopped) return;
     // Workers keep the environment they started with: a new one needs new workers.
-    const newEnv = JSON.stringify(config.env) !== JSON.stringify(this.current.env);
+    const newEnv =
+      JSON.stringify(config.env) !== JSON.stringify(this.current.env) ||
+      config.networkVolume?.name !== this.current.networkVolume?.name;
     this.current = config;
     if (newEnv) void this.recycle();
     for (const slot of [...this.slots]) {
@@ -339,6 +346,19 @@ export class Pool {
     while (!this.stopped && this.live() < this.config.workersMin) if (!this.spawn()) return;
   }
 
+  /**
+   * A worker of a config with a network volume sees it where `volume.path` looks: FLASH_VOLUME_NAME names it and
+   * FLASH_VOLUME_PATH is its folder (created on demand), standing in for Runpod's mount at /runpod-volume, which a
+   * local process cannot have. Every config naming the volume gets the same folder. Other workers get neither.
+   */
+  private volumeEnv(): Record<string, string> {
+    const volume = this.config.networkVolume;
+    if (!volume) return {};
+    const dir = join(this.opts.volumesDir ?? resolve(setting("FLASH_VOLUMES_DIR")!), volume.name);
+    mkdirSync(dir, { recursive: true });
+    return { FLASH_VOLUME_NAME: volume.name, FLASH_VOLUME_PATH: dir };
+  }
+
   /** Start one worker; false when the OS refused to start it (reported, and the oldest waiting call fails). */
   private spawn(): boolean {
     const n = ++this.workerCount;
@@ -352,6 +372,9 @@ export class Pool {
     env.FLASH_RESOURCE_NAME = this.config.name;
     env.FLASH_WORKER_ID = String(n);
     env.FLASH_PRELOAD = JSON.stringify([...this.modules]);
+    delete env.FLASH_VOLUME_NAME; // never inherited from the server: only a config's own volume is mounted
+    delete env.FLASH_VOLUME_PATH;
+    Object.assign(env, this.volumeEnv());
     if (devices !== null) {
       env.CUDA_VISIBLE_DEVICES = devices;
       // CUDA numbers devices fastest-first by default; nvidia-smi (whose indices we pin) numbers them by PCI bus.

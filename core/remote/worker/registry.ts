@@ -33,9 +33,9 @@ export function enterWorkerMode(): void {
   state.workerMode = true;
 }
 
-/** Record, inside a worker, that `entry.value` is a remote function or class. */
-export function register(entry: Registered): void {
-  state.table.set(entry.value, entry);
+/** Record, inside a worker, that `key` (the value the module exports; `entry.value` by default) is remote. */
+export function register(entry: Registered, key: object = entry.value): void {
+  state.table.set(key, entry);
 }
 
 /**
