@@ -94,8 +94,15 @@ export type WorkerResponse = FunctionResponse & { missing?: MissingCode[] };
  */
 export const bundlesSeen = new Set<string>();
 
-/** Run one shipped call: dependencies, bundle, executor. Never throws. */
-export async function runCall(input: unknown): Promise<WorkerResponse> {
+/**
+ * Run one shipped call: dependencies, bundle, executor (a generator's chunks to `onChunk`; `signal` closes it early).
+ * Never throws.
+ */
+export async function runCall(
+  input: unknown,
+  onChunk?: (chunk: unknown) => void,
+  signal?: AbortSignal,
+): Promise<WorkerResponse> {
   const notes: string[] = [];
   try {
     const call = parseShippedCall(input);
@@ -105,7 +112,7 @@ export async function runCall(input: unknown): Promise<WorkerResponse> {
     const module = materialize(deps.dir, call.bundle);
     bundlesSeen.add(call.bundle.hash);
     const req: FunctionRequest = { ...call.request, module };
-    const res = await execute(req);
+    const res = await execute(req, { onChunk, signal });
     if (notes.length) res.stdout = [...notes, ...(res.stdout ? [res.stdout] : [])].join("\n");
     return res;
   } catch (err) {

@@ -21,10 +21,47 @@ function healthPath(): string {
  * REQUEST_COUNT scaler). Queued requests still wait far less than a cold start of another worker.
  */
 let chain: Promise<unknown> = Promise.resolve();
-function serialised(input: unknown): Promise<WorkerResponse> {
-  const next = chain.then(() => runCall(input));
+function serialised(input: unknown, onChunk?: (chunk: unknown) => void, signal?: AbortSignal): Promise<WorkerResponse> {
+  const next = chain.then(() => runCall(input, onChunk, signal));
   chain = next.catch(() => undefined);
   return next;
+}
+
+const NDJSON = { "content-type": "application/x-ndjson", "cache-control": "no-cache" };
+const line = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value)}\n`);
+
+/**
+ * A generator's call, answered as it runs: one NDJSON line per chunk, written as the function yields it (Runpod's
+ * load balancer passes a streamed HTTP body through: docs serverless/load-balancing/overview, "ideal for real-time
+ * applications and streaming"). `shipped`: flash's client reads `{"chunk": value}` lines, then one
+ * `{"response": FunctionResponse}` line; otherwise (a plain request to the function's route) each line is a value,
+ * and a failure midway ends the body with `{"error", "message"}`. A client that disconnects closes the generator.
+ */
+function streamed(input: unknown, shipped: boolean): Response {
+  const stop = new AbortController();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (value: unknown) => {
+        if (!stop.signal.aborted) controller.enqueue(line(value));
+      };
+      void serialised(input, (chunk) => send(shipped ? { chunk } : chunk), stop.signal).then((res) => {
+        if (stop.signal.aborted) return;
+        if (shipped) send({ response: res });
+        else if (!res.success) send({ error: res.error?.name ?? "Error", message: res.error?.message ?? "failed" });
+        controller.close();
+      });
+    },
+    cancel() {
+      stop.abort();
+    },
+  });
+  return new Response(body, { status: 200, headers: NDJSON });
+}
+
+/** Whether a shipped call (or a route's remembered call) runs a generator. */
+function isStream(call: unknown): boolean {
+  const c = call as { request?: { stream?: unknown }; input?: { request?: { stream?: unknown } } } | undefined;
+  return (c?.request ?? c?.input?.request)?.stream === true;
 }
 
 /** The request handler of the LB mode (the bootstrap installs it in its own server once the program arrived). */
@@ -48,6 +85,16 @@ export function lbHandler(): (req: Request) => Promise<Response> {
       body &&
       typeof body === "object" &&
       ((body as { flash?: unknown }).flash === 1 || (body as { input?: { flash?: unknown } }).input?.flash === 1);
+    if (shipped && isStream(body)) {
+      if (url.pathname !== "/execute") {
+        try {
+          routes.set(key, parseShippedCall(body));
+        } catch {
+          // runCall answers the malformed input in the stream
+        }
+      }
+      return streamed(body, true);
+    }
     if (shipped) {
       const res = await serialised(body);
       if (url.pathname !== "/execute" && !res.missing) {
@@ -63,7 +110,9 @@ export function lbHandler(): (req: Request) => Promise<Response> {
     if (!known) return jsonRes({ error: "not_found", message: `No route for ${key}` }, 404);
     const args = req.method === "GET" || req.method === "HEAD" ? [Object.fromEntries(url.searchParams)] : [body];
     const { code: _code, ...byHash } = known.bundle; // the bundle is on disk since that first call
-    const res = await serialised({ ...known, bundle: byHash, request: { ...known.request, args } });
+    const call = { ...known, bundle: byHash, request: { ...known.request, args } };
+    if (isStream(call)) return streamed(call, false);
+    const res = await serialised(call);
     if (res.success) return jsonRes(res.result ?? null);
     const status = statusOf(res.error);
     return jsonRes({ error: res.error?.name ?? "Error", message: res.error?.message ?? "failed" }, status);

@@ -79,7 +79,7 @@ export async function runRunpodWorker(argv: string[] = process.argv.slice(2), ha
     .then(loadCalls)
     .then((c) => (loaded = c));
   calls.catch((err: Error) => say(`cannot load flash's executor: ${err.message}`));
-  const run = async (input: unknown) => (await calls).runCall(input);
+  const run = async (input: unknown, onChunk?: (chunk: unknown) => void) => (await calls).runCall(input, onChunk);
   await queueLoop(env, { run, bundles: () => loaded?.bundlesSeen.size ?? 0 }, handOver.firstJob);
 }
 

@@ -24,6 +24,8 @@ export interface QueueEnv {
   key: string;
   getJob: string;
   postOutput: string;
+  /** job-stream URL (`$ID` for the job): where a generator's chunks go as they are yielded. */
+  postStream?: string;
   ping?: string;
   pingMs: number;
 }
@@ -37,6 +39,8 @@ export function readQueueEnv(e: Record<string, string | undefined> = process.env
     key: e.RUNPOD_AI_API_KEY ?? "",
     getJob: e.RUNPOD_WEBHOOK_GET_JOB.replaceAll("$ID", podId),
     postOutput: e.RUNPOD_WEBHOOK_POST_OUTPUT.replaceAll("$RUNPOD_POD_ID", podId),
+    // runpod-python rp_http.py: JOB_STREAM_URL = RUNPOD_WEBHOOK_POST_STREAM with $RUNPOD_POD_ID → the worker id.
+    postStream: e.RUNPOD_WEBHOOK_POST_STREAM?.replaceAll("$RUNPOD_POD_ID", podId),
     ping: e.RUNPOD_WEBHOOK_PING?.replaceAll("$RUNPOD_POD_ID", podId),
     pingMs: Number(e.RUNPOD_PING_INTERVAL ?? 10_000) || 10_000,
   };
@@ -52,7 +56,8 @@ function stopUrl(getJob: string): string | undefined {
 
 /** How the loop runs a job: the executor side, loaded while the first job-take is already out. */
 export interface JobRunner {
-  run(input: unknown): Promise<WorkerResponse>;
+  /** Run a job; a generator's chunks go to `onChunk` as it yields them. */
+  run(input: unknown, onChunk?: (chunk: unknown) => void): Promise<WorkerResponse>;
   /** Distinct bundles imported so far. */
   bundles(): number;
 }
@@ -104,10 +109,13 @@ export async function queueLoop(env: QueueEnv, runner: JobRunner, firstJob?: Tak
     }
     busy = true;
     monitor.running(job.id);
-    const response = await runner.run(job.input);
+    const stream = new ChunkPoster(env, headers, job.id);
+    const response = await runner.run(job.input, (chunk) => stream.push(chunk));
+    // Every chunk is posted before job-done: a chunk that arrived after it would find the job finished.
+    await stream.flushed();
     monitor.running(undefined);
     const recycle = runner.bundles() >= MAX_BUNDLES;
-    await postResult(env, headers, job.id, response, recycle);
+    await postResult(env, headers, job.id, response, recycle, stream.count > 0 || response.chunks !== undefined);
     busy = false;
     job = undefined;
     if (recycle) {
@@ -173,25 +181,70 @@ async function postResult(
   jobId: string,
   response: WorkerResponse,
   stopPod: boolean,
+  isStream: boolean,
 ): Promise<void> {
   const body = jobDoneBody(response, env.podId);
   if (stopPod) body.stopPod = true; // rp_job.py: refresh_worker → "stopPod": true, then the worker exits
-  const url = withQuery(env.postOutput.replaceAll("$ID", jobId), { isStream: "false" });
-  const text = JSON.stringify(body);
+  // rp_job.py handle_job: a generator's final job-done goes with isStream=true (send_result(..., is_stream=True)).
+  const url = withQuery(env.postOutput.replaceAll("$ID", jobId), { isStream: String(isStream) });
+  await postWithRetries(url, { ...headers, "x-request-id": jobId }, JSON.stringify(body), `job-done for ${jobId}`);
+}
+
+/**
+ * POST a body to a platform URL: up to 3 attempts (runpod-python rp_http.py `_transmit`: FibonacciRetry(attempts=3)),
+ * none after a 404 or 401 (a cancelled or expired job, a bad key: retrying cannot help).
+ */
+async function postWithRetries(
+  url: string,
+  headers: Record<string, string>,
+  text: string,
+  what: string,
+): Promise<void> {
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { ...headers, "x-request-id": jobId },
-        body: text,
-        signal: AbortSignal.timeout(30_000),
-      });
+      const res = await fetch(url, { method: "POST", headers, body: text, signal: AbortSignal.timeout(30_000) });
       if (res.ok) return;
-      say(`job-done for ${jobId} answered ${res.status} (attempt ${attempt}/3)`);
-      if (res.status === 404 || res.status === 401) return; // cancelled/expired job or bad key: retrying cannot help
+      say(`${what} answered ${res.status} (attempt ${attempt}/3)`);
+      if (res.status === 404 || res.status === 401) return;
     } catch (err) {
-      say(`job-done for ${jobId} failed: ${(err as Error).message} (attempt ${attempt}/3)`);
+      say(`${what} failed: ${(err as Error).message} (attempt ${attempt}/3)`);
     }
     await Bun.sleep([0, 1000, 1000, 2000][attempt]!);
+  }
+}
+
+/**
+ * A generator job's chunks, posted to job-stream one at a time and in order as they are yielded, each as
+ * `{"output": chunk}` with `isStream=false` (runpod-python rp_job.py `handle_job` → rp_http.py `stream_result`:
+ * JOB_STREAM_URL with `$ID` → the job id, then `&isStream=false`). Nothing is aggregated into the final output
+ * (runpod-python does that only with `return_aggregate_stream`); job-done then carries flash's response.
+ */
+class ChunkPoster {
+  count = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private warned = false;
+
+  constructor(
+    private readonly env: QueueEnv,
+    private readonly headers: Record<string, string>,
+    private readonly jobId: string,
+  ) {}
+
+  push(chunk: unknown): void {
+    if (!this.env.postStream) {
+      if (!this.warned) say(`job ${this.jobId} streams, but RUNPOD_WEBHOOK_POST_STREAM is not set: chunks are dropped`);
+      this.warned = true;
+      return;
+    }
+    const n = ++this.count;
+    const url = withQuery(this.env.postStream.replaceAll("$ID", this.jobId), { isStream: "false" });
+    const text = JSON.stringify({ output: chunk });
+    const headers = { ...this.headers, "x-request-id": this.jobId };
+    this.chain = this.chain.then(() => postWithRetries(url, headers, text, `job-stream chunk ${n} of ${this.jobId}`));
+  }
+
+  /** Resolves once every chunk pushed so far was posted (or given up on). */
+  flushed(): Promise<void> {
+    return this.chain;
   }
 }

@@ -75,6 +75,11 @@ export class DeployedTarget implements Target {
   async call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
     this.stats.calls++;
     try {
+      if (req.stream) {
+        throw new Error(
+          `${fn.name} is a generator: streaming from a deployed environment is not supported yet (it is with --target local, emulator and runpod)`,
+        );
+      }
       const resource = this.opts.manifest.resources[fn.config.name];
       if (!resource) throw new Error(`resource ${fn.config.name} is not part of this deploy`);
       const module = relative(this.opts.appDir, fn.module).split(sep).join("/");

@@ -206,6 +206,9 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     await store.waitTerminal(job, clampWait(query.wait));
     return store.view(job);
   };
+  // /stream/{job} (docs serverless/endpoints/job-operations "Stream results"; runpod-python runpod/endpoint/runner.py
+  // `Job.stream()`): `{status, stream: [{output}, ...]}` with the chunks posted since the previous read, which it
+  // consumes; once the job is final and every chunk was read, `stream` is empty (the reader's signal to stop).
   const stream = async (params: JobParams, query: { wait?: number }) => {
     const job = jobOf(params.ep, params.job);
     if (job instanceof Response) return job;
@@ -325,6 +328,10 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         query: t.Object({ isStream: t.Optional(t.String()) }, { additionalProperties: true }),
       },
     )
+    // A generator handler's chunk: runpod-python rp_job.py `handle_job` posts each yielded value through rp_http.py
+    // `stream_result` to RUNPOD_WEBHOOK_POST_STREAM (`$ID` → the job, then `&isStream=false`) as the JSON text
+    // `{"output": chunk}`, with a form content type (parsed as JSON whatever the type, as job-done is). The chunk
+    // is readable once, through /stream/{job}, in the order posted.
     .post(
       "/v2/:ep/job-stream/:wid/:job",
       ({ params, body }) => {
@@ -336,10 +343,17 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         } catch {
           return err(400, "job-stream body must be JSON");
         }
-        const ok = store.pushChunk(params.ep, params.wid, params.job, (parsed ?? {}) as Record<string, unknown>);
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed) || !("output" in parsed)) {
+          return err(400, 'job-stream body must be a JSON object {"output": <chunk>}');
+        }
+        const ok = store.pushChunk(params.ep, params.wid, params.job, parsed as Record<string, unknown>);
         return ok ? { ok: true } : err(404, `job ${params.job} is not running on worker ${params.wid}`);
       },
-      { parse: "text", body: t.Optional(t.String()) },
+      {
+        parse: "text",
+        body: t.Optional(t.String()),
+        query: t.Object({ isStream: t.Optional(t.String()) }, { additionalProperties: true }),
+      },
     )
     .get("/v2/:ep/ping/:wid", ({ params }) => {
       const refused = workerOf(params.ep, params.wid);
@@ -423,6 +437,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         if (e.type !== "LB") return err(400, "not allowed for QB API");
         const worker = await supervisor.acquireLb(e.id, request.signal);
         if (!worker) return err(503, "no workers available");
+        let handedOff = false;
         try {
           const url = new URL(request.url);
           const headers = new Headers(request.headers);
@@ -435,6 +450,13 @@ export function startEmulator(options: EmulatorOptions): Emulator {
             body: hasBody ? await request.arrayBuffer() : undefined,
             signal: request.signal,
           });
+          if (streamedBody(res)) {
+            // A streamed reply (a generator's NDJSON, an SSE route) goes through as the worker writes it, as
+            // Runpod's load balancer passes it ("ideal for real-time applications and streaming":
+            // https://docs.runpod.io/serverless/load-balancing/overview); the worker is busy until it ends.
+            handedOff = true;
+            return passThrough(res, () => supervisor.releaseLb(worker));
+          }
           const payload = await res.arrayBuffer();
           if (payload.byteLength > PAYLOAD_LIMITS.lb) {
             return err(
@@ -449,7 +471,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         } catch (error) {
           return err(502, `worker ${worker.id} did not answer: ${(error as Error).message}`);
         } finally {
-          supervisor.releaseLb(worker);
+          if (!handedOff) supervisor.releaseLb(worker);
         }
       },
       { parse: "none" },
@@ -512,6 +534,45 @@ function takePayload(job: EmulatedJob): Record<string, unknown> {
   if (job.s3Config) out.s3Config = job.s3Config;
   if (job.policy && Object.keys(job.policy).length) out.policy = job.policy;
   return out;
+}
+
+/** A worker reply that streams: NDJSON or Server-Sent Events. */
+function streamedBody(res: Response): boolean {
+  const type = res.headers.get("content-type") ?? "";
+  return res.body !== null && (type.includes("application/x-ndjson") || type.includes("text/event-stream"));
+}
+
+/** The worker's streamed reply, passed on as it comes; `done` runs once when it ends or the client leaves. */
+function passThrough(res: Response, done: () => void): Response {
+  const reader = res.body!.getReader();
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done: end } = await reader.read();
+        if (end) {
+          finish();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        finish();
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      finish();
+      await reader.cancel().catch(() => undefined);
+    },
+  });
+  const headers = new Headers(res.headers);
+  headers.delete("content-encoding");
+  headers.delete("content-length");
+  return new Response(body, { status: res.status, headers });
 }
 
 async function waitChunk(job: EmulatedJob, ms: number): Promise<void> {

@@ -24,6 +24,11 @@ export interface FunctionRequest {
   dependencies?: string[];
   /** apt packages the function needs (Runpod worker). */
   systemDependencies?: string[];
+  /**
+   * The function is a generator (`async function*`): the worker iterates what it returns and sends each yielded
+   * value as a chunk as soon as it is produced; the response then carries no result, only the chunk count.
+   */
+  stream?: boolean;
 }
 
 /** How a call is named in messages: `Class.method` for a method of a remote object, else the export name. */
@@ -47,7 +52,12 @@ export interface FunctionResponse {
   /** What the function printed (console.log/console.error…), in order, one line per entry joined by "\n". */
   stdout?: string;
   instanceId?: string;
+  /** A streamed call (`stream: true`): how many chunks the worker sent before this response. */
+  chunks?: number;
 }
+
+/** Called with each chunk of a streamed call, in order, as the worker produces it. */
+export type OnChunk = (chunk: unknown) => void;
 
 /** Options of `remote()`. */
 export interface RemoteOptions {
@@ -80,6 +90,8 @@ export interface RemoteFunctionRef {
 /** Pool → worker. */
 export type ToWorker =
   | { type: "call"; seq: number; req: FunctionRequest }
+  /** The caller of streamed call `seq` stopped reading: end its generator (its `finally` blocks run). */
+  | { type: "cancel"; seq: number }
   /** A save changed these files (absolute paths; folders for everything under them): re-import what uses them. */
   | { type: "reload"; files: string[] };
 
@@ -87,6 +99,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready" }
   | { type: "output"; seq: number; line: string }
+  /** One value a streamed call yielded (a JSON value), sent as it is produced. */
+  | { type: "chunk"; seq: number; chunk: unknown }
   | { type: "done"; seq: number; res: FunctionResponse }
   /** A reload finished: how many modules were dropped and imported again, and how long it took. */
   | { type: "reloaded"; modules: number; ms: number }

@@ -8,6 +8,7 @@ import { HTTP_METHODS } from "./enums";
 import { RemoteError } from "./errors";
 import { checkArgs } from "./json-values";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, RemoteOptions } from "./protocol";
+import { toWireError } from "./errors";
 import { type CallSite, callerSite, exportNameOf, loadedExports } from "./identity";
 import { isWorkerMode, register } from "./worker/registry";
 import { currentTarget } from "./target";
@@ -17,8 +18,16 @@ import { currentCallSignal } from "../base/call-context";
 type AnyFn = (...args: any[]) => any;
 type AnyClass = abstract new (...args: any[]) => any;
 
-/** A function's remote form: same parameters, always async, resolving to the awaited result. */
-export type RemoteFunction<F extends AnyFn> = (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>;
+/**
+ * A function's remote form: same parameters, always async, resolving to the awaited result. A generator function
+ * (`async function*`, or `function*`) streams: its remote form returns an async generator of what it yields, each
+ * value as soon as the worker yields it.
+ */
+export type RemoteFunction<F extends AnyFn> = [ReturnType<F>] extends [
+  AsyncGenerator<infer T, any, any> | Generator<infer T, any, any>,
+]
+  ? (...args: Parameters<F>) => AsyncGenerator<T, void, undefined>
+  : (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>;
 
 /** An object's remote form: every method async. */
 export type RemoteInstance<T> = { [K in keyof T]: T[K] extends AnyFn ? RemoteFunction<T[K]> : never };
@@ -100,7 +109,14 @@ function wrap(
   }
   const ref = newRef(config, site, name, kind, options);
   currentTarget().prepare?.(ref);
-  return kind === "class" ? remoteClass(ref, value) : remoteFunction(ref);
+  if (kind === "class") return remoteClass(ref, value);
+  return isGeneratorFunction(value) ? streamingFunction(ref) : remoteFunction(ref);
+}
+
+/** `async function*` or `function*`: its remote form streams what it yields. */
+function isGeneratorFunction(value: unknown): boolean {
+  const tag = Object.prototype.toString.call(value);
+  return tag === "[object AsyncGeneratorFunction]" || tag === "[object GeneratorFunction]";
 }
 
 /**
@@ -195,8 +211,71 @@ function remoteFunction(ref: RemoteFunctionRef): AnyFn {
   return call;
 }
 
+/** The remote form of a generator function: calling it returns an async generator of the chunks. */
+function streamingFunction(ref: RemoteFunctionRef): AnyFn {
+  const call = (...args: unknown[]) =>
+    streamCall(
+      ref,
+      () => {
+        settleName(ref, call);
+        return { ...baseRequest(ref), args: checkArgs(args, ref.name), stream: true } as FunctionRequest;
+      },
+      () => ref.name,
+      currentCallSignal(),
+    );
+  Object.defineProperty(call, "name", { get: () => currentName(ref, call) });
+  Object.defineProperty(call, "remote", { value: ref });
+  return call;
+}
+
+/**
+ * The caller's side of a streamed call. Nothing runs until the first `next()` (as with any generator); then the
+ * call starts and each chunk is yielded as soon as it arrives, the rest queued here (the worker never waits for the
+ * reader, as on Runpod). An error thrown by the remote generator is thrown after the chunks it yielded before it.
+ * A reader that stops early (`break`, `return()`) or whose request is aborted (`outer`: the client went away)
+ * cancels the call: the worker closes the generator, whose `finally` blocks run.
+ */
+async function* streamCall(
+  ref: RemoteFunctionRef,
+  build: () => FunctionRequest,
+  label: () => string,
+  outer: AbortSignal | undefined,
+): AsyncGenerator<unknown, void, undefined> {
+  const req = build();
+  const chunks: unknown[] = [];
+  let wake: (() => void) | undefined;
+  let res: FunctionResponse | undefined;
+  const stop = new AbortController();
+  const signal = outer ? AbortSignal.any([outer, stop.signal]) : stop.signal;
+  const settle = (r: FunctionResponse) => {
+    res = r;
+    wake?.();
+  };
+  currentTarget()
+    .call(ref, req, signal, (chunk) => {
+      chunks.push(chunk);
+      wake?.();
+    })
+    .then(settle, (err) => settle({ success: false, error: toWireError(err) }));
+  try {
+    for (;;) {
+      if (chunks.length) {
+        yield chunks.shift();
+        continue;
+      }
+      if (res) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    unwrap(res, label());
+  } finally {
+    if (!res) stop.abort(); // the reader left before the end: stop the remote generator
+  }
+}
+
 /** The result of a response, or its error thrown as a `RemoteError`. */
-function unwrap(res: FunctionResponse, name: string): unknown {
+function unwrap(res: FunctionResponse | undefined, name: string): unknown {
+  if (!res) throw new RemoteError(name, { name: "Error", message: "the remote call ended without a response" });
   if (res.success) return res.result ?? null;
   throw new RemoteError(
     name,
@@ -236,20 +315,40 @@ function remoteClass(ref: RemoteFunctionRef, cls: AnyFn): AnyFn {
     }
   };
   for (const method of methodNames(cls)) {
+    const build = (self: InstanceType<typeof Remote>, args: unknown[], stream: boolean): FunctionRequest => {
+      const s = self[state];
+      settleName(ref, Remote);
+      const req: FunctionRequest = {
+        ...baseRequest(ref),
+        args: checkArgs(args, `${ref.name}.${method}`),
+        instanceId: s.instanceId,
+        methodName: method,
+        constructorArgs: s.constructorArgs,
+        createNewInstance: true,
+      };
+      if (stream) req.stream = true;
+      return req;
+    };
+    if (isGeneratorFunction((cls.prototype as Record<string, unknown>)[method])) {
+      Object.defineProperty(Remote.prototype, method, {
+        configurable: true,
+        writable: true,
+        value: function (this: InstanceType<typeof Remote>, ...args: unknown[]) {
+          return streamCall(
+            ref,
+            () => build(this, args, true),
+            () => `${ref.name}.${method}`,
+            currentCallSignal(),
+          );
+        },
+      });
+      continue;
+    }
     Object.defineProperty(Remote.prototype, method, {
       configurable: true,
       writable: true,
       value: async function (this: InstanceType<typeof Remote>, ...args: unknown[]) {
-        const s = this[state];
-        settleName(ref, Remote);
-        const req: FunctionRequest = {
-          ...baseRequest(ref),
-          args: checkArgs(args, `${ref.name}.${method}`),
-          instanceId: s.instanceId,
-          methodName: method,
-          constructorArgs: s.constructorArgs,
-          createNewInstance: true,
-        };
+        const req = build(this, args, false);
         return unwrap(await currentTarget().call(ref, req, currentCallSignal()), `${ref.name}.${method}`);
       },
     });
@@ -280,7 +379,7 @@ function wrapMethod(
   }
   const ref = newRef(config, site, name, "function", options);
   currentTarget().prepare?.(ref);
-  return remoteFunction(ref);
+  return isGeneratorFunction(method) ? streamingFunction(ref) : remoteFunction(ref);
 }
 
 // Runpod polls GET /ping on every load-balanced worker for its health ("required for Runpod to monitor worker health":

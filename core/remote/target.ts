@@ -7,7 +7,7 @@ import { onShutdown } from "../base/lifecycle";
 import { log } from "../base/log";
 import { registerStatusSection, unregisterStatusSection } from "../base/health";
 import { LocalTarget } from "./local/local-target";
-import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "./protocol";
+import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } from "./protocol";
 
 export type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "./protocol";
 
@@ -15,8 +15,12 @@ export type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "./pro
 export interface Target {
   /** "local" | "runpod" | "emulator". */
   readonly name: string;
-  /** Run one call; never rejects for a failure of the function itself (that is `success: false`). */
-  call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse>;
+  /**
+   * Run one call; never rejects for a failure of the function itself (that is `success: false`). A streamed call
+   * (`req.stream`, a generator function) hands each chunk to `onChunk` as soon as it arrives, then resolves with a
+   * response whose `chunks` counts them; a target that cannot stream answers `success: false` saying so.
+   */
+  call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal, onChunk?: OnChunk): Promise<FunctionResponse>;
   /** Called once per `remote()` at import time, so a target can get ready early (warm `workersMin` workers). */
   prepare?(fn: RemoteFunctionRef): void;
   /**

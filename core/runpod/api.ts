@@ -15,6 +15,16 @@ export function isTerminal(status: string | undefined): boolean {
 }
 
 /** A job as `/status/{id}`, `/runsync` and webhooks return it. */
+/**
+ * A `/stream/{job}` reply: the job's status and the chunks its worker posted to job-stream since the previous read
+ * (each read consumes them). runpod-python runpod/endpoint/runner.py `Job.stream()` reads `status` and `stream`,
+ * yields each `chunk["output"]`, and stops at a final status with an empty `stream`.
+ */
+export interface StreamReply {
+  status: JobStatus;
+  stream?: { output: unknown }[];
+}
+
 export interface JobObject {
   id: string;
   status: JobStatus;

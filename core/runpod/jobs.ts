@@ -4,7 +4,14 @@ import { logger } from "../base/log";
 import { setting } from "../base/settings";
 import { RunpodApiError, sleep, type RunpodHttp } from "./http";
 import { lbUrl, type RunpodUrls } from "./connection";
-import { isTerminal, PAYLOAD_LIMITS, type EndpointHealth, type JobObject, type JobRequest } from "./api";
+import {
+  isTerminal,
+  PAYLOAD_LIMITS,
+  type EndpointHealth,
+  type JobObject,
+  type JobRequest,
+  type StreamReply,
+} from "./api";
 
 const jlog = logger("runpod");
 
@@ -151,6 +158,76 @@ export class RunpodJobs {
     return this.http.json<JobObject>(this.url(endpointId, `status/${jobId}`), { signal });
   }
 
+  /** The chunks a generator job produced since the previous read, and its status (`/stream/{job}`). */
+  streamRead(endpointId: string, jobId: string, signal?: AbortSignal): Promise<StreamReply> {
+    return this.http.json<StreamReply>(this.url(endpointId, `stream/${jobId}`), { signal });
+  }
+
+  /**
+   * Run a generator job, handing each chunk to `onChunk` as `/stream/{job}` returns it, and return the finished job
+   * (its `/status`, which carries flash's response or error). It reads as runpod-python's `Job.stream()` does
+   * (runpod/endpoint/runner.py): read `/stream`, yield every `output` in `stream`, stop once the status is final
+   * and `stream` is empty (chunks read before the final status are never lost). Between empty reads it backs off
+   * (10 ms × 1.5 up to 1 s; runpod-python sleeps 1 s each time); a read with chunks resets the pause. Aborting,
+   * the execution timeout or a queue wait past its bound cancels the job on Runpod and rejects.
+   */
+  async submitAndStream(
+    endpointId: string,
+    input: unknown,
+    onChunk: (chunk: unknown) => void,
+    opts: JobOptions = {},
+  ): Promise<JobObject> {
+    const body: JobRequest = { input };
+    if (opts.policy) body.policy = opts.policy;
+    const submitted = await this.run(endpointId, body);
+    if (!submitted?.id) {
+      throw new RunpodApiError(
+        `Runpod accepted the job without an id: ${JSON.stringify(submitted).slice(0, 200)}`,
+        200,
+        this.url(endpointId, "run"),
+      );
+    }
+    const id = submitted.id;
+    const signal = opts.signal;
+    const queuedAt = performance.now();
+    const queueTimeoutMs = this.wait.queueTimeoutMs ?? Number(setting("FLASH_RUNPOD_QUEUE_TIMEOUT_S")) * 1000;
+    const execLimit = opts.executionTimeoutMs
+      ? opts.executionTimeoutMs + (this.wait.executionGraceMs ?? 30_000)
+      : undefined;
+    let startedAt: number | undefined;
+    let status = submitted.status;
+    let delay = pollDelays(10, 1000);
+    try {
+      for (;;) {
+        if (signal?.aborted) throw signal.reason ?? new Error("aborted");
+        const reply = await this.streamRead(endpointId, id, signal);
+        status = reply.status;
+        const chunks = Array.isArray(reply.stream) ? reply.stream : [];
+        for (const c of chunks) onChunk(c?.output ?? null);
+        if (isTerminal(status) && chunks.length === 0) break;
+        const now = performance.now();
+        if (status === "IN_QUEUE") {
+          if (now - queuedAt > queueTimeoutMs) {
+            throw new QueueTimeoutError(
+              `Runpod job ${id} waited ${Math.round((now - queuedAt) / 1000)} s in the queue without a worker`,
+            );
+          }
+        } else {
+          startedAt ??= now;
+          if (execLimit && now - startedAt > execLimit) {
+            throw timeoutError(`Runpod job ${id} ran past its execution timeout (${opts.executionTimeoutMs} ms)`);
+          }
+        }
+        if (chunks.length) delay = pollDelays(10, 1000);
+        else await sleep(delay(), signal);
+      }
+      return await this.status(endpointId, id, signal);
+    } catch (err) {
+      if (!isTerminal(status)) await this.cancel(endpointId, id).catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** The endpoint's job and worker counters. */
   health(endpointId: string, signal?: AbortSignal): Promise<EndpointHealth> {
     return this.http.json<EndpointHealth>(this.url(endpointId, "health"), { signal, timeoutMs: 10_000 });
@@ -253,6 +330,7 @@ export class RunpodJobs {
     path: string,
     body: unknown,
     signal?: AbortSignal,
+    onChunk?: (chunk: unknown) => void,
   ): Promise<FunctionResponse> {
     const m = method.toUpperCase();
     // GET/HEAD cannot carry the shipped code: those go through the worker's /execute, which runs the same function.
@@ -269,6 +347,9 @@ export class RunpodJobs {
         retry: "unsent",
         accept: (status) => status >= 400,
       });
+      if (res.ok && res.headers.get("content-type")?.includes("application/x-ndjson")) {
+        return readNdjsonCall(res, onChunk, target);
+      }
       const text = await res.text();
       if (res.ok) return JSON.parse(text) as FunctionResponse;
       const cold = /no workers? available|waiting for (a )?worker|no healthy/i.test(text);
@@ -283,6 +364,37 @@ export class RunpodJobs {
       await sleep(this.wait.lbRetryDelayMs ?? 5000, signal);
     }
   }
+}
+
+/**
+ * A generator's call on a load-balanced worker, read as it streams (worker/lb.ts `streamed`): `{"chunk": value}`
+ * lines handed to `onChunk` as they arrive, then the `{"response": FunctionResponse}` line.
+ */
+async function readNdjsonCall(
+  res: Response,
+  onChunk: ((chunk: unknown) => void) | undefined,
+  url: string,
+): Promise<FunctionResponse> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (value) buffer += value;
+      for (let end = buffer.indexOf("\n"); end >= 0; end = buffer.indexOf("\n")) {
+        const text = buffer.slice(0, end);
+        buffer = buffer.slice(end + 1);
+        if (!text.trim()) continue;
+        const msg = JSON.parse(text) as { chunk?: unknown; response?: FunctionResponse };
+        if (msg.response) return msg.response;
+        if ("chunk" in msg) onChunk?.(msg.chunk);
+      }
+      if (done) break;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  throw new RunpodApiError("the load-balanced worker's stream ended without a response", 502, url);
 }
 
 function timeoutError(message: string): Error {

@@ -5,7 +5,7 @@ import { logger } from "../base/log";
  * emulator target is the same client pointed at a local emulator started in this process.
  */
 import { join } from "node:path";
-import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../remote/protocol";
+import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } from "../remote/protocol";
 import type { Target } from "../remote/target";
 import { Bundler } from "./bundle";
 import { RunpodGraphql } from "./graphql";
@@ -71,14 +71,19 @@ export class RunpodTarget implements Target {
   }
 
   /** Run one call on the function's endpoint; infrastructure failures come back as `success: false`, never thrown. */
-  async call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
+  async call(
+    fn: RemoteFunctionRef,
+    req: FunctionRequest,
+    signal?: AbortSignal,
+    onChunk?: OnChunk,
+  ): Promise<FunctionResponse> {
     this.stats.calls++;
     this.stats.inflight++;
     try {
       const endpoint = await this.provisioner.ensure(fn.config);
       const res = endpoint.live
-        ? await this.flashCall(fn, req, endpoint, signal)
-        : await this.rawCall(fn, req, endpoint, signal);
+        ? await this.flashCall(fn, req, endpoint, signal, onChunk)
+        : await this.rawCall(fn, req, endpoint, signal, onChunk);
       if (!res.success) this.stats.failed++;
       // What the function printed on the worker, shown here as the local pool shows it (after the call).
       for (const line of res.stdout?.split("\n") ?? []) tlog.log(`${fn.name}: ${redact(line, this.apiKey)}`);
@@ -104,6 +109,7 @@ export class RunpodTarget implements Target {
     req: FunctionRequest,
     endpoint: Provisioned,
     signal?: AbortSignal,
+    onChunk?: OnChunk,
   ): Promise<FunctionResponse> {
     const bundle = await this.bundler.bundle(fn.module, fn.options.dependencies ?? []);
     const program = endpoint.bootstrap ? await workerProgram() : undefined;
@@ -123,13 +129,14 @@ export class RunpodTarget implements Target {
           fn.options.path ?? "/execute",
           shipped,
           signal,
+          onChunk,
         );
       }
-      const job = await this.jobs.submitAndWait(endpoint.endpointId, shipped, {
-        signal,
-        mode: this.dispatch,
-        executionTimeoutMs: fn.config.executionTimeoutMs,
-      });
+      const options = { signal, mode: this.dispatch, executionTimeoutMs: fn.config.executionTimeoutMs };
+      // A generator: its worker posts each chunk to job-stream as it is yielded; /stream/{job} hands them over.
+      const job = req.stream
+        ? await this.jobs.submitAndStream(endpoint.endpointId, shipped, (c) => onChunk?.(c), options)
+        : await this.jobs.submitAndWait(endpoint.endpointId, shipped, options);
       return responseOf(job, fn.name);
     };
     const first = new Set<string>();
@@ -162,13 +169,16 @@ export class RunpodTarget implements Target {
     req: FunctionRequest,
     endpoint: Provisioned,
     signal?: AbortSignal,
+    onChunk?: OnChunk,
   ): Promise<FunctionResponse> {
-    const job = await this.jobs.submitAndWait(endpoint.endpointId, req.args[0] ?? {}, {
-      signal,
-      mode: this.dispatch,
-      executionTimeoutMs: fn.config.executionTimeoutMs,
-    });
-    if (job.status === "COMPLETED") return { success: true, result: job.output ?? null };
+    const options = { signal, mode: this.dispatch, executionTimeoutMs: fn.config.executionTimeoutMs };
+    const input = req.args[0] ?? {};
+    // A generator declared for a custom image reads the handler's stream (a runpod-python generator handler's yields).
+    const job = req.stream
+      ? await this.jobs.submitAndStream(endpoint.endpointId, input, (c) => onChunk?.(c), options)
+      : await this.jobs.submitAndWait(endpoint.endpointId, input, options);
+    if (job.status === "COMPLETED")
+      return req.stream ? { success: true, result: null } : { success: true, result: job.output ?? null };
     const name =
       job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
     return {

@@ -4,6 +4,8 @@
  * workspace's functions (test/fixtures/runpod/ws/01_demo/01_basic/cpu_worker.ts) through `remote()` and `call()`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { statusOf } from "../../core/base/errors";
 import { RemoteError } from "../../core/remote/errors";
@@ -17,7 +19,13 @@ export interface ContractSetup {
   stop(): Promise<void>;
 }
 
-type Fn = (...args: unknown[]) => Promise<unknown>;
+type Fn = (...args: unknown[]) => any;
+
+async function collect(it: AsyncIterable<unknown>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
 
 /** Run the target contract against the target `setup()` makes. */
 export function describeTargetContract(name: string, setup: () => Promise<ContractSetup>, timeout = 60_000): void {
@@ -109,6 +117,56 @@ export function describeTargetContract(name: string, setup: () => Promise<Contra
         const res = await pending;
         expect(res.success).toBe(false);
         expect(performance.now() - started).toBeLessThan(15_000);
+      },
+      timeout,
+    );
+
+    test(
+      "a generator streams: chunks arrive while it still runs, in order",
+      async () => {
+        expect(await collect(fx.ticks!(3))).toEqual([{ tick: 1 }, { tick: 2 }, { tick: 3 }]);
+        const dir = mkdtempSync(join(tmpdir(), "flash-contract-stream-"));
+        const it = (fx.ticks!(3, dir) as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+        // The last tick waits for the gate: the first two can only have come before the generator finished.
+        expect((await it.next()).value).toEqual({ tick: 1 });
+        expect((await it.next()).value).toEqual({ tick: 2 });
+        writeFileSync(join(dir, "open"), "");
+        expect((await it.next()).value).toEqual({ tick: 3 });
+        expect((await it.next()).done).toBe(true);
+      },
+      timeout,
+    );
+
+    test(
+      "an error thrown midway reaches the reader after the chunks before it",
+      async () => {
+        const seen: unknown[] = [];
+        const err = await (async () => {
+          for await (const x of fx.ticksThenFail!(2) as AsyncIterable<unknown>) seen.push(x);
+        })().catch((e: unknown) => e);
+        expect(seen).toEqual([1, 2]);
+        expect(err).toBeInstanceOf(RemoteError);
+        expect((err as RemoteError).message).toBe("failed after 2 ticks");
+      },
+      timeout,
+    );
+
+    test(
+      "a reader that stops early stops the generator",
+      async () => {
+        const file = join(mkdtempSync(join(tmpdir(), "flash-contract-stop-")), "count");
+        for await (const n of fx.forever!(file) as AsyncIterable<number>) if (n >= 2) break;
+        // It stops writing: two reads a second apart agree (bounded, so a generator that runs on fails the test).
+        const end = Date.now() + 30_000;
+        let last = "";
+        for (;;) {
+          const now = existsSync(file) ? readFileSync(file, "utf8") : "";
+          if (now === last && now !== "") break;
+          if (Date.now() > end) throw new Error(`the generator kept running (at ${now})`);
+          last = now;
+          await Bun.sleep(1000);
+        }
+        expect(Number(last)).toBeGreaterThanOrEqual(2);
       },
       timeout,
     );

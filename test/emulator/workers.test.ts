@@ -194,6 +194,47 @@ describe("external workers", () => {
   }, 15_000);
 });
 
+describe("streams (job-stream and /stream)", () => {
+  test("job-stream takes {output} chunks of a running job; /stream hands each out once, then the final status", async () => {
+    const id = await endpoint("myorg/nothing-runs:1");
+    const key = em.control.endpoints.get(id)!.aiKey;
+    const worker = (path: string, body?: string) =>
+      fetch(`${em.endpointBaseUrl}/${id}/${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        // runpod-python rp_http.py `_transmit`: the JSON text with a form content type.
+        headers: { authorization: key, "content-type": "application/x-www-form-urlencoded" },
+        body,
+      });
+    const job = await rest("POST", `/v2/${id}/run`, { input: { n: 2 } });
+    const taken = await worker("job-take/worker-s?gpu=cpu&job_in_progress=0");
+    expect(((await taken.json()) as { id: string }).id).toBe(job.body.id);
+    const chunk = (body: string) => worker(`job-stream/worker-s/${job.body.id}?gpu=cpu&isStream=false`, body);
+    expect((await chunk("not json")).status).toBe(400);
+    const noOutput = await chunk(JSON.stringify({ chunk: 1 }));
+    expect(noOutput.status).toBe(400);
+    expect(await noOutput.json()).toEqual({ error: 'job-stream body must be a JSON object {"output": <chunk>}' });
+    expect((await chunk(JSON.stringify([1]))).status).toBe(400);
+    expect((await chunk(JSON.stringify({ output: { i: 1 } }))).status).toBe(200);
+    expect((await chunk(JSON.stringify({ output: "two" }))).status).toBe(200);
+    const first = await rest("GET", `/v2/${id}/stream/${job.body.id}`);
+    expect(first.body).toEqual({ status: "IN_PROGRESS", stream: [{ output: { i: 1 } }, { output: "two" }] });
+    expect((await chunk(JSON.stringify({ output: 3 }))).status).toBe(200);
+    const done = await worker(
+      `job-done/worker-s/${job.body.id}?gpu=cpu&isStream=true`,
+      JSON.stringify({ output: { chunks: 3 } }),
+    );
+    expect(done.status).toBe(200);
+    // Chunks posted before job-done are still read after it; then an empty stream with the final status.
+    expect((await rest("POST", `/v2/${id}/stream/${job.body.id}`)).body).toEqual({
+      status: "COMPLETED",
+      stream: [{ output: 3 }],
+    });
+    expect((await rest("GET", `/v2/${id}/stream/${job.body.id}`)).body).toEqual({ status: "COMPLETED", stream: [] });
+    // A finished job takes no more chunks.
+    expect((await chunk(JSON.stringify({ output: 4 }))).status).toBe(404);
+  }, 30_000);
+});
+
 describe("what the emulator starts", () => {
   test("an image mapped to a command runs it; flash-managed templates run flash's worker; others run nothing", async () => {
     const mapped = await endpoint("myorg/mapped:7");

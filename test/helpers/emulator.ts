@@ -15,6 +15,7 @@ import { startEmulator } from "../../core/emulator/server";
 import { specName } from "../../core/runpod/bundle";
 import { EmulatorTarget } from "../../core/emulator/emulator-target";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, Target } from "../../core/remote/target";
+import type { OnChunk } from "../../core/remote/protocol";
 import { shortHash } from "../../core/base/fs";
 
 /** An emulator target whose workers' dependency cache is filled from the workspace's installed packages. */
@@ -40,9 +41,14 @@ export class OfflineEmulatorTarget implements Target {
   }
 
   /** Fill the worker cache entry of the function's dependency set, then make the call on the emulator. */
-  call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
+  call(
+    fn: RemoteFunctionRef,
+    req: FunctionRequest,
+    signal?: AbortSignal,
+    onChunk?: OnChunk,
+  ): Promise<FunctionResponse> {
     this.seed(fn);
-    return this.inner.call(fn, req, signal);
+    return this.inner.call(fn, req, signal, onChunk);
   }
 
   /** Remove the live endpoints, stop the emulator and its workers, delete the temp folder. */

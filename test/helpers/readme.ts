@@ -19,6 +19,8 @@ export interface ReadmeRequest {
   command: string;
   /** The JSON block right after the bash block, or the `# {…}` line right after the curl; absent when none. */
   expected?: unknown;
+  /** A `text` block right after the bash block: the exact output (a Server-Sent Events stream read with curl -N). */
+  expectedText?: string;
 }
 
 /**
@@ -44,8 +46,12 @@ export function readmeRequests(markdown: string): ReadmeRequest[] {
     });
     if (inline.length) return out.push(...inline);
     const next = blocks[i + 1];
-    const adjacent = next && next.lang === "json" && markdown.slice(b.end, next.start).trim() === "";
-    out.push({ command: b.body.trim(), expected: adjacent ? JSON.parse(next.body) : undefined });
+    const adjacent = next && markdown.slice(b.end, next.start).trim() === "";
+    if (adjacent && next.lang === "text") return out.push({ command: b.body.trim(), expectedText: next.body.trim() });
+    out.push({
+      command: b.body.trim(),
+      expected: adjacent && next.lang === "json" ? JSON.parse(next.body) : undefined,
+    });
   });
   return out;
 }
@@ -219,6 +225,11 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
           async () => {
             const result = await runCommand(request.command, server.port!, cwd);
             expect(result.code).toBe(0);
+            if (request.expectedText !== undefined) {
+              // A stream documented as text: the output as the README shows it, the same on every target.
+              expect(result.stdout.trim()).toBe(request.expectedText);
+              return;
+            }
             if (request.expected === undefined) {
               await options.check?.(request, result, cwd);
               return;

@@ -4,7 +4,8 @@
  * a known fake key that must appear in no log line, error or response.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConsolaReporter } from "consola";
 import { buildApp } from "../../core/dev/app";
@@ -72,7 +73,7 @@ describe("runpod target against the emulator", () => {
     expect(err.message).toBe("boom: bad input");
     expect(err.remoteName).toBe("Error");
     expect(err.remoteStack).toContain("at deeper");
-    expect(err.remoteStack).toMatch(/01_demo\/01_basic\/cpu_worker\.ts:15:/); // original file and line via the shipped source map
+    expect(err.remoteStack).toMatch(/01_demo\/01_basic\/cpu_worker\.ts:17:/); // original file and line via the shipped source map
     const res = await fetch(`${server.url}/01_demo/01_basic/cpu/explode`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -121,6 +122,38 @@ describe("runpod target against the emulator", () => {
     });
     expect(await res.json()).toEqual({ sum: 9, count: 2 });
   });
+
+  test("a generator on a load-balanced config streams over chunked HTTP (NDJSON), and stops when the reader does", async () => {
+    const lb = await import(join(h.root, "01_demo/01_basic/compute_lb.ts"));
+    const dir = mkdtempSync(join(tmpdir(), "flash-lb-stream-"));
+    const it = (lb.countdown(3, dir) as AsyncGenerator<number>)[Symbol.asyncIterator]();
+    // The last value waits for the gate: the first two crossed the load balancer while the generator ran.
+    expect((await it.next()).value).toBe(3);
+    expect((await it.next()).value).toBe(2);
+    writeFileSync(join(dir, "open"), "");
+    expect((await it.next()).value).toBe(1);
+    expect((await it.next()).done).toBe(true);
+    // A plain request to the route (after the shipped call) streams its values as NDJSON lines.
+    const endpoint = [...h.em.control.endpoints.values()].find((e) => e.type === "LB");
+    const res = await fetch(`${h.em.lbBaseUrl.replace("{id}", endpoint!.id)}/countdown`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${FAKE_KEY}` },
+      body: JSON.stringify(2),
+    });
+    expect(res.headers.get("content-type")).toContain("application/x-ndjson");
+    expect(await res.text()).toBe("2\n1\n");
+    // A reader that stops early: the worker's generator stops writing.
+    const file = join(dir, "ticks");
+    for await (const n of lb.ticker(file) as AsyncGenerator<number>) if (n >= 2) break;
+    // It stops writing: two reads a second apart agree (bounded, so a generator that runs on fails the test).
+    const end = Date.now() + 30_000;
+    for (let last = ""; ; await Bun.sleep(1000)) {
+      const now = existsSync(file) ? readFileSync(file, "utf8") : "";
+      if (now !== "" && now === last) break;
+      if (Date.now() > end) throw new Error(`the LB generator kept running (at ${now})`);
+      last = now;
+    }
+  }, 60_000);
 
   test("429 and 503 from the platform are retried", async () => {
     h.em.fail({ status: 429, times: 2, path: "/run" });

@@ -183,7 +183,8 @@ describe("load-balancer mode", () => {
 /** A minimal stand-in for Runpod's worker routes: one job to take, then none; records pings and results. */
 function miniPlatform(job: { id: string; input: unknown }) {
   const pings: { at: number; jobId: string | null }[] = [];
-  const done: { at: number; body: any }[] = [];
+  const done: { at: number; body: any; url: URL }[] = [];
+  const streamed: { at: number; body: any; url: URL }[] = [];
   let taken = false;
   const server = Bun.serve({
     port: 0,
@@ -195,7 +196,9 @@ function miniPlatform(job: { id: string; input: unknown }) {
         return Response.json(job);
       }
       if (url.pathname.includes("/ping/")) pings.push({ at: Date.now(), jobId: url.searchParams.get("job_id") });
-      if (url.pathname.includes("/job-done/")) done.push({ at: Date.now(), body: JSON.parse(await req.text()) });
+      if (url.pathname.includes("/job-done/")) done.push({ at: Date.now(), body: JSON.parse(await req.text()), url });
+      if (url.pathname.includes("/job-stream/"))
+        streamed.push({ at: Date.now(), body: JSON.parse(await req.text()), url });
       if (url.pathname.includes("/job-stop/")) await Bun.sleep(1000);
       return new Response(null, { status: url.pathname.includes("/job-stop/") ? 204 : 200 });
     },
@@ -208,9 +211,10 @@ function miniPlatform(job: { id: string; input: unknown }) {
     RUNPOD_PING_INTERVAL: "200",
     RUNPOD_WEBHOOK_GET_JOB: `${base}/job-take/$ID?gpu=CPU`,
     RUNPOD_WEBHOOK_POST_OUTPUT: `${base}/job-done/$RUNPOD_POD_ID/$ID?gpu=CPU`,
+    RUNPOD_WEBHOOK_POST_STREAM: `${base}/job-stream/$RUNPOD_POD_ID/$ID?gpu=CPU`,
     RUNPOD_WEBHOOK_PING: `${base}/ping/$RUNPOD_POD_ID?gpu=CPU`,
   };
-  return { server, env, pings, done };
+  return { server, env, pings, done, streamed };
 }
 
 /** A one-function bundle (its hash is its content's, as the worker checks). */
@@ -270,6 +274,36 @@ describe("worker protocol", () => {
       expect(p.done[0]!.body.output).toMatchObject({ success: true, result: "rested" });
     } finally {
       proc.kill();
+      p.server.stop(true);
+    }
+  }, 60_000);
+
+  test("a generator posts each chunk to job-stream as {output} (isStream=false), then job-done with isStream=true", async () => {
+    const gen = inlineCall(
+      `import { remote, CpuLiveServerless } from "flash";\n` +
+        `export const f = remote(new CpuLiveServerless({ name: "gen" }), async function* (n) { for (let i = 1; i <= n; i++) { yield { i }; await Bun.sleep(30); } });\n`,
+      [3],
+    );
+    const p = miniPlatform({ id: "job-gen", input: { ...gen, request: { ...gen.request, stream: true } } });
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
+      env: { ...process.env, ...p.env, FLASH_WORKER_CACHE: join(tmp, "gen-cache") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      await until(() => p.done.length > 0, 30_000, "job-done");
+      // runpod-python rp_http.py: stream_result → JOB_STREAM_URL ($RUNPOD_POD_ID, $ID filled) + &isStream=false.
+      expect(p.streamed.map((x) => x.body)).toEqual([{ output: { i: 1 } }, { output: { i: 2 } }, { output: { i: 3 } }]);
+      for (const x of p.streamed) {
+        expect(x.url.pathname).toBe("/v2/ep/job-stream/w1/job-gen");
+        expect(x.url.searchParams.get("isStream")).toBe("false");
+        expect(x.at).toBeLessThanOrEqual(p.done[0]!.at);
+      }
+      expect(p.done[0]!.url.searchParams.get("isStream")).toBe("true");
+      expect(p.done[0]!.body.output).toMatchObject({ success: true, result: null, chunks: 3 });
+    } finally {
+      proc.kill();
+      await proc.exited;
       p.server.stop(true);
     }
   }, 60_000);

@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { logger } from "../../base/log";
 import { GpuAllocator } from "./gpu-allocator";
 import { Pool, type PoolStatus } from "./pool";
-import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../protocol";
+import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } from "../protocol";
 import type { ReloadedModules } from "../target";
 import type { WorkerKind } from "./worker-handle";
 import { setting } from "../../base/settings";
@@ -50,15 +50,20 @@ export class LocalTarget {
     this.poolFor(fn).addModule(fn.module);
   }
 
-  /** Run one call on the pool of its config. */
-  call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
+  /** Run one call on the pool of its config (a streamed one hands its chunks to `onChunk` as they arrive). */
+  call(
+    fn: RemoteFunctionRef,
+    req: FunctionRequest,
+    signal?: AbortSignal,
+    onChunk?: OnChunk,
+  ): Promise<FunctionResponse> {
     if (this.down) {
       return Promise.resolve({
         success: false,
         error: { name: "PoolStopped", message: `${req.name ?? fn.name}: the local target is shut down` },
       });
     }
-    return this.poolFor(fn).call(req, signal);
+    return this.poolFor(fn).call(req, signal, onChunk);
   }
 
   /**

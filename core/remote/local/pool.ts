@@ -8,12 +8,18 @@ import { join, resolve } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { setting } from "../../base/settings";
 import type { ResourceConfig } from "../config";
-import type { FromWorker, FunctionRequest, FunctionResponse, WireError } from "../protocol";
+import type { FromWorker, FunctionRequest, FunctionResponse, OnChunk, WireError } from "../protocol";
 import { callLabel } from "../protocol";
 import { startWorker, type WorkerHandle, type WorkerKind } from "./worker-handle";
 
 /** Default per-call limit when the config sets none (`executionTimeoutMs: 0`), as on Runpod. */
 const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000;
+
+/**
+ * How long a streamed call's generator may take to reach its next step after its caller stopped reading; past it
+ * the worker (stuck in an await or a loop that never yields) is stopped and replaced.
+ */
+const CANCEL_GRACE_MS = 5_000;
 
 /** How to run the pool's workers. */
 export interface PoolOptions {
@@ -51,6 +57,9 @@ interface Pending {
   resolve: (res: FunctionResponse) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  /** A streamed call: each chunk, as the worker sends it. */
+  onChunk?: OnChunk;
+  settled?: boolean;
 }
 
 type SlotState = "starting" | "idle" | "busy" | "stopping";
@@ -65,7 +74,8 @@ interface Slot {
   idleSince: number;
   idleTimer?: ReturnType<typeof setTimeout>;
   callTimer?: ReturnType<typeof setTimeout>;
-  current?: { pending: Pending; seq: number };
+  /** `cancelled`: the caller of this streamed call stopped reading; the worker is closing its generator. */
+  current?: { pending: Pending; seq: number; cancelled?: boolean };
   /** Remote objects living in this worker (their calls must come back here). */
   instances: Set<string>;
   /** Why this worker is replaced once its current call is done (an error escaped a call; a reload). */
@@ -181,15 +191,18 @@ export class Pool {
     return this.modules.size;
   }
 
-  /** Run one call on a worker of this pool (queued when every worker is busy). Never rejects. */
-  call(req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
+  /**
+   * Run one call on a worker of this pool (queued when every worker is busy). Never rejects. A streamed call
+   * (`req.stream`) hands each chunk to `onChunk` as it arrives; aborting it then closes the worker's generator.
+   */
+  call(req: FunctionRequest, signal?: AbortSignal, onChunk?: OnChunk): Promise<FunctionResponse> {
     const label = callLabel(req);
     if (this.stopped)
       return Promise.resolve(failure("PoolStopped", `${label}: the worker pool "${this.config.name}" is shut down`));
     if (signal?.aborted) return Promise.resolve(failure("AbortError", `${label}: the call was aborted`));
     if (!this.modules.has(req.module)) this.modules.set(req.module, performance.now());
     return new Promise<FunctionResponse>((resolve) => {
-      const pending: Pending = { req, label, resolve, signal };
+      const pending: Pending = { req, label, resolve, signal, onChunk };
       if (signal) {
         pending.onAbort = () => this.abort(pending);
         signal.addEventListener("abort", pending.onAbort, { once: true });
@@ -443,9 +456,17 @@ export class Pool {
       this.opts.log.log(`${current.pending.label}: ${msg.line}`);
       return;
     }
+    if (msg.type === "chunk") {
+      if (!current.cancelled) current.pending.onChunk?.(msg.chunk);
+      return;
+    }
     if (msg.type !== "done") return;
     clearTimeout(slot.callTimer);
     slot.current = undefined;
+    if (current.cancelled) {
+      this.opts.log.debug(`${current.pending.label}: generator closed after its caller stopped reading`);
+      return this.release(slot);
+    }
     if (!msg.res.success) this.stats.errors++;
     this.settle1(current.pending, msg.res);
     this.release(slot);
@@ -617,6 +638,7 @@ export class Pool {
     }
     for (const slot of this.slots) {
       if (slot.current?.pending !== p) continue;
+      if (p.req.stream) return this.cancelStream(slot, slot.current);
       slot.current = undefined;
       this.settle1(p, failure("AbortError", `${p.label}: the call was aborted; its worker was stopped`));
       this.retire(slot, "call aborted", true);
@@ -626,7 +648,31 @@ export class Pool {
     }
   }
 
+  /**
+   * The caller of a streamed call stopped reading: it gets its answer now; the worker closes the generator at its
+   * next step (its `finally` blocks run) and stays, unless the generator does not get there within the grace.
+   */
+  private cancelStream(slot: Slot, current: NonNullable<Slot["current"]>): void {
+    const p = current.pending;
+    current.cancelled = true;
+    slot.handle.send({ type: "cancel", seq: current.seq });
+    this.settle1(p, failure("AbortError", `${p.label}: the caller stopped reading the stream`));
+    clearTimeout(slot.callTimer);
+    slot.callTimer = setTimeout(() => {
+      if (slot.current !== current) return;
+      slot.current = undefined;
+      this.opts.log.warn(
+        `${p.label}: its generator did not stop within ${CANCEL_GRACE_MS} ms of its caller leaving; stopping worker ${slot.n}`,
+      );
+      this.retire(slot, "stream cancelled", true);
+      this.ensureMin();
+      this.pump();
+    }, CANCEL_GRACE_MS);
+  }
+
   private settle1(p: Pending, res: FunctionResponse): void {
+    if (p.settled) return;
+    p.settled = true;
     if (p.onAbort) p.signal?.removeEventListener("abort", p.onAbort);
     p.resolve(res);
   }

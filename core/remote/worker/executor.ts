@@ -14,6 +14,10 @@ import { enterWorkerMode, lookup, type Registered, remoteExports } from "./regis
 export interface ExecuteHooks {
   /** Each line the function prints, as it prints it (the response's `stdout` has them all too). */
   onOutput?: (line: string) => void;
+  /** A streamed call (`req.stream`): each value the generator yields, checked as a JSON value, as it is yielded. */
+  onChunk?: (chunk: unknown) => void;
+  /** Aborted when the caller of a streamed call stops reading: the generator is closed at its next step. */
+  signal?: AbortSignal;
 }
 
 /** Remote objects of this worker, by instance id (state survives between calls to a warm worker). */
@@ -53,12 +57,89 @@ export async function execute(req: FunctionRequest, hooks: ExecuteHooks = {}): P
       req.executionType === "class"
         ? await runMethod(req, target)
         : await target.value.apply(target.thisArg, req.args ?? []);
-    const res: FunctionResponse = { success: true, result: checkResult(result, label) };
+    const res: FunctionResponse = req.stream
+      ? { success: true, result: null, chunks: await drain(result, label, hooks) }
+      : { success: true, result: checkResult(notIterable(result, label), label) };
     if (req.instanceId) res.instanceId = req.instanceId;
     return withOutput(res, lines, restore);
   } catch (err) {
     return withOutput({ success: false, error: toWireError(err) }, lines, restore);
   }
+}
+
+/**
+ * Iterate what a generator function returned, handing each value to `onChunk` as soon as it is yielded (no
+ * buffering: the caller sees a chunk while the generator computes the next). Returns how many chunks there were.
+ * An abort (the caller stopped reading) or a chunk that is not a JSON value closes the generator with `return()`,
+ * so its `finally` blocks run; an error the generator throws ends the stream with that error.
+ */
+async function drain(value: unknown, label: string, hooks: ExecuteHooks): Promise<number> {
+  const iterator = iteratorOf(value, label);
+  let count = 0;
+  let closed = false;
+  try {
+    for (;;) {
+      if (hooks.signal?.aborted) throw stopped(label, count);
+      const step = await iterator.next();
+      if (step.done) {
+        closed = true;
+        return count;
+      }
+      if (hooks.signal?.aborted) throw stopped(label, count);
+      const chunk = checkResult(step.value, `${label} (chunk ${count + 1})`);
+      count++;
+      hooks.onChunk?.(chunk);
+    }
+  } finally {
+    // return() on a generator that already threw does nothing; on a suspended one it runs its finally blocks.
+    if (!closed) await iterator.return?.().catch(() => undefined);
+  }
+}
+
+/** The caller stopped reading a streamed call: the error its response carries (nobody reads it but the log). */
+function stopped(label: string, count: number): Error {
+  const err = new Error(`${label}: the caller stopped reading after ${count} chunk(s); the generator was closed`);
+  err.name = "AbortError";
+  return err;
+}
+
+type AnyIterator = { next(): unknown; return?(): unknown };
+
+/** The iterator of a generator (async or not), with promise-returning steps. */
+function iteratorOf(
+  value: unknown,
+  label: string,
+): { next(): Promise<IteratorResult<unknown>>; return?(): Promise<unknown> } {
+  const v = value as Record<symbol, (() => AnyIterator) | undefined> | null;
+  const make = v?.[Symbol.asyncIterator] ?? v?.[Symbol.iterator];
+  if (typeof make !== "function" || typeof value === "string" || Array.isArray(value)) {
+    throw new TypeError(
+      `${label}: a streamed call must return a generator (declare it \`async function*\`); it returned ${describe(value)}`,
+    );
+  }
+  const it = make.call(v) as AnyIterator;
+  return {
+    next: () => Promise.resolve(it.next()) as Promise<IteratorResult<unknown>>,
+    return: it.return ? () => Promise.resolve(it.return!()) : undefined,
+  };
+}
+
+/** A plain call's result must not be a generator: its values would be lost (say how to stream instead). */
+function notIterable(result: unknown, label: string): unknown {
+  const r = result as Record<symbol, unknown> | null;
+  if (r && typeof r === "object" && !Array.isArray(r) && typeof r[Symbol.asyncIterator] === "function") {
+    throw new TypeError(
+      `${label}: it returned an async iterable, which cannot cross the wire as a result; ` +
+        "declare the function `async function*` (yield each value) to stream its values to the caller",
+    );
+  }
+  return result;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? `a ${(value as object).constructor?.name ?? "object"}` : `a ${typeof value}`;
 }
 
 function withOutput(res: FunctionResponse, lines: string[], restore: () => void): FunctionResponse {

@@ -15,6 +15,9 @@ const ENGINE_DIR = join(import.meta.dir, "../..");
 
 let running = false;
 
+/** Streamed calls in flight, by seq: a cancel reaches them at once, not after the call (messages are otherwise in order). */
+const streams = new Map<number, AbortController>();
+
 /** Run this thread or process as a pool worker until the pool stops it (once; later calls do nothing). */
 export async function runPoolWorker(): Promise<void> {
   if (running) return;
@@ -28,6 +31,9 @@ export async function runPoolWorker(): Promise<void> {
     await preload();
   })();
   pool.onMessage((msg) => {
+    if (msg.type === "cancel") return streams.get(msg.seq)?.abort();
+    // Registered on arrival, so a cancel that comes while the call still waits for its turn is not lost.
+    if (msg.type === "call" && msg.req.stream) streams.set(msg.seq, new AbortController());
     turn = turn.then(() => handle(pool, msg));
   });
   await turn;
@@ -43,12 +49,22 @@ async function handle(pool: PoolChannel, msg: ToWorker): Promise<void> {
     pool.send({ type: "reloaded", modules: purged.length, ms: performance.now() - started });
     return;
   }
+  if (msg.type !== "call") return;
   const { seq, req } = msg;
   const label = callLabel(req);
-  const res = await pool.inCall(seq, label, () =>
-    execute(req, { onOutput: (line) => pool.send({ type: "output", seq, line }) }),
-  );
-  pool.send({ type: "done", seq, res });
+  const stop = streams.get(seq) ?? new AbortController();
+  try {
+    const res = await pool.inCall(seq, label, () =>
+      execute(req, {
+        onOutput: (line) => pool.send({ type: "output", seq, line }),
+        onChunk: (chunk) => pool.send({ type: "chunk", seq, chunk }),
+        signal: stop.signal,
+      }),
+    );
+    pool.send({ type: "done", seq, res });
+  } finally {
+    streams.delete(seq);
+  }
 }
 
 /** Make `import … from "flash"` in the worker resolve to the copy this worker runs (one registry per worker). */
