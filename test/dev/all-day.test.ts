@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { alive, until } from "../fixtures/remote/helpers";
-import { makeWorkspace, REPO, removeDir, startFlash, type FlashProcess } from "../helpers/workspace";
+import { collectOutput, makeWorkspace, REPO, removeDir, startFlash, type FlashProcess } from "../helpers/workspace";
 
 /** A chaos example: the same functions on a thread pool (cpu) and a process pool (gpu), one worker each. */
 function chaosWorker(type: "cpu" | "gpu"): string {
@@ -255,15 +255,9 @@ describe("workers never outlive the server, and ignore the terminal's Ctrl+C", (
       stderr: "pipe",
       detached: true,
     });
-    let out = "";
-    const read = async (stream: ReadableStream<Uint8Array>) => {
-      const reader = stream.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) out += new TextDecoder().decode(r.value);
-    };
-    void read(proc.stdout);
-    void read(proc.stderr);
-    await until(() => /at (http:\/\/\S+)/.test(out), "flash serving", 20_000);
-    const base = out.match(/at (http:\/\/\S+)/)![1]!;
+    const out = collectOutput(proc);
+    await until(() => /at (http:\/\/\S+)/.test(out()), "flash serving", 20_000);
+    const base = out().match(/at (http:\/\/\S+)/)![1]!;
     const pid = await json(await fetch(`${base}/01_cat/01_chaos/gpu/pid`));
     const call = fetch(`${base}/01_cat/01_chaos/gpu/sleep/1500`);
     await Bun.sleep(300);
@@ -273,7 +267,7 @@ describe("workers never outlive the server, and ignore the terminal's Ctrl+C", (
     expect((await res.json()).slept).toBe(1500);
     expect(await proc.exited).toBe(0);
     await until(() => !alive(pid), "the worker stopped with the server");
-    expect(out).not.toContain("SIGINT); the pool replaced it");
+    expect(out()).not.toContain("SIGINT); the pool replaced it");
   }, 40_000);
 
   test("F4: a worker spinning in a call dies with a server killed by SIGKILL", async () => {

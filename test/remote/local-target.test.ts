@@ -10,6 +10,7 @@ import { log } from "../../core/base/log";
 import type { RemoteFunctionRef } from "../../core/remote/protocol";
 import * as fx from "../fixtures/remote/functions";
 import { alive, childProcesses, requestFor, until } from "../fixtures/remote/helpers";
+import { collectOutput } from "../helpers/workspace";
 
 const ROOT = join(import.meta.dir, "../..");
 const temp = mkdtempSync(join(tmpdir(), "flash-remote-lifecycle-"));
@@ -170,17 +171,11 @@ export const gpu_router = new Elysia().get("/where", () => where()).get("/thread
 async function startFlash(dir: string, watch: boolean) {
   const args = [process.execPath, join(ROOT, "cli.ts"), "run", dir, "--port", "0", ...(watch ? ["--watch"] : [])];
   const proc = Bun.spawn(args, { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
-  let output = "";
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    const reader = stream.getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) output += new TextDecoder().decode(r.value);
-  };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
-  await until(() => /http:\/\/[^\s]+:\d+/.test(output) || proc.exitCode !== null, "flash run to listen");
-  const url = /(http:\/\/[^\s]+:\d+)/.exec(output)?.[1];
-  if (!url) throw new Error(`flash run did not start:\n${output}`);
-  return { proc, url, output: () => output };
+  const output = collectOutput(proc);
+  await until(() => /http:\/\/[^\s]+:\d+/.test(output()) || proc.exitCode !== null, "flash run to listen");
+  const url = /(http:\/\/[^\s]+:\d+)/.exec(output())?.[1];
+  if (!url) throw new Error(`flash run did not start:\n${output()}`);
+  return { proc, url, output };
 }
 
 function workerPids(pid: number): number[] {
