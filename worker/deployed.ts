@@ -11,6 +11,8 @@ import { join } from "node:path";
 import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol";
 import type { DeployedCall } from "../core/deploy/deployed-target";
 import type { ManifestResource } from "../core/deploy/manifest";
+import type { ExecuteHooks } from "../core/remote/worker/executor";
+import { ndjsonResponse } from "./ndjson";
 
 /** Header with which the mothership marks a body that carries every argument of the call. */
 const ARGS_HEADER = "x-flash-args";
@@ -80,6 +82,7 @@ function parseDeployedCall(input: unknown, resource: ManifestResource, appDir: s
     executionType: fn.kind,
     args: call.args,
   };
+  if (call.stream === true) req.stream = true;
   if (call.instanceId) {
     req.instanceId = call.instanceId;
     req.methodName = call.methodName;
@@ -110,10 +113,17 @@ export async function runDeployedWorker(): Promise<void> {
     return serveMothership(appDir, manifest, say);
   }
   const { execute, loadModule } = await import("../core/remote/worker/executor");
+  const { lookup } = await import("../core/remote/worker/registry");
+  // A generator function's route streams; the registry holds the function itself once its module is imported.
+  const isGenerator = async (module: string, name: string) => {
+    const value = lookup(await loadModule(module), name)?.value;
+    const tag = Object.prototype.toString.call(value);
+    return tag === "[object AsyncGeneratorFunction]" || tag === "[object GeneratorFunction]";
+  };
   const port = Number(process.env.PORT ?? 80);
   // LB: answer /ping with 204 (initializing) until the modules are imported, as Runpod's health check expects.
   let ready = false;
-  if (resource.is_load_balanced) serveRoutes(resource, appDir, port, () => ready, execute);
+  if (resource.is_load_balanced) serveRoutes(resource, appDir, port, () => ready, execute, isGenerator);
   const started = performance.now();
   for (const module of new Set(resource.functions.map((f) => f.module))) await loadModule(join(appDir, module));
   ready = true;
@@ -123,9 +133,9 @@ export async function runDeployedWorker(): Promise<void> {
   const { queueLoop, readQueueEnv } = await import("./queue");
   const env = readQueueEnv();
   if (!env) throw new Error("deployed queue worker started without RUNPOD_WEBHOOK_GET_JOB");
-  const run = async (input: unknown) => {
+  const run = async (input: unknown, onChunk?: (chunk: unknown) => void) => {
     try {
-      return await execute(parseDeployedCall(input, resource, appDir));
+      return await execute(parseDeployedCall(input, resource, appDir), { onChunk });
     } catch (err) {
       return failure(err);
     }
@@ -138,7 +148,8 @@ function serveRoutes(
   appDir: string,
   port: number,
   ready: () => boolean,
-  execute: (req: FunctionRequest) => Promise<FunctionResponse>,
+  execute: (req: FunctionRequest, hooks?: ExecuteHooks) => Promise<FunctionResponse>,
+  isGenerator: (module: string, name: string) => Promise<boolean>,
 ): void {
   const routes = new Map(resource.functions.filter((f) => f.method && f.path).map((f) => [`${f.method} ${f.path}`, f]));
   const json = (body: unknown, status = 200) => Response.json(body, { status });
@@ -170,12 +181,13 @@ function serveRoutes(
             : undefined;
         args = Array.isArray(all) ? all : [body];
       }
-      const res = await execute({
-        module: join(appDir, fn.module),
-        name: fn.name,
-        executionType: fn.kind,
-        args,
-      });
+      const call: FunctionRequest = { module: join(appDir, fn.module), name: fn.name, executionType: fn.kind, args };
+      if (await isGenerator(call.module, fn.name)) {
+        // The mothership reads framed lines (ndjson.ts); a plain client gets one JSON value per line.
+        const framed = req.headers.get(ARGS_HEADER) === "1";
+        return ndjsonResponse((onChunk, signal) => execute({ ...call, stream: true }, { onChunk, signal }), framed);
+      }
+      const res = await execute(call);
       if (res.success) return json(res.result ?? null);
       const e = res.error;
       const status =

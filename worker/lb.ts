@@ -7,6 +7,7 @@
 import { statusOf } from "../core/base/errors";
 import type { ShippedCall } from "../core/runpod/api";
 import { parseShippedCall, runCall, type WorkerResponse } from "./call";
+import { ndjsonResponse } from "./ndjson";
 import { say } from "./platform";
 
 const jsonRes = (body: unknown, status = 200) => Response.json(body, { status });
@@ -27,35 +28,9 @@ function serialised(input: unknown, onChunk?: (chunk: unknown) => void, signal?:
   return next;
 }
 
-const NDJSON = { "content-type": "application/x-ndjson", "cache-control": "no-cache" };
-const line = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value)}\n`);
-
-/**
- * A generator's call, answered as it runs: one NDJSON line per chunk, written as the function yields it (Runpod's
- * load balancer passes a streamed HTTP body through: docs serverless/load-balancing/overview, "ideal for real-time
- * applications and streaming"). `shipped`: flash's client reads `{"chunk": value}` lines, then one
- * `{"response": FunctionResponse}` line; otherwise (a plain request to the function's route) each line is a value,
- * and a failure midway ends the body with `{"error", "message"}`. A client that disconnects closes the generator.
- */
-function streamed(input: unknown, shipped: boolean): Response {
-  const stop = new AbortController();
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const send = (value: unknown) => {
-        if (!stop.signal.aborted) controller.enqueue(line(value));
-      };
-      void serialised(input, (chunk) => send(shipped ? { chunk } : chunk), stop.signal).then((res) => {
-        if (stop.signal.aborted) return;
-        if (shipped) send({ response: res });
-        else if (!res.success) send({ error: res.error?.name ?? "Error", message: res.error?.message ?? "failed" });
-        controller.close();
-      });
-    },
-    cancel() {
-      stop.abort();
-    },
-  });
-  return new Response(body, { status: 200, headers: NDJSON });
+/** A generator's call, answered as NDJSON while it runs (see ndjson.ts). */
+function streamed(input: unknown, framed: boolean): Response {
+  return ndjsonResponse((onChunk, signal) => serialised(input, onChunk, signal), framed);
 }
 
 /** Whether a shipped call (or a route's remembered call) runs a generator. */

@@ -5,11 +5,11 @@
  * again on a miss; runpod/flash src/runpod_flash/runtime/state_manager_client.py).
  */
 import { relative, sep } from "node:path";
-import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../remote/protocol";
+import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } from "../remote/protocol";
 import type { Target } from "../remote/target";
 import { RunpodGraphql } from "../runpod/graphql";
 import { RunpodHttp } from "../runpod/http";
-import { responseOf, RunpodJobs } from "../runpod/jobs";
+import { readNdjsonCall, responseOf, RunpodJobs } from "../runpod/jobs";
 import { lbUrl, type RunpodUrls } from "../runpod/connection";
 import { FlashAppClient } from "./flash-app-client";
 import type { Manifest } from "./manifest";
@@ -24,6 +24,8 @@ export interface DeployedCall {
   instanceId?: string;
   methodName?: string;
   constructorArgs?: unknown[];
+  /** A generator: the worker posts each chunk to job-stream as it is yielded. */
+  stream?: boolean;
 }
 
 /** Options of a deployed target. */
@@ -72,14 +74,14 @@ export class DeployedTarget implements Target {
     throw new Error(`no endpoint ${endpointName} in environment ${this.opts.environmentName}: run flash deploy`);
   }
 
-  async call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal): Promise<FunctionResponse> {
+  async call(
+    fn: RemoteFunctionRef,
+    req: FunctionRequest,
+    signal?: AbortSignal,
+    onChunk?: OnChunk,
+  ): Promise<FunctionResponse> {
     this.stats.calls++;
     try {
-      if (req.stream) {
-        throw new Error(
-          `${fn.name} is a generator: streaming from a deployed environment is not supported yet (it is with --target local, emulator and runpod)`,
-        );
-      }
       const resource = this.opts.manifest.resources[fn.config.name];
       if (!resource) throw new Error(`resource ${fn.config.name} is not part of this deploy`);
       const module = relative(this.opts.appDir, fn.module).split(sep).join("/");
@@ -87,8 +89,8 @@ export class DeployedTarget implements Target {
       if (!declared) throw new Error(`${module}#${fn.name} is not a declared function of ${fn.config.name}`);
       const id = await this.endpointId(deployedEndpointName(resource, this.opts.environmentName));
       const res = resource.is_load_balanced
-        ? await this.lbCall(id, declared.method ?? "POST", declared.path ?? "/", req.args, signal)
-        : await this.queueCall(id, { module, name: fn.name, req }, signal);
+        ? await this.lbCall(id, declared.method ?? "POST", declared.path ?? "/", req.args, signal, onChunk)
+        : await this.queueCall(id, { module, name: fn.name, req }, signal, onChunk);
       if (!res.success) this.stats.failed++;
       return res;
     } catch (err) {
@@ -102,11 +104,17 @@ export class DeployedTarget implements Target {
     endpointId: string,
     call: { module: string; name: string; req: FunctionRequest },
     signal?: AbortSignal,
+    onChunk?: OnChunk,
   ): Promise<FunctionResponse> {
     const input: DeployedCall = { flash: "deployed", module: call.module, name: call.name, args: call.req.args };
     if (call.req.instanceId) input.instanceId = call.req.instanceId;
     if (call.req.methodName) input.methodName = call.req.methodName;
     if (call.req.constructorArgs) input.constructorArgs = call.req.constructorArgs;
+    if (call.req.stream) {
+      input.stream = true;
+      const job = await this.jobs.submitAndStream(endpointId, input, (c) => onChunk?.(c), { signal });
+      return responseOf(job, call.name);
+    }
     const job = await this.jobs.submitAndWait(endpointId, input, { signal, mode: "runsync" });
     return responseOf(job, call.name);
   }
@@ -118,6 +126,7 @@ export class DeployedTarget implements Target {
     path: string,
     args: unknown[],
     signal?: AbortSignal,
+    onChunk?: OnChunk,
   ): Promise<FunctionResponse> {
     const m = method.toUpperCase();
     const arg = args[0];
@@ -132,6 +141,9 @@ export class DeployedTarget implements Target {
       body: m === "GET" || m === "HEAD" ? undefined : JSON.stringify({ args }),
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(330_000)]) : AbortSignal.timeout(330_000),
     });
+    if (res.ok && res.headers.get("content-type")?.includes("application/x-ndjson")) {
+      return readNdjsonCall(res, onChunk, url); // a generator's route, streamed (worker/ndjson.ts)
+    }
     const text = await res.text();
     let body: unknown = null;
     try {

@@ -368,9 +368,9 @@ export class RunpodJobs {
 
 /**
  * A generator's call on a load-balanced worker, read as it streams (worker/lb.ts `streamed`): `{"chunk": value}`
- * lines handed to `onChunk` as they arrive, then the `{"response": FunctionResponse}` line.
+ * lines handed to `onChunk` as they arrive, then the `{"response": FunctionResponse}` line (also a deployed route's).
  */
-async function readNdjsonCall(
+export async function readNdjsonCall(
   res: Response,
   onChunk: ((chunk: unknown) => void) | undefined,
   url: string,
