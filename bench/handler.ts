@@ -55,7 +55,7 @@ async function cpuPerRequest(handler: Handler, url: string): Promise<{ cpuUs: nu
 }
 
 async function measure(ws: BenchWorkspace): Promise<string[][]> {
-  const { buildApp } = (await import(join(engine.root, "core", "app.ts"))) as {
+  const { buildApp } = (await import(join(engine.root, "core", "dev", "app.ts"))) as {
     buildApp: (o: { root: string }) => Promise<{ fetch: Handler; errors: unknown[] }>;
   };
   const { Elysia } = (await import(join(engine.root, "core", "index.ts"))) as { Elysia: any };
