@@ -91,7 +91,7 @@ function startThread(spec: WorkerSpec): WorkerHandle {
     unref(): void;
   };
   worker.addEventListener("message", (e: MessageEvent) => {
-    const msg = e.data as FromWorker;
+    const msg = (typeof e.data === "string" ? JSON.parse(e.data) : e.data) as FromWorker;
     if (msg?.type === "ready") ready.resolve();
     else spec.onMessage(msg);
   });
@@ -114,7 +114,8 @@ function startThread(spec: WorkerSpec): WorkerHandle {
   return {
     kind: "thread",
     ready: ready.promise,
-    send: (msg) => worker.postMessage(msg),
+    // JSON text, as to a process: Bun clones a string faster than the object (and calls carry JSON values only).
+    send: (msg) => worker.postMessage(JSON.stringify(msg)),
     hold: (busy) => (busy ? worker.ref() : worker.unref()),
     stop: async () => {
       if (exited) return;
