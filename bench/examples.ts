@@ -5,8 +5,9 @@
  *
  *   bun bench/examples.ts [--n 20]
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startTestEndpoint, useEnv } from "../03_advanced_workers/03_calling_endpoints/test-endpoint";
 import { buildApp, type UnifiedApp } from "../core/dev/app";
@@ -92,6 +93,36 @@ await measure(
 console.log = quiet;
 restore();
 await endpoint.stop();
+await measure(
+  "01_streaming POST /gpu/generate (SSE, whole stream)",
+  "03_advanced_workers",
+  "01_streaming",
+  json("/03_advanced_workers/01_streaming/gpu/generate", { prompt: "a stream", delay_ms: 0 }),
+);
+await measure(
+  "01_streaming POST /gpu/complete (collected JSON)",
+  "03_advanced_workers",
+  "01_streaming",
+  json("/03_advanced_workers/01_streaming/gpu/complete", { prompt: "a stream", seed: 8 }),
+);
+await measure(
+  "01_streaming POST /cpu/primes (SSE, 10^6 in 4 steps)",
+  "03_advanced_workers",
+  "01_streaming",
+  json("/03_advanced_workers/01_streaming/cpu/primes", { limit: 1_000_000, steps: 4 }),
+);
+// Network volumes live in a temp folder here, not in the repository's .flash/volumes.
+process.env.FLASH_VOLUMES_DIR = mkdtempSync(join(tmpdir(), "flash-bench-volumes-"));
+await measure(
+  "01_network_volumes POST /gpu/tag (1 sentence; warm = cached)",
+  "05_data_workflows",
+  "01_network_volumes",
+  json("/05_data_workflows/01_network_volumes/gpu/tag", { text: "Où est la gare, s'il vous plaît ?" }),
+);
+await measure("01_network_volumes GET /cpu/results (LB reader)", "05_data_workflows", "01_network_volumes", (app) =>
+  app.fetch(new Request("http://localhost/05_data_workflows/01_network_volumes/cpu/results")),
+);
+rmSync(process.env.FLASH_VOLUMES_DIR, { recursive: true, force: true });
 const receipt = readFileSync(resolve(ROOT, "05_data_workflows/02_document_ocr/receipt.png"));
 await measure(
   "02_document_ocr POST /documents (receipt.png, 6 lines)",
