@@ -2,8 +2,7 @@
 // per chunk, on a thread worker, a subprocess worker and the Runpod emulator (job-stream posts + /stream reads),
 // next to the same generator iterated in-process (the peer: no worker, no wire).
 // Run: bun bench/stream.ts   (prints figures; workers import this file, so the benchmark runs only as main)
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { CpuLiveServerless, remote } from "../core";
 import { startEmulator } from "../core/emulator/server";
@@ -66,7 +65,11 @@ async function main(): Promise<void> {
   line("local, thread worker", thread, 10_000);
   const proc = await withTarget(new LocalTarget({ workerKind: "process" }), () => measure(ticks, 20, 10_000));
   line("local, subprocess worker", proc, 10_000);
-  const tmp = realpathSync(mkdtempSync(join(tmpdir(), "flash-bench-stream-")));
+  // The worker cache sits inside the repository (.flash/ is gitignored): this module imports ../core, not "flash", so
+  // its bundle leaves core's packages (@sinclair/typebox…) to be found in a node_modules above it, and workers run
+  // with `bun --no-install` (nothing is fetched from npm).
+  mkdirSync(join(import.meta.dir, "..", ".flash"), { recursive: true });
+  const tmp = realpathSync(mkdtempSync(join(import.meta.dir, "..", ".flash", "bench-stream-")));
   const apiKey = `emu_${crypto.randomUUID().replaceAll("-", "")}`;
   const emulator = startEmulator({ apiKey, workers: { env: { FLASH_WORKER_CACHE: join(tmp, "cache") } } });
   const root = join(import.meta.dir, "..");
