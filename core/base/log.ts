@@ -1,6 +1,7 @@
-import { createConsola, type ConsolaInstance, type ConsolaOptions } from "consola";
-import { writeSync } from "node:fs";
-import { isatty } from "node:tty";
+import type { ConsolaInstance, ConsolaOptions, ConsolaReporter, LogObject } from "consola";
+import { createConsola as createCore } from "consola/core";
+import { fstatSync, statSync, writeSync } from "node:fs";
+import { formatWithOptions } from "node:util";
 import { setting } from "./settings";
 
 /**
@@ -20,16 +21,67 @@ function fdStream(fd: 1 | 2): NodeJS.WriteStream {
   return { write } as unknown as NodeJS.WriteStream;
 }
 
-/** The one logger of flash; every core module logs through it (never console.log). */
-export const log: ConsolaInstance = createConsola({
+/**
+ * Whether descriptor `fd` is a terminal: a character device other than /dev/null. Read from `fstat`, because
+ * `node:tty` (and consola's full build, which imports it) loads Node's stream modules: ~16 ms of every start-up.
+ */
+function isTerminal(fd: 1 | 2): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isCharacterDevice() && stat.rdev !== statSync("/dev/null").rdev;
+  } catch {
+    return false;
+  }
+}
+
+/** consola's basic reporter, line for line (`[type] [tag] message`, errors with their stack), minus its imports. */
+const plainReporter: ConsolaReporter = {
+  log(logObj: LogObject, ctx: { options: ConsolaOptions }) {
+    const args = logObj.args.map((arg) => (arg && typeof arg.stack === "string" ? formatError(arg) : arg));
+    const message = formatWithOptions({ ...ctx.options.formatOptions }, ...args);
+    const line = [logObj.type, logObj.tag].filter(Boolean).map((x) => `[${x}]`);
+    const text = `${[...line, message].join(" ")}\n`;
+    (logObj.level < 2 ? ctx.options.stderr : ctx.options.stdout)?.write(text);
+  },
+};
+
+function formatError(err: Error & { cause?: unknown }, level = 0): string {
+  const message = err.message ?? String(err);
+  const indent = "  ".repeat(level + 1);
+  const cwd = `${process.cwd()}/`;
+  const stack = (err.stack ?? "")
+    .split("\n")
+    .splice(message.split("\n").length)
+    .map((l) => l.trim().replace("file://", "").replace(cwd, ""));
+  const cause =
+    err.cause instanceof Error ? `\n\n${"  ".repeat(level + 1)}[cause]: ${formatError(err.cause, level + 1)}` : "";
+  return `${message}\n${stack.length ? indent + stack.join(`\n${indent}`) : ""}${cause}`;
+}
+
+const options = {
   level: Number(setting("FLASH_LOG_LEVEL")),
-  // Icons and colours for a person at a terminal; plain `[type] message` lines for pipes, CI and tests
-  // (the fancy reporter also costs ~10 ms on its first line).
-  fancy: isatty(1) && !process.env.CI,
   formatOptions: { date: false, compact: true },
   stdout: fdStream(1),
   stderr: fdStream(2),
-} as Partial<ConsolaOptions> & { fancy: boolean }); // `fancy` is read by createConsola but missing from its types
+};
+
+/**
+ * The one logger of flash; every core module logs through it (never console.log). Icons and colours (consola's
+ * fancy reporter) for a person at a terminal; plain `[type] message` lines for pipes, CI and tests, without loading
+ * consola's full build (it costs ~16 ms of start-up, and its fancy reporter ~10 ms more on its first line).
+ */
+export const log: ConsolaInstance =
+  isTerminal(1) && !process.env.CI
+    ? (require("consola") as typeof import("consola")).createConsola({
+        ...options,
+        fancy: true,
+      } as Partial<ConsolaOptions>)
+    : createCore({
+        ...options,
+        reporters: [plainReporter],
+        // Prompts are for terminals; should one be asked here, consola's full build answers it.
+        prompt: (message: string, opts: object) => import("consola").then((m) => m.consola.prompt(message, opts)),
+      } as Partial<ConsolaOptions>);
 
 /**
  * A child logger tagged with a name, for examples and subsystems. It follows the main logger's current level and
