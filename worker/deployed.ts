@@ -12,6 +12,8 @@ import type { FunctionRequest, FunctionResponse } from "../core/remote/protocol"
 import type { DeployedCall } from "../core/deploy/deployed-target";
 import type { ManifestResource } from "../core/deploy/manifest";
 import type { ExecuteHooks } from "../core/remote/worker/executor";
+import { InputError, statusOf } from "../core/base/errors";
+import { isGeneratorFunction } from "../core/remote/generators";
 import { ndjsonResponse } from "./ndjson";
 
 /** Header with which the mothership marks a body that carries every argument of the call. */
@@ -55,16 +57,9 @@ function parseDeployedCall(input: unknown, resource: ManifestResource, appDir: s
     typeof call.module !== "string" ||
     typeof call.name !== "string"
   ) {
-    throw Object.assign(
-      new Error('job input is not a deployed flash call: expected {flash: "deployed", module, name, args}'),
-      {
-        name: "InputError",
-        status: 400,
-      },
-    );
+    throw new InputError('job input is not a deployed flash call: expected {flash: "deployed", module, name, args}');
   }
-  if (!Array.isArray(call.args))
-    throw Object.assign(new Error("args must be a list"), { name: "InputError", status: 400 });
+  if (!Array.isArray(call.args)) throw new InputError("args must be a list");
   const fn = resource.functions.find((f) => f.module === call.module && f.name === call.name);
   if (!fn) {
     const known = resource.functions.map((f) => `${f.module}#${f.name}`).join(", ");
@@ -115,11 +110,8 @@ export async function runDeployedWorker(): Promise<void> {
   const { execute, loadModule } = await import("../core/remote/worker/executor");
   const { lookup } = await import("../core/remote/worker/registry");
   // A generator function's route streams; the registry holds the function itself once its module is imported.
-  const isGenerator = async (module: string, name: string) => {
-    const value = lookup(await loadModule(module), name)?.value;
-    const tag = Object.prototype.toString.call(value);
-    return tag === "[object AsyncGeneratorFunction]" || tag === "[object GeneratorFunction]";
-  };
+  const isGenerator = async (module: string, name: string) =>
+    isGeneratorFunction(lookup(await loadModule(module), name)?.value);
   const port = Number(process.env.PORT ?? 80);
   // LB: answer /ping with 204 (initializing) until the modules are imported, as Runpod's health check expects.
   let ready = false;
@@ -190,9 +182,7 @@ function serveRoutes(
       const res = await execute(call);
       if (res.success) return json(res.result ?? null);
       const e = res.error;
-      const status =
-        e?.status && e.status >= 400 ? e.status : e?.name === "InputError" || e?.name === "ValueError" ? 400 : 500;
-      return json({ error: e?.name ?? "Error", message: e?.message ?? "failed" }, status);
+      return json({ error: e?.name ?? "Error", message: e?.message ?? "failed" }, statusOf(e));
     },
   });
   say(`serving ${routes.size} route(s) on port ${port}`);

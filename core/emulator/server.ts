@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import { validationBody } from "../base/errors";
 import { logger } from "../base/log";
-import type { JobRequest } from "../runpod/api";
+import { PAYLOAD_LIMITS, type JobRequest } from "../runpod/api";
 import { ControlPlane, type ControlPlaneOptions, type EmulatedEndpoint } from "./control-plane";
 import { restV1 } from "./rest-v1";
 import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
@@ -97,12 +97,6 @@ function bearer(header: string | null): string | undefined {
   return header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
 }
 
-/**
- * Largest request bodies Runpod takes, bytes: `/run` 10 MB, `/runsync` 20 MB (docs
- * serverless/endpoints/operation-reference.mdx "Maximum payload size"), load-balanced requests 30 MB (docs
- * serverless/load-balancing/overview.mdx "Payload limit"). Decimal megabytes: the stricter reading.
- */
-const PAYLOAD_LIMITS = { run: 10_000_000, runsync: 20_000_000, lb: 30_000_000 } as const;
 
 const err = (status: number, message: string) =>
   new Response(JSON.stringify({ error: message }), { status, headers: { "content-type": "application/json" } });

@@ -5,6 +5,7 @@
  */
 import { isResourceConfig, type ResourceConfig } from "./config";
 import { HTTP_METHODS } from "./enums";
+import { isGeneratorFunction } from "./generators";
 import { RemoteError } from "./errors";
 import { checkArgs } from "./json-values";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, RemoteOptions } from "./protocol";
@@ -111,12 +112,6 @@ function wrap(
   currentTarget().prepare?.(ref);
   if (kind === "class") return remoteClass(ref, value);
   return isGeneratorFunction(value) ? streamingFunction(ref) : remoteFunction(ref);
-}
-
-/** `async function*` or `function*`: its remote form streams what it yields. */
-function isGeneratorFunction(value: unknown): boolean {
-  const tag = Object.prototype.toString.call(value);
-  return tag === "[object AsyncGeneratorFunction]" || tag === "[object GeneratorFunction]";
 }
 
 /**

@@ -73,7 +73,7 @@ function pollDelays(first = 10, max = 2000): () => number {
   };
 }
 
-const MB = 1024 * 1024;
+const MB = 1_000_000; // PAYLOAD_LIMITS are decimal megabytes
 
 /** Throw when a body is over a limit, saying what to do about it. */
 function checkPayload(bytes: number, limit: number, what: string): void {
@@ -429,6 +429,11 @@ export function responseOf(job: JobObject, functionName: string): FunctionRespon
       },
     };
   }
+  return jobFailure(job);
+}
+
+/** The response for a job that did not complete: its status as the error's name (504 for a timeout). */
+export function jobFailure(job: JobObject): FunctionResponse {
   const name =
     job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
   const error: NonNullable<FunctionResponse["error"]> = {

@@ -58,6 +58,8 @@ export class Provisioner {
   private readonly inflight = new Map<string, Promise<Provisioned>>();
   /** Network volume ids by name + data center, looked up (or created) once. */
   private readonly volumes = new Map<string, Promise<string>>();
+  /** Each config's mapping and hash: `ensure` runs on every remote call, the mapping needs doing once. */
+  private readonly mapped = new WeakMap<ResourceConfig, Promise<{ mapped: Mapped; hash: string }>>();
   private accountEndpoints?: Promise<EndpointInfo[]>;
   private leftoversChecked = false;
   /** GraphQL mutations sent (tests and the status page use it). */
@@ -153,8 +155,18 @@ export class Provisioner {
     return deleted;
   }
 
-  /** Map a config (with the worker program's hash for default-image templates). */
-  private async map(config: ResourceConfig): Promise<{ mapped: Mapped; hash: string }> {
+  /** Map a config (with the worker program's hash for default-image templates), once per config object. */
+  private map(config: ResourceConfig): Promise<{ mapped: Mapped; hash: string }> {
+    let known = this.mapped.get(config);
+    if (!known) {
+      known = this.mapFresh(config);
+      this.mapped.set(config, known);
+      known.catch(() => this.mapped.delete(config)); // a failed lookup (the volume) is tried again next call
+    }
+    return known;
+  }
+
+  private async mapFresh(config: ResourceConfig): Promise<{ mapped: Mapped; hash: string }> {
     const base = { live: this.opts.live, workspace: this.opts.workspace, volumeId: await this.volumeId(config) };
     let mapped = mapConfig(config, { ...base, programHash: "0", bootstrap: "0" });
     if (mapped.bootstrap) {

@@ -10,7 +10,7 @@ import type { Target } from "../remote/target";
 import { Bundler } from "./bundle";
 import { RunpodGraphql } from "./graphql";
 import { RunpodHttp, redact, type RetryPolicy } from "./http";
-import { responseOf, RunpodJobs, type DispatchMode, type WaitPolicy } from "./jobs";
+import { jobFailure, responseOf, RunpodJobs, type DispatchMode, type WaitPolicy } from "./jobs";
 import { Provisioner, type CleanupSummary, type Provisioned } from "./provision";
 import { workspaceId } from "./state";
 import { workerProgram } from "./worker-program";
@@ -179,12 +179,7 @@ export class RunpodTarget implements Target {
       : await this.jobs.submitAndWait(endpoint.endpointId, input, options);
     if (job.status === "COMPLETED")
       return req.stream ? { success: true, result: null } : { success: true, result: job.output ?? null };
-    const name =
-      job.status === "TIMED_OUT" ? "TimeoutError" : job.status === "CANCELLED" ? "CancelledError" : "RemoteError";
-    return {
-      success: false,
-      error: { name, message: `Runpod job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ""}` },
-    };
+    return jobFailure(job);
   }
 
   /** Hot reload: edited modules are bundled again on their next call (mtimes are checked anyway). */

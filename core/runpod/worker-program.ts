@@ -56,6 +56,9 @@ async function build(): Promise<WorkerProgram> {
 
 /** worker/bootstrap.js, whitespace-minified and base64-encoded for the template's FLASH_BOOTSTRAP. */
 export function bootstrapBase64(): string {
-  const js = new Bun.Transpiler({ loader: "js", minifyWhitespace: true }).transformSync(bootstrapSource);
-  return Buffer.from(js).toString("base64");
+  bootstrapEncoded ??= Buffer.from(
+    new Bun.Transpiler({ loader: "js", minifyWhitespace: true }).transformSync(bootstrapSource),
+  ).toString("base64");
+  return bootstrapEncoded;
 }
+let bootstrapEncoded: string | undefined;
