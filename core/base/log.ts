@@ -89,9 +89,21 @@ export const log: ConsolaInstance =
  * captures would miss its lines).
  */
 export function logger(tag: string): ConsolaInstance {
+  // The child is made again only when the main logger's level, reporters or streams changed since: making one per
+  // log line (a new consola instance each time) would cost on every request that logs, even a filtered debug line.
+  let child: Record<PropertyKey, unknown> | undefined;
+  let made: unknown[] = [];
+  const current = () => {
+    const now = [log.level, log.options.reporters, log.options.stdout, log.options.stderr];
+    if (!child || now.some((v, i) => v !== made[i])) {
+      child = log.withTag(tag) as unknown as Record<PropertyKey, unknown>;
+      made = now;
+    }
+    return child;
+  };
   return new Proxy({} as ConsolaInstance, {
     get: (_t, prop) => {
-      const child = log.withTag(tag) as unknown as Record<PropertyKey, unknown>;
+      const child = current();
       const value = child[prop];
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(child) : value;
     },

@@ -15,6 +15,7 @@ import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
 import { parseDuration } from "./emulator";
+import { redact } from "../runpod/http";
 
 /** Approximate serverless list prices, USD per worker-second (runpod.io/pricing, flex workers; check there). */
 const PRICES = { cpu: 0.00004, gpu24: 0.00031, gpu80: 0.00116 } as const;
@@ -622,10 +623,6 @@ async function emergencyTeardown(conn: Conn, created: DoctorCreated): Promise<vo
         "flash doctor runpod again later, or delete them at https://console.runpod.io/serverless",
     );
   }
-}
-
-function redact(text: string, key: string): string {
-  return key ? text.replaceAll(key, "<RUNPOD_API_KEY>") : text;
 }
 
 /** `flash doctor`: checks of the environment flash runs against. */

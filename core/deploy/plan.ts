@@ -149,16 +149,7 @@ export function makePlan(manifest: Manifest, ctx: DeployContext, previous: Recor
   }
   for (const [name, prev] of Object.entries(previous)) {
     if (manifest.resources[name] || !attached.has(prev.endpoint_id)) continue;
-    rows.push({
-      resource: name,
-      action: "delete",
-      endpointName: prev.endpoint_name,
-      endpointId: prev.endpoint_id,
-      changes: [],
-      costMin: null,
-      costMax: null,
-      previous: prev,
-    });
+    rows.push(deleteRow(name, prev));
   }
   const order = { create: 0, update: 1, delete: 2, keep: 3 };
   rows.sort((a, b) => order[a.action] - order[b.action] || a.resource.localeCompare(b.resource));
@@ -195,4 +186,18 @@ export function renderPlan(plan: Plan): string {
       (min.partial || max.partial ? " (GPU endpoints only: Runpod publishes no serverless CPU price)" : ""),
   );
   return `${out.join("\n")}\n`;
+}
+
+/** The plan row that deletes a deployed resource. */
+export function deleteRow(name: string, prev: DeployedResource): PlanRow {
+  return {
+    resource: name,
+    action: "delete",
+    endpointName: prev.endpoint_name,
+    endpointId: prev.endpoint_id,
+    changes: [],
+    costMin: null,
+    costMax: null,
+    previous: prev,
+  };
 }

@@ -8,7 +8,7 @@ import { applyPlan } from "./apply";
 import { clients, type Connection, previousDeploy } from "./deploy";
 import type { FlashApp, FlashAppClient, FlashEnvironment } from "./flash-app-client";
 import type { DeployedResource, Manifest } from "./manifest";
-import type { PlanRow } from "./plan";
+import { deleteRow, type PlanRow } from "./plan";
 
 const ulog = logger("undeploy");
 
@@ -61,19 +61,7 @@ export async function undeployResources(
   state: { manifest?: Manifest; deployed: Record<string, DeployedResource> },
 ): Promise<{ removed: string[]; failures: string[] }> {
   const { gql, apps } = clients(conn);
-  const rows: PlanRow[] = names.map((name) => {
-    const prev = state.deployed[name]!;
-    return {
-      resource: name,
-      action: "delete",
-      endpointName: prev.endpoint_name,
-      endpointId: prev.endpoint_id,
-      changes: [],
-      costMin: null,
-      costMax: null,
-      previous: prev,
-    };
-  });
+  const rows: PlanRow[] = names.map((name) => deleteRow(name, state.deployed[name]!));
   const result = await applyPlan(gql, { rows, changes: rows.length });
   const failed = new Set(result.failures.map((f) => f.resource));
   const removed = names.filter((n) => !failed.has(n));

@@ -1,4 +1,5 @@
 import { dirname, join, sep } from "node:path";
+import { isEmbeddedPath } from "../base/binary";
 
 /** The folder of flash's own engine modules, which a reload must never purge. */
 export const CORE_DIR = import.meta.dir;
@@ -53,13 +54,13 @@ function describeLoadError(err: unknown, fallbackFile: string, workspaceRoot?: s
 }
 
 function inWorkspace(file: string, root?: string): boolean {
-  return file.startsWith("/") && !file.startsWith("/$bunfs/") && (!root || file.startsWith(root));
+  return file.startsWith("/") && !isEmbeddedPath(file) && (!root || file.startsWith(root));
 }
 
 function firstWorkspaceFrame(stack: string, root?: string): { file: string; line: number; column: number } | null {
   for (const m of stack.matchAll(/(\/[^\s():]+\.[cm]?[tj]sx?):(\d+):(\d+)/g)) {
     const file = m[1]!;
-    if (file.includes(`${sep}node_modules${sep}`) || file.startsWith("/$bunfs/")) continue;
+    if (file.includes(`${sep}node_modules${sep}`) || isEmbeddedPath(file)) continue;
     if (root && !file.startsWith(root)) continue;
     return { file, line: Number(m[2]), column: Number(m[3]) };
   }

@@ -36,11 +36,7 @@ export class WorkerLogBook {
 
   /** Record one line of a worker. */
   record(worker: Pick<EmulatedWorker, "id" | "endpointId">, source: LogFrame["source"], line: string): void {
-    let log = this.logs.get(worker.id);
-    if (!log) {
-      log = { endpointId: worker.endpointId, frames: [], listeners: new Set() };
-      this.logs.set(worker.id, log);
-    }
+    const log = this.ensure(worker.id, worker.endpointId);
     const frame: LogFrame = { id: ++this.seq, source, line, ts: new Date().toISOString() };
     log.frames.push(frame);
     if (log.frames.length > KEEP_LINES) log.frames.splice(0, log.frames.length - KEEP_LINES);
@@ -60,11 +56,6 @@ export class WorkerLogBook {
   /** Whether a worker of this endpoint ever logged. */
   knows(endpointId: string, workerId: string): boolean {
     return this.logs.get(workerId)?.endpointId === endpointId;
-  }
-
-  /** The frames to replay for a request, and a way to follow new ones. */
-  open(workerId: string): WorkerLog | undefined {
-    return this.logs.get(workerId);
   }
 }
 

@@ -6,11 +6,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, sep } from "node:path";
+import { isEmbeddedPath } from "../../base/binary";
 
-/** What a reload did: the modules it dropped, and how long it took. */
+/** What a reload did: the modules it dropped. */
 export interface ReloadResult {
   purged: string[];
-  ms: number;
 }
 
 const SOURCE = /\.(?:[cm]?[tj]sx?)$/;
@@ -23,14 +23,25 @@ function userModules(engineDir: string): string[] {
       SOURCE.test(key) &&
       !key.includes(`${sep}node_modules${sep}`) &&
       !key.startsWith(engineDir) &&
-      !key.startsWith("/$bunfs/"),
+      !isEmbeddedPath(key),
   );
 }
 
-function loaderFor(file: string): "ts" | "tsx" | "js" | "jsx" {
+type Loader = "ts" | "tsx" | "js" | "jsx";
+
+function loaderFor(file: string): Loader {
   if (/\.[cm]?tsx$/.test(file)) return "tsx";
   if (/\.[cm]?ts$/.test(file)) return "ts";
   return /\.[cm]?jsx$/.test(file) ? "jsx" : "js";
+}
+
+/** One import scanner per loader, made on first use (not one per file per reload). */
+const scanners = new Map<Loader, Bun.Transpiler>();
+function scannerFor(file: string): Bun.Transpiler {
+  const loader = loaderFor(file);
+  let scanner = scanners.get(loader);
+  if (!scanner) scanners.set(loader, (scanner = new Bun.Transpiler({ loader })));
+  return scanner;
 }
 
 /** For each cached module, the cached modules that import it (from their source, read again from disk). */
@@ -40,7 +51,7 @@ function importersOf(modules: string[]): Map<string, Set<string>> {
   for (const file of modules) {
     let imports: { path: string }[];
     try {
-      imports = new Bun.Transpiler({ loader: loaderFor(file) }).scanImports(readFileSync(file, "utf8"));
+      imports = scannerFor(file).scanImports(readFileSync(file, "utf8"));
     } catch {
       continue; // deleted, or a syntax error: it is purged if it changed; its own imports no longer matter
     }
@@ -66,7 +77,6 @@ function importersOf(modules: string[]): Map<string, Set<string>> {
  * never touched.
  */
 export function purgeChanged(changed: string[], engineDir: string): ReloadResult {
-  const started = performance.now();
   const modules = userModules(engineDir);
   const hit = (file: string) => changed.some((c) => file === c || file.startsWith(c.endsWith(sep) ? c : c + sep));
   const purge = new Set(modules.filter(hit));
@@ -83,5 +93,5 @@ export function purgeChanged(changed: string[], engineDir: string): ReloadResult
   }
   const purged = [...purge].filter((file) => file in require.cache);
   for (const file of purged) delete require.cache[file];
-  return { purged, ms: performance.now() - started };
+  return { purged };
 }
