@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { setLogLevel } from "../core/base/log";
 import { startEmulator } from "../core/emulator/server";
+import { percentile } from "./lib/stats";
 
 const { values } = parseArgs({ options: { jobs: { type: "string", default: "50" } } });
 const JOBS = Number(values.jobs);
@@ -32,9 +33,6 @@ if (Bun.which("python3")) {
     input: { name: "b" },
   });
 }
-
-const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function endpoint(image: string): Promise<string> {
   const res = await fetch(`${em.apiBaseUrl}/graphql`, {
@@ -80,7 +78,7 @@ for (const w of workers) {
   }
   console.log(
     `  ${w.name.padEnd(38)} start → first job done ${cold.toFixed(0).padStart(5)} ms   ` +
-      `warm /runsync p50 ${pct(warm, 50).toFixed(1)} ms  p99 ${pct(warm, 99).toFixed(1)} ms`,
+      `warm /runsync p50 ${percentile(warm, 50).toFixed(1)} ms  p99 ${percentile(warm, 99).toFixed(1)} ms`,
   );
   proc.kill();
   await proc.exited;

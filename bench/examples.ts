@@ -81,16 +81,16 @@ await measure(
 );
 const endpoint = await startTestEndpoint();
 const restore = useEnv(endpoint.env);
-const quiet = console.log;
-const print = console.log.bind(console);
-console.log = (...a: unknown[]) => (typeof a[0] === "string" && /^sync-.*: /.test(a[0]) ? undefined : print(...a)); // runpod-sdk's poll prints
+const print = console.log;
+console.log = (...a: unknown[]) =>
+  typeof a[0] === "string" && /^sync-.*: /.test(a[0]) ? undefined : print.apply(console, a); // runpod-sdk's poll prints
 await measure(
   "03_calling_endpoints POST /runsync (emulator endpoint)",
   "03_advanced_workers",
   "03_calling_endpoints",
   json("/03_advanced_workers/03_calling_endpoints/runsync", { input: { text: "hello from flash" } }),
 );
-console.log = quiet;
+console.log = print;
 restore();
 await endpoint.stop();
 await measure(

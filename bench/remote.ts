@@ -4,10 +4,9 @@
 import { createConsola } from "consola";
 import { CpuLiveServerless, remote } from "../core";
 import { Pool } from "../core/remote/local/pool";
-import { exportNameOf, loadedExports } from "../core/remote/identity";
-import type { FunctionRequest } from "../core/remote/protocol";
 import { LocalTarget } from "../core/remote/local/local-target";
 import { setTarget } from "../core/remote/target";
+import { requestFor } from "../test/fixtures/remote/helpers";
 import { verdict } from "./lib/stats";
 
 const plain = async (x: number) => x + 1;
@@ -23,12 +22,6 @@ export const burn = remote(cpu, async (ms: number) => {
 });
 
 const quiet = createConsola({ level: 0 });
-
-function req(fn: unknown, ...args: unknown[]): FunctionRequest {
-  const ref = (fn as { remote: { module: string } }).remote;
-  const name = exportNameOf(loadedExports(ref.module) ?? {}, fn) ?? "";
-  return { module: ref.module, name, executionType: "function", args };
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -63,8 +56,8 @@ async function overhead(): Promise<void> {
     kind: "process",
     log: quiet,
   });
-  for (let i = 0; i < 300; i++) await proc.call(req(inc, i));
-  const viaProcess = await timeEach(2000, () => proc.call(req(inc, 1)));
+  for (let i = 0; i < 300; i++) await proc.call(requestFor(inc, i));
+  const viaProcess = await timeEach(2000, () => proc.call(requestFor(inc, 1)));
   console.log(
     `  remote, process worker p50 ${percentile(viaProcess, 50).toFixed(2).padStart(7)}  p99 ${percentile(viaProcess, 99).toFixed(2).padStart(8)}`,
   );
@@ -125,7 +118,7 @@ async function coldStarts(kind: "thread" | "process", samples: number): Promise<
     });
     pool.addModule(import.meta.path);
     const t0 = performance.now();
-    const res = await pool.call(req(inc, 1));
+    const res = await pool.call(requestFor(inc, 1));
     if (!res.success) throw new Error(res.error?.message);
     ms.push(performance.now() - t0);
     await pool.shutdown();
@@ -142,9 +135,9 @@ async function throughput(workers: number, calls: number, ms: number): Promise<n
     { kind: "thread", log: quiet },
   );
   pool.addModule(import.meta.path);
-  await Promise.all(Array.from({ length: workers * 2 }, () => pool.call(req(burn, 5)))); // warm every worker
+  await Promise.all(Array.from({ length: workers * 2 }, () => pool.call(requestFor(burn, 5)))); // warm every worker
   const t0 = performance.now();
-  const results = await Promise.all(Array.from({ length: calls }, () => pool.call(req(burn, ms))));
+  const results = await Promise.all(Array.from({ length: calls }, () => pool.call(requestFor(burn, ms))));
   const seconds = (performance.now() - t0) / 1000;
   if (results.some((r) => !r.success)) throw new Error("a throughput call failed");
   await pool.shutdown();

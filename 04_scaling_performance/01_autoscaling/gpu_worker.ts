@@ -1,6 +1,6 @@
-import { Elysia, remote, t } from "flash";
+import { Elysia, remote } from "flash";
 import { gpuAlwaysOn, gpuHighThroughput, gpuScaleToZero } from "./strategies";
-import { MATRIX, runWork } from "./work";
+import { MATRIX, route, runWork } from "./work";
 
 // Workers import this module and get only its bundled code, never the files beside it: no file reads and no heavy
 // work at import time.
@@ -17,42 +17,6 @@ export const alwaysOnWork = remote(gpuAlwaysOn, async (size: number) => runWork(
 export const highThroughputWork = remote(gpuHighThroughput, async (size: number) =>
   runWork("gpu_high_throughput", gpuHighThroughput, size),
 );
-
-/** The body every strategy route takes. */
-export const WorkBody = t.Object(
-  {
-    matrix_size: t.Optional(
-      t.Integer({
-        minimum: MATRIX.min,
-        maximum: MATRIX.max,
-        default: MATRIX.default,
-        description: `n for an n×n matrix product (${MATRIX.min}–${MATRIX.max})`,
-        error: `matrix_size must be a whole number from ${MATRIX.min} to ${MATRIX.max}`,
-      }),
-    ),
-  },
-  { examples: [{ matrix_size: 64 }] },
-);
-
-/** What every strategy route answers. */
-export const WorkReply = t.Object({
-  strategy: t.String(),
-  matrix_size: t.Integer(),
-  checksum: t.Number(),
-  compute_ms: t.Number(),
-  config: t.Object({
-    name: t.String(),
-    kind: t.String(),
-    workers_min: t.Integer(),
-    workers_max: t.Integer(),
-    idle_timeout_s: t.Number(),
-    scaler_type: t.String(),
-    scaler_value: t.Number(),
-    execution_timeout_ms: t.Number(),
-  }),
-});
-
-const route = (summary: string) => ({ body: WorkBody, response: { 200: WorkReply }, detail: { summary } });
 
 /** POST /scale-to-zero, /always-on, /high-throughput: the same work on three GPU scaling strategies. */
 export const gpu_router = new Elysia()

@@ -3,7 +3,7 @@
  * worker), timed, with the facts of the config that ran it. It runs on the worker's CPU; on the GPU configs it
  * stands for GPU work, since the lesson here is scaling, not the kernel.
  */
-import { InputError, type ResourceConfig } from "flash";
+import { InputError, type ResourceConfig, t } from "flash";
 
 /** Matrix sizes a request may ask for: 512³ multiply-adds is about 0.1–0.5 s on one core. */
 export const MATRIX = { min: 8, max: 512, default: 128 } as const;
@@ -81,3 +81,40 @@ export function runWork(strategy: string, config: ResourceConfig, size: number =
     config: configFacts(config),
   };
 }
+
+/** The body every strategy route takes. */
+export const WorkBody = t.Object(
+  {
+    matrix_size: t.Optional(
+      t.Integer({
+        minimum: MATRIX.min,
+        maximum: MATRIX.max,
+        default: MATRIX.default,
+        description: `n for an n×n matrix product (${MATRIX.min}–${MATRIX.max})`,
+        error: `matrix_size must be a whole number from ${MATRIX.min} to ${MATRIX.max}`,
+      }),
+    ),
+  },
+  { examples: [{ matrix_size: 64 }] },
+);
+
+/** What every strategy route answers. */
+export const WorkReply = t.Object({
+  strategy: t.String(),
+  matrix_size: t.Integer(),
+  checksum: t.Number(),
+  compute_ms: t.Number(),
+  config: t.Object({
+    name: t.String(),
+    kind: t.String(),
+    workers_min: t.Integer(),
+    workers_max: t.Integer(),
+    idle_timeout_s: t.Number(),
+    scaler_type: t.String(),
+    scaler_value: t.Number(),
+    execution_timeout_ms: t.Number(),
+  }),
+});
+
+/** The options of a strategy route: its body, its reply and its summary. */
+export const route = (summary: string) => ({ body: WorkBody, response: { 200: WorkReply }, detail: { summary } });

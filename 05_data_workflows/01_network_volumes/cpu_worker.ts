@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { CpuLiveLoadBalancer, Elysia, remote, t } from "flash";
+import type { StoredTag } from "./gpu_worker";
 import { TAGS_DIR, volume } from "./volume";
 
 // Workers import this module and get only its bundled code, never the files beside it: no file reads at import
@@ -27,17 +28,6 @@ interface Summary {
   timestamp: string;
 }
 
-/** One stored result, as the writer wrote it (`tags/<id>.json`). */
-interface Stored {
-  id: string;
-  text: string;
-  language: string;
-  confidence: number;
-  candidates: { language: string; confidence: number }[];
-  model: string;
-  timestamp: string;
-}
-
 const ID = /^[0-9a-f]{16}$/;
 
 /** GET /results on the endpoint: every result on the volume, oldest first. */
@@ -48,7 +38,7 @@ export const listResults = remote(
     const files = existsSync(dir) ? readdirSync(dir).filter((f) => ID.test(f.replace(/\.json$/, ""))) : [];
     const results = await Promise.all(
       files.map(async (f) => {
-        const r = (await Bun.file(join(dir, f)).json()) as Stored;
+        const r = (await Bun.file(join(dir, f)).json()) as StoredTag;
         return {
           id: r.id,
           language: r.language,
@@ -67,10 +57,10 @@ export const listResults = remote(
 /** POST /results/read on the endpoint: one stored result with its text, or null when the volume has none. */
 export const readResult = remote(
   cpuConfig,
-  async (id: string): Promise<Stored | null> => {
+  async (id: string): Promise<StoredTag | null> => {
     const file = join(volume.path, TAGS_DIR, `${id}.json`);
     if (!ID.test(id) || !existsSync(file)) return null;
-    return (await Bun.file(file).json()) as Stored;
+    return (await Bun.file(file).json()) as StoredTag;
   },
   { method: "POST", path: "/results/read" },
 );

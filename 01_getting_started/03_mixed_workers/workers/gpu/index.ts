@@ -21,10 +21,9 @@ export const gpu_router = new Elysia().post(
     ),
     beforeHandle({ body }) {
       if (body.cleaned_text.trim() !== "") return undefined;
-      // A 422 Response; `as never` because Elysia types a hook's return against the 200 schema only.
       return invalid([
         { loc: ["body", "cleaned_text"], msg: "Cleaned text cannot be empty", input: body.cleaned_text },
-      ]) as never;
+      ]); // a 422 Response
     },
     response: { 200: InferenceReply },
     detail: { summary: "Classify sentiment: positive / neutral / negative (GPU)" },
