@@ -97,7 +97,6 @@ function bearer(header: string | null): string | undefined {
   return header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
 }
 
-
 const err = (status: number, message: string) =>
   new Response(JSON.stringify({ error: message }), { status, headers: { "content-type": "application/json" } });
 
