@@ -72,6 +72,8 @@ export interface EmulatorContext<S extends Supervisor = Supervisor> {
   readonly baseUrl: () => string;
   /** How long `job-take` and `job-stop` hold a worker's request open when nothing waits, ms. */
   readonly takeHoldMs: number;
+  /** The least `?wait=` of runsync and status-sync, ms. */
+  readonly minSyncWaitMs: number;
   /** Injected errors still to answer (`Emulator.fail`). */
   readonly faults: Fault[];
 }
@@ -79,8 +81,10 @@ export interface EmulatorContext<S extends Supervisor = Supervisor> {
 /** What `emulatorContext` is built from. */
 export interface ContextOptions extends StoreOptions {
   apiKey: string;
-  /** Default 20 s (Runpod holds up to ~90 s). */
+  /** How long `job-take` holds a worker's request open when no job waits, ms (default 20 s; Runpod: up to ~90 s). */
   takeHoldMs?: number;
+  /** The least `?wait=` of runsync and status-sync, ms (Runpod: 1000; tests shorten it). */
+  minSyncWaitMs?: number;
   control?: ControlPlaneOptions;
 }
 
@@ -115,8 +119,18 @@ export function emulatorContext<S extends Supervisor>(
     if (change === "deleted") store.dropEndpoint(endpoint.id);
     supervisor.rescale(endpoint.id);
   };
-  const takeHoldMs = options.takeHoldMs ?? 20_000;
-  return { store, control, supervisor, flashApps, logs, apiKey: options.apiKey, baseUrl, takeHoldMs, faults: [] };
+  return {
+    store,
+    control,
+    supervisor,
+    flashApps,
+    logs,
+    apiKey: options.apiKey,
+    baseUrl,
+    takeHoldMs: options.takeHoldMs ?? 20_000,
+    minSyncWaitMs: options.minSyncWaitMs ?? 1000,
+    faults: [],
+  };
 }
 
 /** A JSON error reply `{error}`, the emulator's shape for every refusal. */

@@ -26,15 +26,14 @@ const JobBody = t.Object(
 );
 const WaitQuery = t.Object({ wait: t.Optional(t.Numeric()) }, { additionalProperties: true });
 
-/** Clamp `wait` like Runpod: 1000–300000 ms, default 90000. */
-function clampWait(wait: number | undefined): number {
-  if (wait === undefined || !Number.isFinite(wait)) return 90_000;
-  return Math.min(300_000, Math.max(1000, wait));
-}
-
 /** The queue API plane. */
 export function queueApi(ctx: EmulatorContext) {
   const { store } = ctx;
+  /** Clamp `wait` like Runpod: 1000 (`minSyncWaitMs`) to 300000 ms, default 90000. */
+  const clampWait = (wait: number | undefined): number => {
+    if (wait === undefined || !Number.isFinite(wait)) return 90_000;
+    return Math.min(300_000, Math.max(ctx.minSyncWaitMs, wait));
+  };
   const queueEndpoint = (id: string): EmulatedEndpoint | Response => {
     const e = endpointOf(ctx, id);
     if (!(e instanceof Response) && e.type === "LB")
