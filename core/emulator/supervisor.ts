@@ -76,6 +76,10 @@ export interface SupervisorOptions extends LaunchOptions {
   stopGraceMs?: number;
   /** Pause before starting another worker for an endpoint whose worker died before getting ready, ms. */
   crashBackoffMs?: number;
+  /** How often the scaler checks idle workers, versions and attached workers, ms (default 250). */
+  tickMs?: number;
+  /** How long one second of an endpoint's `idleTimeout` lasts here, ms (default 1000; tests shorten it). */
+  idleSecondMs?: number;
   /** The folder holding one folder per network volume name (default `.flash/volumes` of the current directory). */
   volumesDir?: string;
   /** More environment for one endpoint's workers (the Flash plane mounts a deployed artifact with it). */
@@ -112,7 +116,7 @@ export class WorkerSupervisor {
     private readonly control: ControlPlane,
     private readonly opts: SupervisorOptions,
   ) {
-    this.timer = setInterval(() => this.tick(), 250);
+    this.timer = setInterval(() => this.tick(), opts.tickMs ?? 250);
     this.timer.unref?.();
   }
 
@@ -559,7 +563,8 @@ export class WorkerSupervisor {
         Math.max(endpoint.workersMin, endpoint.type === "LB" ? 0 : this.store.demand(endpoint.id));
       for (const w of this.alive(endpoint.id)) {
         if (spare <= 0) break;
-        if (w.state === "idle" && w.inflight === 0 && now - w.lastActive > endpoint.idleTimeout * 1000) {
+        const idleMs = endpoint.idleTimeout * (this.opts.idleSecondMs ?? 1000);
+        if (w.state === "idle" && w.inflight === 0 && now - w.lastActive > idleMs) {
           this.stop(w, `idle for ${endpoint.idleTimeout} s`);
           spare--;
         }
