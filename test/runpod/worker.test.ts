@@ -13,6 +13,7 @@ import { Bundler } from "../../core/runpod/bundle";
 import { ensureSystemDependencies } from "../../worker/deps";
 import { materialize, parseShippedCall, runCall, withQuery } from "../../worker/main";
 import { FIXTURE_WS, startHarness, until, type Harness } from "../fixtures/runpod/harness";
+import { freePorts } from "../helpers/workspace";
 
 const tmp = mkdtempSync(join(tmpdir(), "flash-worker-unit-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -106,7 +107,7 @@ describe("remote functions across modules of one bundle", () => {
 
 describe("load-balancer mode", () => {
   test("B1: PORT alone does not make an LB worker (the mode is FLASH_WORKER_MODE, which flash's templates set)", async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const [port] = freePorts(1);
     const env: Record<string, string | undefined> = {
       ...process.env,
       PORT: String(port),
@@ -124,13 +125,13 @@ describe("load-balancer mode", () => {
   }, 20_000);
 
   test("serves /ping (also on PORT_HEALTH), /execute and, after a shipped call, the function's own route", async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const [port, healthPort] = freePorts(2);
     const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
       env: {
         ...process.env,
         FLASH_WORKER_MODE: "lb",
         PORT: String(port),
-        PORT_HEALTH: String(port + 1),
+        PORT_HEALTH: String(healthPort),
         RUNPOD_POD_ID: "lbtest",
         FLASH_WORKER_CACHE: join(tmp, "lb-cache"),
       },
@@ -149,7 +150,7 @@ describe("load-balancer mode", () => {
       expect(ping?.status).toBe(200);
       expect(await ping!.json()).toEqual({ status: "healthy" });
       // The health check goes to PORT_HEALTH when it differs (docs serverless/load-balancing/overview).
-      expect((await fetch(`http://127.0.0.1:${port + 1}/ping`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${healthPort}/ping`)).status).toBe(200);
       const bundle = await new Bundler(FIXTURE_WS).bundle(join(FIXTURE_WS, "01_demo/01_basic/compute_lb.ts"));
       const shipped = {
         flash: 1,
