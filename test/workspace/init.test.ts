@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { suggestName } from "../../core/workspace/init";
+import { until } from "../fixtures/remote/helpers";
 import { REPO, makeWorkspace, postJson, removeDir, startFlash, runFlash } from "../helpers/workspace";
 
 const dirs: string[] = [];
@@ -320,8 +321,10 @@ describe("flash init: on a terminal", () => {
       while (!text.includes("Which ones should be overwritten") && Date.now() < deadline) await Bun.sleep(50);
       expect(text).toContain("Which ones should be overwritten");
       // The first option is gpu_worker.ts: select it (space), confirm (enter).
+      const shown = text.length;
       proc.stdin.write(" ");
-      await Bun.sleep(300);
+      proc.stdin.flush();
+      await until(() => text.length > shown, "the prompt redrawn with the option selected", 15_000);
       proc.stdin.write("\r");
       proc.stdin.flush();
       expect(await proc.exited).toBe(0);
