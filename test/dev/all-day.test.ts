@@ -2,10 +2,20 @@
 // disconnect or Ctrl+C takes it down or leaves a worker behind; bad input gets a short 4xx; reloads recycle only the
 // pools whose code changed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { alive, until } from "../fixtures/remote/helpers";
-import { collectOutput, makeWorkspace, REPO, removeDir, startFlash, type FlashProcess } from "../helpers/workspace";
+import { alive, childProcesses, until } from "../fixtures/remote/helpers";
+import { FIXTURE_PKG, FIXTURE_WS } from "../fixtures/runpod/harness";
+import {
+  collectOutput,
+  makeWorkspace,
+  postJson,
+  REPO,
+  removeDir,
+  startFlash,
+  type FlashProcess,
+} from "../helpers/workspace";
 
 /** A chaos example: the same functions on a thread pool (cpu) and a process pool (gpu), one worker each. */
 function chaosWorker(type: "cpu" | "gpu"): string {
@@ -45,6 +55,13 @@ async function json(res: Response): Promise<any> {
   } catch {
     return text;
   }
+}
+
+/** Every live process below `pid` (children, their children…), with its command line. */
+function descendants(pid: number): { pid: number; cmd: string }[] {
+  const out = childProcesses(pid);
+  for (let i = 0; i < out.length; i++) out.push(...childProcesses(out[i]!.pid));
+  return out;
 }
 
 async function pools(url: string): Promise<Record<string, any>> {
@@ -291,6 +308,26 @@ describe("workers never outlive the server, and ignore the terminal's Ctrl+C", (
     flash.proc.kill("SIGKILL");
     await flash.proc.exited;
     await until(() => !alive(pid), "the orphaned worker gone", 10_000);
+  }, 30_000);
+
+  test("an emulated Runpod worker dies with a `flash run --target emulator` killed by SIGKILL", async () => {
+    const own = mkdtempSync(join(tmpdir(), "flash-emulated-orphan-"));
+    try {
+      cpSync(FIXTURE_WS, join(own, "ws"), { recursive: true });
+      const flash = await startFlash(join(own, "ws"), ["--target", "emulator"], {
+        FLASH_FIXTURE_PKG: FIXTURE_PKG,
+        FLASH_WORKER_CACHE: join(own, "cache"),
+      });
+      const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "orphan" });
+      expect(res.status).toBe(200);
+      const workers = descendants(flash.proc.pid);
+      expect(workers.some((p) => p.cmd.includes("flash-bootstrap"))).toBe(true);
+      flash.proc.kill("SIGKILL");
+      await flash.proc.exited;
+      await until(() => workers.every((p) => !alive(p.pid)), "the emulated workers gone", 10_000);
+    } finally {
+      removeDir(own);
+    }
   }, 30_000);
 });
 
