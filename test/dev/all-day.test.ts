@@ -199,7 +199,10 @@ describe("one server, attacked", () => {
     writeFileSync(join(ws, "01_cat/01_chaos/gpu_worker.ts"), `${chaosWorker("gpu")}// edited\n`);
     await until(() => reloads() > before, "the edit reloaded");
     expect(reloads()).toBe(before + 1);
-    const line = flash.output().slice(logged).match(/reload #\d+: [^\n]*/)![0];
+    const line = flash
+      .output()
+      .slice(logged)
+      .match(/reload #\d+: [^\n]*/)![0];
     expect(line).toContain("gpu_worker.ts");
     expect(line).not.toMatch(/speech\.wav|notes\.md/);
     expect(await json(await fetch(`${flash.url}/01_cat/02_other/gpu/pid`))).toBe(other);

@@ -3,7 +3,7 @@ import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildApp, type UnifiedApp } from "../../core/dev/app";
 import { startServer, type FlashServer } from "../../core/dev/server";
-import { examplesToReload, isRelevantChange, planReload, watchWorkspace } from "../../core/dev/watch";
+import { isRelevantChange, watchWorkspace } from "../../core/dev/watch";
 import { until } from "../fixtures/remote/helpers";
 import { makeWorkspace, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
 
@@ -188,32 +188,6 @@ describe("debounce and filtering", () => {
     expect(await flush(before)).toEqual([[FLUSH]]);
     expect(isRelevantChange("01_cat/01_one/cpu_worker.ts")).toBe(true);
     expect(isRelevantChange("01_cat/01_one/#cpu_worker.ts#")).toBe(false);
-  });
-});
-
-describe("what a change invalidates (pure)", () => {
-  test("data files beside the code (audio, images, docs) and sed's temp files are not changes; code and folders are", () => {
-    for (const rel of ["01_cat/01_one/speech.wav", "01_cat/01_one/sample.png", "01_cat/01_one/README.md"]) {
-      expect(isRelevantChange(rel)).toBe(false);
-    }
-    expect(isRelevantChange("01_cat/01_one/sedxKFrDw")).toBe(false);
-    for (const rel of ["01_cat/01_one/lib/x.mts", "01_cat/01_one/data.json", "01_cat/01_one", "01_cat/02_new"]) {
-      expect(isRelevantChange(rel)).toBe(true);
-    }
-  });
-
-  test("a change in an example reloads that example; in a category, its examples; elsewhere, everything", () => {
-    expect(examplesToReload({ paths: ["01_cat/01_one/cpu_worker.ts", "02_b/03_x/lib/a.ts"] })).toEqual(
-      new Set(["01_cat/01_one", "02_b/03_x"]),
-    );
-    expect(examplesToReload({ paths: ["01_cat"] })).toEqual(new Set(["01_cat/*"]));
-    expect(examplesToReload({ paths: ["01_cat/shared.ts"] })).toBeNull();
-    expect(examplesToReload({ paths: ["lib/util.ts"] })).toBeNull();
-    const plan = planReload("/ws", { paths: ["01_cat/01_one/cpu_worker.ts"] });
-    expect(plan.dirs).toEqual(["/ws/01_cat/01_one"]);
-    expect(plan.reuse("01_cat/01_one")).toBe(false);
-    expect(plan.reuse("01_cat/02_two")).toBe(true);
-    expect(planReload("/ws", { paths: ["lib/util.ts"] }).dirs).toEqual(["/ws"]);
   });
 });
 

@@ -2,7 +2,6 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { suggestName } from "../../core/workspace/init";
 import { until } from "../fixtures/remote/helpers";
 import { REPO, makeWorkspace, postJson, removeDir, startFlash, runFlash } from "../helpers/workspace";
 
@@ -220,13 +219,6 @@ describe("flash init: names and paths", () => {
     const r = init(ws, "02_linked/01_x", "--no-install");
     expect(r.code).toBe(1);
     expect(readdirSync(outside)).toEqual([]);
-  }, 30_000);
-
-  test("suggestName", () => {
-    expect(suggestName("Image Resize", ["01_a", "04_b"])).toBe("05_image_resize");
-    expect(suggestName("2-thing")).toBe("02_thing");
-    expect(suggestName("CamelCase")).toBe("01_camel_case");
-    expect(suggestName("!!!")).toBe("01_example");
   }, 30_000);
 });
 

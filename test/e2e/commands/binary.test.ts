@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildScriptArgs } from "../../scripts/release/compile";
-import { REPO, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
+import { buildScriptArgs } from "../../../scripts/release/compile";
+import { REPO, removeDir, startFlash, workerSource, writeFiles } from "../../helpers/workspace";
 
 /** Build the binary with the package.json `build` script's own flags (as the release does), into a temp folder. */
 function buildBinary(outDir: string): string {
   const out = join(outDir, "flash");
-  const args = ["build", ...buildScriptArgs(require("../../package.json").scripts.build), "--outfile", out];
+  const args = ["build", ...buildScriptArgs(require("../../../package.json").scripts.build), "--outfile", out];
   const res = Bun.spawnSync([process.execPath, ...args], { cwd: REPO, stderr: "pipe", stdout: "pipe" });
   if (res.exitCode !== 0) throw new Error(`build failed: ${res.stderr.toString()}`);
   return out;
@@ -37,7 +37,7 @@ describe("compiled flash binary", () => {
     expect(v.exitCode).toBe(0);
     // `bun run build` does not stamp a commit (`bun run release` does: test/release/host-release.test.ts).
     expect(v.stdout.toString().trim()).toBe(
-      `${require("../../package.json").version} (commit unknown, bun ${Bun.version}, ${process.platform}-${process.arch})`,
+      `${require("../../../package.json").version} (commit unknown, bun ${Bun.version}, ${process.platform}-${process.arch})`,
     );
     const h = Bun.spawnSync([binary, "--help"], { env: { ...process.env, NO_COLOR: "1" } });
     expect(h.exitCode).toBe(0);
