@@ -35,7 +35,7 @@ describe("compiled flash binary", () => {
   test("--version and --help", () => {
     const v = Bun.spawnSync([binary, "--version"]);
     expect(v.exitCode).toBe(0);
-    // `bun run build` does not stamp a commit (`bun run release` does: test/release/host-release.test.ts).
+    // `bun run build` does not stamp a commit (`bun run release` does: test/e2e/release/host-release.test.ts).
     expect(v.stdout.toString().trim()).toBe(
       `${require("../../../package.json").version} (commit unknown, bun ${Bun.version}, ${process.platform}-${process.arch})`,
     );
