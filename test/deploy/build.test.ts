@@ -146,23 +146,25 @@ describe("worker logs", () => {
       em.logs.record(worker, "system", "create container logs-ep");
       for (let i = 0; i < 5; i++) em.logs.record(worker, "container", `line ${i}`);
       const base = `${em.url}/v2/serverless/${endpointId}/workers/${worker.id}/logs`;
-      const read = async (query: string, headers: Record<string, string> = {}) => {
+      /** The frames of a log stream, read until `frames` complete ones arrived (the stream stays open). */
+      const read = async (query: string, frames: number, headers: Record<string, string> = {}) => {
         const res = await fetch(`${base}${query}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
         expect(res.headers.get("content-type")).toContain("text/event-stream");
         const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
         let text = "";
-        const until = Date.now() + 400;
-        while (Date.now() < until) {
-          const chunk = await Promise.race([reader.read(), Bun.sleep(100).then(() => undefined)]);
-          if (chunk?.value) text += chunk.value;
+        const complete = () => text.split("\n\n").filter((f, i, all) => i < all.length - 1 && f.includes("data:"));
+        while (complete().length < frames) {
+          const chunk = await reader.read();
+          if (chunk.done) break;
+          text += chunk.value;
         }
         await reader.cancel();
-        return text
-          .split("\n\n")
-          .filter((f) => f.includes("data:"))
-          .map((f) => ({ id: /id: (\d+)/.exec(f)![1], ...parseFrame(/data: (.*)/.exec(f)![1]!, worker.id) }));
+        return complete().map((f) => ({
+          id: /id: (\d+)/.exec(f)![1],
+          ...parseFrame(/data: (.*)/.exec(f)![1]!, worker.id),
+        }));
       };
-      const all = await read("");
+      const all = await read("", 6);
       expect(all.map((f) => f.line)).toEqual([
         "create container logs-ep",
         "line 0",
@@ -173,9 +175,9 @@ describe("worker logs", () => {
       ]);
       expect(all[0]!.source).toBe("system");
       expect(all[1]!.ts).toMatch(/^\d{4}-\d\d-\d\dT/);
-      expect((await read("?tail=2")).map((f) => f.line)).toEqual(["line 3", "line 4"]);
-      expect((await read("?source=system")).map((f) => f.line)).toEqual(["create container logs-ep"]);
-      expect((await read("", { "last-event-id": all[4]!.id })).map((f) => f.line)).toEqual(["line 4"]);
+      expect((await read("?tail=2", 2)).map((f) => f.line)).toEqual(["line 3", "line 4"]);
+      expect((await read("?source=system", 1)).map((f) => f.line)).toEqual(["create container logs-ep"]);
+      expect((await read("", 1, { "last-event-id": all[4]!.id })).map((f) => f.line)).toEqual(["line 4"]);
       const bad = await fetch(`${base}?tail=5001`, { headers: { authorization: `Bearer ${key}` } });
       expect(bad.status).toBe(422);
       const none = await fetch(`${em.url}/v2/serverless/${endpointId}/workers/nosuchworker/logs`, {
