@@ -8,12 +8,13 @@
  * run (an emulated worker whose server died, a `sh -c` wrapper's child) is re-parented here instead of to PID 1 and
  * stays countable as a descendant; the orphans that exit are reaped as they go. Elsewhere, processes are found by a
  * variable set in the command's environment, which a child started with a fresh environment does not carry.
+ * LEAK_CHECK_GRACE_MS (default 5000) is how long processes still stopping when the command ends may take.
  */
 import { readdirSync, readFileSync } from "node:fs";
 
 const MARK = "LEAK_CHECK_RUN";
 /** How long processes told to stop as the suite ended may take (a worker's SIGTERM grace is 2–3 s). */
-const GRACE_MS = 5_000;
+const GRACE_MS = Number(process.env.LEAK_CHECK_GRACE_MS) || 5_000;
 
 interface Proc {
   pid: number;
