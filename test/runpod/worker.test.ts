@@ -201,10 +201,13 @@ function inlineCall(source: string, args: unknown[]) {
 
 describe("worker protocol", () => {
   test("D6: the heartbeat starts at once and keeps going while a function blocks the event loop", async () => {
+    // The function blocks its event loop (a synchronous loop) until the test opens the gate, which it does only
+    // once the platform has had two pings naming the job: pings that could only come from another thread.
+    const gate = join(mkdtempSync(join(tmp, "hb-gate-")), "open");
     const spin = inlineCall(
-      `import { remote, CpuLiveServerless } from "flash";\n` +
-        `export const f = remote(new CpuLiveServerless({ name: "spin" }), async (ms) => { const t = Date.now(); while (Date.now() - t < ms) {} return ms; });\n`,
-      [1500],
+      `import { existsSync } from "node:fs";\nimport { remote, CpuLiveServerless } from "flash";\n` +
+        `export const f = remote(new CpuLiveServerless({ name: "spin" }), async (gate) => { while (!existsSync(gate)) {} return "spun"; });\n`,
+      [gate],
     );
     const p = miniPlatform({ id: "job-spin", input: spin });
     const started = Date.now();
@@ -214,13 +217,14 @@ describe("worker protocol", () => {
       stderr: "pipe",
     });
     try {
+      await until(() => p.pings.filter((x) => x.jobId === "job-spin").length >= 2, 30_000, "two pings during the job");
+      expect(p.done).toHaveLength(0); // still blocked in the function
+      writeFileSync(gate, "");
       await until(() => p.done.length > 0, 30_000, "job-done");
-      expect(p.done[0]!.body.output).toMatchObject({ success: true, result: 1500 });
+      expect(p.done[0]!.body.output).toMatchObject({ success: true, result: "spun" });
       expect(p.pings[0]!.at - started).toBeLessThan(10_000); // the first ping does not wait an interval
-      const during = p.pings.filter((x) => x.jobId === "job-spin");
-      expect(during.length).toBeGreaterThanOrEqual(2); // pings went on while the loop was blocked
     } finally {
-      proc.kill();
+      proc.kill("SIGKILL"); // a worker still blocked in the loop cannot run a SIGTERM handler
       await proc.exited;
       p.server.stop(true);
     }
