@@ -5,7 +5,7 @@ import { locateWorkspace } from "../workspace/discovery";
 import { runShutdownHooks } from "../base/lifecycle";
 import { holdWarmups } from "../remote/local/pool";
 import { currentTarget, type ReloadedModules } from "../remote/target";
-import { formatLoadError } from "../dev/loader";
+import { formatLoadError } from "../workspace/modules";
 import { log, setLogLevel } from "../base/log";
 import { startServer } from "../dev/server";
 import { listenSettings, loadDotEnv } from "../base/env";

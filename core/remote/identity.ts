@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isEmbeddedPath } from "../base/binary";
+import { isEngineModule } from "../base/binary";
 
 /** Where `remote()` was called. */
 export interface CallSite {
@@ -25,8 +25,8 @@ export function callerSite(): CallSite | null {
     if (!m) continue;
     let file = m[1]!;
     if (file.startsWith("file://")) file = fileURLToPath(file);
-    // Skip flash's own frames: this folder, a second copy of it, and the compiled binary's embedded bundle.
-    if (file.startsWith(`${import.meta.dir}/`) || file.includes("/core/remote/") || isEmbeddedPath(file)) continue;
+    // Skip flash's own frames (the engine folder, or the compiled binary's embedded bundle).
+    if (isEngineModule(file)) continue;
     const site = { file, line: Number(m[2]) };
     // Source-mapped frames of embedded or bundled code may name files that are not on disk; a worker must be able
     // to import the caller, so prefer the first frame that exists (the bundled case keeps the first frame).

@@ -3,15 +3,11 @@
  * `flash __worker` in the compiled binary). It switches to worker mode, preloads the modules it was told
  * about, says "ready", then runs calls one at a time through the executor.
  */
-import { join } from "node:path";
 import { execute, forgetModules, loadModule } from "./executor";
 import { openPoolChannel, type PoolChannel } from "./channel";
 import { purgeChanged } from "./hot-reload";
 import { enterWorkerMode } from "./registry";
 import { callLabel, type ToWorker } from "../protocol";
-
-/** flash's own modules (`core/`): a reload never drops them, their state is the worker's. */
-const ENGINE_DIR = join(import.meta.dir, "../..");
 
 let running = false;
 
@@ -43,7 +39,7 @@ export async function runPoolWorker(): Promise<void> {
 async function handle(pool: PoolChannel, msg: ToWorker): Promise<void> {
   if (msg.type === "reload") {
     const started = performance.now();
-    const { purged } = purgeChanged(msg.files, ENGINE_DIR);
+    const { purged } = purgeChanged(msg.files);
     // Import the remote functions' modules again now, so the next call does not wait for it.
     for (const file of forgetModules(purged)) await loadModule(file).catch(() => undefined);
     pool.send({ type: "reloaded", modules: purged.length, ms: performance.now() - started });
