@@ -12,11 +12,12 @@ const ALLOWED: Record<string, string[]> = {
   base: [],
   workspace: ["base"],
   remote: ["base"],
-  dev: ["base", "workspace", "remote"],
+  app: ["base", "workspace"],
+  dev: ["base", "workspace", "app"],
   runpod: ["base", "remote"],
   emulator: ["base", "remote", "runpod"],
   deploy: ["base", "workspace", "remote", "runpod"],
-  commands: ["base", "workspace", "remote", "dev", "runpod", "emulator", "deploy"],
+  commands: ["base", "workspace", "remote", "app", "dev", "runpod", "emulator", "deploy"],
 };
 
 function sources(dir: string): string[] {

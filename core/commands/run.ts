@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
-import { buildApp, type UnifiedApp } from "../dev/app";
+import { buildApp, type UnifiedApp } from "../app/app";
 import { locateWorkspace } from "../workspace/discovery";
 import { runShutdownHooks } from "../base/lifecycle";
 import { holdWarmups } from "../remote/local/pool";

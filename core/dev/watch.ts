@@ -1,6 +1,6 @@
 import { readdirSync, watch, type Dirent, type FSWatcher } from "node:fs";
 import { join } from "node:path";
-import { buildApp, type UnifiedApp } from "./app";
+import { buildApp, type UnifiedApp } from "../app/app";
 import { discoverCategories, type Scope } from "../workspace/discovery";
 import { formatLoadError, purgeModuleCache } from "../workspace/modules";
 import { isEngineModule } from "../base/binary";
