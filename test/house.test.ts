@@ -11,7 +11,7 @@ const CORE = join(ROOT, "core");
 const ALLOWED: Record<string, string[]> = {
   base: [],
   workspace: ["base"],
-  remote: ["base"],
+  remote: ["base", "workspace"],
   app: ["base", "workspace"],
   dev: ["base", "workspace", "app"],
   runpod: ["base", "remote"],
