@@ -55,10 +55,28 @@ describe("the house", () => {
   });
 
   test("comments cite public docs or files in the repository, never notes outside it", () => {
-    const outside = /\.\.\/shared\/|(?:flash-sdk|runpod-api|flash-examples)\.md|review §|DESIGN\.md/;
-    const hits = ["core", "worker", "scripts", "templates"]
+    const outside =
+      /\.\.\/shared\/|(?:flash-sdk|runpod-api|flash-examples)\.md|review §|the review's|newcomer probe|DESIGN\.md/i;
+    const hits = ["core", "worker", "scripts", "templates", "test", "bench"]
       .flatMap((d) => [...new Bun.Glob("**/*.{ts,js,tpl}").scanSync({ cwd: join(ROOT, d) })].map((r) => join(d, r)))
-      .filter((rel) => outside.test(readFileSync(join(ROOT, rel), "utf8")));
+      .filter((rel) => rel !== "test/house.test.ts" && outside.test(readFileSync(join(ROOT, rel), "utf8")));
+    expect(hits).toEqual([]);
+  });
+
+  test("test titles say what behaves how, never which review finding they answer (an id such as F10 or D4)", () => {
+    const title = /\b(?:test|it|describe)(?:\.\w+)?\(\s*(["'`])((?:(?!\1)[^\\]|\\.)*)\1/g;
+    const id = /(?:^|[;,(]\s*)[A-Z]{1,2}\d{1,2}[a-z]?(?:-\d+)?(?::|\))|§/;
+    const files = [
+      ...[...new Bun.Glob("**/*.test.ts").scanSync({ cwd: join(ROOT, "test") })].map((r) => join("test", r)),
+      ...new Bun.Glob("[0-9][0-9]_*/[0-9][0-9]_*/**/*.test.ts").scanSync({ cwd: ROOT }),
+    ].filter((rel) => !rel.includes("node_modules"));
+    const hits: string[] = [];
+    for (const rel of files) {
+      for (const m of readFileSync(join(ROOT, rel), "utf8").matchAll(title)) {
+        if (id.test(m[2]!)) hits.push(`${rel}: ${m[2]}`);
+      }
+    }
+    expect(files.length).toBeGreaterThan(40);
     expect(hits).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { CpuLiveLoadBalancer, isResourceConfig, type ResourceConfig } from "../remote/config";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../remote/protocol";
-import { loadedExports } from "../remote/identity";
+import { exportNameWhere, loadedExports } from "../remote/identity";
 import { setTarget, type Target } from "../remote/target";
 import { discoverExamples, type ExampleInfo, type Scope } from "../workspace/discovery";
 import { formatLoadError, importModule, purgeModuleCache } from "../workspace/modules";
@@ -176,20 +176,11 @@ async function mothershipConfig(root: string, scope: Scope, appName: string): Pr
 
 /** The export name of the remote wrapper made for `ref`: an export, or `Class.method` for a decorated method. */
 function exportNameOfRef(exports: Record<string, unknown>, ref: RemoteFunctionRef): string | undefined {
-  const isIt = (v: unknown) =>
-    (typeof v === "function" || (typeof v === "object" && v !== null)) && (v as { remote?: unknown }).remote === ref;
-  for (const [key, v] of Object.entries(exports)) if (isIt(v)) return key;
-  for (const [key, v] of Object.entries(exports)) {
-    if (typeof v !== "function") continue;
-    for (const holder of [v, (v as { prototype?: object }).prototype]) {
-      if (!holder) continue;
-      for (const m of Object.getOwnPropertyNames(holder)) {
-        if (m === "prototype" || m === "constructor") continue;
-        if (isIt(Object.getOwnPropertyDescriptor(holder, m)?.value)) return `${key}.${m}`;
-      }
-    }
-  }
-  return undefined;
+  return exportNameWhere(
+    exports,
+    (v) =>
+      (typeof v === "function" || (typeof v === "object" && v !== null)) && (v as { remote?: unknown }).remote === ref,
+  );
 }
 
 const transpiler = new Bun.Transpiler({ loader: "ts" });

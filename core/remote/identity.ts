@@ -46,14 +46,22 @@ export function loadedExports(file: string): Record<string, unknown> | undefined
  * (static or on the prototype) of an exported class.
  */
 export function exportNameOf(exports: Record<string, unknown>, value: unknown): string | undefined {
-  for (const [key, v] of Object.entries(exports)) if (v === value) return key;
+  return exportNameWhere(exports, (v) => v === value);
+}
+
+/**
+ * The name of the first export that satisfies `is`: an export itself, else a method (static or on the prototype) of
+ * an exported class, as `Class.method`.
+ */
+export function exportNameWhere(exports: Record<string, unknown>, is: (value: unknown) => boolean): string | undefined {
+  for (const [key, v] of Object.entries(exports)) if (is(v)) return key;
   for (const [key, v] of Object.entries(exports)) {
     if (typeof v !== "function") continue;
     for (const holder of [v, (v as { prototype?: object }).prototype]) {
       if (!holder) continue;
       for (const m of Object.getOwnPropertyNames(holder)) {
         if (m === "prototype" || m === "constructor") continue;
-        if (Object.getOwnPropertyDescriptor(holder, m)?.value === value) return `${key}.${m}`;
+        if (is(Object.getOwnPropertyDescriptor(holder, m)?.value)) return `${key}.${m}`;
       }
     }
   }
