@@ -1,7 +1,7 @@
 import type { Server } from "bun";
 import type { UnifiedApp } from "../app/app";
 import { withCallSignal } from "../base/call-context";
-import { DEFAULT_MAX_BODY_BYTES } from "../base/env";
+import { DEFAULT_MAX_BODY_BYTES, serverUrl } from "../base/env";
 import { json } from "../base/errors";
 import { log } from "../base/log";
 
@@ -47,9 +47,8 @@ export function startServer(app: UnifiedApp, host: string, port: number, options
     },
   });
   const hostname = server.hostname ?? host;
-  const displayHost = hostname.includes(":") ? `[${hostname}]` : hostname;
   return {
-    url: `http://${displayHost}:${server.port}`,
+    url: serverUrl(hostname, server.port!),
     port: server.port!,
     hostname,
     current: () => current,
