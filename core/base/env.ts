@@ -84,8 +84,3 @@ export function listenSettings(flags: {
   const maxBodyBytes = parseByteSize(flags.maxBody || setting("FLASH_MAX_BODY")!, "body limit");
   return { host, port, maxBodyBytes };
 }
-
-/** The URL of a server listening on `hostname:port`, an IPv6 address in brackets (`http://[::1]:8888`). */
-export function serverUrl(hostname: string, port: number): string {
-  return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-}

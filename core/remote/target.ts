@@ -11,13 +11,14 @@ import type { Target } from "./protocol";
 
 export type { FunctionRequest, FunctionResponse, RemoteFunctionRef, Target } from "./protocol";
 
-interface Slot {
+/** Where the current target is kept (one per process, on `globalThis`). */
+interface TargetHolder {
   target?: Target;
   /** Whether the shutdown hook is registered (once per process, whichever copy of this module comes first). */
   hooked?: boolean;
 }
 
-const slot: Slot = ((globalThis as any)[Symbol.for("flash.remote.target")] ??= {});
+const slot: TargetHolder = ((globalThis as any)[Symbol.for("flash.remote.target")] ??= {});
 
 /** Make `t` current: shown on /health, and shut down with flash (Ctrl+C, the end of `flash run`), so no worker outlives it. */
 function show(t: Target): void {

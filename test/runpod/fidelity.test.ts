@@ -103,7 +103,7 @@ describe("payload limits", () => {
 
 describe("calls that explain themselves", () => {
   test("a throttled endpoint: the wait says why and ends with the reason", async () => {
-    const t = h.newTarget({ wait: { explainAfterMs: 50, queueTimeoutMs: 1500 } });
+    const t = h.newTarget({ wait: { explainAfterMs: 50, queueTimeoutMs: 700 } });
     const cfg = new CpuLiveServerless({ name: "throttled", workersMax: 1 });
     const { endpointId } = await t.provisioner.ensure(cfg);
     h.em.supervisor.throttle(endpointId, 1);
@@ -137,11 +137,12 @@ describe("calls that explain themselves", () => {
   }, 30_000);
 
   test("the execution timeout counts from IN_PROGRESS, not from submission (a cold start does not eat it)", async () => {
-    // Cold start 3 s > execution timeout 2.5 s + grace 0.3 s: a clock started at submission would give up.
-    const cold = startHarness({ workers: { coldStartMs: 3000 } });
+    // Cold start 1.6 s > execution timeout 1.2 s + grace 0.2 s: a clock started at submission would give up. The
+    // call itself runs in about 0.2 s once a worker took it.
+    const cold = startHarness({ workers: { coldStartMs: 1600 } });
     try {
-      const t = cold.newTarget({ wait: { executionGraceMs: 300 } });
-      const cfg = new CpuLiveServerless({ name: "cold", workersMax: 1, executionTimeoutMs: 2500 });
+      const t = cold.newTarget({ wait: { executionGraceMs: 200 } });
+      const cfg = new CpuLiveServerless({ name: "cold", workersMax: 1, executionTimeoutMs: 1200 });
       const fn = { ...ref(cfg, "hello"), module: join(cold.root, "01_demo/01_basic/cpu_worker.ts") };
       const res = await t.call(
         fn,
@@ -210,9 +211,9 @@ describe("nothing runs twice", () => {
   }, 60_000);
 
   test("a load-balanced endpoint's cold start ('no workers available') is waited out, then the call runs", async () => {
-    const cold = startHarness({ workers: { coldStartMs: 1500, lbWaitMs: 200 } });
+    const cold = startHarness({ workers: { coldStartMs: 600, lbWaitMs: 100 } });
     try {
-      const t = cold.newTarget({ wait: { lbRetryDelayMs: 300, lbColdStartMs: 30_000 } });
+      const t = cold.newTarget({ wait: { lbRetryDelayMs: 100, lbColdStartMs: 30_000 } });
       const cfg = new CpuLiveLoadBalancer({ name: "lb_cold", workersMax: 1 });
       const fn: RemoteFunctionRef = {
         config: cfg,

@@ -4,7 +4,7 @@
  * about, says "ready", then runs calls one at a time through the executor. Importing it starts nothing: it starts
  * when it is the entry of its thread or process (last lines), or when `runPoolWorker()` is called.
  */
-import { execute, forgetModules, loadModule } from "./executor";
+import { execute, forgetImported, loadModule } from "./executor";
 import { openPoolChannel, type PoolChannel } from "./channel";
 import { purgeChanged } from "./hot-reload";
 import { enterWorkerMode } from "./registry";
@@ -43,7 +43,7 @@ async function handle(pool: PoolChannel, msg: ToWorker): Promise<void> {
     const started = performance.now();
     const { purged } = purgeChanged(msg.files);
     // Import the remote functions' modules again now, so the next call does not wait for it.
-    for (const file of forgetModules(purged)) await loadModule(file).catch(() => undefined);
+    for (const file of forgetImported(purged)) await loadModule(file).catch(() => undefined);
     pool.send({ type: "reloaded", modules: purged.length, ms: performance.now() - started });
     return;
   }
