@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { buildApp, type UnifiedApp } from "../dev/app";
 import { locateWorkspace } from "../workspace/discovery";
 import { runShutdownHooks } from "../base/lifecycle";
-import { holdWarmups } from "../remote/local/pool";
+import { LocalTarget } from "../remote/local/local-target";
 import { currentTarget, type ReloadedModules } from "../remote/target";
 import { formatLoadError } from "../dev/loader";
 import { log, setLogLevel } from "../base/log";
@@ -79,7 +79,8 @@ export default defineCommand({
     }
     // Loaded before listening, so the watcher starts in the same tick as the server: no edit slips in between.
     const watchModule = args.watch ? await import("../dev/watch") : undefined;
-    const releaseWarmups = holdWarmups();
+    const target = currentTarget();
+    const releaseWarmups = target instanceof LocalTarget ? target.holdWarmups() : () => undefined;
     const app = await buildApp({ root, scope });
     let server;
     try {

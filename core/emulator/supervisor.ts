@@ -1,9 +1,9 @@
 import type { Subprocess } from "bun";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { logger } from "../base/log";
-import { setting } from "../base/settings";
+import { networkVolumeFolder } from "../base/volumes";
 import type { EndpointHealth } from "../runpod/api";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
 import type { JobStore } from "./job-store";
@@ -394,9 +394,7 @@ export class WorkerSupervisor {
   private volumeEnv(endpoint: EmulatedEndpoint): Record<string, string> {
     const volume = endpoint.networkVolumeId ? this.control.volumes.get(endpoint.networkVolumeId) : undefined;
     if (!volume) return {};
-    const dir = join(this.opts.volumesDir ?? resolve(setting("FLASH_VOLUMES_DIR")!), volume.name);
-    mkdirSync(dir, { recursive: true });
-    return { FLASH_VOLUME_PATH: dir };
+    return { FLASH_VOLUME_PATH: networkVolumeFolder(volume.name, this.opts.volumesDir) };
   }
 
   private spawn(id: string, endpoint: EmulatedEndpoint, launch: Launch): void {

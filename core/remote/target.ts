@@ -43,11 +43,12 @@ export interface ReloadedModules {
   files?: string[];
 }
 
-interface Slot {
+/** Where the current target is kept (one per process, on `globalThis`). */
+interface TargetHolder {
   target?: Target;
 }
 
-const slot: Slot = ((globalThis as any)[Symbol.for("flash.remote.target")] ??= {});
+const slot: TargetHolder = ((globalThis as any)[Symbol.for("flash.remote.target")] ??= {});
 
 // Whatever target is current at Ctrl+C (or at the end of `flash run`) is shut down, so no worker outlives flash.
 onShutdown("remote target", () => slot.target?.shutdown());

@@ -4,7 +4,7 @@
  * about, says "ready", then runs calls one at a time through the executor.
  */
 import { join } from "node:path";
-import { execute, forgetModules, loadModule } from "./executor";
+import { execute, forgetImported, loadModule } from "./executor";
 import { openPoolChannel, type PoolChannel } from "./channel";
 import { purgeChanged } from "./hot-reload";
 import { enterWorkerMode } from "./registry";
@@ -45,7 +45,7 @@ async function handle(pool: PoolChannel, msg: ToWorker): Promise<void> {
     const started = performance.now();
     const { purged } = purgeChanged(msg.files, ENGINE_DIR);
     // Import the remote functions' modules again now, so the next call does not wait for it.
-    for (const file of forgetModules(purged)) await loadModule(file).catch(() => undefined);
+    for (const file of forgetImported(purged)) await loadModule(file).catch(() => undefined);
     pool.send({ type: "reloaded", modules: purged.length, ms: performance.now() - started });
     return;
   }
