@@ -59,7 +59,7 @@ export function emulatorKey(): string {
 }
 
 /** The emulator's HTTP app: the guards, then one plane per API group. */
-function emulatorApp(ctx: EmulatorContext) {
+export function emulatorApp(ctx: EmulatorContext) {
   return new Elysia()
     .use(guards(ctx))
     .use(workerApi(ctx))
