@@ -77,7 +77,7 @@ describe("remote functions across modules of one bundle", () => {
 });
 
 describe("load-balancer mode", () => {
-  test("B1: PORT alone does not make an LB worker (the mode is FLASH_WORKER_MODE, which flash's templates set)", async () => {
+  test("PORT alone does not make an LB worker (the mode is FLASH_WORKER_MODE, which flash's templates set)", async () => {
     const [port] = freePorts(1);
     const env: Record<string, string | undefined> = {
       ...process.env,
@@ -130,7 +130,7 @@ describe("load-balancer mode", () => {
       };
       const viaRoute = await fetch(`${base}/compute`, { method: "POST", body: JSON.stringify(shipped) });
       expect(await viaRoute.json()).toMatchObject({ success: true, result: { sum: 3, count: 2 } });
-      // B5: a later call names the bundle by hash only; a hash the worker never saw is answered `missing`.
+      // A later call names the bundle by hash only; a hash the worker never saw is answered `missing`.
       const { code: _code, ...byHash } = bundle;
       const again = await fetch(`${base}/execute`, {
         method: "POST",
@@ -200,7 +200,7 @@ function inlineCall(source: string, args: unknown[]) {
 }
 
 describe("worker protocol", () => {
-  test("D6: the heartbeat starts at once and keeps going while a function blocks the event loop", async () => {
+  test("the heartbeat starts at once and keeps going while a function blocks the event loop", async () => {
     // The function blocks its event loop (a synchronous loop) until the test opens the gate, which it does only
     // once the platform has had two pings naming the job: pings that could only come from another thread.
     const gate = join(mkdtempSync(join(tmp, "hb-gate-")), "open");
@@ -230,7 +230,7 @@ describe("worker protocol", () => {
     }
   }, 60_000);
 
-  test("D7: SIGTERM lets the job in flight finish and post its result, then the worker exits", async () => {
+  test("SIGTERM lets the job in flight finish and post its result, then the worker exits", async () => {
     const nap = inlineCall(
       `import { remote, CpuLiveServerless } from "flash";\n` +
         `export const f = remote(new CpuLiveServerless({ name: "nap" }), async (ms) => { await Bun.sleep(ms); return "rested"; });\n`,

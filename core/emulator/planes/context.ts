@@ -80,11 +80,13 @@ export interface EmulatorContext<S extends Supervisor = Supervisor> {
 
 /** What `emulatorContext` is built from. */
 export interface ContextOptions extends StoreOptions {
+  /** API key every client call must carry (Bearer or bare; `?api_key=` on GraphQL). */
   apiKey: string;
   /** How long `job-take` holds a worker's request open when no job waits, ms (default 20 s; Runpod: up to ~90 s). */
   takeHoldMs?: number;
   /** The least `?wait=` of runsync and status-sync, ms (Runpod: 1000; tests shorten it). */
   minSyncWaitMs?: number;
+  /** Control-plane rules (the 0/0 rule of deleteEndpoint, template deletion delay, LB port env). */
   control?: ControlPlaneOptions;
 }
 

@@ -43,7 +43,7 @@ describe("mapping a resource config", () => {
       flashBootType: "FLASHBOOT",
       allowedCudaVersions: "12.4",
     });
-    expect(m.endpoint.locations).toBeUndefined(); // D1: only a chosen datacenter is sent
+    expect(m.endpoint.locations).toBeUndefined(); // only a chosen datacenter is sent
     expect(m.endpoint.gpuIds).toBe("AMPERE_24,-NVIDIA GeForce RTX 3090,-NVIDIA RTX A5000");
     expect(m.endpoint.instanceIds).toBeUndefined();
     expect(m.bootstrap).toBe(false);
@@ -61,7 +61,7 @@ describe("mapping a resource config", () => {
     });
   });
 
-  test("B1: a load-balanced template names its mode and carries PORT and PORT_HEALTH itself; a user's PORT wins", () => {
+  test("a load-balanced template names its mode and carries PORT and PORT_HEALTH itself; a user's PORT wins", () => {
     const lb = mapConfig(
       new LiveLoadBalancer({ name: "api", gpus: [GpuGroup.ADA_24], imageName: "mine:1" }),
       opts(true),
@@ -76,7 +76,7 @@ describe("mapping a resource config", () => {
     expect(own.template!.env).toContainEqual({ key: "PORT", value: "8080" });
   });
 
-  test("B2: with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion (D2)", () => {
+  test("with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion", () => {
     const cpu = mapConfig(new CpuLiveServerless({ name: "c" }), opts(true));
     expect(cpu.bootstrap).toBe(true);
     expect(cpu.template!.imageName).toBe(DEFAULT_CPU_IMAGE);
@@ -93,7 +93,7 @@ describe("mapping a resource config", () => {
     expect(mapConfig(new LiveServerless({ name: "g" }), opts(true, env)).template!.imageName).toBe("all:1");
   });
 
-  test("D16: CPU endpoints carry no GPU fields; FlashBoot off is said; a chosen datacenter is sent (D1)", () => {
+  test("CPU endpoints carry no GPU fields; FlashBoot off is said; a chosen datacenter is sent", () => {
     const cpu = mapConfig(
       new CpuLiveServerless({
         name: "cpu_worker",
@@ -117,7 +117,7 @@ describe("mapping a resource config", () => {
     );
   });
 
-  test("B4: a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
+  test("a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
     const own = mapConfig(new ServerlessEndpoint({ name: "mine", imageName: "me/handler:1" }), opts(true));
     expect(own.template!.imageName).toBe("me/handler:1");
     expect(own.template!.env.map((v) => v.key)).toEqual(["FLASH_WORKSPACE"]);
