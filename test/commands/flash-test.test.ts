@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO, makeWorkspace, postJson, removeDir, startFlash, writeFiles } from "../helpers/workspace";
+import { REPO, makeWorkspace, removeDir, writeFiles } from "../helpers/workspace";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
