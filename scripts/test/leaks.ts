@@ -23,15 +23,15 @@ interface Proc {
   cmd: string;
 }
 
-/** Every process visible in /proc, with its parent, state and command line. */
-function processes(): Proc[] {
+/** Every process visible in /proc, with its parent, state and (unless `withCommand` is false) command line. */
+function processes(withCommand = true): Proc[] {
   const out: Proc[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      const cmd = withCommand ? readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim() : "";
       out.push({ pid: Number(entry), state: fields[0]!, ppid: Number(fields[1]), cmd });
     } catch {
       // it ended while we looked
@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
   // Orphans re-parented here become zombies when they exit: reap them (never the command itself, Bun waits for it).
   const reaper = linux
     ? setInterval(() => {
-        for (const p of processes())
+        for (const p of processes(false))
           if (p.state === "Z" && p.ppid === process.pid && p.pid !== child.pid) linux.reap(p.pid);
       }, 500)
     : undefined;
