@@ -1,11 +1,12 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
-import { buildApp, type UnifiedApp } from "../dev/app";
+import { buildApp, type UnifiedApp } from "../app/app";
 import { locateWorkspace } from "../workspace/discovery";
 import { runShutdownHooks } from "../base/lifecycle";
 import { LocalTarget } from "../remote/local/local-target";
-import { currentTarget, type ReloadedModules } from "../remote/target";
-import { formatLoadError } from "../dev/loader";
+import type { ReloadedModules } from "../remote/protocol";
+import { currentTarget } from "../remote/target";
+import { formatLoadError } from "../workspace/modules";
 import { log, setLogLevel } from "../base/log";
 import { startServer } from "../dev/server";
 import { listenSettings, loadDotEnv } from "../base/env";

@@ -1,5 +1,5 @@
 import type { Server } from "bun";
-import type { UnifiedApp } from "./app";
+import type { UnifiedApp } from "../app/app";
 import { withCallSignal } from "../base/call-context";
 import { DEFAULT_MAX_BODY_BYTES } from "../base/env";
 import { json } from "../base/errors";

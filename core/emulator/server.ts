@@ -20,7 +20,7 @@ import { workerLogs } from "./planes/worker-logs";
 import { type SupervisorOptions, WorkerSupervisor } from "./supervisor";
 import type { WorkerLogBook } from "./worker-logs";
 
-/** Options of `startEmulator`: the store's timings, the key, the take hold, control-plane rules, and: */
+/** Options of `startEmulator`: the key, the platform's timings and rules (`ContextOptions`), the port, the workers. */
 export interface EmulatorOptions extends ContextOptions {
   host?: string;
   /** 0 (default) picks a free port. */

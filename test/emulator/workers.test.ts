@@ -401,7 +401,7 @@ describe("load-balanced workers", () => {
     expect(seen.webhook).toBeNull();
     expect(seen.podId).toBe(worker.id);
 
-    // A full-replace template update without PORT (what flash did before review B1): new workers get no PORT and
+    // A full-replace template update without PORT (what flash once did): new workers get no PORT and
     // no request can reach them.
     const tplId = em.control.endpoints.get(id)!.templateId;
     await gql("mutation t($input: SaveTemplateInput) { saveTemplate(input: $input) { id } }", {

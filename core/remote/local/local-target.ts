@@ -7,8 +7,14 @@ import { resolve } from "node:path";
 import { logger } from "../../base/log";
 import { GpuAllocator } from "./gpu-allocator";
 import { Pool, type PoolOptions, type PoolStatus } from "./pool";
-import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } from "../protocol";
-import type { ReloadedModules } from "../target";
+import type {
+  FunctionRequest,
+  FunctionResponse,
+  OnChunk,
+  ReloadedModules,
+  RemoteFunctionRef,
+  Target,
+} from "../protocol";
 import type { WorkerKind } from "./worker-handle";
 import { setting } from "../../base/settings";
 
@@ -27,7 +33,7 @@ export interface LocalTargetOptions {
 }
 
 /** Runs remote functions on worker pools on this machine. */
-export class LocalTarget {
+export class LocalTarget implements Target {
   readonly name = "local";
   private readonly pools = new Map<string, Pool>();
   private readonly seen = new WeakSet<object>();
