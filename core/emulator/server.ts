@@ -3,7 +3,8 @@ import { validationBody } from "../base/errors";
 import { logger } from "../base/log";
 import { PAYLOAD_LIMITS, type JobRequest } from "../runpod/api";
 import { ControlPlane, type ControlPlaneOptions, type EmulatedEndpoint } from "./control-plane";
-import { restV1 } from "./rest-v1";
+import { isRestV2Path, problem, restV2Plane } from "./planes/rest-v2";
+import { graphqlRetired } from "./retire-graphql";
 import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
 import { WorkerSupervisor, type SupervisorOptions } from "./supervisor";
 import { APPS_GRAPHQL, FlashApps, UPLOAD_PREFIX } from "./flash-apps";
@@ -38,6 +39,13 @@ export interface EmulatorOptions extends StoreOptions {
   workers?: Omit<SupervisorOptions, "baseUrl">;
   /** Control-plane rules (the 0/0 rule of deleteEndpoint, template deletion delay, LB port env). */
   control?: ControlPlaneOptions;
+  /**
+   * Serve GraphQL only for what REST v2 has no surface for (the Flash app plane): the day Runpod retires GraphQL
+   * (runpod/docs release notes, "retired in early 2027"), every other operation is refused.
+   */
+  retireGraphql?: boolean;
+  /** REST v2 requests per minute per key before 429 (default 600). */
+  restPerMinute?: number;
 }
 
 /** A running emulator: its URLs (what a client's base-URL settings point at), its state, and `stop()`. */
@@ -49,7 +57,7 @@ export interface Emulator {
   readonly endpointBaseUrl: string;
   /** Value for RUNPOD_LB_BASE_URL (`${url}/lb/{id}`). */
   readonly lbBaseUrl: string;
-  /** The REST control plane (`${url}/v1`; runpodctl's RUNPOD_API_URL). */
+  /** The REST v2 control plane (`${url}/v2`: `/serverless`, `/templates`, `/network-volumes`, `/catalog`). */
   readonly restBaseUrl: string;
   readonly store: JobStore;
   readonly control: ControlPlane;
@@ -166,6 +174,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     if (worker ? workerAuthorized(request, worker[1]!) : userAuthorized(request) || path === "/") return undefined;
     // A presigned upload URL carries its own signature instead of the API key (checked by the Flash plane).
     if (path.startsWith(UPLOAD_PREFIX)) return undefined;
+    if (isRestV2Path(path)) return problem(401, "missing or invalid bearer token");
     return err(401, "Unauthorized: missing or invalid API key");
   };
   /** 413 for a body over the route's limit (see PAYLOAD_LIMITS); undefined when it fits or the route has none. */
@@ -245,6 +254,13 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     .post(
       "/graphql",
       async ({ body }) => {
+        const retired = options.retireGraphql ? graphqlRetired(body.query) : undefined;
+        if (retired) {
+          return new Response(JSON.stringify({ errors: [{ message: retired, extensions: { code: "RETIRED" } }] }), {
+            status: 410,
+            headers: { "content-type": "application/json" },
+          });
+        }
         const reply = await control.execute(body.query, body.variables ?? undefined, body.operationName ?? undefined);
         return new Response(JSON.stringify(reply.body), {
           status: reply.status,
@@ -253,8 +269,15 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       },
       { body: GraphqlBody },
     )
-    // ── REST control plane (rest.runpod.io/v1): runpodctl's serverless and template commands ─────────
-    .use(restV1(control))
+    // ── REST v2 control plane (api.runpod.io/v2): endpoints, templates, network volumes, catalog ─────
+    .use(
+      restV2Plane({
+        control,
+        supervisor,
+        urls: () => ({ endpointBaseUrl: `${baseUrl}/v2`, lbBaseUrl: `${baseUrl}/lb/{id}` }),
+        perMinute: options.restPerMinute,
+      }),
+    )
     // ── worker side (runpod-python runpod/serverless/modules/rp_job.py, rp_http.py, rp_ping.py) ──────────────────────────────────────────────────────────────
     // Any worker id is accepted: real workers name themselves in the URL (runpod-python worker_state.py).
     .get("/v2/:ep/job-take/:wid", async ({ params, set }) => {
@@ -501,7 +524,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     apiBaseUrl: baseUrl,
     endpointBaseUrl: `${baseUrl}/v2`,
     lbBaseUrl: `${baseUrl}/lb/{id}`,
-    restBaseUrl: `${baseUrl}/v1`,
+    restBaseUrl: `${baseUrl}/v2`,
     store,
     control,
     supervisor,

@@ -59,12 +59,6 @@ export class WorkerLogBook {
   }
 }
 
-function workerStatus(w: EmulatedWorker): string {
-  if (w.state === "initializing") return "INITIALIZING";
-  if (w.state === "running" || w.inflight > 0) return "RUNNING";
-  return "IDLE";
-}
-
 const LogQuery = t.Object(
   {
     tail: t.Optional(t.String()),
@@ -77,34 +71,9 @@ const LogQuery = t.Object(
 const jsonErr = (status: number, message: string) =>
   new Response(JSON.stringify({ error: message }), { status, headers: { "content-type": "application/json" } });
 
-/** The v2 worker listing and log stream routes. */
+/** The v2 worker log stream route (the worker listing is in planes/rest-v2.ts). */
 export function workerLogRoutes(book: WorkerLogBook, supervisor: WorkerSupervisor, control: ControlPlane) {
   return new Elysia()
-    .get("/v2/serverless/:ep/workers", ({ params }) => {
-      const endpoint = control.endpoints.get(params.ep);
-      if (!endpoint) return jsonErr(404, `endpoint ${params.ep} not found`);
-      const workers = supervisor.alive(params.ep).map((w) => ({
-        id: w.id,
-        status: workerStatus(w),
-        gpuCount: endpoint.gpuCount,
-        gpuTypeId: endpoint.gpuIds.split(",")[0] || undefined,
-        startedAt: new Date(w.startedAt).toISOString(),
-        version: endpoint.version,
-      }));
-      const count = (s: string) => workers.filter((w) => w.status === s).length;
-      return {
-        workers,
-        summary: {
-          total: workers.length,
-          idle: count("IDLE"),
-          initializing: count("INITIALIZING"),
-          running: count("RUNNING"),
-          throttled: 0,
-          unhealthy: 0,
-        },
-        endpointVersion: endpoint.version,
-      };
-    })
     .get(
       "/v2/serverless/:ep/workers/:wid/logs",
       ({ params, query, request }) => {
