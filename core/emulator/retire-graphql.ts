@@ -24,7 +24,9 @@ let allowed: ReturnType<typeof appPlaneFields> | undefined;
 
 /** Field names selected directly in a selection set (fragments spread in are not followed: flash sends none). */
 function fieldsOf(set: SelectionSetNode | undefined): { name: string; set?: SelectionSetNode }[] {
-  return (set?.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [{ name: s.name.value, set: s.selectionSet }] : []));
+  return (set?.selections ?? []).flatMap((s) =>
+    s.kind === Kind.FIELD ? [{ name: s.name.value, set: s.selectionSet }] : [],
+  );
 }
 
 /**

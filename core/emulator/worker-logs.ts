@@ -73,79 +73,78 @@ const jsonErr = (status: number, message: string) =>
 
 /** The v2 worker log stream route (the worker listing is in planes/rest-v2.ts). */
 export function workerLogRoutes(book: WorkerLogBook, supervisor: WorkerSupervisor, control: ControlPlane) {
-  return new Elysia()
-    .get(
-      "/v2/serverless/:ep/workers/:wid/logs",
-      ({ params, query, request }) => {
-        if (!control.endpoints.has(params.ep) && !book.knows(params.ep, params.wid)) {
-          return jsonErr(404, `endpoint ${params.ep} not found`);
-        }
-        const alive = supervisor.alive(params.ep).some((w) => w.id === params.wid);
-        if (!alive && !book.knows(params.ep, params.wid)) {
-          return jsonErr(404, `worker ${params.wid} not found on endpoint ${params.ep}`);
-        }
-        const log = book.ensure(params.wid, params.ep);
-        const tail = query.tail === undefined ? 100 : Number(query.tail);
-        if (!Number.isInteger(tail) || tail < 0 || tail > LOG_TAIL_MAX) {
-          return jsonErr(422, `tail must be an integer from 0 to ${LOG_TAIL_MAX}`);
-        }
-        const source = query.source;
-        if (source !== undefined && source !== "container" && source !== "system") {
-          return jsonErr(422, `source must be container or system`);
-        }
-        let since: number | undefined;
-        if (query.since !== undefined) {
-          since = Date.parse(query.since);
-          if (!Number.isFinite(since)) return jsonErr(422, "since must be an RFC 3339 timestamp");
-        }
-        const lastId = Number(request.headers.get("last-event-id") ?? Number.NaN);
-        const wanted = (f: LogFrame) => !source || f.source === source;
-        const frames = log.frames.filter(wanted);
-        // Last-Event-ID wins over tail/since (exclusive: resume after it), then since, then tail.
-        const replay = Number.isFinite(lastId)
-          ? frames.filter((f) => f.id > lastId)
-          : since !== undefined
-            ? frames.filter((f) => Date.parse(f.ts) >= since!)
-            : tail === 0
-              ? []
-              : frames.slice(-tail);
-        const encoder = new TextEncoder();
-        const sse = (f: LogFrame) =>
-          encoder.encode(`id: ${f.id}\ndata: ${JSON.stringify({ source: f.source, line: f.line, ts: f.ts })}\n\n`);
-        let cleanup = () => {};
-        const stream = new ReadableStream<Uint8Array>({
-          start(controller) {
-            for (const f of replay) controller.enqueue(sse(f));
-            const listener = (f: LogFrame) => {
-              if (!wanted(f)) return;
-              try {
-                controller.enqueue(sse(f));
-              } catch {
-                cleanup();
-              }
-            };
-            log.listeners.add(listener);
-            const keepalive = setInterval(() => {
-              try {
-                controller.enqueue(encoder.encode(": keepalive\n\n"));
-              } catch {
-                cleanup();
-              }
-            }, 15_000);
-            cleanup = () => {
-              clearInterval(keepalive);
-              log.listeners.delete(listener);
-            };
-            request.signal.addEventListener("abort", () => cleanup());
-          },
-          cancel() {
-            cleanup();
-          },
-        });
-        return new Response(stream, {
-          headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
-        });
-      },
-      { query: LogQuery },
-    );
+  return new Elysia().get(
+    "/v2/serverless/:ep/workers/:wid/logs",
+    ({ params, query, request }) => {
+      if (!control.endpoints.has(params.ep) && !book.knows(params.ep, params.wid)) {
+        return jsonErr(404, `endpoint ${params.ep} not found`);
+      }
+      const alive = supervisor.alive(params.ep).some((w) => w.id === params.wid);
+      if (!alive && !book.knows(params.ep, params.wid)) {
+        return jsonErr(404, `worker ${params.wid} not found on endpoint ${params.ep}`);
+      }
+      const log = book.ensure(params.wid, params.ep);
+      const tail = query.tail === undefined ? 100 : Number(query.tail);
+      if (!Number.isInteger(tail) || tail < 0 || tail > LOG_TAIL_MAX) {
+        return jsonErr(422, `tail must be an integer from 0 to ${LOG_TAIL_MAX}`);
+      }
+      const source = query.source;
+      if (source !== undefined && source !== "container" && source !== "system") {
+        return jsonErr(422, `source must be container or system`);
+      }
+      let since: number | undefined;
+      if (query.since !== undefined) {
+        since = Date.parse(query.since);
+        if (!Number.isFinite(since)) return jsonErr(422, "since must be an RFC 3339 timestamp");
+      }
+      const lastId = Number(request.headers.get("last-event-id") ?? Number.NaN);
+      const wanted = (f: LogFrame) => !source || f.source === source;
+      const frames = log.frames.filter(wanted);
+      // Last-Event-ID wins over tail/since (exclusive: resume after it), then since, then tail.
+      const replay = Number.isFinite(lastId)
+        ? frames.filter((f) => f.id > lastId)
+        : since !== undefined
+          ? frames.filter((f) => Date.parse(f.ts) >= since!)
+          : tail === 0
+            ? []
+            : frames.slice(-tail);
+      const encoder = new TextEncoder();
+      const sse = (f: LogFrame) =>
+        encoder.encode(`id: ${f.id}\ndata: ${JSON.stringify({ source: f.source, line: f.line, ts: f.ts })}\n\n`);
+      let cleanup = () => {};
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const f of replay) controller.enqueue(sse(f));
+          const listener = (f: LogFrame) => {
+            if (!wanted(f)) return;
+            try {
+              controller.enqueue(sse(f));
+            } catch {
+              cleanup();
+            }
+          };
+          log.listeners.add(listener);
+          const keepalive = setInterval(() => {
+            try {
+              controller.enqueue(encoder.encode(": keepalive\n\n"));
+            } catch {
+              cleanup();
+            }
+          }, 15_000);
+          cleanup = () => {
+            clearInterval(keepalive);
+            log.listeners.delete(listener);
+          };
+          request.signal.addEventListener("abort", () => cleanup());
+        },
+        cancel() {
+          cleanup();
+        },
+      });
+      return new Response(stream, {
+        headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
+      });
+    },
+    { query: LogQuery },
+  );
 }

@@ -8,10 +8,10 @@ import { join } from "node:path";
 import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } from "../remote/protocol";
 import type { Target } from "../remote/target";
 import { Bundler } from "./bundle";
-import { RunpodGraphql } from "./graphql";
 import { RunpodHttp, redact, type RetryPolicy } from "./http";
 import { jobFailure, responseOf, RunpodJobs, type DispatchMode, type WaitPolicy } from "./jobs";
 import { Provisioner, type CleanupSummary, type Provisioned } from "./provision";
+import { RunpodRestV2 } from "./rest-v2";
 import { workspaceId } from "./state";
 import { workerProgram } from "./worker-program";
 import type { BuiltBundle } from "./bundle";
@@ -58,7 +58,7 @@ export class RunpodTarget implements Target {
     const http = new RunpodHttp(opts.apiKey, opts.retry);
     const statePath = opts.statePath ?? join(opts.root, ".flash", "resources.json");
     this.provisioner = new Provisioner({
-      graphql: new RunpodGraphql(http, opts.urls.apiBaseUrl),
+      rest: new RunpodRestV2(http, opts.urls.apiBaseUrl),
       statePath,
       apiBaseUrl: opts.urls.apiBaseUrl,
       live: opts.live ?? true,

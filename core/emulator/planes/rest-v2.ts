@@ -13,14 +13,7 @@
  * serverless endpoint and its bound template"), never subject to the template deletion delay.
  */
 import { Elysia } from "elysia";
-import {
-  CPU_FLAVORS,
-  CUDA_VERSIONS,
-  DATA_CENTERS,
-  GPU_POOLS,
-  isLocation,
-  POOL_PRICE_PER_HOUR,
-} from "../catalog";
+import { CPU_FLAVORS, CUDA_VERSIONS, DATA_CENTERS, GPU_POOLS, isLocation, POOL_PRICE_PER_HOUR } from "../catalog";
 import {
   type ControlPlane,
   type EmulatedEndpoint,
@@ -103,7 +96,10 @@ function cpuConfigOf(instanceId: string) {
 function instanceOf(cpu: { id: string; vcpuCount: number }): string {
   const flavor = CPU_FLAVORS[cpu.id];
   if (!flavor) {
-    throw new Refused(400, `cpu: unknown CPU flavor "${cpu.id}" (GET /v2/catalog/cpus lists ${Object.keys(CPU_FLAVORS).join(", ")})`);
+    throw new Refused(
+      400,
+      `cpu: unknown CPU flavor "${cpu.id}" (GET /v2/catalog/cpus lists ${Object.keys(CPU_FLAVORS).join(", ")})`,
+    );
   }
   const n = cpu.vcpuCount;
   if ((n & (n - 1)) !== 0 || n < flavor.min || n > flavor.max) {
@@ -364,8 +360,10 @@ export function restV2Plane(ctx: RestV2Context) {
     if (body.name !== undefined) out.name = body.name;
     if (body.gpu && body.cpu) throw new Refused(400, "send exactly one of gpu or cpu, not both");
     const cpuEndpoint = current ? !!current.instanceIds?.length : !!body.cpu;
-    if (current && body.gpu && cpuEndpoint) throw new Refused(400, "gpu on a CPU endpoint: the compute family is immutable");
-    if (current && body.cpu && !cpuEndpoint) throw new Refused(400, "cpu on a GPU endpoint: the compute family is immutable");
+    if (current && body.gpu && cpuEndpoint)
+      throw new Refused(400, "gpu on a CPU endpoint: the compute family is immutable");
+    if (current && body.cpu && !cpuEndpoint)
+      throw new Refused(400, "cpu on a GPU endpoint: the compute family is immutable");
     if (body.cpu) {
       const ids = (body.cpu as { id: string; vcpuCount: number }[]).map(instanceOf);
       if (new Set(ids).size !== ids.length) throw new Refused(400, "cpu: duplicate configuration");
@@ -491,7 +489,11 @@ export function restV2Plane(ctx: RestV2Context) {
     if (body.templateId || Object.keys(container).length) {
       // Container changes make a new release: the bound template changes (a GraphQL-made endpoint gets its own).
       const current = control.templates.get(e.templateId);
-      const base = body.templateId ? templateInput(sourceTemplate(body.templateId)) : current ? templateInput(current) : {};
+      const base = body.templateId
+        ? templateInput(sourceTemplate(body.templateId))
+        : current
+          ? templateInput(current)
+          : {};
       if (current && bound.has(current.id) && !body.templateId) {
         control.saveTemplate({ ...templateInput(current), ...container });
       } else templateId = bindTemplate(e.name, base, body).id;
@@ -520,7 +522,8 @@ export function restV2Plane(ctx: RestV2Context) {
     const t = control.templateOf(e);
     const workers = ctx.supervisor.alive(id).map((w) => ({
       id: w.id,
-      status: w.state === "initializing" ? "INITIALIZING" : w.state === "running" || w.inflight > 0 ? "RUNNING" : "IDLE",
+      status:
+        w.state === "initializing" ? "INITIALIZING" : w.state === "running" || w.inflight > 0 ? "RUNNING" : "IDLE",
       isStale: w.version !== e.version,
       version: w.version,
       gpuCount: e.instanceIds?.length ? 0 : e.gpuCount,
@@ -728,18 +731,18 @@ export function restV2Plane(ctx: RestV2Context) {
       answer(request, () => json(200, { endpoints: [...control.endpoints.values()].map(endpointView) })),
     )
     .post("/v2/serverless", ({ request }) => answer(request, createEndpoint), { parse: "none" })
-    .get("/v2/serverless/:id", ({ request, params }) =>
+    .get("/v2/serverless/:ep", ({ request, params }) =>
       answer(request, () => {
-        const e = control.endpoints.get(params.id);
-        if (!e) throw new Refused(404, `endpoint ${params.id} not found`);
+        const e = control.endpoints.get(params.ep);
+        if (!e) throw new Refused(404, `endpoint ${params.ep} not found`);
         return json(200, endpointView(e));
       }),
     )
-    .patch("/v2/serverless/:id", ({ request, params }) => answer(request, (b) => updateEndpoint(params.id, b)), {
+    .patch("/v2/serverless/:ep", ({ request, params }) => answer(request, (b) => updateEndpoint(params.ep, b)), {
       parse: "none",
     })
-    .delete("/v2/serverless/:id", ({ request, params }) => answer(request, () => deleteEndpoint(params.id)))
-    .get("/v2/serverless/:id/workers", ({ request, params }) => answer(request, () => workersOf(params.id)))
+    .delete("/v2/serverless/:ep", ({ request, params }) => answer(request, () => deleteEndpoint(params.ep)))
+    .get("/v2/serverless/:ep/workers", ({ request, params }) => answer(request, () => workersOf(params.ep)))
     .get("/v2/templates", ({ request }) =>
       answer(request, () =>
         json(200, {
