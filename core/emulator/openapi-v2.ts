@@ -20,9 +20,21 @@ export const openapiV2 = document as unknown as {
   components: { schemas: Record<string, any> };
 };
 
+/**
+ * `requestUrls` are documented as `format: uri` yet hold templates (`…/status/{job_id}` in the document's own
+ * examples), which RFC 3986 forbids: they are checked as the URI templates they are.
+ */
+function asTemplates(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(asTemplates);
+  if (!node || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = k === "format" && v === "uri" ? "uri-template" : asTemplates(v);
+  return out;
+}
+
 // Only the schemas are registered: the validator indexes every `id` it walks past, and the response examples
 // elsewhere in the document hold objects with equal `id`s.
-const SCHEMAS = { components: { schemas: openapiV2.components.schemas } } as unknown as Schema;
+const SCHEMAS = { components: { schemas: asTemplates(openapiV2.components.schemas) } } as unknown as Schema;
 const validators = new Map<string, Validator>();
 
 /**
@@ -70,16 +82,37 @@ const WRAPPERS = new Set(["$ref", "allOf", "anyOf", "if", "properties", "items",
  */
 const UNKNOWN = new Set(["unevaluatedProperties", "additionalProperties"]);
 
-function describe(errors: OutputUnit[], known: Set<string>): string[] {
+/**
+ * The `oneOf` branches a value did not pick: those whose `type` discriminator failed (a `QUEUE_DELAY` scaling is not
+ * also told it lacks `requestCount`).
+ */
+function unselected(errors: OutputUnit[]): string[] {
+  const out: string[] = [];
+  for (const e of errors) {
+    const m = /^(.*\/oneOf\/\d+)\/.*properties\/type\/(enum|const)$/.exec(e.keywordLocation);
+    if (m) out.push(`${m[1]}/`);
+  }
+  return out;
+}
+
+function describe(all: OutputUnit[], known: Set<string>): string[] {
+  const skipped = unselected(all);
+  const errors = all.filter((e) => !skipped.some((p) => e.keywordLocation.startsWith(p)));
   const shown: string[] = [];
   for (const e of errors) {
-    if (WRAPPERS.has(e.keyword)) continue;
+    if (WRAPPERS.has(e.keyword) || e.keyword === "oneOf") continue;
     if (UNKNOWN.has(e.keyword)) {
       const name = /Property "(.*)" does not match/.exec(e.error)?.[1];
-      if (name === undefined || known.has(name)) continue;
+      // `additionalProperties` is decided locally; only `unevaluatedProperties` may name a known field here.
+      if (name === undefined || (e.keyword === "unevaluatedProperties" && known.has(name))) continue;
       shown.push(`${pathOf(e.instanceLocation)}: additional properties '${name}' not allowed`);
     } else shown.push(`${pathOf(e.instanceLocation)}: ${e.error}`);
   }
+  // Never call an invalid value valid: when every failure was filtered, show the union's own.
+  if (!shown.length) {
+    for (const e of errors) if (e.keyword === "oneOf") shown.push(`${pathOf(e.instanceLocation)}: ${e.error}`);
+  }
+  if (!shown.length) shown.push(...all.map((e) => `${pathOf(e.instanceLocation)}: ${e.error}`));
   return [...new Set(shown)];
 }
 

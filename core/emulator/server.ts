@@ -3,7 +3,7 @@ import { validationBody } from "../base/errors";
 import { logger } from "../base/log";
 import { PAYLOAD_LIMITS, type JobRequest } from "../runpod/api";
 import { ControlPlane, type ControlPlaneOptions, type EmulatedEndpoint } from "./control-plane";
-import { isRestV2Path, problem, restV2Plane } from "./planes/rest-v2";
+import { isRestV2Path, problem, type RestV2Context, restV2Plane } from "./planes/rest-v2";
 import { graphqlRetired } from "./retire-graphql";
 import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
 import { WorkerSupervisor, type SupervisorOptions } from "./supervisor";
@@ -46,6 +46,8 @@ export interface EmulatorOptions extends StoreOptions {
   retireGraphql?: boolean;
   /** REST v2 requests per minute per key before 429 (default 600). */
   restPerMinute?: number;
+  /** Sees every REST v2 exchange (the contract test checks them against Runpod's document). */
+  restObserver?: RestV2Context["observe"];
 }
 
 /** A running emulator: its URLs (what a client's base-URL settings point at), its state, and `stop()`. */
@@ -276,6 +278,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         supervisor,
         urls: () => ({ endpointBaseUrl: `${baseUrl}/v2`, lbBaseUrl: `${baseUrl}/lb/{id}` }),
         perMinute: options.restPerMinute,
+        observe: options.restObserver,
       }),
     )
     // ── worker side (runpod-python runpod/serverless/modules/rp_job.py, rp_http.py, rp_ping.py) ──────────────────────────────────────────────────────────────

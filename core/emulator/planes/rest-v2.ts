@@ -37,6 +37,19 @@ export interface RestV2Context {
    * 600 so that a test suite's provisioning is not throttled, and a test lowers it to see the 429.
    */
   perMinute?: number;
+  /** Sees every exchange (the contract test checks each against the document). */
+  observe?: (exchange: RestV2Exchange) => void;
+}
+
+/** One request to the v2 plane and its reply, as the contract test sees it. */
+export interface RestV2Exchange {
+  method: string;
+  path: string;
+  requestBody?: unknown;
+  status: number;
+  contentType: string | null;
+  headers: Record<string, string>;
+  responseBody?: unknown;
 }
 
 /** Paths of the v2 control plane (the queue API `/v2/{endpointId}/…` shares the prefix). */
@@ -426,7 +439,8 @@ export function restV2Plane(ctx: RestV2Context) {
 
   const createEndpoint = (body: Record<string, any>) => {
     conform("CreateEndpointRequest", body);
-    if (!body.gpu === !body.cpu) throw new Refused(400, "send exactly one of gpu or cpu");
+    if (body.gpu && body.cpu) throw new Refused(400, "send exactly one of gpu or cpu, not both");
+    if (!body.gpu && !body.cpu) throw new Refused(400, "send exactly one of gpu or cpu");
     const type = body.type === "LOAD_BALANCER" ? "LB" : "QB";
     const fields = endpointFields(body, type);
     const base = body.templateId ? templateInput(sourceTemplate(body.templateId)) : {};
@@ -713,9 +727,10 @@ export function restV2Plane(ctx: RestV2Context) {
       });
     }
     let res: Response;
+    const hasBody = request.method === "POST" || request.method === "PATCH";
+    const text = hasBody ? await request.text() : "";
     try {
-      const hasBody = request.method === "POST" || request.method === "PATCH";
-      res = run(hasBody ? parseBody(await request.text()) : {});
+      res = run(hasBody ? parseBody(text) : {});
     } catch (err) {
       if (err instanceof Refused) res = problem(err.status, err.message, err.errors);
       else if (err instanceof RejectedInput) {
@@ -723,6 +738,7 @@ export function restV2Plane(ctx: RestV2Context) {
       } else throw err;
     }
     for (const [k, v] of Object.entries(quota.headers)) res.headers.set(k, v);
+    if (ctx.observe) await report(ctx.observe, request, text, res);
     return res;
   };
 
@@ -776,6 +792,26 @@ export function restV2Plane(ctx: RestV2Context) {
     .get("/v2/catalog/gpus", ({ request, query }) => answer(request, () => catalogGpus(query)))
     .get("/v2/catalog/cpus", ({ request, query }) => answer(request, () => catalogCpus(query)))
     .get("/v2/catalog/datacenters", ({ request }) => answer(request, catalogDataCenters));
+}
+
+async function report(observe: (e: RestV2Exchange) => void, request: Request, text: string, res: Response) {
+  const body = await res.clone().text();
+  const parse = (t: string) => {
+    try {
+      return t ? JSON.parse(t) : undefined;
+    } catch {
+      return t;
+    }
+  };
+  observe({
+    method: request.method,
+    path: new URL(request.url).pathname + new URL(request.url).search,
+    requestBody: parse(text),
+    status: res.status,
+    contentType: res.headers.get("content-type"),
+    headers: Object.fromEntries([...(res.headers as unknown as Iterable<[string, string]>)]),
+    responseBody: parse(body),
+  });
 }
 
 /** `include=AVAILABILITY` needs `product`, and `product` needs the include ("400 either way"). */
