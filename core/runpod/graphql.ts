@@ -1,11 +1,20 @@
-/** The GraphQL control plane (api.runpod.io/graphql): templates and endpoints (https://docs.runpod.io/sdks/graphql/manage-endpoints). */
+/**
+ * The GraphQL control plane (api.runpod.io/graphql; https://docs.runpod.io/sdks/graphql/manage-endpoints), kept only
+ * where Runpod's REST API v2 has no surface yet (runpod/docs api-reference-v2/openapi.json at a900806: no Flash
+ * operations, and no `flashEnvironmentId` on CreateEndpointRequest):
+ * - the Flash app plane: apps, environments, builds and the artifact upload (core/deploy/flash-app-client.ts; the
+ *   operations runpod/flash sends in core/api/runpod.py);
+ * - `flash deploy`'s endpoints, saved into a Flash environment with `saveEndpoint(input: {flashEnvironmentId})`
+ *   (runpod/flash core/resources/serverless.py), with their templates, deletes and listing (core/deploy/apply.ts).
+ * Live provisioning and the doctor use REST v2 (rest-v2.ts). When Runpod adds these to v2, this module goes.
+ */
 import { logger } from "../base/log";
 import { RunpodApiError, RunpodHttp } from "./http";
 
 const glog = logger("runpod");
 
 /** `{key, value}` as GraphQL carries environment variables. */
-export interface EnvVarInput {
+interface EnvVarInput {
   key: string;
   value: string;
 }
@@ -210,29 +219,6 @@ export class RunpodGraphql {
         this.apiBaseUrl,
       );
     }
-  }
-
-  /** Delete a template by name (`$name: String!` validates against a nullable or a non-null schema argument). */
-  async deleteTemplate(name: string): Promise<void> {
-    await this.request("mutation deleteTemplate($name: String!) { deleteTemplate(templateName: $name) }", { name });
-  }
-
-  /** The account's templates (ids and names). */
-  async listTemplates(): Promise<{ id: string; name: string }[]> {
-    const data = await this.request<{ myself: { podTemplates: { id: string; name: string }[] | null } }>(
-      "query { myself { podTemplates { id name } } }",
-    );
-    return data.myself?.podTemplates ?? [];
-  }
-
-  /** One template with its env (the query runpod/flash `get_template` sends: core/api/runpod.py). */
-  async getTemplate(id: string): Promise<{ id: string; name: string; env: EnvVarInput[] } | undefined> {
-    const data = await this.request<{ podTemplate: { id: string; name: string; env: EnvVarInput[] | null } | null }>(
-      "query getTemplate($id: String!) { podTemplate(id: $id) { id name env { key value } } }",
-      { id },
-    );
-    const t = data.podTemplate;
-    return t ? { ...t, env: t.env ?? [] } : undefined;
   }
 
   /**

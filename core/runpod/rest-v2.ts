@@ -140,7 +140,7 @@ export class RestV2Error extends RunpodApiError {
  * Seconds to wait before the next request from a `RateLimit` header value: the longest reset `t` among windows
  * whose remaining count `r` is 0; 0 when no window is spent (or the header is absent or unreadable).
  */
-export function rateLimitWait(header: string | null): number {
+function rateLimitWait(header: string | null): number {
   if (!header) return 0;
   let wait = 0;
   for (const member of header.split(",")) {
