@@ -7,7 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { logger } from "../base/log";
+import { RunpodCatalog } from "../runpod/catalog";
 import { RunpodGraphql } from "../runpod/graphql";
+import { RunpodRestV2 } from "../runpod/rest-v2";
 import { RunpodHttp } from "../runpod/http";
 import type { RunpodUrls } from "../runpod/connection";
 import { applyPlan, type ApplyResult } from "./apply";
@@ -93,10 +95,13 @@ export async function prepareDeploy(
   envName?: string,
 ): Promise<PreparedDeploy> {
   const { apps } = clients(conn);
+  // The cost column from Runpod's catalog, read while the app is resolved (the published table when it fails).
+  const prices = new RunpodCatalog(new RunpodRestV2(new RunpodHttp(conn.apiKey), conn.urls.apiBaseUrl)).prices();
   const resolved = await resolveEnvironment(apps, appName, envName);
   const previous = await previousDeploy(apps, resolved.environment);
   const ctx = { appName, environment: resolved.environment, apiKey: conn.apiKey, urls: conn.urls };
-  const plan = makePlan(build.manifest, ctx, (previous?.deployed ?? {}) as Record<string, DeployedResource>);
+  const deployed = (previous?.deployed ?? {}) as Record<string, DeployedResource>;
+  const plan = makePlan(build.manifest, ctx, deployed, await prices);
   return { resolved, plan, previous, upload: previous?.artifact_sha256 !== build.sha256 };
 }
 

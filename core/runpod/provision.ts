@@ -27,6 +27,8 @@ export interface Provisioned {
   bootstrap: boolean;
   /** A live config: calls are flash calls (else the user's own handler gets the raw input). */
   live: boolean;
+  /** The GPU pools its workers may run on (none for CPU): a queue wait's explanation asks the catalog about them. */
+  pools: string[];
 }
 
 /** Result of removing the session's `live-` endpoints. */
@@ -214,6 +216,10 @@ export class Provisioner {
       type: mapped.endpoint.type,
       bootstrap: mapped.bootstrap,
       live: config.isLive,
+      pools: (mapped.endpoint.gpuIds ?? "")
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p && !p.startsWith("-")),
     };
     if (entry && existing && entry.configHash === hash) {
       this.counts.reused++;
