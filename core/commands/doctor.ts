@@ -369,7 +369,7 @@ async function probeVolume(rest: RunpodRestV2, tag: string, created: DoctorCreat
   return out;
 }
 
-/** Review §6.5: does `/status` of a FAILED job carry `output` next to `error`? A non-flash input fails the job. */
+/** Does `/status` of a FAILED job carry `output` next to `error`? A non-flash input fails the job. */
 async function probeFailedJob(conn: Conn, endpointId: string): Promise<string> {
   const headers = { authorization: `Bearer ${conn.key}`, "content-type": "application/json" };
   const res = await fetch(`${conn.endpointBaseUrl}/${endpointId}/runsync?wait=60000`, {
@@ -397,7 +397,7 @@ async function probeCatalog(rest: RunpodRestV2): Promise<string> {
   return `(catalog) ${gpus.length} GPU types in ${pools.size} serverless pools, ${range}, CUDA ${[...cuda].sort().join(",") || "not listed"}`;
 }
 
-/** Review §6.6: the status of an LB request when no worker can take it (after scaling the endpoint to 0). */
+/** The status of an LB request when no worker can take it (after scaling the endpoint to 0). */
 async function probeLbNoWorkers(rest: RunpodRestV2, conn: Conn, e: V2Endpoint, waitMs: number): Promise<string> {
   await rest.updateEndpoint(e.id, { workers: { min: 0, max: 0 } });
   const url = `${conn.lbBaseUrl.replaceAll("{id}", e.id)}/ping`;

@@ -15,7 +15,6 @@
 import { Elysia } from "elysia";
 import { CPU_FLAVORS, CUDA_VERSIONS, DATA_CENTERS, GPU_POOLS, isLocation, POOL_PRICE_PER_HOUR } from "../catalog";
 import {
-  type ControlPlane,
   type EmulatedEndpoint,
   type EmulatedTemplate,
   type EmulatedVolume,
@@ -24,14 +23,10 @@ import {
   runpodId,
 } from "../control-plane";
 import { validateAgainst } from "../openapi-v2";
-import type { WorkerSupervisor } from "../supervisor";
+import type { EmulatorContext } from "./context";
 
-/** What the v2 plane needs from the emulator. */
-export interface RestV2Context {
-  control: ControlPlane;
-  supervisor: WorkerSupervisor;
-  /** The emulator's queue base (`…/v2`) and load-balancer base (`…/lb/{id}`), for `requestUrls`. */
-  urls: () => { endpointBaseUrl: string; lbBaseUrl: string };
+/** Options of the v2 plane. */
+export interface RestV2Options {
   /**
    * Requests per minute per key before 429. The document's example policy is 60 a minute; the emulator defaults to
    * 600 so that a test suite's provisioning is not throttled, and a test lowers it to see the 429.
@@ -202,8 +197,13 @@ class RateWindow {
 }
 
 /** The v2 control-plane routes on the emulator's control plane (an Elysia plugin). */
-export function restV2Plane(ctx: RestV2Context) {
-  const { control } = ctx;
+export function restV2Plane(emu: EmulatorContext, opts: RestV2Options = {}) {
+  const { control } = emu;
+  const ctx = {
+    ...opts,
+    supervisor: emu.supervisor,
+    urls: () => ({ endpointBaseUrl: `${emu.baseUrl()}/v2`, lbBaseUrl: `${emu.baseUrl()}/lb/{id}` }),
+  };
   /** Templates bound to endpoints (created from an endpoint's container settings). */
   const bound = new Set<string>();
   /** v2 template fields the GraphQL store has no column for. */
@@ -538,8 +538,9 @@ export function restV2Plane(ctx: RestV2Context) {
       id: w.id,
       status:
         w.state === "initializing" ? "INITIALIZING" : w.state === "running" || w.inflight > 0 ? "RUNNING" : "IDLE",
-      isStale: w.version !== e.version,
-      version: w.version,
+      // The planes see no worker's config version: "Null if unknown", and not known to be stale.
+      isStale: false,
+      version: null,
       gpuCount: e.instanceIds?.length ? 0 : e.gpuCount,
       image: t?.imageName ?? null,
       uptimeSeconds: Math.floor((Date.now() - w.startedAt) / 1000),

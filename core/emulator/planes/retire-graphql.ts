@@ -4,8 +4,9 @@
  * at runpod/docs a900806) has no surface for the Flash app plane (apps, environments, builds, artifact upload), so
  * only those operations stay: the root fields flash-apps.ts adds to the schema, and `myself { flashApps }`.
  */
+import { Elysia } from "elysia";
 import { Kind, parse, type DocumentNode, type SelectionSetNode } from "graphql";
-import { APPS_GRAPHQL } from "./flash-apps";
+import { APPS_GRAPHQL } from "../flash-apps";
 
 /** Root fields (and `myself` fields) the Flash app plane defines. */
 function appPlaneFields(): { root: Set<string>; myself: Set<string> } {
@@ -33,7 +34,7 @@ function fieldsOf(set: SelectionSetNode | undefined): { name: string; set?: Sele
  * Why a GraphQL document is refused once GraphQL is retired, or undefined when it only touches the Flash app plane.
  * A document that does not parse is left to the GraphQL executor (it answers with the parse error).
  */
-export function graphqlRetired(query: string): string | undefined {
+function graphqlRetired(query: string): string | undefined {
   allowed ??= appPlaneFields();
   let doc: DocumentNode;
   try {
@@ -60,4 +61,23 @@ export function graphqlRetired(query: string): string | undefined {
     `the GraphQL API is retired (${refused.join(", ")}): use REST v2 at /v2 ` +
     "(serverless, templates, network-volumes, catalog); GraphQL remains only for Flash apps"
   );
+}
+
+/** The plane that refuses, before the GraphQL plane sees them, the operations REST v2 has taken over (410). */
+export function retiredGraphql() {
+  return new Elysia().onRequest(async ({ request }) => {
+    if (request.method !== "POST" || new URL(request.url).pathname !== "/graphql") return;
+    let query: unknown;
+    try {
+      query = ((await request.clone().json()) as { query?: unknown })?.query;
+    } catch {
+      return; // the GraphQL plane answers a malformed body
+    }
+    const retired = typeof query === "string" ? graphqlRetired(query) : undefined;
+    if (!retired) return;
+    return new Response(JSON.stringify({ errors: [{ message: retired, extensions: { code: "RETIRED" } }] }), {
+      status: 410,
+      headers: { "content-type": "application/json" },
+    });
+  });
 }
