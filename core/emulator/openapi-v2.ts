@@ -1,6 +1,6 @@
 /**
- * Runpod's published REST v2 contract (runpod/docs `api-reference-v2/openapi.json`, OpenAPI 3.1, vendored with its
- * commit and date in test/fixtures/runpod/) as a JSON Schema 2020-12 validator. The emulator checks request bodies
+ * Runpod's published REST v2 contract (runpod/docs `api-reference-v2/openapi.json`, OpenAPI 3.1, vendored beside this file with its
+ * commit and date in openapi-v2.source.json) as a JSON Schema 2020-12 validator. The emulator checks request bodies
  * with it, so unknown fields, the `oneOf` scaling union, `LOAD_BALANCER` requiring `REQUEST_COUNT` and the rest of
  * the document's rules are the document's own; the contract test checks flash's requests and the emulator's
  * replies with it. A newer document is one file to replace.
@@ -9,7 +9,7 @@
  * rejects every valid queue-endpoint create (`CreateEndpointRequest` has a top-level `if` for `LOAD_BALANCER`).
  */
 import { type OutputUnit, type Schema, Validator } from "@cfworker/json-schema";
-import document from "../../test/fixtures/runpod/openapi-v2.json" with { type: "json" };
+import document from "./openapi-v2.json" with { type: "json" };
 
 const DOCUMENT_ID = "https://api.runpod.io/openapi-v2.json";
 

@@ -1,6 +1,6 @@
 /**
  * Runpod's REST API v2 (`${RUNPOD_API_BASE_URL}/v2`, default https://api.runpod.io/v2), as its published OpenAPI
- * document describes it (runpod/docs api-reference-v2/openapi.json; vendored in test/fixtures/runpod/): serverless
+ * document describes it (runpod/docs api-reference-v2/openapi.json; vendored in core/emulator/): serverless
  * endpoints, templates, network volumes and the catalog. GraphQL is retired in early 2027 (runpod/docs release
  * notes), so flash provisions through this client; what v2 has no surface for stays in graphql.ts.
  *

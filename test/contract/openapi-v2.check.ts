@@ -1,6 +1,6 @@
 /**
  * Checks one REST v2 exchange (a request flash sent to the emulator and the emulator's reply) against Runpod's
- * published document (test/fixtures/runpod/openapi-v2.json): the operation exists, the request body conforms to its
+ * published document (core/emulator/openapi-v2.json): the operation exists, the request body conforms to its
  * requestBody schema, the status is one the operation documents, the reply's content type and body conform to the
  * response the document gives for that status, and the rate-limit headers the document promises are there.
  */

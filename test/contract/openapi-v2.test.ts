@@ -1,6 +1,6 @@
 /**
  * The emulator's REST v2 surface against Runpod's published document (runpod/docs api-reference-v2/openapi.json,
- * vendored with its commit in test/fixtures/runpod/openapi-v2.source.json): every request flash's client sends
+ * vendored with its commit in core/emulator/openapi-v2.source.json): every request flash's client sends
  * while it provisions, updates and removes endpoints, templates and network volumes and reads the catalog, and every
  * reply the emulator gives (successes and problem+json errors), is validated with a JSON Schema 2020-12 validator
  * against the document's schemas. A newer document is one file to replace; this test then says what changed.
@@ -25,7 +25,7 @@ import { RunpodHttp } from "../../core/runpod/http";
 import { Provisioner } from "../../core/runpod/provision";
 import { RunpodRestV2, RestV2Error } from "../../core/runpod/rest-v2";
 import { workerProgram } from "../../core/runpod/worker-program";
-import source from "../fixtures/runpod/openapi-v2.source.json";
+import source from "../../core/emulator/openapi-v2.source.json";
 import { checkExchange, operationOf, requiredOf, responseSchemaOf } from "./openapi-v2.check";
 
 const KEY = "rpa_openapi_v2_contract_key_000000";

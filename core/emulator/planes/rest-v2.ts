@@ -1,6 +1,6 @@
 /**
  * Runpod's REST API v2 (`https://api.runpod.io/v2`, runpod/docs api-reference-v2/openapi.json, vendored in
- * test/fixtures/runpod/) for serverless endpoints, templates, network volumes and the catalog, over the emulator's
+ * core/emulator/openapi-v2.json) for serverless endpoints, templates, network volumes and the catalog, over the emulator's
  * control plane: the paths flash and runpodctl use. Request bodies are checked against the document's own schemas
  * (unknown fields, the `oneOf` scaling union, `LOAD_BALANCER` requiring `REQUEST_COUNT`, CUDA patterns); the rules
  * the document states in prose (exactly one of `gpu`/`cpu`, a CUDA set beside a floor, vCPU counts, the compute
