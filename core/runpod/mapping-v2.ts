@@ -16,10 +16,21 @@ function gpuSelection(gpuIds: string): Pick<V2Gpu, "pools" | "excludedTypes"> {
   return { pools: parts.filter((p) => !p.startsWith("-")), ...(excluded.length ? { excludedTypes: excluded } : {}) };
 }
 
-/** `cpu3g-2-8` → `{id: "cpu3g", vcpuCount: 2}` (v2 derives memory from the flavour). */
+/**
+ * `cpu3g-2-8` → `{id: "cpu3g", vcpuCount: 2}` (v2 derives memory from the flavour). v2 takes a power of two of at
+ * least 2 vCPUs (BaseCpuConfig.vcpuCount), so the 1-vCPU types of runpod/flash's list cannot be asked for: said
+ * here, before Runpod refuses the request.
+ */
 function cpuOf(instanceId: string): { id: string; vcpuCount: number } {
   const [id, vcpus] = instanceId.split("-");
-  return { id: id!, vcpuCount: Number(vcpus) };
+  const vcpuCount = Number(vcpus);
+  if (vcpuCount < 2) {
+    throw new Error(
+      `${instanceId} has ${vcpuCount} vCPU: Runpod's REST API v2 creates CPU workers of 2 vCPUs or more ` +
+        `(a power of two); use ${id}-2-${Number(instanceId.split("-")[2]) * 2} or larger`,
+    );
+  }
+  return { id: id!, vcpuCount };
 }
 
 const list = (csv: string | undefined) =>

@@ -404,6 +404,16 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(0);
   });
 
+  test("a 1-vCPU CPU type is refused before any request: REST v2 creates workers of 2 vCPUs or more", async () => {
+    const p = provisioner(false);
+    const cfg = new CpuLiveServerless({ name: "tiny", instanceIds: [CpuInstanceType.CPU3C_1_2] });
+    await expect(p.ensure(cfg)).rejects.toThrow(
+      "cpu3c-1-2 has 1 vCPU: Runpod's REST API v2 creates CPU workers of 2 vCPUs or more (a power of two); " +
+        "use cpu3c-2-4 or larger",
+    );
+    expect(em.control.endpoints.size).toBe(0);
+  });
+
   test("a create that fails with 503 is not sent again (it may have happened)", async () => {
     const p = provisioner(false);
     await p.ensure(new CpuLiveServerless({ name: "first" })); // the account listing is cached now
