@@ -8,10 +8,7 @@
  *   (runpod/flash core/resources/serverless.py), with their templates, deletes and listing (core/deploy/apply.ts).
  * Live provisioning and the doctor use REST v2 (rest-v2.ts). When Runpod adds these to v2, this module goes.
  */
-import { logger } from "../base/log";
 import { RunpodApiError, RunpodHttp } from "./http";
-
-const glog = logger("runpod");
 
 /** `{key, value}` as GraphQL carries environment variables. */
 interface EnvVarInput {
@@ -77,16 +74,6 @@ export interface EndpointInfo {
   executionTimeoutMs?: number;
   version?: number;
 }
-
-/** A network volume as `myself { networkVolumes }` and `createNetworkVolume` return it. */
-export interface NetworkVolumeInfo {
-  id: string;
-  name: string;
-  size: number;
-  dataCenterId: string;
-}
-
-const VOLUME_FIELDS = "id name size dataCenterId";
 
 /** The EndpointInput that re-saves an endpoint as listed (for scaling it to zero before deletion). */
 function endpointInputOf(e: EndpointInfo): EndpointInput {
@@ -219,50 +206,6 @@ export class RunpodGraphql {
         this.apiBaseUrl,
       );
     }
-  }
-
-  /**
-   * The account's network volumes. Runpod's own Pulumi provider reads and creates volumes through GraphQL
-   * (runpod/pulumi-runpod-native provider/graphql/operations/networkstorage.graphql); runpod/flash uses the REST
-   * twin, `GET /networkvolumes` (core/resources/network_volume.py), whose items have the same four fields.
-   */
-  async listNetworkVolumes(): Promise<NetworkVolumeInfo[]> {
-    const data = await this.request<{ myself: { networkVolumes: NetworkVolumeInfo[] | null } }>(
-      `query { myself { networkVolumes { ${VOLUME_FIELDS} } } }`,
-    );
-    return data.myself?.networkVolumes ?? [];
-  }
-
-  /**
-   * Create a network volume: `{name, size, dataCenterId}`, as flash's `POST /networkvolumes` body and the
-   * `createNetworkVolume` mutation of runpod/pulumi-runpod-native. Billable until deleted; never retried.
-   */
-  async createNetworkVolume(input: { name: string; size: number; dataCenterId: string }): Promise<NetworkVolumeInfo> {
-    const data = await this.request<{ createNetworkVolume: NetworkVolumeInfo }>(
-      `mutation createNetworkVolume($input: CreateNetworkVolumeInput!) { createNetworkVolume(input: $input) { ${VOLUME_FIELDS} } }`,
-      { input },
-    );
-    return data.createNetworkVolume;
-  }
-
-  /**
-   * The id of the account's volume with this name in this data center, created when there is none: what
-   * runpod/flash does before it deploys an endpoint that uses a volume (NetworkVolume._do_deploy in
-   * core/resources/network_volume.py: list, reuse by name + dataCenterId, else create). Volumes are never
-   * deleted by flash (runpod/flash (Python) refuses to undeploy them too): they hold the user's data.
-   */
-  async ensureNetworkVolume(volume: { name: string; size: number; dataCenterId: string }): Promise<string> {
-    const found = (await this.listNetworkVolumes()).find(
-      (v) => v.name === volume.name && v.dataCenterId === volume.dataCenterId,
-    );
-    if (found) return found.id;
-    const made = await this.createNetworkVolume({
-      name: volume.name,
-      size: volume.size,
-      dataCenterId: volume.dataCenterId,
-    });
-    glog.info(`created network volume ${volume.name} (${made.id}, ${volume.size} GB in ${volume.dataCenterId})`);
-    return made.id;
   }
 
   /** Every endpoint of the account. */

@@ -409,7 +409,8 @@ describe("network volumes", () => {
       costMax: null,
       desired,
     };
-    const result = await applyPlan(gql, { rows: [row], changes: 1 });
+    const rest = new RunpodRestV2(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl);
+    const result = await applyPlan(gql, { rows: [row], changes: 1 }, rest);
     expect(result.failures).toEqual([]);
     const volume = [...em.control.volumes.values()];
     expect(volume.map((v) => v.name)).toEqual(["data"]);
