@@ -137,6 +137,8 @@ export class Provisioner {
         summary.removed++;
         this.state.delete(entry.name);
         this.ready.delete(entry.name);
+        // An endpoint a GraphQL-era session made has a named template of its own, which v2 may not count as bound.
+        if (entry.templateName && !entry.userTemplate) this.state.addPendingTemplate(entry.templateName);
       } catch (err) {
         summary.failed++;
         summary.errors.push(`${entry.name} (${entry.endpointId}): ${(err as Error).message}`);
