@@ -273,7 +273,7 @@ describe("the emulator validates v2 requests as the document says, and answers p
     expect((await raw("DELETE", `/network-volumes/${shrink.body.id}`)).status).toBe(204);
   });
 
-  test("201 on create with requestUrls; 204 on delete; 401, 404 and 429 as problem+json; all conform", async () => {
+  test("201 on create with requestUrls; 204 on delete; 401, 404 and 405 as problem+json; all conform", async () => {
     const start = exchanges.length;
     const q = await raw("POST", "/serverless", base);
     expect(q.status).toBe(201);
@@ -299,6 +299,18 @@ describe("the emulator validates v2 requests as the document says, and answers p
     const missing = await raw("GET", `/serverless/${q.body.id}`);
     expect(missing).toMatchObject({ status: 404, type: "application/problem+json" });
     expect(missing.body.title).toBe("Not Found");
+    const put = await fetch(`${em.apiBaseUrl}/v2/serverless`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("GET, POST");
+    expect(await put.json()).toEqual({
+      title: "Method Not Allowed",
+      status: 405,
+      detail: "PUT is not supported for /v2/serverless",
+    });
+    expect((await raw("GET", "/catalog/nothing")).status).toBe(404);
     const denied = await raw("GET", "/serverless", undefined, "rpa_wrong");
     expect(denied).toMatchObject({ status: 401, type: "application/problem+json" });
     expect(validateAgainst("ErrorResponse", denied.body)).toEqual([]);

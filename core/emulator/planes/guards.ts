@@ -9,7 +9,7 @@ import { logger } from "../../base/log";
 import { PAYLOAD_LIMITS } from "../../runpod/api";
 import { UPLOAD_PREFIX } from "../flash-apps";
 import { bearer, type EmulatorContext, jsonError } from "./context";
-import { isRestV2Path, problem } from "./rest-v2";
+import { isRestV2Path, problem, restV2Unrouted } from "./rest-v2";
 
 const elog = logger("emulator");
 
@@ -55,9 +55,12 @@ export function guards(ctx: EmulatorContext) {
       const path = new URL(request.url).pathname;
       return authorize(request, path) ?? (await oversized(request, path)) ?? injected(request, path);
     })
-    .onError({ as: "global" }, ({ code, error }) => {
+    .onError({ as: "global" }, ({ code, error, request }) => {
       if (code === "VALIDATION") return jsonError(400, `malformed request: ${validationBody(error).message}`);
-      if (code === "NOT_FOUND") return jsonError(404, "not found");
+      if (code === "NOT_FOUND") {
+        const path = new URL(request.url).pathname;
+        return isRestV2Path(path) ? restV2Unrouted(request.method, path) : jsonError(404, "not found");
+      }
       if (code === "PARSE") return jsonError(400, "malformed JSON body");
       elog.error(`emulator error: ${(error as Error)?.stack ?? error}`);
       return jsonError(500, "internal error");

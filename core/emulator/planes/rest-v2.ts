@@ -52,6 +52,24 @@ export function isRestV2Path(path: string): boolean {
   return /^\/v2\/(serverless|templates|network-volumes|catalog)(\/|$)/.test(path);
 }
 
+/** The routes this plane serves and their methods (what a 405's `Allow` lists). */
+const ROUTES: [RegExp, string][] = [
+  [/^\/v2\/(serverless|templates|network-volumes)$/, "GET, POST"],
+  [/^\/v2\/(serverless|templates|network-volumes)\/[^/]+$/, "GET, PATCH, DELETE"],
+  [/^\/v2\/serverless\/[^/]+\/workers$/, "GET"],
+  [/^\/v2\/catalog\/(gpus|cpus|datacenters)$/, "GET"],
+];
+
+/**
+ * A v2 request no route took: 405 with `Allow` when the path exists under another method (the document's
+ * MethodNotAllowedError), else 404; both problem+json.
+ */
+export function restV2Unrouted(method: string, path: string): Response {
+  const allow = ROUTES.find(([re]) => re.test(path))?.[1];
+  if (allow) return problem(405, `${method} is not supported for ${path}`, undefined, { Allow: allow });
+  return problem(404, `no such resource: ${path}`);
+}
+
 const TITLES: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
