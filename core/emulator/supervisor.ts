@@ -160,7 +160,7 @@ export class WorkerSupervisor {
         ? Math.ceil(
             (alive.reduce((n, w) => n + w.inflight, 0) + this.lbWaiting(endpointId)) / requestsPerWorker(endpoint),
           )
-        : this.store.demand(endpointId);
+        : Math.ceil(this.store.demand(endpointId) / jobsPerWorker(endpoint));
     const target = Math.min(endpoint.workersMax, Math.max(endpoint.workersMin, demand));
     const blocked = this.throttled.has(endpointId) || (this.holdUntil.get(endpointId) ?? 0) > Date.now();
     if (!blocked) for (let i = alive.length + pending; i < target; i++) this.start(endpoint, launch);
@@ -592,6 +592,16 @@ export class WorkerSupervisor {
 /** LB: concurrent requests one worker gets before another starts (REQUEST_COUNT scaler value; else 1). */
 function requestsPerWorker(endpoint: EmulatedEndpoint): number {
   return endpoint.scalerType === "REQUEST_COUNT" ? Math.max(1, endpoint.scalerValue) : 1;
+}
+
+/**
+ * QB: jobs one worker runs at once. flash's worker reads it from its template's FLASH_MAX_CONCURRENCY (the
+ * config's `maxConcurrency`) and takes that many through job-take-batch; the emulator counts a worker for that
+ * many queued or running jobs, so it does not start workers that would find the queue already drained.
+ */
+function jobsPerWorker(endpoint: EmulatedEndpoint): number {
+  const set = endpoint.env.find((v) => v.key === "FLASH_MAX_CONCURRENCY")?.value;
+  return Math.max(1, Math.floor(Number(set)) || 1);
 }
 
 async function pipeLines(
