@@ -28,7 +28,7 @@ export const detectBatch = remote(modelConfig, async (texts: string[]) => detect
  */
 export const ioConfig = new CpuLiveServerless({
   name: "04_03_batching_io",
-  instanceIds: [CpuInstanceType.CPU3C_1_2],
+  instanceIds: [CpuInstanceType.CPU3C_2_4],
   workersMax: 1,
   maxConcurrency: 8,
   idleTimeout: 30,

@@ -160,7 +160,7 @@ export class WorkerSupervisor {
         ? Math.ceil(
             (alive.reduce((n, w) => n + w.inflight, 0) + this.lbWaiting(endpointId)) / requestsPerWorker(endpoint),
           )
-        : Math.ceil(this.store.demand(endpointId) / jobsPerWorker(endpoint));
+        : Math.ceil(this.store.demand(endpointId) / this.jobsPerWorker(endpoint));
     const target = Math.min(endpoint.workersMax, Math.max(endpoint.workersMin, demand));
     const blocked = this.throttled.has(endpointId) || (this.holdUntil.get(endpointId) ?? 0) > Date.now();
     if (!blocked) for (let i = alive.length + pending; i < target; i++) this.start(endpoint, launch);
@@ -399,6 +399,18 @@ export class WorkerSupervisor {
     return { FLASH_VOLUME_PATH: networkVolumeFolder(volume.name, this.opts.volumesDir) };
   }
 
+  /**
+   * QB: jobs one worker runs at once. flash's worker reads it from FLASH_MAX_CONCURRENCY (the config's
+   * `maxConcurrency`, in its template) and takes that many through job-take-batch; the emulator counts a worker for
+   * that many queued or running jobs, so it does not start workers that would find the queue already drained.
+   */
+  private jobsPerWorker(endpoint: EmulatedEndpoint): number {
+    const set =
+      endpoint.env.find((v) => v.key === "FLASH_MAX_CONCURRENCY")?.value ??
+      templateEnv(this.control.templateOf(endpoint)).FLASH_MAX_CONCURRENCY;
+    return Math.max(1, Math.floor(Number(set)) || 1);
+  }
+
   private spawn(id: string, endpoint: EmulatedEndpoint, launch: Launch): void {
     if (launch.kind === "external") return;
     const template = this.control.templateOf(endpoint);
@@ -592,16 +604,6 @@ export class WorkerSupervisor {
 /** LB: concurrent requests one worker gets before another starts (REQUEST_COUNT scaler value; else 1). */
 function requestsPerWorker(endpoint: EmulatedEndpoint): number {
   return endpoint.scalerType === "REQUEST_COUNT" ? Math.max(1, endpoint.scalerValue) : 1;
-}
-
-/**
- * QB: jobs one worker runs at once. flash's worker reads it from its template's FLASH_MAX_CONCURRENCY (the
- * config's `maxConcurrency`) and takes that many through job-take-batch; the emulator counts a worker for that
- * many queued or running jobs, so it does not start workers that would find the queue already drained.
- */
-function jobsPerWorker(endpoint: EmulatedEndpoint): number {
-  const set = endpoint.env.find((v) => v.key === "FLASH_MAX_CONCURRENCY")?.value;
-  return Math.max(1, Math.floor(Number(set)) || 1);
 }
 
 async function pipeLines(
