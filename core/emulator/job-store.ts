@@ -350,10 +350,11 @@ export class JobStore {
     return { completed: c.completed, failed: c.failed, inProgress, inQueue, retried: c.retried };
   }
 
-  /** How many jobs a worker is running. */
-  runningOn(workerId: string): number {
+  /** How many jobs of an endpoint a worker is running. */
+  runningOn(endpointId: string, workerId: string): number {
     let n = 0;
-    for (const job of this.jobs.values()) if (job.workerId === workerId && job.status === "IN_PROGRESS") n++;
+    for (const job of this.jobs.values())
+      if (job.endpointId === endpointId && job.workerId === workerId && job.status === "IN_PROGRESS") n++;
     return n;
   }
 

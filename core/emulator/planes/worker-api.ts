@@ -93,7 +93,8 @@ export function workerApi(ctx: EmulatorContext) {
           const accepted = store.finish(params.ep, params.wid, params.job, result, query.isStream === "true");
           if (!accepted) return notRunning(params.job, params.wid);
           // Idle once its last job ended (a worker with maxConcurrency may still run others).
-          if (result.status !== "IN_PROGRESS" && store.runningOn(params.wid) === 0) supervisor.taking(params.wid);
+          if (result.status !== "IN_PROGRESS" && store.runningOn(params.ep, params.wid) === 0)
+            supervisor.taking(params.wid);
           return { ok: true };
         },
         TextBody,
