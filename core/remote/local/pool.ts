@@ -116,6 +116,7 @@ export class Pool {
   private readonly queue: Pending[] = [];
   private readonly owners = new Map<string, Slot>();
   private readonly stopping = new Set<Promise<void>>();
+  private readonly drained: (() => void)[] = [];
   /** Modules its workers run, with when each was last prepared (a reload forgets those it did not prepare again). */
   private readonly modules = new Map<string, number>();
   private generation = 0;
@@ -242,6 +243,16 @@ export class Pool {
     }
     this.ensureMin();
     this.pump();
+  }
+
+  /** Resolves once no call is queued or running (a deleted example's pool lets its calls finish, then stops). */
+  drain(): Promise<void> {
+    if (this.quiet()) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  private quiet(): boolean {
+    return this.queue.length === 0 && ![...this.slots].some((s) => s.current && !s.current.pending.settled);
   }
 
   /** Stop every worker and fail what is still queued or running; resolves when all workers are gone. */
@@ -675,6 +686,7 @@ export class Pool {
     p.settled = true;
     if (p.onAbort) p.signal?.removeEventListener("abort", p.onAbort);
     p.resolve(res);
+    if (this.drained.length && this.quiet()) for (const done of this.drained.splice(0)) done();
   }
 }
 
