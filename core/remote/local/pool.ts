@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { setting } from "../../base/settings";
+import { exampleDotEnv } from "../../base/env";
 import type { ResourceConfig } from "../config";
 import type { FromWorker, FunctionRequest, FunctionResponse, OnChunk, WireError } from "../protocol";
 import { callLabel } from "../protocol";
@@ -376,6 +377,7 @@ export class Pool {
     const devices = this.opts.devices?.() ?? null;
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
+      ...exampleDotEnv(this.modules.keys()),
       ...this.config.env,
       ...this.opts.env,
     };
