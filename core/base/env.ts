@@ -18,6 +18,8 @@ export function loadDotEnv(dirs: string[]): string[] {
     if (!existsSync(file)) continue;
     const vars = parse(readDotEnv(file));
     for (const [key, value] of Object.entries(vars)) {
+      // Bun itself loads the cwd's .env before flash starts: a variable already holding the file's value came from it.
+      if (process.env[key] === value) fromFiles.set(key, value);
       if (process.env[key] !== undefined) continue;
       process.env[key] = value;
       fromFiles.set(key, value);

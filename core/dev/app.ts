@@ -233,7 +233,13 @@ function refused(info: ExampleInfo): ExampleBuild {
   const message =
     `the folder name "${bad}" has characters a URL path cannot carry as they are (letters, digits, "_", "-" and "." only); ` +
     `rename it, e.g. to "${bad.normalize("NFKD").replace(/[^A-Za-z0-9._~-]+/g, "_")}"`;
-  return { info, served, handlers: [], docs: [], errors: [{ example: id, file: info.dir, line: null, column: null, message }] };
+  return {
+    info,
+    served,
+    handlers: [],
+    docs: [],
+    errors: [{ example: id, file: info.dir, line: null, column: null, message }],
+  };
 }
 
 /**

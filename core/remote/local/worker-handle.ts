@@ -137,7 +137,7 @@ const REAPER_SCRIPT =
   'g=" "; while read -r op pid; do case $op in ' +
   '+) g="$g$pid ";; ' +
   '-) n=" "; for x in $g; do [ "$x" = "$pid" ] || n="$n$x "; done; g=$n;; ' +
-  "esac; done; for x in $g; do kill -9 -- -$x 2>/dev/null; done";
+  "esac; done; for x in $g; do kill -9 -$x 2>/dev/null; done";
 
 let reaper: { write(line: string): void } | null | undefined;
 
