@@ -177,8 +177,7 @@ describe("user code and clients cannot take the server down", () => {
 
   beforeAll(async () => {
     ws = makeWorkspace({
-      // A user following the calling-endpoints README: Runpod's worker variables in the root .env.
-      ".env": "ROOT_VAR=one\nRUNPOD_ENDPOINT_ID=ep-from-dotenv\nRUNPOD_POD_ID=pod-from-dotenv\n",
+      ".env": "ROOT_VAR=one\n",
       "01_cat/01_attack/cpu_worker.ts": ATTACK,
       "01_cat/02_other/cpu_worker.ts": OTHER,
       "01_cat/03_edited/cpu_worker.ts": edited("v0"),
@@ -200,7 +199,7 @@ describe("user code and clients cannot take the server down", () => {
     removeDir(ws);
   });
 
-  test("Runpod's worker variables in .env do not make flash run run remote functions inside the server", async () => {
+  test("a CPU config's remote functions run in worker processes, not in the server", async () => {
     const who = await get(`${A}/whoami`);
     expect(who.status).toBe(200);
     expect(who.body.pid).not.toBe(flash.proc.pid);
@@ -431,5 +430,26 @@ describe("user code and clients cannot take the server down", () => {
         throw new Error(`${err.message}; left: ${left.join("; ")}`);
       },
     );
+  }, 30_000);
+});
+
+describe("Runpod's worker variables in a user's .env", () => {
+  test("do not make flash run run remote functions inside the server", async () => {
+    const ws = makeWorkspace({
+      // A user following the calling-endpoints README: the endpoint to call and its key in the root .env.
+      ".env": "RUNPOD_ENDPOINT_ID=ep-from-dotenv\nRUNPOD_POD_ID=pod-from-dotenv\n",
+      "01_cat/01_attack/cpu_worker.ts": ATTACK,
+    });
+    const flash = await startFlash(ws);
+    try {
+      const res = await fetch(`${flash.url}${A}/whoami`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { pid: number }).pid).not.toBe(flash.proc.pid);
+      const health = (await (await fetch(`${flash.url}/health`)).json()) as any;
+      expect(health.local.pools.map((p: any) => p.name)).toEqual(["attack_cpu"]);
+    } finally {
+      expect(await flash.stop()).toBe(0);
+      removeDir(ws);
+    }
   }, 30_000);
 });
