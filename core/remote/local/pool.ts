@@ -339,6 +339,8 @@ export class Pool {
       this.dispatch(slot, p);
     }
     const waiting = this.queue.filter((p) => !this.ownerOf(p)).length;
+    // A caller waits for a worker still starting (a warm-up): keep the process alive until it serves.
+    if (waiting) for (const s of this.slots) if (s.state === "starting") s.handle.hold(true);
     const starting = [...this.slots].filter((s) => s.state === "starting" && s.generation === this.generation).length;
     for (let deficit = waiting - starting; deficit > 0 && this.live() < this.config.workersMax; deficit--) {
       if (!this.spawn()) break;
