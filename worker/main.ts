@@ -21,7 +21,10 @@ export { withQuery } from "./platform";
  * goes out while it loads instead of after it (a worker's start is part of every cold start).
  */
 async function loadCalls(): Promise<typeof import("./call")> {
-  const [{ registerFlashModules }, calls] = await Promise.all([import("../core/base/self-import"), import("./call")]);
+  const [{ registerFlashModules }, calls] = await Promise.all([
+    import("../core/workspace/self-import"),
+    import("./call"),
+  ]);
   registerFlashModules();
   return calls;
 }

@@ -144,7 +144,6 @@ const SETTINGS = [
     meaning: "local pool and emulator workers: the volume's folder, in place of Runpod's /runpod-volume",
     scope: "worker",
   },
-  { name: "FLASH_WORKER_PROCESS", meaning: "1 when the worker entry runs as a subprocess", scope: "worker" },
   { name: "FLASH_PARENT_PID", meaning: "the server a process worker must not outlive", scope: "worker" },
   {
     name: "FLASH_WORKER_MODE",

@@ -1,9 +1,9 @@
 import type { Subprocess } from "bun";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { logger } from "../base/log";
-import { setting } from "../base/settings";
+import { networkVolumeFolder } from "../base/volumes";
 import type { EndpointHealth } from "../runpod/api";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
 import type { JobStore } from "./job-store";
@@ -76,6 +76,10 @@ export interface SupervisorOptions extends LaunchOptions {
   stopGraceMs?: number;
   /** Pause before starting another worker for an endpoint whose worker died before getting ready, ms. */
   crashBackoffMs?: number;
+  /** How often the scaler checks idle workers, versions and attached workers, ms (default 250). */
+  tickMs?: number;
+  /** How long one second of an endpoint's `idleTimeout` lasts here, ms (default 1000; tests shorten it). */
+  idleSecondMs?: number;
   /** The folder holding one folder per network volume name (default `.flash/volumes` of the current directory). */
   volumesDir?: string;
   /** More environment for one endpoint's workers (the Flash plane mounts a deployed artifact with it). */
@@ -112,7 +116,7 @@ export class WorkerSupervisor {
     private readonly control: ControlPlane,
     private readonly opts: SupervisorOptions,
   ) {
-    this.timer = setInterval(() => this.tick(), 250);
+    this.timer = setInterval(() => this.tick(), opts.tickMs ?? 250);
     this.timer.unref?.();
   }
 
@@ -390,9 +394,7 @@ export class WorkerSupervisor {
   private volumeEnv(endpoint: EmulatedEndpoint): Record<string, string> {
     const volume = endpoint.networkVolumeId ? this.control.volumes.get(endpoint.networkVolumeId) : undefined;
     if (!volume) return {};
-    const dir = join(this.opts.volumesDir ?? resolve(setting("FLASH_VOLUMES_DIR")!), volume.name);
-    mkdirSync(dir, { recursive: true });
-    return { FLASH_VOLUME_PATH: dir };
+    return { FLASH_VOLUME_PATH: networkVolumeFolder(volume.name, this.opts.volumesDir) };
   }
 
   private spawn(id: string, endpoint: EmulatedEndpoint, launch: Launch): void {
@@ -563,7 +565,8 @@ export class WorkerSupervisor {
         Math.max(endpoint.workersMin, endpoint.type === "LB" ? 0 : this.store.demand(endpoint.id));
       for (const w of this.alive(endpoint.id)) {
         if (spare <= 0) break;
-        if (w.state === "idle" && w.inflight === 0 && now - w.lastActive > endpoint.idleTimeout * 1000) {
+        const idleMs = endpoint.idleTimeout * (this.opts.idleSecondMs ?? 1000);
+        if (w.state === "idle" && w.inflight === 0 && now - w.lastActive > idleMs) {
           this.stop(w, `idle for ${endpoint.idleTimeout} s`);
           spare--;
         }

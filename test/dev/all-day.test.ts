@@ -1,4 +1,4 @@
-// An all-day dev server: `flash run` as a user runs it, attacked as the newcomer probe did. No request, crash,
+// An all-day dev server: `flash run` as a user runs it, attacked the way a curious newcomer would. No request, crash,
 // disconnect or Ctrl+C takes it down or leaves a worker behind; bad input gets a short 4xx; reloads recycle only the
 // pools whose code changed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -69,7 +69,7 @@ describe("one server, attacked", () => {
   }, 30_000);
   const url = (path: string) => `${flash.url}/01_cat/01_chaos${path}`;
 
-  test("F1: a body over --max-body is a 413 with a JSON message naming the limit and how to raise it", async () => {
+  test("a body over --max-body is a 413 with a JSON message naming the limit and how to raise it", async () => {
     const body = JSON.stringify({ name: "a".repeat(2 * 1024 * 1024) });
     const res = await fetch(url("/cpu/name"), {
       method: "POST",
@@ -84,7 +84,7 @@ describe("one server, attacked", () => {
     expect((await fetch(`${flash.url}/health`)).status).toBe(200);
   });
 
-  test("F6: a 422 echoes at most a short preview of a large invalid value", async () => {
+  test("a 422 echoes at most a short preview of a large invalid value", async () => {
     const body = JSON.stringify({ name: "b".repeat(500_000) });
     const res = await fetch(url("/cpu/name"), {
       method: "POST",
@@ -97,7 +97,7 @@ describe("one server, attacked", () => {
     expect(JSON.parse(text).detail[0].input).toContain("(500000 characters)");
   });
 
-  test("F7: a route whose fields all have defaults refuses text/plain (415), null and arrays (422)", async () => {
+  test("a route whose fields all have defaults refuses text/plain (415), null and arrays (422)", async () => {
     const post = (body: string | undefined, type?: string) =>
       fetch(url("/cpu/hello"), { method: "POST", headers: type ? { "content-type": type } : {}, body });
     const text = await post('{"name":"x"}', "text/plain");
@@ -114,7 +114,7 @@ describe("one server, attacked", () => {
     expect(await json(ok)).toEqual({ hello: "you" });
   });
 
-  test("F8: JSON nested 10,000 deep is a 400, not a 500", async () => {
+  test("JSON nested 10,000 deep is a 400, not a 500", async () => {
     const deep = `{"name":${"[".repeat(10_000)}${"]".repeat(10_000)}}`;
     const res = await fetch(url("/cpu/hello"), {
       method: "POST",
@@ -125,7 +125,7 @@ describe("one server, attacked", () => {
     expect((await json(res)).message).toContain("levels deep");
   });
 
-  test("F15: a known path asked with the wrong method is a 405 with Allow", async () => {
+  test("a known path asked with the wrong method is a 405 with Allow", async () => {
     const res = await fetch(url("/cpu/hello"), { method: "GET" });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("POST");
@@ -146,7 +146,7 @@ describe("one server, attacked", () => {
     }, 30_000);
   }
 
-  test("F10: a client that goes away cancels its running and its queued calls", async () => {
+  test("a client that goes away cancels its running and its queued calls", async () => {
     const pid = await json(await fetch(url("/gpu/pid")));
     expect(alive(pid)).toBe(true);
     const spinning = fetch(url("/gpu/spin"), { signal: AbortSignal.timeout(500) }).catch(() => "aborted");
@@ -161,7 +161,7 @@ describe("one server, attacked", () => {
     expect((await fetch(url("/gpu/sleep/1"))).status).toBe(200);
   }, 30_000);
 
-  test("F11: a save recycles only the pools whose modules changed; data files do not reload", async () => {
+  test("a save recycles only the pools whose modules changed; data files do not reload", async () => {
     const other = await json(await fetch(`${flash.url}/01_cat/02_other/gpu/pid`));
     const chaos = await json(await fetch(url("/gpu/pid")));
     const reloads = () => flash.output().match(/reload #\d+/g)?.length ?? 0;
@@ -177,7 +177,7 @@ describe("one server, attacked", () => {
     expect(await json(await fetch(url("/gpu/pid")))).toBe(chaos); // warm: it re-imported the edit in place
   }, 30_000);
 
-  test("F10: deleting an example stops its pool and its workers", async () => {
+  test("deleting an example stops its pool and its workers", async () => {
     const other = await json(await fetch(`${flash.url}/01_cat/02_other/gpu/pid`));
     expect((await pools(flash.url)).other_gpu).toBeDefined();
     rmSync(join(ws, "01_cat/02_other"), { recursive: true });
@@ -246,7 +246,7 @@ describe("workers never outlive the server, and ignore the terminal's Ctrl+C", (
   });
   afterAll(() => removeDir(ws));
 
-  test("F3: Ctrl+C sent to the terminal's whole process group lets a process worker's call finish", async () => {
+  test("Ctrl+C sent to the terminal's whole process group lets a process worker's call finish", async () => {
     // A terminal sends SIGINT to its foreground process group; `detached` gives flash a group of its own to receive it.
     const proc = Bun.spawn([process.execPath, join(REPO, "cli.ts"), "run", "--port", "0"], {
       cwd: ws,
@@ -270,7 +270,7 @@ describe("workers never outlive the server, and ignore the terminal's Ctrl+C", (
     expect(out()).not.toContain("SIGINT); the pool replaced it");
   }, 40_000);
 
-  test("F4: a worker spinning in a call dies with a server killed by SIGKILL", async () => {
+  test("a worker spinning in a call dies with a server killed by SIGKILL", async () => {
     const flash = await startFlash(ws);
     const pid = await json(await fetch(`${flash.url}/01_cat/01_chaos/gpu/pid`));
     void fetch(`${flash.url}/01_cat/01_chaos/gpu/spin`).catch(() => undefined);
@@ -282,7 +282,7 @@ describe("workers never outlive the server, and ignore the terminal's Ctrl+C", (
 });
 
 describe("settings that cannot work", () => {
-  test("F12: a .env that is a directory, or a bad --max-body, is a one-line error and exit 1", async () => {
+  test("a .env that is a directory, or a bad --max-body, is a one-line error and exit 1", async () => {
     const ws = makeWorkspace({ "01_cat/01_chaos/gpu_worker.ts": chaosWorker("gpu") });
     try {
       const bad = Bun.spawnSync([process.execPath, join(REPO, "cli.ts"), "run", "--port", "0", "--max-body", "lots"], {
@@ -319,7 +319,7 @@ describe("settings that cannot work", () => {
     }
   }, 30_000);
 
-  test("F12: a .env value over 128 KiB is reported by the pool (E2BIG, the variable named); the server stays up", async () => {
+  test("a .env value over 128 KiB is reported by the pool (E2BIG, the variable named); the server stays up", async () => {
     const ws = makeWorkspace({
       "01_cat/01_chaos/gpu_worker.ts": chaosWorker("gpu"),
       ".env": `HUGE_SECRET_BLOB=${"x".repeat(200 * 1024)}\n`,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApp } from "../../core/dev/app";
+import { buildApp } from "../../core/app/app";
 import { startServer, type FlashServer } from "../../core/dev/server";
 import { makeWorkspace, removeDir, workerSource } from "../helpers/workspace";
 

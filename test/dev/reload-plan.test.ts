@@ -1,10 +1,7 @@
-// Pure tests of what a reload invalidates and what it purges from the module cache (no server, no watcher).
+// Pure tests of what a reload invalidates and which folders it watches (no server, no watcher).
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { purgeModuleCache } from "../../core/dev/loader";
-import { examplesToReload, planReload } from "../../core/dev/watch";
+import { examplesToReload, planReload, watchedFolders } from "../../core/dev/watch";
+import { REPO } from "../helpers/workspace";
 
 describe("reload planning", () => {
   test("an edit inside an example reloads that example only", () => {
@@ -35,23 +32,10 @@ describe("reload planning", () => {
   });
 });
 
-describe("module-cache purge", () => {
-  test("drops the modules under a folder (not node_modules, not the kept ones), so the next import reads them again", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "flash-purge-"));
-    try {
-      const file = join(dir, "a.ts");
-      const kept = join(dir, "keep");
-      writeFileSync(file, "export const v = 1;\n");
-      await Bun.write(join(kept, "k.ts"), "export const k = 1;\n");
-      expect((await import(file)).v).toBe(1);
-      await import(join(kept, "k.ts"));
-      writeFileSync(file, "export const v = 2;\n");
-      expect((await import(file)).v).toBe(1); // cached
-      expect(purgeModuleCache(dir, [kept])).toBe(1);
-      expect(require.cache[join(kept, "k.ts")]).toBeDefined();
-      expect((await import(file)).v).toBe(2);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+describe("the watcher of flash's own repository", () => {
+  test("watches its categories and shared folders, never the engine (core/)", () => {
+    const folders = watchedFolders(REPO, {});
+    expect(folders).toContain("01_getting_started");
+    expect(folders).not.toContain("core");
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/dev/app";
+import { buildApp, type UnifiedApp } from "../../core/app/app";
 import { startServer, type FlashServer } from "../../core/dev/server";
 import { examplesToReload, isRelevantChange, planReload, watchWorkspace } from "../../core/dev/watch";
 import { makeWorkspace, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";

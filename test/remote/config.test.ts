@@ -1,4 +1,4 @@
-// Resource configs: the original's defaults, validation at construction, and derived fields.
+// Resource configs: the defaults of runpod/flash (Python), validation at construction, and derived fields.
 import { describe, expect, test } from "bun:test";
 import {
   ConfigError,
@@ -17,7 +17,7 @@ import {
   ServerlessScalerType,
 } from "../../core";
 
-describe("defaults (as the Python original)", () => {
+describe("defaults (as in runpod/flash (Python))", () => {
   test("LiveServerless", () => {
     const c = new LiveServerless({ name: "gpu" });
     expect(c).toMatchObject({

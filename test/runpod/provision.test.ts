@@ -1,5 +1,5 @@
 /**
- * Provisioning through GraphQL against the emulator: the Python original's field mapping, idempotency across
+ * Provisioning through GraphQL against the emulator: the field mapping of runpod/flash (Python), idempotency across
  * runs (state file + config hash), update on config change, `live-` cleanup with its summary, and `flash run`
  * refusing the runpod target without a key.
  */
@@ -98,7 +98,7 @@ describe("mapping a resource config", () => {
       flashBootType: "FLASHBOOT",
       allowedCudaVersions: "12.4",
     });
-    expect(m.endpoint.locations).toBeUndefined(); // D1: only a chosen datacenter is sent
+    expect(m.endpoint.locations).toBeUndefined(); // only a chosen datacenter is sent
     expect(m.endpoint.gpuIds).toBe("AMPERE_24,-NVIDIA GeForce RTX 3090,-NVIDIA RTX A5000");
     expect(m.endpoint.instanceIds).toBeUndefined();
     expect(m.bootstrap).toBe(false);
@@ -116,7 +116,7 @@ describe("mapping a resource config", () => {
     });
   });
 
-  test("B1: a load-balanced template names its mode and carries PORT and PORT_HEALTH itself; a user's PORT wins", () => {
+  test("a load-balanced template names its mode and carries PORT and PORT_HEALTH itself; a user's PORT wins", () => {
     const lb = mapConfig(
       new LiveLoadBalancer({ name: "api", gpus: [GpuGroup.ADA_24], imageName: "mine:1" }),
       opts(true),
@@ -131,7 +131,7 @@ describe("mapping a resource config", () => {
     expect(own.template!.env).toContainEqual({ key: "PORT", value: "8080" });
   });
 
-  test("B2: with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion (D2)", () => {
+  test("with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion", () => {
     const cpu = mapConfig(new CpuLiveServerless({ name: "c" }), opts(true));
     expect(cpu.bootstrap).toBe(true);
     expect(cpu.template!.imageName).toBe(DEFAULT_CPU_IMAGE);
@@ -148,7 +148,7 @@ describe("mapping a resource config", () => {
     expect(mapConfig(new LiveServerless({ name: "g" }), opts(true, env)).template!.imageName).toBe("all:1");
   });
 
-  test("D16: CPU endpoints carry no GPU fields; FlashBoot off is said; a chosen datacenter is sent (D1)", () => {
+  test("CPU endpoints carry no GPU fields; FlashBoot off is said; a chosen datacenter is sent", () => {
     const cpu = mapConfig(
       new CpuLiveServerless({
         name: "cpu_worker",
@@ -172,7 +172,7 @@ describe("mapping a resource config", () => {
     );
   });
 
-  test("B4: a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
+  test("a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
     const own = mapConfig(new ServerlessEndpoint({ name: "mine", imageName: "me/handler:1" }), opts(true));
     expect(own.template!.imageName).toBe("me/handler:1");
     expect(own.template!.env.map((v) => v.key)).toEqual(["FLASH_WORKSPACE"]);
@@ -261,7 +261,7 @@ describe("live- endpoints are removed on shutdown", () => {
     const summary = await p.cleanup();
     expect(summary).toEqual({ removed: 2, failed: 0, errors: [] });
     expect(em.control.endpoints.size).toBe(0);
-    // B6: Runpod keeps a template for up to 2 minutes after its last use; flash keeps its name and deletes it later.
+    // Runpod keeps a template for up to 2 minutes after its last use; flash keeps its name and deletes it later.
     expect(em.control.templates.size).toBe(2);
     const state = JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8"));
     expect(state.resources).toEqual({});
@@ -272,7 +272,7 @@ describe("live- endpoints are removed on shutdown", () => {
     expect(JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8")).pendingTemplates).toBeUndefined();
   });
 
-  test("D12: with the documented 0/0 rule enforced, teardown scales to zero, deletes and verifies", async () => {
+  test("with the documented 0/0 rule enforced, teardown scales to zero, deletes and verifies", async () => {
     em.control.requireZeroWorkersToDelete = true;
     const p = provisioner(true);
     await p.ensure(new CpuLiveServerless({ name: "warm", workersMin: 1, workersMax: 2 }));
@@ -317,7 +317,7 @@ describe("fidelity to the real platform", () => {
     return Object.fromEntries(em.control.templates.get(e.templateId)!.env.map((v) => [v.key, v.value]));
   };
 
-  test("B1: after a config change the LB template still has PORT, PORT_HEALTH and the worker mode", async () => {
+  test("after a config change the LB template still has PORT, PORT_HEALTH and the worker mode", async () => {
     const p = provisioner(true);
     const { endpointId } = await p.ensure(new CpuLiveLoadBalancer({ name: "lbapi", env: { A: "1" } }));
     expect(templateEnvOf(endpointId)).toMatchObject({ PORT: "80", PORT_HEALTH: "80", FLASH_WORKER_MODE: "lb" });
@@ -326,7 +326,7 @@ describe("fidelity to the real platform", () => {
     expect(templateEnvOf(endpointId)).toMatchObject({ PORT: "80", PORT_HEALTH: "80", FLASH_WORKER_MODE: "lb", A: "2" });
   });
 
-  test("D10: a change of endpoint fields alone keeps the template (no saveTemplate, no rolling release)", async () => {
+  test("a change of endpoint fields alone keeps the template (no saveTemplate, no rolling release)", async () => {
     const p = provisioner(false);
     const a = await p.ensure(new CpuLiveServerless({ name: "roll", workersMax: 2 }));
     const templateId = em.control.endpoints.get(a.endpointId)!.templateId;
@@ -340,7 +340,7 @@ describe("fidelity to the real platform", () => {
     expect(r.templateSaves).toBe(1);
   });
 
-  test("D15: an endpoint of the same name that this workspace did not create is never adopted", async () => {
+  test("an endpoint of the same name that this workspace did not create is never adopted", async () => {
     const p = provisioner(false);
     const theirs = await p.ensure(new CpuLiveServerless({ name: "shared_name" }));
     // Another workspace (another marker, no state file) with a config of the same name.
@@ -360,7 +360,7 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(1);
   });
 
-  test("B6: a template name left by an earlier session does not block provisioning", async () => {
+  test("a template name left by an earlier session does not block provisioning", async () => {
     const p = provisioner(true);
     const cfg = new CpuLiveServerless({ name: "again" });
     await p.ensure(cfg);
@@ -394,7 +394,7 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(0);
   });
 
-  test("D3: a mutation that fails with 503 is not sent again (it may have happened)", async () => {
+  test("a mutation that fails with 503 is not sent again (it may have happened)", async () => {
     const p = provisioner(false);
     await p.ensure(new CpuLiveServerless({ name: "first" })); // the account listing is cached now
     const before = em.control.templates.size;

@@ -105,7 +105,7 @@ describe("remote functions across modules of one bundle", () => {
 });
 
 describe("load-balancer mode", () => {
-  test("B1: PORT alone does not make an LB worker (the mode is FLASH_WORKER_MODE, which flash's templates set)", async () => {
+  test("PORT alone does not make an LB worker (the mode is FLASH_WORKER_MODE, which flash's templates set)", async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const env: Record<string, string | undefined> = {
       ...process.env,
@@ -158,7 +158,7 @@ describe("load-balancer mode", () => {
       };
       const viaRoute = await fetch(`${base}/compute`, { method: "POST", body: JSON.stringify(shipped) });
       expect(await viaRoute.json()).toMatchObject({ success: true, result: { sum: 3, count: 2 } });
-      // B5: a later call names the bundle by hash only; a hash the worker never saw is answered `missing`.
+      // A later call names the bundle by hash only; a hash the worker never saw is answered `missing`.
       const { code: _code, ...byHash } = bundle;
       const again = await fetch(`${base}/execute`, {
         method: "POST",
@@ -228,7 +228,7 @@ function inlineCall(source: string, args: unknown[]) {
 }
 
 describe("worker protocol", () => {
-  test("D6: the heartbeat starts at once and keeps going while a function blocks the event loop", async () => {
+  test("the heartbeat starts at once and keeps going while a function blocks the event loop", async () => {
     const spin = inlineCall(
       `import { remote, CpuLiveServerless } from "flash";\n` +
         `export const f = remote(new CpuLiveServerless({ name: "spin" }), async (ms) => { const t = Date.now(); while (Date.now() - t < ms) {} return ms; });\n`,
@@ -254,7 +254,7 @@ describe("worker protocol", () => {
     }
   }, 60_000);
 
-  test("D7: SIGTERM lets the job in flight finish and post its result, then the worker exits", async () => {
+  test("SIGTERM lets the job in flight finish and post its result, then the worker exits", async () => {
     const nap = inlineCall(
       `import { remote, CpuLiveServerless } from "flash";\n` +
         `export const f = remote(new CpuLiveServerless({ name: "nap" }), async (ms) => { await Bun.sleep(ms); return "rested"; });\n`,

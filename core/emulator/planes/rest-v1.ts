@@ -6,14 +6,15 @@
  * arrays for GPU types and data centers, env as an object, the start command as an array.
  */
 import { Elysia } from "elysia";
-import { CPU_INSTANCE_IDS, GPU_POOLS } from "./catalog";
+import { CPU_INSTANCE_IDS, GPU_POOLS } from "../catalog";
 import {
   type ControlPlane,
   type EmulatedEndpoint,
   type EmulatedTemplate,
   type EnvVar,
   RejectedInput,
-} from "./control-plane";
+} from "../control-plane";
+import type { EmulatorContext } from "./context";
 
 const json = (status: number, body: unknown) =>
   new Response(body === undefined ? null : JSON.stringify(body), {
@@ -205,7 +206,7 @@ function attempt(run: () => unknown): Response {
 }
 
 /** The `/v1` REST routes, on the emulator's control plane. */
-export function restV1(control: ControlPlane) {
+export function restV1({ control }: EmulatorContext) {
   const endpoint = (id: string) => control.endpoints.get(id);
   const template = (id: string) => control.templates.get(id);
   const updateEndpoint = (id: string, body: unknown) =>

@@ -10,7 +10,7 @@ import {
 import { buildOpenAPI, docsAsset, docsPage, type DocsSource, type OpenAPIDocument } from "./docs";
 import { errorBody, json, notFoundBody, statusOf, validationBody } from "../base/errors";
 import { renderHome, type HomeCategory } from "./home";
-import { importModule, type LoadError } from "./loader";
+import { importModule, type LoadError } from "../workspace/modules";
 import { allowedMethods, GuardError, guardRoutes, limitJsonDepth, mayNestDeeply } from "./request-guards";
 import { displayTitle } from "../workspace/names";
 import { readStatusSections } from "../base/health";

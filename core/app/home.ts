@@ -1,4 +1,4 @@
-import type { LoadError } from "./loader";
+import type { LoadError } from "../workspace/modules";
 import { docsLink } from "../workspace/names";
 
 /** What the home page shows of one example. */

@@ -1,3 +1,4 @@
+/** What the commands that work on a deployed app share (deploy, undeploy, app, logs): its name, the Runpod connection, a confirmation, and one way to fail. */
 import { loadDotEnvOrExit } from "./_shared";
 import { resolve } from "node:path";
 import { locateWorkspace } from "../workspace/discovery";

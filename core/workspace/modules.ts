@@ -1,8 +1,10 @@
+/**
+ * Loading a workspace's modules, for `flash run` (and its reloads) and `flash build`: import one and describe its
+ * failure, and drop the workspace's modules from the cache so the next import reads them again. flash's own engine
+ * (`ENGINE_DIR`) is never dropped: its pools and registries live in its modules and must stay one instance.
+ */
 import { dirname, join, sep } from "node:path";
-import { isEmbeddedPath } from "../base/binary";
-
-/** The folder of flash's own engine modules, which a reload must never purge. */
-export const CORE_DIR = import.meta.dir;
+import { ENGINE_DIR, isEmbeddedPath } from "../base/binary";
 
 /** Where and why a module could not be loaded, as shown in the log, on `/health` and on the home page. */
 export interface LoadError {
@@ -102,13 +104,13 @@ export async function importModule(
  * Drop every module under `root` (outside node_modules) from the module cache, so the next `import()` reads
  * them again together with their transitive imports. Returns how many entries were purged.
  */
-export function purgeModuleCache(root: string, keep: string[] = [CORE_DIR]): number {
+export function purgeModuleCache(root: string, keep: string[] = [ENGINE_DIR]): number {
   const prefix = root.endsWith(sep) ? root : root + sep;
   const kept = keep.map((k) => (k.endsWith(sep) ? k : k + sep));
   let purged = 0;
   for (const key of Object.keys(require.cache)) {
     if (!key.startsWith(prefix) || key.includes(`${sep}node_modules${sep}`)) continue;
-    // The running engine (core/) must stay one instance: its pools and registries live in those modules.
+    // The running engine (ENGINE_DIR by default) must stay one instance: its pools and registries live in its modules.
     if (kept.some((k) => key.startsWith(k))) continue;
     delete require.cache[key];
     purged++;
