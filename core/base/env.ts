@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parse } from "dotenv";
 import { setting } from "./settings";
-import { NUMBERED } from "../workspace/names";
 
 /** The variables a `.env` file set (not the shell), with their values: a reload may change or remove them. */
 const fromFiles = new Map<string, string>();
@@ -60,6 +59,9 @@ export function exampleDotEnv(files: Iterable<string>): Record<string, string> {
   }
   return env;
 }
+
+/** A category or example folder name (workspace/names.ts's NUMBERED; base imports nothing of the workspace's). */
+const NUMBERED = /^[0-9]{2}_[^/\\]+$/;
 
 /** The example folder a module lies in: the nearest ancestor named `NN_…` whose parent is named `NN_…` too. */
 function exampleDirOf(file: string): string | undefined {
