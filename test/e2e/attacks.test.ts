@@ -1,4 +1,4 @@
-// The newcomer probe's attacks on one `flash run --watch`, as a user's code and clients would make them: a native
+// Attacks on one `flash run --watch`, as a user's code and clients would make them: a native
 // crash, an OOM under an rlimit, `process.exit`, `chdir` and leaked globals, runaway child processes, oversized
 // chunked bodies, slow clients, abandoned streams, bursts of saves, deleted and renamed folders. After each, the
 // server still answers `/health`, the other examples still answer, and nothing the attack started is left running.
