@@ -1,3 +1,4 @@
+import { killGroup, watchGroup } from "../base/process-group";
 import type { Subprocess } from "bun";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -331,7 +332,7 @@ export class WorkerSupervisor {
     const all = [...this.workers.values()];
     for (const w of all) this.stop(w, "emulator stopping");
     await Promise.all(all.map((w) => Promise.race([w.proc.exited, Bun.sleep(3000)])));
-    for (const w of all) if (w.proc.exitCode === null) killGroup(w.proc, "SIGKILL");
+    for (const w of all) if (w.proc.exitCode === null) killGroup(w.proc.pid, "SIGKILL");
     if (this.shimDir) rmSync(this.shimDir, { recursive: true, force: true });
   }
 
@@ -443,8 +444,10 @@ export class WorkerSupervisor {
       env.TMPDIR = tmpDir;
       argv = [argv[0]!, argv[1]!, argv[2]!.replaceAll("/tmp/", `${tmpDir}/`)];
     }
-    // Its own process group, as a container: stopping it stops what its start command started (`sh -c 'bun …'`).
+    // Its own process group, as a container: stopping it stops what its start command started (`sh -c 'bun …'`;
+    // killing the shell alone left the handler polling for jobs as an attached worker, beyond workersMax).
     const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: tmpDir, detached: true });
+    watchGroup(proc.pid); // and killed with this process, even by `kill -9`: emulated workers never outlive it
     const now = Date.now();
     const worker: EmulatedWorker = {
       id,
@@ -509,9 +512,9 @@ export class WorkerSupervisor {
     w.state = "stopping";
     wlog.debug(`stopping worker ${w.id} (${reason})`);
     this.store.dropWaiter(w.endpointId, w.id);
-    killGroup(w.proc, signal);
+    killGroup(w.proc.pid, signal);
     if (signal === "SIGTERM") {
-      const force = setTimeout(() => w.proc.exitCode === null && killGroup(w.proc, "SIGKILL"), 3000);
+      const force = setTimeout(() => w.proc.exitCode === null && killGroup(w.proc.pid, "SIGKILL"), 3000);
       force.unref?.();
     }
   }
@@ -526,7 +529,7 @@ export class WorkerSupervisor {
 
   private exited(w: EmulatedWorker, code: number | null): void {
     this.opts.onLog?.(w, "system", `container exited with code ${code ?? w.proc.signalCode}`);
-    killGroup(w.proc, "SIGKILL"); // a container's processes end with it
+    killGroup(w.proc.pid, "SIGKILL"); // a container's processes end with it
     this.workers.delete(w.id);
     this.store.dropWaiter(w.endpointId, w.id);
     this.store.dropStops(w.id);
@@ -577,19 +580,6 @@ export class WorkerSupervisor {
     for (const a of [...this.attached.values()]) {
       if (now - a.lastSeen > timeout) this.detach(a, `made no call for ${Math.round(timeout / 1000)} s`);
     }
-  }
-}
-
-/**
- * Signal a worker's whole process group (it leads one): a start command run by a shell (`sh -c 'bun handler.ts'`)
- * leaves the handler a child of the shell; killing the shell alone left it polling for jobs as an attached worker,
- * beyond `workersMax` and never stopped when idle.
- */
-function killGroup(proc: { pid: number; kill(signal: NodeJS.Signals): void }, signal: "SIGTERM" | "SIGKILL"): void {
-  try {
-    process.kill(-proc.pid, signal);
-  } catch {
-    proc.kill(signal); // the group is gone (or never was): the process itself, if it is still there
   }
 }
 

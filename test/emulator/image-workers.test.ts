@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
+import { collectOutput, REPO } from "../helpers/workspace";
 import { until } from "../fixtures/runpod/harness";
 
 const KEY = "rpa_image_workers_test_key_000000000";
@@ -113,4 +114,50 @@ test("cancelled jobs do not add workers beyond workersMax, idle workers stop, an
   expect(handlers().length).toBe(1);
   await em.stop();
   await until(() => handlers().length === 0, 10_000, "no handler left after the emulator stopped");
+}, 60_000);
+
+test("kill -9 of `flash emulator` leaves no worker and no handler behind", async () => {
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      join(REPO, "cli.ts"),
+      "emulator",
+      "--port",
+      "0",
+      "--image",
+      `myorg/wrapped:1='${process.execPath}' '${handler}'; true`,
+    ],
+    { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: KEY, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+  );
+  const output = collectOutput(proc);
+  try {
+    await until(() => /RUNPOD_API_BASE_URL=(\S+)/.test(output()) || proc.exitCode !== null, 20_000, "the emulator");
+    const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(output())?.[1];
+    if (!base) throw new Error(`flash emulator did not start:\n${output()}`);
+    const headers = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
+    const res = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
+        variables: {
+          input: {
+            name: "killed",
+            template: { name: "killed-tpl", imageName: "myorg/wrapped:1", containerDiskInGb: 10, env: [] },
+            instanceIds: ["cpu3c-2-4"],
+            workersMax: 2,
+          },
+        },
+      }),
+    });
+    const id = ((await res.json()) as any).data.saveEndpoint.id as string;
+    for (let i = 0; i < 2; i++)
+      await fetch(`${base}/v2/${id}/run`, { method: "POST", headers, body: JSON.stringify({ input: { ms: 60_000 } }) });
+    await until(() => handlers().length === 2, 20_000, "two handlers running their jobs");
+    proc.kill("SIGKILL");
+    await proc.exited;
+    await until(() => handlers().length === 0, 10_000, "no handler left after kill -9 of the emulator");
+  } finally {
+    if (proc.exitCode === null) proc.kill("SIGKILL");
+  }
 }, 60_000);

@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { isCompiled } from "../../base/binary";
+import { killGroup, watchGroup } from "../../base/process-group";
 import type { FromWorker, ToWorker } from "../protocol";
 
 /** How a worker runs. */
@@ -126,61 +127,6 @@ function startThread(spec: WorkerSpec): WorkerHandle {
   };
 }
 
-/**
- * The reaper: one `sh` per server that knows every live worker's process group and kills them all when the server
- * is gone, however it went (`kill -9` too): its stdin is a pipe only the server holds, so it reads end-of-file then.
- * The kernel already kills a worker whose server died (`PR_SET_PDEATHSIG`, channel.ts), even one spinning in a loop,
- * but not the programs it started (`ffmpeg`, a GPU job): they are in its group. A shell builtin loop costs about a
- * megabyte, once; a watchdog thread in each worker would cost five per worker.
- */
-const REAPER_SCRIPT =
-  'g=" "; while read -r op pid; do case $op in ' +
-  '+) g="$g$pid ";; ' +
-  '-) n=" "; for x in $g; do [ "$x" = "$pid" ] || n="$n$x "; done; g=$n;; ' +
-  "esac; done; for x in $g; do kill -9 -$x 2>/dev/null; done";
-
-let reaper: { write(line: string): void } | null | undefined;
-
-/** Tell the reaper (started with the first worker process) about a group: `+` to watch it, `-` once it is gone. */
-function toReaper(op: "+" | "-", pgid: number): void {
-  if (reaper === undefined) reaper = startReaper();
-  reaper?.write(`${op} ${pgid}\n`);
-}
-
-function startReaper(): { write(line: string): void } | null {
-  try {
-    const proc = Bun.spawn(["sh", "-c", REAPER_SCRIPT], {
-      stdin: "pipe",
-      stdout: "ignore",
-      stderr: "ignore",
-      detached: true, // a terminal's Ctrl+C must not stop it before the server has stopped its workers
-    });
-    proc.unref();
-    return {
-      write(line) {
-        try {
-          proc.stdin.write(line);
-          proc.stdin.flush();
-        } catch {
-          // the reaper is gone (killed by hand): workers still die with the server, only their children may not
-        }
-      },
-    };
-  } catch {
-    return null; // no `sh`: as above
-  }
-}
-
-/** Kill what is left of a worker's process group (the programs it started) once the worker itself has exited. */
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, "SIGKILL");
-  } catch {
-    // no such group: the worker started nothing, or it has all exited
-  }
-  toReaper("-", pgid);
-}
-
 function startProcess(spec: WorkerSpec): WorkerHandle {
   const ready = deferred();
   let exited = false;
@@ -206,7 +152,7 @@ function startProcess(spec: WorkerSpec): WorkerHandle {
     },
   });
   proc.unref();
-  toReaper("+", proc.pid);
+  watchGroup(proc.pid);
   return {
     kind: "process",
     pid: proc.pid,
