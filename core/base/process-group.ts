@@ -53,6 +53,11 @@ export function watchGroup(pgid: number): void {
   toReaper("+", pgid);
 }
 
+/** The group a worker led is gone (every process of it exited): the reaper stops watching it. */
+export function forgetGroup(pgid: number): void {
+  toReaper("-", pgid);
+}
+
 /**
  * Signal a worker's whole group: the worker and what it started. Once the worker has exited, `SIGKILL` clears what
  * is left of its group and the reaper forgets it.

@@ -145,6 +145,7 @@ const SETTINGS = [
     scope: "worker",
   },
   { name: "FLASH_PARENT_PID", meaning: "the server a process worker must not outlive", scope: "worker" },
+  { name: "FLASH_EMULATOR_PID", meaning: "the emulator an emulated Runpod worker must not outlive", scope: "worker" },
   {
     name: "FLASH_WORKER_MODE",
     meaning: "queue or lb: the Runpod worker's mode (marks a flash-managed template)",

@@ -1,4 +1,4 @@
-import { killGroup, watchGroup } from "../base/process-group";
+import { forgetGroup, watchGroup } from "../base/process-group";
 import type { Subprocess } from "bun";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -331,8 +331,10 @@ export class WorkerSupervisor {
     this.starting.clear();
     const all = [...this.workers.values()];
     for (const w of all) this.stop(w, "emulator stopping");
-    await Promise.all(all.map((w) => Promise.race([w.proc.exited, Bun.sleep(3000)])));
-    for (const w of all) if (w.proc.exitCode === null) killGroup(w.proc.pid, "SIGKILL");
+    // The shell a worker started from exits at once; what it started may finish its job (SIGTERM's grace).
+    const end = Date.now() + 3000;
+    while (all.some((w) => groupAlive(w.proc.pid)) && Date.now() < end) await Bun.sleep(25);
+    for (const w of all) signalGroup(w.proc.pid, "SIGKILL");
     if (this.shimDir) rmSync(this.shimDir, { recursive: true, force: true });
   }
 
@@ -444,10 +446,17 @@ export class WorkerSupervisor {
       env.TMPDIR = tmpDir;
       argv = [argv[0]!, argv[1]!, argv[2]!.replaceAll("/tmp/", `${tmpDir}/`)];
     }
-    // Its own process group, as a container: stopping it stops what its start command started (`sh -c 'bun …'`;
-    // killing the shell alone left the handler polling for jobs as an attached worker, beyond workersMax).
-    const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: tmpDir, detached: true });
-    watchGroup(proc.pid); // and killed with this process, even by `kill -9`: emulated workers never outlive it
+    // Its own process group: a template's start command is a shell (often `sh -c 'sh -c "… exec bun …"'`) whose
+    // children must stop with it, and a terminal's Ctrl+C must not reach the "container" past its emulator.
+    const proc = Bun.spawn(argv, {
+      env: { ...env, FLASH_EMULATOR_PID: String(process.pid) },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      cwd: tmpDir,
+      detached: true,
+    });
+    watchGroup(proc.pid); // killed by the reaper if this process dies first, even by `kill -9`
     const now = Date.now();
     const worker: EmulatedWorker = {
       id,
@@ -512,9 +521,9 @@ export class WorkerSupervisor {
     w.state = "stopping";
     wlog.debug(`stopping worker ${w.id} (${reason})`);
     this.store.dropWaiter(w.endpointId, w.id);
-    killGroup(w.proc.pid, signal);
+    signalGroup(w.proc.pid, signal);
     if (signal === "SIGTERM") {
-      const force = setTimeout(() => w.proc.exitCode === null && killGroup(w.proc.pid, "SIGKILL"), 3000);
+      const force = setTimeout(() => signalGroup(w.proc.pid, "SIGKILL"), 3000);
       force.unref?.();
     }
   }
@@ -529,7 +538,14 @@ export class WorkerSupervisor {
 
   private exited(w: EmulatedWorker, code: number | null): void {
     this.opts.onLog?.(w, "system", `container exited with code ${code ?? w.proc.signalCode}`);
-    killGroup(w.proc.pid, "SIGKILL"); // a container's processes end with it
+    // A container's processes end with it: what its start command left running gets a stop's grace, then goes.
+    const pid = w.proc.pid;
+    if (!groupAlive(pid)) forgetGroup(pid);
+    else
+      setTimeout(() => {
+        signalGroup(pid, "SIGKILL");
+        forgetGroup(pid);
+      }, 3000).unref?.();
     this.workers.delete(w.id);
     this.store.dropWaiter(w.endpointId, w.id);
     this.store.dropStops(w.id);
@@ -622,4 +638,23 @@ function freePort(): number {
   const port = s.port!;
   s.stop(true);
   return port;
+}
+
+/** Signal every process of a worker's group (the start command and what it started); a gone group is no error. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone
+  }
+}
+
+/** True while any process of the group led by `pid` exists. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
