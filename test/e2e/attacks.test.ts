@@ -126,6 +126,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pids a function wrote to `file`, once all of it is there (it may be read while being written). */
+function pidsIn(file: string): number[] | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Poll `check` (an event: a file, a state, a process gone) until it holds; fail with `what` after `ms`. */
 async function waitFor<T>(check: () => T | Promise<T>, what: string, ms = 20_000): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
@@ -247,7 +256,7 @@ describe("user code and clients cannot take the server down", () => {
       body: JSON.stringify({ file }),
       signal: client.signal,
     }).catch((e: Error) => e.name);
-    const kids: number[] = await waitFor(() => existsSync(file) && JSON.parse(readFileSync(file, "utf8")), "children");
+    const kids: number[] = await waitFor(() => pidsIn(file), "children");
     expect(kids.every(alive)).toBe(true);
     client.abort();
     expect(await call).toBe("AbortError");
@@ -419,7 +428,7 @@ describe("user code and clients cannot take the server down", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ file }),
     }).catch(() => undefined);
-    const kids: number[] = await waitFor(() => existsSync(file) && JSON.parse(readFileSync(file, "utf8")), "children");
+    const kids: number[] = await waitFor(() => pidsIn(file), "children");
     for (const pid of [...descendants(flash.proc.pid), ...kids]) seen.add(pid);
     expect(seen.size).toBeGreaterThan(kids.length);
     flash.proc.kill("SIGKILL");
