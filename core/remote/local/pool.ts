@@ -254,7 +254,9 @@ export class Pool {
   }
 
   private quiet(): boolean {
-    return this.queue.length === 0 && ![...this.slots].some((s) => s.running && !s.running.pending.resolved);
+    return (
+      this.queue.length === 0 && ![...this.slots].some((s) => [...s.running.values()].some((r) => !r.pending.resolved))
+    );
   }
 
   /** Stop every worker and fail what is still queued or running; resolves when all workers are gone. */
