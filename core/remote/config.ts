@@ -146,7 +146,8 @@ export interface ServerlessResourceOptions {
    * can take the next call meanwhile. Runpod's counterpart is the worker's job concurrency: runpod-python's
    * `concurrency_modifier` (runpod/serverless/modules/rp_scale.py: the JobScaler keeps up to that many jobs in
    * flight and takes them with `job-take-batch`), which runpod/flash sets from `Endpoint(max_concurrency=…)`
-   * (default 1). CPU-bound functions gain nothing: they share one event loop.
+   * (default 1). CPU-bound functions gain nothing: they share one event loop. On Runpod it applies to queue
+   * endpoints (a load balancer's workers take HTTP requests concurrently anyway); the local pool applies it to both.
    */
   maxConcurrency?: number;
   /** Environment variables of the workers. */
