@@ -8,6 +8,7 @@ import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
 import { WorkerSupervisor, type SupervisorOptions } from "./supervisor";
 import { APPS_GRAPHQL, FlashApps, UPLOAD_PREFIX } from "./flash-apps";
 import { WorkerLogBook, workerLogRoutes } from "./worker-logs";
+import { bunRelease } from "./images";
 
 const elog = logger("emulator");
 
@@ -124,7 +125,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
   const supervisor = new WorkerSupervisor(store, control, {
     ...options.workers,
     baseUrl: () => baseUrl,
-    envFor: (endpoint) => flashApps.workerEnv(endpoint),
+    mountsFor: (endpoint) => flashApps.mounts(endpoint),
     onLog: (worker, source, line) => logBook.record(worker, source, line),
   });
   store.onChange = (endpointId) => supervisor.rescale(endpointId);
@@ -166,6 +167,8 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     if (worker ? workerAuthorized(request, worker[1]!) : userAuthorized(request) || path === "/") return undefined;
     // A presigned upload URL carries its own signature instead of the API key (checked by the Flash plane).
     if (path.startsWith(UPLOAD_PREFIX)) return undefined;
+    // Bun's releases are public downloads (GitHub's).
+    if (path.startsWith("/_emulator/bun-releases/")) return undefined;
     return err(401, "Unauthorized: missing or invalid API key");
   };
   /** 413 for a body over the route's limit (see PAYLOAD_LIMITS); undefined when it fits or the route has none. */
@@ -240,6 +243,9 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     })
     // ── Flash apps: presigned artifact upload; v2 worker listing and log streams ──────────────────────
     .put(`${UPLOAD_PREFIX}*`, ({ request }) => flashApps.receiveUpload(request), { parse: "none" })
+    .get(`${UPLOAD_PREFIX}*`, ({ request }) => flashApps.download(request))
+    // Bun's release downloads (GitHub's layout), for the installer line of start commands (FLASH_BUN_RELEASES_URL).
+    .get("/_emulator/bun-releases/:tag/:file", ({ params }) => bunRelease(params.tag, params.file))
     .use(workerLogRoutes(logBook, supervisor, control))
     // ── GraphQL control plane ────────────────────────────────────────────────────────────────────────
     .post(

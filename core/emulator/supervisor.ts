@@ -1,11 +1,12 @@
 import type { Subprocess } from "bun";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { logger } from "../base/log";
 import { setting } from "../base/settings";
 import type { EndpointHealth } from "../runpod/api";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
+import { containerEnv, makeRoot, toolsDir } from "./images";
 import type { JobStore } from "./job-store";
 import {
   exportLines,
@@ -41,8 +42,8 @@ export interface EmulatedWorker {
   stopRequested: boolean;
   /** It took a job-take or passed a health check once (a worker that dies before that counts as unhealthy). */
   everReady: boolean;
-  /** The container's own /tmp (bootstrap start commands write there). */
-  tmpDir?: string;
+  /** The container's "/" (FLASH_CONTAINER_ROOT): its /tmp, /app, /root/.runpod, /usr/local/bin live under it. */
+  root?: string;
 }
 
 /** A worker the emulator did not start (any program speaking the worker protocol with the endpoint's key). */
@@ -78,8 +79,10 @@ export interface SupervisorOptions extends LaunchOptions {
   crashBackoffMs?: number;
   /** The folder holding one folder per network volume name (default `.flash/volumes` of the current directory). */
   volumesDir?: string;
-  /** More environment for one endpoint's workers (the Flash plane mounts a deployed artifact with it). */
-  envFor?: (endpoint: EmulatedEndpoint) => Record<string, string>;
+  /** Files Runpod puts into one endpoint's containers: container path → host file (the Flash plane's artifact). */
+  mountsFor?: (endpoint: EmulatedEndpoint) => Record<string, string>;
+  /** The URL of Bun's release downloads the emulator serves (FLASH_BUN_RELEASES_URL in every container). */
+  bunReleasesUrl?: () => string;
   /** Each line a worker prints ("container") and each platform event of its life ("system"), for the log routes. */
   onLog?: (worker: EmulatedWorker, source: "container" | "system", line: string) => void;
 }
@@ -104,7 +107,10 @@ export class WorkerSupervisor {
   private readonly announced = new Set<string>();
   private readonly lbWaiters = new Map<string, number>();
   private readonly timer: ReturnType<typeof setInterval>;
-  private shimDir?: string;
+  private dir?: string;
+  private program?: Record<string, string>;
+  private programLoading?: Promise<void>;
+  private watchdog?: Subprocess;
   private closed = false;
 
   constructor(
@@ -327,8 +333,9 @@ export class WorkerSupervisor {
     const all = [...this.workers.values()];
     for (const w of all) this.stop(w, "emulator stopping");
     await Promise.all(all.map((w) => Promise.race([w.proc.exited, Bun.sleep(3000)])));
-    for (const w of all) if (w.proc.exitCode === null) w.proc.kill("SIGKILL");
-    if (this.shimDir) rmSync(this.shimDir, { recursive: true, force: true });
+    for (const w of all) if (w.proc.exitCode === null) killGroup(w.proc, "SIGKILL");
+    this.watchdog?.kill("SIGKILL");
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private lbWaiting(endpointId: string): number {
@@ -366,6 +373,16 @@ export class WorkerSupervisor {
 
   /** Scale up by one: after the cold start, the process. */
   private start(endpoint: EmulatedEndpoint, launch: Launch): void {
+    if (launch.kind === "container" && launch.image.workerProgram && !this.program) {
+      // Images built from worker/Dockerfile.* carry the bundled worker program: bundle it once, then start.
+      this.programLoading ??= import("../runpod/worker-program")
+        .then(({ workerProgram }) => workerProgram())
+        .then((p) => {
+          this.program = p.files;
+          this.rescale(endpoint.id);
+        });
+      return;
+    }
     const id = runpodId();
     const delay = this.opts.coldStartMs ?? 0;
     if (delay <= 0) {
@@ -383,31 +400,78 @@ export class WorkerSupervisor {
   }
 
   /**
-   * Runpod mounts an endpoint's network volume at /runpod-volume in each worker (docs.runpod.io/storage/network-volumes,
-   * "Network volumes for Serverless"); a local process cannot, so the worker gets the volume's folder (created on
-   * demand, named after the volume as under the local pool) in FLASH_VOLUME_PATH, where `volume.path` looks.
+   * The folder of an endpoint's network volume (created on demand, named after the volume as under the local pool),
+   * which Runpod mounts at /runpod-volume in each worker (docs.runpod.io/storage/network-volumes, "Network volumes
+   * for Serverless").
    */
-  private volumeEnv(endpoint: EmulatedEndpoint): Record<string, string> {
+  private volumeDir(endpoint: EmulatedEndpoint): string | undefined {
     const volume = endpoint.networkVolumeId ? this.control.volumes.get(endpoint.networkVolumeId) : undefined;
-    if (!volume) return {};
+    if (!volume) return undefined;
     const dir = join(this.opts.volumesDir ?? resolve(setting("FLASH_VOLUMES_DIR")!), volume.name);
     mkdirSync(dir, { recursive: true });
-    return { FLASH_VOLUME_PATH: dir };
+    return dir;
+  }
+
+  /** The supervisor's own temp folder: container roots and the images' tool folders. */
+  private workDir(): string {
+    this.dir ??= mkdtempSync(join(tmpdir(), "flash-emulator-containers-"));
+    return this.dir;
+  }
+
+  /**
+   * A container's "/" and env: a fresh folder standing for the image's file system, with what Runpod puts into
+   * it (the Flash artifact at /root/.runpod/artifact.tar.gz, the volume at /runpod-volume), the image's PATH, ENV
+   * and WORKDIR. The host's few personal variables stay (HOME keeps Bun's package cache shared; a container would
+   * start with an empty one); its PATH does not: the container sees only the image's tools.
+   */
+  private container(
+    id: string,
+    endpoint: EmulatedEndpoint,
+    launch: Extract<Launch, { kind: "container" }>,
+  ): { root: string; env: Record<string, string> } {
+    const image = launch.image;
+    const root = join(this.workDir(), id);
+    const files: Record<string, string> = {};
+    if (image.workerProgram)
+      for (const [name, code] of Object.entries(this.program ?? {})) files[`opt/flash/${name}`] = code;
+    makeRoot(image, root, files);
+    const link = (containerPath: string, host: string) => {
+      mkdirSync(dirname(join(root, containerPath)), { recursive: true });
+      symlinkSync(host, join(root, containerPath));
+    };
+    for (const [path, host] of Object.entries(this.opts.mountsFor?.(endpoint) ?? {})) link(path, host);
+    const volume = this.volumeDir(endpoint);
+    if (volume) link("/runpod-volume", volume);
+    const host = hostEnv();
+    delete host.PATH;
+    delete host.TMPDIR;
+    delete host.SHELL;
+    const releases = this.opts.bunReleasesUrl?.() ?? `${this.opts.baseUrl()}/_emulator/bun-releases`;
+    return { root, env: { ...host, ...containerEnv(image, root, toolsDir(image, this.workDir()), releases) } };
   }
 
   private spawn(id: string, endpoint: EmulatedEndpoint, launch: Launch): void {
     if (launch.kind === "external") return;
     const template = this.control.templateOf(endpoint);
     const lb = endpoint.type === "LB";
+    let box: { root: string; env: Record<string, string> } | undefined;
+    try {
+      box = launch.kind === "container" ? this.container(id, endpoint, launch) : undefined;
+    } catch (error) {
+      wlog.error(`cannot start a worker for endpoint ${endpoint.id}: ${(error as Error).message}`);
+      this.holdUntil.set(endpoint.id, Date.now() + 30_000);
+      return;
+    }
+    const mappedVolume = !box && this.volumeDir(endpoint);
     const env: Record<string, string> = {
-      ...hostEnv(),
+      ...(box?.env ?? hostEnv()),
       ...templateEnv(template),
       ...Object.fromEntries(endpoint.env.map((v) => [v.key, v.value])),
       // Emulated workers run on this machine, not in a container: never apt-get install here unless asked to.
       FLASH_WORKER_APT: process.env.FLASH_EMULATOR_APT === "install" ? "install" : "check",
       ...this.opts.env,
-      ...this.opts.envFor?.(endpoint),
-      ...this.volumeEnv(endpoint),
+      // A mapped command runs on the host as it is: it finds the volume's folder here instead of /runpod-volume.
+      ...(mappedVolume ? { FLASH_VOLUME_PATH: mappedVolume } : {}),
       ...platformEnv(endpoint, id, {
         baseUrl: this.opts.baseUrl(),
         pingIntervalMs: this.opts.pingIntervalMs,
@@ -432,16 +496,11 @@ export class WorkerSupervisor {
           "which a local process cannot have to itself): no request can reach them",
       );
     }
-    let argv = launch.argv;
-    let tmpDir: string | undefined;
-    if (launch.kind === "flash" && launch.bootstrap) {
-      // The start command runs as in the container: `bun` on PATH (this binary), and its own /tmp.
-      tmpDir = mkdtempSync(join(tmpdir(), `flash-worker-${id}-`));
-      env.PATH = `${this.bunShim()}:${env.PATH ?? ""}`;
-      env.TMPDIR = tmpDir;
-      argv = [argv[0]!, argv[1]!, argv[2]!.replaceAll("/tmp/", `${tmpDir}/`)];
-    }
-    const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: tmpDir });
+    const cwd = box && launch.kind === "container" ? join(box.root, launch.image.workdir) : undefined;
+    // Its own process group (a terminal's Ctrl+C reaches the emulator, which stops its containers itself), as a
+    // container is its own process tree; the watchdog stops the group should the emulator die first.
+    const proc = Bun.spawn(launch.argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd, detached: true });
+    this.guard(proc.pid);
     const now = Date.now();
     const worker: EmulatedWorker = {
       id,
@@ -458,7 +517,7 @@ export class WorkerSupervisor {
       stopChannel: false,
       stopRequested: false,
       everReady: false,
-      tmpDir,
+      root: box?.root,
     };
     this.workers.set(id, worker);
     wlog.debug(`worker ${id} started for endpoint ${endpoint.id} (${endpoint.name}), pid ${proc.pid}`);
@@ -472,15 +531,25 @@ export class WorkerSupervisor {
     }
   }
 
-  /** A folder holding `bun`, which runs this process's engine (works from the compiled flash binary too). */
-  private bunShim(): string {
-    if (this.shimDir) return this.shimDir;
-    this.shimDir = mkdtempSync(join(tmpdir(), "flash-bun-shim-"));
-    mkdirSync(this.shimDir, { recursive: true });
-    const shim = join(this.shimDir, "bun");
-    writeFileSync(shim, `#!/bin/sh\nBUN_BE_BUN=1 exec '${process.execPath.replaceAll("'", "'\\''")}' "$@"\n`);
-    chmodSync(shim, 0o755);
-    return this.shimDir;
+  /**
+   * Workers live in process groups of their own, so they outlive an emulator killed with SIGKILL unless something
+   * stops them: one watchdog shell per supervisor, in its own session, waits for the emulator's process to go and
+   * then kills every group listed in its file.
+   */
+  private guard(pgid: number): void {
+    const list = join(this.workDir(), "groups");
+    writeFileSync(list, `${pgid}\n`, { flag: "a" });
+    if (this.watchdog) return;
+    const script =
+      `trap '' INT HUP; while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
+      `for g in $(cat '${list}' 2>/dev/null); do kill -KILL -- -$g 2>/dev/null; done; rm -rf '${this.workDir()}'`;
+    this.watchdog = Bun.spawn(["sh", "-c", script], {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
+      detached: true,
+    });
+    this.watchdog.unref();
   }
 
   /** Runpod's LB health check (docs load-balancing/overview.mdx): 200 healthy, 204 initializing, else unhealthy. */
@@ -506,9 +575,9 @@ export class WorkerSupervisor {
     w.state = "stopping";
     wlog.debug(`stopping worker ${w.id} (${reason})`);
     this.store.dropWaiter(w.endpointId, w.id);
-    w.proc.kill(signal);
+    killGroup(w.proc, signal);
     if (signal === "SIGTERM") {
-      const force = setTimeout(() => w.proc.exitCode === null && w.proc.kill("SIGKILL"), 3000);
+      const force = setTimeout(() => w.proc.exitCode === null && killGroup(w.proc, "SIGKILL"), 3000);
       force.unref?.();
     }
   }
@@ -526,7 +595,9 @@ export class WorkerSupervisor {
     this.workers.delete(w.id);
     this.store.dropWaiter(w.endpointId, w.id);
     this.store.dropStops(w.id);
-    if (w.tmpDir) rmSync(w.tmpDir, { recursive: true, force: true });
+    // The container is gone with its process group (a start command's children included), and so is its file system.
+    killGroup(w.proc, "SIGKILL");
+    if (w.root) rmSync(w.root, { recursive: true, force: true });
     const expected = w.state === "stopping" || w.stopRequested;
     const how = `exited with code ${code ?? w.proc.signalCode}`;
     if (!expected) {
@@ -572,6 +643,15 @@ export class WorkerSupervisor {
     for (const a of [...this.attached.values()]) {
       if (now - a.lastSeen > timeout) this.detach(a, `made no call for ${Math.round(timeout / 1000)} s`);
     }
+  }
+}
+
+/** Signal a worker's whole process group (the start command's shell and what it started), else the process. */
+function killGroup(proc: Subprocess, signal: "SIGTERM" | "SIGKILL"): void {
+  try {
+    process.kill(-proc.pid, signal);
+  } catch {
+    if (proc.exitCode === null) proc.kill(signal);
   }
 }
 
