@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import bootstrapSource from "../../worker/bootstrap.js" with { type: "text" };
-import deployStartSource from "../../worker/deploy-start.js" with { type: "text" };
 import { shortHash } from "../base/fs";
 import type { ShippedProgram } from "./api";
 
@@ -57,20 +56,9 @@ async function build(): Promise<WorkerProgram> {
 
 /** worker/bootstrap.js, whitespace-minified and base64-encoded for the template's FLASH_BOOTSTRAP. */
 export function bootstrapBase64(): string {
-  bootstrapEncoded ??= encode(bootstrapSource);
+  bootstrapEncoded ??= Buffer.from(
+    new Bun.Transpiler({ loader: "js", minifyWhitespace: true }).transformSync(bootstrapSource),
+  ).toString("base64");
   return bootstrapEncoded;
 }
 let bootstrapEncoded: string | undefined;
-
-/** worker/deploy-start.js, the same way, for a deployed template's FLASH_DEPLOY_START. */
-export function deployStartBase64(): string {
-  deployStartEncoded ??= encode(deployStartSource);
-  return deployStartEncoded;
-}
-let deployStartEncoded: string | undefined;
-
-function encode(source: string): string {
-  return Buffer.from(new Bun.Transpiler({ loader: "js", minifyWhitespace: true }).transformSync(source)).toString(
-    "base64",
-  );
-}

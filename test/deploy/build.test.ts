@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { DEFAULT_FLASHIGNORE, foreignPlatformPath } from "../../core/deploy/artifact";
 import { runBuild } from "../../core/deploy/build";
 import { formatCost, workerHourly } from "../../core/deploy/cost";
+import { checkStartCommands } from "../../core/deploy/start-check";
 import { FlashAppClient } from "../../core/deploy/flash-app-client";
 import { parseFrame, sinceTimestamp } from "../../core/deploy/logs";
 import { extractTar, readTar, tarGz } from "../../core/deploy/tar";
@@ -114,6 +115,30 @@ describe("flash build", () => {
       removeDir(ws);
     }
   }, 60_000);
+
+  test("every template's start command, run from its image against the built artifact, gets a ready worker", async () => {
+    // A CPU queue worker (oven/bun), a GPU queue worker (runpod/pytorch: Bun installed by the start command) and the
+    // mothership (a CPU load balancer serving the unified app): each container must take a job or answer /ping 200.
+    const ws = makeWorkspace({}, "flash-start-");
+    try {
+      for (const ex of ["01_getting_started/01_hello_world", "01_getting_started/02_cpu_worker"]) {
+        cpSync(join(REPO, ex), join(ws, ex), { recursive: true, filter: (p) => !p.includes("node_modules") });
+      }
+      writeFileSync(join(ws, ".flashignore"), DEFAULT_FLASHIGNORE);
+      const build = await runBuild({ root: ws, app: "start-app" });
+      const checks = await checkStartCommands(build, { timeoutMs: 60_000 });
+      const images = Object.fromEntries(checks.map((c) => [c.resource, c.image.replace(/:.*/, "")]));
+      expect(Object.values(images).sort()).toEqual(["oven/bun", "oven/bun", "runpod/pytorch"]);
+      for (const c of checks)
+        expect({ resource: c.resource, ok: c.ok, detail: c.detail }).toEqual({
+          resource: c.resource,
+          ok: true,
+          detail: undefined,
+        });
+    } finally {
+      removeDir(ws);
+    }
+  }, 120_000);
 
   test("a module that fails to load stops the build and writes nothing", async () => {
     const ws = makeWorkspace({ "01_a/01_b/cpu_worker.ts": "throw new Error('boom at import');\n" }, "flash-build-bad-");
