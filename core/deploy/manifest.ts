@@ -125,7 +125,10 @@ function resourceEntry(
   const template = {
     ...mapped.template,
     env,
-    dockerArgs: mapped.bootstrap ? deployedStart(config.isGpu, RUNTIME_PATH) : mapped.template.dockerArgs,
+    // The mothership runs its own runtime (the worker program plus the unified app); other resources the worker program.
+    dockerArgs: mapped.bootstrap
+      ? deployedStart(config.isGpu, mothership ? MOTHERSHIP_RUNTIME_PATH : RUNTIME_PATH)
+      : mapped.template.dockerArgs,
   };
   const entry: ManifestResource = {
     resource_type: config.kind,
