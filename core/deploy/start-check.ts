@@ -22,6 +22,11 @@ export interface StartCheck {
 export interface StartCheckOptions {
   /** How long one resource may take to get ready (a Bun download on the GPU image included). */
   timeoutMs?: number;
+  /**
+   * Whether the platform mounts the artifact (default true). False: as if Runpod did not mount it into stock images;
+   * workers with a key then fetch the build themselves, the others must say why they cannot start.
+   */
+  mount?: boolean;
 }
 
 /** Deploy `build` to a throwaway emulator and start one worker of every resource; the emulator is gone after. */
@@ -34,6 +39,7 @@ export async function checkStartCommands(build: BuildResult, opts: StartCheckOpt
     control: { templateDeleteDelayMs: 0 },
     workers: { crashBackoffMs: 3_600_000, env: { FLASH_ARTIFACT_WAIT_MS: "100" } },
   });
+  em.flashApps.mountArtifacts = opts.mount ?? true;
   try {
     const conn = {
       apiKey,

@@ -135,6 +135,15 @@ describe("flash build", () => {
           ok: true,
           detail: undefined,
         });
+      // Without the mount (what Runpod documents for its Flash images only), the mothership, which has a key,
+      // fetches the environment's build from its download URL; a worker without one says what is missing.
+      const unmounted = await checkStartCommands(build, { timeoutMs: 60_000, mount: false });
+      const byName = Object.fromEntries(unmounted.map((c) => [c.resource, c]));
+      expect(byName["start-app-mothership"]?.ok).toBe(true);
+      const cpu = byName["01_02_cpu"]!;
+      expect(cpu.ok).toBe(false);
+      expect(cpu.detail).toContain("no artifact at /root/.runpod/artifact.tar.gz yet (attempt 1 of 3)");
+      expect(cpu.detail).toContain("is this endpoint attached to a Flash environment with a deployed build");
     } finally {
       removeDir(ws);
     }
