@@ -365,8 +365,8 @@ export class WorkerSupervisor {
     this.announced.add(key);
     const image = this.control.templateOf(endpoint)?.imageName ?? "?";
     (this.opts.announceAttach ? wlog.info : wlog.debug)(
-      `endpoint ${endpoint.id} (${endpoint.name}) runs image ${image}, which is not flash's worker and has no ` +
-        `--image command: no worker is started for it. Start one that speaks Runpod's worker protocol with:\n` +
+      `endpoint ${endpoint.id} (${endpoint.name}) runs image ${image}, which the emulator does not model and no ` +
+        `--image command maps: no worker is started for it. Start one that speaks Runpod's worker protocol with:\n` +
         exportLines(this.attachEnv(endpoint)),
     );
   }
@@ -542,7 +542,7 @@ export class WorkerSupervisor {
     if (this.watchdog) return;
     const script =
       `trap '' INT HUP; while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
-      `for g in $(cat '${list}' 2>/dev/null); do kill -KILL -- -$g 2>/dev/null; done; rm -rf '${this.workDir()}'`;
+      `for g in $(cat '${list}' 2>/dev/null); do kill -9 -$g 2>/dev/null; done; rm -rf '${this.workDir()}'`;
     this.watchdog = Bun.spawn(["sh", "-c", script], {
       stdin: "ignore",
       stdout: "ignore",
