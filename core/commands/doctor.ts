@@ -6,7 +6,7 @@
  * questions about the platform that no public source settles, network volumes among them (printed at the end).
  * Every step prints its time, and what the worker time would cost on a GPU. `--api-url` (and friends) point it at an emulator for tests.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
@@ -148,9 +148,17 @@ async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs:
     );
     if (!me) return 1;
 
-    // ── 1. what `flash run --target runpod` does: provision on first call, default image, one call each ──
     writeFileSync(join(tmp, "package.json"), JSON.stringify({ name: "flash-doctor", private: true, type: "module" }));
     writeFileSync(join(tmp, "doctor.ts"), doctorModule(tag));
+
+    // ── 0. the deployed start commands, locally, before anything is spent ─────────────────────────────────
+    await step(
+      "deployed start commands, locally: each template's start command from its image against a built artifact ($0)",
+      () => checkDeployedStarts(tmp, tag),
+      (checks) => checks.map((c) => `${c.resource} ready in ${fmt(c.ms)} on ${c.image}`).join(", "),
+    );
+
+    // ── 1. what `flash run --target runpod` does: provision on first call, default image, one call each ──
     const env = {
       ...process.env,
       RUNPOD_API_KEY: conn.key,
@@ -310,6 +318,27 @@ async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs:
   }
   log.success(`\nall ${steps.length} steps passed (${total})`);
   return 0;
+}
+
+/**
+ * A one-example workspace (the doctor's queue and load-balanced functions) built as `flash deploy` builds it, then
+ * every template's start command run from its image against that artifact in a throwaway local emulator: a queue
+ * worker must take a job, a load-balanced one (the mothership included) answer /ping 200. Nothing leaves the machine.
+ */
+async function checkDeployedStarts(tmp: string, tag: string) {
+  const ws = join(tmp, "start-check");
+  mkdirSync(join(ws, "01_doctor", "01_start"), { recursive: true });
+  writeFileSync(
+    join(ws, "package.json"),
+    JSON.stringify({ name: "flash-doctor-start", private: true, type: "module" }),
+  );
+  writeFileSync(join(ws, "01_doctor", "01_start", "doctor.ts"), doctorModule(tag));
+  const { runBuild } = await import("../deploy/build");
+  const { checkStartCommands } = await import("../deploy/start-check");
+  const checks = await checkStartCommands(await runBuild({ root: ws, app: `flash_doctor_${tag}` }));
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length) throw new Error(failed.map((c) => `${c.resource} (${c.image}): ${c.detail}`).join("\n"));
+  return checks;
 }
 
 /** A full-replace EndpointInput from a listed endpoint, with some fields changed. */

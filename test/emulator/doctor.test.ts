@@ -47,6 +47,10 @@ describe("flash doctor runpod", () => {
     );
     expect(out).not.toContain(KEY);
     expect(out).toContain("the API key is accepted");
+    // The deployed start commands ran locally first, from their images, against a built artifact.
+    expect(out).toMatch(
+      /deployed start commands, locally: .*\(\$0\) \(\d+\.\d s\): .*mothership ready in \d+\.\d s on oven\/bun/,
+    );
     expect(out).toMatch(/queue endpoint: created on first call, cold start, one call \(\d+\.\d s\): answered 42/);
     expect(out).toMatch(/load-balanced endpoint: .* answered 4 from bun .*; on a 24 GB GPU ≈ \$/);
     expect(out).toContain("config change: workersMax 1 → 2 on both endpoints");
@@ -69,7 +73,7 @@ describe("flash doctor runpod", () => {
       /\(volumes\) an endpoint saved with networkVolumeId reads back networkVolumeId "\w+", networkVolumeIds \[\{"networkVolumeId":"\w+","dataCenterId":"EU-RO-1"\}\]/,
     );
     expect(out).toContain("(volumes) deleting a volume an endpoint uses is refused");
-    expect(out).toMatch(/all 11 steps passed/);
+    expect(out).toMatch(/all 12 steps passed/);
     expect(code).toBe(0);
     expect(em.control.endpoints.size).toBe(0);
     expect(em.control.templates.size).toBe(0);
