@@ -96,12 +96,20 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const usd = (x: number) => `$${x < 0.01 ? x.toFixed(4) : x.toFixed(2)}`;
 
 /** Run the smoke test; returns the exit code. */
-async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs: number }): Promise<number> {
+async function runDoctor(
+  conn: Conn,
+  opts: { waitTemplatesMs: number; lbProbeMs: number; mountProbeMs: number },
+): Promise<number> {
   const steps: Step[] = [];
   const answers: string[] = [];
   const tag = Math.random().toString(36).slice(2, 8);
   const tmp = mkdtempSync(join(tmpdir(), "flash-doctor-"));
-  const created = { endpoints: new Set<string>(), templates: new Set<string>(), volumes: new Set<string>() };
+  const created: DoctorCreated = {
+    endpoints: new Set<string>(),
+    templates: new Set<string>(),
+    volumes: new Set<string>(),
+    apps: new Set<string>(),
+  };
   const started = Date.now();
   // Ctrl+C: remove what was created so far before leaving (endpoints bill while they have workers).
   const interrupted = async () => {
@@ -270,6 +278,16 @@ async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs:
       answers.push(await probeFailedJob(conn, q.id));
     });
 
+    await step(
+      "Flash plane: a build on a stock image — is the artifact mounted, when, and what the environment says",
+      async () => {
+        const t0 = Date.now();
+        answers.push(...(await probeFlashPlane(conn, tag, created, opts.mountProbeMs)));
+        return Date.now() - t0;
+      },
+      (ms) => `one CPU worker ≈ ${usd((ms / 1000) * PRICES.cpu)}`,
+    );
+
     // ── 4. teardown as documented: 0/0, delete, verify; templates after their deletion lag ─────────────
     if (lbEndpoint) {
       answers.push(await probeLbNoWorkers(conn, lbEndpoint, opts.lbProbeMs));
@@ -339,6 +357,142 @@ async function checkDeployedStarts(tmp: string, tag: string) {
   const failed = checks.filter((c) => !c.ok);
   if (failed.length) throw new Error(failed.map((c) => `${c.resource} (${c.image}): ${c.detail}`).join("\n"));
   return checks;
+}
+
+/**
+ * What only a real key settles about the Flash plane (no public source does): whether Runpod mounts a deployed
+ * build at /root/.runpod/artifact.tar.gz into a stock image (its docs describe it for the Flash images only:
+ * docs flash/apps/apps-and-environments.mdx), how soon, and at what size; whether the environment lists an endpoint
+ * saved with `flashEnvironmentId` at once; whether a build's manifest comes back as sent; what
+ * `deleteFlashEnvironment` does with attached endpoints. One CPU worker on `oven/bun` that only lists the folder.
+ */
+async function probeFlashPlane(conn: Conn, tag: string, created: DoctorCreated, waitMs: number): Promise<string[]> {
+  const out: string[] = [];
+  const app = (
+    await must(conn, "mutation a($input: CreateFlashAppInput!) { createFlashApp(input: $input) { id } }", {
+      input: { name: `flash_doctor_app_${tag}` },
+    })
+  ).createFlashApp;
+  created.apps.add(app.id);
+  const env = (
+    await must(
+      conn,
+      "mutation e($input: CreateFlashEnvironmentInput!) { createFlashEnvironment(input: $input) { id } }",
+      { input: { flashAppId: app.id, name: "doctor" } },
+    )
+  ).createFlashEnvironment;
+  const { tarGz } = await import("../deploy/tar");
+  const tarball = tarGz([
+    { path: "doctor.txt", type: "file", data: new TextEncoder().encode(`flash doctor ${tag}\n`) },
+  ]);
+  const upload = (
+    await must(
+      conn,
+      "mutation p($input: PrepareFlashArtifactUploadInput!) { prepareFlashArtifactUpload(input: $input) { uploadUrl objectKey } }",
+      { input: { flashAppId: app.id, tarballSize: tarball.length } },
+    )
+  ).prepareFlashArtifactUpload;
+  const put = await fetch(upload.uploadUrl, {
+    method: "PUT",
+    headers: { "content-type": "application/gzip" },
+    body: new Blob([new Uint8Array(tarball)]),
+  });
+  if (!put.ok) throw new Error(`artifact upload: HTTP ${put.status}`);
+  const manifest = { version: "flash-1", project_name: `flash_doctor_${tag}`, resources: {} };
+  const build = (
+    await must(
+      conn,
+      "mutation f($input: FinalizeFlashArtifactUploadInput!) { finalizeFlashArtifactUpload(input: $input) { id } }",
+      { input: { flashAppId: app.id, objectKey: upload.objectKey, manifest } },
+    )
+  ).finalizeFlashArtifactUpload;
+  const stored = (
+    await must(conn, "query b($id: String!) { flashBuild(flashBuildId: $id) { manifest } }", { id: build.id })
+  ).flashBuild?.manifest;
+  const same = JSON.stringify(typeof stored === "string" ? JSON.parse(stored) : stored) === JSON.stringify(manifest);
+  out.push(`(flash) a build's manifest in flash's shape is accepted and comes back ${same ? "unchanged" : "CHANGED"}`);
+  await must(
+    conn,
+    "mutation d($input: DeployBuildToEnvironmentInput!) { deployBuildToEnvironment(input: $input) { id } }",
+    { input: { flashEnvironmentId: env.id, flashBuildId: build.id } },
+  );
+  // The start command only lists the folder every 2 s for 2 minutes (the prefix is empty on Runpod).
+  const start =
+    `sh -c 'for i in $(seq 60); do echo "doctor t=$(( (i - 1) * 2 ))s"; ` +
+    `ls -lL "$FLASH_CONTAINER_ROOT/root/.runpod/" 2>&1; sleep 2; done'`;
+  const saved = (
+    await must(conn, `mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { ${ENDPOINT_FIELDS} } }`, {
+      input: {
+        name: `flash_doctor_mount_${tag}`,
+        template: {
+          name: `flash_doctor_mount_${tag}__tpl`,
+          imageName: `oven/bun:${Bun.version}`,
+          containerDiskInGb: 5,
+          dockerArgs: start,
+          env: [],
+        },
+        instanceIds: ["cpu3c-2-4"],
+        workersMin: 1,
+        workersMax: 1,
+        idleTimeout: 5,
+        flashEnvironmentId: env.id,
+      },
+    })
+  ).saveEndpoint;
+  created.endpoints.add(saved.id);
+  created.templates.add(saved.templateId);
+  const listed = (
+    await must(conn, "query e($id: String!) { flashEnvironment(flashEnvironmentId: $id) { endpoints { id } } }", {
+      id: env.id,
+    })
+  ).flashEnvironment?.endpoints as { id: string }[] | undefined;
+  out.push(
+    `(flash) flashEnvironment.endpoints ${listed?.some((e) => e.id === saved.id) ? "lists" : "does NOT list"} an endpoint saved with flashEnvironmentId, at once`,
+  );
+  const { LogClient } = await import("../deploy/logs");
+  const logs = new LogClient(conn.key, `${conn.apiBaseUrl.replace(/\/+$/, "")}/v2`);
+  const deadline = Date.now() + waitMs;
+  let seen: string | undefined;
+  let lines: string[] = [];
+  while (!seen && Date.now() < deadline) {
+    lines = [];
+    for (const w of await logs.workers(saved.id).catch(() => [])) {
+      await logs
+        .stream(saved.id, w.id, { tail: 500, quietMs: 300, maxWaitMs: 2000 }, (e) => lines.push(e.line))
+        .catch(() => undefined);
+    }
+    const at = lines.findIndex((l) => l.includes("artifact.tar.gz"));
+    if (at >= 0) {
+      const when =
+        lines
+          .slice(0, at)
+          .findLast((l) => l.startsWith("doctor t="))
+          ?.slice(9) ?? "?";
+      const size = lines[at]!.trim().split(/\s+/)[4];
+      seen = `after ${when} of the start command, ${size} bytes (sent ${tarball.length})`;
+    } else await Bun.sleep(1000);
+  }
+  out.push(
+    seen
+      ? `(flash) the artifact IS mounted into a stock image (oven/bun) at /root/.runpod/artifact.tar.gz: ${seen}`
+      : `(flash) NO artifact at /root/.runpod/artifact.tar.gz in a stock image within ${Math.round(waitMs / 1000)} s ` +
+          `(${lines.length} log lines): deployed workers must fetch their build (activeArtifact.downloadUrl)`,
+  );
+  const del = await graphql(conn, "mutation d($id: String!) { deleteFlashEnvironment(flashEnvironmentId: $id) }", {
+    id: env.id,
+  });
+  out.push(
+    `(flash) deleteFlashEnvironment with an endpoint attached: ${del.error ? `refused: "${del.error}"` : "accepted"}`,
+  );
+  // Teardown: the endpoint (0/0, delete); the app takes its environment and build with it.
+  await must(conn, "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
+    input: endpointInput(saved, { workersMin: 0, workersMax: 0 }),
+  });
+  await must(conn, "mutation d($id: String!) { deleteEndpoint(id: $id) }", { id: saved.id });
+  created.endpoints.delete(saved.id);
+  await must(conn, "mutation d($id: String!) { deleteFlashApp(flashAppId: $id) }", { id: app.id });
+  created.apps.delete(app.id);
+  return out;
 }
 
 /** A full-replace EndpointInput from a listed endpoint, with some fields changed. */
@@ -609,10 +763,12 @@ interface DoctorCreated {
   endpoints: Set<string>;
   templates: Set<string>;
   volumes: Set<string>;
+  /** Flash apps (deleting one deletes its environments and builds). */
+  apps: Set<string>;
 }
 
 async function emergencyTeardown(conn: Conn, created: DoctorCreated): Promise<void> {
-  if (!created.endpoints.size && !created.templates.size && !created.volumes.size) return;
+  if (!created.endpoints.size && !created.templates.size && !created.volumes.size && !created.apps.size) return;
   const left: string[] = [];
   try {
     const list = (await must(conn, `query { myself { endpoints { ${ENDPOINT_FIELDS} } } }`)).myself.endpoints as any[];
@@ -635,6 +791,10 @@ async function emergencyTeardown(conn: Conn, created: DoctorCreated): Promise<vo
         },
       );
       if (r.error) left.push(`network volume ${id} (Storage page of the console)`);
+    }
+    for (const id of created.apps) {
+      const r = await graphql(conn, "mutation d($id: String!) { deleteFlashApp(flashAppId: $id) }", { id });
+      if (r.error) left.push(`Flash app ${id}`);
     }
     const templates = (await must(conn, "query { myself { podTemplates { id name } } }")).myself.podTemplates as any[];
     for (const t of templates.filter((x) => created.templates.has(x.id))) {
@@ -680,6 +840,10 @@ export default defineCommand({
         },
         "wait-templates": { type: "string", description: "How long to retry deleting templates (default 150s)" },
         "lb-probe": { type: "string", description: "How long to wait for an LB answer with no workers (default 20s)" },
+        "mount-probe": {
+          type: "string",
+          description: "How long to watch a stock-image worker for the mounted Flash artifact (default 150s)",
+        },
       },
       async run({ args }) {
         const cwd = process.cwd();
@@ -708,14 +872,16 @@ export default defineCommand({
         });
         let waitTemplatesMs: number;
         let lbProbeMs: number;
+        let mountProbeMs: number;
         try {
           waitTemplatesMs = parseDuration(args["wait-templates"] ?? "150s");
           lbProbeMs = parseDuration(args["lb-probe"] ?? "20s");
+          mountProbeMs = parseDuration(args["mount-probe"] ?? "150s");
         } catch (error) {
           log.error((error as Error).message);
           process.exit(1);
         }
-        const code = await runDoctor({ ...urls, key }, { waitTemplatesMs, lbProbeMs });
+        const code = await runDoctor({ ...urls, key }, { waitTemplatesMs, lbProbeMs, mountProbeMs });
         process.exit(code);
       },
     }),

@@ -55,7 +55,7 @@ describe("flash doctor runpod", () => {
     expect(out).toMatch(/load-balanced endpoint: .* answered 4 from bun .*; on a 24 GB GPU ≈ \$/);
     expect(out).toContain("config change: workersMax 1 → 2 on both endpoints");
     expect(out).toContain("teardown: scale every endpoint to 0/0, delete it, verify it is gone");
-    expect(out).toMatch(/teardown: delete the templates .*: deleted 4; the last one \d+\.\d s after its endpoint/);
+    expect(out).toMatch(/teardown: delete the templates .*: deleted 5; the last one \d+\.\d s after its endpoint/);
     // Each §6 question the emulator can answer gets the emulator's answer.
     expect(out).toContain("6.1a Runpod DOES put PORT into a pre-created template");
     expect(out).toContain("6.1b an LB worker is given:");
@@ -73,7 +73,17 @@ describe("flash doctor runpod", () => {
       /\(volumes\) an endpoint saved with networkVolumeId reads back networkVolumeId "\w+", networkVolumeIds \[\{"networkVolumeId":"\w+","dataCenterId":"EU-RO-1"\}\]/,
     );
     expect(out).toContain("(volumes) deleting a volume an endpoint uses is refused");
-    expect(out).toMatch(/all 12 steps passed/);
+    expect(out).toContain("(flash) a build's manifest in flash's shape is accepted and comes back unchanged");
+    expect(out).toContain(
+      "(flash) flashEnvironment.endpoints lists an endpoint saved with flashEnvironmentId, at once",
+    );
+    expect(out).toMatch(
+      /\(flash\) the artifact IS mounted into a stock image \(oven\/bun\) at \/root\/\.runpod\/artifact\.tar\.gz: after 0s of the start command, (\d+) bytes \(sent \1\)/,
+    );
+    expect(out).toContain("(flash) deleteFlashEnvironment with an endpoint attached: refused");
+    expect(out).toMatch(/Flash plane: a build on a stock image .*: one CPU worker ≈ \$/);
+    expect(em.flashApps.apps.size).toBe(0);
+    expect(out).toMatch(/all 13 steps passed/);
     expect(code).toBe(0);
     expect(em.control.endpoints.size).toBe(0);
     expect(em.control.templates.size).toBe(0);
