@@ -21,7 +21,10 @@ export interface ImageModel {
   env: Readonly<Record<string, string>>;
   /** WORKDIR, a container path. */
   workdir: string;
-  /** ENTRYPOINT + CMD when the template has no start command; undefined: not modelled (no container starts). */
+  /**
+   * ENTRYPOINT + CMD when the template has no start command, for `sh -c`, with container paths under
+   * `$FLASH_CONTAINER_ROOT`; undefined: not modelled (no container starts).
+   */
   defaultCommand?: string;
   /** The worker program at /opt/flash (images built from worker/Dockerfile.*). */
   workerProgram?: boolean;
@@ -91,7 +94,8 @@ const FLASH_WORKER: ImageModel = {
   ...OVEN_BUN,
   name: "flash-worker",
   workdir: "/opt/flash",
-  defaultCommand: "bun --no-install /opt/flash/main.js",
+  // CMD ["bun", "--no-install", "/opt/flash/main.js"], its path under the container's root.
+  defaultCommand: 'exec bun --no-install "$FLASH_CONTAINER_ROOT/opt/flash/main.js"',
   workerProgram: true,
 };
 

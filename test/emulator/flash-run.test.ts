@@ -73,7 +73,7 @@ describe("flash run --target runpod", () => {
 });
 
 describe("the compiled binary", () => {
-  test("--target emulator spawns workers as `flash __runpod-worker` from the binary itself", async () => {
+  test("--target emulator runs the binary's embedded bun as the image's bun; its deployed mothership starts", async () => {
     const binary = join(tmp, "bin", "flash");
     const build = Bun.spawnSync([process.execPath, "build", join(REPO, "cli.ts"), "--compile", "--outfile", binary], {
       cwd: REPO,
@@ -103,7 +103,22 @@ describe("the compiled binary", () => {
     // The detail a 500 body leaves out is in flash's log, under the request id the client got.
     expect(flash.output()).toMatch(/\[request [0-9a-f]{12}\]: .*boom: b/);
     expect(flash.output()).toContain("emulator: removed 1 live endpoint, failed 0");
-  }, 60_000);
+    // Artifacts built by the binary carry the mothership's runtime (embedded at build time): the doctor's first
+    // step builds one and starts every template's start command from its image against it.
+    const key = "rpa_binary_doctor_key_00000000000";
+    const em = startEmulator({ apiKey: key, control: { templateDeleteDelayMs: 0 } });
+    try {
+      const proc = Bun.spawn(
+        [binary, "doctor", "runpod", "--api-url", em.apiBaseUrl, "--wait-templates", "10s", "--lb-probe", "2s"],
+        { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      expect(out + err).toMatch(/deployed start commands, locally: .*: flash_doctor_\w+-mothership ready in/);
+      expect(await proc.exited).toBe(0);
+    } finally {
+      await em.stop();
+    }
+  }, 90_000);
 });
 
 describe("flash emulator", () => {
