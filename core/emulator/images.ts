@@ -177,7 +177,7 @@ export function makeRoot(model: ImageModel, root: string, files: Record<string, 
 }
 
 /** The release file the start command downloads (the x64 "baseline" build, which needs no AVX2). */
-export const BUN_RELEASE_ZIP = "bun-linux-x64-baseline";
+const BUN_RELEASE_ZIP = "bun-linux-x64-baseline";
 
 /**
  * Bun's release download as GitHub serves it (`bun-v<version>/bun-linux-x64-baseline.zip` holding
