@@ -160,8 +160,8 @@ const SETTINGS = [
     meaning: "deployed workers: pause between the 3 looks for the mounted artifact",
     scope: "worker",
   },
-  { name: "FLASH_WORKER_PROCESS", meaning: "1 when the worker entry runs as a subprocess", scope: "worker" },
   { name: "FLASH_PARENT_PID", meaning: "the server a process worker must not outlive", scope: "worker" },
+  { name: "FLASH_EMULATOR_PID", meaning: "the emulator an emulated Runpod worker must not outlive", scope: "worker" },
   {
     name: "FLASH_WORKER_MODE",
     meaning: "queue or lb: the Runpod worker's mode (marks a flash-managed template)",

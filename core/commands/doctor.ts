@@ -522,8 +522,10 @@ function endpointInput(e: any, changes: Record<string, unknown>): Record<string,
 }
 
 /**
- * Review §6.1a, 6.2, 6.3, 6.4, 6.8 with a bare template and an LB endpoint that never gets a request (workersMin
- * 0: no worker runs, nothing is billed).
+ * The control plane's rules, probed with a bare template and an LB endpoint that never gets a request (workersMin
+ * 0: no worker runs, nothing is billed): whether Runpod adds PORT to a pre-created template, refuses a duplicate
+ * template name, refuses deleting an endpoint that still has workers, types deleteTemplate's templateName as String!, and
+ * accepts gpuIds "" on a CPU endpoint.
  */
 async function probeControlPlane(
   conn: Conn,
@@ -697,7 +699,7 @@ async function probeVolume(conn: Conn, tag: string, created: DoctorCreated): Pro
   return out;
 }
 
-/** Review §6.5: does `/status` of a FAILED job carry `output` next to `error`? A non-flash input fails the job. */
+/** Does `/status` of a FAILED job carry `output` next to `error`? A non-flash input fails the job. */
 async function probeFailedJob(conn: Conn, endpointId: string): Promise<string> {
   const headers = { authorization: `Bearer ${conn.key}`, "content-type": "application/json" };
   const res = await fetch(`${conn.endpointBaseUrl}/${endpointId}/runsync?wait=60000`, {
@@ -714,7 +716,7 @@ async function probeFailedJob(conn: Conn, endpointId: string): Promise<string> {
   return `6.5 /status of a FAILED job ${"output" in job ? "CARRIES" : "has no"} output next to error (keys: ${Object.keys(job).sort().join(",")})`;
 }
 
-/** Review §6.6: the status of an LB request when no worker can take it (after scaling the endpoint to 0). */
+/** The status of an LB request when no worker can take it (after scaling the endpoint to 0). */
 async function probeLbNoWorkers(conn: Conn, e: any, waitMs: number): Promise<string> {
   await must(conn, "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
     input: endpointInput(e, { workersMin: 0, workersMax: 0 }),

@@ -4,7 +4,6 @@ import { onStopSignals, loadDotEnvOrExit } from "./_shared";
 import { log, setLogLevel } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
-import { setting } from "../base/settings";
 
 /** Every value of a repeatable `--name value` / `--name=value` flag (citty keeps only the last one). */
 export function repeated(rawArgs: string[], name: string): string[] {
@@ -83,6 +82,7 @@ export default defineCommand({
     }
     const fromEnv = process.env.RUNPOD_API_KEY?.trim();
     const { emulatorKey, startEmulator } = await import("../emulator/server");
+    const { workspaceWorkerEnv } = await import("../emulator/worker-env");
     const apiKey = fromEnv || emulatorKey();
     const emulator = startEmulator({
       apiKey,
@@ -90,7 +90,7 @@ export default defineCommand({
       port,
       control: { templateDeleteDelayMs },
       workers: {
-        env: { FLASH_WORKER_CACHE: resolve(root, setting("FLASH_WORKER_CACHE")!) },
+        env: workspaceWorkerEnv(root),
         images,
         coldStartMs,
         announceAttach: true,

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { log } from "../base/log";
 import { COMMANDS } from "./catalog";
-import { appNameFor, connection, guarded } from "./deploy-shared";
+import { appNameFor, connection, guarded } from "./_deploy";
 
 /** `flash logs [resource]`: worker logs of a deployed (or live) endpoint, readable at a terminal, JSON Lines when piped. */
 export default defineCommand({

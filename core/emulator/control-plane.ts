@@ -519,7 +519,7 @@ export class ControlPlane {
     return true;
   }
 
-  /** Delete an endpoint; `zeroRule` false skips the 0/0 check (REST v1, see rest-v1.ts). */
+  /** Delete an endpoint; `zeroRule` false skips the 0/0 check (REST v1, see planes/rest-v1.ts). */
   deleteEndpoint(id: string, zeroRule = true): null {
     const e = this.endpoints.get(id);
     if (!e) throw new RejectedInput(`Endpoint ${id} not found`);

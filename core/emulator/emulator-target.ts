@@ -7,6 +7,7 @@ import { logger } from "../base/log";
 import { setting } from "../base/settings";
 import { dispatchMode, RunpodTarget, type RunpodTargetOptions } from "../runpod/runpod-target";
 import { type Emulator, emulatorKey, startEmulator } from "./server";
+import { workspaceWorkerEnv } from "./worker-env";
 
 const tlog = logger("runpod");
 
@@ -44,7 +45,7 @@ export function createEmulatorTarget(opts: { root: string; env?: Record<string, 
   const emulator = startEmulator({
     apiKey,
     workers: {
-      env: { FLASH_WORKER_CACHE: resolve(opts.root, setting("FLASH_WORKER_CACHE", env)!) },
+      env: workspaceWorkerEnv(opts.root, env),
       volumesDir: resolve(opts.root, setting("FLASH_VOLUMES_DIR", env)!),
     },
   });

@@ -1,9 +1,9 @@
 import type { Subprocess } from "bun";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { logger } from "../base/log";
-import { setting } from "../base/settings";
+import { networkVolumeFolder } from "../base/volumes";
 import type { EndpointHealth } from "../runpod/api";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
 import { containerEnv, makeRoot, toolsDir } from "./images";
@@ -77,6 +77,10 @@ export interface SupervisorOptions extends LaunchOptions {
   stopGraceMs?: number;
   /** Pause before starting another worker for an endpoint whose worker died before getting ready, ms. */
   crashBackoffMs?: number;
+  /** How often the scaler checks idle workers, versions and attached workers, ms (default 250). */
+  tickMs?: number;
+  /** How long one second of an endpoint's `idleTimeout` lasts here, ms (default 1000; tests shorten it). */
+  idleSecondMs?: number;
   /** The folder holding one folder per network volume name (default `.flash/volumes` of the current directory). */
   volumesDir?: string;
   /** Files Runpod puts into one endpoint's containers: container path → host file (the Flash plane's artifact). */
@@ -118,7 +122,7 @@ export class WorkerSupervisor {
     private readonly control: ControlPlane,
     private readonly opts: SupervisorOptions,
   ) {
-    this.timer = setInterval(() => this.tick(), 250);
+    this.timer = setInterval(() => this.tick(), opts.tickMs ?? 250);
     this.timer.unref?.();
   }
 
@@ -332,8 +336,10 @@ export class WorkerSupervisor {
     this.starting.clear();
     const all = [...this.workers.values()];
     for (const w of all) this.stop(w, "emulator stopping");
-    await Promise.all(all.map((w) => Promise.race([w.proc.exited, Bun.sleep(3000)])));
-    for (const w of all) if (w.proc.exitCode === null) killGroup(w.proc, "SIGKILL");
+    // The shell a worker started from exits at once; what it started may finish its job (SIGTERM's grace).
+    const end = Date.now() + 3000;
+    while (all.some((w) => groupAlive(w.proc.pid)) && Date.now() < end) await Bun.sleep(25);
+    for (const w of all) signalGroup(w.proc.pid, "SIGKILL");
     this.watchdog?.kill("SIGKILL");
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
@@ -407,9 +413,7 @@ export class WorkerSupervisor {
   private volumeDir(endpoint: EmulatedEndpoint): string | undefined {
     const volume = endpoint.networkVolumeId ? this.control.volumes.get(endpoint.networkVolumeId) : undefined;
     if (!volume) return undefined;
-    const dir = join(this.opts.volumesDir ?? resolve(setting("FLASH_VOLUMES_DIR")!), volume.name);
-    mkdirSync(dir, { recursive: true });
-    return dir;
+    return networkVolumeFolder(volume.name, this.opts.volumesDir);
   }
 
   /** The supervisor's own temp folder: container roots and the images' tool folders. */
@@ -499,7 +503,15 @@ export class WorkerSupervisor {
     const cwd = box && launch.kind === "container" ? join(box.root, launch.image.workdir) : undefined;
     // Its own process group (a terminal's Ctrl+C reaches the emulator, which stops its containers itself), as a
     // container is its own process tree; the watchdog stops the group should the emulator die first.
-    const proc = Bun.spawn(launch.argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd, detached: true });
+    // FLASH_EMULATOR_PID: flash's worker program and bootstrap also exit once the emulator is gone.
+    const proc = Bun.spawn(launch.argv, {
+      env: { ...env, FLASH_EMULATOR_PID: String(process.pid) },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      cwd,
+      detached: true,
+    });
     this.guard(proc.pid);
     const now = Date.now();
     const worker: EmulatedWorker = {
@@ -575,9 +587,9 @@ export class WorkerSupervisor {
     w.state = "stopping";
     wlog.debug(`stopping worker ${w.id} (${reason})`);
     this.store.dropWaiter(w.endpointId, w.id);
-    killGroup(w.proc, signal);
+    signalGroup(w.proc.pid, signal);
     if (signal === "SIGTERM") {
-      const force = setTimeout(() => w.proc.exitCode === null && killGroup(w.proc, "SIGKILL"), 3000);
+      const force = setTimeout(() => signalGroup(w.proc.pid, "SIGKILL"), 3000);
       force.unref?.();
     }
   }
@@ -596,7 +608,7 @@ export class WorkerSupervisor {
     this.store.dropWaiter(w.endpointId, w.id);
     this.store.dropStops(w.id);
     // The container is gone with its process group (a start command's children included), and so is its file system.
-    killGroup(w.proc, "SIGKILL");
+    signalGroup(w.proc.pid, "SIGKILL");
     if (w.root) rmSync(w.root, { recursive: true, force: true });
     const expected = w.state === "stopping" || w.stopRequested;
     const how = `exited with code ${code ?? w.proc.signalCode}`;
@@ -632,7 +644,8 @@ export class WorkerSupervisor {
         Math.max(endpoint.workersMin, endpoint.type === "LB" ? 0 : this.store.demand(endpoint.id));
       for (const w of this.alive(endpoint.id)) {
         if (spare <= 0) break;
-        if (w.state === "idle" && w.inflight === 0 && now - w.lastActive > endpoint.idleTimeout * 1000) {
+        const idleMs = endpoint.idleTimeout * (this.opts.idleSecondMs ?? 1000);
+        if (w.state === "idle" && w.inflight === 0 && now - w.lastActive > idleMs) {
           this.stop(w, `idle for ${endpoint.idleTimeout} s`);
           spare--;
         }
@@ -643,15 +656,6 @@ export class WorkerSupervisor {
     for (const a of [...this.attached.values()]) {
       if (now - a.lastSeen > timeout) this.detach(a, `made no call for ${Math.round(timeout / 1000)} s`);
     }
-  }
-}
-
-/** Signal a worker's whole process group (the start command's shell and what it started), else the process. */
-function killGroup(proc: Subprocess, signal: "SIGTERM" | "SIGKILL"): void {
-  try {
-    process.kill(-proc.pid, signal);
-  } catch {
-    if (proc.exitCode === null) proc.kill(signal);
   }
 }
 
@@ -694,4 +698,23 @@ function freePort(): number {
   const port = s.port!;
   s.stop(true);
   return port;
+}
+
+/** Signal every process of a worker's group (the start command and what it started); a gone group is no error. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone
+  }
+}
+
+/** True while any process of the group led by `pid` exists. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -4,8 +4,21 @@
  * nothing: an external worker attaches), and the host environment a local process needs. Shared by the supervisor
  * (which spawns) and `flash emulator` (which prints the variables for workers the user starts).
  */
+import { resolve } from "node:path";
+import { setting } from "../base/settings";
 import type { EmulatedEndpoint, EmulatedTemplate } from "./control-plane";
 import { type ImageModel, imageModel } from "./images";
+
+/**
+ * The environment every worker of an emulator for the workspace at `root` gets from flash: its dependency and
+ * program cache (FLASH_WORKER_CACHE, relative to the workspace), kept across emulator runs.
+ */
+export function workspaceWorkerEnv(
+  root: string,
+  env: Record<string, string | undefined> = process.env,
+): Record<string, string> {
+  return { FLASH_WORKER_CACHE: resolve(root, setting("FLASH_WORKER_CACHE", env)!) };
+}
 
 /** How the workers of a template start. */
 export type Launch =

@@ -272,7 +272,7 @@ export abstract class ServerlessResource {
       throw new ConfigError(`${where}: a CPU config takes instanceIds, not gpus`);
     }
     if (shape.cpu || instanceIds.length > 0) {
-      // CPU endpoints carry no GPU fields (the original zeroes them).
+      // CPU endpoints carry no GPU fields (runpod/flash (Python) zeroes them).
       this.instanceIds = instanceIds.length > 0 ? instanceIds : [CpuInstanceType.CPU3G_2_8];
       this.gpus = [];
       this.gpuCount = 0;

@@ -190,7 +190,7 @@ export class RunpodGraphql {
   /**
    * Delete an endpoint: first scale it to zero ("The endpoint's min and max workers must both be zero before you
    * can delete it": docs sdks/graphql/manage-endpoints, "Delete an endpoint"), then delete, then list to verify.
-   * An endpoint that no longer exists counts as deleted (as in the original).
+   * An endpoint that no longer exists counts as deleted (as in runpod/flash (Python)).
    */
   async deleteEndpoint(id: string): Promise<void> {
     const found = (await this.listEndpoints()).find((e) => e.id === id);
@@ -263,7 +263,7 @@ export class RunpodGraphql {
    * The id of the account's volume with this name in this data center, created when there is none: what
    * runpod/flash does before it deploys an endpoint that uses a volume (NetworkVolume._do_deploy in
    * core/resources/network_volume.py: list, reuse by name + dataCenterId, else create). Volumes are never
-   * deleted by flash (the original refuses to undeploy them too): they hold the user's data.
+   * deleted by flash (runpod/flash (Python) refuses to undeploy them too): they hold the user's data.
    */
   async ensureNetworkVolume(volume: { name: string; size: number; dataCenterId: string }): Promise<string> {
     const found = (await this.listNetworkVolumes()).find(

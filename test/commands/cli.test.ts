@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { makeWorkspace, REPO, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
+import { until } from "../fixtures/remote/helpers";
+import { freePorts, makeWorkspace, REPO, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
 
 const CLI = join(REPO, "cli.ts");
 const run = (args: string[], cwd = REPO) =>
@@ -10,8 +12,13 @@ const ws = makeWorkspace({
   "01_cat/01_one/cpu_worker.ts": workerSource("cpu", "one"),
   "01_cat/02_two/gpu_worker.ts": workerSource("gpu", "two"),
   "02_other/01_three/cpu_worker.ts": workerSource("cpu", "three"),
-  "01_cat/03_slow/cpu_worker.ts": `import { Elysia } from "flash";
-export const cpu_router = new Elysia().get("/slow", async () => { await Bun.sleep(800); return { done: true }; });
+  "01_cat/03_slow/cpu_worker.ts": `import { writeFileSync } from "node:fs";
+import { Elysia } from "flash";
+export const cpu_router = new Elysia().get("/slow", async () => {
+  writeFileSync(import.meta.dir + "/started", "");
+  await Bun.sleep(800);
+  return { done: true };
+});
 `,
 });
 afterAll(() => removeDir(ws));
@@ -84,7 +91,7 @@ describe("flash run", () => {
   });
 
   test("FLASH_PORT from .env and FLASH_HOST from the environment are used", async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const [port] = freePorts(1);
     writeFiles(ws, { ".env": `FLASH_PORT=${port}\n` });
     const flash = await startFlash(ws, [], { FLASH_HOST: "127.0.0.1" }, { autoPort: false });
     try {
@@ -141,7 +148,7 @@ describe("flash run", () => {
   test("Ctrl+C lets an in-flight request finish, then exits 0", async () => {
     const flash = await startFlash(ws);
     const inflight = fetch(`${flash.url}/01_cat/03_slow/cpu/slow`);
-    await Bun.sleep(200);
+    await until(() => existsSync(join(ws, "01_cat/03_slow/started")), "the request inside its handler");
     const code = flash.stop();
     const res = await inflight;
     expect(res.status).toBe(200);

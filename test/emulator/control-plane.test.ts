@@ -291,7 +291,7 @@ describe("platform rules", () => {
     const syntax = await gql("query { myself {");
     expect(syntax.status).toBe(400);
     expect(syntax.body.errors[0].extensions.code).toBe("GRAPHQL_PARSE_FAILED");
-    // deleteTemplate(templateName: String!): a nullable variable does not fit (review D13).
+    // deleteTemplate(templateName: String!): a nullable variable does not fit.
     const nullable = await gql("mutation d($name: String) { deleteTemplate(templateName: $name) }", { name: "x" });
     expect(nullable.status).toBe(400);
     expect(nullable.body.errors[0].message).toContain('type "String" used in position expecting type "String!"');
@@ -357,7 +357,7 @@ describe("platform rules", () => {
       { key: "PORT", value: "80" },
       { key: "PORT_HEALTH", value: "80" },
     ]);
-    // A client that sends only its own env (as flash did before review B1) loses what the platform put there.
+    // A client that sends only its own env (as flash once did) loses what the platform put there.
     await ctlQuery(docs.FLASH_SAVE_TEMPLATE, {
       input: {
         id: tpl.id,

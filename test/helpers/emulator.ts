@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { startEmulator } from "../../core/emulator/server";
+import { emulatorKey, startEmulator } from "../../core/emulator/server";
 import { specName } from "../../core/runpod/bundle";
 import { EmulatorTarget } from "../../core/emulator/emulator-target";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, Target } from "../../core/remote/target";
@@ -32,7 +32,7 @@ export class OfflineEmulatorTarget implements Target {
   constructor(root: string, volumesDir?: string) {
     this.tmp = realpathSync(mkdtempSync(join(tmpdir(), "flash-emulator-target-")));
     this.cache = join(this.tmp, "worker-cache");
-    const apiKey = `emu_${crypto.randomUUID().replaceAll("-", "")}`;
+    const apiKey = emulatorKey();
     const emulator = startEmulator({
       apiKey,
       workers: { env: { FLASH_WORKER_CACHE: this.cache }, volumesDir: volumesDir ?? join(this.tmp, "volumes") },

@@ -1,5 +1,5 @@
 /**
- * Provisioning through GraphQL against the emulator: the Python original's field mapping, idempotency across
+ * Provisioning through GraphQL against the emulator: the field mapping of runpod/flash (Python), idempotency across
  * runs (state file + config hash), update on config change, `live-` cleanup with its summary, and `flash run`
  * refusing the runpod target without a key.
  */
@@ -9,25 +9,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { log } from "../../core/base/log";
 import { startEmulator, type Emulator } from "../../core/emulator/server";
-import {
-  CpuLiveLoadBalancer,
-  CpuLiveServerless,
-  LiveLoadBalancer,
-  LiveServerless,
-  NetworkVolume,
-  ServerlessEndpoint,
-} from "../../core/remote/config";
+import { CpuLiveLoadBalancer, CpuLiveServerless, LiveServerless, NetworkVolume } from "../../core/remote/config";
 import { applyPlan } from "../../core/deploy/apply";
-import { CpuInstanceType, CudaVersion, DataCenter, GpuGroup, GpuType } from "../../core/remote/enums";
 import { RunpodGraphql } from "../../core/runpod/graphql";
 import { RunpodHttp } from "../../core/runpod/http";
-import {
-  BOOTSTRAP_START,
-  configHash,
-  DEFAULT_CPU_IMAGE,
-  DEFAULT_GPU_IMAGE,
-  mapConfig,
-} from "../../core/runpod/mapping";
+import { configHash, mapConfig } from "../../core/runpod/mapping";
 import { Provisioner } from "../../core/runpod/provision";
 import { RunpodTarget } from "../../core/runpod/runpod-target";
 import { workerProgram } from "../../core/runpod/worker-program";
@@ -71,127 +57,6 @@ function provisioner(live: boolean, statePath?: string): Provisioner {
     program: workerProgram,
   });
 }
-
-describe("mapping a resource config", () => {
-  const opts = (live: boolean, env: Record<string, string> = {}) => ({
-    live,
-    workspace: WS,
-    env,
-    programHash: "feedfacefeedface",
-    bootstrap: "Ym9vdA==",
-  });
-
-  test("a GPU live config on a built image: explicit worker mode, marker, CUDA and no pinned data center", () => {
-    const cfg = new LiveServerless({
-      name: "gpu_worker",
-      gpus: [GpuType.NVIDIA_L4],
-      workersMax: 2,
-      cudaVersions: [CudaVersion.V12_4],
-      env: { MODE: "x" },
-    });
-    const m = mapConfig(cfg, opts(true, { FLASH_WORKER_IMAGE: "me/flash-worker:gpu-1" }));
-    expect(m.name).toBe("live-gpu_worker-fb");
-    expect(m.endpoint).toMatchObject({
-      name: "live-gpu_worker-fb",
-      type: "QB",
-      gpuCount: 1,
-      workersMin: 0,
-      workersMax: 2,
-      idleTimeout: 5,
-      scalerType: "QUEUE_DELAY",
-      scalerValue: 4,
-      flashBootType: "FLASHBOOT",
-      allowedCudaVersions: "12.4",
-    });
-    expect(m.endpoint.locations).toBeUndefined(); // D1: only a chosen datacenter is sent
-    expect(m.endpoint.gpuIds).toBe("AMPERE_24,-NVIDIA GeForce RTX 3090,-NVIDIA RTX A5000");
-    expect(m.endpoint.instanceIds).toBeUndefined();
-    expect(m.bootstrap).toBe(false);
-    expect(m.template).toMatchObject({
-      imageName: "me/flash-worker:gpu-1",
-      containerDiskInGb: 64,
-      volumeInGb: 0,
-      dockerArgs: "",
-      env: [
-        { key: "FLASH_WORKER_MODE", value: "queue" },
-        { key: "FLASH_WORKSPACE", value: WS },
-        { key: "MODE", value: "x" },
-      ],
-      isServerless: true,
-    });
-  });
-
-  test("B1: a load-balanced template names its mode and carries PORT and PORT_HEALTH itself; a user's PORT wins", () => {
-    const lb = mapConfig(
-      new LiveLoadBalancer({ name: "api", gpus: [GpuGroup.ADA_24], imageName: "mine:1" }),
-      opts(true),
-    );
-    const env = Object.fromEntries(lb.template!.env.map((v) => [v.key, v.value]));
-    expect(env).toMatchObject({ FLASH_WORKER_MODE: "lb", PORT: "80", PORT_HEALTH: "80", FLASH_WORKSPACE: WS });
-    expect(lb.endpoint).toMatchObject({ type: "LB", scalerType: "REQUEST_COUNT", gpuIds: "ADA_24" });
-    const own = mapConfig(
-      new LiveLoadBalancer({ name: "api", imageName: "mine:1", env: { PORT: "8080" } }),
-      opts(true),
-    );
-    expect(own.template!.env).toContainEqual({ key: "PORT", value: "8080" });
-  });
-
-  test("B2: with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion (D2)", () => {
-    const cpu = mapConfig(new CpuLiveServerless({ name: "c" }), opts(true));
-    expect(cpu.bootstrap).toBe(true);
-    expect(cpu.template!.imageName).toBe(DEFAULT_CPU_IMAGE);
-    expect(cpu.template!.dockerArgs).toBe(BOOTSTRAP_START);
-    const cpuEnv = Object.fromEntries(cpu.template!.env.map((v) => [v.key, v.value]));
-    expect(cpuEnv).toMatchObject({ FLASH_WORKER_HASH: "feedfacefeedface", FLASH_BOOTSTRAP: "Ym9vdA==" });
-    expect(cpuEnv.FLASH_INSTALL_BUN).toBeUndefined();
-    const gpu = mapConfig(new LiveServerless({ name: "g" }), opts(true));
-    expect(gpu.template!.imageName).toBe(DEFAULT_GPU_IMAGE);
-    expect(gpu.endpoint.minCudaVersion).toBe("12.8");
-    expect(gpu.template!.env.find((v) => v.key === "FLASH_INSTALL_BUN")?.value).toContain(`bun-v${Bun.version}`);
-    const env = { FLASH_WORKER_IMAGE: "all:1", FLASH_WORKER_IMAGE_CPU: "cpu:1" };
-    expect(mapConfig(new CpuLiveServerless({ name: "c" }), opts(true, env)).template!.imageName).toBe("cpu:1");
-    expect(mapConfig(new LiveServerless({ name: "g" }), opts(true, env)).template!.imageName).toBe("all:1");
-  });
-
-  test("D16: CPU endpoints carry no GPU fields; FlashBoot off is said; a chosen datacenter is sent (D1)", () => {
-    const cpu = mapConfig(
-      new CpuLiveServerless({
-        name: "cpu_worker",
-        instanceIds: [CpuInstanceType.CPU3C_2_4],
-        flashboot: false,
-        datacenter: DataCenter.US_CA_2,
-      }),
-      opts(false),
-    );
-    expect(cpu.name).toBe("cpu_worker");
-    expect(cpu.endpoint).toMatchObject({ instanceIds: ["cpu3c-2-4"], flashBootType: "OFF", locations: "US-CA-2" });
-    expect("gpuIds" in cpu.endpoint).toBe(false);
-    expect(cpu.endpoint.gpuCount).toBeUndefined();
-    expect(cpu.template!.containerDiskInGb).toBe(20);
-    // idleTimeout is an Int from 1 to 3600 on Runpod; the local pool's fractions are rounded into range.
-    expect(mapConfig(new CpuLiveServerless({ name: "fast", idleTimeout: 0.2 }), opts(true)).endpoint.idleTimeout).toBe(
-      1,
-    );
-    expect(mapConfig(new CpuLiveServerless({ name: "slow", idleTimeout: 7200 }), opts(true)).endpoint.idleTimeout).toBe(
-      3600,
-    );
-  });
-
-  test("B4: a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
-    const own = mapConfig(new ServerlessEndpoint({ name: "mine", imageName: "me/handler:1" }), opts(true));
-    expect(own.template!.imageName).toBe("me/handler:1");
-    expect(own.template!.env.map((v) => v.key)).toEqual(["FLASH_WORKSPACE"]);
-    const byId = mapConfig(new ServerlessEndpoint({ name: "t", templateId: "tmpl123" }), opts(true));
-    expect(byId.template).toBeUndefined();
-    expect(byId.endpoint.templateId).toBe("tmpl123");
-  });
-
-  test("the config hash changes with any sent field and only then", () => {
-    const hash = (max: number) => configHash(mapConfig(new LiveServerless({ name: "w", workersMax: max }), opts(true)));
-    expect(hash(3)).toBe(hash(3));
-    expect(hash(4)).not.toBe(hash(3));
-  });
-});
 
 describe("idempotent provisioning", () => {
   test("a second run reuses the endpoint; a changed config updates it in place; nothing is created twice", async () => {
@@ -266,7 +131,7 @@ describe("live- endpoints are removed on shutdown", () => {
     const summary = await p.cleanup();
     expect(summary).toEqual({ removed: 2, failed: 0, errors: [] });
     expect(em.control.endpoints.size).toBe(0);
-    // B6: Runpod keeps a template for up to 2 minutes after its last use; flash keeps its name and deletes it later.
+    // Runpod keeps a template for up to 2 minutes after its last use; flash keeps its name and deletes it later.
     expect(em.control.templates.size).toBe(2);
     const state = JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8"));
     expect(state.resources).toEqual({});
@@ -277,7 +142,7 @@ describe("live- endpoints are removed on shutdown", () => {
     expect(JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8")).pendingTemplates).toBeUndefined();
   });
 
-  test("D12: with the documented 0/0 rule enforced, teardown scales to zero, deletes and verifies", async () => {
+  test("with the documented 0/0 rule enforced, teardown scales to zero, deletes and verifies", async () => {
     em.control.requireZeroWorkersToDelete = true;
     const p = provisioner(true);
     await p.ensure(new CpuLiveServerless({ name: "warm", workersMin: 1, workersMax: 2 }));
@@ -322,7 +187,7 @@ describe("fidelity to the real platform", () => {
     return Object.fromEntries(em.control.templates.get(e.templateId)!.env.map((v) => [v.key, v.value]));
   };
 
-  test("B1: after a config change the LB template still has PORT, PORT_HEALTH and the worker mode", async () => {
+  test("after a config change the LB template still has PORT, PORT_HEALTH and the worker mode", async () => {
     const p = provisioner(true);
     const { endpointId } = await p.ensure(new CpuLiveLoadBalancer({ name: "lbapi", env: { A: "1" } }));
     expect(templateEnvOf(endpointId)).toMatchObject({ PORT: "80", PORT_HEALTH: "80", FLASH_WORKER_MODE: "lb" });
@@ -331,7 +196,7 @@ describe("fidelity to the real platform", () => {
     expect(templateEnvOf(endpointId)).toMatchObject({ PORT: "80", PORT_HEALTH: "80", FLASH_WORKER_MODE: "lb", A: "2" });
   });
 
-  test("D10: a change of endpoint fields alone keeps the template (no saveTemplate, no rolling release)", async () => {
+  test("a change of endpoint fields alone keeps the template (no saveTemplate, no rolling release)", async () => {
     const p = provisioner(false);
     const a = await p.ensure(new CpuLiveServerless({ name: "roll", workersMax: 2 }));
     const templateId = em.control.endpoints.get(a.endpointId)!.templateId;
@@ -345,7 +210,7 @@ describe("fidelity to the real platform", () => {
     expect(r.templateSaves).toBe(1);
   });
 
-  test("D15: an endpoint of the same name that this workspace did not create is never adopted", async () => {
+  test("an endpoint of the same name that this workspace did not create is never adopted", async () => {
     const p = provisioner(false);
     const theirs = await p.ensure(new CpuLiveServerless({ name: "shared_name" }));
     // Another workspace (another marker, no state file) with a config of the same name.
@@ -365,7 +230,7 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(1);
   });
 
-  test("B6: a template name left by an earlier session does not block provisioning", async () => {
+  test("a template name left by an earlier session does not block provisioning", async () => {
     const p = provisioner(true);
     const cfg = new CpuLiveServerless({ name: "again" });
     await p.ensure(cfg);
@@ -399,7 +264,7 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(0);
   });
 
-  test("D3: a mutation that fails with 503 is not sent again (it may have happened)", async () => {
+  test("a mutation that fails with 503 is not sent again (it may have happened)", async () => {
     const p = provisioner(false);
     await p.ensure(new CpuLiveServerless({ name: "first" })); // the account listing is cached now
     const before = em.control.templates.size;
