@@ -1,3 +1,3 @@
-// worker/deploy-start.js is imported `with { type: "text" }` (core/deploy/deploy-start.ts): its text, not a module.
+// worker/deploy-start.js is imported `with { type: "text" }` (core/runpod/deploy-start.ts): its text, not a module.
 declare const source: string;
 export default source;

@@ -155,6 +155,11 @@ const SETTINGS = [
     scope: "worker",
   },
   {
+    name: "FLASH_BUNDLING_MOTHERSHIP",
+    meaning: "set while the build bundles the mothership runtime (stops the bundling macro from nesting)",
+    scope: "worker",
+  },
+  {
     name: "FLASH_ARTIFACT_WAIT_MS",
     default: "30000",
     meaning: "deployed workers: pause between the 3 looks for the mounted artifact",

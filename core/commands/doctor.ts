@@ -352,7 +352,7 @@ async function checkDeployedStarts(tmp: string, tag: string) {
   );
   writeFileSync(join(ws, "01_doctor", "01_start", "doctor.ts"), doctorModule(tag));
   const { runBuild } = await import("../deploy/build");
-  const { checkStartCommands } = await import("../deploy/start-check");
+  const { checkStartCommands } = await import("./_start-check");
   const checks = await checkStartCommands(await runBuild({ root: ws, app: `flash_doctor_${tag}` }));
   const failed = checks.filter((c) => !c.ok);
   if (failed.length) throw new Error(failed.map((c) => `${c.resource} (${c.image}): ${c.detail}`).join("\n"));

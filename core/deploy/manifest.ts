@@ -11,7 +11,7 @@ import type { ResourceConfig } from "../remote/config";
 import type { EndpointInput, TemplateInput } from "../runpod/graphql";
 import { shortHash } from "../base/fs";
 import { configHash, INSTALL_BUN_LINE, mapConfig } from "../runpod/mapping";
-import { deployStartBase64 } from "./deploy-start";
+import { deployStartBase64 } from "../runpod/deploy-start";
 import type { Scope } from "../workspace/discovery";
 import { type Discovery, type FoundFunction, fingerprint, localClosure } from "./discover";
 

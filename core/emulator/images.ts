@@ -82,7 +82,7 @@ const OVEN_BUN: ImageModel = {
  * official-templates/base/Dockerfile). Its CMD `/start.sh` starts ssh and Jupyter for pods: not modelled, so a
  * template on it with no start command gets no container.
  */
-const RUNPOD_PYTORCH: ImageModel = {
+const PYTORCH_IMAGE: ImageModel = {
   name: "runpod/pytorch",
   tools: ["python3", "curl", "unzip"],
   env: {},
@@ -103,7 +103,7 @@ const FLASH_WORKER: ImageModel = {
 export function imageModel(imageName: string): ImageModel | undefined {
   const repo = imageName.replace(/:[^/:]+$/, "").replace(/^(docker\.io|registry-1\.docker\.io)\//, "");
   if (repo === "oven/bun" || repo === "library/oven/bun") return OVEN_BUN;
-  if (repo === "runpod/pytorch") return RUNPOD_PYTORCH;
+  if (repo === "runpod/pytorch") return PYTORCH_IMAGE;
   if (/(^|\/)flash-worker$/.test(repo)) return FLASH_WORKER;
   return undefined;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLASHIGNORE } from "../../core/deploy/artifact";
 import { runBuild } from "../../core/deploy/build";
-import { checkStartCommands } from "../../core/deploy/start-check";
+import { checkStartCommands } from "../../core/commands/_start-check";
 import { FlashAppClient } from "../../core/deploy/flash-app-client";
 import { parseFrame, sinceTimestamp } from "../../core/deploy/logs";
 import { readTar, tarGz } from "../../core/deploy/tar";

@@ -4,8 +4,8 @@
  * against the built artifact (core/emulator/images.ts), and each resource must get a worker that is ready — a
  * job-take (queue) or `/ping` 200 (load-balanced). `flash doctor runpod` runs it first; `bun test` runs it too.
  */
-import type { BuildResult } from "./build";
-import { applyDeploy, prepareDeploy } from "./deploy";
+import type { BuildResult } from "../deploy/build";
+import { applyDeploy, prepareDeploy } from "../deploy/deploy";
 
 /** The outcome for one resource. */
 export interface StartCheck {
