@@ -84,7 +84,7 @@ function functionKey(fn: { module: string; name: string }): string {
  * The start command of a deployed worker on a stock image (no flash inside): Bun first where the image lacks it
  * (the GPU image: the same installer as live templates); then the launcher in FLASH_DEPLOY_START
  * (worker/deploy-start.js) puts the build into /app, waiting for Runpod's mount or fetching it; then the flash
- * runtime the artifact carries runs. Images built from worker/Dockerfile.* run their own CMD instead.
+ * runtime the artifact carries runs. Images built from worker/Dockerfile.* start the same way (they have Bun).
  */
 function deployedStart(gpu: boolean, runtime: string): string {
   const bun = gpu ? INSTALL_BUN_LINE : "";
@@ -120,13 +120,16 @@ function resourceEntry(
     );
   }
   const env = mapped.template.env.filter((v) => v.key !== "FLASH_BOOTSTRAP" && v.key !== "FLASH_WORKER_HASH");
-  if (mapped.bootstrap) env.push({ key: "FLASH_DEPLOY_START", value: deployStartBase64() });
+  // flash's own images (the stock defaults, and images built from worker/Dockerfile.*, whose CMD runs the worker
+  // program without the app) start from the artifact's runtime; an image the config names runs its own command.
+  const flashImage = config.isLive && !config.imageName;
+  if (flashImage) env.push({ key: "FLASH_DEPLOY_START", value: deployStartBase64() });
   env.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const template = {
     ...mapped.template,
     env,
     // The mothership runs its own runtime (the worker program plus the unified app); other resources the worker program.
-    dockerArgs: mapped.bootstrap
+    dockerArgs: flashImage
       ? deployedStart(config.isGpu, mothership ? MOTHERSHIP_RUNTIME_PATH : RUNTIME_PATH)
       : mapped.template.dockerArgs,
   };

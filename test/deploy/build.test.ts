@@ -92,9 +92,25 @@ describe("flash build", () => {
           ok: true,
           detail: undefined,
         });
+      // Images built from worker/Dockerfile.* (FLASH_WORKER_IMAGE) start the same way: the mothership included.
+      process.env.FLASH_WORKER_IMAGE = "docker.io/me/flash-worker:test";
+      try {
+        const built = await runBuild({ root: ws, app: "start-app" });
+        const onImages = await checkStartCommands(built, { timeoutMs: 60_000 });
+        expect(onImages.map((c) => c.image)).toEqual(onImages.map(() => "docker.io/me/flash-worker:test"));
+        for (const c of onImages)
+          expect({ resource: c.resource, ok: c.ok, detail: c.detail }).toEqual({
+            resource: c.resource,
+            ok: true,
+            detail: undefined,
+          });
+      } finally {
+        delete process.env.FLASH_WORKER_IMAGE;
+      }
+      const again = await runBuild({ root: ws, app: "start-app" });
       // Without the mount (what Runpod documents for its Flash images only), the mothership, which has a key,
       // fetches the environment's build from its download URL; a worker without one says what is missing.
-      const unmounted = await checkStartCommands(build, { timeoutMs: 60_000, mount: false });
+      const unmounted = await checkStartCommands(again, { timeoutMs: 60_000, mount: false });
       const byName = Object.fromEntries(unmounted.map((c) => [c.resource, c]));
       expect(byName["start-app-mothership"]?.ok).toBe(true);
       const cpu = byName["01_02_cpu"]!;
