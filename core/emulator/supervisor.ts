@@ -115,6 +115,7 @@ export class WorkerSupervisor {
   private program?: Record<string, string>;
   private programLoading?: Promise<void>;
   private watchdog?: Subprocess;
+  private readonly groups = new Set<number>();
   private closed = false;
 
   constructor(
@@ -548,10 +549,14 @@ export class WorkerSupervisor {
    * stops them: one watchdog shell per supervisor, in its own session, waits for the emulator's process to go and
    * then kills every group listed in its file.
    */
-  private guard(pgid: number): void {
+  private guard(pgid: number, live = true): void {
+    // Only live groups are listed: a group id of a worker that is gone may be reused by an unrelated process.
+    if (live) this.groups.add(pgid);
+    else this.groups.delete(pgid);
+    if (this.closed) return; // shutting down: the watchdog goes with the emulator's own stop
     const list = join(this.workDir(), "groups");
-    writeFileSync(list, `${pgid}\n`, { flag: "a" });
-    if (this.watchdog) return;
+    writeFileSync(list, [...this.groups].map((g) => `${g}\n`).join(""));
+    if (this.watchdog || !live) return;
     const script =
       `trap '' INT HUP; while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
       `for g in $(cat '${list}' 2>/dev/null); do kill -9 -$g 2>/dev/null; done; rm -rf '${this.workDir()}'`;
@@ -609,6 +614,7 @@ export class WorkerSupervisor {
     this.store.dropStops(w.id);
     // The container is gone with its process group (a start command's children included), and so is its file system.
     signalGroup(w.proc.pid, "SIGKILL");
+    this.guard(w.proc.pid, false);
     if (w.root) rmSync(w.root, { recursive: true, force: true });
     const expected = w.state === "stopping" || w.stopRequested;
     const how = `exited with code ${code ?? w.proc.signalCode}`;
