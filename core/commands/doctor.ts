@@ -277,6 +277,12 @@ async function runDoctor(
       if (!q) throw new Error("no queue endpoint");
       answers.push(await probeFailedJob(conn, q.id));
     });
+    await step("empty input, and a CPU endpoint outside EU-RO-1 (no worker, $0)", async () => {
+      const q = mine?.find((e) => e.type !== "LB");
+      if (!q) throw new Error("no queue endpoint");
+      answers.push(await probeEmptyInput(conn, q.id));
+      answers.push(await probeCpuLocation(conn, tag, q, created));
+    });
 
     await step(
       "Flash plane: a build on a stock image — is the artifact mounted, when, and what the environment says",
@@ -493,6 +499,52 @@ async function probeFlashPlane(conn: Conn, tag: string, created: DoctorCreated, 
   await must(conn, "mutation d($id: String!) { deleteFlashApp(flashAppId: $id) }", { id: app.id });
   created.apps.delete(app.id);
   return out;
+}
+
+/**
+ * Is a job with empty input dispatched? runpod/flash refuses to send one because Runpod "silently times out on
+ * empty input instead of dispatching the job" (runpod/flash commit 02058db1, #302). The job is cancelled after.
+ */
+async function probeEmptyInput(conn: Conn, endpointId: string): Promise<string> {
+  const headers = { authorization: `Bearer ${conn.key}`, "content-type": "application/json" };
+  const base = `${conn.endpointBaseUrl}/${endpointId}`;
+  const run = await fetch(`${base}/run`, { method: "POST", headers, body: JSON.stringify({ input: {} }) });
+  const job = (await run.json().catch(() => ({}))) as { id?: string; error?: string };
+  if (!job.id) return `(input) /run with {"input": {}} is refused: HTTP ${run.status} ${JSON.stringify(job)}`;
+  let status = "IN_QUEUE";
+  const until = Date.now() + 10_000;
+  while (status === "IN_QUEUE" && Date.now() < until) {
+    await Bun.sleep(500);
+    const res = await fetch(`${base}/status/${job.id}`, { headers });
+    status = ((await res.json().catch(() => ({}))) as { status?: string }).status ?? "?";
+  }
+  await fetch(`${base}/cancel/${job.id}`, { method: "POST", headers }).catch(() => undefined);
+  return status === "IN_QUEUE"
+    ? '(input) a job with {"input": {}} stays IN_QUEUE (10 s, a warm worker idle): never send empty input'
+    : `(input) a job with {"input": {}} is dispatched (status ${status})`;
+}
+
+/**
+ * Does Runpod take a CPU endpoint outside EU-RO-1? runpod/flash allows CPU endpoints only there
+ * (core/resources/datacenter.py CPU_DATACENTERS). Saved with 0 workers, read back, deleted.
+ */
+async function probeCpuLocation(conn: Conn, tag: string, q: any, created: DoctorCreated): Promise<string> {
+  const input = {
+    ...endpointInput(q, { workersMin: 0, workersMax: 0, locations: "US-KS-2" }),
+    name: `flash_doctor_cpuloc_${tag}`,
+  };
+  delete (input as { id?: string }).id;
+  const saved = await graphql(
+    conn,
+    "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id locations } }",
+    { input },
+  );
+  if (saved.error) return `(cpu) a CPU endpoint in US-KS-2 is refused: "${saved.error}"`;
+  const e = saved.data?.saveEndpoint;
+  created.endpoints.add(e.id);
+  await must(conn, "mutation d($id: String!) { deleteEndpoint(id: $id) }", { id: e.id });
+  created.endpoints.delete(e.id);
+  return `(cpu) a CPU endpoint in US-KS-2 is accepted (locations read back: ${e.locations ?? "none"}); whether it ever gets a worker is not checked`;
 }
 
 /** A full-replace EndpointInput from a listed endpoint, with some fields changed. */
