@@ -44,7 +44,12 @@ const SETTINGS = [
   { name: "FLASH_LOCAL_WORKERS", meaning: "force every local pool's workers to `thread` or `process`", scope: "user" },
   // ── the runpod and emulator targets ──
   { name: "RUNPOD_API_KEY", meaning: "your Runpod API key (never logged or returned)", scope: "user" },
-  { name: "RUNPOD_API_BASE_URL", default: "https://api.runpod.io", meaning: "Runpod GraphQL host", scope: "user" },
+  {
+    name: "RUNPOD_API_BASE_URL",
+    default: "https://api.runpod.io",
+    meaning: "Runpod control-plane host (REST v2 at `/v2`, GraphQL at `/graphql`)",
+    scope: "user",
+  },
   {
     name: "RUNPOD_ENDPOINT_BASE_URL",
     default: "https://api.runpod.ai/v2",

@@ -10,6 +10,7 @@ import { PAYLOAD_LIMITS } from "../../runpod/api";
 import { UPLOAD_PREFIX } from "../flash-apps";
 import { bearer, type EmulatorContext, jsonError } from "./context";
 import { BUN_RELEASES_PREFIX } from "./flash-apps";
+import { isRestV2Path, problem, restV2Unrouted } from "./rest-v2";
 
 const elog = logger("emulator");
 
@@ -35,6 +36,7 @@ export function guards(ctx: EmulatorContext) {
     if (path.startsWith(UPLOAD_PREFIX)) return undefined;
     // Bun's releases are public downloads (GitHub's).
     if (path.startsWith(BUN_RELEASES_PREFIX)) return undefined;
+    if (isRestV2Path(path)) return problem(401, "missing or invalid bearer token");
     return jsonError(401, "Unauthorized: missing or invalid API key");
   };
   /** The injected fault this request meets, spending one of its times; undefined when none. */
@@ -56,9 +58,12 @@ export function guards(ctx: EmulatorContext) {
       const path = new URL(request.url).pathname;
       return authorize(request, path) ?? (await oversized(request, path)) ?? injected(request, path);
     })
-    .onError({ as: "global" }, ({ code, error }) => {
+    .onError({ as: "global" }, ({ code, error, request }) => {
       if (code === "VALIDATION") return jsonError(400, `malformed request: ${validationBody(error).message}`);
-      if (code === "NOT_FOUND") return jsonError(404, "not found");
+      if (code === "NOT_FOUND") {
+        const path = new URL(request.url).pathname;
+        return isRestV2Path(path) ? restV2Unrouted(request.method, path) : jsonError(404, "not found");
+      }
       if (code === "PARSE") return jsonError(400, "malformed JSON body");
       elog.error(`emulator error: ${(error as Error)?.stack ?? error}`);
       return jsonError(500, "internal error");
