@@ -1,6 +1,6 @@
 import { forgetGroup, watchGroup } from "../base/process-group";
 import type { Subprocess } from "bun";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { logger } from "../base/log";
@@ -115,8 +115,6 @@ export class WorkerSupervisor {
   private dir?: string;
   private program?: Record<string, string>;
   private programLoading?: Promise<void>;
-  private watchdog?: Subprocess;
-  private readonly groups = new Set<number>();
   private closed = false;
 
   constructor(
@@ -342,7 +340,6 @@ export class WorkerSupervisor {
     const end = Date.now() + 3000;
     while (all.some((w) => groupAlive(w.proc.pid)) && Date.now() < end) await Bun.sleep(25);
     for (const w of all) signalGroup(w.proc.pid, "SIGKILL");
-    this.watchdog?.kill("SIGKILL");
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -504,7 +501,7 @@ export class WorkerSupervisor {
     }
     const cwd = box && launch.kind === "container" ? join(box.root, launch.image.workdir) : undefined;
     // Its own process group (a terminal's Ctrl+C reaches the emulator, which stops its containers itself), as a
-    // container is its own process tree; the watchdog stops the group should the emulator die first.
+    // container is its own process tree; the reaper stops the group should the emulator die first.
     // FLASH_EMULATOR_PID: flash's worker program and bootstrap also exit once the emulator is gone.
     const proc = Bun.spawn(launch.argv, {
       env: { ...env, FLASH_EMULATOR_PID: String(process.pid) },
@@ -514,11 +511,7 @@ export class WorkerSupervisor {
       cwd,
       detached: true,
     });
-<<<<<<< HEAD
-    this.guard(proc.pid);
-=======
     watchGroup(proc.pid); // killed by the reaper if this process dies first, even by `kill -9`
->>>>>>> main
     const now = Date.now();
     const worker: EmulatedWorker = {
       id,
@@ -547,31 +540,6 @@ export class WorkerSupervisor {
     if (healthPort !== undefined) {
       void this.probeLb(worker, templateEnv(template).HEALTH_CHECK_PATH || "/ping");
     }
-  }
-
-  /**
-   * Workers live in process groups of their own, so they outlive an emulator killed with SIGKILL unless something
-   * stops them: one watchdog shell per supervisor, in its own session, waits for the emulator's process to go and
-   * then kills every group listed in its file.
-   */
-  private guard(pgid: number, live = true): void {
-    // Only live groups are listed: a group id of a worker that is gone may be reused by an unrelated process.
-    if (live) this.groups.add(pgid);
-    else this.groups.delete(pgid);
-    if (this.closed) return; // shutting down: the watchdog goes with the emulator's own stop
-    const list = join(this.workDir(), "groups");
-    writeFileSync(list, [...this.groups].map((g) => `${g}\n`).join(""));
-    if (this.watchdog || !live) return;
-    const script =
-      `trap '' INT HUP; while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
-      `for g in $(cat '${list}' 2>/dev/null); do kill -9 -$g 2>/dev/null; done; rm -rf '${this.workDir()}'`;
-    this.watchdog = Bun.spawn(["sh", "-c", script], {
-      stdin: "ignore",
-      stdout: "ignore",
-      stderr: "ignore",
-      detached: true,
-    });
-    this.watchdog.unref();
   }
 
   /** Runpod's LB health check (docs load-balancing/overview.mdx): 200 healthy, 204 initializing, else unhealthy. */
@@ -625,9 +593,7 @@ export class WorkerSupervisor {
     this.workers.delete(w.id);
     this.store.dropWaiter(w.endpointId, w.id);
     this.store.dropStops(w.id);
-    // The container is gone with its process group (a start command's children included), and so is its file system.
-    signalGroup(w.proc.pid, "SIGKILL");
-    this.guard(w.proc.pid, false);
+    // The container's file system goes with it.
     if (w.root) rmSync(w.root, { recursive: true, force: true });
     const expected = w.state === "stopping" || w.stopRequested;
     const how = `exited with code ${code ?? w.proc.signalCode}`;
