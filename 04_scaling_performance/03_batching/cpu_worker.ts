@@ -24,12 +24,12 @@ export const detectBatch = remote(modelConfig, async (texts: string[]) => detect
 
 /**
  * The I/O-bound endpoint: each call mostly waits, so one worker takes up to 8 calls at once (`maxConcurrency`,
- * Runpod's `concurrency_modifier`) instead of one worker per call. One worker at most, to make that visible.
+ * Runpod's `concurrency_modifier`) instead of one worker per call: 8 waiting calls start one worker, not two.
  */
 export const ioConfig = new CpuLiveServerless({
   name: "04_03_batching_io",
   instanceIds: [CpuInstanceType.CPU3C_2_4],
-  workersMax: 1,
+  workersMax: 2,
   maxConcurrency: 8,
   idleTimeout: 30,
   executionTimeoutMs: 30_000,
