@@ -16,6 +16,7 @@ import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
 import { parseDuration } from "./emulator";
 import { redact } from "../runpod/http";
+import { ENDPOINT_FIELDS, endpointInputOf, MUTATIONS, teardownEndpoint, type TeardownOps } from "../runpod/platform";
 
 /** Approximate serverless list prices, USD per worker-second (runpod.io/pricing, flex workers; check there). */
 const PRICES = { cpu: 0.00004, gpu24: 0.00031, gpu80: 0.00116 } as const;
@@ -67,10 +68,6 @@ async function must(conn: Conn, query: string, variables?: Record<string, unknow
   if (r.status !== 200 || r.error) throw new Error(`GraphQL ${r.status}: ${r.error ?? "no data"}`);
   return r.data;
 }
-
-const ENDPOINT_FIELDS =
-  "id name templateId type gpuIds gpuCount instanceIds workersMin workersMax idleTimeout scalerType scalerValue " +
-  "locations networkVolumeId flashBootType executionTimeoutMs version";
 
 /** The user code the doctor deploys: two functions, one per endpoint kind, that report where they ran. */
 function doctorModule(tag: string): string {
@@ -216,14 +213,8 @@ async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs:
     const lbEnvBefore = lbEndpoint ? await templateEnv(lbEndpoint.templateId).catch(() => undefined) : undefined;
     await step("config change: workersMax 1 → 2 on both endpoints (saveEndpoint, full replace)", async () => {
       for (const e of mine ?? []) {
-        const input = endpointInput(e, { workersMax: 2 });
-        const saved = (
-          await must(
-            conn,
-            `mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { ${ENDPOINT_FIELDS} } }`,
-            { input },
-          )
-        ).saveEndpoint;
+        const input = endpointInputOf(e, { workersMax: 2 });
+        const saved = (await must(conn, MUTATIONS.saveEndpoint(), { input })).saveEndpoint;
         const drift = ["idleTimeout", "scalerType", "scalerValue", "type", "templateId"].filter(
           (k) => saved[k] !== e[k],
         );
@@ -267,14 +258,7 @@ async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs:
       answers.push(await probeLbNoWorkers(conn, lbEndpoint, opts.lbProbeMs));
     }
     await step("teardown: scale every endpoint to 0/0, delete it, verify it is gone", async () => {
-      const list = (await must(conn, `query { myself { endpoints { ${ENDPOINT_FIELDS} } } }`)).myself
-        .endpoints as any[];
-      for (const e of list.filter((x) => created.endpoints.has(x.id))) {
-        await must(conn, "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
-          input: endpointInput(e, { workersMin: 0, workersMax: 0 }),
-        });
-        await must(conn, "mutation d($id: String!) { deleteEndpoint(id: $id) }", { id: e.id });
-      }
+      for (const id of created.endpoints) await teardownEndpoint(teardownOps(conn), id);
       const left = ((await must(conn, "query { myself { endpoints { id } } }")).myself.endpoints as any[]).filter((e) =>
         created.endpoints.has(e.id),
       );
@@ -310,32 +294,6 @@ async function runDoctor(conn: Conn, opts: { waitTemplatesMs: number; lbProbeMs:
   }
   log.success(`\nall ${steps.length} steps passed (${total})`);
   return 0;
-}
-
-/** A full-replace EndpointInput from a listed endpoint, with some fields changed. */
-function endpointInput(e: any, changes: Record<string, unknown>): Record<string, unknown> {
-  const input: Record<string, unknown> = {
-    id: e.id,
-    name: e.name,
-    templateId: e.templateId,
-    type: e.type,
-    workersMin: e.workersMin,
-    workersMax: e.workersMax,
-    idleTimeout: e.idleTimeout,
-    scalerType: e.scalerType,
-    scalerValue: e.scalerValue,
-    executionTimeoutMs: e.executionTimeoutMs ?? 0,
-    ...changes,
-  };
-  if (e.instanceIds?.length) input.instanceIds = e.instanceIds;
-  else {
-    input.gpuIds = e.gpuIds;
-    input.gpuCount = e.gpuCount;
-  }
-  if (e.locations) input.locations = e.locations;
-  if (e.networkVolumeId) input.networkVolumeId = e.networkVolumeId;
-  if (e.flashBootType) input.flashBootType = e.flashBootType;
-  return input;
 }
 
 /**
@@ -385,13 +343,13 @@ async function probeControlPlane(
     scalerType: "REQUEST_COUNT",
     scalerValue: 4,
   };
-  let ep = await graphql(conn, "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
+  let ep = await graphql(conn, MUTATIONS.saveEndpoint("id"), {
     input: epInput,
   });
   if (ep.error) {
     out.push(`6.8 gpuIds "" on a CPU endpoint is refused (HTTP ${ep.status}: "${ep.error}")`);
     const { gpuIds: _drop, ...rest } = epInput;
-    ep = await graphql(conn, "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
+    ep = await graphql(conn, MUTATIONS.saveEndpoint("id"), {
       input: rest,
     });
   } else {
@@ -408,7 +366,7 @@ async function probeControlPlane(
     `6.1a Runpod ${env.includes("PORT") ? "DOES" : "does NOT"} put PORT into a pre-created template when an LB endpoint ` +
       `uses it (template env now: ${env.join(",") || "empty"})`,
   );
-  const del = await graphql(conn, "mutation d($id: String!) { deleteEndpoint(id: $id) }", { id });
+  const del = await graphql(conn, MUTATIONS.deleteEndpoint, { id });
   if (del.error) {
     out.push(`6.3 deleteEndpoint with workersMax 1 is refused (HTTP ${del.status}: "${del.error}")`);
   } else {
@@ -467,7 +425,7 @@ async function probeVolume(conn: Conn, tag: string, created: DoctorCreated): Pro
   const ep = (
     await must(
       conn,
-      "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id networkVolumeId networkVolumeIds { networkVolumeId dataCenterId } locations } }",
+      MUTATIONS.saveEndpoint("id networkVolumeId networkVolumeIds { networkVolumeId dataCenterId } locations"),
       {
         input: {
           name: `flash_doctor_vol_${tag}`,
@@ -503,7 +461,7 @@ async function probeVolume(conn: Conn, tag: string, created: DoctorCreated): Pro
       : "(volumes) deleting a volume an endpoint uses is ACCEPTED",
   );
   if (!early.error) created.volumes.delete(made.id);
-  await must(conn, "mutation d($id: String!) { deleteEndpoint(id: $id) }", { id: ep.id });
+  await must(conn, MUTATIONS.deleteEndpoint, { id: ep.id });
   created.endpoints.delete(ep.id);
   if (created.volumes.has(made.id)) {
     await must(conn, "mutation d($input: DeleteNetworkVolumeInput!) { deleteNetworkVolume(input: $input) }", {
@@ -533,8 +491,8 @@ async function probeFailedJob(conn: Conn, endpointId: string): Promise<string> {
 
 /** Review §6.6: the status of an LB request when no worker can take it (after scaling the endpoint to 0). */
 async function probeLbNoWorkers(conn: Conn, e: any, waitMs: number): Promise<string> {
-  await must(conn, "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
-    input: endpointInput(e, { workersMin: 0, workersMax: 0 }),
+  await must(conn, MUTATIONS.saveEndpoint("id"), {
+    input: endpointInputOf(e, { workersMin: 0, workersMax: 0 }),
   });
   const url = `${conn.lbBaseUrl.replaceAll("{id}", e.id)}/ping`;
   try {
@@ -560,7 +518,7 @@ async function deleteTemplates(conn: Conn, ids: Set<string>, waitMs: number): Pr
   let last = "";
   while (names.size) {
     for (const [id, name] of [...names]) {
-      const r = await graphql(conn, "mutation d($name: String!) { deleteTemplate(templateName: $name) }", { name });
+      const r = await graphql(conn, MUTATIONS.deleteTemplate, { name });
       if (!r.error) {
         names.delete(id);
         ids.delete(id);
@@ -574,7 +532,17 @@ async function deleteTemplates(conn: Conn, ids: Set<string>, waitMs: number): Pr
   return { count: total, ms: Date.now() - t0 };
 }
 
-/** Whatever a failed run left behind: scale to 0/0 and delete (best effort, with a list of what remains). */
+/** The documented teardown (platform.ts `teardownEndpoint`) over the doctor's own GraphQL calls. */
+function teardownOps(conn: Conn): TeardownOps {
+  return {
+    list: async () => (await must(conn, `query { myself { endpoints { ${ENDPOINT_FIELDS} } } }`)).myself.endpoints,
+    save: (input) => must(conn, MUTATIONS.saveEndpoint("id"), { input }),
+    remove: async (id) => {
+      await must(conn, MUTATIONS.deleteEndpoint, { id });
+    },
+  };
+}
+
 /** What the doctor created and still has to remove. */
 interface DoctorCreated {
   endpoints: Set<string>;
@@ -582,19 +550,16 @@ interface DoctorCreated {
   volumes: Set<string>;
 }
 
+/** Whatever a failed run left behind: scale to 0/0 and delete (best effort, with a list of what remains). */
 async function emergencyTeardown(conn: Conn, created: DoctorCreated): Promise<void> {
   if (!created.endpoints.size && !created.templates.size && !created.volumes.size) return;
   const left: string[] = [];
   try {
-    const list = (await must(conn, `query { myself { endpoints { ${ENDPOINT_FIELDS} } } }`)).myself.endpoints as any[];
-    for (const e of list.filter((x) => created.endpoints.has(x.id))) {
+    for (const id of created.endpoints) {
       try {
-        await must(conn, "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }", {
-          input: endpointInput(e, { workersMin: 0, workersMax: 0 }),
-        });
-        await must(conn, "mutation d($id: String!) { deleteEndpoint(id: $id) }", { id: e.id });
+        await teardownEndpoint(teardownOps(conn), id);
       } catch {
-        left.push(`endpoint ${e.name} (${e.id})`);
+        left.push(`endpoint ${id}`);
       }
     }
     for (const id of created.volumes) {
@@ -609,7 +574,7 @@ async function emergencyTeardown(conn: Conn, created: DoctorCreated): Promise<vo
     }
     const templates = (await must(conn, "query { myself { podTemplates { id name } } }")).myself.podTemplates as any[];
     for (const t of templates.filter((x) => created.templates.has(x.id))) {
-      const r = await graphql(conn, "mutation d($name: String!) { deleteTemplate(templateName: $name) }", {
+      const r = await graphql(conn, MUTATIONS.deleteTemplate, {
         name: t.name,
       });
       if (r.error) left.push(`template ${t.name}`);

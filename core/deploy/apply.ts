@@ -1,8 +1,8 @@
 /**
  * Apply a plan: create and update endpoints in parallel, then delete the ones whose resource is gone, reporting
  * progress per endpoint. Each step is one template save and one endpoint save through the same GraphQL mutations
- * flash uses for live endpoints (core/runpod/graphql.ts); a delete first scales the endpoint to zero workers, as
- * Runpod requires (docs.runpod.io sdks/graphql/manage-endpoints: "set min and max workers to 0" before deleting).
+ * flash uses for live endpoints (core/runpod/graphql.ts); a delete follows the documented order of
+ * core/runpod/platform.ts `teardownEndpoint` (0/0, delete, list to verify), then deletes the template.
  */
 import { logger } from "../base/log";
 import type { RunpodGraphql } from "../runpod/graphql";
@@ -52,20 +52,9 @@ async function createOrUpdate(gql: RunpodGraphql, row: PlanRow): Promise<Deploye
 
 async function remove(gql: RunpodGraphql, row: PlanRow): Promise<void> {
   const prev = row.previous!;
-  await gql.saveEndpoint({
-    ...prev.endpoint,
-    id: prev.endpoint_id,
-    templateId: prev.template_id,
-    workersMin: 0,
-    workersMax: 0,
-  } as Parameters<RunpodGraphql["saveEndpoint"]>[0]);
   await gql.deleteEndpoint(prev.endpoint_id);
-  const still = (await gql.listEndpoints()).some((e) => e.id === prev.endpoint_id);
-  if (still) throw new Error(`endpoint ${prev.endpoint_id} is still listed after deleteEndpoint`);
   try {
-    await gql.request("mutation deleteTemplate($name: String!) { deleteTemplate(templateName: $name) }", {
-      name: prev.template_name,
-    });
+    await gql.deleteTemplate(prev.template_name);
   } catch (err) {
     // Runpod keeps a template busy for a while after its endpoint is gone; a leftover template costs nothing.
     alog.debug(`template ${prev.template_name} not deleted yet: ${(err as Error).message}`);

@@ -119,7 +119,10 @@ export class DeployedTarget implements Target {
     return responseOf(job, call.name);
   }
 
-  /** A load-balanced function is its route: the arguments travel as `{"args": [...]}` (the first one as the query for GET). */
+  /**
+   * A load-balanced function is its route: the arguments travel as `{"args": [...]}` (the first one as the query for
+   * GET), through the live path's load-balancer client, so a cold start is waited out as for `--target runpod`.
+   */
   private async lbCall(
     endpointId: string,
     method: string,
@@ -130,19 +133,23 @@ export class DeployedTarget implements Target {
   ): Promise<FunctionResponse> {
     const m = method.toUpperCase();
     const arg = args[0];
-    let url = lbUrl(this.opts.urls, endpointId, path);
+    let route = path;
     if ((m === "GET" || m === "HEAD") && arg && typeof arg === "object") {
       const q = new URLSearchParams(Object.entries(arg).map(([k, v]) => [k, String(v)])).toString();
-      if (q) url += `?${q}`;
+      if (q) route += `?${q}`;
     }
-    const res = await fetch(url, {
-      method: m,
-      headers: { authorization: `Bearer ${this.opts.apiKey}`, "content-type": "application/json", "x-flash-args": "1" },
-      body: m === "GET" || m === "HEAD" ? undefined : JSON.stringify({ args }),
-      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(330_000)]) : AbortSignal.timeout(330_000),
-    });
+    const res = await this.jobs.lbRequest(
+      endpointId,
+      {
+        method: m,
+        path: route,
+        body: m === "GET" || m === "HEAD" ? undefined : { args },
+        headers: { "x-flash-args": "1" },
+      },
+      signal,
+    );
     if (res.ok && res.headers.get("content-type")?.includes("application/x-ndjson")) {
-      return readNdjsonCall(res, onChunk, url); // a generator's route, streamed (worker/ndjson.ts)
+      return readNdjsonCall(res, onChunk, lbUrl(this.opts.urls, endpointId, route)); // a generator's route, streamed (worker/ndjson.ts)
     }
     const text = await res.text();
     let body: unknown = null;

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ResourceConfig } from "../remote/config";
-import type { EndpointInput, TemplateInput } from "../runpod/graphql";
+import type { EndpointInput, TemplateInput } from "../runpod/platform";
 import { shortHash } from "../base/fs";
 import { configHash, mapConfig } from "../runpod/mapping";
 import type { Scope } from "../workspace/discovery";

@@ -5,7 +5,7 @@
  * Only endpoints recorded there and still attached to the environment are ever updated or deleted: an endpoint
  * flash did not create is never touched.
  */
-import type { EndpointInput, TemplateInput } from "../runpod/graphql";
+import type { EndpointInput, TemplateInput } from "../runpod/platform";
 import { configHash } from "../runpod/mapping";
 import { runpodUrls, type RunpodUrls } from "../runpod/connection";
 import { formatCost, hourlyAt, type HourlyCost, sumCosts } from "./cost";

@@ -1,6 +1,7 @@
 import { logger } from "../base/log";
 import type { EndpointHealth, JobObject, JobPolicy, JobRequest, JobStatus } from "../runpod/api";
 import { isTerminal } from "../runpod/api";
+import { DEFAULT_EXECUTION_TIMEOUT_MS } from "../runpod/platform";
 
 const elog = logger("emulator");
 
@@ -77,7 +78,7 @@ export class JobStore {
       retentionMs: options.retentionMs ?? 30 * 60_000,
       syncRetentionMs: options.syncRetentionMs ?? 60_000,
       ttlMs: options.ttlMs ?? 86_400_000,
-      executionTimeoutMs: options.executionTimeoutMs ?? 600_000,
+      executionTimeoutMs: options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS,
       maxRequeues: options.maxRequeues ?? 1,
       webhookRetryDelayMs: options.webhookRetryDelayMs ?? 10_000,
       failedKeepsOutput: options.failedKeepsOutput ?? false,

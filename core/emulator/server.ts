@@ -1,7 +1,8 @@
 import { Elysia, t } from "elysia";
 import { validationBody } from "../base/errors";
 import { logger } from "../base/log";
-import { PAYLOAD_LIMITS, type JobRequest } from "../runpod/api";
+import type { JobRequest } from "../runpod/api";
+import { LB_NO_WORKERS_TEXT, PAYLOAD_LIMITS } from "../runpod/platform";
 import { ControlPlane, type ControlPlaneOptions, type EmulatedEndpoint } from "./control-plane";
 import { restV1 } from "./rest-v1";
 import { JobStore, type EmulatedJob, type StoreOptions } from "./job-store";
@@ -429,7 +430,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         if (e instanceof Response) return e;
         if (e.type !== "LB") return err(400, "not allowed for QB API");
         const worker = await supervisor.acquireLb(e.id, request.signal);
-        if (!worker) return err(503, "no workers available");
+        if (!worker) return err(503, LB_NO_WORKERS_TEXT);
         let handedOff = false;
         try {
           const url = new URL(request.url);

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { logger } from "../base/log";
 import { setting } from "../base/settings";
 import type { EndpointHealth } from "../runpod/api";
+import { LB_NO_WORKER_WAIT_MS } from "../runpod/platform";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
 import type { JobStore } from "./job-store";
 import {
@@ -285,7 +286,7 @@ export class WorkerSupervisor {
 
   /** LB: a ready worker for one request (starting one if needed); undefined when none got ready in time. */
   async acquireLb(endpointId: string, signal?: AbortSignal): Promise<EmulatedWorker | undefined> {
-    const deadline = Date.now() + (this.opts.lbWaitMs ?? 120_000);
+    const deadline = Date.now() + (this.opts.lbWaitMs ?? LB_NO_WORKER_WAIT_MS);
     this.lbWaiters.set(endpointId, (this.lbWaiters.get(endpointId) ?? 0) + 1);
     try {
       this.rescale(endpointId);

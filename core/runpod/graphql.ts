@@ -1,73 +1,17 @@
 /** The GraphQL control plane (api.runpod.io/graphql): templates and endpoints (https://docs.runpod.io/sdks/graphql/manage-endpoints). */
 import { logger } from "../base/log";
 import { RunpodApiError, RunpodHttp } from "./http";
+import {
+  ENDPOINT_FIELDS,
+  type EndpointInfo,
+  type EndpointInput,
+  type EnvVarInput,
+  MUTATIONS,
+  teardownEndpoint,
+  type TemplateInput,
+} from "./platform";
 
 const glog = logger("runpod");
-
-/** `{key, value}` as GraphQL carries environment variables. */
-export interface EnvVarInput {
-  key: string;
-  value: string;
-}
-
-/** SaveTemplateInput (the fields flash sends). */
-export interface TemplateInput {
-  id?: string;
-  name: string;
-  imageName: string;
-  containerDiskInGb: number;
-  volumeInGb: number;
-  dockerArgs: string;
-  env: EnvVarInput[];
-  isServerless: boolean;
-  readme?: string;
-}
-
-/** EndpointInput (the fields flash sends; `id` present = update, a full replace). */
-export interface EndpointInput {
-  id?: string;
-  name: string;
-  templateId: string;
-  type: "QB" | "LB";
-  /** GPU endpoints only (omitted for CPU). */
-  gpuIds?: string;
-  gpuCount?: number;
-  instanceIds?: string[];
-  workersMin: number;
-  workersMax: number;
-  idleTimeout: number;
-  scalerType: string;
-  scalerValue: number;
-  executionTimeoutMs: number;
-  workersPFBTarget: number;
-  locations?: string;
-  networkVolumeId?: string;
-  flashBootType?: "FLASHBOOT" | "OFF";
-  allowedCudaVersions?: string;
-  minCudaVersion?: string;
-  flashEnvironmentId?: string;
-}
-
-/** An endpoint as `saveEndpoint` / `myself { endpoints }` return it (the fields flash selects). */
-export interface EndpointInfo {
-  id: string;
-  name: string;
-  templateId: string;
-  type: string;
-  gpuIds: string;
-  gpuCount?: number;
-  instanceIds?: string[] | null;
-  workersMin: number;
-  workersMax: number;
-  idleTimeout: number;
-  scalerType?: string;
-  scalerValue?: number;
-  locations?: string | null;
-  /** The attached network volume (runpod-python api/queries/endpoints.py reads it from `myself { endpoints }`). */
-  networkVolumeId?: string | null;
-  executionTimeoutMs?: number;
-  version?: number;
-}
 
 /** A network volume as `myself { networkVolumes }` and `createNetworkVolume` return it. */
 export interface NetworkVolumeInfo {
@@ -78,36 +22,6 @@ export interface NetworkVolumeInfo {
 }
 
 const VOLUME_FIELDS = "id name size dataCenterId";
-
-/** The EndpointInput that re-saves an endpoint as listed (for scaling it to zero before deletion). */
-function endpointInputOf(e: EndpointInfo): EndpointInput {
-  const input: EndpointInput = {
-    id: e.id,
-    name: e.name,
-    templateId: e.templateId,
-    type: e.type === "LB" ? "LB" : "QB",
-    workersMin: e.workersMin,
-    workersMax: e.workersMax,
-    idleTimeout: e.idleTimeout,
-    scalerType: e.scalerType ?? "QUEUE_DELAY",
-    scalerValue: e.scalerValue ?? 4,
-    executionTimeoutMs: e.executionTimeoutMs ?? 600_000,
-    workersPFBTarget: 0,
-  };
-  if (e.instanceIds?.length) input.instanceIds = e.instanceIds;
-  else {
-    if (e.gpuIds) input.gpuIds = e.gpuIds;
-    if (e.gpuCount) input.gpuCount = e.gpuCount;
-  }
-  if (e.locations) input.locations = e.locations;
-  // saveEndpoint replaces the whole endpoint: without its volume, a scale-down before a delete that then fails would
-  // leave the endpoint detached from its data.
-  if (e.networkVolumeId) input.networkVolumeId = e.networkVolumeId;
-  return input;
-}
-
-const ENDPOINT_FIELDS =
-  "id name templateId type gpuIds gpuCount instanceIds workersMin workersMax idleTimeout scalerType scalerValue locations networkVolumeId version";
 
 /** A GraphQL-level error (`errors` in the reply). */
 export class GraphqlError extends RunpodApiError {
@@ -180,41 +94,27 @@ export class RunpodGraphql {
 
   /** Create (no id) or update (id) an endpoint. */
   async saveEndpoint(input: EndpointInput): Promise<EndpointInfo> {
-    const data = await this.request<{ saveEndpoint: EndpointInfo }>(
-      `mutation saveEndpoint($input: EndpointInput!) { saveEndpoint(input: $input) { ${ENDPOINT_FIELDS} } }`,
-      { input },
-    );
+    const data = await this.request<{ saveEndpoint: EndpointInfo }>(MUTATIONS.saveEndpoint(), { input });
     return data.saveEndpoint;
   }
 
-  /**
-   * Delete an endpoint: first scale it to zero ("The endpoint's min and max workers must both be zero before you
-   * can delete it": docs sdks/graphql/manage-endpoints, "Delete an endpoint"), then delete, then list to verify.
-   * An endpoint that no longer exists counts as deleted (as in the original).
-   */
+  /** Delete an endpoint in the documented order (platform.ts `teardownEndpoint`: 0/0, delete, list to verify). */
   async deleteEndpoint(id: string): Promise<void> {
-    const found = (await this.listEndpoints()).find((e) => e.id === id);
-    if (!found) return;
-    if (found.workersMin !== 0 || found.workersMax !== 0) {
-      await this.saveEndpoint({ ...endpointInputOf(found), workersMin: 0, workersMax: 0 });
-    }
-    try {
-      await this.request("mutation deleteEndpoint($id: String!) { deleteEndpoint(id: $id) }", { id });
-    } catch (err) {
-      if (!(err instanceof GraphqlError)) throw err;
-    }
-    if ((await this.listEndpoints()).some((e) => e.id === id)) {
-      throw new RunpodApiError(
-        `endpoint ${found.name} (${id}) is still on the account after deleteEndpoint`,
-        200,
-        this.apiBaseUrl,
-      );
-    }
+    await teardownEndpoint(
+      {
+        list: () => this.listEndpoints(),
+        save: (input) => this.saveEndpoint(input),
+        remove: async (target) => {
+          await this.request(MUTATIONS.deleteEndpoint, { id: target });
+        },
+      },
+      id,
+    );
   }
 
-  /** Delete a template by name (`$name: String!` validates against a nullable or a non-null schema argument). */
+  /** Delete a template by name (refused for a while after its endpoint's last use: platform.ts `TEMPLATE_DELETE_LAG_MS`). */
   async deleteTemplate(name: string): Promise<void> {
-    await this.request("mutation deleteTemplate($name: String!) { deleteTemplate(templateName: $name) }", { name });
+    await this.request(MUTATIONS.deleteTemplate, { name });
   }
 
   /** The account's templates (ids and names). */

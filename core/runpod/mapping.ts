@@ -4,7 +4,7 @@
  */
 import { shortHash } from "../base/fs";
 import type { ResourceConfig } from "../remote/config";
-import type { EndpointInput, TemplateInput } from "./graphql";
+import type { EndpointInput, TemplateInput } from "./platform";
 import { setting } from "../base/settings";
 
 /** The CPU image flash uses when none is set: the official Bun image of flash's own Bun version. */

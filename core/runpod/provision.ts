@@ -7,7 +7,8 @@ import { logger } from "../base/log";
  * over an endpoint it cannot prove it created.
  */
 import type { ResourceConfig } from "../remote/config";
-import { GraphqlError, type EndpointInfo, type RunpodGraphql } from "./graphql";
+import { GraphqlError, type RunpodGraphql } from "./graphql";
+import { type EndpointInfo, isTemplateNameClash } from "./platform";
 import { RunpodApiError } from "./http";
 import { configHash, mapConfig, templateHash, type Mapped } from "./mapping";
 import { ResourceState, type ResourceEntry } from "./state";
@@ -290,8 +291,7 @@ export class Provisioner {
     try {
       return await gql.saveTemplate({ ...input, id, name: base });
     } catch (err) {
-      if (id || !(err instanceof RunpodApiError) || !/unique|taken|exist|already|duplicate/i.test(err.message))
-        throw err;
+      if (id || !(err instanceof RunpodApiError) || !isTemplateNameClash(err.message)) throw err;
       const clash = (await gql.listTemplates()).find((t) => t.name === base);
       const ours = clash && (await this.markedOurs(clash.id));
       if (clash && ours) return gql.saveTemplate({ ...input, id: clash.id, name: base });

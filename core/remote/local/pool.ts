@@ -12,7 +12,10 @@ import type { FromWorker, FunctionRequest, FunctionResponse, OnChunk, WireError 
 import { callLabel } from "../protocol";
 import { startWorker, type WorkerHandle, type WorkerKind } from "./worker-handle";
 
-/** Default per-call limit when the config sets none (`executionTimeoutMs: 0`), as on Runpod. */
+/**
+ * Default per-call limit when the config sets none (`executionTimeoutMs: 0`): Runpod's (core/runpod/platform.ts
+ * `DEFAULT_EXECUTION_TIMEOUT_MS`, which remote/ may not import; test/house.test.ts holds the two equal).
+ */
 const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000;
 
 /**
