@@ -30,41 +30,67 @@ export function clients(conn: Connection): { gql: RunpodGraphql; apps: FlashAppC
   return { gql, apps: new FlashAppClient(gql) };
 }
 
-/** The app and environment a deploy goes to, and what was created on the way. */
+/** The app and environment a deploy goes to, and what was created on the way (or, for a dry run, would be). */
 interface Resolved {
   app: FlashApp;
   environment: FlashEnvironment;
   created: string[];
+  /** A dry run: what a real deploy would create first (nothing was). */
+  wouldCreate: string[];
 }
 
-/** Find or create the app and environment (see the module comment for the rules). */
-async function resolveEnvironment(apps: FlashAppClient, appName: string, envName?: string): Promise<Resolved> {
+/** An app or environment a dry run plans against without creating it: nothing deployed, no build. */
+function planned<T extends FlashApp | FlashEnvironment>(value: Omit<T, "id">): T {
+  return { ...value, id: "" } as T;
+}
+
+/**
+ * Find or create the app and environment (see the module comment for the rules). A dry run creates nothing: a
+ * missing app or environment is planned as empty and listed in `wouldCreate`.
+ */
+async function resolveEnvironment(
+  apps: FlashAppClient,
+  appName: string,
+  envName?: string,
+  dryRun = false,
+): Promise<Resolved> {
   const created: string[] = [];
-  let app = await apps.appByName(appName);
-  if (!app) {
-    app = await apps.createApp(appName);
-    created.push(`app ${appName}`);
-  }
+  const wouldCreate: string[] = [];
+  const make = {
+    app: async () => {
+      if (dryRun) {
+        wouldCreate.push(`app ${appName}`);
+        return planned<FlashApp>({ name: appName, flashEnvironments: [], flashBuilds: [] });
+      }
+      created.push(`app ${appName}`);
+      return apps.createApp(appName);
+    },
+    env: async (app: FlashApp, name: string) => {
+      if (dryRun || !app.id) {
+        wouldCreate.push(`environment ${name}`);
+        return planned<FlashEnvironment>({ name, state: "", activeBuildId: null, endpoints: [] });
+      }
+      created.push(`environment ${name}`);
+      return apps.createEnvironment(app.id, name);
+    },
+  };
+  const app = (await apps.appByName(appName)) ?? (await make.app());
   const envs = app.flashEnvironments;
   let env: FlashEnvironment | undefined;
   if (envName) {
-    env = envs.find((e) => e.name === envName);
-    if (!env) {
-      env = await apps.createEnvironment(app.id, envName);
-      created.push(`environment ${envName}`);
-    }
+    env = envs.find((e) => e.name === envName) ?? (await make.env(app, envName));
   } else if (envs.length === 1) {
     env = envs[0]!;
   } else if (envs.length === 0) {
-    env = await apps.createEnvironment(app.id, "production");
-    created.push("environment production");
+    env = await make.env(app, "production");
   } else {
     throw new Error(
       `app ${appName} has several environments (${envs.map((e) => e.name).join(", ")}): choose one with --env <name>`,
     );
   }
   // Fresh view: endpoints attached and the active build.
-  return { app, environment: await apps.environment(env.id), created };
+  const environment = env.id ? await apps.environment(env.id) : env;
+  return { app, environment, created, wouldCreate };
 }
 
 /** What the environment's active build recorded at the last deploy. */
@@ -85,15 +111,16 @@ export interface PreparedDeploy {
   upload: boolean;
 }
 
-/** Resolve, read the previous deploy and plan (changes nothing but a missing app or environment). */
+/** Resolve, read the previous deploy and plan (changes nothing but a missing app or environment; a dry run nothing). */
 export async function prepareDeploy(
   conn: Connection,
   build: BuildResult,
   appName: string,
   envName?: string,
+  opts: { dryRun?: boolean } = {},
 ): Promise<PreparedDeploy> {
   const { apps } = clients(conn);
-  const resolved = await resolveEnvironment(apps, appName, envName);
+  const resolved = await resolveEnvironment(apps, appName, envName, opts.dryRun);
   const previous = await previousDeploy(apps, resolved.environment);
   const ctx = { appName, environment: resolved.environment, apiKey: conn.apiKey, urls: conn.urls };
   const plan = makePlan(build.manifest, ctx, (previous?.deployed ?? {}) as Record<string, DeployedResource>);
