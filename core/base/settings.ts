@@ -44,6 +44,11 @@ const SETTINGS = [
   { name: "FLASH_LOCAL_WORKERS", meaning: "force every local pool's workers to `thread` or `process`", scope: "user" },
   // ── the runpod and emulator targets ──
   { name: "RUNPOD_API_KEY", meaning: "your Runpod API key (never logged or returned)", scope: "user" },
+  {
+    name: "FLASH_MOTHERSHIP_API_KEY",
+    meaning: "the key `flash deploy` gives the app's mothership (a Restricted key is enough); default RUNPOD_API_KEY",
+    scope: "user",
+  },
   { name: "RUNPOD_API_BASE_URL", default: "https://api.runpod.io", meaning: "Runpod GraphQL host", scope: "user" },
   {
     name: "RUNPOD_ENDPOINT_BASE_URL",

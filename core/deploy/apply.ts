@@ -6,7 +6,7 @@
  */
 import { logger } from "../base/log";
 import type { RunpodGraphql } from "../runpod/graphql";
-import type { DeployedResource } from "./manifest";
+import { type DeployedResource, digestEnv } from "./manifest";
 import type { Plan, PlanRow } from "./plan";
 
 const alog = logger("deploy");
@@ -46,7 +46,7 @@ async function createOrUpdate(gql: RunpodGraphql, row: PlanRow): Promise<Deploye
     template_name: template.name,
     desired_hash: d.hash,
     endpoint,
-    template: d.template,
+    template: { ...d.template, env: digestEnv(d.template.env) },
   };
 }
 

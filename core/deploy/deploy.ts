@@ -13,7 +13,8 @@ import type { RunpodUrls } from "../runpod/connection";
 import { applyPlan, type ApplyResult } from "./apply";
 import type { BuildResult } from "./build";
 import { FlashAppClient, type FlashApp, type FlashEnvironment } from "./flash-app-client";
-import type { DeployedResource, Manifest } from "./manifest";
+import { type DeployedResource, type Manifest, storedRecord } from "./manifest";
+import { setting } from "../base/settings";
 import { makePlan, type Plan } from "./plan";
 
 const dlog = logger("deploy");
@@ -122,7 +123,14 @@ export async function prepareDeploy(
   const { apps } = clients(conn);
   const resolved = await resolveEnvironment(apps, appName, envName, opts.dryRun);
   const previous = await previousDeploy(apps, resolved.environment);
-  const ctx = { appName, environment: resolved.environment, apiKey: conn.apiKey, urls: conn.urls };
+  const ctx = {
+    appName,
+    environment: resolved.environment,
+    // A separate (Restricted) key for the mothership keeps the account key off Runpod (docs get-started/api-keys).
+    apiKey: setting("FLASH_MOTHERSHIP_API_KEY")?.trim() || conn.apiKey,
+    urls: conn.urls,
+    env: build.env,
+  };
   const plan = makePlan(build.manifest, ctx, (previous?.deployed ?? {}) as Record<string, DeployedResource>);
   return { resolved, plan, previous, upload: previous?.artifact_sha256 !== build.sha256 };
 }
@@ -172,7 +180,7 @@ export async function applyDeploy(
   const manifest: Manifest = {
     ...build.manifest,
     resources_endpoints: urls,
-    deployed: applied.deployed,
+    deployed: Object.fromEntries(Object.entries(applied.deployed).map(([n, d]) => [n, storedRecord(d)])),
     artifact_sha256: build.sha256,
   };
   // Nothing uploaded and nothing changed: the stored record is already this one (a redeploy changes nothing).

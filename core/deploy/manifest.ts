@@ -8,7 +8,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ResourceConfig } from "../remote/config";
-import type { EndpointInput, TemplateInput } from "../runpod/platform";
+import type { EndpointInput, EnvVarInput, TemplateInput } from "../runpod/platform";
+import { secretName } from "../remote/config";
 import { shortHash } from "../base/fs";
 import { configHash, mapConfig } from "../runpod/mapping";
 import type { Scope } from "../workspace/discovery";
@@ -72,6 +73,26 @@ export interface DeployedResource {
   desired_hash: string;
   endpoint: ManifestEndpoint;
   template: ManifestTemplate;
+}
+
+/**
+ * An env value as manifests record it: a salted sha256 prefix, never the value (the artifact is unpacked on every
+ * worker, and the build manifest is stored on Runpod). A secret reference holds no secret and is kept readable;
+ * a recorded hash is kept as is. The plan compares these to tell which keys changed.
+ */
+function envDigest(key: string, value: string): string {
+  if (value.startsWith("sha256:") || secretName(value) !== undefined) return value;
+  return `sha256:${new Bun.CryptoHasher("sha256").update(`flash-env\u0000${key}\u0000${value}`).digest("hex").slice(0, 16)}`;
+}
+
+/** An env list with every value recorded by `envDigest`. */
+export function digestEnv(env: EnvVarInput[]): EnvVarInput[] {
+  return env.map((v) => ({ key: v.key, value: envDigest(v.key, v.value) }));
+}
+
+/** A deployed record as it is stored: its template env by digest. */
+export function storedRecord(d: DeployedResource): DeployedResource {
+  return { ...d, template: { ...d.template, env: digestEnv(d.template.env) } };
 }
 
 /** The key of a function in `function_registry`. */

@@ -5,20 +5,22 @@
  * Only endpoints recorded there and still attached to the environment are ever updated or deleted: an endpoint
  * flash did not create is never touched.
  */
-import type { EndpointInput, TemplateInput } from "../runpod/platform";
+import type { EndpointInput, EnvVarInput, TemplateInput } from "../runpod/platform";
 import { configHash } from "../runpod/mapping";
 import { runpodUrls, type RunpodUrls } from "../runpod/connection";
 import { formatCost, hourlyAt, type HourlyCost, sumCosts } from "./cost";
 import type { FlashEnvironment } from "./flash-app-client";
-import type { DeployedResource, Manifest, ManifestResource } from "./manifest";
+import { type DeployedResource, digestEnv, type Manifest, type ManifestResource } from "./manifest";
 
 /** What the deploy adds to every endpoint: which app, environment and resource its workers serve. */
 export interface DeployContext {
   appName: string;
   environment: FlashEnvironment;
-  /** The API key the mothership calls the other endpoints with. */
+  /** The API key the mothership calls the other endpoints with (FLASH_MOTHERSHIP_API_KEY, else RUNPOD_API_KEY). */
   apiKey: string;
   urls: RunpodUrls;
+  /** Each resource's template env with values (the build's; the manifest has digests only). */
+  env?: Record<string, EnvVarInput[]>;
 }
 
 /** The template and endpoint inputs of one resource, as the deploy sends them (no ids). */
@@ -60,7 +62,7 @@ export function deployedEndpointName(resource: ManifestResource, environment: st
 
 /** The inputs one resource is deployed with. */
 function desiredFor(name: string, r: ManifestResource, ctx: DeployContext): Desired {
-  const env = new Map(r.template.env.map((v) => [v.key, v.value]));
+  const env = new Map((ctx.env?.[name] ?? r.template.env).map((v) => [v.key, v.value]));
   env.set("FLASH_RESOURCE_NAME", name);
   env.set("FLASH_APP", ctx.appName);
   env.set("FLASH_ENVIRONMENT", ctx.environment.name);
@@ -110,8 +112,9 @@ function diffFields(prev: DeployedResource, next: Desired): string[] {
     const b = next.template[k];
     if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k}: ${show(a)} → ${show(b)}`);
   }
-  const envA = new Map(prev.template.env.map((v) => [v.key, v.value]));
-  const envB = new Map(next.template.env.map((v) => [v.key, v.value]));
+  // Recorded env values are digests (manifest.ts `envDigest`): compare digests.
+  const envA = new Map(digestEnv(prev.template.env).map((v) => [v.key, v.value]));
+  const envB = new Map(digestEnv(next.template.env).map((v) => [v.key, v.value]));
   for (const k of [...new Set([...envA.keys(), ...envB.keys()])].sort()) {
     if (envA.get(k) === envB.get(k)) continue;
     if (k === "FLASH_SOURCE_FINGERPRINT") out.push("code changed");

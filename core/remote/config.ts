@@ -547,3 +547,37 @@ function stringMap(where: string, field: string, value: unknown): Record<string,
   }
   return { ...(value as Record<string, string>) };
 }
+
+/** A Runpod secret reference as the template env carries it (docs pods/templates/secrets: `{{ RUNPOD_SECRET_name }}`). */
+const SECRET_REF = /^\{\{ RUNPOD_SECRET_([A-Za-z0-9_.-]+) \}\}$/;
+
+/**
+ * A config env value that stays home: on Runpod it is the reference `{{ RUNPOD_SECRET_<name> }}`, which Runpod
+ * replaces with the account secret of that name when a worker starts (docs pods/templates/secrets), so the value is
+ * never in a template, a manifest or an artifact. Local runs read the variable `<name>` from the environment
+ * (`.env`) instead. Create the secret in the console (Secrets) before deploying.
+ */
+export function secret(name: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new ConfigError(`secret("${name}"): a secret name has letters, digits, "_", "." or "-" only`);
+  }
+  return `{{ RUNPOD_SECRET_${name} }}`;
+}
+
+/** The name of the secret a value refers to, or undefined when it is a plain value. */
+export function secretName(value: string): string | undefined {
+  return SECRET_REF.exec(value)?.[1];
+}
+
+/** An env with each secret reference replaced by the variable of that name in `source` (local runs: no secret store). */
+export function resolveSecrets(
+  env: Record<string, string>,
+  source: Record<string, string | undefined> = process.env,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const name = secretName(v);
+    out[k] = name === undefined ? v : (source[name] ?? "");
+  }
+  return out;
+}

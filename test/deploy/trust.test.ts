@@ -5,7 +5,7 @@
  * leaves the machine.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync } from "node:fs";
+import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_FLASHIGNORE } from "../../core/deploy/artifact";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
@@ -106,4 +106,99 @@ describe("a deploy changes only what it says", () => {
     expect(help.code, help.out).toBe(0);
     expect(help.out).toContain("would create environment staging");
   }, 60_000);
+});
+
+describe("secrets stay home", () => {
+  test("no API key or config env value in .flash/, the artifact or the stored build manifest; secret() is a Runpod secret reference; credential-like and nested-ignored files stay out", async () => {
+    const VALUE = "tok-plain-value-0123456789";
+    const RESTRICTED = "rpa_restricted_mothership_key_42";
+    const ws = workspace();
+    const file = join(ws, EXAMPLE, "cpu_worker.ts");
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8")
+        .replace(
+          'import { CpuInstanceType, CpuLiveServerless, Elysia, logger, remote, t } from "flash";',
+          'import { CpuInstanceType, CpuLiveServerless, Elysia, logger, remote, secret, t } from "flash";',
+        )
+        .replace(
+          "idleTimeout: 5, // seconds",
+          'idleTimeout: 5, env: { PLAIN_TOKEN: process.env.MY_TOKEN ?? "", HF: secret("HF_TOKEN") },',
+        ),
+    );
+    for (const name of [
+      "id_rsa",
+      "server.pem",
+      "private.key",
+      "credentials.json",
+      "worker.ts.bak",
+      "private_notes.txt",
+    ])
+      writeFileSync(join(ws, EXAMPLE, name), `${name} ${VALUE}\n`);
+    writeFileSync(join(ws, ".env"), `MY_TOKEN=${VALUE}\n`);
+    // The example folder's own ignore file applies when the whole workspace is built.
+    writeFileSync(join(ws, EXAMPLE, ".gitignore"), "private_notes.txt\n");
+    const deploy = await flash(ws, ["deploy", "--yes"], { FLASH_MOTHERSHIP_API_KEY: RESTRICTED });
+    expect(deploy.code, deploy.out).toBe(0);
+    expect(deploy.out).toContain("left out 5 file(s) that look like credentials or editor leftovers");
+
+    // Nothing on disk under .flash/ holds the key or the value; the artifact has none of the left-out files.
+    const { readTar } = await import("../../core/deploy/tar");
+    const { readdirSync } = await import("node:fs");
+    const flashDir = join(ws, ".flash");
+    for (const name of readdirSync(flashDir, { recursive: true }) as string[]) {
+      const path = join(flashDir, name);
+      if (!statSync(path).isFile()) continue;
+      const text = readFileSync(path).toString("latin1");
+      expect({ name, key: text.includes(KEY) }).toEqual({ name, key: false });
+      expect({ name, value: text.includes(VALUE) }).toEqual({ name, value: false });
+    }
+    const entries = readTar(new Uint8Array(readFileSync(join(flashDir, "artifact.tar.gz"))));
+    const paths = entries.map((e) => e.path);
+    for (const name of [
+      "id_rsa",
+      "server.pem",
+      "private.key",
+      "credentials.json",
+      "worker.ts.bak",
+      "private_notes.txt",
+    ])
+      expect(paths).not.toContain(`${EXAMPLE}/${name}`);
+    expect(paths).toContain(`${EXAMPLE}/cpu_worker.ts`);
+    for (const e of entries) {
+      if (e.type !== "file") continue;
+      const text = Buffer.from(e.data).toString("latin1");
+      expect({ path: e.path, leaks: text.includes(KEY) || text.includes(VALUE) }).toEqual({
+        path: e.path,
+        leaks: false,
+      });
+    }
+
+    // The build manifest stored on Runpod holds neither; the templates carry the value (Runpod's template env) and
+    // the secret as a reference; the mothership gets the restricted key, never the account key.
+    const app = [...em.flashApps.apps.values()].find((a) => ws.endsWith(a.name))!;
+    const builds = [...em.flashApps.builds.values()].filter((b) => b.appId === app.id);
+    expect(builds.length).toBe(1);
+    const stored = JSON.stringify(builds[0]);
+    expect(stored.includes(KEY)).toBe(false);
+    expect(stored.includes(VALUE)).toBe(false);
+    expect(stored.includes(RESTRICTED)).toBe(false);
+    const templates = [...em.control.templates.values()].filter((t) =>
+      t.env.some((v) => v.key === "FLASH_APP" && v.value === app.name),
+    );
+    const cpu = templates.find((t) => t.name.startsWith("01_02_cpu"))!;
+    const envOf = (t: typeof cpu) => Object.fromEntries(t.env.map((v) => [v.key, v.value]));
+    expect(envOf(cpu).HF).toBe("{{ RUNPOD_SECRET_HF_TOKEN }}");
+    expect(envOf(cpu).PLAIN_TOKEN).toBe(VALUE);
+    const mothership = templates.find((t) => envOf(t).FLASH_IS_MOTHERSHIP === "true")!;
+    expect(envOf(mothership).RUNPOD_API_KEY).toBe(RESTRICTED);
+    expect(JSON.stringify(templates).includes(KEY)).toBe(false);
+
+    // An unchanged redeploy plans nothing (digests compare equal); a changed value is seen as a change.
+    const again = await flash(ws, ["deploy", "--dry-run"], { FLASH_MOTHERSHIP_API_KEY: RESTRICTED });
+    expect(again.out).toContain("0 to create, 0 to update, 0 to delete, 2 to keep");
+    writeFileSync(join(ws, ".env"), `MY_TOKEN=${VALUE}-rotated\n`);
+    const rotated = await flash(ws, ["deploy", "--dry-run"], { FLASH_MOTHERSHIP_API_KEY: RESTRICTED });
+    expect(rotated.out).toMatch(/update\s+01_02_cpu\s.*env PLAIN_TOKEN changed/);
+  }, 120_000);
 });

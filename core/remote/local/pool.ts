@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { setting } from "../../base/settings";
-import type { ResourceConfig } from "../config";
+import { type ResourceConfig, resolveSecrets } from "../config";
 import type { FromWorker, FunctionRequest, FunctionResponse, OnChunk, WireError } from "../protocol";
 import { callLabel } from "../protocol";
 import { startWorker, type WorkerHandle, type WorkerKind } from "./worker-handle";
@@ -368,7 +368,7 @@ export class Pool {
     const devices = this.opts.devices?.() ?? null;
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
-      ...this.config.env,
+      ...resolveSecrets(this.config.env),
       ...this.opts.env,
     };
     env.FLASH_WORKER = "1";
