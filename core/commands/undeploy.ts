@@ -23,7 +23,7 @@ export default defineCommand({
       const { apps } = clients(conn);
       const app = await requireApp(apps, appName);
       const env = pickEnvironment(app, args.env);
-      const state = await deployedIn(apps, env);
+      const state = await deployedIn(apps, env, app.name);
       const all = Object.entries(state.deployed);
       if (!args.name && !args.all) {
         process.stdout.write(`Deployed to ${app.name} / ${env.name}:\n`);

@@ -7,6 +7,8 @@
 import { logger } from "../base/log";
 import type { RunpodGraphql } from "../runpod/graphql";
 import { type DeployedResource, digestEnv } from "./manifest";
+import type { RecordWriter } from "./record";
+import type { EnvVarInput } from "../runpod/platform";
 import type { Plan, PlanRow } from "./plan";
 
 const alog = logger("deploy");
@@ -19,20 +21,23 @@ export interface ApplyResult {
   failures: { resource: string; action: string; message: string }[];
 }
 
-async function saveTemplate(
-  gql: RunpodGraphql,
-  row: PlanRow,
-  name: string,
-  id?: string,
-): Promise<{ id: string; name: string }> {
-  return gql.saveTemplate({ ...row.desired!.template, name, id } as Parameters<RunpodGraphql["saveTemplate"]>[0]);
+/** How a plan is applied: the record written after each step, and which lingering templates are ours. */
+export interface ApplyOptions {
+  /** Stores each created, updated or deleted endpoint as soon as it is (an interrupted deploy loses nothing). */
+  writer?: RecordWriter;
+  /** Whether a template whose name clashes is this environment's (then it is reused, not renamed). */
+  ours?: (template: { id: string; env: EnvVarInput[] }) => boolean;
 }
 
-async function createOrUpdate(gql: RunpodGraphql, row: PlanRow): Promise<DeployedResource> {
+async function createOrUpdate(gql: RunpodGraphql, row: PlanRow, opts: ApplyOptions): Promise<DeployedResource> {
   const d = row.desired!;
   const prev = row.action === "update" ? row.previous : undefined;
-  const templateName = prev?.template_name ?? `${d.endpointName}__${d.hash.slice(0, 8)}`;
-  const template = await saveTemplate(gql, row, templateName, prev?.template_id);
+  const input = { ...d.template, name: prev?.template_name ?? `${d.endpointName}__${d.hash.slice(0, 8)}` };
+  // A template left by an undeploy (Runpod refuses its delete for a while) or by an interrupted deploy has the same
+  // name: RunpodGraphql.createTemplate reuses it when it carries this environment's marker.
+  const template = prev?.template_id
+    ? await gql.saveTemplate({ ...input, id: prev.template_id })
+    : await gql.createTemplate(input, opts.ours ?? (() => false));
   // A volume named in the code is found on the account (or created) first, as runpod/flash does.
   const volumeId = d.networkVolume ? await gql.ensureNetworkVolume(d.networkVolume) : undefined;
   const endpoint = volumeId ? { ...d.endpoint, networkVolumeId: volumeId } : d.endpoint;
@@ -50,19 +55,26 @@ async function createOrUpdate(gql: RunpodGraphql, row: PlanRow): Promise<Deploye
   };
 }
 
-async function remove(gql: RunpodGraphql, row: PlanRow): Promise<void> {
+/** Delete the endpoint, then its template unless another endpoint uses it; returns whether the template is gone. */
+async function remove(gql: RunpodGraphql, row: PlanRow): Promise<boolean> {
   const prev = row.previous!;
   await gql.deleteEndpoint(prev.endpoint_id);
+  if (!prev.template_name) return true;
+  // Two endpoints may share a template (a duplicate of an interrupted or concurrent deploy): keep it for the other.
+  if ((await gql.listEndpoints()).some((e) => e.templateId === prev.template_id)) return true;
   try {
     await gql.deleteTemplate(prev.template_name);
+    return true;
   } catch (err) {
-    // Runpod keeps a template busy for a while after its endpoint is gone; a leftover template costs nothing.
+    // Runpod refuses it for up to 2 minutes after the endpoint's last use: recorded, and retried by the next
+    // deploy, undeploy or env delete.
     alog.debug(`template ${prev.template_name} not deleted yet: ${(err as Error).message}`);
+    return false;
   }
 }
 
 /** Apply every change of the plan; never throws for one endpoint's failure (see `failures`). */
-export async function applyPlan(gql: RunpodGraphql, plan: Plan): Promise<ApplyResult> {
+export async function applyPlan(gql: RunpodGraphql, plan: Plan, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const result: ApplyResult = { deployed: {}, counts: { created: 0, updated: 0, deleted: 0, kept: 0 }, failures: [] };
   const step = async (row: PlanRow, work: () => Promise<void>) => {
     const started = performance.now();
@@ -89,7 +101,9 @@ export async function applyPlan(gql: RunpodGraphql, plan: Plan): Promise<ApplyRe
       .filter((r) => r.action === "create" || r.action === "update")
       .map((row) =>
         step(row, async () => {
-          result.deployed[row.resource] = await createOrUpdate(gql, row);
+          const done = await createOrUpdate(gql, row, opts);
+          result.deployed[row.resource] = done;
+          await opts.writer?.set(row.resource, done);
           if (row.action === "create") result.counts.created++;
           else result.counts.updated++;
         }),
@@ -100,7 +114,8 @@ export async function applyPlan(gql: RunpodGraphql, plan: Plan): Promise<ApplyRe
       .filter((r) => r.action === "delete")
       .map((row) =>
         step(row, async () => {
-          await remove(gql, row);
+          const templateGone = await remove(gql, row);
+          await opts.writer?.remove(row.resource, row.previous?.template_name, templateGone);
           result.counts.deleted++;
         }),
       ),

@@ -13,7 +13,8 @@ import type { RunpodUrls } from "../runpod/connection";
 import { applyPlan, type ApplyResult } from "./apply";
 import type { BuildResult } from "./build";
 import { FlashAppClient, type FlashApp, type FlashEnvironment } from "./flash-app-client";
-import { type DeployedResource, type Manifest, storedRecord } from "./manifest";
+import type { DeployedResource, Manifest } from "./manifest";
+import { ADOPTED, deletePendingTemplates, markedFor, readRecord, RecordWriter } from "./record";
 import { setting } from "../base/settings";
 import { makePlan, type Plan } from "./plan";
 
@@ -94,20 +95,13 @@ async function resolveEnvironment(
   return { app, environment, created, wouldCreate };
 }
 
-/** What the environment's active build recorded at the last deploy. */
-export async function previousDeploy(apps: FlashAppClient, env: FlashEnvironment): Promise<Manifest | undefined> {
-  if (!env.activeBuildId) return undefined;
-  const build = await apps.build(env.activeBuildId);
-  const m = build?.manifest;
-  if (!m || typeof m !== "object") return undefined;
-  return (typeof m === "string" ? JSON.parse(m) : m) as Manifest;
-}
-
 /** A prepared deploy: the plan and everything needed to apply it. */
 export interface PreparedDeploy {
   resolved: Resolved;
   plan: Plan;
   previous?: Manifest;
+  /** The record the plan was made from: recorded endpoints, adopted ones, templates still to delete. */
+  record: { deployed: Record<string, DeployedResource>; pending: string[] };
   /** Whether the artifact differs from the active build's (only then is it uploaded). */
   upload: boolean;
 }
@@ -122,7 +116,7 @@ export async function prepareDeploy(
 ): Promise<PreparedDeploy> {
   const { apps } = clients(conn);
   const resolved = await resolveEnvironment(apps, appName, envName, opts.dryRun);
-  const previous = await previousDeploy(apps, resolved.environment);
+  const { manifest: previous, deployed, pending } = await readRecord(apps, resolved.environment, appName);
   const ctx = {
     appName,
     environment: resolved.environment,
@@ -131,8 +125,14 @@ export async function prepareDeploy(
     urls: conn.urls,
     env: build.env,
   };
-  const plan = makePlan(build.manifest, ctx, (previous?.deployed ?? {}) as Record<string, DeployedResource>);
-  return { resolved, plan, previous, upload: previous?.artifact_sha256 !== build.sha256 };
+  const plan = makePlan(build.manifest, ctx, deployed);
+  return {
+    resolved,
+    plan,
+    previous,
+    record: { deployed, pending },
+    upload: previous?.artifact_sha256 !== build.sha256,
+  };
 }
 
 /** The outcome of a deploy. */
@@ -151,7 +151,11 @@ export function endpointUrl(urls: RunpodUrls, id: string, loadBalanced: boolean)
   return loadBalanced ? urls.lbBaseUrl.replaceAll("{id}", id) : `${urls.endpointBaseUrl}/${id}`;
 }
 
-/** Upload (when the artifact changed), make the build active, apply the plan, record the result on the build. */
+/**
+ * Upload (when the artifact changed) a build that carries the current record, make it active, then apply the plan,
+ * storing the record on it after every endpoint created, updated or deleted (record.ts): a deploy stopped at any
+ * point leaves an active build that names everything it created, and the next deploy adopts the rest by marker.
+ */
 export async function applyDeploy(
   conn: Connection,
   build: BuildResult,
@@ -159,39 +163,49 @@ export async function applyDeploy(
 ): Promise<DeployOutcome> {
   const { gql, apps } = clients(conn);
   const env = prepared.resolved.environment;
+  const appName = prepared.resolved.app.name;
+  const pending = await deletePendingTemplates(gql, prepared.record.pending);
+  const base: Manifest = { ...build.manifest, artifact_sha256: build.sha256 };
   let buildId = env.activeBuildId ?? "";
   const t0 = performance.now();
-  if (prepared.upload || !buildId) {
+  const uploaded = prepared.upload || !buildId;
+  if (uploaded) {
     dlog.info(`uploading the artifact (${(build.artifactBytes / 1048576).toFixed(1)} MB)…`);
+    const carried = new RecordWriter(apps, "", base, prepared.record.deployed, pending).manifest();
     buildId = await apps.uploadBuild(
       prepared.resolved.app.id,
       new Uint8Array(readFileSync(build.artifactPath)),
-      build.manifest,
+      carried,
     );
     await apps.deployBuild(env.id, buildId);
   }
+  const writer = new RecordWriter(apps, buildId, base, prepared.record.deployed, pending);
+  // Adopted endpoints and retried templates change the record before any step does.
+  if (!uploaded && (pending.length !== prepared.record.pending.length || hasAdopted(prepared.record.deployed)))
+    await writer.save();
   const t1 = performance.now();
-  const applied = await applyPlan(gql, prepared.plan);
+  const ours = (t: { env: { key: string; value: string }[] }) => markedFor(t.env, appName, env.id) !== undefined;
+  const applied = await applyPlan(gql, prepared.plan, { writer, ours });
   const t2 = performance.now();
   const urls: Record<string, string> = {};
   for (const [name, d] of Object.entries(applied.deployed)) {
     urls[name] = endpointUrl(conn.urls, d.endpoint_id, !!build.manifest.resources[name]?.is_load_balanced);
   }
-  const manifest: Manifest = {
-    ...build.manifest,
-    resources_endpoints: urls,
-    deployed: Object.fromEntries(Object.entries(applied.deployed).map(([n, d]) => [n, storedRecord(d)])),
-    artifact_sha256: build.sha256,
-  };
+  const failedDeletes = new Set(applied.failures.filter((f) => f.action === "delete").map((f) => f.resource));
+  writer.retain((name) => name in applied.deployed || failedDeletes.has(name));
   // Nothing uploaded and nothing changed: the stored record is already this one (a redeploy changes nothing).
-  if (prepared.upload || prepared.plan.changes > 0 || !env.activeBuildId)
-    await apps.updateBuildManifest(buildId, manifest);
+  if (uploaded || prepared.plan.changes > 0) await writer.rebase({ ...base, resources_endpoints: urls });
   return {
     buildId,
-    uploaded: prepared.upload || !env.activeBuildId,
+    uploaded,
     applied,
-    manifest,
+    manifest: writer.manifest(),
     urls,
     ms: { upload: Math.round(t1 - t0), apply: Math.round(t2 - t1) },
   };
+}
+
+/** Whether a record holds an endpoint adopted by marker (not yet written on the build). */
+function hasAdopted(deployed: Record<string, DeployedResource>): boolean {
+  return Object.values(deployed).some((d) => d.desired_hash === ADOPTED);
 }

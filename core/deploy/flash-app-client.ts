@@ -47,7 +47,8 @@ function isAppNotFound(err: unknown): boolean {
 /** Client of the Flash app plane. */
 export class FlashAppClient {
   constructor(
-    private readonly gql: RunpodGraphql,
+    /** The control plane these calls go through (the deploy record reads endpoints and templates with it too). */
+    readonly gql: RunpodGraphql,
     /** The first pause between upload attempts (ARTIFACT_UPLOAD.baseDelayMs; tests pass a short one). */
     private readonly uploadBackoffMs: number = ARTIFACT_UPLOAD.baseDelayMs,
   ) {}

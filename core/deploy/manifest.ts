@@ -61,6 +61,11 @@ export interface Manifest {
   deployed?: Record<string, DeployedResource>;
   /** Added by `flash deploy`: sha256 of the artifact the build holds (an unchanged artifact is not uploaded again). */
   artifact_sha256?: string;
+  /**
+   * Templates of deleted endpoints that Runpod refused to delete yet (up to 2 min after the endpoint's last use:
+   * docs sdks/graphql/manage-pod-templates): every later deploy, undeploy and env delete tries again.
+   */
+  pending_templates?: string[];
 }
 
 /** What `flash deploy` recorded for one resource in the build's stored manifest. */

@@ -11,6 +11,7 @@ import { runpodUrls, type RunpodUrls } from "../runpod/connection";
 import { formatCost, hourlyAt, type HourlyCost, sumCosts } from "./cost";
 import type { FlashEnvironment } from "./flash-app-client";
 import { type DeployedResource, digestEnv, type Manifest, type ManifestResource } from "./manifest";
+import { ADOPTED } from "./record";
 
 /** What the deploy adds to every endpoint: which app, environment and resource its workers serve. */
 export interface DeployContext {
@@ -140,7 +141,8 @@ export function makePlan(manifest: Manifest, ctx: DeployContext, previous: Recor
     } else if (prev.desired_hash === desired.hash) {
       rows.push({ ...base, action: "keep", endpointId: prev.endpoint_id, changes: [], previous: prev });
     } else {
-      const changes = diffFields(prev, desired);
+      const changes =
+        prev.desired_hash === ADOPTED ? ["adopted: left by an interrupted deploy"] : diffFields(prev, desired);
       rows.push({
         ...base,
         action: "update",

@@ -6,6 +6,7 @@ import {
   type EndpointInfo,
   type EndpointInput,
   type EnvVarInput,
+  isTemplateNameClash,
   MUTATIONS,
   teardownEndpoint,
   type TemplateInput,
@@ -90,6 +91,31 @@ export class RunpodGraphql {
       { input },
     );
     return data.saveTemplate;
+  }
+
+  /**
+   * Create a template, resolving a name clash. Template names are unique on Runpod ("Template names must be unique":
+   * docs sdks/graphql/manage-pod-templates) and a deleted endpoint's template can linger (refused for up to 2 min
+   * after its last use, same doc), so on a clash the name is looked up (`myself { podTemplates }`): when `ours` says
+   * that template is this workspace's, it is updated and reused; otherwise a fresh name is taken (runpodctl adds a
+   * random suffix to every template name: cmd/serverless/create.go).
+   */
+  async createTemplate(
+    input: TemplateInput,
+    ours: (template: { id: string; env: EnvVarInput[] }) => boolean,
+  ): Promise<{ id: string; name: string }> {
+    try {
+      return await this.saveTemplate({ ...input, id: undefined });
+    } catch (err) {
+      if (!(err instanceof RunpodApiError) || !isTemplateNameClash(err.message)) throw err;
+      const clash = (await this.listTemplates()).find((t) => t.name === input.name);
+      const found = clash ? await this.getTemplate(clash.id).catch(() => undefined) : undefined;
+      if (clash && found && ours(found)) {
+        glog.info(`template ${input.name} already exists and is ours: updating it`);
+        return this.saveTemplate({ ...input, id: clash.id });
+      }
+      return this.saveTemplate({ ...input, id: undefined, name: `${input.name}-${crypto.randomUUID().slice(0, 7)}` });
+    }
   }
 
   /** Create (no id) or update (id) an endpoint. */

@@ -8,7 +8,7 @@ import { logger } from "../base/log";
  */
 import type { ResourceConfig } from "../remote/config";
 import { GraphqlError, type RunpodGraphql } from "./graphql";
-import { type EndpointInfo, isTemplateNameClash } from "./platform";
+import type { EndpointInfo } from "./platform";
 import { RunpodApiError } from "./http";
 import { configHash, mapConfig, templateHash, type Mapped } from "./mapping";
 import { ResourceState, type ResourceEntry } from "./state";
@@ -273,30 +273,22 @@ export class Provisioner {
     }
   }
 
-  /**
-   * Create or update a template. Template names are unique on Runpod and a deleted endpoint's template can linger
-   * for minutes, so a clash on create is resolved by looking the name up (`myself { podTemplates }`) and updating
-   * that template when it is ours, or by taking a fresh name (runpodctl adds a random suffix to every template name:
-   * cmd/serverless/create.go).
-   */
+  /** Create (RunpodGraphql.createTemplate: a name clash with our own lingering template reuses it) or update a template. */
   private async saveTemplate(
     mapped: Mapped,
     tHash: string,
     id: string | undefined,
   ): Promise<{ id: string; name: string }> {
     const gql = this.opts.graphql;
-    const input = mapped.template!;
-    const base = `${mapped.name}__${tHash.slice(0, 8)}`;
+    const input = { ...mapped.template!, name: `${mapped.name}__${tHash.slice(0, 8)}` };
     this.templateSaves++;
-    try {
-      return await gql.saveTemplate({ ...input, id, name: base });
-    } catch (err) {
-      if (id || !(err instanceof RunpodApiError) || !isTemplateNameClash(err.message)) throw err;
-      const clash = (await gql.listTemplates()).find((t) => t.name === base);
-      const ours = clash && (await this.markedOurs(clash.id));
-      if (clash && ours) return gql.saveTemplate({ ...input, id: clash.id, name: base });
-      return gql.saveTemplate({ ...input, name: `${base}-${crypto.randomUUID().slice(0, 7)}` });
-    }
+    if (id) return gql.saveTemplate({ ...input, id });
+    // A clash with a template of this workspace (a lingering one of a deleted endpoint) reuses it.
+    const ours = (t: { env: { key: string; value: string }[] }) =>
+      t.env.some((v) => v.key === "FLASH_WORKSPACE" && v.value === this.opts.workspace);
+    const made = await gql.createTemplate(input, ours);
+    this.state.removePendingTemplate(made.name);
+    return made;
   }
 
   /** Whether a template carries this workspace's marker. */
