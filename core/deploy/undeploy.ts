@@ -122,8 +122,8 @@ export async function deleteEnvironment(
   let left = pending;
   if (left.length) ulog.info(`waiting for Runpod to release ${left.length} template(s) (up to 2 minutes)…`);
   const until = Date.now() + templateWaitMs;
-  while (left.length && Date.now() < until) {
-    await sleep(Math.min(5000, Math.max(100, templateWaitMs / 20)));
+  for (let pause = 250; left.length && Date.now() < until; pause = Math.min(5000, pause * 2)) {
+    await sleep(pause);
     left = await deletePendingTemplates(gql, left);
   }
   if (left.length) {

@@ -202,3 +202,74 @@ describe("secrets stay home", () => {
     expect(rotated.out).toMatch(/update\s+01_02_cpu\s.*env PLAIN_TOKEN changed/);
   }, 120_000);
 });
+
+/** The app of a workspace (named after its folder) and what the emulator holds for it. */
+function appState(ws: string) {
+  const app = [...em.flashApps.apps.values()].find((a) => ws.endsWith(a.name));
+  const envs = [...em.flashApps.environments.values()].filter((e) => app && e.appId === app.id);
+  const envIds = new Set(envs.map((e) => e.id));
+  const endpoints = [...em.control.endpoints.values()].filter((e) => envIds.has(e.flashEnvironmentId ?? ""));
+  const templates = [...em.control.templates.values()].filter((t) =>
+    t.env.some((v) => v.key === "FLASH_APP" && v.value === app?.name),
+  );
+  const active = envs[0]?.activeBuildId ? em.flashApps.builds.get(envs[0].activeBuildId) : undefined;
+  const manifest = active?.manifest as
+    | { pending_templates?: string[]; deployed?: Record<string, { endpoint_id: string }> }
+    | undefined;
+  return { app, envs, endpoints, templates, manifest };
+}
+
+describe("undeploy, then deploy", () => {
+  test("a redeploy reuses the templates Runpod has not released yet; they are recorded and deleted by a later undeploy or env delete", async () => {
+    const ws = workspace();
+    const first = await flash(ws, ["deploy", "--yes"]);
+    expect(first.code, first.out).toBe(0);
+    const templatesBefore = appState(ws)
+      .templates.map((t) => t.name)
+      .sort();
+    expect(templatesBefore.length).toBe(2);
+
+    // Runpod refuses to delete a template for up to 2 minutes after its endpoint's last use (the emulator's default).
+    const down = await flash(ws, ["undeploy", "--all", "--yes"]);
+    expect(down.code, down.out).toBe(0);
+    let s = appState(ws);
+    expect(s.endpoints).toEqual([]);
+    expect(s.templates.map((t) => t.name).sort()).toEqual(templatesBefore);
+    expect([...(s.manifest?.pending_templates ?? [])].sort()).toEqual(templatesBefore);
+
+    const again = await flash(ws, ["deploy", "--yes"]);
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).not.toContain("must be unique");
+    expect(again.out).toContain("2 created");
+    s = appState(ws);
+    expect(s.endpoints.length).toBe(2);
+    // The same two templates, reused, not renamed copies; and nothing left to delete.
+    expect(s.templates.map((t) => t.name).sort()).toEqual(templatesBefore);
+    expect(s.manifest?.pending_templates ?? []).toEqual([]);
+
+    // Undeploy again; once Runpod releases the templates, the next undeploy deletes them.
+    expect((await flash(ws, ["undeploy", "--all", "--yes"])).code).toBe(0);
+    expect(appState(ws).manifest?.pending_templates?.length).toBe(2);
+    em.control.templateDeleteDelayMs = 0;
+    try {
+      const retry = await flash(ws, ["undeploy", "--all", "--yes"]);
+      expect(retry.code, retry.out).toBe(0);
+      expect(retry.out).toContain("Nothing deployed");
+      s = appState(ws);
+      expect(s.templates).toEqual([]);
+      expect(s.manifest?.pending_templates ?? []).toEqual([]);
+
+      // env delete removes the endpoints and their templates too (it waits Runpod's delay out).
+      expect((await flash(ws, ["deploy", "--yes"])).code).toBe(0);
+      em.control.templateDeleteDelayMs = 300;
+      const envDelete = await flash(ws, ["env", "delete", "production", "--yes"]);
+      expect(envDelete.code, envDelete.out).toBe(0);
+      s = appState(ws);
+      expect(s.envs).toEqual([]);
+      expect(s.endpoints).toEqual([]);
+      expect(s.templates).toEqual([]);
+    } finally {
+      em.control.templateDeleteDelayMs = 120_000;
+    }
+  }, 120_000);
+});
