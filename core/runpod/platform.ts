@@ -116,6 +116,8 @@ export interface EndpointInfo {
   networkVolumeId?: string | null;
   executionTimeoutMs?: number;
   flashBootType?: string | null;
+  /** The Flash environment the endpoint belongs to (a full-replace save without it would detach the endpoint). */
+  flashEnvironmentId?: string | null;
   version?: number;
 }
 
@@ -125,7 +127,7 @@ export interface EndpointInfo {
  */
 export const ENDPOINT_FIELDS =
   "id name templateId type gpuIds gpuCount instanceIds workersMin workersMax idleTimeout scalerType scalerValue " +
-  "locations networkVolumeId executionTimeoutMs flashBootType version";
+  "locations networkVolumeId executionTimeoutMs flashBootType flashEnvironmentId version";
 
 /** The GraphQL documents of the endpoint and template mutations, as runpod/flash sends them (core/api/runpod.py). */
 export const MUTATIONS = {
@@ -163,6 +165,7 @@ export function endpointInputOf(e: EndpointInfo, changes: Partial<EndpointInput>
   if (e.locations) input.locations = e.locations;
   if (e.networkVolumeId) input.networkVolumeId = e.networkVolumeId;
   if (e.flashBootType === "FLASHBOOT" || e.flashBootType === "OFF") input.flashBootType = e.flashBootType;
+  if (e.flashEnvironmentId) input.flashEnvironmentId = e.flashEnvironmentId;
   return { ...input, ...changes };
 }
 

@@ -273,3 +273,162 @@ describe("undeploy, then deploy", () => {
     }
   }, 120_000);
 });
+
+/**
+ * A GraphQL proxy in front of the emulator that lets exactly `limit` mutations through, then holds every later
+ * mutation unanswered and reports (once nothing is in flight) that the client is stopped right after its
+ * `limit`-th step: the moment to kill it. Queries pass (they change nothing). No timing is involved.
+ */
+function stepProxy(target: string) {
+  let limit = Number.POSITIVE_INFINITY;
+  let forwarded = 0;
+  let inflight = 0;
+  const held: (() => void)[] = [];
+  let reached: (() => void) | undefined;
+  const check = () => {
+    if (held.length && inflight === 0) reached?.();
+  };
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const url = new URL(req.url);
+      const body = await req.text();
+      const mutation = /^\s*mutation\b/.test((JSON.parse(body || "{}") as { query?: string }).query ?? "");
+      if (mutation && forwarded >= limit) {
+        await new Promise<void>((release) => {
+          held.push(release);
+          check();
+        });
+        return new Response("stopped", { status: 503 });
+      }
+      if (mutation) forwarded++;
+      inflight++;
+      try {
+        const res = await fetch(`${target}${url.pathname}${url.search}`, {
+          method: req.method,
+          headers: req.headers,
+          body: body || undefined,
+        });
+        return new Response(await res.text(), { status: res.status, headers: { "content-type": "application/json" } });
+      } finally {
+        inflight--;
+        check();
+      }
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    /** Let `n` more mutations through from now, then hold; resolves when the client waits on the next one. */
+    stopAfter(n: number): Promise<void> {
+      limit = n;
+      forwarded = 0;
+      return new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+    },
+    mutations: () => forwarded,
+    reset() {
+      limit = Number.POSITIVE_INFINITY;
+      reached = undefined;
+      for (const release of held.splice(0)) release();
+    },
+    stop: () => server.stop(true),
+  };
+}
+
+/** A workspace with two examples, deployed; then changed so that the next deploy creates, updates and deletes. */
+async function deployedThenChanged(): Promise<string> {
+  const ws = workspace();
+  cpSync(join(REPO, "01_getting_started/01_hello_world"), join(ws, "01_getting_started/01_hello_world"), {
+    recursive: true,
+    filter: (p) => !p.includes("node_modules"),
+  });
+  const base = await flash(ws, ["deploy", "--yes"]);
+  expect(base.code, base.out).toBe(0);
+  const cpu = join(ws, EXAMPLE, "cpu_worker.ts");
+  writeFileSync(cpu, readFileSync(cpu, "utf8").replace('name: "01_02_cpu"', 'name: "01_02_cpu_b"'));
+  const gpu = join(ws, "01_getting_started/01_hello_world/gpu_worker.ts");
+  writeFileSync(gpu, readFileSync(gpu, "utf8").replace("workersMax: 3", "workersMax: 2"));
+  return ws;
+}
+
+/** Every endpoint on the account whose template names this workspace's app (wherever it is attached). */
+function endpointsOfApp(ws: string) {
+  const app = appState(ws).app!;
+  const ours = new Set(
+    [...em.control.templates.values()]
+      .filter((t) => t.env.some((v) => v.key === "FLASH_APP" && v.value === app.name))
+      .map((t) => t.id),
+  );
+  return [...em.control.endpoints.values()].filter((e) => ours.has(e.templateId));
+}
+
+/** The next deploy converges (one endpoint per resource, each recorded), then undeploy --all leaves nothing. */
+async function expectConverges(ws: string, context: string): Promise<void> {
+  const next = await flash(ws, ["deploy", "--yes"]);
+  expect(next.code, `${context}\n${next.out}`).toBe(0);
+  const names = endpointsOfApp(ws)
+    .map((e) => e.name)
+    .sort();
+  expect({ context, names }).toEqual({
+    context,
+    names: ["01_01_hello_world_gpu-fb", "01_02_cpu_b-fb", `${appState(ws).app!.name}-mothership-fb`].sort(),
+  });
+  const recorded = new Set(Object.values(appState(ws).manifest?.deployed ?? {}).map((d) => d.endpoint_id));
+  expect({
+    context,
+    unrecorded: endpointsOfApp(ws)
+      .filter((e) => !recorded.has(e.id))
+      .map((e) => e.name),
+  }).toEqual({
+    context,
+    unrecorded: [],
+  });
+  const down = await flash(ws, ["undeploy", "--all", "--yes"]);
+  expect(down.code, `${context}\n${down.out}`).toBe(0);
+  expect({ context, left: endpointsOfApp(ws).map((e) => e.name) }).toEqual({ context, left: [] });
+}
+
+describe("an interrupted deploy converges", () => {
+  test("killed (SIGKILL, SIGINT) after each of its steps, the next deploy converges and undeploy --all removes everything", async () => {
+    const proxy = stepProxy(em.apiBaseUrl);
+    try {
+      // How many mutations an uninterrupted deploy of the change sends.
+      const reference = await deployedThenChanged();
+      const full = await flash(reference, ["deploy", "--yes"], { RUNPOD_API_BASE_URL: proxy.url });
+      expect(full.code, full.out).toBe(0);
+      expect(full.out).toMatch(/1 created, 2 updated, 1 deleted/);
+      const steps = proxy.mutations();
+      expect(steps).toBeGreaterThan(6);
+      process.stderr.write(`[deploy figures] a deploy that creates, updates and deletes sends ${steps} mutations\n`);
+      for (let step = 1; step < steps; step++) {
+        const signal = step % 2 ? "SIGKILL" : "SIGINT";
+        const ws = await deployedThenChanged();
+        const stopped = proxy.stopAfter(step);
+        const proc = Bun.spawn([process.execPath, join(REPO, "cli.ts"), "deploy", "--yes"], {
+          cwd: ws,
+          env: { ...process.env, ...env(), RUNPOD_API_BASE_URL: proxy.url },
+          stdout: "ignore",
+          stderr: "ignore",
+          stdin: "ignore",
+        });
+        await Promise.race([stopped, proc.exited]);
+        proc.kill(signal);
+        await proc.exited;
+        proxy.reset();
+        await expectConverges(ws, `killed with ${signal} after step ${step} of ${steps}`);
+      }
+    } finally {
+      proxy.reset();
+      proxy.stop();
+    }
+  }, 600_000);
+
+  test("two deploys at once: the next deploy converges and undeploy --all removes everything", async () => {
+    const ws = await deployedThenChanged();
+    const [a, b] = await Promise.all([flash(ws, ["deploy", "--yes"]), flash(ws, ["deploy", "--yes"])]);
+    expect([a.code, b.code].includes(0), `${a.out}\n${b.out}`).toBe(true);
+    await expectConverges(ws, "after two concurrent deploys");
+  }, 120_000);
+});
