@@ -9,7 +9,7 @@ import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } fr
 import type { Target } from "../remote/target";
 import { RunpodGraphql } from "../runpod/graphql";
 import { RunpodHttp } from "../runpod/http";
-import { readNdjsonCall, responseOf, RunpodJobs } from "../runpod/jobs";
+import { readNdjsonCall, responseOf, RunpodJobs, type WaitPolicy } from "../runpod/jobs";
 import { lbUrl, type RunpodUrls } from "../runpod/connection";
 import { FlashAppClient } from "./flash-app-client";
 import type { Manifest } from "./manifest";
@@ -37,6 +37,8 @@ export interface DeployedTargetOptions {
   /** Where the artifact is unpacked (module paths are relative to it). */
   appDir: string;
   manifest: Manifest;
+  /** How calls wait (a load balancer's cold start: RunpodJobs' WaitPolicy; tests shorten the pause). */
+  wait?: WaitPolicy;
 }
 
 /** Calls the app's deployed endpoints. */
@@ -50,7 +52,7 @@ export class DeployedTarget implements Target {
 
   constructor(private readonly opts: DeployedTargetOptions) {
     this.http = new RunpodHttp(opts.apiKey);
-    this.jobs = new RunpodJobs(this.http, opts.urls);
+    this.jobs = new RunpodJobs(this.http, opts.urls, opts.wait);
     this.apps = new FlashAppClient(new RunpodGraphql(this.http, opts.urls.apiBaseUrl));
   }
 
