@@ -209,3 +209,18 @@ export async function teardownEndpoint(ops: TeardownOps, id: string): Promise<En
  * `UPLOAD_TIMEOUT_SECONDS`, `UPLOAD_MAX_RETRIES`, `UPLOAD_BACKOFF_*`).
  */
 export const ARTIFACT_UPLOAD = { timeoutMs: 600_000, attempts: 3, baseDelayMs: 2000, maxDelayMs: 30_000 } as const;
+
+/**
+ * Runpod does not dispatch a job whose input is empty or null: it stays queued until it times out. runpod/flash
+ * refuses such a call before sending it, with this message (commit 02058db1, "reject empty/null input to match
+ * serverless platform behavior", #302).
+ */
+export const EMPTY_INPUT_MESSAGE =
+  "Empty or null input. RunPod serverless requires at least one field in the input dict. Use explicit values or " +
+  'pass null for optional parameters, e.g. {"input": {"param_name": null}}.';
+
+/** Whether a job input is one Runpod never dispatches (null, or an object without a field). */
+export function isEmptyInput(input: unknown): boolean {
+  if (input === null || input === undefined) return true;
+  return typeof input === "object" && !Array.isArray(input) && Object.keys(input).length === 0;
+}

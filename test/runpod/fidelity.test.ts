@@ -191,6 +191,19 @@ describe("B4: custom images get the raw input", () => {
     expect(res.success).toBe(true);
     expect((res.result as { echo: number }).echo).toBe(42);
   }, 30_000);
+
+  test("empty or null input is refused before it is sent (Runpod never dispatches it)", async () => {
+    const cfg = new CpuServerlessEndpoint({ name: "own_handler", imageName: "me/handler:1", workersMax: 1 });
+    const fn = ref(cfg, "handler");
+    const jobs = h.em.store.jobs.size;
+    for (const args of [[], [null], [{}]]) {
+      const res = await call(fn, args);
+      expect(res.success).toBe(false);
+      expect(res.error).toMatchObject({ name: "InputError", status: 400 });
+      expect(res.error?.message).toStartWith("Empty or null input.");
+    }
+    expect(h.em.store.jobs.size).toBe(jobs);
+  }, 30_000);
 });
 
 describe("nothing runs twice", () => {
