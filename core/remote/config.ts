@@ -271,6 +271,13 @@ export abstract class ServerlessResource {
       throw new ConfigError(`${where}: a CPU config takes instanceIds, not gpus`);
     }
     if (shape.cpu || instanceIds.length > 0) {
+      // Runpod has CPU serverless in EU-RO-1 only: runpod/flash refuses others with this message
+      // (core/resources/datacenter.py CPU_DATACENTERS, serverless.py validate_cpu_datacenters).
+      if (this.datacenterChosen && !CPU_DATACENTERS.includes(this.datacenter)) {
+        throw new ConfigError(
+          `${where}: CPU endpoints are not available in: ${this.datacenter}. Supported CPU data centers: ${CPU_DATACENTERS.join(", ")}`,
+        );
+      }
       // CPU endpoints carry no GPU fields (the original zeroes them).
       this.instanceIds = instanceIds.length > 0 ? instanceIds : [CpuInstanceType.CPU3G_2_8];
       this.gpus = [];
@@ -547,6 +554,9 @@ function stringMap(where: string, field: string, value: unknown): Record<string,
   }
   return { ...(value as Record<string, string>) };
 }
+
+/** The data centers with CPU serverless (runpod/flash core/resources/datacenter.py `CPU_DATACENTERS`). */
+const CPU_DATACENTERS: string[] = [DataCenter.EU_RO_1];
 
 /** A Runpod secret reference as the template env carries it (docs pods/templates/secrets: `{{ RUNPOD_SECRET_name }}`). */
 const SECRET_REF = /^\{\{ RUNPOD_SECRET_([A-Za-z0-9_.-]+) \}\}$/;

@@ -154,12 +154,12 @@ describe("mapping a resource config", () => {
         name: "cpu_worker",
         instanceIds: [CpuInstanceType.CPU3C_2_4],
         flashboot: false,
-        datacenter: DataCenter.US_CA_2,
+        datacenter: DataCenter.EU_RO_1,
       }),
       opts(false),
     );
     expect(cpu.name).toBe("cpu_worker");
-    expect(cpu.endpoint).toMatchObject({ instanceIds: ["cpu3c-2-4"], flashBootType: "OFF", locations: "US-CA-2" });
+    expect(cpu.endpoint).toMatchObject({ instanceIds: ["cpu3c-2-4"], flashBootType: "OFF", locations: "EU-RO-1" });
     expect("gpuIds" in cpu.endpoint).toBe(false);
     expect(cpu.endpoint.gpuCount).toBeUndefined();
     expect(cpu.template!.containerDiskInGb).toBe(20);
