@@ -395,13 +395,7 @@ async function probeVolume(conn: Conn, tag: string, created: DoctorCreated): Pro
   const out: string[] = [];
   const fields = "id name size dataCenterId";
   const input = { name: `flash_doctor_${tag}`, size: 10, dataCenterId: "EU-RO-1" };
-  const made = (
-    await must(
-      conn,
-      `mutation v($input: CreateNetworkVolumeInput!) { createNetworkVolume(input: $input) { ${fields} } }`,
-      { input },
-    )
-  ).createNetworkVolume;
+  const made = (await must(conn, MUTATIONS.createNetworkVolume(fields), input)).createNetworkVolume;
   if (!made?.id) throw new Error(`createNetworkVolume answered no id: ${JSON.stringify(made)}`);
   created.volumes.add(made.id);
   out.push(`(volumes) createNetworkVolume answered ${JSON.stringify(made)}`);

@@ -179,8 +179,8 @@ export class RunpodGraphql {
    */
   async createNetworkVolume(input: { name: string; size: number; dataCenterId: string }): Promise<NetworkVolumeInfo> {
     const data = await this.request<{ createNetworkVolume: NetworkVolumeInfo }>(
-      `mutation createNetworkVolume($input: CreateNetworkVolumeInput!) { createNetworkVolume(input: $input) { ${VOLUME_FIELDS} } }`,
-      { input },
+      MUTATIONS.createNetworkVolume(VOLUME_FIELDS),
+      { name: input.name, size: input.size, dataCenterId: input.dataCenterId },
     );
     return data.createNetworkVolume;
   }
