@@ -148,6 +148,11 @@ export interface ServerlessResourceOptions {
   scalerValue?: number;
   /** Container image (required for non-live `ServerlessEndpoint`s; live configs default to the flash image). */
   imageName?: string;
+  /**
+   * A private image's registry credentials on Runpod (the id of a container registry auth, created in the console
+   * under Settings → Container Registry Auth); runpod/flash templates carry it (core/resources/template.py).
+   */
+  containerRegistryAuthId?: string;
   templateId?: string;
   /** Runpod FlashBoot (faster cold starts; default true). */
   flashboot?: boolean;
@@ -175,6 +180,7 @@ const FIELDS: readonly string[] = [
   "scalerType",
   "scalerValue",
   "imageName",
+  "containerRegistryAuthId",
   "templateId",
   "flashboot",
   "cudaVersions",
@@ -201,6 +207,7 @@ export abstract class ServerlessResource {
   readonly scalerType: ServerlessScalerType;
   readonly scalerValue: number;
   readonly imageName: string;
+  readonly containerRegistryAuthId?: string;
   readonly templateId?: string;
   readonly flashboot: boolean;
   readonly cudaVersions: CudaVersion[];
@@ -255,6 +262,8 @@ export abstract class ServerlessResource {
     if (options.flashEnvironmentId !== undefined)
       this.flashEnvironmentId = text(where, "flashEnvironmentId", options.flashEnvironmentId);
     this.imageName = options.imageName === undefined ? "" : text(where, "imageName", options.imageName);
+    if (options.containerRegistryAuthId !== undefined)
+      this.containerRegistryAuthId = text(where, "containerRegistryAuthId", options.containerRegistryAuthId);
     if (options.networkVolume !== undefined) {
       const v = options.networkVolume as unknown as Record<string, unknown> | null;
       if (!v || v.kind !== "NetworkVolume") throw new ConfigError(`${where}: networkVolume must be a NetworkVolume`);
@@ -381,6 +390,7 @@ export abstract class ServerlessResource {
       scalerValue: this.scalerValue,
       // The user's image only: the image a Runpod target deploys for live configs is the target's choice.
       ...(this.imageName ? { imageName: this.imageName } : {}),
+      ...(this.containerRegistryAuthId ? { containerRegistryAuthId: this.containerRegistryAuthId } : {}),
       flashboot: this.flashboot,
       datacenter: this.datacenter,
       ...(this.cudaVersions.length ? { cudaVersions: this.cudaVersions } : {}),

@@ -145,6 +145,8 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
     env: toEnvList(templateEnv(config, opts, bootstrap)),
     isServerless: true,
   };
+  // A private image is pulled with the account's registry credentials (runpod/flash core/resources/template.py).
+  if (config.containerRegistryAuthId) template.containerRegistryAuthId = config.containerRegistryAuthId;
   return { name, template, endpoint, bootstrap };
 }
 

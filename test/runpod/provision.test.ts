@@ -181,6 +181,18 @@ describe("mapping a resource config", () => {
     expect(byId.endpoint.templateId).toBe("tmpl123");
   });
 
+  test("a private image's template carries the registry credentials' id (containerRegistryAuthId)", () => {
+    const cfg = new ServerlessEndpoint({
+      name: "priv",
+      imageName: "ghcr.io/me/private:1",
+      containerRegistryAuthId: "cra_1",
+    });
+    expect(mapConfig(cfg, opts(true)).template!.containerRegistryAuthId).toBe("cra_1");
+    expect(
+      mapConfig(new ServerlessEndpoint({ name: "pub", imageName: "me/public:1" }), opts(true)).template,
+    ).not.toHaveProperty("containerRegistryAuthId");
+  });
+
   test("the config hash changes with any sent field and only then", () => {
     const hash = (max: number) => configHash(mapConfig(new LiveServerless({ name: "w", workersMax: max }), opts(true)));
     expect(hash(3)).toBe(hash(3));
