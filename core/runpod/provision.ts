@@ -137,8 +137,45 @@ export class Provisioner {
         summary.errors.push(`${entry.name} (${entry.endpointId}): ${(err as Error).message}`);
       }
     }
+    await this.sweepMarked(summary);
     await this.deletePendingTemplates();
     return summary;
+  }
+
+  /**
+   * `live-` endpoints on the account that the state file does not name (it was lost or damaged after a crash) but
+   * whose template carries this workspace's marker are this workspace's too: removed as well.
+   */
+  private async sweepMarked(summary: CleanupSummary): Promise<void> {
+    if (!this.opts.live) return;
+    const inUse = new Set([...this.ready.values()].map((r) => r.result.endpointId));
+    let list: EndpointInfo[];
+    try {
+      list = await this.opts.graphql.listEndpoints();
+    } catch (err) {
+      summary.errors.push(`listing endpoints: ${(err as Error).message}`);
+      return;
+    }
+    const templates = new Map<string, { name: string; ours: boolean }>();
+    for (const e of list.filter((x) => x.name.startsWith("live-") && !inUse.has(x.id))) {
+      if (!templates.has(e.templateId)) {
+        const t = await this.opts.graphql.getTemplate(e.templateId).catch(() => undefined);
+        const ours = !!t?.env.some((v) => v.key === "FLASH_WORKSPACE" && v.value === this.opts.workspace);
+        templates.set(e.templateId, { name: t?.name ?? "", ours });
+      }
+      const t = templates.get(e.templateId)!;
+      if (!t.ours) continue;
+      try {
+        await this.opts.graphql.deleteEndpoint(e.id);
+        plog.info(`removed ${e.name} (${e.id}): an earlier session of this workspace left it, unrecorded`);
+        this.counts.deleted++;
+        summary.removed++;
+        if (t.name) this.state.addPendingTemplate(t.name);
+      } catch (err) {
+        summary.failed++;
+        summary.errors.push(`${e.name} (${e.id}): ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Templates of deleted endpoints that Runpod had not released yet: try again (failures stay pending). */

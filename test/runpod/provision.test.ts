@@ -406,6 +406,19 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(0);
   });
 
+  test("a live endpoint left by a crashed session whose state file was damaged is still found (by marker) and removed", async () => {
+    const crashed = provisioner(true);
+    await crashed.ensure(new CpuLiveServerless({ name: "called_again" }));
+    await crashed.ensure(new CpuLiveServerless({ name: "not_called_again" }));
+    // The process died, and its state file was truncated.
+    writeFileSync(join(tmp, ".flash", "resources.json"), "{");
+    const next = provisioner(true);
+    await next.ensure(new CpuLiveServerless({ name: "called_again" }));
+    expect(em.control.endpoints.size).toBe(2);
+    expect(await next.cleanup()).toMatchObject({ removed: 2, failed: 0 });
+    expect(em.control.endpoints.size).toBe(0);
+  });
+
   test("D3: a mutation that fails with 503 is not sent again (it may have happened)", async () => {
     const p = provisioner(false);
     await p.ensure(new CpuLiveServerless({ name: "first" })); // the account listing is cached now
