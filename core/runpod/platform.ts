@@ -231,3 +231,10 @@ export function isEmptyInput(input: unknown): boolean {
   if (input === null || input === undefined) return true;
   return typeof input === "object" && !Array.isArray(input) && Object.keys(input).length === 0;
 }
+
+/**
+ * The largest streamed chunk: "Maximum size for a single streamed payload chunk is 1 MB. Larger outputs are split
+ * across multiple chunks" (docs serverless/endpoints/operation-reference). A split chunk would reach the reader as
+ * pieces that are not the yielded value, so a worker refuses a larger yield instead (decimal MB, the stricter reading).
+ */
+export const STREAM_CHUNK_LIMIT = 1_000_000;
