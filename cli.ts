@@ -51,7 +51,7 @@ if (import.meta.main) {
   }
   if (argv[0] && !argv[0].startsWith("-")) {
     // Any real command may load example code: make "flash" resolve to this process's engine first.
-    const { registerFlashModules } = await import("./core/base/self-import");
+    const { registerFlashModules } = await import("./core/workspace/self-import");
     registerFlashModules();
   }
   await main();

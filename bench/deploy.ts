@@ -6,7 +6,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { registerFlashModules } from "../core/base/self-import";
+import { registerFlashModules } from "../core/workspace/self-import";
 import { startEmulator } from "../core/emulator/server";
 
 const REPO = resolve(import.meta.dir, "..");

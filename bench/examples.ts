@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startTestEndpoint, useEnv } from "../03_advanced_workers/03_calling_endpoints/test-endpoint";
-import { buildApp, type UnifiedApp } from "../core/dev/app";
+import { buildApp, type UnifiedApp } from "../core/app/app";
 import { LocalTarget } from "../core/remote/local/local-target";
 import { setTarget } from "../core/remote/target";
 

@@ -9,7 +9,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { buildApp } from "../core/dev/app";
+import { buildApp } from "../core/app/app";
 import { LocalTarget } from "../core/remote/local/local-target";
 import { setTarget } from "../core/remote/target";
 import { synthesize } from "../02_ml_inference/01_text_to_speech/speech";

@@ -1,5 +1,5 @@
 /**
- * Reload benchmark (issue 3): `flash run --watch` against the uvicorn `--reload` peer (what the Python original's
+ * Reload benchmark (issue 3): `flash run --watch` against the uvicorn `--reload` peer (what runpod/flash (Python)'s
  * `flash run` does on every save: restart the whole server), side by side in one run. Prints figures.
  *
  *   bun bench/reload.ts [--examples 500] [--edits 20] [--reloads 1000] [--peer-reloads 20] [--connections 8]

@@ -1,5 +1,5 @@
 /**
- * Serve benchmark (issue 2): flash against the Python peer (FastAPI under uvicorn, what the original's `flash run`
+ * Serve benchmark (issue 2): flash against the Python peer (FastAPI under uvicorn, what `flash run` of runpod/flash (Python)
  * serves) and a raw `Bun.serve` ceiling, side by side in one run. Prints figures; asserts nothing.
  *
  *   bun bench/serve.ts [--runs 5] [--examples 500] [--seconds 5] [--rounds 3] [--only start,rps,help] [--tree head|worktree]

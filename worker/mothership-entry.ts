@@ -1,10 +1,10 @@
 /**
  * The artifact's mothership runtime (`.flash/runtime/mothership.js`, bundled by flash build): flash's worker
- * program with core/dev/app included, for a mothership on a stock image (its start command runs this file).
+ * program with core/app/app.ts included, for a mothership on a stock image (its start command runs this file).
  */
-import * as devApp from "../core/dev/app";
+import * as app from "../core/app/app";
 import { runRunpodWorker } from "./main";
-import { DEV_APP_LOADER } from "./mothership";
+import { APP_LOADER } from "./mothership";
 
-(globalThis as Record<symbol, unknown>)[DEV_APP_LOADER] = async () => devApp;
+(globalThis as Record<symbol, unknown>)[APP_LOADER] = async () => app;
 await runRunpodWorker();

@@ -1,6 +1,6 @@
 /**
- * The deployed mothership: the unified app of the deployed examples (core/dev/app.ts, what `flash run` serves),
- * its `remote()` calls sent to the app's deployed endpoints. core/dev/app is loaded through a hook the entry sets
+ * The deployed mothership: the unified app of the deployed examples (core/app/app.ts, what `flash run` serves),
+ * its `remote()` calls sent to the app's deployed endpoints. core/app/app.ts is loaded through a hook the entry sets
  * (the binary's `flash __runpod-worker`, or the artifact's mothership runtime), so the worker program that live
  * calls carry stays a single file without the docs assets.
  */
@@ -8,19 +8,19 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Manifest } from "../core/deploy/manifest";
 
-/** globalThis key of the loader of core/dev/app.ts. */
-export const DEV_APP_LOADER = Symbol.for("flash.deploy.devApp");
+/** globalThis key of the loader of core/app/app.ts. */
+export const APP_LOADER = Symbol.for("flash.deploy.app");
 
-type DevApp = typeof import("../core/dev/app");
+type ServedApp = typeof import("../core/app/app");
 
-async function loadDevApp(): Promise<DevApp> {
-  const hook = (globalThis as Record<symbol, unknown>)[DEV_APP_LOADER] as (() => Promise<DevApp>) | undefined;
+async function loadApp(): Promise<ServedApp> {
+  const hook = (globalThis as Record<symbol, unknown>)[APP_LOADER] as (() => Promise<ServedApp>) | undefined;
   if (hook) return hook();
   // From source (`bun worker/main.ts`): the module is on disk; a computed path keeps bundlers from inlining it.
-  const file = join(import.meta.dir, "..", "core", "dev", "app.ts");
+  const file = join(import.meta.dir, "..", "core", "app", "app.ts");
   if (!existsSync(file))
     throw new Error("this worker program has no mothership (use the artifact's mothership runtime)");
-  return (await import(file)) as DevApp;
+  return (await import(file)) as ServedApp;
 }
 
 /** The mothership: the unified app of the deployed examples, its remote calls sent to the deployed endpoints. */
@@ -61,7 +61,7 @@ export async function serveMothership(appDir: string, manifest: Manifest, say: (
     },
   });
   const started = performance.now();
-  const { buildApp } = await loadDevApp();
+  const { buildApp } = await loadApp();
   const built = await buildApp({ root: appDir, scope: manifest.scope });
   for (const e of built.errors) say(`load error in ${e.example}: ${e.message}`);
   app = built;

@@ -37,7 +37,7 @@ export function flashBinary(dir: string, watch = false): Command {
   };
 }
 
-/** What the Python original's `flash run` runs: `python -m uvicorn main:app … --log-level warning [--reload]`. */
+/** What `flash run` of runpod/flash (Python) runs: `python -m uvicorn main:app … --log-level warning [--reload]`. */
 export function uvicorn(pyDir: string, reload = false): Command {
   return {
     argv: [

@@ -15,6 +15,23 @@ export function isEmbeddedPath(path: string): boolean {
   return path.startsWith("/$bunfs/") || /^B:[\\/]~BUN[\\/]/.test(path);
 }
 
+/**
+ * The folder of flash's own engine modules (`core/`), which a reload never purges and a watcher never watches: the
+ * folder above this file's `core/base/` from source; in a bundle (the compiled binary, a workspace's
+ * `.flash/runtime/`, the worker program) this file's own folder, which holds only flash's chunks.
+ */
+export const ENGINE_DIR = /[\\/]core[\\/]base$/.test(import.meta.dir)
+  ? import.meta.dir.slice(0, -"/base".length)
+  : import.meta.dir;
+
+/** Whether a path is flash's engine: its folder, a module under it, or a module embedded in the compiled binary. */
+export function isEngineModule(path: string): boolean {
+  if (isEmbeddedPath(path)) return true;
+  if (!path.startsWith(ENGINE_DIR)) return false;
+  const next = path[ENGINE_DIR.length];
+  return next === undefined || next === "/" || next === "\\";
+}
+
 /** Whether this process runs the compiled flash binary (rather than the sources under bun). */
 export function isCompiled(): boolean {
   return isEmbeddedPath(import.meta.path);

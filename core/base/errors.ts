@@ -1,6 +1,6 @@
 import { log } from "./log";
 
-/** An error caused by the caller's input; routes answer it with HTTP 400 (the original's `ValueError`). */
+/** An error caused by the caller's input; routes answer it with HTTP 400 (`ValueError` in runpod/flash (Python)). */
 export class InputError extends Error {
   override name = "InputError";
   readonly status = 400;
@@ -83,7 +83,7 @@ function fieldErrorsBody(detail: FieldError[]): { error: "validation"; message: 
   return { error: "validation", message, detail };
 }
 
-/** A field that failed a check that a schema cannot express (cross-field rules, the original's exact messages). */
+/** A field that failed a check that a schema cannot express (cross-field rules, the exact messages of runpod/flash (Python)). */
 export interface FieldProblem {
   loc: (string | number)[];
   msg: string;

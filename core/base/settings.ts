@@ -49,7 +49,12 @@ const SETTINGS = [
     meaning: "the key `flash deploy` gives the app's mothership (a Restricted key is enough); default RUNPOD_API_KEY",
     scope: "user",
   },
-  { name: "RUNPOD_API_BASE_URL", default: "https://api.runpod.io", meaning: "Runpod GraphQL host", scope: "user" },
+  {
+    name: "RUNPOD_API_BASE_URL",
+    default: "https://api.runpod.io",
+    meaning: "Runpod control-plane host (REST v2 at `/v2`, GraphQL at `/graphql`)",
+    scope: "user",
+  },
   {
     name: "RUNPOD_ENDPOINT_BASE_URL",
     default: "https://api.runpod.ai/v2",
@@ -144,8 +149,8 @@ const SETTINGS = [
     meaning: "local pool and emulator workers: the volume's folder, in place of Runpod's /runpod-volume",
     scope: "worker",
   },
-  { name: "FLASH_WORKER_PROCESS", meaning: "1 when the worker entry runs as a subprocess", scope: "worker" },
   { name: "FLASH_PARENT_PID", meaning: "the server a process worker must not outlive", scope: "worker" },
+  { name: "FLASH_EMULATOR_PID", meaning: "the emulator an emulated Runpod worker must not outlive", scope: "worker" },
   {
     name: "FLASH_WORKER_MODE",
     meaning: "queue or lb: the Runpod worker's mode (marks a flash-managed template)",

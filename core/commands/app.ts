@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { log } from "../base/log";
 import { COMMANDS } from "./catalog";
-import { appNameFor, confirm, connection, guarded } from "./deploy-shared";
+import { appNameFor, confirm, connection, guarded } from "./_deploy";
 
 async function setup() {
   const conn = await connection();

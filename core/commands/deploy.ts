@@ -4,7 +4,7 @@ import { loadDotEnvOrExit } from "./_shared";
 import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
-import { confirm, connection } from "./deploy-shared";
+import { confirm, connection } from "./_deploy";
 
 /** `flash deploy [dir]`: build, plan (with cost), confirm, upload and apply; prints the URL and a ready curl. */
 export default defineCommand({

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { log } from "../base/log";
 import { COMMANDS } from "./catalog";
-import { appNameFor, confirm, connection, guarded } from "./deploy-shared";
+import { appNameFor, confirm, connection, guarded } from "./_deploy";
 
 const appArg = { app: { type: "string" as const, alias: "a", description: "Flash app (default: this workspace's)" } };
 

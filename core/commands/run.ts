@@ -1,11 +1,12 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
-import { buildApp, type UnifiedApp } from "../dev/app";
+import { buildApp, type UnifiedApp } from "../app/app";
 import { locateWorkspace } from "../workspace/discovery";
 import { runShutdownHooks } from "../base/lifecycle";
-import { holdWarmups } from "../remote/local/pool";
-import { currentTarget, type ReloadedModules } from "../remote/target";
-import { formatLoadError } from "../dev/loader";
+import { LocalTarget } from "../remote/local/local-target";
+import type { ReloadedModules } from "../remote/protocol";
+import { currentTarget } from "../remote/target";
+import { formatLoadError } from "../workspace/modules";
 import { log, setLogLevel } from "../base/log";
 import { startServer } from "../dev/server";
 import { listenSettings, loadDotEnv } from "../base/env";
@@ -79,7 +80,8 @@ export default defineCommand({
     }
     // Loaded before listening, so the watcher starts in the same tick as the server: no edit slips in between.
     const watchModule = args.watch ? await import("../dev/watch") : undefined;
-    const releaseWarmups = holdWarmups();
+    const target = currentTarget();
+    const releaseWarmups = target instanceof LocalTarget ? target.holdWarmups() : () => undefined;
     const app = await buildApp({ root, scope });
     let server;
     try {

@@ -27,6 +27,13 @@ export interface ApplyOptions {
   writer?: RecordWriter;
   /** Whether a template whose name clashes is this environment's (then it is reused, not renamed). */
   ours?: (template: { id: string; env: EnvVarInput[] }) => boolean;
+  /** Finds (or creates) the network volumes a plan names (REST v2). */
+  volumes?: VolumeFinder;
+}
+
+/** Finds (or creates) a network volume by name and data center: REST v2 (`/v2/network-volumes`; rest-v2.ts). */
+interface VolumeFinder {
+  ensureNetworkVolume(volume: { name: string; size: number; dataCenterId: string }): Promise<string>;
 }
 
 async function createOrUpdate(gql: RunpodGraphql, row: PlanRow, opts: ApplyOptions): Promise<DeployedResource> {
@@ -39,7 +46,8 @@ async function createOrUpdate(gql: RunpodGraphql, row: PlanRow, opts: ApplyOptio
     ? await gql.saveTemplate({ ...input, id: prev.template_id })
     : await gql.createTemplate(input, opts.ours ?? (() => false));
   // A volume named in the code is found on the account (or created) first, as runpod/flash does.
-  const volumeId = d.networkVolume ? await gql.ensureNetworkVolume(d.networkVolume) : undefined;
+  if (d.networkVolume && !opts.volumes) throw new Error(`${d.endpointName} names a network volume: no volume client`);
+  const volumeId = d.networkVolume ? await opts.volumes!.ensureNetworkVolume(d.networkVolume) : undefined;
   const endpoint = volumeId ? { ...d.endpoint, networkVolumeId: volumeId } : d.endpoint;
   const saved = await gql.saveEndpoint({ ...endpoint, id: prev?.endpoint_id, templateId: template.id } as Parameters<
     RunpodGraphql["saveEndpoint"]

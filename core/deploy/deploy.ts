@@ -7,7 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { logger } from "../base/log";
+import { RunpodCatalog } from "../runpod/catalog";
 import { RunpodGraphql } from "../runpod/graphql";
+import { RunpodRestV2 } from "../runpod/rest-v2";
 import { RunpodHttp } from "../runpod/http";
 import type { RunpodUrls } from "../runpod/connection";
 import { applyPlan, type ApplyResult } from "./apply";
@@ -27,9 +29,10 @@ export interface Connection {
 }
 
 /** Clients of one connection. */
-export function clients(conn: Connection): { gql: RunpodGraphql; apps: FlashAppClient } {
-  const gql = new RunpodGraphql(new RunpodHttp(conn.apiKey), conn.urls.apiBaseUrl);
-  return { gql, apps: new FlashAppClient(gql) };
+export function clients(conn: Connection): { gql: RunpodGraphql; rest: RunpodRestV2; apps: FlashAppClient } {
+  const http = new RunpodHttp(conn.apiKey);
+  const gql = new RunpodGraphql(http, conn.urls.apiBaseUrl);
+  return { gql, rest: new RunpodRestV2(http, conn.urls.apiBaseUrl), apps: new FlashAppClient(gql) };
 }
 
 /** The app and environment a deploy goes to, and what was created on the way (or, for a dry run, would be). */
@@ -114,7 +117,9 @@ export async function prepareDeploy(
   envName?: string,
   opts: { dryRun?: boolean } = {},
 ): Promise<PreparedDeploy> {
-  const { apps } = clients(conn);
+  const { apps, rest } = clients(conn);
+  // The cost column from Runpod's catalog, read while the app is resolved (the published table when it fails).
+  const prices = new RunpodCatalog(rest).prices();
   const resolved = await resolveEnvironment(apps, appName, envName, opts.dryRun);
   const { manifest: previous, deployed, pending } = await readRecord(apps, resolved.environment, appName);
   const ctx = {
@@ -125,7 +130,7 @@ export async function prepareDeploy(
     urls: conn.urls,
     env: build.env,
   };
-  const plan = makePlan(build.manifest, ctx, deployed);
+  const plan = makePlan(build.manifest, ctx, deployed, await prices);
   return {
     resolved,
     plan,
@@ -161,7 +166,7 @@ export async function applyDeploy(
   build: BuildResult,
   prepared: PreparedDeploy,
 ): Promise<DeployOutcome> {
-  const { gql, apps } = clients(conn);
+  const { gql, rest, apps } = clients(conn);
   const env = prepared.resolved.environment;
   const appName = prepared.resolved.app.name;
   const pending = await deletePendingTemplates(gql, prepared.record.pending);
@@ -185,7 +190,7 @@ export async function applyDeploy(
     await writer.save();
   const t1 = performance.now();
   const ours = (t: { env: { key: string; value: string }[] }) => markedFor(t.env, appName, env.id) !== undefined;
-  const applied = await applyPlan(gql, prepared.plan, { writer, ours });
+  const applied = await applyPlan(gql, prepared.plan, { writer, ours, volumes: rest });
   const t2 = performance.now();
   const urls: Record<string, string> = {};
   for (const [name, d] of Object.entries(applied.deployed)) {

@@ -8,9 +8,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { CpuLiveLoadBalancer, isResourceConfig, type ResourceConfig } from "../remote/config";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef } from "../remote/protocol";
-import { loadedExports } from "../remote/identity";
+import { exportNameWhere, loadedExports } from "../remote/identity";
 import { setTarget, type Target } from "../remote/target";
 import { discoverExamples, type ExampleInfo, type Scope } from "../workspace/discovery";
+import { formatLoadError, importModule, purgeModuleCache } from "../workspace/modules";
 
 /** One remote function as the build found it. */
 export interface FoundFunction {
@@ -61,28 +62,6 @@ class RecordingTarget implements Target {
   async shutdown(): Promise<void> {}
 }
 
-/** Import a module, or say why it failed (its message with the first stack frame in the workspace). */
-async function importFresh(
-  file: string,
-): Promise<{ ok: true; mod: Record<string, unknown> } | { ok: false; message: string }> {
-  try {
-    return { ok: true, mod: (await import(file)) as Record<string, unknown> };
-  } catch (err) {
-    const e = err as Error;
-    return { ok: false, message: e?.message ?? String(err) };
-  }
-}
-
-/** Drop the workspace's modules (not node_modules, not flash itself) from the module cache: the build imports anew. */
-function purgeWorkspaceModules(root: string): void {
-  const prefix = root.endsWith(sep) ? root : root + sep;
-  const core = join(import.meta.dir, "..") + sep;
-  for (const key of Object.keys(require.cache)) {
-    if (key.startsWith(prefix) && !key.includes(`${sep}node_modules${sep}`) && !key.startsWith(core))
-      delete require.cache[key];
-  }
-}
-
 /** The folder a scope names: the example, the category, or the workspace root. */
 export function scopeDir(root: string, scope: Scope): string {
   if (scope.category && scope.example) return join(root, scope.category, scope.example);
@@ -105,15 +84,15 @@ export async function discoverDeploy(root: string, scope: Scope, appName: string
   if (examples.length === 0) throw new Error(`no examples to build under ${scopeDir(root, scope)}`);
   const recorder = new RecordingTarget();
   setTarget(recorder);
-  purgeWorkspaceModules(root);
+  purgeModuleCache(root);
   const routerFiles = examples.flatMap((e) => e.routers.map((r) => r.file));
   const failures: string[] = [];
   const appRoutes: Record<string, string> = {};
   for (const e of examples) {
     for (const source of e.routers) {
-      const loaded = await importFresh(source.file);
+      const loaded = await importModule(source.file, root);
       if (!loaded.ok) {
-        failures.push(`${relative(root, source.file)}: ${loaded.message}`);
+        failures.push(formatLoadError({ ...loaded.error, file: relative(root, loaded.error.file) }));
         continue;
       }
       const routes = (loaded.mod[source.exportName] as { routes?: { method: string; path: string }[] } | undefined)
@@ -178,8 +157,8 @@ function addRef(resources: Map<string, FoundResource>, root: string, ref: Remote
 async function mothershipConfig(root: string, scope: Scope, appName: string): Promise<Discovery["mothership"]> {
   const file = join(scopeDir(root, scope), "mothership.ts");
   if (existsSync(file)) {
-    const loaded = await importFresh(file);
-    if (!loaded.ok) throw new Error(`cannot load ${relative(root, file)}: ${loaded.message}`);
+    const loaded = await importModule(file, root);
+    if (!loaded.ok) throw new Error(`cannot load ${relative(root, file)}: ${loaded.error.message}`);
     const config = loaded.mod.mothership;
     if (isResourceConfig(config)) {
       if (!config.isLoadBalancer)
@@ -197,20 +176,11 @@ async function mothershipConfig(root: string, scope: Scope, appName: string): Pr
 
 /** The export name of the remote wrapper made for `ref`: an export, or `Class.method` for a decorated method. */
 function exportNameOfRef(exports: Record<string, unknown>, ref: RemoteFunctionRef): string | undefined {
-  const isIt = (v: unknown) =>
-    (typeof v === "function" || (typeof v === "object" && v !== null)) && (v as { remote?: unknown }).remote === ref;
-  for (const [key, v] of Object.entries(exports)) if (isIt(v)) return key;
-  for (const [key, v] of Object.entries(exports)) {
-    if (typeof v !== "function") continue;
-    for (const holder of [v, (v as { prototype?: object }).prototype]) {
-      if (!holder) continue;
-      for (const m of Object.getOwnPropertyNames(holder)) {
-        if (m === "prototype" || m === "constructor") continue;
-        if (isIt(Object.getOwnPropertyDescriptor(holder, m)?.value)) return `${key}.${m}`;
-      }
-    }
-  }
-  return undefined;
+  return exportNameWhere(
+    exports,
+    (v) =>
+      (typeof v === "function" || (typeof v === "object" && v !== null)) && (v as { remote?: unknown }).remote === ref,
+  );
 }
 
 const transpiler = new Bun.Transpiler({ loader: "ts" });

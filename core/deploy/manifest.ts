@@ -121,7 +121,7 @@ function deployedStart(gpu: boolean, runtime = RUNTIME_PATH): string {
 
 /** Where the artifact carries flash's worker program (bundled), for stock images. */
 export const RUNTIME_PATH = ".flash/runtime/worker/main.js";
-/** The same program with the unified app (core/dev/app) for the mothership, and the docs assets beside it. */
+/** The same program with the unified app (core/app/app.ts) for the mothership, and the docs assets beside it. */
 export const MOTHERSHIP_RUNTIME_PATH = ".flash/runtime/mothership.js";
 
 function resourceEntry(

@@ -71,14 +71,14 @@ export async function undeployResources(
   names: string[],
   state: { manifest?: Manifest; deployed: Record<string, DeployedResource>; pending: string[] },
 ): Promise<{ removed: string[]; failures: string[]; pending: string[] }> {
-  const { gql, apps } = clients(conn);
+  const { gql, rest, apps } = clients(conn);
   const pending = await deletePendingTemplates(gql, state.pending);
   const writer =
     state.manifest && env.activeBuildId
       ? new RecordWriter(apps, env.activeBuildId, state.manifest, state.deployed, pending)
       : undefined;
   const rows: PlanRow[] = names.map((name) => deleteRow(name, state.deployed[name]!));
-  const result = await applyPlan(gql, { rows, changes: rows.length }, { writer });
+  const result = await applyPlan(gql, { rows, changes: rows.length }, { writer, volumes: rest });
   if (writer && !rows.length && pending.length !== state.pending.length) await writer.save();
   const failed = new Set(result.failures.map((f) => f.resource));
   const removed = names.filter((n) => !failed.has(n));

@@ -1,9 +1,10 @@
 import type { Server } from "bun";
-import type { UnifiedApp } from "./app";
+import type { UnifiedApp } from "../app/app";
 import { withCallSignal } from "../base/call-context";
 import { DEFAULT_MAX_BODY_BYTES } from "../base/env";
 import { json } from "../base/errors";
 import { log } from "../base/log";
+import { httpUrl } from "../base/net";
 
 /** A listening socket whose app can be swapped without closing it. */
 export interface FlashServer {
@@ -47,9 +48,8 @@ export function startServer(app: UnifiedApp, host: string, port: number, options
     },
   });
   const hostname = server.hostname ?? host;
-  const displayHost = hostname.includes(":") ? `[${hostname}]` : hostname;
   return {
-    url: `http://${displayHost}:${server.port}`,
+    url: httpUrl(hostname, server.port!),
     port: server.port!,
     hostname,
     current: () => current,

@@ -1,8 +1,9 @@
 import { readdirSync, watch, type Dirent, type FSWatcher } from "node:fs";
 import { join } from "node:path";
-import { buildApp, type UnifiedApp } from "./app";
+import { buildApp, type UnifiedApp } from "../app/app";
 import { discoverCategories, type Scope } from "../workspace/discovery";
-import { CORE_DIR, formatLoadError, purgeModuleCache } from "./loader";
+import { formatLoadError, purgeModuleCache } from "../workspace/modules";
+import { isEngineModule } from "../base/binary";
 import { log } from "../base/log";
 import { NUMBERED } from "../workspace/names";
 import type { FlashServer } from "./server";
@@ -193,7 +194,7 @@ export function watchWorkspace(options: WatchOptions): () => void {
   };
 
   function syncCategoryWatchers() {
-    const now = new Set([...discoverCategories(root, scope), ...sharedDirs(root)]);
+    const now = new Set(watchedFolders(root, scope));
     for (const [category, w] of categoryWatchers) {
       if (now.has(category)) continue;
       w.close();
@@ -224,6 +225,14 @@ export function watchWorkspace(options: WatchOptions): () => void {
 const ROOT_SOURCE = /\.(?:[cm]?[tj]sx?|json)$/;
 
 /**
+ * The top-level folders the watcher watches recursively (names relative to `root`): the scope's categories and
+ * the folders examples may import shared code from (`lib/`, `shared/`…).
+ */
+export function watchedFolders(root: string, scope: Scope): string[] {
+  return [...new Set([...discoverCategories(root, scope), ...sharedDirs(root)])];
+}
+
+/**
  * Top-level folders besides categories that examples may import shared code from (`lib/`, `shared/`…); not
  * dot-folders, node_modules, or flash's own engine (which a reload never re-imports).
  */
@@ -237,7 +246,7 @@ function sharedDirs(root: string): string[] {
   return entries
     .filter((e) => e.isDirectory() && !e.name.startsWith(".") && e.name !== "node_modules" && !NUMBERED.test(e.name))
     .map((e) => e.name)
-    .filter((name) => join(root, name) !== CORE_DIR);
+    .filter((name) => !isEngineModule(join(root, name)));
 }
 
 function describeChanges(changed: string[]): string {

@@ -7,6 +7,7 @@ import { logger } from "../base/log";
 import { setting } from "../base/settings";
 import { dispatchMode, RunpodTarget, type RunpodTargetOptions } from "../runpod/runpod-target";
 import { type Emulator, emulatorKey, startEmulator } from "./server";
+import { workspaceWorkerEnv } from "./worker-env";
 
 const tlog = logger("runpod");
 
@@ -43,8 +44,11 @@ export function createEmulatorTarget(opts: { root: string; env?: Record<string, 
   const apiKey = emulatorKey();
   const emulator = startEmulator({
     apiKey,
+    // `flash run` needs no GraphQL (it provisions through REST v2): serving none but Flash apps' keeps it so, and
+    // shows it keeps working the day Runpod retires GraphQL.
+    retireGraphql: true,
     workers: {
-      env: { FLASH_WORKER_CACHE: resolve(opts.root, setting("FLASH_WORKER_CACHE", env)!) },
+      env: workspaceWorkerEnv(opts.root, env),
       volumesDir: resolve(opts.root, setting("FLASH_VOLUMES_DIR", env)!),
     },
   });

@@ -43,6 +43,8 @@ export interface StoreOptions {
   maxRequeues?: number;
   /** Pause between webhook attempts (Runpod: 10 s). */
   webhookRetryDelayMs?: number;
+  /** How often execution timeouts, TTLs and retention are checked, ms (default 200). */
+  sweepIntervalMs?: number;
   /**
    * Whether `/status` of a FAILED job still shows the `output` its worker posted next to `error`. Undocumented
    * (not documented: `flash doctor runpod` checks it on a real account); FAILED replies seen in the wild carry no `output` (https://docs.runpod.io/serverless/endpoints/job-states, runpod/runpod-python
@@ -82,8 +84,9 @@ export class JobStore {
       maxRequeues: options.maxRequeues ?? 1,
       webhookRetryDelayMs: options.webhookRetryDelayMs ?? 10_000,
       failedKeepsOutput: options.failedKeepsOutput ?? false,
+      sweepIntervalMs: options.sweepIntervalMs ?? 200,
     };
-    this.sweeper = setInterval(() => this.sweep(), 200);
+    this.sweeper = setInterval(() => this.sweep(), this.opts.sweepIntervalMs);
     this.sweeper.unref?.();
   }
 

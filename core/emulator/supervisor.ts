@@ -1,9 +1,9 @@
 import type { Subprocess } from "bun";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { logger } from "../base/log";
-import { setting } from "../base/settings";
+import { networkVolumeFolder } from "../base/volumes";
 import type { EndpointHealth } from "../runpod/api";
 import { LB_NO_WORKER_WAIT_MS } from "../runpod/platform";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
@@ -77,6 +77,10 @@ export interface SupervisorOptions extends LaunchOptions {
   stopGraceMs?: number;
   /** Pause before starting another worker for an endpoint whose worker died before getting ready, ms. */
   crashBackoffMs?: number;
+  /** How often the scaler checks idle workers, versions and attached workers, ms (default 250). */
+  tickMs?: number;
+  /** How long one second of an endpoint's `idleTimeout` lasts here, ms (default 1000; tests shorten it). */
+  idleSecondMs?: number;
   /** The folder holding one folder per network volume name (default `.flash/volumes` of the current directory). */
   volumesDir?: string;
   /** More environment for one endpoint's workers (the Flash plane mounts a deployed artifact with it). */
@@ -113,7 +117,7 @@ export class WorkerSupervisor {
     private readonly control: ControlPlane,
     private readonly opts: SupervisorOptions,
   ) {
-    this.timer = setInterval(() => this.tick(), 250);
+    this.timer = setInterval(() => this.tick(), opts.tickMs ?? 250);
     this.timer.unref?.();
   }
 
@@ -327,8 +331,10 @@ export class WorkerSupervisor {
     this.starting.clear();
     const all = [...this.workers.values()];
     for (const w of all) this.stop(w, "emulator stopping");
-    await Promise.all(all.map((w) => Promise.race([w.proc.exited, Bun.sleep(3000)])));
-    for (const w of all) if (w.proc.exitCode === null) w.proc.kill("SIGKILL");
+    // The shell a worker started from exits at once; what it started may finish its job (SIGTERM's grace).
+    const end = Date.now() + 3000;
+    while (all.some((w) => groupAlive(w.proc.pid)) && Date.now() < end) await Bun.sleep(25);
+    for (const w of all) signalGroup(w.proc.pid, "SIGKILL");
     if (this.shimDir) rmSync(this.shimDir, { recursive: true, force: true });
   }
 
@@ -391,9 +397,7 @@ export class WorkerSupervisor {
   private volumeEnv(endpoint: EmulatedEndpoint): Record<string, string> {
     const volume = endpoint.networkVolumeId ? this.control.volumes.get(endpoint.networkVolumeId) : undefined;
     if (!volume) return {};
-    const dir = join(this.opts.volumesDir ?? resolve(setting("FLASH_VOLUMES_DIR")!), volume.name);
-    mkdirSync(dir, { recursive: true });
-    return { FLASH_VOLUME_PATH: dir };
+    return { FLASH_VOLUME_PATH: networkVolumeFolder(volume.name, this.opts.volumesDir) };
   }
 
   private spawn(id: string, endpoint: EmulatedEndpoint, launch: Launch): void {
@@ -442,7 +446,16 @@ export class WorkerSupervisor {
       env.TMPDIR = tmpDir;
       argv = [argv[0]!, argv[1]!, argv[2]!.replaceAll("/tmp/", `${tmpDir}/`)];
     }
-    const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: tmpDir });
+    // Its own process group: a template's start command is a shell (often `sh -c 'sh -c "… exec bun …"'`) whose
+    // children must stop with it, and a terminal's Ctrl+C must not reach the "container" past its emulator.
+    const proc = Bun.spawn(argv, {
+      env: { ...env, FLASH_EMULATOR_PID: String(process.pid) },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      cwd: tmpDir,
+      detached: true,
+    });
     const now = Date.now();
     const worker: EmulatedWorker = {
       id,
@@ -507,9 +520,9 @@ export class WorkerSupervisor {
     w.state = "stopping";
     wlog.debug(`stopping worker ${w.id} (${reason})`);
     this.store.dropWaiter(w.endpointId, w.id);
-    w.proc.kill(signal);
+    signalGroup(w.proc.pid, signal);
     if (signal === "SIGTERM") {
-      const force = setTimeout(() => w.proc.exitCode === null && w.proc.kill("SIGKILL"), 3000);
+      const force = setTimeout(() => signalGroup(w.proc.pid, "SIGKILL"), 3000);
       force.unref?.();
     }
   }
@@ -562,7 +575,8 @@ export class WorkerSupervisor {
         Math.max(endpoint.workersMin, endpoint.type === "LB" ? 0 : this.store.demand(endpoint.id));
       for (const w of this.alive(endpoint.id)) {
         if (spare <= 0) break;
-        if (w.state === "idle" && w.inflight === 0 && now - w.lastActive > endpoint.idleTimeout * 1000) {
+        const idleMs = endpoint.idleTimeout * (this.opts.idleSecondMs ?? 1000);
+        if (w.state === "idle" && w.inflight === 0 && now - w.lastActive > idleMs) {
           this.stop(w, `idle for ${endpoint.idleTimeout} s`);
           spare--;
         }
@@ -615,4 +629,23 @@ function freePort(): number {
   const port = s.port!;
   s.stop(true);
   return port;
+}
+
+/** Signal every process of a worker's group (the start command and what it started); a gone group is no error. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone
+  }
+}
+
+/** True while any process of the group led by `pid` exists. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

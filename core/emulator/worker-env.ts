@@ -8,6 +8,7 @@ import { resolveSecrets } from "../remote/config";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { isCompiled } from "../base/binary";
+import { setting } from "../base/settings";
 import type { EmulatedEndpoint, EmulatedTemplate } from "./control-plane";
 
 /** How to start our worker program: bun + the entry file from source, or the flash binary's hidden subcommand. */
@@ -15,6 +16,17 @@ function workerCommand(): string[] {
   const entry = resolve(import.meta.dir, "../../worker/main.ts");
   if (!isCompiled() && existsSync(entry)) return [process.execPath, entry];
   return [process.execPath, "__runpod-worker"];
+}
+
+/**
+ * The environment every worker of an emulator for the workspace at `root` gets from flash: its dependency and
+ * program cache (FLASH_WORKER_CACHE, relative to the workspace), kept across emulator runs.
+ */
+export function workspaceWorkerEnv(
+  root: string,
+  env: Record<string, string | undefined> = process.env,
+): Record<string, string> {
+  return { FLASH_WORKER_CACHE: resolve(root, setting("FLASH_WORKER_CACHE", env)!) };
 }
 
 /** How the workers of a template start. */

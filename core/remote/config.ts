@@ -287,7 +287,7 @@ export abstract class ServerlessResource {
           `${where}: CPU endpoints are not available in: ${this.datacenter}. Supported CPU data centers: ${CPU_DATACENTERS.join(", ")}`,
         );
       }
-      // CPU endpoints carry no GPU fields (the original zeroes them).
+      // CPU endpoints carry no GPU fields (runpod/flash (Python) zeroes them).
       this.instanceIds = instanceIds.length > 0 ? instanceIds : [CpuInstanceType.CPU3G_2_8];
       this.gpus = [];
       this.gpuCount = 0;

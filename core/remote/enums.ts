@@ -1,5 +1,5 @@
 /**
- * The enumerations of resource configs, with the Python original's member names and wire values
+ * The enumerations of resource configs, with runpod/flash (Python)'s member names and wire values
  * (runpod/flash src/runpod_flash/core/resources/gpu.py, serverless_cpu.py). Plain `as const` objects, so a value is its wire string and a config stays JSON.
  */
 
@@ -21,7 +21,7 @@ export const GpuGroup = {
 /** A GPU pool id. */
 export type GpuGroup = (typeof GpuGroup)[keyof typeof GpuGroup];
 
-/** Every concrete pool, A40-class first (the original's "A40s first" rule for `ANY`). */
+/** Every concrete pool, A40-class first (runpod/flash (Python)'s "A40s first" rule for `ANY`). */
 export function allGpuGroups(): GpuGroup[] {
   const rest = Object.values(GpuGroup).filter((g) => g !== GpuGroup.ANY && g !== GpuGroup.AMPERE_48);
   return [GpuGroup.AMPERE_48, ...rest];
@@ -149,7 +149,7 @@ export const ServerlessType = {
 /** An endpoint type. */
 export type ServerlessType = (typeof ServerlessType)[keyof typeof ServerlessType];
 
-/** HTTP methods a load-balancer route may use (case-sensitive, as in the original). */
+/** HTTP methods a load-balancer route may use (case-sensitive, as in runpod/flash (Python)). */
 export const HTTP_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"] as const;
 /** An HTTP method of a load-balancer route. */
 export type HttpMethod = (typeof HTTP_METHODS)[number];

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isEmbeddedPath } from "../base/binary";
+import { isEngineModule } from "../base/binary";
 
 /** Where `remote()` was called. */
 export interface CallSite {
@@ -25,8 +25,8 @@ export function callerSite(): CallSite | null {
     if (!m) continue;
     let file = m[1]!;
     if (file.startsWith("file://")) file = fileURLToPath(file);
-    // Skip flash's own frames: this folder, a second copy of it, and the compiled binary's embedded bundle.
-    if (file.startsWith(`${import.meta.dir}/`) || file.includes("/core/remote/") || isEmbeddedPath(file)) continue;
+    // Skip flash's own frames (the engine folder, or the compiled binary's embedded bundle).
+    if (isEngineModule(file)) continue;
     const site = { file, line: Number(m[2]) };
     // Source-mapped frames of embedded or bundled code may name files that are not on disk; a worker must be able
     // to import the caller, so prefer the first frame that exists (the bundled case keeps the first frame).
@@ -46,14 +46,22 @@ export function loadedExports(file: string): Record<string, unknown> | undefined
  * (static or on the prototype) of an exported class.
  */
 export function exportNameOf(exports: Record<string, unknown>, value: unknown): string | undefined {
-  for (const [key, v] of Object.entries(exports)) if (v === value) return key;
+  return exportNameWhere(exports, (v) => v === value);
+}
+
+/**
+ * The name of the first export that satisfies `is`: an export itself, else a method (static or on the prototype) of
+ * an exported class, as `Class.method`.
+ */
+export function exportNameWhere(exports: Record<string, unknown>, is: (value: unknown) => boolean): string | undefined {
+  for (const [key, v] of Object.entries(exports)) if (is(v)) return key;
   for (const [key, v] of Object.entries(exports)) {
     if (typeof v !== "function") continue;
     for (const holder of [v, (v as { prototype?: object }).prototype]) {
       if (!holder) continue;
       for (const m of Object.getOwnPropertyNames(holder)) {
         if (m === "prototype" || m === "constructor") continue;
-        if (Object.getOwnPropertyDescriptor(holder, m)?.value === value) return `${key}.${m}`;
+        if (is(Object.getOwnPropertyDescriptor(holder, m)?.value)) return `${key}.${m}`;
       }
     }
   }

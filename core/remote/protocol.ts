@@ -1,7 +1,8 @@
 /**
  * The wire protocol of remote calls: what a caller sends to run one function (or one method of a remote
  * object) and what comes back. The same shapes travel to local pool workers and, as a job's `input`/`output`,
- * to flash's Runpod worker program, so local and deployed behave alike.
+ * to flash's Runpod worker program, so local and deployed behave alike. `Target` is the contract every place that
+ * runs calls (local pools, Runpod, the emulator, a deployed mothership) fulfils.
  */
 import type { ResourceConfig } from "./config";
 import type { HttpMethod } from "./enums";
@@ -117,3 +118,35 @@ export type FromWorker =
       name: string;
       message: string;
     };
+
+/** Where remote functions run. */
+export interface Target {
+  /** "local" | "runpod" | "emulator". */
+  readonly name: string;
+  /**
+   * Run one call; never rejects for a failure of the function itself (that is `success: false`). A streamed call
+   * (`req.stream`, a generator function) hands each chunk to `onChunk` as soon as it arrives, then resolves with a
+   * response whose `chunks` counts them; a target that cannot stream answers `success: false` saying so.
+   */
+  call(fn: RemoteFunctionRef, req: FunctionRequest, signal?: AbortSignal, onChunk?: OnChunk): Promise<FunctionResponse>;
+  /** Called once per `remote()` at import time, so a target can get ready early (warm `workersMin` workers). */
+  prepare?(fn: RemoteFunctionRef): void;
+  /**
+   * Hot reload: drop workers that hold old code, so new calls get new workers. With `changed`, only workers
+   * running modules under `changed.dirs` (which the reload purged); a pool none of whose modules was prepared
+   * again since `changed.since` is no longer used by any module and stops. Without it, every worker.
+   */
+  recycle?(changed?: ReloadedModules): Promise<void>;
+  /** Ctrl+C: stop workers, delete dev endpoints. Must be safe to call twice. */
+  shutdown(): Promise<void>;
+  /** Shown on /health under the target's name. */
+  status?(): unknown;
+}
+
+/** What a reload purged and re-imported: module folders, and when (`performance.now()`) the re-import began. */
+export interface ReloadedModules {
+  dirs: string[];
+  since: number;
+  /** The changed paths (absolute): with them, workers re-import only what they touch and stay warm. */
+  files?: string[];
+}

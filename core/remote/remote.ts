@@ -301,7 +301,7 @@ function methodNames(cls: AnyFn): string[] {
 function remoteClass(ref: RemoteFunctionRef, cls: AnyFn): AnyFn {
   const name = ref.name;
   const state = Symbol("remote instance");
-  // Constructing is local and cheap (as in the original); the first method call builds the real instance.
+  // Constructing is local and cheap (as in runpod/flash (Python)); the first method call builds the real instance.
   const Remote = class {
     [state]: { instanceId: string; constructorArgs: unknown[] };
     constructor(...args: unknown[]) {

@@ -1,4 +1,13 @@
-/** The GraphQL control plane (api.runpod.io/graphql): templates and endpoints (https://docs.runpod.io/sdks/graphql/manage-endpoints). */
+/**
+ * The GraphQL control plane (api.runpod.io/graphql; https://docs.runpod.io/sdks/graphql/manage-endpoints), kept only
+ * where Runpod's REST API v2 has no surface yet (runpod/docs api-reference-v2/openapi.json at a900806: no Flash
+ * operations, and no `flashEnvironmentId` on CreateEndpointRequest):
+ * - the Flash app plane: apps, environments, builds and the artifact upload (core/deploy/flash-app-client.ts; the
+ *   operations runpod/flash sends in core/api/runpod.py);
+ * - `flash deploy`'s endpoints, saved into a Flash environment with `saveEndpoint(input: {flashEnvironmentId})`
+ *   (runpod/flash core/resources/serverless.py), with their templates, deletes and listing (core/deploy/apply.ts).
+ * Live provisioning and the doctor use REST v2 (rest-v2.ts). When Runpod adds these to v2, this module goes.
+ */
 import { logger } from "../base/log";
 import { RunpodApiError, RunpodHttp } from "./http";
 import {
@@ -13,16 +22,6 @@ import {
 } from "./platform";
 
 const glog = logger("runpod");
-
-/** A network volume as `myself { networkVolumes }` and `createNetworkVolume` return it. */
-export interface NetworkVolumeInfo {
-  id: string;
-  name: string;
-  size: number;
-  dataCenterId: string;
-}
-
-const VOLUME_FIELDS = "id name size dataCenterId";
 
 /** A GraphQL-level error (`errors` in the reply). */
 export class GraphqlError extends RunpodApiError {
@@ -159,50 +158,6 @@ export class RunpodGraphql {
     );
     const t = data.podTemplate;
     return t ? { ...t, env: t.env ?? [] } : undefined;
-  }
-
-  /**
-   * The account's network volumes. Runpod's own Pulumi provider reads and creates volumes through GraphQL
-   * (runpod/pulumi-runpod-native provider/graphql/operations/networkstorage.graphql); runpod/flash uses the REST
-   * twin, `GET /networkvolumes` (core/resources/network_volume.py), whose items have the same four fields.
-   */
-  async listNetworkVolumes(): Promise<NetworkVolumeInfo[]> {
-    const data = await this.request<{ myself: { networkVolumes: NetworkVolumeInfo[] | null } }>(
-      `query { myself { networkVolumes { ${VOLUME_FIELDS} } } }`,
-    );
-    return data.myself?.networkVolumes ?? [];
-  }
-
-  /**
-   * Create a network volume: `{name, size, dataCenterId}`, as flash's `POST /networkvolumes` body and the
-   * `createNetworkVolume` mutation of runpod/pulumi-runpod-native. Billable until deleted; never retried.
-   */
-  async createNetworkVolume(input: { name: string; size: number; dataCenterId: string }): Promise<NetworkVolumeInfo> {
-    const data = await this.request<{ createNetworkVolume: NetworkVolumeInfo }>(
-      MUTATIONS.createNetworkVolume(VOLUME_FIELDS),
-      { name: input.name, size: input.size, dataCenterId: input.dataCenterId },
-    );
-    return data.createNetworkVolume;
-  }
-
-  /**
-   * The id of the account's volume with this name in this data center, created when there is none: what
-   * runpod/flash does before it deploys an endpoint that uses a volume (NetworkVolume._do_deploy in
-   * core/resources/network_volume.py: list, reuse by name + dataCenterId, else create). Volumes are never
-   * deleted by flash (the original refuses to undeploy them too): they hold the user's data.
-   */
-  async ensureNetworkVolume(volume: { name: string; size: number; dataCenterId: string }): Promise<string> {
-    const found = (await this.listNetworkVolumes()).find(
-      (v) => v.name === volume.name && v.dataCenterId === volume.dataCenterId,
-    );
-    if (found) return found.id;
-    const made = await this.createNetworkVolume({
-      name: volume.name,
-      size: volume.size,
-      dataCenterId: volume.dataCenterId,
-    });
-    glog.info(`created network volume ${volume.name} (${made.id}, ${volume.size} GB in ${volume.dataCenterId})`);
-    return made.id;
   }
 
   /** Every endpoint of the account. */

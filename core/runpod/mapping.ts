@@ -1,5 +1,5 @@
 /**
- * How a resource config becomes a Runpod template + endpoint: the Python original's field mapping, with flash's
+ * How a resource config becomes a Runpod template + endpoint: the field mapping of runpod/flash (Python), with flash's
  * worker for live configs: a public image plus flash's bootstrap by default, or an image built from worker/.
  */
 import { shortHash } from "../base/fs";
@@ -194,7 +194,7 @@ export function configHash(mapped: Mapped): string {
   return hashOf({ template: mapped.template, endpoint: mapped.endpoint });
 }
 
-/** The hash of the template fields alone: the template is saved again only when it changes (D10). */
+/** The hash of the template fields alone: the template is saved again only when it changes. */
 export function templateHash(mapped: Mapped): string {
   return hashOf(mapped.template ?? null);
 }

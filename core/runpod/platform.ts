@@ -136,13 +136,6 @@ export const MUTATIONS = {
   deleteEndpoint: "mutation deleteEndpoint($id: String!) { deleteEndpoint(id: $id) }",
   /** `$name: String!` validates against a nullable or a non-null schema argument. */
   deleteTemplate: "mutation deleteTemplate($name: String!) { deleteTemplate(templateName: $name) }",
-  /**
-   * The input object written inline, with scalar variables: the input type's name is in no Runpod client (runpod/flash
-   * and runpodctl create volumes over REST), and inline objects are how the public GraphQL users create volumes.
-   */
-  createNetworkVolume: (fields: string) =>
-    "mutation createNetworkVolume($name: String!, $size: Int!, $dataCenterId: String!) { " +
-    `createNetworkVolume(input: { name: $name, size: $size, dataCenterId: $dataCenterId }) { ${fields} } }`,
 } as const;
 
 /**

@@ -9,10 +9,11 @@ import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } fr
 import type { Target } from "../remote/target";
 import { Bundler } from "./bundle";
 import { EMPTY_INPUT_MESSAGE, isEmptyInput } from "./platform";
-import { RunpodGraphql } from "./graphql";
 import { RunpodHttp, redact, type RetryPolicy } from "./http";
 import { jobFailure, responseOf, RunpodJobs, type DispatchMode, type WaitPolicy } from "./jobs";
 import { Provisioner, type CleanupSummary, type Provisioned } from "./provision";
+import { RunpodRestV2 } from "./rest-v2";
+import { RunpodCatalog } from "./catalog";
 import { workspaceId } from "./state";
 import { workerProgram } from "./worker-program";
 import type { BuiltBundle } from "./bundle";
@@ -44,6 +45,8 @@ export class RunpodTarget implements Target {
   readonly provisioner: Provisioner;
   readonly jobs: RunpodJobs;
   readonly bundler: Bundler;
+  /** Runpod's GPU catalog (pool stock for queue-wait explanations). */
+  private readonly catalog: RunpodCatalog;
   private readonly apiKey: string;
   private readonly dispatch: DispatchMode;
   private stopped?: Promise<void>;
@@ -58,8 +61,10 @@ export class RunpodTarget implements Target {
     this.apiKey = opts.apiKey;
     const http = new RunpodHttp(opts.apiKey, opts.retry);
     const statePath = opts.statePath ?? join(opts.root, ".flash", "resources.json");
+    const rest = new RunpodRestV2(http, opts.urls.apiBaseUrl);
+    this.catalog = new RunpodCatalog(rest);
     this.provisioner = new Provisioner({
-      graphql: new RunpodGraphql(http, opts.urls.apiBaseUrl),
+      rest,
       statePath,
       apiBaseUrl: opts.urls.apiBaseUrl,
       live: opts.live ?? true,
@@ -133,7 +138,12 @@ export class RunpodTarget implements Target {
           onChunk,
         );
       }
-      const options = { signal, mode: this.dispatch, executionTimeoutMs: fn.config.executionTimeoutMs };
+      const options = {
+        signal,
+        mode: this.dispatch,
+        executionTimeoutMs: fn.config.executionTimeoutMs,
+        stock: () => this.catalog.stockOf(endpoint.pools),
+      };
       // A generator: its worker posts each chunk to job-stream as it is yielded; /stream/{job} hands them over.
       const job = req.stream
         ? await this.jobs.submitAndStream(endpoint.endpointId, shipped, (c) => onChunk?.(c), options)
@@ -172,7 +182,12 @@ export class RunpodTarget implements Target {
     signal?: AbortSignal,
     onChunk?: OnChunk,
   ): Promise<FunctionResponse> {
-    const options = { signal, mode: this.dispatch, executionTimeoutMs: fn.config.executionTimeoutMs };
+    const options = {
+      signal,
+      mode: this.dispatch,
+      executionTimeoutMs: fn.config.executionTimeoutMs,
+      stock: () => this.catalog.stockOf(endpoint.pools),
+    };
     const input = req.args[0] ?? null;
     // Runpod would hold such a job in the queue until it times out: refuse it here, as runpod/flash does.
     if (isEmptyInput(input))

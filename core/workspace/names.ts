@@ -17,7 +17,7 @@ export const SNAKE_NUMBERED = /^[0-9]{2}_[a-z0-9]+(?:_[a-z0-9]+)*$/;
 
 /**
  * Python's `str.title()`: the first letter after any non-letter is upper-cased, the rest lower-cased,
- * so titles match the original's tags ("02 ml inference" → "02 Ml Inference", "3d" → "3D").
+ * so titles match the tags of runpod/flash (Python) ("02 ml inference" → "02 Ml Inference", "3d" → "3D").
  */
 export function pyTitle(text: string): string {
   let out = "";

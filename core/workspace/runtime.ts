@@ -37,11 +37,10 @@ async function runtimeFiles(): Promise<Record<string, string>> {
     return { "flash.js": `export * from ${JSON.stringify(join(import.meta.dir, "..", "index.ts"))};\n` };
   const { RUNTIME_BUNDLE } = await import("./runtime-bundle");
   const files: Record<string, string> = { ...RUNTIME_BUNDLE, "flash.js": `export * from "./index.js";\n` };
-  // The pool starts workers from "pool-entry.ts" beside its own module. The bundled entry runs itself in a thread;
-  // as a subprocess it is not the main module behind this shim, so the shim starts it.
+  // The pool starts workers (threads and subprocesses) from "pool-entry.ts" beside its own module: behind this shim
+  // the bundled entry is not its thread's or process's entry, so the shim starts it.
   if (RUNTIME_BUNDLE["pool-entry.js"]) {
-    files["pool-entry.ts"] =
-      `import { runPoolWorker } from "./pool-entry.js";\nif (Bun.isMainThread) await runPoolWorker();\n`;
+    files["pool-entry.ts"] = `import { runPoolWorker } from "./pool-entry.js";\nawait runPoolWorker();\n`;
   }
   return files;
 }

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { registerFlashModules } from "../../core/base/self-import";
+import { registerFlashModules } from "../../core/workspace/self-import";
 import { LocalTarget } from "../../core/remote/local/local-target";
 import { FIXTURE_WS } from "../fixtures/runpod/harness";
 import { describeTargetContract } from "./targets.case";

@@ -3,7 +3,7 @@ import { describe, test } from "bun:test";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { registerFlashModules } from "../../core/base/self-import";
+import { registerFlashModules } from "../../core/workspace/self-import";
 import { createTarget } from "../../core/runpod/runpod-target";
 import { FIXTURE_WS } from "../fixtures/runpod/harness";
 import { describeTargetContract } from "./targets.case";

@@ -1,11 +1,21 @@
-// An all-day dev server: `flash run` as a user runs it, attacked as the newcomer probe did. No request, crash,
+// An all-day dev server: `flash run` as a user runs it, attacked the way a curious newcomer would. No request, crash,
 // disconnect or Ctrl+C takes it down or leaves a worker behind; bad input gets a short 4xx; reloads recycle only the
 // pools whose code changed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { alive, until } from "../fixtures/remote/helpers";
-import { collectOutput, makeWorkspace, REPO, removeDir, startFlash, type FlashProcess } from "../helpers/workspace";
+import { alive, childProcesses, until } from "../fixtures/remote/helpers";
+import { FIXTURE_PKG, FIXTURE_WS } from "../fixtures/runpod/harness";
+import {
+  collectOutput,
+  makeWorkspace,
+  postJson,
+  REPO,
+  removeDir,
+  startFlash,
+  type FlashProcess,
+} from "../helpers/workspace";
 
 /** A chaos example: the same functions on a thread pool (cpu) and a process pool (gpu), one worker each. */
 function chaosWorker(type: "cpu" | "gpu"): string {
@@ -47,6 +57,13 @@ async function json(res: Response): Promise<any> {
   }
 }
 
+/** Every live process below `pid` (children, their children…), with its command line. */
+function descendants(pid: number): { pid: number; cmd: string }[] {
+  const out = childProcesses(pid);
+  for (let i = 0; i < out.length; i++) out.push(...childProcesses(out[i]!.pid));
+  return out;
+}
+
 async function pools(url: string): Promise<Record<string, any>> {
   const health = await (await fetch(`${url}/health`)).json();
   return Object.fromEntries((health.local?.pools ?? []).map((p: any) => [p.name, p]));
@@ -69,7 +86,7 @@ describe("one server, attacked", () => {
   }, 30_000);
   const url = (path: string) => `${flash.url}/01_cat/01_chaos${path}`;
 
-  test("F1: a body over --max-body is a 413 with a JSON message naming the limit and how to raise it", async () => {
+  test("a body over --max-body is a 413 with a JSON message naming the limit and how to raise it", async () => {
     const body = JSON.stringify({ name: "a".repeat(2 * 1024 * 1024) });
     const res = await fetch(url("/cpu/name"), {
       method: "POST",
@@ -84,7 +101,7 @@ describe("one server, attacked", () => {
     expect((await fetch(`${flash.url}/health`)).status).toBe(200);
   });
 
-  test("F6: a 422 echoes at most a short preview of a large invalid value", async () => {
+  test("a 422 echoes at most a short preview of a large invalid value", async () => {
     const body = JSON.stringify({ name: "b".repeat(500_000) });
     const res = await fetch(url("/cpu/name"), {
       method: "POST",
@@ -97,7 +114,7 @@ describe("one server, attacked", () => {
     expect(JSON.parse(text).detail[0].input).toContain("(500000 characters)");
   });
 
-  test("F7: a route whose fields all have defaults refuses text/plain (415), null and arrays (422)", async () => {
+  test("a route whose fields all have defaults refuses text/plain (415), null and arrays (422)", async () => {
     const post = (body: string | undefined, type?: string) =>
       fetch(url("/cpu/hello"), { method: "POST", headers: type ? { "content-type": type } : {}, body });
     const text = await post('{"name":"x"}', "text/plain");
@@ -114,7 +131,7 @@ describe("one server, attacked", () => {
     expect(await json(ok)).toEqual({ hello: "you" });
   });
 
-  test("F8: JSON nested 10,000 deep is a 400, not a 500", async () => {
+  test("JSON nested 10,000 deep is a 400, not a 500", async () => {
     const deep = `{"name":${"[".repeat(10_000)}${"]".repeat(10_000)}}`;
     const res = await fetch(url("/cpu/hello"), {
       method: "POST",
@@ -125,7 +142,7 @@ describe("one server, attacked", () => {
     expect((await json(res)).message).toContain("levels deep");
   });
 
-  test("F15: a known path asked with the wrong method is a 405 with Allow", async () => {
+  test("a known path asked with the wrong method is a 405 with Allow", async () => {
     const res = await fetch(url("/cpu/hello"), { method: "GET" });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("POST");
@@ -146,38 +163,54 @@ describe("one server, attacked", () => {
     }, 30_000);
   }
 
-  test("F10: a client that goes away cancels its running and its queued calls", async () => {
+  test("a client that goes away cancels its running and its queued calls", async () => {
     const pid = await json(await fetch(url("/gpu/pid")));
     expect(alive(pid)).toBe(true);
-    const spinning = fetch(url("/gpu/spin"), { signal: AbortSignal.timeout(500) }).catch(() => "aborted");
-    await Bun.sleep(100);
-    const queued = fetch(url("/gpu/sleep/10"), { signal: AbortSignal.timeout(500) }).catch(() => "aborted");
-    expect(await spinning).toBe("aborted");
+    const gpu = async () => (await pools(flash.url)).chaos_gpu;
+    const spinClient = new AbortController();
+    const spinning = fetch(url("/gpu/spin"), { signal: spinClient.signal }).catch(() => "aborted");
+    await until(async () => (await gpu()).workers.busy === 1, "the spin call running");
+    const queuedClient = new AbortController();
+    const queued = fetch(url("/gpu/sleep/10"), { signal: queuedClient.signal }).catch(() => "aborted");
+    await until(async () => (await gpu()).queue === 1, "the second call queued behind it");
+    queuedClient.abort();
     expect(await queued).toBe("aborted");
+    // The queued call leaves the queue while the worker still spins: it never runs.
+    await until(async () => (await gpu()).queue === 0, "the queued call dropped");
+    expect((await gpu()).workers.busy).toBe(1);
+    spinClient.abort();
+    expect(await spinning).toBe("aborted");
     await until(() => !alive(pid), "the spinning worker stopped");
-    const p = (await pools(flash.url)).chaos_gpu;
+    const p = await gpu();
     expect(p.queue).toBe(0);
     expect(p.workers.busy).toBe(0);
     expect((await fetch(url("/gpu/sleep/1"))).status).toBe(200);
   }, 30_000);
 
-  test("F11: a save recycles only the pools whose modules changed; data files do not reload", async () => {
+  test("a save recycles only the pools whose modules changed; data files do not reload", async () => {
     const other = await json(await fetch(`${flash.url}/01_cat/02_other/gpu/pid`));
     const chaos = await json(await fetch(url("/gpu/pid")));
     const reloads = () => flash.output().match(/reload #\d+/g)?.length ?? 0;
     const before = reloads();
     writeFileSync(join(ws, "01_cat/02_other/speech.wav"), "RIFF not code");
     writeFileSync(join(ws, "01_cat/01_chaos/notes.md"), "# notes");
-    await Bun.sleep(500);
-    expect(reloads()).toBe(before);
+    // Saved after the data files, the edit's reload comes after any reload they caused: exactly one, naming only it.
+    const logged = flash.output().length;
     writeFileSync(join(ws, "01_cat/01_chaos/gpu_worker.ts"), `${chaosWorker("gpu")}// edited\n`);
     await until(() => reloads() > before, "the edit reloaded");
+    expect(reloads()).toBe(before + 1);
+    const line = flash
+      .output()
+      .slice(logged)
+      .match(/reload #\d+: [^\n]*/)![0];
+    expect(line).toContain("gpu_worker.ts");
+    expect(line).not.toMatch(/speech\.wav|notes\.md/);
     expect(await json(await fetch(`${flash.url}/01_cat/02_other/gpu/pid`))).toBe(other);
     expect(alive(other)).toBe(true);
     expect(await json(await fetch(url("/gpu/pid")))).toBe(chaos); // warm: it re-imported the edit in place
   }, 30_000);
 
-  test("F10: deleting an example stops its pool and its workers", async () => {
+  test("deleting an example stops its pool and its workers", async () => {
     const other = await json(await fetch(`${flash.url}/01_cat/02_other/gpu/pid`));
     expect((await pools(flash.url)).other_gpu).toBeDefined();
     rmSync(join(ws, "01_cat/02_other"), { recursive: true });
@@ -246,7 +279,7 @@ describe("workers never outlive the server, and ignore the terminal's Ctrl+C", (
   });
   afterAll(() => removeDir(ws));
 
-  test("F3: Ctrl+C sent to the terminal's whole process group lets a process worker's call finish", async () => {
+  test("Ctrl+C sent to the terminal's whole process group lets a process worker's call finish", async () => {
     // A terminal sends SIGINT to its foreground process group; `detached` gives flash a group of its own to receive it.
     const proc = Bun.spawn([process.execPath, join(REPO, "cli.ts"), "run", "--port", "0"], {
       cwd: ws,
@@ -259,30 +292,50 @@ describe("workers never outlive the server, and ignore the terminal's Ctrl+C", (
     await until(() => /at (http:\/\/\S+)/.test(out()), "flash serving", 20_000);
     const base = out().match(/at (http:\/\/\S+)/)![1]!;
     const pid = await json(await fetch(`${base}/01_cat/01_chaos/gpu/pid`));
-    const call = fetch(`${base}/01_cat/01_chaos/gpu/sleep/1500`);
-    await Bun.sleep(300);
+    const call = fetch(`${base}/01_cat/01_chaos/gpu/sleep/1000`);
+    await until(async () => (await pools(base)).chaos_gpu.workers.busy === 1, "the call running");
     process.kill(-proc.pid, "SIGINT");
     const res = await call;
     expect(res.status).toBe(200);
-    expect((await res.json()).slept).toBe(1500);
+    expect((await res.json()).slept).toBe(1000);
     expect(await proc.exited).toBe(0);
     await until(() => !alive(pid), "the worker stopped with the server");
     expect(out()).not.toContain("SIGINT); the pool replaced it");
   }, 40_000);
 
-  test("F4: a worker spinning in a call dies with a server killed by SIGKILL", async () => {
+  test("a worker spinning in a call dies with a server killed by SIGKILL", async () => {
     const flash = await startFlash(ws);
     const pid = await json(await fetch(`${flash.url}/01_cat/01_chaos/gpu/pid`));
     void fetch(`${flash.url}/01_cat/01_chaos/gpu/spin`).catch(() => undefined);
-    await Bun.sleep(300);
+    await until(async () => (await pools(flash.url)).chaos_gpu.workers.busy === 1, "the spin call running");
     flash.proc.kill("SIGKILL");
     await flash.proc.exited;
     await until(() => !alive(pid), "the orphaned worker gone", 10_000);
   }, 30_000);
+
+  test("an emulated Runpod worker dies with a `flash run --target emulator` killed by SIGKILL", async () => {
+    const own = mkdtempSync(join(tmpdir(), "flash-emulated-orphan-"));
+    try {
+      cpSync(FIXTURE_WS, join(own, "ws"), { recursive: true });
+      const flash = await startFlash(join(own, "ws"), ["--target", "emulator"], {
+        FLASH_FIXTURE_PKG: FIXTURE_PKG,
+        FLASH_WORKER_CACHE: join(own, "cache"),
+      });
+      const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "orphan" });
+      expect(res.status).toBe(200);
+      const workers = descendants(flash.proc.pid);
+      expect(workers.some((p) => p.cmd.includes("flash-bootstrap"))).toBe(true);
+      flash.proc.kill("SIGKILL");
+      await flash.proc.exited;
+      await until(() => workers.every((p) => !alive(p.pid)), "the emulated workers gone", 10_000);
+    } finally {
+      removeDir(own);
+    }
+  }, 30_000);
 });
 
 describe("settings that cannot work", () => {
-  test("F12: a .env that is a directory, or a bad --max-body, is a one-line error and exit 1", async () => {
+  test("a .env that is a directory, or a bad --max-body, is a one-line error and exit 1", async () => {
     const ws = makeWorkspace({ "01_cat/01_chaos/gpu_worker.ts": chaosWorker("gpu") });
     try {
       const bad = Bun.spawnSync([process.execPath, join(REPO, "cli.ts"), "run", "--port", "0", "--max-body", "lots"], {
@@ -319,7 +372,7 @@ describe("settings that cannot work", () => {
     }
   }, 30_000);
 
-  test("F12: a .env value over 128 KiB is reported by the pool (E2BIG, the variable named); the server stays up", async () => {
+  test("a .env value over 128 KiB is reported by the pool (E2BIG, the variable named); the server stays up", async () => {
     const ws = makeWorkspace({
       "01_cat/01_chaos/gpu_worker.ts": chaosWorker("gpu"),
       ".env": `HUGE_SECRET_BLOB=${"x".repeat(200 * 1024)}\n`,

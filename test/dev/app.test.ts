@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { buildApp, type UnifiedApp } from "../../core/dev/app";
+import { buildApp, type UnifiedApp } from "../../core/app/app";
 import { startServer, type FlashServer } from "../../core/dev/server";
 import { makeWorkspace, postJson, removeDir, workerSource } from "../helpers/workspace";
 

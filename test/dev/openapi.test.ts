@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApp } from "../../core/dev/app";
+import { buildApp } from "../../core/app/app";
 import { startServer, type FlashServer } from "../../core/dev/server";
 import { REPO } from "../helpers/workspace";
 

@@ -291,7 +291,7 @@ describe("platform rules", () => {
     const syntax = await gql("query { myself {");
     expect(syntax.status).toBe(400);
     expect(syntax.body.errors[0].extensions.code).toBe("GRAPHQL_PARSE_FAILED");
-    // deleteTemplate(templateName: String!): a nullable variable does not fit (review D13).
+    // deleteTemplate(templateName: String!): a nullable variable does not fit.
     const nullable = await gql("mutation d($name: String) { deleteTemplate(templateName: $name) }", { name: "x" });
     expect(nullable.status).toBe(400);
     expect(nullable.body.errors[0].message).toContain('type "String" used in position expecting type "String!"');
@@ -357,7 +357,7 @@ describe("platform rules", () => {
       { key: "PORT", value: "80" },
       { key: "PORT_HEALTH", value: "80" },
     ]);
-    // A client that sends only its own env (as flash did before review B1) loses what the platform put there.
+    // A client that sends only its own env (as flash once did) loses what the platform put there.
     await ctlQuery(docs.FLASH_SAVE_TEMPLATE, {
       input: {
         id: tpl.id,
@@ -411,126 +411,5 @@ describe("platform rules", () => {
     await ctlQuery(docs.FLASH_SAVE_ENDPOINT, { input: { ...input, id: ep.id, workersMax: 0 } });
     expect((await gql(docs.FLASH_DELETE_ENDPOINT, { id: ep.id })).body).toEqual({ data: { deleteEndpoint: null } });
     expect(em.control.endpoints.has(ep.id)).toBe(false);
-  });
-});
-
-describe("runpodctl's REST calls (internal/api/{endpoints,templates}.go against rest.runpod.io/v1)", () => {
-  async function rest(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${em.restBaseUrl}${path}`, {
-      method,
-      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
-
-  test("template create/get/update/list/delete with runpodctl's request shapes", async () => {
-    const name = unique("rest-tpl");
-    // TemplateCreateRequest: env as an object, ports and the start command as arrays.
-    const created = await rest("POST", "/templates", {
-      name,
-      imageName: "myorg/rest:1",
-      isServerless: true,
-      ports: ["8000/http"],
-      dockerStartCmd: ["python3", "-u", "handler.py"],
-      env: { A: "1" },
-      containerDiskInGb: 15,
-    });
-    expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({
-      name,
-      imageName: "myorg/rest:1",
-      dockerStartCmd: ["python3 -u handler.py"],
-      ports: ["8000/http"],
-      env: { A: "1" },
-      containerDiskInGb: 15,
-      isServerless: true,
-      isRunpod: false,
-    });
-    const id = created.body.id;
-    // The same template through GraphQL: one store.
-    expect((await ctlQuery(docs.FLASH_GET_TEMPLATE, { id })).podTemplate.dockerArgs).toBe("python3 -u handler.py");
-    // TemplateUpdateRequest is partial: only what it names changes.
-    const updated = await rest("PATCH", `/templates/${id}`, { env: { A: "2", B: "3" }, readme: "hi" });
-    expect(updated.body).toMatchObject({
-      env: { A: "2", B: "3" },
-      readme: "hi",
-      imageName: "myorg/rest:1",
-      containerDiskInGb: 15,
-    });
-    expect((await rest("GET", "/templates")).body.map((t: any) => t.id)).toContain(id);
-    expect((await rest("GET", `/templates/${id}`)).body.name).toBe(name);
-    expect(await rest("DELETE", `/templates/${id}`)).toEqual({ status: 204, body: null });
-    expect((await rest("GET", `/templates/${id}`)).status).toBe(404);
-  });
-
-  test("serverless list/get/update/delete; a template in use cannot be deleted", async () => {
-    const tpl = await makeTemplate();
-    const ep = (
-      await ctlQuery(docs.FLASH_SAVE_ENDPOINT, {
-        input: {
-          name: unique("rest-ep"),
-          templateId: tpl.id,
-          gpuIds: "ADA_24,AMPERE_24,-NVIDIA L4",
-          locations: "EU-RO-1",
-          workersMax: 2,
-        },
-      })
-    ).saveEndpoint;
-    const got = await rest("GET", `/endpoints/${ep.id}?includeTemplate=true`);
-    expect(got.body).toMatchObject({
-      id: ep.id,
-      computeType: "GPU",
-      gpuTypeIds: ["NVIDIA GeForce RTX 4090", "NVIDIA RTX A5000", "NVIDIA GeForce RTX 3090"],
-      dataCenterIds: ["EU-RO-1"],
-      workersMax: 2,
-      template: { id: tpl.id, name: tpl.name },
-    });
-    expect((await rest("GET", "/endpoints")).body.map((e: any) => e.id)).toContain(ep.id);
-    // EndpointUpdateRequest (runpodctl serverless update): partial; the rest of the endpoint stays.
-    const updated = await rest("PATCH", `/endpoints/${ep.id}`, { workersMax: 4, idleTimeout: 30 });
-    expect(updated.body).toMatchObject({
-      workersMax: 4,
-      idleTimeout: 30,
-      dataCenterIds: ["EU-RO-1"],
-      templateId: tpl.id,
-    });
-    const bad = await rest("PATCH", `/endpoints/${ep.id}`, { idleTimeout: 0 });
-    expect(bad).toEqual({ status: 400, body: { error: "idleTimeout must be from 1 to 3600 seconds, got 0" } });
-    expect((await rest("DELETE", `/templates/${tpl.id}`)).body.error).toContain("is in use by endpoint");
-    // runpodctl deletes directly, without scaling to 0/0 first.
-    expect(await rest("DELETE", `/endpoints/${ep.id}`)).toEqual({ status: 204, body: null });
-    expect(await rest("GET", `/endpoints/${ep.id}`)).toEqual({
-      status: 404,
-      body: { error: `endpoint ${ep.id} not found` },
-    });
-    const cpu = await rest("POST", "/endpoints", {
-      templateId: tpl.id,
-      name: unique("rest-cpu"),
-      computeType: "CPU",
-      cpuFlavorIds: ["cpu3c"],
-      vcpuCount: 2,
-    });
-    expect(cpu.body).toMatchObject({ computeType: "CPU", instanceIds: ["cpu3c-2-4"], gpuTypeIds: [] });
-    const unauthorized = await fetch(`${em.restBaseUrl}/endpoints`, { headers: { authorization: "Bearer nope" } });
-    expect(unauthorized.status).toBe(401);
-  });
-
-  test("network volumes: create/list/get/delete with the {name, size, dataCenterId} body flash sends", async () => {
-    const name = unique("rest-vol");
-    const made = await rest("POST", "/networkvolumes", { name, size: 10, dataCenterId: "EU-RO-1" });
-    expect(made.status).toBe(200);
-    expect(made.body).toEqual({ id: expect.any(String), name, size: 10, dataCenterId: "EU-RO-1" });
-    expect((await rest("GET", "/networkvolumes")).body).toContainEqual(made.body);
-    expect((await rest("GET", `/networkvolumes/${made.body.id}`)).body).toEqual(made.body);
-    const bad = await rest("POST", "/networkvolumes", { name, size: 0, dataCenterId: "moon" });
-    expect(bad).toEqual({ status: 400, body: { error: "size must be a whole number of GB from 1 to 4000, got 0" } });
-    // GraphQL sees the same volumes, and an endpoint that uses one holds it.
-    const gql = await em.control.execute("query { myself { networkVolumes { id name } } }");
-    expect((gql.body.data as any).myself.networkVolumes).toContainEqual({ id: made.body.id, name });
-    expect((await rest("DELETE", `/networkvolumes/${made.body.id}`)).status).toBe(204);
-    expect((await rest("GET", `/networkvolumes/${made.body.id}`)).status).toBe(404);
-    expect((await rest("DELETE", `/networkvolumes/${made.body.id}`)).status).toBe(404);
   });
 });

@@ -47,8 +47,14 @@ beforeAll(() => {
   em = startEmulator({
     apiKey: KEY,
     takeHoldMs: 1000,
+    // The platform's clocks, shortened: timeouts and TTLs are checked every 20 ms, a runsync may wait as little as
+    // 100 ms, the scaler ticks every 25 ms and an endpoint's idleTimeout counts in tenths of a second.
+    sweepIntervalMs: 20,
+    minSyncWaitMs: 100,
     workers: {
       images: { "sdk-style:1": [process.execPath, resolve(import.meta.dir, "../fixtures/runpod/sdk-style-worker.ts")] },
+      tickMs: 25,
+      idleSecondMs: 100,
     },
   });
   sdk = runpodSdk(KEY, { baseUrl: em.endpointBaseUrl });
@@ -161,14 +167,14 @@ describe("REST details beyond the SDK", () => {
   test("runsync with a short wait returns the job unfinished; status-sync waits; status works with GET and POST", async () => {
     const id = await makeEndpoint("rest-wait");
     const first = await (
-      await call(`/${id}/runsync?wait=1000`, {
+      await call(`/${id}/runsync?wait=100`, {
         method: "POST",
-        body: JSON.stringify({ input: { mode: "sleep", value: 1800 } }),
+        body: JSON.stringify({ input: { mode: "sleep", value: 400 } }),
       })
     ).json();
     expect(["IN_QUEUE", "IN_PROGRESS"]).toContain(first.status);
     const finished = await (await call(`/${id}/status-sync/${first.id}?wait=10000`)).json();
-    expect(finished).toMatchObject({ id: first.id, status: "COMPLETED", output: { slept: 1800 } });
+    expect(finished).toMatchObject({ id: first.id, status: "COMPLETED", output: { slept: 400 } });
     expect((await (await call(`/${id}/status/${first.id}`, { method: "POST" })).json()).status).toBe("COMPLETED");
   }, 15_000);
 
@@ -228,8 +234,15 @@ describe("REST details beyond the SDK", () => {
         body: JSON.stringify({ input: { mode: "sleep", value: 3000 }, policy: { ttl: 300 } }),
       })
     ).json();
-    await Bun.sleep(700);
-    expect((await call(`/${id}/status/${brief.id}`)).status).toBe(404);
+    let status = 200;
+    await until(
+      () => {
+        void call(`/${id}/status/${brief.id}`).then((r) => (status = r.status));
+        return status === 404;
+      },
+      5000,
+      "the job to expire",
+    );
   }, 20_000);
 
   test("a webhook receives the finished job", async () => {

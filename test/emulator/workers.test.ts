@@ -87,7 +87,7 @@ async function attachWorker(endpointId: string, extra: Record<string, string> = 
   expect(body.launch).toBe("external");
   expect(body.env.RUNPOD_POD_ID).toBeUndefined();
   const proc = Bun.spawn([process.execPath, PROTOCOL_WORKER], {
-    env: { PATH: process.env.PATH ?? "", ...body.env, RUNPOD_PING_INTERVAL: "200", ...extra },
+    env: { PATH: process.env.PATH ?? "", ...body.env, RUNPOD_PING_INTERVAL: "100", ...extra },
     stdout: "ignore",
     stderr: "ignore",
   });
@@ -99,7 +99,10 @@ beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "flash-emu-workers-"));
   em = startEmulator({
     apiKey: KEY,
-    takeHoldMs: 500,
+    takeHoldMs: 300,
+    // The platform's clocks, shortened: timeouts are checked every 20 ms, a runsync may wait as little as 50 ms.
+    sweepIntervalMs: 20,
+    minSyncWaitMs: 50,
     control: { templateDeleteDelayMs: 0 },
     workers: {
       // flash-managed templates run this (what tests use for flash's worker); other images only what is mapped.
@@ -110,10 +113,11 @@ beforeAll(() => {
         "myorg/crash:1": "echo 'no such module' >&2; exit 3",
       },
       env: { STOP_LOG: join(tmp, "stops.log") },
-      pingIntervalMs: 200,
-      lbWaitMs: 1500,
-      attachedTimeoutMs: 1500,
+      pingIntervalMs: 100,
+      lbWaitMs: 300,
+      attachedTimeoutMs: 800,
       crashBackoffMs: 200,
+      tickMs: 25,
     },
   });
 });
@@ -128,7 +132,7 @@ describe("external workers", () => {
   test("a custom image gets no emulator worker; a worker started with the printed env attaches and runs jobs", async () => {
     const id = await endpoint("myorg/custom:1");
     const queued = await rest("POST", `/v2/${id}/run`, { input: { mode: "echo", value: "queued first" } });
-    await Bun.sleep(600);
+    await Bun.sleep(100); // four scaler ticks: none starts a worker
     expect(em.supervisor.alive(id)).toEqual([]);
     expect((await rest("GET", `/v2/${id}/status/${queued.body.id}`)).body.status).toBe("IN_QUEUE");
     const listing = (await rest("GET", "/")).body.endpoints.find((e: any) => e.id === id);
@@ -314,7 +318,7 @@ describe("stop channel and job shapes", () => {
     await until(() => stopped(job.body.id), 10_000, "the worker to get the stop signal");
     const timed = await rest("POST", `/v2/${id}/run`, {
       input: { mode: "sleep", value: 30_000 },
-      policy: { executionTimeout: 800 },
+      policy: { executionTimeout: 300 },
     });
     const out = await finished(id, timed.body.id);
     expect(out.status).toBe("TIMED_OUT");
@@ -333,7 +337,7 @@ describe("stop channel and job shapes", () => {
       workers: {
         images: { "myorg/stubborn:1": [process.execPath, PROTOCOL_WORKER] },
         env: { STUBBORN: "1" },
-        stopGraceMs: 500,
+        stopGraceMs: 150,
       },
     });
     try {
@@ -357,7 +361,7 @@ describe("stop channel and job shapes", () => {
       const worker = emulator.supervisor.alive(id)[0]!;
       const job = emulator.store.submit(
         id,
-        { input: { mode: "sleep", value: 60_000 }, policy: { executionTimeout: 600 } },
+        { input: { mode: "sleep", value: 60_000 }, policy: { executionTimeout: 200 } },
         false,
       );
       await until(() => job.status === "TIMED_OUT", 10_000, "the execution timeout");
@@ -380,7 +384,9 @@ describe("stop channel and job shapes", () => {
 
 describe("load-balanced workers", () => {
   test("PORT comes only from the template (mapped to a host port); LB workers get no job webhooks", async () => {
-    const id = await endpoint("myorg/lb:1", { type: "LB" });
+    // A warm worker (workersMin 1), ready before the first request: no request waits for a cold start here.
+    const id = await endpoint("myorg/lb:1", { type: "LB", workersMin: 1 });
+    await until(() => em.supervisor.alive(id)[0]?.state === "idle", 10_000, "a ready LB worker");
     const res = await fetch(`${em.url}/lb/${id}/echo`, {
       method: "POST",
       headers: { authorization: `Bearer ${KEY}` },
@@ -395,7 +401,7 @@ describe("load-balanced workers", () => {
     expect(seen.webhook).toBeNull();
     expect(seen.podId).toBe(worker.id);
 
-    // A full-replace template update without PORT (what flash did before review B1): new workers get no PORT and
+    // A full-replace template update without PORT (what flash once did): new workers get no PORT and
     // no request can reach them.
     const tplId = em.control.endpoints.get(id)!.templateId;
     await gql("mutation t($input: SaveTemplateInput) { saveTemplate(input: $input) { id } }", {
@@ -420,19 +426,36 @@ describe("load-balanced workers", () => {
 
 describe("load-balanced routing", () => {
   test("one worker takes up to scalerValue concurrent requests before another starts (REQUEST_COUNT)", async () => {
-    const id = await endpoint("myorg/lb:1", { type: "LB" });
-    const call = (ms: number) =>
-      fetch(`${em.url}/lb/${id}/slow?ms=${ms}`, { headers: { authorization: `Bearer ${KEY}` } }).then(
+    const id = await endpoint("myorg/lb:1", { type: "LB", workersMin: 1 });
+    await until(() => em.supervisor.alive(id)[0]?.state === "idle", 10_000, "a ready LB worker");
+    // /hold answers once the test releases its gate on the worker: requests stay in flight for as long as needed.
+    const hold = (gate: string) =>
+      fetch(`${em.url}/lb/${id}/hold?gate=${gate}`, { headers: { authorization: `Bearer ${KEY}` } }).then(
         async (r) => ((await r.json()) as { podId: string }).podId,
       );
-    await call(0); // the cold start
-    const pods = await Promise.all([call(600), call(600), call(600)]);
-    expect(new Set(pods).size).toBe(1);
-    expect(em.supervisor.alive(id).length).toBe(1);
+    const release = (gate: string) =>
+      Promise.all(
+        em.supervisor
+          .alive(id)
+          .filter((w) => w.inflight > 0)
+          .map((w) => fetch(`http://127.0.0.1:${w.port}/release?gate=${gate}`, { method: "POST" })),
+      );
+    const inflight = () => em.supervisor.alive(id).reduce((n, w) => n + w.inflight, 0);
+    const first = hold("cold");
+    await until(() => inflight() === 1, 10_000, "the first worker to take a request");
+    await release("cold");
+    const pod = await first;
+    const three = Promise.all([hold("three"), hold("three"), hold("three")]);
+    await until(() => inflight() === 3, 10_000, "three requests in flight");
+    expect(em.supervisor.alive(id).map((w) => [w.id, w.inflight])).toEqual([[pod, 3]]);
+    await release("three");
+    expect(new Set(await three)).toEqual(new Set([pod]));
     // Five at once: four fit on the first worker, the fifth makes the scaler start a second one.
-    const more = Promise.all([1, 2, 3, 4, 5].map(() => call(4000)));
+    const five = Promise.all([1, 2, 3, 4, 5].map(() => hold("five")));
     await until(() => em.supervisor.alive(id).length === 2, 10_000, "a second worker for the fifth request");
-    expect((await more).length).toBe(5);
+    await until(() => inflight() === 5, 10_000, "five requests in flight");
+    await release("five");
+    expect((await five).length).toBe(5);
   }, 30_000);
 });
 
@@ -451,7 +474,7 @@ describe("platform conditions", () => {
     const t = await endpoint("myorg/mapped:7");
     em.supervisor.throttle(t, 2);
     await rest("POST", `/v2/${t}/run`, { input: { mode: "echo", value: 1 } });
-    await Bun.sleep(500);
+    await Bun.sleep(100); // four scaler ticks: none starts a worker
     expect(em.supervisor.alive(t)).toEqual([]);
     expect((await rest("GET", `/v2/${t}/health`)).body.workers).toMatchObject({ throttled: 2, idle: 0 });
     em.supervisor.throttle(t, 0);
@@ -461,7 +484,7 @@ describe("platform conditions", () => {
     const emulator = startEmulator({
       apiKey: KEY,
       takeHoldMs: 500,
-      workers: { images: { "myorg/cold:1": [process.execPath, PROTOCOL_WORKER] }, coldStartMs: 1200 },
+      workers: { images: { "myorg/cold:1": [process.execPath, PROTOCOL_WORKER] }, coldStartMs: 400 },
     });
     try {
       const save = await fetch(`${emulator.apiBaseUrl}/graphql`, {
@@ -484,12 +507,11 @@ describe("platform conditions", () => {
         headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
         body: JSON.stringify({ input: { mode: "echo", value: "cold" } }),
       });
-      await Bun.sleep(300);
-      expect(emulator.supervisor.counts(id).initializing).toBe(1);
+      await until(() => emulator.supervisor.counts(id).initializing === 1, 10_000, "the cold start");
       expect(emulator.supervisor.alive(id)).toEqual([]);
       const job = (await (await call).json()) as any;
       expect(job.status).toBe("COMPLETED");
-      expect(job.delayTime).toBeGreaterThanOrEqual(1200);
+      expect(job.delayTime).toBeGreaterThanOrEqual(400);
     } finally {
       await emulator.stop();
     }
@@ -503,7 +525,7 @@ describe("platform conditions", () => {
     expect(run.body.error).toMatch(/^payload too large: \d+ bytes exceeds the 10 MB limit of \/run$/);
     const fits = await rest("POST", `/v2/${id}/run`, big(9_000_000));
     expect(fits.body.status).toBe("IN_QUEUE");
-    expect((await rest("POST", `/v2/${id}/runsync?wait=1000`, big(15_000_000))).body.status).toBe("IN_QUEUE");
+    expect((await rest("POST", `/v2/${id}/runsync?wait=50`, big(15_000_000))).body.status).toBe("IN_QUEUE");
     const sync = await rest("POST", `/v2/${id}/runsync`, big(20_000_000));
     expect(sync.status).toBe(413);
     expect(sync.body.error).toContain("the 20 MB limit of /runsync");

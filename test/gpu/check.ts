@@ -8,7 +8,7 @@
  * Not a test file (bun test skips it): it needs a GPU to say anything interesting.
  */
 import { join } from "node:path";
-import { buildApp } from "../../core/dev/app";
+import { buildApp } from "../../core/app/app";
 import { listGpus } from "../../core/base/gpu";
 import { LocalTarget } from "../../core/remote/local/local-target";
 import { setTarget } from "../../core/remote/target";

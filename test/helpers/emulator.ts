@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { startEmulator } from "../../core/emulator/server";
+import { emulatorKey, startEmulator } from "../../core/emulator/server";
 import { specName } from "../../core/runpod/bundle";
 import { EmulatorTarget } from "../../core/emulator/emulator-target";
 import type { FunctionRequest, FunctionResponse, RemoteFunctionRef, Target } from "../../core/remote/target";
@@ -32,9 +32,10 @@ export class OfflineEmulatorTarget implements Target {
   constructor(root: string, volumesDir?: string) {
     this.tmp = realpathSync(mkdtempSync(join(tmpdir(), "flash-emulator-target-")));
     this.cache = join(this.tmp, "worker-cache");
-    const apiKey = `emu_${crypto.randomUUID().replaceAll("-", "")}`;
+    const apiKey = emulatorKey();
     const emulator = startEmulator({
       apiKey,
+      retireGraphql: true, // as `flash run --target emulator`: provisioning needs REST v2 alone
       workers: { env: { FLASH_WORKER_CACHE: this.cache }, volumesDir: volumesDir ?? join(this.tmp, "volumes") },
     });
     this.inner = new EmulatorTarget(emulator, { apiKey, root, statePath: join(this.tmp, "resources.json") });

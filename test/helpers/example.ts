@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll } from "bun:test";
 import { basename, dirname } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/dev/app";
+import { buildApp, type UnifiedApp } from "../../core/app/app";
 import { LocalTarget } from "../../core/remote/local/local-target";
 import { setTarget } from "../../core/remote/target";
 

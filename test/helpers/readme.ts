@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { buildApp, type UnifiedApp } from "../../core/dev/app";
+import { buildApp, type UnifiedApp } from "../../core/app/app";
 import { LocalTarget } from "../../core/remote/local/local-target";
 import { setTarget, type Target } from "../../core/remote/target";
 import { OfflineEmulatorTarget } from "./emulator";

@@ -275,7 +275,7 @@ describe("inside a worker", () => {
         expect(built.success).toBe(true);
         const bundle = built.outputs[0]!.path;
         const code = `
-          (await import("./core/base/self-import.ts")).registerFlashModules();
+          (await import("./core/workspace/self-import.ts")).registerFlashModules();
           const { execute } = await import("./core/remote/worker/executor.ts");
           const m = ${JSON.stringify(bundle)};
           const a = await execute({ module: m, name: "double", executionType: "function", args: [5] });

@@ -1,13 +1,19 @@
 /**
- * The review's findings on the client and worker side, against the strict emulator: a user with only an API key
- * (default public images + bootstrap, B2), code that travels once per content hash with a retry on a worker's miss
- * (B5), payload limits, waits that explain themselves and end (item 3), the execution timeout counted from
- * IN_PROGRESS (D4), cancel that stops the function on the worker (D5), and custom images that get raw input (B4).
+ * How a call behaves on Runpod, client and worker side, against the strict emulator: a user with only an API key
+ * (default public images + bootstrap), code that travels once per content hash with a retry on a worker's miss,
+ * payload limits, waits that explain themselves and end, the execution timeout counted from IN_PROGRESS, cancel
+ * that stops the function on the worker, and custom images that get raw input.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CpuLiveLoadBalancer, CpuLiveServerless, CpuServerlessEndpoint } from "../../core/remote/config";
+import {
+  CpuLiveLoadBalancer,
+  CpuLiveServerless,
+  CpuServerlessEndpoint,
+  LiveServerless,
+} from "../../core/remote/config";
+import { GpuGroup } from "../../core/remote/enums";
 import type { RemoteFunctionRef } from "../../core/remote/protocol";
 import { GraphqlError, RunpodGraphql } from "../../core/runpod/graphql";
 import { RunpodHttp } from "../../core/runpod/http";
@@ -48,7 +54,7 @@ function ref(config: RemoteFunctionRef["config"], name: string): RemoteFunctionR
 const call = (fn: RemoteFunctionRef, args: unknown[], signal?: AbortSignal) =>
   h.target.call(fn, { module: fn.module, name: fn.name, executionType: "function", args }, signal);
 
-describe("B2: nothing to build: public image + bootstrap, the worker program arrives with the first call", () => {
+describe("nothing to build: public image + bootstrap, the worker program arrives with the first call", () => {
   test("the template runs oven/bun with the bootstrap; the second call sends hashes only", async () => {
     const cfg = new CpuLiveServerless({ name: "boot_first", workersMax: 1, idleTimeout: 60 });
     const hello = ref(cfg, "hello");
@@ -67,7 +73,7 @@ describe("B2: nothing to build: public image + bootstrap, the worker program arr
     expect(h.target.bytesSent - mark).toBeLessThan(2000); // bundle and program by hash only
   }, 60_000);
 
-  test("B5: a fresh worker that lacks the code answers `missing`; the call is sent again with it and runs once", async () => {
+  test("a fresh worker that lacks the code answers `missing`; the call is sent again with it and runs once", async () => {
     const cfg = new CpuLiveServerless({ name: "boot_miss", workersMax: 1, idleTimeout: 60 });
     const hello = ref(cfg, "hello");
     expect((await call(hello, [{ name: "one" }])).success).toBe(true);
@@ -103,7 +109,7 @@ describe("payload limits", () => {
 
 describe("calls that explain themselves", () => {
   test("a throttled endpoint: the wait says why and ends with the reason", async () => {
-    const t = h.newTarget({ wait: { explainAfterMs: 50, queueTimeoutMs: 1500 } });
+    const t = h.newTarget({ wait: { explainAfterMs: 50, queueTimeoutMs: 700 } });
     const cfg = new CpuLiveServerless({ name: "throttled", workersMax: 1 });
     const { endpointId } = await t.provisioner.ensure(cfg);
     h.em.supervisor.throttle(endpointId, 1);
@@ -117,6 +123,25 @@ describe("calls that explain themselves", () => {
     expect(res.error?.name).toBe("QueueTimeoutError");
     expect(res.error?.message).toContain("throttled");
     expect(h.em.store.jobCounts(endpointId).inQueue).toBe(0); // the job was cancelled, not left queued
+    h.em.supervisor.throttle(endpointId, 0);
+    await t.shutdown();
+  }, 30_000);
+
+  test("a throttled GPU endpoint's wait says what Runpod's catalog lists for its pools' stock", async () => {
+    const t = h.newTarget({ wait: { explainAfterMs: 50, queueTimeoutMs: 1500 } });
+    const cfg = new LiveServerless({ name: "throttled_gpu", gpus: [GpuGroup.ADA_24], workersMax: 1 });
+    const { endpointId } = await t.provisioner.ensure(cfg);
+    h.em.supervisor.throttle(endpointId, 1);
+    const fn = ref(cfg, "hello");
+    const res = await t.call(
+      fn,
+      { module: fn.module, name: "hello", executionType: "function", args: [{}] },
+      new AbortController().signal,
+    );
+    expect(res.error?.message).toContain(
+      "workers are throttled: no machine of the requested type is free in the allowed data centers right now " +
+        "(allow more GPU types or data centers, or wait); Runpod's catalog lists serverless stock ADA_24 HIGH",
+    );
     h.em.supervisor.throttle(endpointId, 0);
     await t.shutdown();
   }, 30_000);
@@ -136,12 +161,13 @@ describe("calls that explain themselves", () => {
     await t.shutdown();
   }, 30_000);
 
-  test("D4: the execution timeout counts from IN_PROGRESS, not from submission (a cold start does not eat it)", async () => {
-    // Cold start 3 s > execution timeout 2.5 s + grace 0.3 s: a clock started at submission would give up.
-    const cold = startHarness({ workers: { coldStartMs: 3000 } });
+  test("the execution timeout counts from IN_PROGRESS, not from submission (a cold start does not eat it)", async () => {
+    // Cold start 1.6 s > execution timeout 1.2 s + grace 0.2 s: a clock started at submission would give up. The
+    // call itself runs in about 0.2 s once a worker took it.
+    const cold = startHarness({ workers: { coldStartMs: 1600 } });
     try {
-      const t = cold.newTarget({ wait: { executionGraceMs: 300 } });
-      const cfg = new CpuLiveServerless({ name: "cold", workersMax: 1, executionTimeoutMs: 2500 });
+      const t = cold.newTarget({ wait: { executionGraceMs: 200 } });
+      const cfg = new CpuLiveServerless({ name: "cold", workersMax: 1, executionTimeoutMs: 1200 });
       const fn = { ...ref(cfg, "hello"), module: join(cold.root, "01_demo/01_basic/cpu_worker.ts") };
       const res = await t.call(
         fn,
@@ -156,7 +182,7 @@ describe("calls that explain themselves", () => {
   }, 60_000);
 });
 
-describe("D5: cancel stops the function on the worker", () => {
+describe("cancel stops the function on the worker", () => {
   test("a caller that gives up: the job is CANCELLED and the worker running it stops (through job-stop)", async () => {
     const cfg = new CpuLiveServerless({ name: "stoppable", workersMax: 1, idleTimeout: 60 });
     const nap = ref(cfg, "nap");
@@ -183,7 +209,7 @@ describe("D5: cancel stops the function on the worker", () => {
   }, 60_000);
 });
 
-describe("B4: custom images get the raw input", () => {
+describe("custom images get the raw input", () => {
   test("CpuServerlessEndpoint: the user's handler gets args[0] as `input` and its output is the result", async () => {
     const cfg = new CpuServerlessEndpoint({ name: "own_handler", imageName: "me/handler:1", workersMax: 1 });
     const fn = ref(cfg, "handler");
@@ -207,7 +233,7 @@ describe("B4: custom images get the raw input", () => {
 });
 
 describe("nothing runs twice", () => {
-  test("D3: a 503 on a job submission is not sent again (the job may exist); a 429 is (it was refused)", async () => {
+  test("a 503 on a job submission is not sent again (the job may exist); a 429 is (it was refused)", async () => {
     const cfg = new CpuLiveServerless({ name: "no_dupes", workersMax: 1, idleTimeout: 60 });
     const hello = ref(cfg, "hello");
     expect((await call(hello, [{ name: "warm" }])).success).toBe(true);
@@ -222,10 +248,10 @@ describe("nothing runs twice", () => {
     expect(h.em.store.jobCounts(endpoint.id).completed - before).toBe(1);
   }, 60_000);
 
-  test("D11: a load-balanced endpoint's cold start ('no workers available') is waited out, then the call runs", async () => {
-    const cold = startHarness({ workers: { coldStartMs: 1500, lbWaitMs: 200 } });
+  test("a load-balanced endpoint's cold start ('no workers available') is waited out, then the call runs", async () => {
+    const cold = startHarness({ workers: { coldStartMs: 600, lbWaitMs: 100 } });
     try {
-      const t = cold.newTarget({ wait: { lbRetryDelayMs: 300, lbColdStartMs: 30_000 } });
+      const t = cold.newTarget({ wait: { lbRetryDelayMs: 100, lbColdStartMs: 30_000 } });
       const cfg = new CpuLiveLoadBalancer({ name: "lb_cold", workersMax: 1 });
       const fn: RemoteFunctionRef = {
         config: cfg,
@@ -249,7 +275,7 @@ describe("nothing runs twice", () => {
 });
 
 describe("control plane replies", () => {
-  test("D9: GraphQL errors that come with HTTP 400 are GraphQL errors, with their message", async () => {
+  test("GraphQL errors that come with HTTP 400 are GraphQL errors, with their message", async () => {
     const gql = new RunpodGraphql(new RunpodHttp(FAKE_KEY), h.em.apiBaseUrl);
     const err = await gql.request("query { myself { nope } }").catch((e: Error) => e);
     expect(err).toBeInstanceOf(GraphqlError);
@@ -260,7 +286,7 @@ describe("control plane replies", () => {
 
 describe("the Dockerfiles", () => {
   const dockerfile = (name: string) => readFileSync(resolve(import.meta.dir, "../../worker", name), "utf8");
-  test("B3: every documented build and every stage is linux/amd64; D14: no FLASH_WORKER_CACHE hides the volume", () => {
+  test("every documented build and every stage is linux/amd64; no FLASH_WORKER_CACHE hides the volume", () => {
     for (const name of ["Dockerfile.cpu", "Dockerfile.gpu"]) {
       const text = dockerfile(name);
       for (const line of text.split("\n").filter((l) => /docker build /.test(l))) {

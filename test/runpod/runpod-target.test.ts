@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConsolaReporter } from "consola";
-import { buildApp } from "../../core/dev/app";
+import { buildApp } from "../../core/app/app";
 import { log } from "../../core/base/log";
 import { LocalTarget } from "../../core/remote/local/local-target";
 import { setTarget } from "../../core/remote/target";

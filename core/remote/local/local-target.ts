@@ -6,9 +6,15 @@
 import { resolve } from "node:path";
 import { logger } from "../../base/log";
 import { GpuAllocator } from "./gpu-allocator";
-import { Pool, type PoolStatus } from "./pool";
-import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } from "../protocol";
-import type { ReloadedModules } from "../target";
+import { Pool, type PoolOptions, type PoolStatus } from "./pool";
+import type {
+  FunctionRequest,
+  FunctionResponse,
+  OnChunk,
+  ReloadedModules,
+  RemoteFunctionRef,
+  Target,
+} from "../protocol";
 import type { WorkerKind } from "./worker-handle";
 import { setting } from "../../base/settings";
 
@@ -22,10 +28,12 @@ export interface LocalTargetOptions {
   root?: string;
   /** The folder of the network volumes itself (tests give each run a fresh one). */
   volumesDir?: string;
+  /** Times and the worker factory of every pool (tests: a 50 ms grace, in-memory workers). */
+  pool?: Pick<PoolOptions, "cancelGraceMs" | "idleTimeoutMs" | "start">;
 }
 
 /** Runs remote functions on worker pools on this machine. */
-export class LocalTarget {
+export class LocalTarget implements Target {
   readonly name = "local";
   private readonly pools = new Map<string, Pool>();
   private readonly seen = new WeakSet<object>();
@@ -33,6 +41,7 @@ export class LocalTarget {
   private gpus?: GpuAllocator;
   private saidNoGpu = false;
   private down = false;
+  private warmupHolds = 0;
 
   /** True once shut down: a stopped target takes no calls, so `currentTarget()` replaces it. */
   get stopped(): boolean {
@@ -42,6 +51,22 @@ export class LocalTarget {
   constructor(options: LocalTargetOptions = {}) {
     this.options = options;
     this.gpus = options.gpus;
+  }
+
+  /**
+   * Hold back the start of warm (`workersMin`) workers until the returned release is called. `flash run` holds them
+   * while it imports the examples and opens its socket, so worker processes do not compete with start-up for the
+   * CPU; calls are never held (a call starts the workers it needs at once).
+   */
+  holdWarmups(): () => void {
+    this.warmupHolds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.warmupHolds > 0) return;
+      for (const pool of this.pools.values()) pool.warmUp();
+    };
   }
 
   /** Create the pool of a function's config at import time, so `workersMin` workers warm up early. */
@@ -89,6 +114,8 @@ export class LocalTarget {
       void existing.shutdown();
     }
     const pool = new Pool(config, {
+      ...this.options.pool,
+      warmupsHeld: () => this.warmupHolds > 0,
       kind: this.kindFor(config.isGpu, config.isolate),
       log: logger(config.name),
       devices: config.isGpu ? this.devicesFor(config.gpuCount) : undefined,
@@ -122,7 +149,7 @@ export class LocalTarget {
   async recycle(changed?: ReloadedModules): Promise<void> {
     const recycling: Promise<void>[] = [];
     for (const [name, pool] of [...this.pools]) {
-      if (changed && !pool.forgetModules(changed.dirs, changed.since)) continue;
+      if (changed && !pool.dropModulesUnder(changed.dirs, changed.since)) continue;
       if (changed && pool.moduleCount === 0) {
         this.pools.delete(name);
         logger("pool").info(`"${name}": no module uses it any more; stopping its workers`);

@@ -1,16 +1,15 @@
 /**
- * A worker pool for one resource config, with the endpoint's semantics: `workersMin` warm workers, up to
- * `workersMax` started on demand, idle workers stopped after `idleTimeout` seconds, calls beyond capacity
- * queued in FIFO order, a per-call timeout that kills and replaces the worker, and crash isolation.
+ * The scheduler of one resource config's workers, with the endpoint's semantics: `workersMin` warm workers, up to
+ * `workersMax` started on demand, idle workers stopped after the idle timeout, calls beyond capacity queued in FIFO
+ * order, a per-call timeout that kills and replaces the worker, and crash isolation. What a worker's environment
+ * holds is `worker-env.ts`; how it runs (thread or process) is `worker-handle.ts`.
  */
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
 import type { ConsolaInstance } from "consola";
-import { setting } from "../../base/settings";
-import { type ResourceConfig, resolveSecrets } from "../config";
+import type { ResourceConfig } from "../config";
 import type { FromWorker, FunctionRequest, FunctionResponse, OnChunk, WireError } from "../protocol";
 import { callLabel } from "../protocol";
-import { startWorker, type WorkerHandle, type WorkerKind } from "./worker-handle";
+import { spawnProblem, workerEnv } from "./worker-env";
+import { startWorker, type WorkerHandle, type WorkerKind, type WorkerSpec } from "./worker-handle";
 
 /**
  * Default per-call limit when the config sets none (`executionTimeoutMs: 0`): Runpod's (core/runpod/platform.ts
@@ -19,10 +18,10 @@ import { startWorker, type WorkerHandle, type WorkerKind } from "./worker-handle
 const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000;
 
 /**
- * How long a streamed call's generator may take to reach its next step after its caller stopped reading; past it
- * the worker (stuck in an await or a loop that never yields) is stopped and replaced.
+ * How long a streamed call's generator may take to reach its next step after its caller stopped reading, by default;
+ * past it the worker (stuck in an await or a loop that never yields) is stopped and replaced.
  */
-const CANCEL_GRACE_MS = 5_000;
+const DEFAULT_CANCEL_GRACE_MS = 5_000;
 
 /** How to run the pool's workers. */
 export interface PoolOptions {
@@ -34,6 +33,14 @@ export interface PoolOptions {
   env?: Record<string, string>;
   /** The folder that holds one folder per network volume (`.flash/volumes` of the workspace). */
   volumesDir?: string;
+  /** How long a cancelled stream's generator may take to stop before its worker is stopped (default 5 s). */
+  cancelGraceMs?: number;
+  /** How long a worker above `workersMin` may stay idle, in ms (default: the config's `idleTimeout` seconds). */
+  idleTimeoutMs?: number;
+  /** Starts one worker (default `startWorker`: a thread or a process); tests pass an in-memory one. */
+  start?: (spec: WorkerSpec) => WorkerHandle;
+  /** While it returns true, warm (`workersMin`) workers wait for `warmUp()`; calls still start the workers they need. */
+  warmupsHeld?: () => boolean;
 }
 
 /** A snapshot of a pool, as shown on /health. */
@@ -54,6 +61,7 @@ export interface PoolStatus {
   devices: (string | null)[];
 }
 
+/** A call waiting in the queue or running on a worker. */
 interface Pending {
   req: FunctionRequest;
   label: string;
@@ -62,12 +70,20 @@ interface Pending {
   onAbort?: () => void;
   /** A streamed call: each chunk, as the worker sends it. */
   onChunk?: OnChunk;
-  settled?: boolean;
+  resolved?: boolean;
 }
 
 type SlotState = "starting" | "idle" | "busy" | "stopping";
 
-interface Slot {
+/** The call a worker runs. `cancelled`: the caller of this streamed call stopped reading; its generator is closing. */
+interface Running {
+  pending: Pending;
+  seq: number;
+  cancelled?: boolean;
+}
+
+/** One worker of the pool and what the scheduler knows of it. */
+interface WorkerSlot {
   n: number;
   handle: WorkerHandle;
   state: SlotState;
@@ -77,8 +93,7 @@ interface Slot {
   idleSince: number;
   idleTimer?: ReturnType<typeof setTimeout>;
   callTimer?: ReturnType<typeof setTimeout>;
-  /** `cancelled`: the caller of this streamed call stopped reading; the worker is closing its generator. */
-  current?: { pending: Pending; seq: number; cancelled?: boolean };
+  running?: Running;
   /** Remote objects living in this worker (their calls must come back here). */
   instances: Set<string>;
   /** Why this worker is replaced once its current call is done (an error escaped a call; a reload). */
@@ -91,33 +106,13 @@ function failure(name: string, message: string, status?: number): FunctionRespon
   return { success: false, error };
 }
 
-const warmups = { holds: 0, waiting: new Set<Pool>() };
-
-/**
- * Hold back the start of warm (`workersMin`) workers until the returned release is called. `flash run` holds them
- * while it imports the examples and opens its socket, so worker processes do not compete with start-up for the
- * CPU; calls are never held (a call starts the workers it needs at once).
- */
-export function holdWarmups(): () => void {
-  warmups.holds++;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    if (--warmups.holds > 0) return;
-    const waiting = [...warmups.waiting];
-    warmups.waiting.clear();
-    for (const pool of waiting) pool.warmUp();
-  };
-}
-
 /** One pool of workers for one resource config. */
 export class Pool {
-  private current: ResourceConfig;
+  #config: ResourceConfig;
   private readonly opts: PoolOptions;
-  private readonly slots = new Set<Slot>();
+  private readonly slots = new Set<WorkerSlot>();
   private readonly queue: Pending[] = [];
-  private readonly owners = new Map<string, Slot>();
+  private readonly owners = new Map<string, WorkerSlot>();
   private readonly stopping = new Set<Promise<void>>();
   /** Modules its workers run, with when each was last prepared (a reload forgets those it did not prepare again). */
   private readonly modules = new Map<string, number>();
@@ -129,14 +124,14 @@ export class Pool {
   private stats = { calls: 0, errors: 0, timeouts: 0, crashes: 0, lastColdStartMs: null as number | null };
 
   constructor(config: ResourceConfig, opts: PoolOptions) {
-    this.current = config;
+    this.#config = config;
     this.opts = opts;
-    this.ensureMin();
+    this.warmUp();
   }
 
   /** The config the pool follows (the newest one of its name). */
   get config(): ResourceConfig {
-    return this.current;
+    return this.#config;
   }
 
   /** How the pool runs its workers. */
@@ -149,25 +144,29 @@ export class Pool {
    * new workers get its environment; idle workers beyond a lowered `workersMax` stop.
    */
   reconfigure(config: ResourceConfig): void {
-    if (config === this.current || this.stopped) return;
+    if (config === this.#config || this.stopped) return;
     // Workers keep the environment they started with: a new one needs new workers.
     const newEnv =
-      JSON.stringify(config.env) !== JSON.stringify(this.current.env) ||
-      config.networkVolume?.name !== this.current.networkVolume?.name;
-    this.current = config;
+      JSON.stringify(config.env) !== JSON.stringify(this.#config.env) ||
+      config.networkVolume?.name !== this.#config.networkVolume?.name;
+    this.#config = config;
     if (newEnv) void this.recycle();
     for (const slot of [...this.slots]) {
-      if (this.live() <= config.workersMax) break;
+      if (this.slots.size <= config.workersMax) break;
       if (slot.state === "idle") this.retire(slot, "workersMax lowered");
     }
     for (const slot of this.slots) if (slot.state === "idle") this.armIdle(slot);
-    this.ensureMin();
-    this.pump();
+    this.refill();
   }
 
   /** The per-call limit in milliseconds. */
   get timeoutMs(): number {
     return this.config.executionTimeoutMs || DEFAULT_EXECUTION_TIMEOUT_MS;
+  }
+
+  /** How long a worker above `workersMin` may stay idle, in milliseconds. */
+  get idleTimeoutMs(): number {
+    return this.opts.idleTimeoutMs ?? this.config.idleTimeout * 1000;
   }
 
   /** Tell the pool about a module its workers will run, so new workers import it while warming up. */
@@ -176,10 +175,10 @@ export class Pool {
   }
 
   /**
-   * After a reload that purged the modules under `dirs`: forget those that were not prepared again since
-   * `since` (deleted, renamed, or now failing to load). Returns whether any of the pool's modules lay there.
+   * After a reload that purged the modules under `dirs`: drop those that were not prepared again since `since`
+   * (deleted, renamed, or now failing to load). Returns whether any of the pool's modules lay there.
    */
-  forgetModules(dirs: string[], since: number): boolean {
+  dropModulesUnder(dirs: string[], since: number): boolean {
     let touched = false;
     for (const [file, at] of this.modules) {
       if (!dirs.some((d) => file === d || file.startsWith(d.endsWith("/") ? d : `${d}/`))) continue;
@@ -226,13 +225,12 @@ export class Pool {
     for (const slot of [...this.slots]) {
       if (slot.instances.size > 0) {
         slot.retireWhenIdle = "recycled after a reload (it held remote objects)";
-        if (slot.state === "idle") this.retire(slot, "recycled after a reload (it held remote objects)");
+        if (slot.state === "idle") this.retire(slot, slot.retireWhenIdle);
         continue;
       }
       slot.handle.send({ type: "reload", files });
     }
-    this.ensureMin();
-    this.pump();
+    this.refill();
   }
 
   /** Workers holding old code stop (busy ones after their call); new calls get new workers. */
@@ -243,25 +241,25 @@ export class Pool {
       if (slot.state === "idle") this.retire(slot, "recycled after a reload");
       // starting and busy workers notice the new generation when they become idle
     }
-    this.ensureMin();
-    this.pump();
+    this.refill();
   }
 
   /** Stop every worker and fail what is still queued or running; resolves when all workers are gone. */
   async shutdown(why = "flash is shutting down"): Promise<void> {
-    if (this.stopped) return this.settle();
+    if (this.stopped) return this.drained();
     this.stopped = true;
-    for (const p of this.queue.splice(0)) this.settle1(p, failure("PoolStopped", `${p.label}: ${why}`));
+    for (const p of this.queue.splice(0)) this.resolveCall(p, failure("PoolStopped", `${p.label}: ${why}`));
     for (const slot of [...this.slots]) {
-      const running = slot.current?.pending;
-      slot.current = undefined;
-      if (running) this.settle1(running, failure("PoolStopped", `${running.label}: ${why}`));
+      const running = slot.running?.pending;
+      slot.running = undefined;
+      if (running) this.resolveCall(running, failure("PoolStopped", `${running.label}: ${why}`));
       this.retire(slot, "shutdown", true);
     }
-    await this.settle();
+    await this.drained();
   }
 
-  private async settle(): Promise<void> {
+  /** Resolves once every worker being stopped is gone. */
+  private async drained(): Promise<void> {
     while (this.stopping.size) await Promise.all([...this.stopping]);
   }
 
@@ -274,7 +272,7 @@ export class Pool {
       workerKind: this.opts.kind,
       workersMin: this.config.workersMin,
       workersMax: this.config.workersMax,
-      idleTimeout: this.config.idleTimeout,
+      idleTimeout: this.idleTimeoutMs / 1000, // seconds, as configured
       workers: { total: this.slots.size, busy: count("busy"), idle: count("idle"), starting: count("starting") },
       queue: this.queue.length,
       calls: this.stats.calls,
@@ -291,13 +289,30 @@ export class Pool {
     return [...this.slots].map((s) => s.handle.pid).filter((p): p is number => typeof p === "number");
   }
 
-  // ---- scheduling ----
-
-  private live(): number {
-    return this.slots.size; // retired workers leave `slots` at once
+  /**
+   * Start the warm workers that are missing (up to `workersMin`; retired workers leave `slots` at once), unless
+   * warm-ups are held: then the target calls this again when it releases them.
+   */
+  warmUp(): void {
+    if (this.opts.warmupsHeld?.()) return;
+    while (!this.stopped && this.slots.size < this.config.workersMin) if (!this.spawn()) return;
   }
 
-  private ownerOf(p: Pending): Slot | undefined {
+  // ---- scheduling ----
+
+  /** Top up the warm workers, then hand queued calls to idle workers (starting more when calls wait). */
+  private refill(): void {
+    this.warmUp();
+    this.pump();
+  }
+
+  /** Stop a worker (its call, if any, was already answered) and let another take its place. */
+  private replace(slot: WorkerSlot, why: string, hard = false): void {
+    this.retire(slot, why, hard);
+    this.refill();
+  }
+
+  private ownerOf(p: Pending): WorkerSlot | undefined {
     const id = p.req.instanceId;
     if (!id) return undefined;
     const owner = this.owners.get(id);
@@ -306,9 +321,9 @@ export class Pool {
     return undefined;
   }
 
-  private idleSlot(): Slot | undefined {
+  private idleSlot(): WorkerSlot | undefined {
     // The most recently used idle worker first, so the others reach their idle timeout and scale down.
-    let best: Slot | undefined;
+    let best: WorkerSlot | undefined;
     for (const s of this.slots) {
       if (s.state !== "idle" || s.generation !== this.generation) continue;
       if (!best || s.idleSince >= best.idleSince) best = s;
@@ -331,63 +346,28 @@ export class Pool {
     }
     const waiting = this.queue.filter((p) => !this.ownerOf(p)).length;
     const starting = [...this.slots].filter((s) => s.state === "starting" && s.generation === this.generation).length;
-    for (let deficit = waiting - starting; deficit > 0 && this.live() < this.config.workersMax; deficit--) {
+    for (let deficit = waiting - starting; deficit > 0 && this.slots.size < this.config.workersMax; deficit--) {
       if (!this.spawn()) break;
     }
   }
 
-  /** Start workers up to `workersMin` (now, or when warm-ups are no longer held). */
-  warmUp(): void {
-    this.ensureMin();
-  }
-
-  private ensureMin(): void {
-    if (warmups.holds > 0) {
-      warmups.waiting.add(this);
-      return;
-    }
-    while (!this.stopped && this.live() < this.config.workersMin) if (!this.spawn()) return;
-  }
-
-  /**
-   * A worker of a config with a network volume sees it where `volume.path` looks: FLASH_VOLUME_NAME names it and
-   * FLASH_VOLUME_PATH is its folder (created on demand), standing in for Runpod's mount at /runpod-volume, which a
-   * local process cannot have. Every config naming the volume gets the same folder. Other workers get neither.
-   */
-  private volumeEnv(): Record<string, string> {
-    const volume = this.config.networkVolume;
-    if (!volume) return {};
-    const dir = join(this.opts.volumesDir ?? resolve(setting("FLASH_VOLUMES_DIR")!), volume.name);
-    mkdirSync(dir, { recursive: true });
-    return { FLASH_VOLUME_NAME: volume.name, FLASH_VOLUME_PATH: dir };
-  }
-
-  /** Start one worker; false when the OS refused to start it (reported, and the oldest waiting call fails). */
+  /** Start one worker; false when it could not be started (reported, and the oldest waiting call fails). */
   private spawn(): boolean {
     const n = ++this.workerCount;
     const devices = this.opts.devices?.() ?? null;
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      ...resolveSecrets(this.config.env),
-      ...this.opts.env,
-    };
-    env.FLASH_WORKER = "1";
-    env.FLASH_RESOURCE_NAME = this.config.name;
-    env.FLASH_WORKER_ID = String(n);
-    env.FLASH_PRELOAD = JSON.stringify([...this.modules]);
-    delete env.FLASH_VOLUME_NAME; // never inherited from the server: only a config's own volume is mounted
-    delete env.FLASH_VOLUME_PATH;
-    Object.assign(env, this.volumeEnv());
-    if (devices !== null) {
-      env.CUDA_VISIBLE_DEVICES = devices;
-      // CUDA numbers devices fastest-first by default; nvidia-smi (whose indices we pin) numbers them by PCI bus.
-      env.CUDA_DEVICE_ORDER ??= "PCI_BUS_ID";
-    } else if (!this.config.isGpu) env.CUDA_VISIBLE_DEVICES = ""; // a CPU endpoint has no GPU
+    const env = workerEnv({
+      config: this.config,
+      n,
+      modules: this.modules.keys(),
+      devices,
+      env: this.opts.env,
+      volumesDir: this.opts.volumesDir,
+    });
     const started = performance.now();
-    let slot: Slot;
+    let slot: WorkerSlot;
     let handle: WorkerHandle;
     try {
-      handle = startWorker({
+      handle = (this.opts.start ?? startWorker)({
         kind: this.opts.kind,
         env,
         onMessage: (msg) => this.onMessage(slot, msg),
@@ -411,33 +391,35 @@ export class Pool {
   private startFailed(why: string): void {
     if (why !== this.lastStartProblem) this.opts.log.error(`cannot start a worker of "${this.config.name}": ${why}`);
     this.lastStartProblem = why;
+    this.failOldestWaiting(`a worker of "${this.config.name}" could not start: ${why}`);
+  }
+
+  /** Fail the oldest call that waits for any worker (rather than retrying a broken start forever). */
+  private failOldestWaiting(why: string): void {
     const i = this.queue.findIndex((p) => !this.ownerOf(p));
     if (i < 0) return;
     const [p] = this.queue.splice(i, 1);
     this.stats.errors++;
-    this.settle1(
-      p!,
-      failure("WorkerStartError", `${p!.label}: a worker of "${this.config.name}" could not start: ${why}`),
-    );
+    this.resolveCall(p!, failure("WorkerStartError", `${p!.label}: ${why}`));
   }
 
-  private onReady(slot: Slot, ms: number): void {
+  private onReady(slot: WorkerSlot, ms: number): void {
     if (!this.slots.has(slot) || slot.state !== "starting") return;
     this.stats.lastColdStartMs = Math.round(ms * 10) / 10;
     const where = slot.devices !== null ? `, GPU ${slot.devices || "none"}` : "";
     this.opts.log.info(
-      `scale up: worker ${slot.n} ready (${this.opts.kind}${where}, cold start ${ms.toFixed(0)} ms), ${this.live()}/${this.config.workersMax} workers`,
+      `scale up: worker ${slot.n} ready (${this.opts.kind}${where}, cold start ${ms.toFixed(0)} ms), ${this.slots.size}/${this.config.workersMax} workers`,
     );
     this.release(slot);
   }
 
-  private dispatch(slot: Slot, p: Pending): void {
+  private dispatch(slot: WorkerSlot, p: Pending): void {
     // The abort listener stays while the call runs: a caller that goes away stops its worker (see `abort`).
     clearTimeout(slot.idleTimer);
     slot.state = "busy";
     slot.handle.hold(true);
     const seq = ++this.seq;
-    slot.current = { pending: p, seq };
+    slot.running = { pending: p, seq };
     if (p.req.instanceId) {
       this.owners.set(p.req.instanceId, slot);
       slot.instances.add(p.req.instanceId);
@@ -447,31 +429,31 @@ export class Pool {
     slot.handle.send({ type: "call", seq, req: p.req });
   }
 
-  private onMessage(slot: Slot, msg: FromWorker): void {
+  private onMessage(slot: WorkerSlot, msg: FromWorker): void {
     if (msg.type === "fault") return this.onFault(slot, msg);
     if (msg.type === "reloaded") {
       this.opts.log.debug(`worker ${slot.n}: ${msg.modules} module(s) imported again in ${msg.ms.toFixed(1)} ms`);
       return;
     }
-    const current = slot.current;
-    if (!current || msg.type === "ready" || msg.seq !== current.seq) return; // a late message from a call that already timed out
+    const running = slot.running;
+    if (!running || msg.type === "ready" || msg.seq !== running.seq) return; // a late message from a call that already timed out
     if (msg.type === "output") {
-      this.opts.log.log(`${current.pending.label}: ${msg.line}`);
+      this.opts.log.log(`${running.pending.label}: ${msg.line}`);
       return;
     }
     if (msg.type === "chunk") {
-      if (!current.cancelled) current.pending.onChunk?.(msg.chunk);
+      if (!running.cancelled) running.pending.onChunk?.(msg.chunk);
       return;
     }
     if (msg.type !== "done") return;
     clearTimeout(slot.callTimer);
-    slot.current = undefined;
-    if (current.cancelled) {
-      this.opts.log.debug(`${current.pending.label}: generator closed after its caller stopped reading`);
+    slot.running = undefined;
+    if (running.cancelled) {
+      this.opts.log.debug(`${running.pending.label}: generator closed after its caller stopped reading`);
       return this.release(slot);
     }
     if (!msg.res.success) this.stats.errors++;
-    this.settle1(current.pending, msg.res);
+    this.resolveCall(running.pending, msg.res);
     this.release(slot);
   }
 
@@ -480,30 +462,20 @@ export class Pool {
    * otherwise it is left over from an earlier call: the running call (someone else's) finishes, and the worker,
    * whose state can no longer be trusted, is replaced, so no later call pays for it.
    */
-  private onFault(slot: Slot, msg: Extract<FromWorker, { type: "fault" }>): void {
+  private onFault(slot: WorkerSlot, msg: Extract<FromWorker, { type: "fault" }>): void {
     if (!this.slots.has(slot)) return;
     this.stats.crashes++;
     const what = msg.kind === "rejection" ? "an unhandled promise rejection" : "an uncaught error";
-    const current = slot.current;
-    if (current && msg.seq === current.seq) {
+    const running = slot.running;
+    if (running && msg.seq === running.seq) {
       clearTimeout(slot.callTimer);
-      slot.current = undefined;
+      slot.running = undefined;
       this.stats.errors++;
-      const p = current.pending;
-      this.opts.log.warn(
-        `${p.label}: ${what} in a callback it started (${msg.name}: ${msg.message}); replacing worker ${slot.n}`,
-      );
-      this.settle1(
-        p,
-        failure(
-          "WorkerCrashed",
-          `${p.label}: ${what} in a callback it started (${msg.name}: ${msg.message}); its worker was replaced`,
-        ),
-      );
-      this.retire(slot, `${what} in ${p.label}`, true);
-      this.ensureMin();
-      this.pump();
-      return;
+      const p = running.pending;
+      const cause = `${what} in a callback it started (${msg.name}: ${msg.message})`;
+      this.opts.log.warn(`${p.label}: ${cause}; replacing worker ${slot.n}`);
+      this.resolveCall(p, failure("WorkerCrashed", `${p.label}: ${cause}; its worker was replaced`));
+      return this.replace(slot, `${what} in ${p.label}`, true);
     }
     if (!msg.origin) {
       // No call ran here yet (module code at import): replacing the worker would only repeat it.
@@ -515,21 +487,15 @@ export class Pool {
       `worker ${slot.n}: ${what} ${from} after its call returned (${msg.name}: ${msg.message}); the worker is replaced`,
     );
     slot.retireWhenIdle = "an error escaped an earlier call";
-    if (slot.state === "idle" || slot.state === "starting") {
-      this.retire(slot, `${what} ${from}`);
-      this.ensureMin();
-      this.pump();
-    }
+    if (slot.state === "idle" || slot.state === "starting") this.replace(slot, `${what} ${from}`);
   }
 
   /** A worker is free again: back to idle (arming its idle timer), or stopped if it holds old code. */
-  private release(slot: Slot): void {
+  private release(slot: WorkerSlot): void {
     if (this.stopped) return this.retire(slot, "shutdown");
     if (slot.generation !== this.generation || slot.retireWhenIdle) {
-      this.retire(slot, slot.retireWhenIdle ?? "recycled after a reload");
-      this.ensureMin();
-      this.pump(); // its place under workersMax is free for a worker with the new code
-      return;
+      // Its place under workersMax is free for a worker with the new code.
+      return this.replace(slot, slot.retireWhenIdle ?? "recycled after a reload");
     }
     slot.state = "idle";
     slot.idleSince = performance.now();
@@ -538,27 +504,34 @@ export class Pool {
     this.pump();
   }
 
-  private armIdle(slot: Slot): void {
+  private armIdle(slot: WorkerSlot): void {
     clearTimeout(slot.idleTimer);
+    const ms = this.idleTimeoutMs;
     slot.idleTimer = setTimeout(() => {
-      if (slot.state !== "idle" || this.live() <= this.config.workersMin) return;
+      if (slot.state !== "idle") return;
+      if (this.slots.size <= this.config.workersMin) {
+        this.opts.log.debug(
+          `worker ${slot.n} idle for ${ms / 1000} s: kept warm (workersMin ${this.config.workersMin})`,
+        );
+        return;
+      }
       if (slot.instances.size > 0) return; // a worker holding remote objects keeps them (and stays) until recycled
-      this.retire(slot, `idle for ${this.config.idleTimeout}s`);
-    }, this.config.idleTimeout * 1000);
+      this.retire(slot, `idle for ${ms / 1000} s`);
+    }, ms);
     (slot.idleTimer as { unref?: () => void }).unref?.();
   }
 
-  private onTimeout(slot: Slot, seq: number): void {
-    const current = slot.current;
-    if (!current || current.seq !== seq) return;
-    slot.current = undefined;
+  private onTimeout(slot: WorkerSlot, seq: number): void {
+    const running = slot.running;
+    if (!running || running.seq !== seq) return;
+    slot.running = undefined;
     this.stats.errors++;
     this.stats.timeouts++;
-    const p = current.pending;
+    const p = running.pending;
     this.opts.log.warn(
       `${p.label} timed out after ${this.timeoutMs} ms; stopping worker ${slot.n} and starting a fresh one`,
     );
-    this.settle1(
+    this.resolveCall(
       p,
       failure(
         "TimeoutError",
@@ -566,24 +539,22 @@ export class Pool {
         504,
       ),
     );
-    this.retire(slot, "timed out", true);
-    this.ensureMin();
-    this.pump();
+    this.replace(slot, "timed out", true);
   }
 
-  private onExit(slot: Slot, code: number | null, detail: string): void {
+  private onExit(slot: WorkerSlot, code: number | null, detail: string): void {
     if (!this.slots.has(slot)) return; // we stopped it ourselves
     const wasStarting = slot.state === "starting";
     this.drop(slot);
-    const running = slot.current?.pending;
-    slot.current = undefined;
+    const running = slot.running?.pending;
+    slot.running = undefined;
     if (running) {
       this.stats.errors++;
       this.stats.crashes++;
       this.opts.log.warn(
         `worker ${slot.n} exited (code ${code})${detail} while running ${running.label}; replacing it`,
       );
-      this.settle1(
+      this.resolveCall(
         running,
         failure(
           "WorkerCrashed",
@@ -592,41 +563,29 @@ export class Pool {
       );
     } else if (wasStarting) {
       this.opts.log.error(`worker ${slot.n} failed to start (code ${code})${detail}`);
-      // Fail the oldest call that was waiting for a worker rather than retrying a broken start forever.
-      const i = this.queue.findIndex((p) => !this.ownerOf(p));
-      if (i >= 0) {
-        const [p] = this.queue.splice(i, 1);
-        this.stats.errors++;
-        this.settle1(
-          p!,
-          failure(
-            "WorkerStartError",
-            `${p!.label}: a worker of "${this.config.name}" could not start (code ${code})${detail}`,
-          ),
-        );
-      }
-      if (this.queue.length === 0 && this.live() === 0) return; // do not loop on a broken start with nothing to do
+      this.failOldestWaiting(`a worker of "${this.config.name}" could not start (code ${code})${detail}`);
+      if (this.queue.length === 0 && this.slots.size === 0) return; // do not loop on a broken start with nothing to do
     } else {
       this.opts.log.warn(`idle worker ${slot.n} exited (code ${code})${detail}`);
     }
-    this.ensureMin();
-    this.pump();
+    this.refill();
   }
 
-  private drop(slot: Slot): void {
+  private drop(slot: WorkerSlot): void {
     this.slots.delete(slot);
     clearTimeout(slot.idleTimer);
     clearTimeout(slot.callTimer);
     for (const id of slot.instances) if (this.owners.get(id) === slot) this.owners.delete(id);
   }
 
-  private retire(slot: Slot, why: string, hard = false): void {
+  /** Stop a worker and forget it at once (it leaves `slots`); `replace` also fills its place. */
+  private retire(slot: WorkerSlot, why: string, hard = false): void {
     if (!this.slots.has(slot)) return;
     this.drop(slot);
     slot.state = "stopping";
     if (why !== "shutdown")
       this.opts.log.info(
-        `scale down: worker ${slot.n} stopped (${why}), ${this.live()}/${this.config.workersMax} workers`,
+        `scale down: worker ${slot.n} stopped (${why}), ${this.slots.size}/${this.config.workersMax} workers`,
       );
     const done: Promise<void> = slot.handle.stop(hard).finally(() => this.stopping.delete(done));
     this.stopping.add(done);
@@ -636,18 +595,15 @@ export class Pool {
     const i = this.queue.indexOf(p);
     if (i >= 0) {
       this.queue.splice(i, 1);
-      this.settle1(p, failure("AbortError", `${p.label}: the call was aborted while waiting for a worker`));
+      this.resolveCall(p, failure("AbortError", `${p.label}: the call was aborted while waiting for a worker`));
       return;
     }
     for (const slot of this.slots) {
-      if (slot.current?.pending !== p) continue;
-      if (p.req.stream) return this.cancelStream(slot, slot.current);
-      slot.current = undefined;
-      this.settle1(p, failure("AbortError", `${p.label}: the call was aborted; its worker was stopped`));
-      this.retire(slot, "call aborted", true);
-      this.ensureMin();
-      this.pump();
-      return;
+      if (slot.running?.pending !== p) continue;
+      if (p.req.stream) return this.cancelStream(slot, slot.running);
+      slot.running = undefined;
+      this.resolveCall(p, failure("AbortError", `${p.label}: the call was aborted; its worker was stopped`));
+      return this.replace(slot, "call aborted", true);
     }
   }
 
@@ -655,40 +611,28 @@ export class Pool {
    * The caller of a streamed call stopped reading: it gets its answer now; the worker closes the generator at its
    * next step (its `finally` blocks run) and stays, unless the generator does not get there within the grace.
    */
-  private cancelStream(slot: Slot, current: NonNullable<Slot["current"]>): void {
-    const p = current.pending;
-    current.cancelled = true;
-    slot.handle.send({ type: "cancel", seq: current.seq });
-    this.settle1(p, failure("AbortError", `${p.label}: the caller stopped reading the stream`));
+  private cancelStream(slot: WorkerSlot, running: Running): void {
+    const p = running.pending;
+    const grace = this.opts.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+    running.cancelled = true;
+    slot.handle.send({ type: "cancel", seq: running.seq });
+    this.resolveCall(p, failure("AbortError", `${p.label}: the caller stopped reading the stream`));
     clearTimeout(slot.callTimer);
     slot.callTimer = setTimeout(() => {
-      if (slot.current !== current) return;
-      slot.current = undefined;
+      if (slot.running !== running) return;
+      slot.running = undefined;
       this.opts.log.warn(
-        `${p.label}: its generator did not stop within ${CANCEL_GRACE_MS} ms of its caller leaving; stopping worker ${slot.n}`,
+        `${p.label}: its generator did not stop within ${grace} ms of its caller leaving; stopping worker ${slot.n}`,
       );
-      this.retire(slot, "stream cancelled", true);
-      this.ensureMin();
-      this.pump();
-    }, CANCEL_GRACE_MS);
+      this.replace(slot, "stream cancelled", true);
+    }, grace);
   }
 
-  private settle1(p: Pending, res: FunctionResponse): void {
-    if (p.settled) return;
-    p.settled = true;
+  /** Answer a call once (a later answer, from a timeout or a shutdown racing it, is ignored). */
+  private resolveCall(p: Pending, res: FunctionResponse): void {
+    if (p.resolved) return;
+    p.resolved = true;
     if (p.onAbort) p.signal?.removeEventListener("abort", p.onAbort);
     p.resolve(res);
   }
-}
-
-/** Why the OS refused to start a worker, in words a user can act on (E2BIG: name the variable that is too large). */
-function spawnProblem(err: unknown, env: Record<string, string>): string {
-  const e = err as NodeJS.ErrnoException;
-  const message = String(e?.message ?? err).split("\n")[0]!;
-  if (e?.code !== "E2BIG" && !/E2BIG/.test(message)) return message;
-  const [name, value] = Object.entries(env).sort((a, b) => b[1].length - a[1].length)[0] ?? ["?", ""];
-  return (
-    `the environment is too large for a new process (E2BIG): ${name} is ${Math.ceil(value.length / 1024)} KiB, ` +
-    "and Linux allows 128 KiB per variable; keep large values in a file and put its path in .env"
-  );
 }

@@ -63,8 +63,8 @@ function processCommand(): string[] {
 
 /** The environment of a subprocess worker: `env`, plus what makes `processCommand()` run the worker program. */
 function processEnv(env: Record<string, string>): Record<string, string> {
-  if (isCompiled()) return { ...env, FLASH_WORKER_PROCESS: "1" }; // `flash __worker` must stay flash, not bun
-  return { ...env, BUN_BE_BUN: "1", FLASH_WORKER_PROCESS: "1" };
+  if (isCompiled()) return env; // `flash __worker` must stay flash, not bun
+  return { ...env, BUN_BE_BUN: "1" };
 }
 
 /** Start a worker of the given kind. */

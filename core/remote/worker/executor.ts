@@ -37,7 +37,7 @@ export async function loadModule(file: string): Promise<Record<string, unknown>>
 }
 
 /** Forget modules a hot reload dropped from the cache; returns those this worker had imported (to import again). */
-export function forgetModules(files: string[]): string[] {
+export function forgetImported(files: string[]): string[] {
   const forgotten = files.filter((file) => loaded.has(file));
   for (const file of forgotten) loaded.delete(file);
   return forgotten;

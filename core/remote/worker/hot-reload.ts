@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, sep } from "node:path";
-import { isEmbeddedPath } from "../../base/binary";
+import { isEngineModule } from "../../base/binary";
 
 /** What a reload did: the modules it dropped. */
 export interface ReloadResult {
@@ -16,14 +16,10 @@ export interface ReloadResult {
 const SOURCE = /\.(?:[cm]?[tj]sx?)$/;
 
 /** The modules of the user's code in this worker's cache (not packages, not flash's own engine). */
-function userModules(engineDir: string): string[] {
+function userModules(): string[] {
   return Object.keys(require.cache).filter(
     (key) =>
-      key.startsWith(sep) &&
-      SOURCE.test(key) &&
-      !key.includes(`${sep}node_modules${sep}`) &&
-      !key.startsWith(engineDir) &&
-      !isEmbeddedPath(key),
+      key.startsWith(sep) && SOURCE.test(key) && !key.includes(`${sep}node_modules${sep}`) && !isEngineModule(key),
   );
 }
 
@@ -73,11 +69,11 @@ function importersOf(modules: string[]): Map<string, Set<string>> {
 
 /**
  * Drop `changed` (absolute paths: files, or folders whose files all changed) and every cached module that imports
- * one of them, from this worker's module cache. Returns the dropped modules; `engineDir` (flash's own modules) is
+ * one of them, from this worker's module cache. Returns the dropped modules; flash's own engine (`ENGINE_DIR`) is
  * never touched.
  */
-export function purgeChanged(changed: string[], engineDir: string): ReloadResult {
-  const modules = userModules(engineDir);
+export function purgeChanged(changed: string[]): ReloadResult {
+  const modules = userModules();
   const hit = (file: string) => changed.some((c) => file === c || file.startsWith(c.endsWith(sep) ? c : c + sep));
   const purge = new Set(modules.filter(hit));
   // A changed file that was never cached (a new helper) can still be imported by a cached module from now on.

@@ -1,17 +1,14 @@
 /**
  * The program of one pool worker, as a thread (Bun Worker) or a subprocess (`bun pool-entry.ts`, or
  * `flash __worker` in the compiled binary). It switches to worker mode, preloads the modules it was told
- * about, says "ready", then runs calls one at a time through the executor.
+ * about, says "ready", then runs calls one at a time through the executor. Importing it starts nothing: it starts
+ * when it is the entry of its thread or process (last lines), or when `runPoolWorker()` is called.
  */
-import { join } from "node:path";
-import { execute, forgetModules, loadModule } from "./executor";
+import { execute, forgetImported, loadModule } from "./executor";
 import { openPoolChannel, type PoolChannel } from "./channel";
 import { purgeChanged } from "./hot-reload";
 import { enterWorkerMode } from "./registry";
 import { callLabel, type ToWorker } from "../protocol";
-
-/** flash's own modules (`core/`): a reload never drops them, their state is the worker's. */
-const ENGINE_DIR = join(import.meta.dir, "../..");
 
 let running = false;
 
@@ -22,6 +19,7 @@ const streams = new Map<number, AbortController>();
 export async function runPoolWorker(): Promise<void> {
   if (running) return;
   running = true;
+  delete process.env.BUN_BE_BUN; // programs the function starts are plain programs, not bun
   process.env.FLASH_WORKER = "1";
   enterWorkerMode();
   const pool = openPoolChannel();
@@ -43,9 +41,9 @@ export async function runPoolWorker(): Promise<void> {
 async function handle(pool: PoolChannel, msg: ToWorker): Promise<void> {
   if (msg.type === "reload") {
     const started = performance.now();
-    const { purged } = purgeChanged(msg.files, ENGINE_DIR);
+    const { purged } = purgeChanged(msg.files);
     // Import the remote functions' modules again now, so the next call does not wait for it.
-    for (const file of forgetModules(purged)) await loadModule(file).catch(() => undefined);
+    for (const file of forgetImported(purged)) await loadModule(file).catch(() => undefined);
     pool.send({ type: "reloaded", modules: purged.length, ms: performance.now() - started });
     return;
   }
@@ -70,7 +68,8 @@ async function handle(pool: PoolChannel, msg: ToWorker): Promise<void> {
 /** Make `import … from "flash"` in the worker resolve to the copy this worker runs (one registry per worker). */
 async function shareFlashModules(): Promise<void> {
   try {
-    const { registerFlashModules } = await import("../../base/self-import");
+    // The one import of workspace/ from remote/: how "flash" resolves for the examples this worker imports.
+    const { registerFlashModules } = await import("../../workspace/self-import");
     registerFlashModules();
   } catch {
     // Without the plugin, "flash" resolves through the workspace (tsconfig paths or .flash/runtime); the registry is shared via globalThis.
@@ -91,9 +90,6 @@ async function preload(): Promise<void> {
   }
 }
 
-// A thread runs this file as its entry; a subprocess may reach it through a shim that imports it, hence the variable.
-if (!Bun.isMainThread || import.meta.main || process.env.FLASH_WORKER_PROCESS === "1") {
-  delete process.env.FLASH_WORKER_PROCESS; // programs the function starts are not workers
-  delete process.env.BUN_BE_BUN;
-  await runPoolWorker();
-}
+// The entry of a worker thread (where Bun.main names the thread's entry and import.meta.main is false) or of
+// `bun pool-entry.ts`; `flash __worker` and `.flash/runtime/pool-entry.ts` import this file and call runPoolWorker().
+if (import.meta.main || Bun.main === import.meta.path) await runPoolWorker();
