@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ResourceConfig } from "../remote/config";
 import type { EndpointInput, EnvVarInput, TemplateInput } from "../runpod/platform";
-import { secretName } from "../remote/config";
+import { secretName } from "../base/secrets";
 import { shortHash } from "../base/fs";
 import { configHash, mapConfig } from "../runpod/mapping";
 import type { Scope } from "../workspace/discovery";

@@ -4,7 +4,7 @@
  * attaches), and the host environment a local process needs. Shared by the supervisor (which spawns) and
  * `flash emulator` (which prints the variables for workers the user starts).
  */
-import { resolveSecrets } from "../remote/config";
+import { resolveSecrets } from "../base/secrets";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { isCompiled } from "../base/binary";

@@ -3,6 +3,7 @@
  * original (runpod/flash src/runpod_flash/core/resources/serverless.py); every config is validated when it is constructed, with errors that name the
  * config and the field.
  */
+import { secretRef } from "../base/secrets";
 import {
   allGpuGroups,
   CpuInstanceType,
@@ -568,9 +569,6 @@ function stringMap(where: string, field: string, value: unknown): Record<string,
 /** The data centers with CPU serverless (runpod/flash core/resources/datacenter.py `CPU_DATACENTERS`). */
 const CPU_DATACENTERS: string[] = [DataCenter.EU_RO_1];
 
-/** A Runpod secret reference as the template env carries it (docs pods/templates/secrets: `{{ RUNPOD_SECRET_name }}`). */
-const SECRET_REF = /^\{\{ RUNPOD_SECRET_([A-Za-z0-9_.-]+) \}\}$/;
-
 /**
  * A config env value that stays home: on Runpod it is the reference `{{ RUNPOD_SECRET_<name> }}`, which Runpod
  * replaces with the account secret of that name when a worker starts (docs pods/templates/secrets), so the value is
@@ -581,23 +579,5 @@ export function secret(name: string): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
     throw new ConfigError(`secret("${name}"): a secret name has letters, digits, "_", "." or "-" only`);
   }
-  return `{{ RUNPOD_SECRET_${name} }}`;
-}
-
-/** The name of the secret a value refers to, or undefined when it is a plain value. */
-export function secretName(value: string): string | undefined {
-  return SECRET_REF.exec(value)?.[1];
-}
-
-/** An env with each secret reference replaced by the variable of that name in `source` (local runs: no secret store). */
-export function resolveSecrets(
-  env: Record<string, string>,
-  source: Record<string, string | undefined> = process.env,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) {
-    const name = secretName(v);
-    out[k] = name === undefined ? v : (source[name] ?? "");
-  }
-  return out;
+  return secretRef(name);
 }

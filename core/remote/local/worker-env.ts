@@ -3,7 +3,8 @@
  * what makes it a worker of this pool (`FLASH_*`), its GPUs (`CUDA_VISIBLE_DEVICES`) and its network volume.
  */
 import { networkVolumeFolder } from "../../base/volumes";
-import { type ResourceConfig, resolveSecrets } from "../config";
+import { resolveSecrets } from "../../base/secrets";
+import type { ResourceConfig } from "../config";
 
 /** What decides one worker's environment. */
 export interface WorkerEnvSpec {
