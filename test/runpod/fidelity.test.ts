@@ -152,7 +152,7 @@ describe("calls that explain themselves", () => {
     const fn = ref(cfg, "handler");
     const res = await t.call(
       fn,
-      { module: fn.module, name: "handler", executionType: "function", args: [{}] },
+      { module: fn.module, name: "handler", executionType: "function", args: [{ go: true }] },
       new AbortController().signal,
     );
     expect(res.success).toBe(false);
