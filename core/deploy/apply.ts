@@ -104,19 +104,23 @@ export async function applyPlan(gql: RunpodGraphql, plan: Plan, opts: ApplyOptio
     result.deployed[row.resource] = row.previous!;
     result.counts.kept++;
   }
-  await Promise.all(
-    plan.rows
-      .filter((r) => r.action === "create" || r.action === "update")
-      .map((row) =>
-        step(row, async () => {
-          const done = await createOrUpdate(gql, row, opts);
-          result.deployed[row.resource] = done;
-          await opts.writer?.set(row.resource, done);
-          if (row.action === "create") result.counts.created++;
-          else result.counts.updated++;
-        }),
-      ),
-  );
+  const applyRow = (row: PlanRow) =>
+    step(row, async () => {
+      const done = await createOrUpdate(gql, row, opts);
+      result.deployed[row.resource] = done;
+      await opts.writer?.set(row.resource, done);
+      if (row.action === "create") result.counts.created++;
+      else result.counts.updated++;
+    });
+  const changed = plan.rows.filter((r) => r.action === "create" || r.action === "update");
+  await Promise.all(changed.filter((r) => !r.redesire).map(applyRow));
+  // The mothership last: its env names the ids of the endpoints just created.
+  for (const row of changed.filter((r) => r.redesire)) {
+    const ids: Record<string, string> = {};
+    for (const d of Object.values(result.deployed))
+      if (d.endpoint_name !== row.endpointName) ids[d.endpoint_name] = d.endpoint_id;
+    await applyRow({ ...row, desired: row.redesire!(ids) });
+  }
   await Promise.all(
     plan.rows
       .filter((r) => r.action === "delete")

@@ -37,6 +37,11 @@ export interface DeployedTargetOptions {
   /** Where the artifact is unpacked (module paths are relative to it). */
   appDir: string;
   manifest: Manifest;
+  /**
+   * The app's endpoints, endpoint name → id, as the deploy put them in the mothership's env (FLASH_ENDPOINTS):
+   * found there first, so the mothership needs no control-plane lookup (and a Restricted key will do).
+   */
+  endpointIds?: Record<string, string>;
   /** How calls wait (a load balancer's cold start: RunpodJobs' WaitPolicy; tests shorten the pause). */
   wait?: WaitPolicy;
 }
@@ -58,6 +63,8 @@ export class DeployedTarget implements Target {
 
   /** Endpoint id by endpoint name, from the environment (refreshed when a name is missing). */
   private async endpointId(endpointName: string): Promise<string> {
+    const known = this.opts.endpointIds?.[endpointName];
+    if (known) return known;
     for (let attempt = 0; attempt < 2; attempt++) {
       this.endpoints ??= this.apps
         .environment(this.opts.environmentId)

@@ -109,7 +109,7 @@ describe("a deploy changes only what it says", () => {
 });
 
 describe("secrets stay home", () => {
-  test("no API key or config env value in .flash/, the artifact or the stored build manifest; secret() is a Runpod secret reference; credential-like and nested-ignored files stay out", async () => {
+  test("no API key or config env value in .flash/, the artifact or the stored build manifest; secret() is a Runpod secret reference; credential-like and nested-ignored files stay out; the mothership gets a restricted key and the endpoint ids", async () => {
     const VALUE = "tok-plain-value-0123456789";
     const RESTRICTED = "rpa_restricted_mothership_key_42";
     const ws = workspace();
@@ -192,6 +192,8 @@ describe("secrets stay home", () => {
     expect(envOf(cpu).PLAIN_TOKEN).toBe(VALUE);
     const mothership = templates.find((t) => envOf(t).FLASH_IS_MOTHERSHIP === "true")!;
     expect(envOf(mothership).RUNPOD_API_KEY).toBe(RESTRICTED);
+    const cpuEndpoint = [...em.control.endpoints.values()].find((e) => e.templateId === cpu.id)!;
+    expect(JSON.parse(envOf(mothership).FLASH_ENDPOINTS!)).toEqual({ [cpuEndpoint.name]: cpuEndpoint.id });
     expect(JSON.stringify(templates).includes(KEY)).toBe(false);
 
     // An unchanged redeploy plans nothing (digests compare equal); a changed value is seen as a change.
@@ -243,13 +245,16 @@ describe("undeploy, then deploy", () => {
     expect(again.out).toContain("2 created");
     s = appState(ws);
     expect(s.endpoints.length).toBe(2);
-    // The same two templates, reused, not renamed copies; and nothing left to delete.
-    expect(s.templates.map((t) => t.name).sort()).toEqual(templatesBefore);
-    expect(s.manifest?.pending_templates ?? []).toEqual([]);
+    // The lingering templates are reused, never renamed copies; one no endpoint uses again (the mothership's env
+    // names the new endpoint ids, so its template is a new one) is still to delete.
+    const inUse = new Set(s.endpoints.map((e) => em.control.templates.get(e.templateId)!.name));
+    expect(s.templates.every((t) => /__[0-9a-f]{8}$/.test(t.name))).toBe(true);
+    expect(inUse.has(templatesBefore.find((n) => n.startsWith("01_02_cpu"))!)).toBe(true);
+    expect([...(s.manifest?.pending_templates ?? [])].sort()).toEqual(templatesBefore.filter((n) => !inUse.has(n)));
 
     // Undeploy again; once Runpod releases the templates, the next undeploy deletes them.
     expect((await flash(ws, ["undeploy", "--all", "--yes"])).code).toBe(0);
-    expect(appState(ws).manifest?.pending_templates?.length).toBe(2);
+    expect(appState(ws).manifest?.pending_templates?.length).toBe(appState(ws).templates.length);
     em.control.templateDeleteDelayMs = 0;
     try {
       const retry = await flash(ws, ["undeploy", "--all", "--yes"]);
@@ -374,6 +379,15 @@ async function expectConverges(ws: string, context: string): Promise<void> {
   expect({ context, names }).toEqual({
     context,
     names: ["01_01_hello_world_gpu-fb", "01_02_cpu_b-fb", `${appState(ws).app!.name}-mothership-fb`].sort(),
+  });
+  // The mothership's env names the other endpoints' ids (it finds them without a control-plane lookup).
+  const endpoints = endpointsOfApp(ws);
+  const mothership = endpoints.find((e) => e.name.endsWith("-mothership-fb"))!;
+  const template = em.control.templates.get(mothership.templateId)!;
+  const map = JSON.parse(template.env.find((v) => v.key === "FLASH_ENDPOINTS")?.value ?? "null");
+  expect({ context, map }).toEqual({
+    context,
+    map: Object.fromEntries(endpoints.filter((e) => e !== mothership).map((e) => [e.name, e.id])),
   });
   const recorded = new Set(Object.values(appState(ws).manifest?.deployed ?? {}).map((d) => d.endpoint_id));
   expect({
