@@ -1,7 +1,7 @@
 import { logger } from "../base/log";
 import type { EndpointHealth, JobObject, JobPolicy, JobRequest, JobStatus } from "../runpod/api";
 import { isTerminal } from "../runpod/api";
-import { DEFAULT_EXECUTION_TIMEOUT_MS } from "../runpod/platform";
+import { DEFAULT_EXECUTION_TIMEOUT_MS, isEmptyInput } from "../runpod/platform";
 
 const elog = logger("emulator");
 
@@ -118,7 +118,9 @@ export class JobStore {
       requeues: 0,
     };
     this.jobs.set(id, job);
-    this.enqueue(job);
+    // Runpod accepts a job with empty or null input but never dispatches it: it stays IN_QUEUE until its TTL (runpod/flash
+    // commit 02058db1, #302: the platform "silently times out on empty input instead of dispatching the job").
+    if (!isEmptyInput(body.input)) this.enqueue(job);
     return job;
   }
 
