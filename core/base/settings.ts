@@ -41,7 +41,12 @@ const SETTINGS = [
     meaning: "consola log level: 1 warnings and errors, 3 info, 4 debug",
     scope: "user",
   },
-  { name: "FLASH_LOCAL_WORKERS", meaning: "force every local pool's workers to `thread` or `process`", scope: "user" },
+  {
+    name: "FLASH_LOCAL_WORKERS",
+    meaning:
+      "force every local pool's workers to `thread` (threads of the server: a few µs faster per call, but a crash, OOM or `process.exit` takes the server down) or `process` (default: each worker its own process)",
+    scope: "user",
+  },
   // ── the runpod and emulator targets ──
   { name: "RUNPOD_API_KEY", meaning: "your Runpod API key (never logged or returned)", scope: "user" },
   {
