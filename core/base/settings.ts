@@ -175,6 +175,11 @@ const SETTINGS = [
   },
   { name: "FLASH_IS_MOTHERSHIP", meaning: "true on the deployed app's load-balanced mothership", scope: "worker" },
   {
+    name: "FLASH_ENDPOINTS",
+    meaning: "the mothership's map of the app's endpoints, endpoint name → id (JSON), set by `flash deploy`",
+    scope: "worker",
+  },
+  {
     name: "FLASH_BUILD_ARTIFACT_PATH",
     default: "/root/.runpod/artifact.tar.gz",
     meaning: "where a deployed worker finds the environment's artifact (worker-flash unpack_volume.py)",
