@@ -38,6 +38,7 @@ export {
   ServerlessEndpoint,
   CpuServerlessEndpoint,
   NetworkVolume,
+  secret,
   type ResourceConfig,
   type ServerlessResourceOptions,
   type NetworkVolumeOptions,

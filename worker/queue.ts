@@ -8,6 +8,7 @@
  */
 import type { WorkerResponse } from "./call";
 import { say, withQuery } from "./platform";
+import { STREAM_CHUNK_LIMIT } from "../core/runpod/platform";
 import { startMonitor, type Monitor } from "./monitor";
 
 const VERSION = "flash-worker/1";
@@ -273,9 +274,18 @@ class ChunkPoster {
       this.warned = true;
       return;
     }
+    const text = JSON.stringify({ output: chunk });
+    const bytes = Buffer.byteLength(text);
+    if (bytes > STREAM_CHUNK_LIMIT) {
+      // Thrown into the generator's loop: the call fails with this message instead of the reader getting pieces.
+      throw new Error(
+        `chunk ${this.count + 1} is ${(bytes / 1e6).toFixed(1)} MB, over Runpod's 1 MB per streamed chunk ` +
+          "(docs serverless/endpoints/operation-reference): yield smaller pieces, or pass large data by reference " +
+          "(a URL or a network volume path)",
+      );
+    }
     const n = ++this.count;
     const url = withQuery(this.env.postStream.replaceAll("$ID", this.jobId), { isStream: "false" });
-    const text = JSON.stringify({ output: chunk });
     const headers = { ...this.headers, "x-request-id": this.jobId };
     this.chain = this.chain.then(() => postWithRetries(url, headers, text, `job-stream chunk ${n} of ${this.jobId}`));
   }

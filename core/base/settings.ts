@@ -50,6 +50,11 @@ const SETTINGS = [
   // ── the runpod and emulator targets ──
   { name: "RUNPOD_API_KEY", meaning: "your Runpod API key (never logged or returned)", scope: "user" },
   {
+    name: "FLASH_MOTHERSHIP_API_KEY",
+    meaning: "the key `flash deploy` gives the app's mothership (a Restricted key is enough); default RUNPOD_API_KEY",
+    scope: "user",
+  },
+  {
     name: "RUNPOD_API_BASE_URL",
     default: "https://api.runpod.io",
     meaning: "Runpod control-plane host (REST v2 at `/v2`, GraphQL at `/graphql`)",
@@ -195,6 +200,11 @@ const SETTINGS = [
     scope: "worker",
   },
   { name: "FLASH_IS_MOTHERSHIP", meaning: "true on the deployed app's load-balanced mothership", scope: "worker" },
+  {
+    name: "FLASH_ENDPOINTS",
+    meaning: "the mothership's map of the app's endpoints, endpoint name → id (JSON), set by `flash deploy`",
+    scope: "worker",
+  },
   {
     name: "FLASH_BUILD_ARTIFACT_PATH",
     default: "/root/.runpod/artifact.tar.gz",

@@ -23,7 +23,7 @@ export default defineCommand({
       const { apps } = clients(conn);
       const app = await requireApp(apps, appName);
       const env = pickEnvironment(app, args.env);
-      const state = await deployedIn(apps, env);
+      const state = await deployedIn(apps, env, app.name);
       const all = Object.entries(state.deployed);
       if (!args.name && !args.all) {
         process.stdout.write(`Deployed to ${app.name} / ${env.name}:\n`);
@@ -42,7 +42,11 @@ export default defineCommand({
         ? all
         : all.filter(([n, d]) => n === args.name || d.endpoint_name === args.name || d.endpoint_id === args.name);
       if (!picked.length) {
-        if (args.all) return void process.stdout.write(`Nothing deployed to ${app.name} / ${env.name}.\n`);
+        if (args.all) {
+          // Nothing to delete, but templates an earlier undeploy could not delete yet are tried again.
+          if (args.yes && state.pending.length) await undeployResources(conn, env, [], state);
+          return void process.stdout.write(`Nothing deployed to ${app.name} / ${env.name}.\n`);
+        }
         throw new Error(
           `${args.name} is not deployed to ${app.name} / ${env.name} (deployed: ${all.map(([n]) => n).join(", ") || "nothing"})`,
         );

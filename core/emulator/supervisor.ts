@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { logger } from "../base/log";
 import { networkVolumeFolder } from "../base/volumes";
 import type { EndpointHealth } from "../runpod/api";
+import { LB_NO_WORKER_WAIT_MS } from "../runpod/platform";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
 import { containerEnv, makeRoot, toolsDir } from "./images";
 import type { JobStore } from "./job-store";
@@ -295,7 +296,7 @@ export class WorkerSupervisor {
 
   /** LB: a ready worker for one request (starting one if needed); undefined when none got ready in time. */
   async acquireLb(endpointId: string, signal?: AbortSignal): Promise<EmulatedWorker | undefined> {
-    const deadline = Date.now() + (this.opts.lbWaitMs ?? 120_000);
+    const deadline = Date.now() + (this.opts.lbWaitMs ?? LB_NO_WORKER_WAIT_MS);
     this.lbWaiters.set(endpointId, (this.lbWaiters.get(endpointId) ?? 0) + 1);
     try {
       this.rescale(endpointId);

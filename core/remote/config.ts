@@ -3,6 +3,7 @@
  * original (runpod/flash src/runpod_flash/core/resources/serverless.py); every config is validated when it is constructed, with errors that name the
  * config and the field.
  */
+import { secretRef } from "../base/secrets";
 import {
   allGpuGroups,
   CpuInstanceType,
@@ -158,6 +159,11 @@ export interface ServerlessResourceOptions {
   scalerValue?: number;
   /** Container image (required for non-live `ServerlessEndpoint`s; live configs default to the flash image). */
   imageName?: string;
+  /**
+   * A private image's registry credentials on Runpod (the id of a container registry auth, created in the console
+   * under Settings → Container Registry Auth); runpod/flash templates carry it (core/resources/template.py).
+   */
+  containerRegistryAuthId?: string;
   templateId?: string;
   /** Runpod FlashBoot (faster cold starts; default true). */
   flashboot?: boolean;
@@ -190,6 +196,7 @@ const FIELDS: readonly string[] = [
   "scalerType",
   "scalerValue",
   "imageName",
+  "containerRegistryAuthId",
   "templateId",
   "flashboot",
   "cudaVersions",
@@ -217,6 +224,7 @@ export abstract class ServerlessResource {
   readonly scalerType: ServerlessScalerType;
   readonly scalerValue: number;
   readonly imageName: string;
+  readonly containerRegistryAuthId?: string;
   readonly templateId?: string;
   readonly flashboot: boolean;
   readonly cudaVersions: CudaVersion[];
@@ -274,6 +282,8 @@ export abstract class ServerlessResource {
     if (options.flashEnvironmentId !== undefined)
       this.flashEnvironmentId = text(where, "flashEnvironmentId", options.flashEnvironmentId);
     this.imageName = options.imageName === undefined ? "" : text(where, "imageName", options.imageName);
+    if (options.containerRegistryAuthId !== undefined)
+      this.containerRegistryAuthId = text(where, "containerRegistryAuthId", options.containerRegistryAuthId);
     if (options.networkVolume !== undefined) {
       const v = options.networkVolume as unknown as Record<string, unknown> | null;
       if (!v || v.kind !== "NetworkVolume") throw new ConfigError(`${where}: networkVolume must be a NetworkVolume`);
@@ -290,6 +300,13 @@ export abstract class ServerlessResource {
       throw new ConfigError(`${where}: a CPU config takes instanceIds, not gpus`);
     }
     if (shape.cpu || instanceIds.length > 0) {
+      // Runpod has CPU serverless in EU-RO-1 only: runpod/flash refuses others with this message
+      // (core/resources/datacenter.py CPU_DATACENTERS, serverless.py validate_cpu_datacenters).
+      if (this.datacenterChosen && !CPU_DATACENTERS.includes(this.datacenter)) {
+        throw new ConfigError(
+          `${where}: CPU endpoints are not available in: ${this.datacenter}. Supported CPU data centers: ${CPU_DATACENTERS.join(", ")}`,
+        );
+      }
       // CPU endpoints carry no GPU fields (runpod/flash (Python) zeroes them).
       this.instanceIds = instanceIds.length > 0 ? instanceIds : [CpuInstanceType.CPU3G_2_8];
       this.gpus = [];
@@ -394,6 +411,7 @@ export abstract class ServerlessResource {
       scalerValue: this.scalerValue,
       // The user's image only: the image a Runpod target deploys for live configs is the target's choice.
       ...(this.imageName ? { imageName: this.imageName } : {}),
+      ...(this.containerRegistryAuthId ? { containerRegistryAuthId: this.containerRegistryAuthId } : {}),
       flashboot: this.flashboot,
       datacenter: this.datacenter,
       ...(this.cudaVersions.length ? { cudaVersions: this.cudaVersions } : {}),
@@ -566,4 +584,20 @@ function stringMap(where: string, field: string, value: unknown): Record<string,
     if (typeof v !== "string") throw new ConfigError(`${where}: ${field}.${k} must be a string (got ${typeof v})`);
   }
   return { ...(value as Record<string, string>) };
+}
+
+/** The data centers with CPU serverless (runpod/flash core/resources/datacenter.py `CPU_DATACENTERS`). */
+const CPU_DATACENTERS: string[] = [DataCenter.EU_RO_1];
+
+/**
+ * A config env value that stays home: on Runpod it is the reference `{{ RUNPOD_SECRET_<name> }}`, which Runpod
+ * replaces with the account secret of that name when a worker starts (docs pods/templates/secrets), so the value is
+ * never in a template, a manifest or an artifact. Local runs read the variable `<name>` from the environment
+ * (`.env`) instead. Create the secret in the console (Secrets) before deploying.
+ */
+export function secret(name: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new ConfigError(`secret("${name}"): a secret name has letters, digits, "_", "." or "-" only`);
+  }
+  return secretRef(name);
 }

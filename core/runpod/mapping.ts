@@ -4,7 +4,7 @@
  */
 import { shortHash } from "../base/fs";
 import type { ResourceConfig } from "../remote/config";
-import type { EndpointInput, TemplateInput } from "./graphql";
+import type { EndpointInput, TemplateInput } from "./platform";
 import { setting } from "../base/settings";
 
 /** The CPU image flash uses when none is set: the official Bun image of flash's own Bun version. */
@@ -161,6 +161,8 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
     env: toEnvList(templateEnv(config, opts, bootstrap)),
     isServerless: true,
   };
+  // A private image is pulled with the account's registry credentials (runpod/flash core/resources/template.py).
+  if (config.containerRegistryAuthId) template.containerRegistryAuthId = config.containerRegistryAuthId;
   return { name, template, endpoint, bootstrap };
 }
 

@@ -320,6 +320,29 @@ describe("worker protocol", () => {
     }
   }, 60_000);
 
+  test("a yield over Runpod's 1 MB streamed-chunk limit fails the call with a clear error; smaller chunks went out", async () => {
+    const gen = inlineCall(
+      `import { remote, CpuLiveServerless } from "flash";\n` +
+        `export const f = remote(new CpuLiveServerless({ name: "big" }), async function* () { yield { i: 1 }; yield "x".repeat(1_200_000); yield { i: 3 }; });\n`,
+      [],
+    );
+    const p = miniPlatform({ id: "job-big", input: { ...gen, request: { ...gen.request, stream: true } } });
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
+      env: { ...process.env, ...p.env, FLASH_WORKER_CACHE: join(tmp, "big-cache") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      await until(() => p.done.length > 0, 30_000, "job-done");
+      expect(p.streamed.map((x) => x.body)).toEqual([{ output: { i: 1 } }]);
+      expect(JSON.stringify(p.done[0]!.body)).toContain("over Runpod's 1 MB per streamed chunk");
+    } finally {
+      proc.kill();
+      await proc.exited;
+      p.server.stop(true);
+    }
+  }, 60_000);
+
   test("a failed call FAILS the job with runpod-python's error JSON, the flash response inside", async () => {
     const boom = inlineCall(
       `import { remote, CpuLiveServerless } from "flash";\n` +

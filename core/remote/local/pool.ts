@@ -11,7 +11,10 @@ import { callLabel } from "../protocol";
 import { spawnProblem, workerEnv } from "./worker-env";
 import { startWorker, type WorkerHandle, type WorkerKind, type WorkerSpec } from "./worker-handle";
 
-/** Default per-call limit when the config sets none (`executionTimeoutMs: 0`), as on Runpod. */
+/**
+ * Default per-call limit when the config sets none (`executionTimeoutMs: 0`): Runpod's (core/runpod/platform.ts
+ * `DEFAULT_EXECUTION_TIMEOUT_MS`, which remote/ may not import; test/house.test.ts holds the two equal).
+ */
 const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000;
 
 /**
