@@ -6,7 +6,7 @@
  * per call aside).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { buildApp, type UnifiedApp } from "../../core/app/app";
@@ -193,6 +193,8 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
     });
   }
 
+  readmeCommandSuite(join(dir, "README.md"));
+
   test("the README has curl examples", () => {
     expect(requests.length).toBeGreaterThanOrEqual(options.minExamples);
   });
@@ -244,4 +246,158 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
       }
     });
   }
+}
+
+/**
+ * A shell command of a README other than a curl: what the harness does with it. `server` starts flash and stays up
+ * for the commands after it (as "in another terminal"); `script` runs to completion; `skip` says why it cannot run in
+ * a test.
+ */
+export interface ReadmeCommand {
+  line: string;
+  kind: "script" | "server" | "skip";
+  reason?: string;
+}
+
+/** Commands a test leaves alone, with the reason (a README marks a line that needs a Runpod key with "needs"). */
+const SKIPPED: [RegExp, string][] = [
+  [/#.*\bneeds\b/, "marked in the README: needs something a test cannot have (a Runpod API key)"],
+  [/^bun install\b/, "installs the workspace's packages: this test runs inside that install"],
+  [/^(bun|flash) test\b/, "runs the test suite that this test is part of"],
+  [/^sudo\b/, "needs root and the network"],
+  [/^docker\b/, "needs Docker and a registry"],
+];
+
+/** The command of a line: its `# comment` removed, `\`-continued lines joined. */
+function commandOf(line: string): string {
+  return line.replace(/\s+#(?![^'"]*['"]).*$/, "").trim();
+}
+
+/** Every shell command of a README's bash blocks that is not a curl (or a line of a block that runs curl). */
+export function readmeCommands(markdown: string): ReadmeCommand[] {
+  const out: ReadmeCommand[] = [];
+  for (const m of markdown.matchAll(/```(bash|sh|shell)\n([\s\S]*?)```/g)) {
+    const body = m[2]!.replace(/\\\n\s*/g, " ");
+    if (/\bcurl /.test(body)) continue;
+    for (const raw of body.split("\n")) {
+      const line = raw.trim();
+      if (!line || line.startsWith("#")) continue;
+      const skip = SKIPPED.find(([re]) => re.test(line));
+      if (skip) out.push({ line, kind: "skip", reason: skip[1] });
+      else if (/(^|&& )(bun run (flash run|dev)|flash run)\b/.test(commandOf(line))) out.push({ line, kind: "server" });
+      else out.push({ line, kind: "script" });
+    }
+  }
+  return out;
+}
+
+/** A process group started by a command (killed as a group: `bun run` and flash's workers included). */
+function spawnGroup(command: string, cwd: string, env: Record<string, string>) {
+  const root = dirname(dirname(import.meta.dir));
+  // `flash …` in a README is the installed binary; here it is this checkout's cli.ts.
+  const script = `flash() { bun "${root}/cli.ts" "$@"; }\n${command.split("\n").map(commandOf).join("\n")}`;
+  return Bun.spawn(["setsid", "bash", "-c", script], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}
+
+/**
+ * Read a stream until `pattern` matches (resolves with the match) or the stream ends (rejects with the output); the
+ * rest of the stream is read and dropped, so the process never blocks on a full pipe.
+ */
+function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const decoder = new TextDecoder();
+    let seen = "";
+    let found = false;
+    void (async () => {
+      for await (const chunk of stream) {
+        if (found) continue;
+        seen += decoder.decode(chunk);
+        const m = seen.match(pattern);
+        if (m) {
+          found = true;
+          resolve(m);
+        }
+      }
+      if (!found) reject(new Error(`the command ended without printing ${pattern}:\n${seen.slice(-2000)}`));
+    })();
+  });
+}
+
+/** A server command, running: its URL, and a stop that ends its process group. */
+async function startServerCommand(line: string, cwd: string) {
+  // `exec 2>&1`: flash logs to both streams; one pipe keeps them in order.
+  const proc = spawnGroup(`exec 2>&1\n${line}`, cwd, { FLASH_PORT: "0", FLASH_HOST: "127.0.0.1", NO_COLOR: "1" });
+  const stop = async () => {
+    try {
+      process.kill(-proc.pid, "SIGINT");
+    } catch {}
+    await proc.exited;
+  };
+  try {
+    const m = await waitForLine(proc.stdout, /flash serving .* at (http:\/\/\S+)/);
+    return { url: m[1]!, stop, exited: proc.exited };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Register a test per shell command of the README at `readme` (curls aside: `readmeSuite` runs those). Commands run
+ * in order from `cwd` (the repository root, where the READMEs say to run them): a server command starts flash on a free
+ * port and must serve `/docs`; the commands after it get its URL as `FLASH_URL`; a script must exit 0 (and `check`,
+ * when given, may look at its output); a skipped command is listed with its reason.
+ */
+export function readmeCommandSuite(
+  readme: string,
+  options: { cwd?: string; check?: (command: ReadmeCommand, result: CommandResult) => void } = {},
+): void {
+  const root = dirname(dirname(import.meta.dir));
+  const cwd = options.cwd ?? root;
+  const commands = readmeCommands(readFileSync(readme, "utf8"));
+  describe(`README commands (${readme.slice(root.length + 1)})`, () => {
+    let server: Awaited<ReturnType<typeof startServerCommand>> | undefined;
+    afterAll(async () => {
+      await server?.stop();
+    });
+    for (const command of commands) {
+      if (command.kind === "skip") {
+        test.skip(`${command.line} — skipped: ${command.reason}`, () => {});
+        continue;
+      }
+      test(command.line, async () => {
+        if (command.kind === "server") {
+          await server?.stop();
+          server = await startServerCommand(command.line, cwd);
+          const docs = await fetch(`${server.url}/docs`);
+          expect(docs.status).toBe(200);
+          return;
+        }
+        // A command that writes a file of the checkout (`cp .env.example .env`) runs in a temp copy of what it reads.
+        const copy = commandOf(command.line).match(/^cp (\S+) (\S+)$/);
+        const where = copy ? mkdtempSync(join(tmpdir(), "flash-readme-cmd-")) : cwd;
+        if (copy) {
+          mkdirSync(join(where, dirname(copy[1]!)), { recursive: true });
+          copyFileSync(join(cwd, copy[1]!), join(where, copy[1]!));
+        }
+        const proc = spawnGroup(command.line, where, server ? { FLASH_URL: server.url } : {});
+        const [stdout, stderr, code] = await Promise.all([
+          new Response(proc.stdout).text(),
+          new Response(proc.stderr).text(),
+          proc.exited,
+        ]);
+        if (copy) {
+          expect(existsSync(join(where, copy[2]!))).toBe(true);
+          rmSync(where, { recursive: true, force: true });
+        }
+        if (code !== 0) throw new Error(`exit ${code}:\n${stderr.slice(-3000)}\n${stdout.slice(-1000)}`);
+        options.check?.(command, { code, stdout, stderr });
+      }, 120_000);
+    }
+  });
 }
