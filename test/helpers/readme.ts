@@ -6,7 +6,7 @@
  * per call aside).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { buildApp, type UnifiedApp } from "../../core/app/app";
@@ -133,10 +133,35 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Run a README command with bash in `cwd`, pointed at 127.0.0.1:`port` instead of localhost:8888. */
+/** A folder holding a `flash` command that runs this checkout's cli.ts (the READMEs call the installed binary). */
+let binDir: string | undefined;
+function flashBin(): string {
+  if (binDir) return binDir;
+  binDir = mkdtempSync(join(tmpdir(), "flash-readme-bin-"));
+  const cli = join(dirname(dirname(import.meta.dir)), "cli.ts");
+  writeFileSync(join(binDir, "flash"), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
+  return binDir;
+}
+
+/** A free TCP port (for a README command that starts its own server on a fixed one, like `flash emulator`). */
+function freePort(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+/**
+ * Run a README command with bash in `cwd`, pointed at 127.0.0.1:`port` instead of localhost:8888 (and at a free port
+ * instead of the emulator's localhost:8899), in its own process group, ended with everything it left running.
+ */
 export async function runCommand(command: string, port: number, cwd: string): Promise<CommandResult> {
-  const proc = Bun.spawn(["bash", "-c", command.replaceAll("localhost:8888", `127.0.0.1:${port}`)], {
+  const script = command
+    .replaceAll("localhost:8888", `127.0.0.1:${port}`)
+    .replace(/\b8899\b/g, String(freePort()));
+  const proc = Bun.spawn(["setsid", "bash", "-c", script], {
     cwd,
+    env: { ...process.env, PATH: `${flashBin()}:${process.env.PATH}`, NO_COLOR: "1" },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -145,6 +170,9 @@ export async function runCommand(command: string, port: number, cwd: string): Pr
     new Response(proc.stderr).text(),
     proc.exited,
   ]);
+  try {
+    process.kill(-proc.pid, "SIGTERM");
+  } catch {}
   return { code, stdout, stderr };
 }
 
@@ -221,11 +249,15 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
       });
 
       for (const [i, request] of requests.entries()) {
+        // A deploy to `flash emulator` starts its own emulator: it runs once, from the repository root.
+        const deploys = /\bflash deploy\b/.test(request.command);
+        if (deploys && n > 0) continue;
         const title = `${request.command.split("\n")[0]!.slice(0, 110)}`;
         test(
           title,
           async () => {
-            const result = await runCommand(request.command, server.port!, cwd);
+            const result = await runCommand(request.command, server.port!, deploys ? root : cwd);
+            if (result.code !== 0) throw new Error(`exit ${result.code}:\n${result.stderr.slice(-3000)}`);
             expect(result.code).toBe(0);
             if (request.expectedText !== undefined) {
               // A stream documented as text: the output as the README shows it, the same on every target.
@@ -293,12 +325,10 @@ export function readmeCommands(markdown: string): ReadmeCommand[] {
 
 /** A process group started by a command (killed as a group: `bun run` and flash's workers included). */
 function spawnGroup(command: string, cwd: string, env: Record<string, string>) {
-  const root = dirname(dirname(import.meta.dir));
-  // `flash …` in a README is the installed binary; here it is this checkout's cli.ts.
-  const script = `flash() { bun "${root}/cli.ts" "$@"; }\n${command.split("\n").map(commandOf).join("\n")}`;
+  const script = command.split("\n").map(commandOf).join("\n");
   return Bun.spawn(["setsid", "bash", "-c", script], {
     cwd,
-    env: { ...process.env, ...env },
+    env: { ...process.env, PATH: `${flashBin()}:${process.env.PATH}`, ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
