@@ -221,7 +221,7 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
     });
   }
 
-  readmeCommandSuite(join(dir, "README.md"));
+  readmeCommandSuite(join(dir, "README.md"), { cwd: root });
 
   test("the README has curl examples", () => {
     expect(requests.length).toBeGreaterThanOrEqual(options.minExamples);
