@@ -260,7 +260,8 @@ export function collectFiles(
   // by a computed path, which no import scan sees, so they ship linked where that package's folder resolves them.
   for (const dir of new Set(sources.map((f) => packageDirOf(root, dirname(f))))) {
     if (!dir) continue;
-    const deps = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies?: object }).dependencies;
+    const deps = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies?: object })
+      .dependencies;
     for (const name of Object.keys(deps ?? {})) packages.add(name, dir);
   }
   for (const d of declared) {

@@ -156,9 +156,7 @@ function freePort(): number {
  * instead of the emulator's localhost:8899), in its own process group, ended with everything it left running.
  */
 export async function runCommand(command: string, port: number, cwd: string): Promise<CommandResult> {
-  const script = command
-    .replaceAll("localhost:8888", `127.0.0.1:${port}`)
-    .replace(/\b8899\b/g, String(freePort()));
+  const script = command.replaceAll("localhost:8888", `127.0.0.1:${port}`).replace(/\b8899\b/g, String(freePort()));
   const proc = Bun.spawn(["setsid", "bash", "-c", script], {
     cwd,
     env: { ...process.env, PATH: `${flashBin()}:${process.env.PATH}`, NO_COLOR: "1" },
