@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 /**
  * Calling an existing Runpod endpoint with the official JavaScript client, runpod-sdk: synchronously (runsync),
  * asynchronously (run, then status), with a webhook, and as a batch. Settings are read when a call is made, never at
@@ -96,6 +97,27 @@ export async function batch(inputs: unknown[], waitS: number) {
     pending: jobs.filter((j) => !isTerminal(j)).length,
     batch_ms: Math.round(performance.now() - started),
   };
+}
+
+let generatedSecret: string | undefined;
+
+/**
+ * The secret a webhook URL carries (`?token=`): Runpod signs nothing it POSTs (docs: send-requests, webhooks), so
+ * the receiver knows a post came from a job it submitted only by a value in the URL it gave. `WEBHOOK_SECRET` when
+ * set (every replica of the app must agree), else a random one for this process.
+ */
+export function webhookSecret(): string {
+  const fromEnv = process.env.WEBHOOK_SECRET;
+  if (fromEnv) return fromEnv;
+  generatedSecret ??= Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url");
+  return generatedSecret;
+}
+
+/** Whether `token` is the webhook secret (compared in constant time). */
+export function isWebhookToken(token: string | undefined): boolean {
+  const want = Buffer.from(webhookSecret());
+  const got = Buffer.from(token ?? "");
+  return got.length === want.length && timingSafeEqual(got, want);
 }
 
 /** Finished jobs that arrived by webhook, newest last; bounded so a chatty endpoint cannot fill the memory. */
