@@ -113,18 +113,18 @@ describe("calling an existing endpoint with runpod-sdk (against the emulator)", 
     expect(text).not.toContain(endpoint.env.RUNPOD_API_KEY);
     expect(JSON.parse(text)).toEqual({
       error: "upstream_error",
-      message: "the endpoint's API answered 404 (check RUNPOD_ENDPOINT_ID, or the job id)",
+      message: "the endpoint's API answered 404 (check TARGET_ENDPOINT_ID, or the job id)",
     });
   });
 
-  test("without RUNPOD_ENDPOINT_ID the routes answer 503 with what to set", async () => {
-    const undo = useEnv({ RUNPOD_ENDPOINT_ID: "" });
+  test("without TARGET_ENDPOINT_ID the routes answer 503 with what to set", async () => {
+    const undo = useEnv({ TARGET_ENDPOINT_ID: "" });
     try {
       const { status, body } = await ex.post("/runsync", { input: { text: "x" } });
       expect(status).toBe(503);
       expect(body).toEqual({
         error: "not_configured",
-        message: "set RUNPOD_ENDPOINT_ID (the endpoint to call) and RUNPOD_API_KEY in .env",
+        message: "set TARGET_ENDPOINT_ID (the endpoint to call) and RUNPOD_API_KEY in .env",
       });
     } finally {
       undo();

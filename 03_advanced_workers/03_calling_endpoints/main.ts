@@ -52,14 +52,14 @@ function upstreamError(error: unknown, set: { status?: number | string }) {
       answered === 401
         ? " (check RUNPOD_API_KEY)"
         : answered === 404
-          ? " (check RUNPOD_ENDPOINT_ID, or the job id)"
+          ? " (check TARGET_ENDPOINT_ID, or the job id)"
           : "";
     return { error: "upstream_error", message: `the endpoint's API answered ${answered}${why}` };
   }
   return undefined; // anything else is flash's generic 500, with the detail in the log
 }
 
-/** Routes that call an existing Runpod endpoint (RUNPOD_ENDPOINT_ID) with runpod-sdk. */
+/** Routes that call an existing Runpod endpoint (TARGET_ENDPOINT_ID) with runpod-sdk. */
 export const api_router = new Elysia()
   .onError(({ error, set }) => upstreamError(error, set))
   .post("/runsync", ({ body }) => runSync(body.input, body.wait_s), {
