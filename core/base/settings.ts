@@ -41,10 +41,20 @@ const SETTINGS = [
     meaning: "consola log level: 1 warnings and errors, 3 info, 4 debug",
     scope: "user",
   },
-  { name: "FLASH_LOCAL_WORKERS", meaning: "force every local pool's workers to `thread` or `process`", scope: "user" },
+  {
+    name: "FLASH_LOCAL_WORKERS",
+    meaning:
+      "force every local pool's workers to `thread` (threads of the server: a few µs faster per call, but a crash, OOM or `process.exit` takes the server down) or `process` (default: each worker its own process)",
+    scope: "user",
+  },
   // ── the runpod and emulator targets ──
   { name: "RUNPOD_API_KEY", meaning: "your Runpod API key (never logged or returned)", scope: "user" },
-  { name: "RUNPOD_API_BASE_URL", default: "https://api.runpod.io", meaning: "Runpod GraphQL host", scope: "user" },
+  {
+    name: "RUNPOD_API_BASE_URL",
+    default: "https://api.runpod.io",
+    meaning: "Runpod control-plane host (REST v2 at `/v2`, GraphQL at `/graphql`)",
+    scope: "user",
+  },
   {
     name: "RUNPOD_ENDPOINT_BASE_URL",
     default: "https://api.runpod.ai/v2",

@@ -1,3 +1,4 @@
+import { forgetGroup, watchGroup } from "../base/process-group";
 import type { Subprocess } from "bun";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -455,6 +456,7 @@ export class WorkerSupervisor {
       cwd: tmpDir,
       detached: true,
     });
+    watchGroup(proc.pid); // killed by the reaper if this process dies first, even by `kill -9`
     const now = Date.now();
     const worker: EmulatedWorker = {
       id,
@@ -536,6 +538,14 @@ export class WorkerSupervisor {
 
   private exited(w: EmulatedWorker, code: number | null): void {
     this.opts.onLog?.(w, "system", `container exited with code ${code ?? w.proc.signalCode}`);
+    // A container's processes end with it: what its start command left running gets a stop's grace, then goes.
+    const pid = w.proc.pid;
+    if (!groupAlive(pid)) forgetGroup(pid);
+    else
+      setTimeout(() => {
+        signalGroup(pid, "SIGKILL");
+        forgetGroup(pid);
+      }, 3000).unref?.();
     this.workers.delete(w.id);
     this.store.dropWaiter(w.endpointId, w.id);
     this.store.dropStops(w.id);

@@ -64,8 +64,7 @@ describe("flash run", () => {
       ]) {
         expect((await (await fetch(flash.url + path!)).json()).reply).toBe(reply);
       }
-      const deadline = Date.now() + 5000;
-      while (!/routes/.test(flash.output()) && Date.now() < deadline) await Bun.sleep(20);
+      await until(() => /routes/.test(flash.output()), "the log line /routes/");
       expect(flash.output()).toContain("4 examples, 7 routes");
     } finally {
       expect(await flash.stop()).toBe(0);
@@ -110,8 +109,7 @@ describe("flash run", () => {
     const flash = await startFlash(broken);
     try {
       // stderr (errors) and stdout (the URL line) arrive on separate pipes: wait for the error line.
-      const deadline = Date.now() + 5000;
-      while (!/bad module/.test(flash.output()) && Date.now() < deadline) await Bun.sleep(20);
+      await until(() => /bad module/.test(flash.output()), "the log line /bad module/");
       expect(flash.output()).toMatch(/01_bad\/cpu_worker\.ts:2(:\d+)? — bad module/);
       expect((await fetch(`${flash.url}/01_a/02_ok/cpu/hello`)).status).toBe(200);
     } finally {
@@ -124,8 +122,7 @@ describe("flash run", () => {
     const empty = makeWorkspace();
     const flash = await startFlash(empty);
     try {
-      const deadline = Date.now() + 5000;
-      while (!/no examples here/.test(flash.output()) && Date.now() < deadline) await Bun.sleep(20);
+      await until(() => /no examples here/.test(flash.output()), "the log line /no examples here/");
       expect(flash.output()).toContain("flash init");
       expect((await (await fetch(`${flash.url}/health`)).json()).total_examples).toBe(0);
     } finally {

@@ -8,6 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLASHIGNORE } from "../../core/deploy/artifact";
 import { runBuild } from "../../core/deploy/build";
+import { formatCost, workerHourly } from "../../core/deploy/cost";
+import { RunpodCatalog } from "../../core/runpod/catalog";
+import { RunpodRestV2 } from "../../core/runpod/rest-v2";
 import { FlashAppClient } from "../../core/deploy/flash-app-client";
 import { parseFrame, sinceTimestamp } from "../../core/deploy/logs";
 import { readTar, tarGz } from "../../core/deploy/tar";
@@ -79,6 +82,28 @@ describe("flash build", () => {
       expect(existsSync(join(ws, ".flash", "artifact.tar.gz"))).toBe(false);
     } finally {
       removeDir(ws);
+    }
+  });
+});
+
+describe("cost from Runpod's catalog", () => {
+  test("the catalog's serverless prices win where it answers; a pool it does not price uses the table", async () => {
+    const key = "rpa_catalog_cost_test_key_0000";
+    const em = startEmulator({ apiKey: key });
+    try {
+      const catalog = new RunpodCatalog(new RunpodRestV2(new RunpodHttp(key, { attempts: 1 }), em.apiBaseUrl));
+      const prices = await catalog.prices();
+      expect(prices?.AMPERE_48).toBe(1.224); // GET /v2/catalog/gpus price.serverless of the pool's types
+      expect(formatCost(workerHourly({ gpuIds: "AMPERE_48", gpuCount: 2 }, { AMPERE_48: 0.5 }))).toBe("$1.00");
+      expect(formatCost(workerHourly({ gpuIds: "AMPERE_48,AMPERE_16" }, { AMPERE_48: 0.5 }))).toBe("$0.50–0.58");
+      expect(await catalog.stockOf(["ADA_24", "NOPE"])).toBe("Runpod's catalog lists serverless stock ADA_24 HIGH");
+      // A catalog that does not answer: no prices, and the caller keeps flash's table.
+      em.fail({ status: 404, times: 1, path: "/v2/catalog/gpus" });
+      const offline = new RunpodCatalog(new RunpodRestV2(new RunpodHttp(key, { attempts: 1 }), em.apiBaseUrl));
+      expect(await offline.prices()).toBeUndefined();
+      expect(formatCost(workerHourly({ gpuIds: "AMPERE_48" }, undefined))).toBe("$1.22");
+    } finally {
+      await em.stop();
     }
   });
 });

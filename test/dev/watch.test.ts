@@ -215,8 +215,7 @@ describe("no request fails because of a reload", () => {
     for (let i = 0; i < 30; i++) {
       writeFileSync(file, workerSource("cpu", `load-${i}`));
       const target = start + i + 1;
-      const deadline = Date.now() + 5000;
-      while (reloads < target && Date.now() < deadline) await Bun.sleep(5);
+      await until(() => reloads >= target, `reload ${i + 1} of 30`);
     }
     running = false;
     await Promise.all(clients);
@@ -244,12 +243,11 @@ export const cpu_router = new Elysia().get("/which", () => which());
       const first = await (await fetch(`${flash.url}/01_a/01_r/cpu/which`)).json();
       expect(first.version).toBe("r1");
       writeFileSync(join(own, "01_a/01_r/endpoint.ts"), remoteModule("r2"));
-      const deadline = Date.now() + 10_000;
       let body: any = first;
-      while (body.version !== "r2" && Date.now() < deadline) {
-        await Bun.sleep(25);
+      await until(async () => {
         body = await (await fetch(`${flash.url}/01_a/01_r/cpu/which`)).json();
-      }
+        return body.version === "r2";
+      }, "the edit reached the warm worker");
       expect(body.version).toBe("r2");
     } finally {
       expect(await flash.stop()).toBe(0);
@@ -263,8 +261,7 @@ export const cpu_router = new Elysia().get("/which", () => which());
     try {
       await until(() => flash.output().includes("watching"), "the watcher started");
       writeFileSync(join(own, "01_a/01_b/cpu_worker.ts"), workerSource("cpu", "b"));
-      const deadline = Date.now() + 8000;
-      while (!/reload #1/.test(flash.output()) && Date.now() < deadline) await Bun.sleep(20);
+      await until(() => /reload #1/.test(flash.output()), "the reload line");
       expect(flash.output()).toMatch(/reload #1: 01_a\/01_b\/cpu_worker\.ts → 1 examples, 2 routes in [\d.]+ ms/);
       expect((await (await fetch(`${flash.url}/01_a/01_b/cpu/hello`)).json()).reply).toBe("b");
     } finally {
@@ -296,13 +293,11 @@ export const cpu_router = new Elysia().get("/loads", () => ({ loads, shared: sha
     try {
       expect(await get("/01_a/02_two/cpu/loads")).toEqual({ loads: 1, shared: "s1" });
       writeFileSync(join(own, "01_a/01_one/cpu_worker.ts"), counted("one") + "// edited\n");
-      let deadline = Date.now() + 8000;
-      while (n < 1 && Date.now() < deadline) await Bun.sleep(10);
+      await until(() => n >= 1, "the example's reload");
       expect((await get("/01_a/01_one/cpu/loads")).loads).toBe(2);
       expect((await get("/01_a/02_two/cpu/loads")).loads).toBe(1);
       writeFileSync(join(own, "lib/shared.ts"), `export const shared = () => "s2";\n`);
-      deadline = Date.now() + 8000;
-      while ((await get("/01_a/02_two/cpu/loads")).shared !== "s2" && Date.now() < deadline) await Bun.sleep(20);
+      await until(async () => (await get("/01_a/02_two/cpu/loads")).shared === "s2", "the shared module's reload");
       expect(await get("/01_a/02_two/cpu/loads")).toEqual({ loads: 2, shared: "s2" });
       expect((await get("/01_a/01_one/cpu/loads")).shared).toBe("s2");
     } finally {

@@ -1,5 +1,5 @@
 /**
- * Provisioning through GraphQL against the emulator: the field mapping of runpod/flash (Python), idempotency across
+ * Provisioning through REST v2 against the emulator: the field mapping of runpod/flash (Python), idempotency across
  * runs (state file + config hash), update on config change, `live-` cleanup with its summary, and `flash run`
  * refusing the runpod target without a key.
  */
@@ -11,10 +11,12 @@ import { log } from "../../core/base/log";
 import { startEmulator, type Emulator } from "../../core/emulator/server";
 import { CpuLiveLoadBalancer, CpuLiveServerless, LiveServerless, NetworkVolume } from "../../core/remote/config";
 import { applyPlan } from "../../core/deploy/apply";
+import { CpuInstanceType } from "../../core/remote/enums";
 import { RunpodGraphql } from "../../core/runpod/graphql";
 import { RunpodHttp } from "../../core/runpod/http";
 import { configHash, mapConfig } from "../../core/runpod/mapping";
 import { Provisioner } from "../../core/runpod/provision";
+import { RunpodRestV2 } from "../../core/runpod/rest-v2";
 import { RunpodTarget } from "../../core/runpod/runpod-target";
 import { workerProgram } from "../../core/runpod/worker-program";
 
@@ -44,7 +46,7 @@ afterEach(() => {
 function provisioner(live: boolean, statePath?: string): Provisioner {
   tmp ||= mkdtempSync(join(tmpdir(), "flash-prov-"));
   return new Provisioner({
-    graphql: new RunpodGraphql(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl),
+    rest: new RunpodRestV2(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl),
     statePath: statePath ?? join(tmp, ".flash", "resources.json"),
     apiBaseUrl: em.apiBaseUrl,
     live,
@@ -126,18 +128,27 @@ describe("live- endpoints are removed on shutdown", () => {
     const summary = await p.cleanup();
     expect(summary).toEqual({ removed: 2, failed: 0, errors: [] });
     expect(em.control.endpoints.size).toBe(0);
-    // Runpod keeps a template for up to 2 minutes after its last use; flash keeps its name and deletes it later.
-    expect(em.control.templates.size).toBe(2);
+    // REST v2 deletes an endpoint with its bound template: nothing lingers, nothing is left pending.
+    expect(em.control.templates.size).toBe(0);
     const state = JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8"));
     expect(state.resources).toEqual({});
-    expect(state.pendingTemplates).toHaveLength(2);
-    em.control.templateDeleteDelayMs = 0; // two minutes later
-    expect(await provisioner(true).deletePendingTemplates()).toBe(2);
-    expect(em.control.templates.size).toBe(0);
-    expect(JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8")).pendingTemplates).toBeUndefined();
+    expect(state.pendingTemplates).toBeUndefined();
   });
 
-  test("with the documented 0/0 rule enforced, teardown scales to zero, deletes and verifies", async () => {
+  test("templates a GraphQL-era session left pending are deleted by name through REST v2", async () => {
+    const p = provisioner(true);
+    await p.ensure(new CpuLiveServerless({ name: "warmup" })); // writes the state file
+    const old = em.control.saveTemplate({ name: "live-old-fb__1234abcd", imageName: "x", containerDiskInGb: 10 });
+    const path = join(tmp, ".flash", "resources.json");
+    const state = JSON.parse(readFileSync(path, "utf8"));
+    writeFileSync(path, JSON.stringify({ ...state, pendingTemplates: [old.name] }));
+    expect(await provisioner(true).deletePendingTemplates()).toBe(1);
+    expect(em.control.templates.has(old.id)).toBe(false);
+    expect(JSON.parse(readFileSync(path, "utf8")).pendingTemplates).toBeUndefined();
+    await p.cleanup();
+  });
+
+  test("teardown needs no scale to zero: REST v2 deletes an endpoint that still has workers", async () => {
     em.control.requireZeroWorkersToDelete = true;
     const p = provisioner(true);
     await p.ensure(new CpuLiveServerless({ name: "warm", workersMin: 1, workersMax: 2 }));
@@ -158,7 +169,7 @@ describe("live- endpoints are removed on shutdown", () => {
     await target.provisioner.ensure(new LiveServerless({ name: "fine", workersMax: 1 }));
     const stuck = [...em.control.endpoints.values()].find((e) => e.name === "live-stuck-fb")!;
     const fine = [...em.control.endpoints.values()].find((e) => e.name === "live-fine-fb")!;
-    em.fail({ status: 400, times: 1, path: "/graphql" }); // the first removal's first request fails
+    em.fail({ status: 400, times: 1, path: "/v2/serverless/", method: "DELETE" }); // the first removal fails
     const error = await target.shutdown().then(
       () => undefined,
       (e: Error) => e,
@@ -210,7 +221,7 @@ describe("fidelity to the real platform", () => {
     const theirs = await p.ensure(new CpuLiveServerless({ name: "shared_name" }));
     // Another workspace (another marker, no state file) with a config of the same name.
     const other = new Provisioner({
-      graphql: new RunpodGraphql(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl),
+      rest: new RunpodRestV2(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl),
       statePath: join(tmp, "other", "resources.json"),
       apiBaseUrl: em.apiBaseUrl,
       live: false,
@@ -225,13 +236,13 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(1);
   });
 
-  test("a template name left by an earlier session does not block provisioning", async () => {
+  test("an endpoint removed at the end of a session can be created again at once (no template name to clash)", async () => {
     const p = provisioner(true);
     const cfg = new CpuLiveServerless({ name: "again" });
     await p.ensure(cfg);
     em.control.templateDeleteDelayMs = 60_000;
-    await p.cleanup(); // the endpoint goes, its template lingers (pending)
-    expect(em.control.templates.size).toBe(1);
+    await p.cleanup();
+    expect(em.control.templates.size).toBe(0);
     rmSync(join(tmp, ".flash", "resources.json")); // even with the state file lost
     const again = await provisioner(true).ensure(cfg);
     expect(em.control.endpoints.get(again.endpointId)).toBeDefined();
@@ -259,14 +270,23 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(0);
   });
 
-  test("a mutation that fails with 503 is not sent again (it may have happened)", async () => {
+  test("a 1-vCPU CPU type is refused before any request: REST v2 creates workers of 2 vCPUs or more", async () => {
+    const p = provisioner(false);
+    const cfg = new CpuLiveServerless({ name: "tiny", instanceIds: [CpuInstanceType.CPU3C_1_2] });
+    await expect(p.ensure(cfg)).rejects.toThrow(
+      "cpu3c-1-2 has 1 vCPU: Runpod's REST API v2 creates CPU workers of 2 vCPUs or more (a power of two); " +
+        "use cpu3c-2-4 or larger",
+    );
+    expect(em.control.endpoints.size).toBe(0);
+  });
+
+  test("a create that fails with 503 is not sent again (it may have happened)", async () => {
     const p = provisioner(false);
     await p.ensure(new CpuLiveServerless({ name: "first" })); // the account listing is cached now
-    const before = em.control.templates.size;
-    em.fail({ status: 503, times: 1, path: "/graphql" });
+    em.fail({ status: 503, times: 1, path: "/v2/serverless", method: "POST" });
     const err = await p.ensure(new CpuLiveServerless({ name: "second" })).catch((e: Error) => e);
     expect((err as Error).message).toContain("503");
-    expect(em.control.templates.size).toBe(before);
+    expect([...em.control.endpoints.values()].map((e) => e.name)).toEqual(["first-fb"]);
   });
 });
 
@@ -323,7 +343,7 @@ describe("network volumes", () => {
     expect(volume.id).toBeUndefined(); // the user's object is not changed: another target looks it up itself
   });
 
-  test("a teardown whose delete fails leaves the endpoint at 0/0 with its volume still attached", async () => {
+  test("a teardown whose delete fails leaves the endpoint as it was, its volume still attached", async () => {
     const volume = new NetworkVolume({ name: "kept", size: 10 });
     const p = provisioner(true);
     const got = await p.ensure(
@@ -331,12 +351,12 @@ describe("network volumes", () => {
     );
     const volumeId = em.control.endpoints.get(got.endpointId)!.networkVolumeId;
     expect(volumeId).toBeTruthy();
-    // deleteEndpoint is list, save at 0/0 (a full replace), delete: the delete, the third GraphQL call, fails.
-    em.fail({ status: 400, times: 1, path: "/graphql", after: 2 });
+    // REST v2 deletes in one request, with no save at 0/0 before it that could drop the volume.
+    em.fail({ status: 400, times: 1, path: "/v2/serverless/", method: "DELETE" });
     const summary = await p.cleanup();
     expect(summary.failed).toBe(1);
     const left = em.control.endpoints.get(got.endpointId)!;
-    expect([left.workersMin, left.workersMax]).toEqual([0, 0]);
+    expect([left.workersMin, left.workersMax]).toEqual([1, 2]);
     expect(left.networkVolumeId).toBe(volumeId!);
   });
 
@@ -389,7 +409,8 @@ describe("network volumes", () => {
       costMax: null,
       desired,
     };
-    const result = await applyPlan(gql, { rows: [row], changes: 1 });
+    const rest = new RunpodRestV2(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl);
+    const result = await applyPlan(gql, { rows: [row], changes: 1 }, rest);
     expect(result.failures).toEqual([]);
     const volume = [...em.control.volumes.values()];
     expect(volume.map((v) => v.name)).toEqual(["data"]);
