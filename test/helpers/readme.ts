@@ -342,9 +342,10 @@ function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promi
     let seen = "";
     let found = false;
     void (async () => {
-      for await (const chunk of stream) {
+      const reader = stream.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
         if (found) continue;
-        seen += decoder.decode(chunk);
+        seen += decoder.decode(r.value);
         const m = seen.match(pattern);
         if (m) {
           found = true;
