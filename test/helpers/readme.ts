@@ -174,6 +174,49 @@ export async function runCommand(command: string, port: number, cwd: string): Pr
   return { code, stdout, stderr };
 }
 
+/**
+ * Run a README block that prepares something in the background (an emulator with an endpoint to call) and exports
+ * settings: `names` are read back from the shell after it ran. Returns them and a stop that ends what it started.
+ */
+export async function runSetupBlock(
+  command: string,
+  names: string[],
+  cwd: string,
+): Promise<{ env: Record<string, string>; stop: () => void }> {
+  const echo = names.map((n) => `echo "${n}=$${n}"`).join("\n");
+  const proc = Bun.spawn(
+    ["setsid", "bash", "-c", `set -e\n${command.replace(/\b8899\b/g, String(freePort()))}\n${echo}`],
+    {
+      cwd,
+      env: { ...process.env, PATH: `${flashBin()}:${process.env.PATH}`, NO_COLOR: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  const stop = () => {
+    try {
+      process.kill(-proc.pid, "SIGTERM");
+    } catch {}
+  };
+  if (code !== 0) {
+    stop();
+    throw new Error(`the README's setup block failed (exit ${code}):\n${stderr.slice(-2000)}`);
+  }
+  const env = Object.fromEntries(
+    stdout
+      .split("\n")
+      .map((line) => line.match(/^([A-Z_]+)=(.*)$/))
+      .filter((m): m is RegExpMatchArray => !!m && names.includes(m[1]!))
+      .map((m) => [m[1]!, m[2]!]),
+  );
+  return { env, stop };
+}
+
 /** The targets a README suite runs on. */
 export type TargetName = "local" | "emulator";
 
