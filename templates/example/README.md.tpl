@@ -33,7 +33,7 @@ client ──POST /{{example_path}}/cpu/hello──▶ flash (cpu_router) ──
 | Route | Remote function | Resource |
 | --- | --- | --- |
 | `POST /{{example_path}}/gpu/hello` | `gpuHello` | `{{resource_gpu}}` (`LiveServerless`, any GPU, 0–3 workers) |
-| `POST /{{example_path}}/cpu/hello` | `cpuHello` | `{{resource_cpu}}` (`CpuLiveServerless`, cpu3c-1-2, 0–3 workers) |
+| `POST /{{example_path}}/cpu/hello` | `cpuHello` | `{{resource_cpu}}` (`CpuLiveServerless`, cpu3c-2-4, 0–3 workers) |
 
 **Import time.** Workers import the module that defines a remote function, and they are shipped its bundled code,
 never the files beside it. So in such a module: no file reads at import time (put small data in a `.ts` module,
