@@ -101,7 +101,8 @@ export class NetworkVolume {
     const mounted = process.env.FLASH_VOLUME_NAME;
     const local = process.env.FLASH_VOLUME_PATH;
     if (mounted === this.name && local) return local;
-    if (mounted === this.name) return SERVERLESS_VOLUME_MOUNT;
+    // FLASH_CONTAINER_ROOT: the emulator's stand-in for the container's "/" (unset on Runpod).
+    if (mounted === this.name) return `${process.env.FLASH_CONTAINER_ROOT ?? ""}${SERVERLESS_VOLUME_MOUNT}`;
     const where = mounted
       ? `this worker's endpoint uses the network volume "${mounted}"`
       : "this process is not a worker of an endpoint that uses it";
