@@ -3,7 +3,9 @@
  * of the files it names) against the unified app scoped to the example, served on a real port, once with remote
  * functions on the local pool (`--target local`) and once on the Runpod emulator (`--target emulator`). Each reply
  * must match the JSON the README documents, and the emulator's reply must equal the local one (values that change
- * per call aside).
+ * per call aside). A block that deploys (`flash deploy` to a `flash emulator` it starts) runs once, from the
+ * repository root. Every other shell command of the README runs too (`readmeCommandSuite`): servers must serve
+ * `/docs`, scripts must exit 0, and what a test cannot run is skipped with its reason.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
