@@ -350,6 +350,14 @@ export class JobStore {
     return { completed: c.completed, failed: c.failed, inProgress, inQueue, retried: c.retried };
   }
 
+  /** How many jobs of an endpoint a worker is running. */
+  runningOn(endpointId: string, workerId: string): number {
+    let n = 0;
+    for (const job of this.jobs.values())
+      if (job.endpointId === endpointId && job.workerId === workerId && job.status === "IN_PROGRESS") n++;
+    return n;
+  }
+
   /** Queued plus running jobs of an endpoint (what scaling looks at). */
   demand(endpointId: string): number {
     const c = this.jobCounts(endpointId);

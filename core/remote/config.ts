@@ -142,6 +142,15 @@ export interface ServerlessResourceOptions {
   idleTimeout?: number;
   /** Per-call limit in milliseconds; 0 = the target's default (600 s locally). */
   executionTimeoutMs?: number;
+  /**
+   * Calls one worker runs at once (default 1), for I/O-bound async functions: a worker awaiting a network answer
+   * can take the next call meanwhile. Runpod's counterpart is the worker's job concurrency: runpod-python's
+   * `concurrency_modifier` (runpod/serverless/modules/rp_scale.py: the JobScaler keeps up to that many jobs in
+   * flight and takes them with `job-take-batch`), which runpod/flash sets from `Endpoint(max_concurrency=…)`
+   * (default 1). CPU-bound functions gain nothing: they share one event loop. On Runpod it applies to queue
+   * endpoints (a load balancer's workers take HTTP requests concurrently anyway); the local pool applies it to both.
+   */
+  maxConcurrency?: number;
   /** Environment variables of the workers. */
   env?: Record<string, string>;
   networkVolume?: NetworkVolume;
@@ -175,6 +184,7 @@ const FIELDS: readonly string[] = [
   "workersMax",
   "idleTimeout",
   "executionTimeoutMs",
+  "maxConcurrency",
   "env",
   "networkVolume",
   "scalerType",
@@ -201,6 +211,7 @@ export abstract class ServerlessResource {
   readonly workersMax: number;
   readonly idleTimeout: number;
   readonly executionTimeoutMs: number;
+  readonly maxConcurrency: number;
   readonly env: Record<string, string>;
   readonly networkVolume?: NetworkVolume;
   readonly scalerType: ServerlessScalerType;
@@ -241,6 +252,9 @@ export abstract class ServerlessResource {
     }
     this.idleTimeout = nonNegative(where, "idleTimeout", options.idleTimeout, 5);
     this.executionTimeoutMs = count(where, "executionTimeoutMs", options.executionTimeoutMs, 0);
+    this.maxConcurrency = count(where, "maxConcurrency", options.maxConcurrency, 1);
+    if (this.maxConcurrency < 1)
+      throw new ConfigError(`${where}: maxConcurrency must be at least 1 (got ${this.maxConcurrency})`);
     this.scalerType =
       options.scalerType ?? (shape.lb ? ServerlessScalerType.REQUEST_COUNT : ServerlessScalerType.QUEUE_DELAY);
     oneOf(where, "scalerType", this.scalerType, Object.values(ServerlessScalerType));
@@ -374,6 +388,7 @@ export abstract class ServerlessResource {
       workersMax: this.workersMax,
       idleTimeout: this.idleTimeout,
       executionTimeoutMs: this.executionTimeoutMs,
+      ...(this.maxConcurrency > 1 ? { maxConcurrency: this.maxConcurrency } : {}),
       env: Object.fromEntries(Object.keys(this.env).map((k) => [k, "***"])),
       scalerType: this.scalerType,
       scalerValue: this.scalerValue,

@@ -188,6 +188,10 @@ function templateEnv(config: ResourceConfig, opts: MapOptions, bootstrap: boolea
   if (config.networkVolume) env.FLASH_VOLUME_NAME = config.networkVolume.name;
   if (!config.isLive) return env;
   env.FLASH_WORKER_MODE = config.isLoadBalancer ? "lb" : "queue";
+  // Jobs one queue worker runs at once: runpod/flash bakes `concurrency_modifier: lambda current: max_concurrency`
+  // into the handler it generates (cli/commands/build_utils/handler_generator.py); flash's one worker program
+  // reads it from here instead (worker/queue.ts).
+  if (config.maxConcurrency > 1 && !config.isLoadBalancer) env.FLASH_MAX_CONCURRENCY = String(config.maxConcurrency);
   if (bootstrap) {
     if (!opts.programHash || !opts.bootstrap) throw new Error("a default-image template needs the worker program");
     env.FLASH_WORKER_HASH = opts.programHash;

@@ -76,6 +76,13 @@ describe("mapping a resource config", () => {
     expect(own.template!.env).toContainEqual({ key: "PORT", value: "8080" });
   });
 
+  test("maxConcurrency above 1 reaches a queue worker as FLASH_MAX_CONCURRENCY; the default sends nothing", () => {
+    const envOf = (m: ReturnType<typeof mapConfig>) => Object.fromEntries(m.template!.env.map((v) => [v.key, v.value]));
+    const io = mapConfig(new CpuLiveServerless({ name: "io", maxConcurrency: 8 }), opts(true));
+    expect(envOf(io).FLASH_MAX_CONCURRENCY).toBe("8");
+    expect(envOf(mapConfig(new CpuLiveServerless({ name: "one" }), opts(true))).FLASH_MAX_CONCURRENCY).toBeUndefined();
+  });
+
   test("with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion", () => {
     const cpu = mapConfig(new CpuLiveServerless({ name: "c" }), opts(true));
     expect(cpu.bootstrap).toBe(true);
