@@ -1,6 +1,6 @@
 /**
- * The deployed mothership: the unified app of the deployed examples (core/app/app.ts, what `flash run` serves),
- * its `remote()` calls sent to the app's deployed endpoints. core/app/app.ts is loaded through a hook the entry sets
+ * The deployed mothership: the unified app of the deployed examples (core/app/app.ts, what `flash run` serves), its
+ * `remote()` calls sent to the app's deployed endpoints. core/app/app.ts is loaded through a hook the entry sets
  * (the binary's `flash __runpod-worker`, or the artifact's mothership runtime), so the worker program that live
  * calls carry stays a single file without the docs assets.
  */

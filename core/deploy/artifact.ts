@@ -191,6 +191,7 @@ class PackageCollector {
     }
     const real = this.addPath(found);
     if (!real || this.seenDirs.has(real)) return;
+    this.addHoistedLink(name);
     this.seenDirs.add(real);
     let pkg: { name?: string; version?: string; dependencies?: object; optionalDependencies?: object } = {};
     try {
@@ -203,6 +204,16 @@ class PackageCollector {
     for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
       if (this.find(dep, real)) this.add(dep, real); // optional ones for other platforms are not installed: skipped
     }
+  }
+
+  /**
+   * Bun's isolated install also links every package into `node_modules/.bun/node_modules`, where node resolution from
+   * any package in the store finds it: a package that imports one it does not declare (ocr-common imports
+   * onnxruntime-common) resolves there locally, so the link ships with the package it points to.
+   */
+  private addHoistedLink(name: string): void {
+    const link = join(this.root, "node_modules", ".bun", "node_modules", name);
+    if (existsSync(link) && lstatSync(link).isSymbolicLink()) this.addPath(link);
   }
 
   private find(name: string, fromDir: string): string | undefined {
@@ -262,6 +273,14 @@ function packageName(spec: string): string | undefined {
   return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
 }
 
+/** The nearest folder below the workspace root (exclusive) that holds a package.json, from `dir` upwards. */
+function packageDirOf(root: string, dir: string): string | undefined {
+  for (let d = dir; d.startsWith(root + sep); d = dirname(d)) {
+    if (existsSync(join(d, "package.json"))) return d;
+  }
+  return undefined;
+}
+
 /** Collect the artifact's files: the sources, then the npm packages they import (and declared dependencies). */
 export function collectFiles(
   root: string,
@@ -287,6 +306,14 @@ export function collectFiles(
       const name = packageName(imp.path);
       if (name) packages.add(name, dirname(file));
     }
+  }
+  // The dependencies a source's own package declares (an example imported by another one): its code may load them
+  // by a computed path, which no import scan sees, so they ship linked where that package's folder resolves them.
+  for (const dir of new Set(sources.map((f) => packageDirOf(root, dirname(f))))) {
+    if (!dir) continue;
+    const deps = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies?: object })
+      .dependencies;
+    for (const name of Object.keys(deps ?? {})) packages.add(name, dir);
   }
   for (const d of declared) {
     for (const spec of d.deps) {
