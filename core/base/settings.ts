@@ -183,7 +183,8 @@ const SETTINGS = [
   { name: "FLASH_PARENT_PID", meaning: "the server a process worker must not outlive", scope: "worker" },
   {
     name: "FLASH_MAX_CONCURRENCY",
-    meaning: "how many jobs a Runpod worker runs at once (a config's maxConcurrency; runpod-python's concurrency_modifier)",
+    meaning:
+      "how many jobs a Runpod worker runs at once (a config's maxConcurrency; runpod-python's concurrency_modifier)",
     scope: "worker",
   },
   { name: "FLASH_EMULATOR_PID", meaning: "the emulator an emulated Runpod worker must not outlive", scope: "worker" },
