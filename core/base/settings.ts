@@ -43,7 +43,17 @@ const SETTINGS = [
   },
   { name: "FLASH_LOCAL_WORKERS", meaning: "force every local pool's workers to `thread` or `process`", scope: "user" },
   // ── the runpod and emulator targets ──
-  { name: "RUNPOD_API_KEY", meaning: "your Runpod API key (never logged or returned)", scope: "user" },
+  {
+    name: "RUNPOD_API_KEY",
+    meaning: "your Runpod API key (never logged or returned); else `~/.runpod/config.toml`, as `flash login` saves it",
+    scope: "user",
+  },
+  {
+    name: "FLASH_RUNPOD_URL",
+    meaning:
+      "a running `flash emulator`: deploy, app, env, logs, doctor and login talk to it (one URL for the three below)",
+    scope: "user",
+  },
   { name: "RUNPOD_API_BASE_URL", default: "https://api.runpod.io", meaning: "Runpod GraphQL host", scope: "user" },
   {
     name: "RUNPOD_ENDPOINT_BASE_URL",

@@ -14,6 +14,7 @@ export const COMMANDS = {
   env: "List, create, show and delete the environments of a Flash app",
   app: "List, create, show and delete Flash apps",
   logs: "Show the worker logs of a deployed endpoint (--follow to stream them)",
+  login: "Sign in with your browser and save the API key to ~/.runpod/config.toml (as Runpod's tools do)",
   doctor: "Check a platform for real: doctor runpod smoke-tests Runpod with your key (~2 min, a few cents)",
 } as const;
 

@@ -97,8 +97,12 @@ export default defineCommand({
       },
     });
     log.success(`Runpod emulator listening at ${emulator.url}`);
+    // One line to paste (or eval) in another shell: deploy, app, env, logs, doctor and login then talk to this emulator.
+    const keyShown = fromEnv ? '"$RUNPOD_API_KEY"' : apiKey;
     log.info(
-      `point a client at it:\n  RUNPOD_API_BASE_URL=${emulator.apiBaseUrl}\n  RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl}\n  RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}\n` +
+      `point flash at it (paste in another shell):\n  export FLASH_RUNPOD_URL=${emulator.url} RUNPOD_API_KEY=${keyShown}\n` +
+        `other clients: RUNPOD_API_BASE_URL=${emulator.apiBaseUrl} RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl} ` +
+        `RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}\n` +
         `runpodctl: RUNPOD_API_URL=${emulator.restBaseUrl} RUNPOD_GRAPHQL_URL=${emulator.apiBaseUrl}/graphql`,
     );
     for (const [image, command] of Object.entries(images)) log.info(`workers of ${image} run: ${command}`);

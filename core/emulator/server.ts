@@ -10,6 +10,7 @@ import type { JobStore } from "./job-store";
 import { admin } from "./planes/admin";
 import { type ContextOptions, type EmulatorContext, emulatorContext, type Fault } from "./planes/context";
 import { flashApps } from "./planes/flash-apps";
+import { flashAuth } from "./planes/flash-auth";
 import { graphqlPlane } from "./planes/graphql";
 import { guards } from "./planes/guards";
 import { lbProxy } from "./planes/lb-proxy";
@@ -61,6 +62,7 @@ export function emulatorKey(): string {
 /** The emulator's HTTP app: the guards, then one plane per API group. */
 export function emulatorApp(ctx: EmulatorContext) {
   return new Elysia()
+    .use(flashAuth(ctx))
     .use(guards(ctx))
     .use(workerApi(ctx))
     .use(queueApi(ctx))
