@@ -49,7 +49,10 @@ function packageDeclarations(): Record<string, string> {
   const files: Record<string, string> = {};
   for (const name of TYPED_PACKAGES) {
     const dir = join(REPO, "node_modules", name);
-    const tree = readTree(dir, "**/*.d.{ts,mts,cts}");
+    // The ESM declarations only: workspaces resolve like a bundler (the `import` condition), so CommonJS copies
+    // (typebox's build/cjs, consola's .d.cts) would double the folder for nothing.
+    const tree = readTree(dir, "**/*.d.{ts,mts}");
+    for (const rel of Object.keys(tree)) if (rel.includes("cjs/")) delete tree[rel];
     tree["package.json"] = readFileSync(join(dir, "package.json"), "utf8");
     for (const [rel, content] of Object.entries(tree)) files[`node_modules/${name}/${rel}`] = content;
   }
