@@ -30,7 +30,25 @@ export async function main(): Promise<void> {
   await runMain(command);
 }
 
+/**
+ * Decide colour once, before citty and consola read the environment at import: none when NO_COLOR is set to
+ * anything (no-color.org), when TERM is dumb or when stdout is not a terminal, unless FORCE_COLOR asks for it.
+ * citty only knows NO_COLOR=1 and consola reads FORCE_COLOR, so both are set to agree.
+ */
+function settleColour(env: Record<string, string | undefined>, isTty: boolean): void {
+  const forced = !!env.FORCE_COLOR && env.FORCE_COLOR !== "0" && env.FORCE_COLOR !== "false";
+  const colour = env.NO_COLOR ? false : forced || (isTty && env.TERM !== "dumb");
+  if (colour) {
+    delete env.NO_COLOR;
+    env.FORCE_COLOR = "1";
+  } else {
+    env.NO_COLOR = "1";
+    delete env.FORCE_COLOR;
+  }
+}
+
 if (import.meta.main) {
+  settleColour(process.env, !!process.stdout.isTTY);
   const argv = process.argv.slice(2);
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
     // citty's usage would import every command to read its description: print ours from the catalog instead.

@@ -4,6 +4,7 @@ import { loadDotEnvOrExit } from "./_shared";
 import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
+import { buildJson, jsonArg, printJson } from "./_json";
 
 /** `flash build [dir]`: the manifest and the deterministic artifact that `flash deploy` uploads. */
 export default defineCommand({
@@ -15,6 +16,7 @@ export default defineCommand({
       description: "Workspace, category or example folder to build (default: the current folder)",
     },
     app: { type: "string", alias: "a", description: "App name (default: the workspace folder's name, plus the scope)" },
+    ...jsonArg,
   },
   async run({ args }) {
     const { root, scope } = locateWorkspace(resolve(args.dir ?? process.cwd()));
@@ -22,7 +24,8 @@ export default defineCommand({
     const { runBuild, buildSummary } = await import("../deploy/build");
     try {
       const result = await runBuild({ root, scope, app: args.app });
-      process.stdout.write(buildSummary(result, process.cwd()));
+      if (args.json) printJson(buildJson(result));
+      else process.stdout.write(buildSummary(result, process.cwd()));
       process.exit(0);
     } catch (err) {
       log.error(`flash build failed: ${(err as Error).message}`);
