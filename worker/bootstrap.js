@@ -12,6 +12,16 @@ const root =
 const dir = `${root}/program/${want}`;
 const file = `${dir}/main.js`;
 const say = (line) => process.stderr.write(`[flash bootstrap] ${line}\n`);
+// Under flash's emulator: exit once it is gone (a "container" must not outlive its platform).
+const emulatorPid = Number(env.FLASH_EMULATOR_PID);
+if (emulatorPid)
+  setInterval(() => {
+    try {
+      process.kill(emulatorPid, 0);
+    } catch {
+      process.exit(0);
+    }
+  }, 1000).unref();
 const missing = {
   success: false,
   missing: ["worker"],

@@ -62,6 +62,7 @@ export async function lbHandler(): Promise<(req: Request) => Promise<Response>> 
  * jobs when the platform's job URLs are there, and otherwise runs one local test input, as runpod-python does.
  */
 export async function runRunpodWorker(argv: string[] = process.argv.slice(2), handOver: HandOver = {}): Promise<void> {
+  exitWithEmulator();
   if (process.env.FLASH_RESOURCE_NAME) {
     // Deployed by `flash deploy`: functions come from the environment's artifact, never with a call.
     await loadCalls();
@@ -87,3 +88,20 @@ export async function runRunpodWorker(argv: string[] = process.argv.slice(2), ha
 }
 
 if (import.meta.main) await runRunpodWorker();
+
+/**
+ * Under flash's emulator (which names itself in FLASH_EMULATOR_PID), exit once it is gone: the emulator stops its
+ * workers, but one killed outright cannot, and a "container" must not outlive its platform.
+ */
+function exitWithEmulator(): void {
+  const pid = Number(process.env.FLASH_EMULATOR_PID);
+  if (!pid) return;
+  const poll = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      process.exit(0);
+    }
+  }, 1000);
+  poll.unref();
+}

@@ -68,7 +68,7 @@ describe("cpuHello on the local worker pool", () => {
   test("the config is the original's CPU endpoint", () => {
     expect(cpuConfig.kind).toBe("CpuLiveServerless");
     expect(cpuConfig.name).toBe("01_02_cpu");
-    expect(cpuConfig.instanceIds).toEqual(["cpu3c-1-2"]);
+    expect(cpuConfig.instanceIds).toEqual(["cpu3c-2-4"]);
     expect([cpuConfig.workersMin, cpuConfig.workersMax, cpuConfig.idleTimeout]).toEqual([0, 3, 5]);
   });
 

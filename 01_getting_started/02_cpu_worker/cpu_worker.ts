@@ -1,9 +1,9 @@
 import { CpuInstanceType, CpuLiveServerless, Elysia, logger, remote, t } from "flash";
 
-/** Where `cpuHello` runs: the smallest CPU instance (1 vCPU, 2 GB), scaling 0..3, idle workers stop after 5 s. */
+/** Where `cpuHello` runs: the smallest CPU instance Runpod's REST API v2 creates (2 vCPUs, 4 GB), scaling 0..3, idle workers stop after 5 s. */
 export const cpuConfig = new CpuLiveServerless({
   name: "01_02_cpu",
-  instanceIds: [CpuInstanceType.CPU3C_1_2],
+  instanceIds: [CpuInstanceType.CPU3C_2_4],
   workersMin: 0,
   workersMax: 3,
   idleTimeout: 5, // seconds

@@ -10,7 +10,7 @@ import { identify, LANGUAGE_NAMES, LIMITS, MIN_CONFIDENCE, MIN_LETTERS, type Ide
  */
 export const cpuConfig = new CpuLiveServerless({
   name: "02_03_language_id_cpu",
-  instanceIds: [CpuInstanceType.CPU3C_1_2],
+  instanceIds: [CpuInstanceType.CPU3C_2_4],
   workersMin: 0,
   workersMax: 3,
   idleTimeout: 30,

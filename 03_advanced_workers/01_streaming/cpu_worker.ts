@@ -6,7 +6,7 @@ import { Elysia, t, remote, sse, CpuLiveServerless, CpuInstanceType } from "flas
 /** Where the long job runs: a small CPU endpoint that scales from zero to three workers. */
 const cpuConfig = new CpuLiveServerless({
   name: "03_01_cpu",
-  instanceIds: [CpuInstanceType.CPU3C_1_2],
+  instanceIds: [CpuInstanceType.CPU3C_2_4],
   workersMin: 0,
   workersMax: 3,
   idleTimeout: 5,

@@ -43,7 +43,7 @@ export const gpuHighThroughput = new LiveServerless({
 /** CPU, scale to zero: the cheapest instance, idle workers stopped after 1 s. */
 export const cpuScaleToZero = new CpuLiveServerless({
   name: "04_01_cpu_scale_to_zero",
-  instanceIds: [CpuInstanceType.CPU3C_1_2],
+  instanceIds: [CpuInstanceType.CPU3C_2_4],
   workersMin: 0,
   workersMax: 5,
   idleTimeout: 1,

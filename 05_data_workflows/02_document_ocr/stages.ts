@@ -22,7 +22,7 @@ export const ocrConfig = new LiveServerless({
 /** Extraction: milliseconds of regular expressions, on the smallest CPU worker. */
 export const extractConfig = new CpuLiveServerless({
   name: "05_02_document_ocr_cpu",
-  instanceIds: [CpuInstanceType.CPU3C_1_2],
+  instanceIds: [CpuInstanceType.CPU3C_2_4],
   workersMin: 0,
   workersMax: 3,
   idleTimeout: 5,

@@ -54,7 +54,12 @@ const SETTINGS = [
       "a running `flash emulator`: deploy, app, env, logs, doctor and login talk to it (one URL for the three below)",
     scope: "user",
   },
-  { name: "RUNPOD_API_BASE_URL", default: "https://api.runpod.io", meaning: "Runpod GraphQL host", scope: "user" },
+  {
+    name: "RUNPOD_API_BASE_URL",
+    default: "https://api.runpod.io",
+    meaning: "Runpod control-plane host (REST v2 at `/v2`, GraphQL at `/graphql`)",
+    scope: "user",
+  },
   {
     name: "RUNPOD_ENDPOINT_BASE_URL",
     default: "https://api.runpod.ai/v2",
@@ -150,6 +155,7 @@ const SETTINGS = [
     scope: "worker",
   },
   { name: "FLASH_PARENT_PID", meaning: "the server a process worker must not outlive", scope: "worker" },
+  { name: "FLASH_EMULATOR_PID", meaning: "the emulator an emulated Runpod worker must not outlive", scope: "worker" },
   {
     name: "FLASH_WORKER_MODE",
     meaning: "queue or lb: the Runpod worker's mode (marks a flash-managed template)",

@@ -57,6 +57,13 @@ export default defineCommand({
       type: "string",
       description: "How long after its last use a template cannot be deleted (Runpod: up to 2m; default 2m)",
     },
+    "retire-graphql": {
+      type: "boolean",
+      description:
+        "Serve GraphQL only for Flash apps, as after Runpod retires it (early 2027): endpoints, templates and " +
+        "volumes only through REST v2",
+      default: false,
+    },
     verbose: { type: "boolean", alias: "v", description: "Show debug logs (worker output too)", default: false },
   },
   async run({ args, rawArgs }) {
@@ -89,6 +96,7 @@ export default defineCommand({
       host: args.host || "127.0.0.1",
       port,
       control: { templateDeleteDelayMs },
+      retireGraphql: args["retire-graphql"],
       workers: {
         env: workspaceWorkerEnv(root),
         images,
@@ -103,7 +111,8 @@ export default defineCommand({
       `point flash at it (paste in another shell):\n  export FLASH_RUNPOD_URL=${emulator.url} RUNPOD_API_KEY=${keyShown}\n` +
         `other clients: RUNPOD_API_BASE_URL=${emulator.apiBaseUrl} RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl} ` +
         `RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}\n` +
-        `runpodctl: RUNPOD_API_URL=${emulator.restBaseUrl} RUNPOD_GRAPHQL_URL=${emulator.apiBaseUrl}/graphql`,
+        `REST v2 control plane: ${emulator.restBaseUrl}/serverless, /templates, /network-volumes, /catalog` +
+        (args["retire-graphql"] ? "\nGraphQL: retired except for Flash apps" : ""),
     );
     for (const [image, command] of Object.entries(images)) log.info(`workers of ${image} run: ${command}`);
     log.info(

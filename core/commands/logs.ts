@@ -70,7 +70,7 @@ async function resolveEndpoint(
 ): Promise<string> {
   const { clients } = await import("../deploy/deploy");
   const { deployedIn, pickEnvironment } = await import("../deploy/undeploy");
-  const { apps, gql } = clients(conn);
+  const { apps, rest } = clients(conn);
   const app = await apps.appByName(appName);
   if (app && app.flashEnvironments.length) {
     const env = pickEnvironment(app, envName);
@@ -82,7 +82,7 @@ async function resolveEndpoint(
     if (hit) return hit[1].endpoint_id;
   }
   if (!wanted) throw new Error(`no deployed app ${appName}: name an endpoint (flash logs <endpoint id or name>)`);
-  const all = await gql.listEndpoints();
+  const all = await rest.listEndpoints();
   const found =
     all.find((e) => e.id === wanted) ??
     all.find((e) => e.name === wanted) ??

@@ -28,13 +28,18 @@ async function saveTemplate(
   return gql.saveTemplate({ ...row.desired!.template, name, id } as Parameters<RunpodGraphql["saveTemplate"]>[0]);
 }
 
-async function createOrUpdate(gql: RunpodGraphql, row: PlanRow): Promise<DeployedResource> {
+/** Finds (or creates) a network volume by name and data center: REST v2 (`/v2/network-volumes`; rest-v2.ts). */
+interface VolumeFinder {
+  ensureNetworkVolume(volume: { name: string; size: number; dataCenterId: string }): Promise<string>;
+}
+
+async function createOrUpdate(gql: RunpodGraphql, row: PlanRow, volumes: VolumeFinder): Promise<DeployedResource> {
   const d = row.desired!;
   const prev = row.action === "update" ? row.previous : undefined;
   const templateName = prev?.template_name ?? `${d.endpointName}__${d.hash.slice(0, 8)}`;
   const template = await saveTemplate(gql, row, templateName, prev?.template_id);
   // A volume named in the code is found on the account (or created) first, as runpod/flash does.
-  const volumeId = d.networkVolume ? await gql.ensureNetworkVolume(d.networkVolume) : undefined;
+  const volumeId = d.networkVolume ? await volumes.ensureNetworkVolume(d.networkVolume) : undefined;
   const endpoint = volumeId ? { ...d.endpoint, networkVolumeId: volumeId } : d.endpoint;
   const saved = await gql.saveEndpoint({ ...endpoint, id: prev?.endpoint_id, templateId: template.id } as Parameters<
     RunpodGraphql["saveEndpoint"]
@@ -73,7 +78,7 @@ async function remove(gql: RunpodGraphql, row: PlanRow): Promise<void> {
 }
 
 /** Apply every change of the plan; never throws for one endpoint's failure (see `failures`). */
-export async function applyPlan(gql: RunpodGraphql, plan: Plan): Promise<ApplyResult> {
+export async function applyPlan(gql: RunpodGraphql, plan: Plan, volumes: VolumeFinder): Promise<ApplyResult> {
   const result: ApplyResult = { deployed: {}, counts: { created: 0, updated: 0, deleted: 0, kept: 0 }, failures: [] };
   const step = async (row: PlanRow, work: () => Promise<void>) => {
     const started = performance.now();
@@ -100,7 +105,7 @@ export async function applyPlan(gql: RunpodGraphql, plan: Plan): Promise<ApplyRe
       .filter((r) => r.action === "create" || r.action === "update")
       .map((row) =>
         step(row, async () => {
-          result.deployed[row.resource] = await createOrUpdate(gql, row);
+          result.deployed[row.resource] = await createOrUpdate(gql, row, volumes);
           if (row.action === "create") result.counts.created++;
           else result.counts.updated++;
         }),

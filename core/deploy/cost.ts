@@ -1,6 +1,7 @@
 /**
  * Estimated cost per hour of a deployed endpoint at `workersMin` (what it costs idle) and at `workersMax` (the
- * most it can cost), from Runpod's serverless flex prices per second per GPU, as published on
+ * most it can cost): from Runpod's catalog (`GET /v2/catalog/gpus`, `price.serverless` per GPU-hour of each pool;
+ * core/runpod/catalog.ts) when it answers, else from the serverless flex prices per second per GPU published on
  * https://docs.runpod.io/serverless/pricing (table "GPU pricing", read 2026-11). Runpod does not publish serverless
  * CPU prices there, so CPU endpoints show no figure rather than a guess. An endpoint listing several pools may
  * get a worker on any of them: the estimate is the range from the cheapest to the dearest pool.
@@ -26,24 +27,34 @@ export interface HourlyCost {
   high: number;
 }
 
-/** The cost of one worker per hour, or null (CPU, or only pools without a published price). */
+/**
+ * The cost of one worker per hour, or null (CPU, or only pools without a price). `catalog`: USD per GPU-hour by pool
+ * from Runpod's catalog; a pool it does not price falls back to the published table.
+ */
 export function workerHourly(
   endpoint: Pick<ManifestEndpoint, "gpuIds" | "gpuCount" | "instanceIds">,
+  catalog?: Readonly<Record<string, number>>,
 ): HourlyCost | null {
   if (endpoint.instanceIds?.length || !endpoint.gpuIds) return null;
   const pools = endpoint.gpuIds
     .split(",")
     .map((p) => p.trim())
     .filter((p) => p && !p.startsWith("-"));
-  const prices = pools.map((p) => FLEX_PRICE_PER_SECOND[p]).filter((p): p is number => p !== undefined);
+  const perHour = (p: string) =>
+    catalog?.[p] ?? (FLEX_PRICE_PER_SECOND[p] === undefined ? undefined : FLEX_PRICE_PER_SECOND[p]! * 3600);
+  const prices = pools.map(perHour).filter((p): p is number => p !== undefined);
   if (!prices.length) return null;
   const gpus = Math.max(1, endpoint.gpuCount ?? 1);
-  return { low: Math.min(...prices) * 3600 * gpus, high: Math.max(...prices) * 3600 * gpus };
+  return { low: Math.min(...prices) * gpus, high: Math.max(...prices) * gpus };
 }
 
-/** The endpoint's cost per hour with `workers` workers running. */
-export function hourlyAt(endpoint: ManifestEndpoint, workers: number): HourlyCost | null {
-  const one = workerHourly(endpoint);
+/** The endpoint's cost per hour with `workers` workers running (`catalog`: as for workerHourly). */
+export function hourlyAt(
+  endpoint: ManifestEndpoint,
+  workers: number,
+  catalog?: Readonly<Record<string, number>>,
+): HourlyCost | null {
+  const one = workerHourly(endpoint, catalog);
   return one ? { low: one.low * workers, high: one.high * workers } : null;
 }
 

@@ -7,7 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { logger } from "../base/log";
+import { RunpodCatalog } from "../runpod/catalog";
 import { RunpodGraphql } from "../runpod/graphql";
+import { RunpodRestV2 } from "../runpod/rest-v2";
 import { RunpodHttp } from "../runpod/http";
 import type { RunpodUrls } from "../runpod/connection";
 import { applyPlan, type ApplyResult } from "./apply";
@@ -25,9 +27,10 @@ export interface Connection {
 }
 
 /** Clients of one connection. */
-export function clients(conn: Connection): { gql: RunpodGraphql; apps: FlashAppClient } {
-  const gql = new RunpodGraphql(new RunpodHttp(conn.apiKey), conn.urls.apiBaseUrl);
-  return { gql, apps: new FlashAppClient(gql) };
+export function clients(conn: Connection): { gql: RunpodGraphql; rest: RunpodRestV2; apps: FlashAppClient } {
+  const http = new RunpodHttp(conn.apiKey);
+  const gql = new RunpodGraphql(http, conn.urls.apiBaseUrl);
+  return { gql, rest: new RunpodRestV2(http, conn.urls.apiBaseUrl), apps: new FlashAppClient(gql) };
 }
 
 /** The app and environment a deploy goes to, and what was created on the way. */
@@ -92,11 +95,14 @@ export async function prepareDeploy(
   appName: string,
   envName?: string,
 ): Promise<PreparedDeploy> {
-  const { apps } = clients(conn);
+  const { apps, rest } = clients(conn);
+  // The cost column from Runpod's catalog, read while the app is resolved (the published table when it fails).
+  const prices = new RunpodCatalog(rest).prices();
   const resolved = await resolveEnvironment(apps, appName, envName);
   const previous = await previousDeploy(apps, resolved.environment);
   const ctx = { appName, environment: resolved.environment, apiKey: conn.apiKey, urls: conn.urls };
-  const plan = makePlan(build.manifest, ctx, (previous?.deployed ?? {}) as Record<string, DeployedResource>);
+  const deployed = (previous?.deployed ?? {}) as Record<string, DeployedResource>;
+  const plan = makePlan(build.manifest, ctx, deployed, await prices);
   return { resolved, plan, previous, upload: previous?.artifact_sha256 !== build.sha256 };
 }
 
@@ -122,7 +128,7 @@ export async function applyDeploy(
   build: BuildResult,
   prepared: PreparedDeploy,
 ): Promise<DeployOutcome> {
-  const { gql, apps } = clients(conn);
+  const { gql, rest, apps } = clients(conn);
   const env = prepared.resolved.environment;
   let buildId = env.activeBuildId ?? "";
   const t0 = performance.now();
@@ -136,7 +142,7 @@ export async function applyDeploy(
     await apps.deployBuild(env.id, buildId);
   }
   const t1 = performance.now();
-  const applied = await applyPlan(gql, prepared.plan);
+  const applied = await applyPlan(gql, prepared.plan, rest);
   const t2 = performance.now();
   const urls: Record<string, string> = {};
   for (const [name, d] of Object.entries(applied.deployed)) {

@@ -122,15 +122,23 @@ function diffFields(prev: DeployedResource, next: Desired): string[] {
   return out;
 }
 
-/** Compare the manifest with what the environment's active build recorded. */
-export function makePlan(manifest: Manifest, ctx: DeployContext, previous: Record<string, DeployedResource>): Plan {
+/**
+ * Compare the manifest with what the environment's active build recorded. `prices`: USD per GPU-hour by pool from
+ * Runpod's catalog (the cost column falls back to the published table without it).
+ */
+export function makePlan(
+  manifest: Manifest,
+  ctx: DeployContext,
+  previous: Record<string, DeployedResource>,
+  prices?: Readonly<Record<string, number>>,
+): Plan {
   const attached = new Set((ctx.environment.endpoints ?? []).map((e) => e.id));
   const rows: PlanRow[] = [];
   for (const [name, r] of Object.entries(manifest.resources)) {
     const desired = desiredFor(name, r, ctx);
     const prev = previous[name];
-    const costMin = hourlyAt(r.endpoint, r.endpoint.workersMin);
-    const costMax = hourlyAt(r.endpoint, r.endpoint.workersMax);
+    const costMin = hourlyAt(r.endpoint, r.endpoint.workersMin, prices);
+    const costMax = hourlyAt(r.endpoint, r.endpoint.workersMax, prices);
     const base = { resource: name, endpointName: desired.endpointName, costMin, costMax, desired };
     if (!prev || !attached.has(prev.endpoint_id)) {
       rows.push({ ...base, action: "create", changes: prev ? ["endpoint no longer exists"] : [] });

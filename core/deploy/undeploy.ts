@@ -60,9 +60,9 @@ export async function undeployResources(
   names: string[],
   state: { manifest?: Manifest; deployed: Record<string, DeployedResource> },
 ): Promise<{ removed: string[]; failures: string[] }> {
-  const { gql, apps } = clients(conn);
+  const { gql, rest, apps } = clients(conn);
   const rows: PlanRow[] = names.map((name) => deleteRow(name, state.deployed[name]!));
-  const result = await applyPlan(gql, { rows, changes: rows.length });
+  const result = await applyPlan(gql, { rows, changes: rows.length }, rest);
   const failed = new Set(result.failures.map((f) => f.resource));
   const removed = names.filter((n) => !failed.has(n));
   if (state.manifest && env.activeBuildId && removed.length) {

@@ -84,3 +84,46 @@ export const CUDA_VERSIONS: readonly string[] = [
 export function isLocation(value: string): boolean {
   return /^[A-Z]{2,3}-[A-Z]{2,4}-\d{1,2}$/.test(value) || /^[A-Z]{2}$/.test(value);
 }
+
+/**
+ * Serverless flex price in USD per GPU per hour, by pool (docs.runpod.io/serverless/pricing, "GPU pricing" table,
+ * per-second prices × 3600). What `/v2/catalog/gpus` reports as `price.serverless`. Pools the page does not price
+ * carry none (the field is optional in the v2 document).
+ */
+export const POOL_PRICE_PER_HOUR: Readonly<Record<string, number>> = {
+  AMPERE_16: 0.576,
+  AMPERE_24: 0.684,
+  ADA_24: 1.116,
+  AMPERE_48: 1.224,
+  ADA_48_PRO: 1.908,
+  AMPERE_80: 2.736,
+  ADA_80_PRO: 4.176,
+  HOPPER_141: 5.58,
+  BLACKWELL_180: 8.64,
+};
+
+/**
+ * CPU flavours as `/v2/catalog/cpus` lists them: vCPU range and RAM per vCPU from the instance ids above
+ * (`cpu3c-2-4`: 2 GB per vCPU; `g` flavours 4 GB). The v2 document: `vcpuCount` is a power of two, at least 2, and
+ * must be valid for the flavour (BaseCpuConfig). Serverless per-vCPU prices are not published (the docs' pricing
+ * page lists none), so the emulator's are placeholders of the right shape.
+ */
+export const CPU_FLAVORS: Readonly<
+  Record<string, { name: string; group: string; min: number; max: number; ramGbPerVcpu: number }>
+> = {
+  cpu3c: { name: "Compute-Optimized", group: "Gen 3", min: 2, max: 8, ramGbPerVcpu: 2 },
+  cpu3g: { name: "General Purpose", group: "Gen 3", min: 2, max: 8, ramGbPerVcpu: 4 },
+  cpu5c: { name: "Compute-Optimized", group: "Gen 5", min: 2, max: 8, ramGbPerVcpu: 2 },
+};
+
+/** Data centers the emulator lists (`/v2/catalog/datacenters`), with their continental region. */
+export const DATA_CENTERS: Readonly<Record<string, { name: string; region: string }>> = {
+  "EU-RO-1": { name: "EU Romania 1", region: "EUROPE" },
+  "EU-CZ-1": { name: "EU Czechia 1", region: "EUROPE" },
+  "EUR-IS-1": { name: "EU Iceland 1", region: "EUROPE" },
+  "EU-SE-1": { name: "EU Sweden 1", region: "EUROPE" },
+  "US-TX-3": { name: "US Texas 3", region: "NORTH_AMERICA" },
+  "US-KS-2": { name: "US Kansas 2", region: "NORTH_AMERICA" },
+  "US-GA-1": { name: "US Georgia 1", region: "NORTH_AMERICA" },
+  "CA-MTL-1": { name: "CA Montreal 1", region: "NORTH_AMERICA" },
+};

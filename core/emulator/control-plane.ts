@@ -492,14 +492,15 @@ export class ControlPlane {
    * Create a network volume from `{name, size, dataCenterId}` (the body of Runpod's `POST /networkvolumes`,
    * docs.runpod.io/storage/network-volumes; GraphQL createNetworkVolume takes the same input). Names need not be
    * unique on Runpod; flash finds its volume by name + data center. Sizes: 1 to 4000 GB (runpod-rust-sdk
-   * NetworkVolumeCreateInput documents the REST bounds).
+   * NetworkVolumeCreateInput documents the REST bounds; REST v2's CreateNetworkVolumeRequest allows 10 to 4096, and
+   * the v2 plane checks its own lower bound before this one).
    */
   createVolume(input: any): EmulatedVolume {
     const name = String(input?.name ?? "");
     if (!name.trim()) throw new RejectedInput("name is required");
     const size = input?.size;
-    if (!Number.isInteger(size) || size < 1 || size > 4000) {
-      throw new RejectedInput(`size must be a whole number of GB from 1 to 4000, got ${JSON.stringify(size)}`);
+    if (!Number.isInteger(size) || size < 1 || size > 4096) {
+      throw new RejectedInput(`size must be a whole number of GB from 1 to 4096, got ${JSON.stringify(size)}`);
     }
     const dataCenterId = String(input?.dataCenterId ?? "");
     if (!isLocation(dataCenterId)) {
@@ -519,7 +520,7 @@ export class ControlPlane {
     return true;
   }
 
-  /** Delete an endpoint; `zeroRule` false skips the 0/0 check (REST v1, see planes/rest-v1.ts). */
+  /** Delete an endpoint; `zeroRule` false skips the 0/0 check (REST v2 deletes without it: planes/rest-v2.ts). */
   deleteEndpoint(id: string, zeroRule = true): null {
     const e = this.endpoints.get(id);
     if (!e) throw new RejectedInput(`Endpoint ${id} not found`);

@@ -44,6 +44,9 @@ export function createEmulatorTarget(opts: { root: string; env?: Record<string, 
   const apiKey = emulatorKey();
   const emulator = startEmulator({
     apiKey,
+    // `flash run` needs no GraphQL (it provisions through REST v2): serving none but Flash apps' keeps it so, and
+    // shows it keeps working the day Runpod retires GraphQL.
+    retireGraphql: true,
     workers: {
       env: workspaceWorkerEnv(opts.root, env),
       volumesDir: resolve(opts.root, setting("FLASH_VOLUMES_DIR", env)!),

@@ -15,7 +15,8 @@ import { graphqlPlane } from "./planes/graphql";
 import { guards } from "./planes/guards";
 import { lbProxy } from "./planes/lb-proxy";
 import { queueApi } from "./planes/queue-api";
-import { restV1 } from "./planes/rest-v1";
+import { type RestV2Options, restV2Plane } from "./planes/rest-v2";
+import { retiredGraphql } from "./planes/retire-graphql";
 import { workerApi } from "./planes/worker-api";
 import { workerLogs } from "./planes/worker-logs";
 import { type SupervisorOptions, WorkerSupervisor } from "./supervisor";
@@ -28,6 +29,15 @@ export interface EmulatorOptions extends ContextOptions {
   port?: number;
   /** Worker subprocess options (command, image commands, env, heartbeat interval, LB wait, cold start). */
   workers?: Omit<SupervisorOptions, "baseUrl">;
+  /**
+   * Serve GraphQL only for what REST v2 has no surface for (the Flash app plane): the day Runpod retires GraphQL
+   * (runpod/docs release notes, "retired in early 2027"), every other operation is refused.
+   */
+  retireGraphql?: boolean;
+  /** REST v2 requests per minute per key before 429 (default 600). */
+  restPerMinute?: number;
+  /** Sees every REST v2 exchange (the contract test checks them against Runpod's document). */
+  restObserver?: RestV2Options["observe"];
 }
 
 /** A running emulator: its URLs (what a client's base-URL settings point at), its state, and `stop()`. */
@@ -39,7 +49,7 @@ export interface Emulator {
   readonly endpointBaseUrl: string;
   /** Value for RUNPOD_LB_BASE_URL (`${url}/lb/{id}`). */
   readonly lbBaseUrl: string;
-  /** The REST control plane (`${url}/v1`; runpodctl's RUNPOD_API_URL). */
+  /** The REST v2 control plane (`${url}/v2`: `/serverless`, `/templates`, `/network-volumes`, `/catalog`). */
   readonly restBaseUrl: string;
   readonly store: JobStore;
   readonly control: ControlPlane;
@@ -60,15 +70,19 @@ export function emulatorKey(): string {
 }
 
 /** The emulator's HTTP app: the guards, then one plane per API group. */
-export function emulatorApp(ctx: EmulatorContext) {
+export function emulatorApp(
+  ctx: EmulatorContext,
+  options: Pick<EmulatorOptions, "retireGraphql" | "restPerMinute" | "restObserver"> = {},
+) {
   return new Elysia()
     .use(flashAuth(ctx))
     .use(guards(ctx))
+    .use(options.retireGraphql ? retiredGraphql() : new Elysia())
     .use(workerApi(ctx))
     .use(queueApi(ctx))
     .use(lbProxy(ctx))
     .use(graphqlPlane(ctx))
-    .use(restV1(ctx))
+    .use(restV2Plane(ctx, { perMinute: options.restPerMinute, observe: options.restObserver }))
     .use(flashApps(ctx))
     .use(workerLogs(ctx))
     .use(admin(ctx));
@@ -92,7 +106,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
         onLog: (worker, source, line) => parts.logs.record(worker, source, line),
       }),
   );
-  const app = emulatorApp(ctx);
+  const app = emulatorApp(ctx, options);
   const server = Bun.serve({
     hostname: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
@@ -107,7 +121,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
     apiBaseUrl: baseUrl,
     endpointBaseUrl: `${baseUrl}/v2`,
     lbBaseUrl: `${baseUrl}/lb/{id}`,
-    restBaseUrl: `${baseUrl}/v1`,
+    restBaseUrl: `${baseUrl}/v2`,
     store,
     control,
     supervisor,

@@ -330,8 +330,10 @@ export class WorkerSupervisor {
     this.starting.clear();
     const all = [...this.workers.values()];
     for (const w of all) this.stop(w, "emulator stopping");
-    await Promise.all(all.map((w) => Promise.race([w.proc.exited, Bun.sleep(3000)])));
-    for (const w of all) if (w.proc.exitCode === null) w.proc.kill("SIGKILL");
+    // The shell a worker started from exits at once; what it started may finish its job (SIGTERM's grace).
+    const end = Date.now() + 3000;
+    while (all.some((w) => groupAlive(w.proc.pid)) && Date.now() < end) await Bun.sleep(25);
+    for (const w of all) signalGroup(w.proc.pid, "SIGKILL");
     if (this.shimDir) rmSync(this.shimDir, { recursive: true, force: true });
   }
 
@@ -443,7 +445,16 @@ export class WorkerSupervisor {
       env.TMPDIR = tmpDir;
       argv = [argv[0]!, argv[1]!, argv[2]!.replaceAll("/tmp/", `${tmpDir}/`)];
     }
-    const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: tmpDir });
+    // Its own process group: a template's start command is a shell (often `sh -c 'sh -c "… exec bun …"'`) whose
+    // children must stop with it, and a terminal's Ctrl+C must not reach the "container" past its emulator.
+    const proc = Bun.spawn(argv, {
+      env: { ...env, FLASH_EMULATOR_PID: String(process.pid) },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      cwd: tmpDir,
+      detached: true,
+    });
     const now = Date.now();
     const worker: EmulatedWorker = {
       id,
@@ -508,9 +519,9 @@ export class WorkerSupervisor {
     w.state = "stopping";
     wlog.debug(`stopping worker ${w.id} (${reason})`);
     this.store.dropWaiter(w.endpointId, w.id);
-    w.proc.kill(signal);
+    signalGroup(w.proc.pid, signal);
     if (signal === "SIGTERM") {
-      const force = setTimeout(() => w.proc.exitCode === null && w.proc.kill("SIGKILL"), 3000);
+      const force = setTimeout(() => signalGroup(w.proc.pid, "SIGKILL"), 3000);
       force.unref?.();
     }
   }
@@ -617,4 +628,23 @@ function freePort(): number {
   const port = s.port!;
   s.stop(true);
   return port;
+}
+
+/** Signal every process of a worker's group (the start command and what it started); a gone group is no error. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone
+  }
+}
+
+/** True while any process of the group led by `pid` exists. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,11 +1,17 @@
-/** The GraphQL control plane (api.runpod.io/graphql): templates and endpoints (https://docs.runpod.io/sdks/graphql/manage-endpoints). */
-import { logger } from "../base/log";
+/**
+ * The GraphQL control plane (api.runpod.io/graphql; https://docs.runpod.io/sdks/graphql/manage-endpoints), kept only
+ * where Runpod's REST API v2 has no surface yet (runpod/docs api-reference-v2/openapi.json at a900806: no Flash
+ * operations, and no `flashEnvironmentId` on CreateEndpointRequest):
+ * - the Flash app plane: apps, environments, builds and the artifact upload (core/deploy/flash-app-client.ts; the
+ *   operations runpod/flash sends in core/api/runpod.py);
+ * - `flash deploy`'s endpoints, saved into a Flash environment with `saveEndpoint(input: {flashEnvironmentId})`
+ *   (runpod/flash core/resources/serverless.py), with their templates, deletes and listing (core/deploy/apply.ts).
+ * Live provisioning and the doctor use REST v2 (rest-v2.ts). When Runpod adds these to v2, this module goes.
+ */
 import { RunpodApiError, RunpodHttp } from "./http";
 
-const glog = logger("runpod");
-
 /** `{key, value}` as GraphQL carries environment variables. */
-export interface EnvVarInput {
+interface EnvVarInput {
   key: string;
   value: string;
 }
@@ -68,16 +74,6 @@ export interface EndpointInfo {
   executionTimeoutMs?: number;
   version?: number;
 }
-
-/** A network volume as `myself { networkVolumes }` and `createNetworkVolume` return it. */
-export interface NetworkVolumeInfo {
-  id: string;
-  name: string;
-  size: number;
-  dataCenterId: string;
-}
-
-const VOLUME_FIELDS = "id name size dataCenterId";
 
 /** The EndpointInput that re-saves an endpoint as listed (for scaling it to zero before deletion). */
 function endpointInputOf(e: EndpointInfo): EndpointInput {
@@ -210,73 +206,6 @@ export class RunpodGraphql {
         this.apiBaseUrl,
       );
     }
-  }
-
-  /** Delete a template by name (`$name: String!` validates against a nullable or a non-null schema argument). */
-  async deleteTemplate(name: string): Promise<void> {
-    await this.request("mutation deleteTemplate($name: String!) { deleteTemplate(templateName: $name) }", { name });
-  }
-
-  /** The account's templates (ids and names). */
-  async listTemplates(): Promise<{ id: string; name: string }[]> {
-    const data = await this.request<{ myself: { podTemplates: { id: string; name: string }[] | null } }>(
-      "query { myself { podTemplates { id name } } }",
-    );
-    return data.myself?.podTemplates ?? [];
-  }
-
-  /** One template with its env (the query runpod/flash `get_template` sends: core/api/runpod.py). */
-  async getTemplate(id: string): Promise<{ id: string; name: string; env: EnvVarInput[] } | undefined> {
-    const data = await this.request<{ podTemplate: { id: string; name: string; env: EnvVarInput[] | null } | null }>(
-      "query getTemplate($id: String!) { podTemplate(id: $id) { id name env { key value } } }",
-      { id },
-    );
-    const t = data.podTemplate;
-    return t ? { ...t, env: t.env ?? [] } : undefined;
-  }
-
-  /**
-   * The account's network volumes. Runpod's own Pulumi provider reads and creates volumes through GraphQL
-   * (runpod/pulumi-runpod-native provider/graphql/operations/networkstorage.graphql); runpod/flash uses the REST
-   * twin, `GET /networkvolumes` (core/resources/network_volume.py), whose items have the same four fields.
-   */
-  async listNetworkVolumes(): Promise<NetworkVolumeInfo[]> {
-    const data = await this.request<{ myself: { networkVolumes: NetworkVolumeInfo[] | null } }>(
-      `query { myself { networkVolumes { ${VOLUME_FIELDS} } } }`,
-    );
-    return data.myself?.networkVolumes ?? [];
-  }
-
-  /**
-   * Create a network volume: `{name, size, dataCenterId}`, as flash's `POST /networkvolumes` body and the
-   * `createNetworkVolume` mutation of runpod/pulumi-runpod-native. Billable until deleted; never retried.
-   */
-  async createNetworkVolume(input: { name: string; size: number; dataCenterId: string }): Promise<NetworkVolumeInfo> {
-    const data = await this.request<{ createNetworkVolume: NetworkVolumeInfo }>(
-      `mutation createNetworkVolume($input: CreateNetworkVolumeInput!) { createNetworkVolume(input: $input) { ${VOLUME_FIELDS} } }`,
-      { input },
-    );
-    return data.createNetworkVolume;
-  }
-
-  /**
-   * The id of the account's volume with this name in this data center, created when there is none: what
-   * runpod/flash does before it deploys an endpoint that uses a volume (NetworkVolume._do_deploy in
-   * core/resources/network_volume.py: list, reuse by name + dataCenterId, else create). Volumes are never
-   * deleted by flash (runpod/flash (Python) refuses to undeploy them too): they hold the user's data.
-   */
-  async ensureNetworkVolume(volume: { name: string; size: number; dataCenterId: string }): Promise<string> {
-    const found = (await this.listNetworkVolumes()).find(
-      (v) => v.name === volume.name && v.dataCenterId === volume.dataCenterId,
-    );
-    if (found) return found.id;
-    const made = await this.createNetworkVolume({
-      name: volume.name,
-      size: volume.size,
-      dataCenterId: volume.dataCenterId,
-    });
-    glog.info(`created network volume ${volume.name} (${made.id}, ${volume.size} GB in ${volume.dataCenterId})`);
-    return made.id;
   }
 
   /** Every endpoint of the account. */

@@ -51,6 +51,11 @@ export interface JobOptions {
   policy?: JobRequest["policy"];
   /** Told each new reason a job is waiting (also logged). */
   onWait?: (reason: string) => void;
+  /**
+   * What Runpod's catalog says of the stock of the endpoint's GPU pools (catalog.ts), added to the reason when no
+   * worker has started; undefined when the catalog does not answer.
+   */
+  stock?: () => Promise<string | undefined>;
 }
 
 /** A request over Runpod's size limits: never sent. */
@@ -119,6 +124,12 @@ function waitReason(h: EndpointHealth | undefined): { reason: string; unhealthyO
     };
   }
   return { reason: "no workers yet (the endpoint has not started one; is workersMax 0?)", unhealthyOnly: false };
+}
+
+/** No worker is up or starting: throttled, or none started yet (when the pools' stock explains a wait). */
+function startingNone(h: EndpointHealth): boolean {
+  const w = h.workers;
+  return w.running + w.idle + w.ready + w.initializing + w.unhealthy === 0;
 }
 
 /** Client of an account's queue endpoints. */
@@ -295,7 +306,11 @@ export class RunpodJobs {
         if (now - queuedAt < explainAfter || now - explained < Math.min(10_000, explainAfter)) continue;
         explained = now;
         const health = await this.health(endpointId, signal).catch(() => undefined);
-        const { reason, unhealthyOnly } = waitReason(health);
+        let { reason, unhealthyOnly } = waitReason(health);
+        if (opts.stock && health && startingNone(health)) {
+          const stock = await opts.stock().catch(() => undefined);
+          if (stock) reason = `${reason}; ${stock}`;
+        }
         unhealthySince = unhealthyOnly ? (unhealthySince ?? now) : undefined;
         if (reason !== lastReason) {
           lastReason = reason;

@@ -1,15 +1,18 @@
 import { logger } from "../base/log";
 /**
- * Idempotent provisioning: one endpoint per resource name, recorded with its config hash in the state file.
- * A second run reuses the endpoint, a changed config updates it in place, and nothing is ever created twice
- * (one in-flight provisioning per name; mutations are never retried blindly). An endpoint found on the account
- * by name is adopted only when its template carries this workspace's marker (FLASH_WORKSPACE): flash never takes
- * over an endpoint it cannot prove it created.
+ * Idempotent provisioning through Runpod's REST API v2 (`/v2/serverless`; rest-v2.ts): one endpoint per resource
+ * name, recorded with its config hash in the state file. A second run reuses the endpoint, a changed config updates
+ * it in place (a PATCH), and nothing is ever created twice (one in-flight provisioning per name; a create is never
+ * retried blindly). A v2 endpoint carries its container settings itself, so there is no template to save first, no
+ * template name to clash, and a delete takes its bound template along. An endpoint found on the account by name is
+ * adopted only when its env carries this workspace's marker (FLASH_WORKSPACE): flash never takes over an endpoint it
+ * cannot prove it created.
  */
 import type { ResourceConfig } from "../remote/config";
-import { GraphqlError, type EndpointInfo, type RunpodGraphql } from "./graphql";
 import { RunpodApiError } from "./http";
 import { configHash, mapConfig, templateHash, type Mapped } from "./mapping";
+import { createBody, updateBody } from "./mapping-v2";
+import { RestV2Error, type RunpodRestV2, type V2Endpoint } from "./rest-v2";
 import { ResourceState, type ResourceEntry } from "./state";
 import { bootstrapBase64, type WorkerProgram } from "./worker-program";
 
@@ -24,6 +27,8 @@ export interface Provisioned {
   bootstrap: boolean;
   /** A live config: calls are flash calls (else the user's own handler gets the raw input). */
   live: boolean;
+  /** The GPU pools its workers may run on (none for CPU): a queue wait's explanation asks the catalog about them. */
+  pools: string[];
 }
 
 /** Result of removing the session's `live-` endpoints. */
@@ -35,7 +40,7 @@ export interface CleanupSummary {
 
 /** Options of a provisioner. */
 export interface ProvisionerOptions {
-  graphql: RunpodGraphql;
+  rest: RunpodRestV2;
   statePath: string;
   apiBaseUrl: string;
   /** Dev session: `live-` names, removed by `cleanup()`. */
@@ -48,10 +53,13 @@ export interface ProvisionerOptions {
 
 /** Whether a failed request may still have reached Runpod and done its work (a timeout, a 5xx). */
 function mayHaveHappened(err: unknown): boolean {
-  return err instanceof RunpodApiError && !(err instanceof GraphqlError) && (err.status === 0 || err.status >= 500);
+  return err instanceof RunpodApiError && !(err instanceof RestV2Error) && (err.status === 0 || err.status >= 500);
 }
 
-/** Provisions endpoints for resource configs through GraphQL, once per name and config hash. */
+/** The endpoint's type in GraphQL's words (the state file and the call path use them). */
+const typeOf = (e: V2Endpoint): "QB" | "LB" => (e.type === "LOAD_BALANCER" ? "LB" : "QB");
+
+/** Provisions endpoints for resource configs through REST v2, once per name and config hash. */
 export class Provisioner {
   private readonly state: ResourceState;
   private readonly ready = new Map<string, { hash: string; result: Provisioned }>();
@@ -60,11 +68,11 @@ export class Provisioner {
   private readonly volumes = new Map<string, Promise<string>>();
   /** Each config's mapping and hash: `ensure` runs on every remote call, the mapping needs doing once. */
   private readonly mapped = new WeakMap<ResourceConfig, Promise<{ mapped: Mapped; hash: string }>>();
-  private accountEndpoints?: Promise<EndpointInfo[]>;
+  private accountEndpoints?: Promise<V2Endpoint[]>;
   private leftoversChecked = false;
-  /** GraphQL mutations sent (tests and the status page use it). */
+  /** Endpoints created, updated, reused and deleted (tests and the status page use it). */
   readonly counts = { created: 0, updated: 0, reused: 0, deleted: 0 };
-  /** saveTemplate mutations sent (a config change of endpoint fields alone sends none). */
+  /** Updates that changed container settings, a new release (a config change of endpoint fields alone sends none). */
   templateSaves = 0;
 
   constructor(private readonly opts: ProvisionerOptions) {
@@ -100,7 +108,7 @@ export class Provisioner {
     const key = `${volume.name}\u0000${volume.dataCenterId}`;
     let pending = this.volumes.get(key);
     if (!pending) {
-      pending = this.opts.graphql.ensureNetworkVolume(volume);
+      pending = this.opts.rest.ensureNetworkVolume(volume);
       pending.catch(() => this.volumes.delete(key));
       this.volumes.set(key, pending);
     }
@@ -114,10 +122,9 @@ export class Provisioner {
 
   /**
    * Delete the `live-` endpoints of this workspace recorded in the state file (this session's, and any an earlier
-   * session left behind) and their templates, and forget them; never throws. Each endpoint is scaled to zero,
-   * deleted and verified gone (RunpodGraphql.deleteEndpoint). Templates Runpod does not release yet (it can take
-   * 2 minutes after their last use: docs sdks/graphql/manage-pod-templates) are kept in the state file and
-   * deleted by a later session.
+   * session left behind), and forget them; never throws. v2 deletes an endpoint with its bound template and needs no
+   * scale to zero first ("all workers are terminated": DELETE /v2/serverless/{id}). Templates an earlier, GraphQL-era
+   * session left pending are deleted by name.
    */
   async cleanup(): Promise<CleanupSummary> {
     const summary: CleanupSummary = { removed: 0, failed: 0, errors: [] };
@@ -125,11 +132,12 @@ export class Provisioner {
     const entries = Object.values(this.state.read()).filter((e) => e.live && e.apiBaseUrl === this.opts.apiBaseUrl);
     for (const entry of entries) {
       try {
-        await this.opts.graphql.deleteEndpoint(entry.endpointId);
+        await this.opts.rest.deleteEndpoint(entry.endpointId);
         this.counts.deleted++;
         summary.removed++;
         this.state.delete(entry.name);
         this.ready.delete(entry.name);
+        // An endpoint a GraphQL-era session made has a named template of its own, which v2 may not count as bound.
         if (entry.templateName && !entry.userTemplate) this.state.addPendingTemplate(entry.templateName);
       } catch (err) {
         summary.failed++;
@@ -140,12 +148,17 @@ export class Provisioner {
     return summary;
   }
 
-  /** Templates of deleted endpoints that Runpod had not released yet: try again (failures stay pending). */
+  /** Templates of endpoints deleted through GraphQL that Runpod had not released yet: try again (failures stay pending). */
   async deletePendingTemplates(): Promise<number> {
     let deleted = 0;
-    for (const name of this.state.pendingTemplates()) {
+    const pending = this.state.pendingTemplates();
+    if (!pending.length) return 0;
+    const templates = await this.opts.rest.listTemplates().catch(() => undefined);
+    if (!templates) return 0;
+    for (const name of pending) {
       try {
-        await this.opts.graphql.deleteTemplate(name);
+        const found = templates.find((t) => t.name === name);
+        if (found) await this.opts.rest.deleteTemplate(found.id);
         this.state.removePendingTemplate(name);
         deleted++;
       } catch (err) {
@@ -194,7 +207,7 @@ export class Provisioner {
     this.reportLeftovers();
     let entry = this.state.get(mapped.name);
     if (entry && entry.apiBaseUrl !== this.opts.apiBaseUrl) entry = undefined;
-    const existing = await this.findOwned(entry?.endpointId, mapped.name);
+    let existing = await this.findOwned(entry?.endpointId, mapped.name);
     if (entry && (!existing || existing.id !== entry.endpointId)) {
       plog.info(`endpoint ${mapped.name} (${entry.endpointId}) no longer exists; provisioning it again`);
       entry = undefined;
@@ -205,6 +218,10 @@ export class Provisioner {
       type: mapped.endpoint.type,
       bootstrap: mapped.bootstrap,
       live: config.isLive,
+      pools: (mapped.endpoint.gpuIds ?? "")
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p && !p.startsWith("-")),
     };
     if (entry && existing && entry.configHash === hash) {
       this.counts.reused++;
@@ -213,22 +230,26 @@ export class Provisioner {
       this.ready.set(mapped.name, { hash, result });
       return result;
     }
-    const tHash = templateHash(mapped);
-    let template: { id: string; name?: string };
-    if (!mapped.template) {
-      template = { id: mapped.endpoint.templateId! };
-    } else if (existing && entry?.templateHash === tHash && entry.templateId) {
-      // Only endpoint fields changed: keep the template, so workers do not roll (runpod/flash serverless.py
-      // `update()` skips saveTemplate when the env is unchanged).
-      template = { id: entry.templateId, name: entry.templateName };
-    } else {
-      template = await this.saveTemplate(mapped, tHash, entry?.templateId ?? existing?.templateId);
+    if (existing && typeOf(existing) !== mapped.endpoint.type) {
+      // v2 cannot change an endpoint's routing type (UpdateEndpointRequest has no `type`): replace it.
+      plog.info(`endpoint ${mapped.name} (${existing.id}) changes type: replacing it`);
+      await this.opts.rest.deleteEndpoint(existing.id);
+      this.forget(existing.id);
+      existing = undefined;
     }
-    const saved = await this.saveEndpoint(mapped, existing?.id, template.id);
+    const tHash = templateHash(mapped);
+    let saved: V2Endpoint;
     if (existing) {
+      // Container settings are sent only when they changed, so that workers do not roll for a scaling change
+      // (runpod/flash serverless.py `update()` skips saveTemplate when the env is unchanged; v2: "container-affecting
+      // changes … create a new endpoint release").
+      const containerChanged = entry?.templateHash !== tHash;
+      if (containerChanged && mapped.template) this.templateSaves++;
+      saved = await this.opts.rest.updateEndpoint(existing.id, updateBody(mapped, containerChanged));
       this.counts.updated++;
       plog.info(`updated endpoint ${mapped.name} (${saved.id}): its config changed`);
     } else {
+      saved = await this.createEndpoint(mapped);
       this.counts.created++;
       plog.info(`created endpoint ${mapped.name} (${saved.id})`);
     }
@@ -238,8 +259,7 @@ export class Provisioner {
       kind: config.kind,
       type: mapped.endpoint.type,
       endpointId: saved.id,
-      templateId: template.id,
-      templateName: template.name,
+      templateId: mapped.endpoint.templateId,
       userTemplate: !mapped.template || undefined,
       configHash: hash,
       templateHash: tHash,
@@ -255,15 +275,20 @@ export class Provisioner {
     return result;
   }
 
+  /** Drop a deleted endpoint from the cached account listing. */
+  private forget(id: string): void {
+    if (this.accountEndpoints) this.accountEndpoints = this.accountEndpoints.then((l) => l.filter((e) => e.id !== id));
+  }
+
   /**
-   * saveEndpoint, sent once. When a create fails in a way that may still have created the endpoint (timeout, 5xx),
-   * the account is listed again and an endpoint of that name with our marker is taken as the one we created.
+   * POST /v2/serverless, sent once. When a create fails in a way that may still have created the endpoint (timeout,
+   * 5xx), the account is listed again and an endpoint of that name with our marker is taken as the one we created.
    */
-  private async saveEndpoint(mapped: Mapped, id: string | undefined, templateId: string): Promise<EndpointInfo> {
+  private async createEndpoint(mapped: Mapped): Promise<V2Endpoint> {
     try {
-      return await this.opts.graphql.saveEndpoint({ ...mapped.endpoint, id, templateId });
+      return await this.opts.rest.createEndpoint(createBody(mapped));
     } catch (err) {
-      if (id || !mayHaveHappened(err)) throw err;
+      if (!mayHaveHappened(err)) throw err;
       this.accountEndpoints = undefined;
       const created = await this.findOwned(undefined, mapped.name).catch(() => undefined);
       if (!created) throw err;
@@ -272,47 +297,18 @@ export class Provisioner {
     }
   }
 
-  /**
-   * Create or update a template. Template names are unique on Runpod and a deleted endpoint's template can linger
-   * for minutes, so a clash on create is resolved by looking the name up (`myself { podTemplates }`) and updating
-   * that template when it is ours, or by taking a fresh name (runpodctl adds a random suffix to every template name:
-   * cmd/serverless/create.go).
-   */
-  private async saveTemplate(
-    mapped: Mapped,
-    tHash: string,
-    id: string | undefined,
-  ): Promise<{ id: string; name: string }> {
-    const gql = this.opts.graphql;
-    const input = mapped.template!;
-    const base = `${mapped.name}__${tHash.slice(0, 8)}`;
-    this.templateSaves++;
-    try {
-      return await gql.saveTemplate({ ...input, id, name: base });
-    } catch (err) {
-      if (id || !(err instanceof RunpodApiError) || !/unique|taken|exist|already|duplicate/i.test(err.message))
-        throw err;
-      const clash = (await gql.listTemplates()).find((t) => t.name === base);
-      const ours = clash && (await this.markedOurs(clash.id));
-      if (clash && ours) return gql.saveTemplate({ ...input, id: clash.id, name: base });
-      return gql.saveTemplate({ ...input, name: `${base}-${crypto.randomUUID().slice(0, 7)}` });
-    }
-  }
-
-  /** Whether a template carries this workspace's marker. */
-  private async markedOurs(templateId: string | undefined): Promise<boolean> {
-    if (!templateId) return false;
-    const t = await this.opts.graphql.getTemplate(templateId).catch(() => undefined);
-    return !!t?.env.some((v) => v.key === "FLASH_WORKSPACE" && v.value === this.opts.workspace);
+  /** Whether an endpoint's env carries this workspace's marker. */
+  private markedOurs(endpoint: V2Endpoint): boolean {
+    return endpoint.env?.FLASH_WORKSPACE === this.opts.workspace;
   }
 
   /**
-   * The endpoint on the account with this id (recorded in our state file), else one with this name whose template
+   * The endpoint on the account with this id (recorded in our state file), else one with this name whose env
    * carries our marker. An endpoint of that name that is not ours is an error: flash does not take it over.
    */
-  private async findOwned(id: string | undefined, name: string): Promise<EndpointInfo | undefined> {
-    this.accountEndpoints ??= this.opts.graphql.listEndpoints();
-    let list: EndpointInfo[];
+  private async findOwned(id: string | undefined, name: string): Promise<V2Endpoint | undefined> {
+    this.accountEndpoints ??= this.opts.rest.listEndpoints();
+    let list: V2Endpoint[];
     try {
       list = await this.accountEndpoints;
     } catch (err) {
@@ -323,13 +319,13 @@ export class Provisioner {
     if (byId) return byId;
     const byName = list.find((e) => e.name === name);
     if (!byName) return undefined;
-    if (await this.markedOurs(byName.templateId)) {
+    if (this.markedOurs(byName)) {
       plog.info(`adopting endpoint ${name} (${byName.id}): this workspace created it`);
       return byName;
     }
     throw new Error(
       `an endpoint named ${name} (${byName.id}) already exists on this Runpod account, and this workspace did not ` +
-        "create it (its template has no matching FLASH_WORKSPACE): flash will not take it over. Rename the resource " +
+        "create it (its env has no matching FLASH_WORKSPACE): flash will not take it over. Rename the resource " +
         "config, or delete that endpoint in the Runpod console if it is a leftover.",
     );
   }

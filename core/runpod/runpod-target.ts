@@ -8,10 +8,11 @@ import { join } from "node:path";
 import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } from "../remote/protocol";
 import type { Target } from "../remote/target";
 import { Bundler } from "./bundle";
-import { RunpodGraphql } from "./graphql";
 import { RunpodHttp, redact, type RetryPolicy } from "./http";
 import { jobFailure, responseOf, RunpodJobs, type DispatchMode, type WaitPolicy } from "./jobs";
 import { Provisioner, type CleanupSummary, type Provisioned } from "./provision";
+import { RunpodRestV2 } from "./rest-v2";
+import { RunpodCatalog } from "./catalog";
 import { workspaceId } from "./state";
 import { workerProgram } from "./worker-program";
 import type { BuiltBundle } from "./bundle";
@@ -43,6 +44,8 @@ export class RunpodTarget implements Target {
   readonly provisioner: Provisioner;
   readonly jobs: RunpodJobs;
   readonly bundler: Bundler;
+  /** Runpod's GPU catalog (pool stock for queue-wait explanations). */
+  private readonly catalog: RunpodCatalog;
   private readonly apiKey: string;
   private readonly dispatch: DispatchMode;
   private stopped?: Promise<void>;
@@ -57,8 +60,10 @@ export class RunpodTarget implements Target {
     this.apiKey = opts.apiKey;
     const http = new RunpodHttp(opts.apiKey, opts.retry);
     const statePath = opts.statePath ?? join(opts.root, ".flash", "resources.json");
+    const rest = new RunpodRestV2(http, opts.urls.apiBaseUrl);
+    this.catalog = new RunpodCatalog(rest);
     this.provisioner = new Provisioner({
-      graphql: new RunpodGraphql(http, opts.urls.apiBaseUrl),
+      rest,
       statePath,
       apiBaseUrl: opts.urls.apiBaseUrl,
       live: opts.live ?? true,
@@ -132,7 +137,12 @@ export class RunpodTarget implements Target {
           onChunk,
         );
       }
-      const options = { signal, mode: this.dispatch, executionTimeoutMs: fn.config.executionTimeoutMs };
+      const options = {
+        signal,
+        mode: this.dispatch,
+        executionTimeoutMs: fn.config.executionTimeoutMs,
+        stock: () => this.catalog.stockOf(endpoint.pools),
+      };
       // A generator: its worker posts each chunk to job-stream as it is yielded; /stream/{job} hands them over.
       const job = req.stream
         ? await this.jobs.submitAndStream(endpoint.endpointId, shipped, (c) => onChunk?.(c), options)
@@ -171,7 +181,12 @@ export class RunpodTarget implements Target {
     signal?: AbortSignal,
     onChunk?: OnChunk,
   ): Promise<FunctionResponse> {
-    const options = { signal, mode: this.dispatch, executionTimeoutMs: fn.config.executionTimeoutMs };
+    const options = {
+      signal,
+      mode: this.dispatch,
+      executionTimeoutMs: fn.config.executionTimeoutMs,
+      stock: () => this.catalog.stockOf(endpoint.pools),
+    };
     const input = req.args[0] ?? {};
     // A generator declared for a custom image reads the handler's stream (a runpod-python generator handler's yields).
     const job = req.stream

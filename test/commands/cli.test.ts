@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { makeWorkspace, REPO, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
+import { until } from "../fixtures/remote/helpers";
+import { freePorts, makeWorkspace, REPO, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
 
 const CLI = join(REPO, "cli.ts");
 const run = (args: string[], cwd = REPO) =>
@@ -10,8 +12,13 @@ const ws = makeWorkspace({
   "01_cat/01_one/cpu_worker.ts": workerSource("cpu", "one"),
   "01_cat/02_two/gpu_worker.ts": workerSource("gpu", "two"),
   "02_other/01_three/cpu_worker.ts": workerSource("cpu", "three"),
-  "01_cat/03_slow/cpu_worker.ts": `import { Elysia } from "flash";
-export const cpu_router = new Elysia().get("/slow", async () => { await Bun.sleep(800); return { done: true }; });
+  "01_cat/03_slow/cpu_worker.ts": `import { writeFileSync } from "node:fs";
+import { Elysia } from "flash";
+export const cpu_router = new Elysia().get("/slow", async () => {
+  writeFileSync(import.meta.dir + "/started", "");
+  await Bun.sleep(800);
+  return { done: true };
+});
 `,
 });
 afterAll(() => removeDir(ws));
@@ -57,8 +64,7 @@ describe("flash run", () => {
       ]) {
         expect((await (await fetch(flash.url + path!)).json()).reply).toBe(reply);
       }
-      const deadline = Date.now() + 5000;
-      while (!/routes/.test(flash.output()) && Date.now() < deadline) await Bun.sleep(20);
+      await until(() => /routes/.test(flash.output()), "the log line /routes/");
       expect(flash.output()).toContain("4 examples, 7 routes");
     } finally {
       expect(await flash.stop()).toBe(0);
@@ -84,7 +90,7 @@ describe("flash run", () => {
   });
 
   test("FLASH_PORT from .env and FLASH_HOST from the environment are used", async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const [port] = freePorts(1);
     writeFiles(ws, { ".env": `FLASH_PORT=${port}\n` });
     const flash = await startFlash(ws, [], { FLASH_HOST: "127.0.0.1" }, { autoPort: false });
     try {
@@ -103,8 +109,7 @@ describe("flash run", () => {
     const flash = await startFlash(broken);
     try {
       // stderr (errors) and stdout (the URL line) arrive on separate pipes: wait for the error line.
-      const deadline = Date.now() + 5000;
-      while (!/bad module/.test(flash.output()) && Date.now() < deadline) await Bun.sleep(20);
+      await until(() => /bad module/.test(flash.output()), "the log line /bad module/");
       expect(flash.output()).toMatch(/01_bad\/cpu_worker\.ts:2(:\d+)? — bad module/);
       expect((await fetch(`${flash.url}/01_a/02_ok/cpu/hello`)).status).toBe(200);
     } finally {
@@ -117,8 +122,7 @@ describe("flash run", () => {
     const empty = makeWorkspace();
     const flash = await startFlash(empty);
     try {
-      const deadline = Date.now() + 5000;
-      while (!/no examples here/.test(flash.output()) && Date.now() < deadline) await Bun.sleep(20);
+      await until(() => /no examples here/.test(flash.output()), "the log line /no examples here/");
       expect(flash.output()).toContain("flash init");
       expect((await (await fetch(`${flash.url}/health`)).json()).total_examples).toBe(0);
     } finally {
@@ -141,7 +145,7 @@ describe("flash run", () => {
   test("Ctrl+C lets an in-flight request finish, then exits 0", async () => {
     const flash = await startFlash(ws);
     const inflight = fetch(`${flash.url}/01_cat/03_slow/cpu/slow`);
-    await Bun.sleep(200);
+    await until(() => existsSync(join(ws, "01_cat/03_slow/started")), "the request inside its handler");
     const code = flash.stop();
     const res = await inflight;
     expect(res.status).toBe(200);

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO, makeWorkspace, postJson, removeDir, startFlash, writeFiles } from "../helpers/workspace";
+import { REPO, makeWorkspace, removeDir, writeFiles } from "../helpers/workspace";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -105,66 +105,4 @@ describe("flash test (from source)", () => {
     expect(r.out).toContain("resolved through the preload");
     expect(r.code).toBe(0);
   }, 30_000);
-});
-
-describe("flash test with the compiled binary, in a workspace that has only the binary", () => {
-  const buildDir = mkdtempSync(join(tmpdir(), "flash-testbin-"));
-  const home = mkdtempSync(join(tmpdir(), "flash-testbin-ws-"));
-  dirs.push(buildDir, home);
-  let binary = "";
-  // No bun on PATH: the binary's embedded bun must do everything (install, test, workers).
-  const env = { ...process.env, PATH: join(buildDir, "bin-only") };
-
-  beforeAll(() => {
-    // The package.json build script's own flags, into a temp folder.
-    const script: string = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"))
-      .scripts.build.split("&&")[0]
-      .trim();
-    binary = join(buildDir, "bin-only", "flash");
-    mkdirSync(join(buildDir, "bin-only"));
-    const args = script
-      .replace(/--outfile\s+\S+/, `--outfile ${binary}`)
-      .split(/\s+/)
-      .slice(1);
-    const res = Bun.spawnSync([process.execPath, ...args], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
-    if (res.exitCode !== 0) throw new Error(`build failed: ${res.stderr.toString()}`);
-  }, 120_000);
-
-  test("flash init makes a workspace whose generated tests pass under flash test and plain bun test", async () => {
-    const init = run([binary, "init", "lab", "--yes"], home, env);
-    expect(init.code).toBe(0);
-    const ws = join(home, "lab");
-    expect(readFileSync(join(ws, ".flash/runtime/flash.js"), "utf8")).toContain("./index.js");
-    const lock = Bun.JSONC.parse(readFileSync(join(ws, "bun.lock"), "utf8")) as any;
-    expect(lock.workspaces["01_getting_started/01_hello_world"]).toBeDefined();
-
-    expect(run([binary, "init", "01_getting_started/02_dirs", "--pattern", "directory", "--yes"], ws, env).code).toBe(
-      0,
-    );
-    const t = run([binary, "test"], ws, env);
-    expect(t.out).toContain("12 pass");
-    expect(t.code).toBe(0);
-    const one = run([binary, "test", "01_getting_started/02_dirs"], ws, env);
-    expect(one.out).toContain("6 pass");
-    expect(one.code).toBe(0);
-    // An editor or a plain `bun test` resolves "flash" through tsconfig paths to the extracted runtime.
-    const plain = run([process.execPath, "test"], ws);
-    expect(plain.out).toContain("12 pass");
-    expect(plain.code).toBe(0);
-    expect(run([binary, "deps", "--check"], ws, env).code).toBe(0);
-
-    // And `flash run` from the binary serves the new examples.
-    const flash = await startFlash(ws, [], { PATH: env.PATH! }, { binary });
-    try {
-      const gpu = await postJson(`${flash.url}/01_getting_started/01_hello_world/gpu/hello`, {
-        message: "from the binary",
-      });
-      expect(gpu.status).toBe(200);
-      expect(gpu.body.message).toBe("from the binary");
-      const cpu = await postJson(`${flash.url}/01_getting_started/02_dirs/cpu/hello`, { name: "Bin" });
-      expect(cpu.body.message).toBe("Hello, Bin!");
-    } finally {
-      expect(await flash.stop()).toBe(0);
-    }
-  }, 90_000);
 });

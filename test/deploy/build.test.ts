@@ -3,15 +3,17 @@
  * plane (presigned upload, finalize checks); worker logs over the v2 SSE routes and `flash logs`.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_FLASHIGNORE, foreignPlatformPath } from "../../core/deploy/artifact";
+import { DEFAULT_FLASHIGNORE } from "../../core/deploy/artifact";
 import { runBuild } from "../../core/deploy/build";
 import { formatCost, workerHourly } from "../../core/deploy/cost";
+import { RunpodCatalog } from "../../core/runpod/catalog";
+import { RunpodRestV2 } from "../../core/runpod/rest-v2";
 import { FlashAppClient } from "../../core/deploy/flash-app-client";
 import { parseFrame, sinceTimestamp } from "../../core/deploy/logs";
-import { extractTar, readTar, tarGz } from "../../core/deploy/tar";
+import { readTar, tarGz } from "../../core/deploy/tar";
 import { startEmulator } from "../../core/emulator/server";
 import { RunpodGraphql } from "../../core/runpod/graphql";
 import { RunpodHttp } from "../../core/runpod/http";
@@ -20,48 +22,6 @@ import { makeWorkspace, REPO, removeDir } from "../helpers/workspace";
 const tmp = mkdtempSync(join(tmpdir(), "flash-build-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const enc = (s: string) => new TextEncoder().encode(s);
-
-describe("tar", () => {
-  test("same entries in any order give the same bytes; long paths and symlinks round-trip", () => {
-    const long = `${"deep/".repeat(40)}file.ts`;
-    const entries = [
-      { path: "b.txt", type: "file" as const, data: enc("b") },
-      { path: long, type: "file" as const, data: enc("long"), executable: true },
-      { path: "a/link", type: "symlink" as const, target: "../b.txt" },
-    ];
-    const one = tarGz(entries);
-    const two = tarGz([...entries].reverse());
-    expect(Buffer.from(one).equals(Buffer.from(two))).toBe(true);
-    const back = readTar(one);
-    expect(back.map((e) => e.path)).toEqual(["a/link", "b.txt", long]);
-    const dir = join(tmp, "x");
-    expect(extractTar(one, dir)).toBe(3);
-    expect(readFileSync(join(dir, long), "utf8")).toBe("long");
-    expect(readlinkSync(join(dir, "a/link"))).toBe("../b.txt");
-  });
-
-  test("the extractor refuses entries and links that leave the target folder", () => {
-    for (const bad of [
-      [{ path: "../escape.txt", type: "file" as const, data: enc("x") }],
-      [{ path: "/etc/x", type: "file" as const, data: enc("x") }],
-      [{ path: "l", type: "symlink" as const, target: "../../outside" }],
-      [
-        { path: "l", type: "symlink" as const, target: "." },
-        { path: "l/x", type: "file" as const, data: enc("x") },
-      ],
-    ]) {
-      expect(() => extractTar(tarGz(bad), join(tmp, `bad-${Math.random()}`))).toThrow(/refusing/);
-    }
-  });
-
-  test("other platforms' native binaries are left out of packages", () => {
-    expect(foreignPlatformPath("bin/napi-v3/darwin/arm64/x.node")).toBe(true);
-    expect(foreignPlatformPath("bin/napi-v3/win32/x64/x.node")).toBe(true);
-    expect(foreignPlatformPath("bin/napi-v3/linux/arm64/x.node")).toBe(true);
-    expect(foreignPlatformPath("bin/napi-v3/linux/x64/x.node")).toBe(false);
-    expect(foreignPlatformPath("lib/index.js")).toBe(false);
-  });
-});
 
 describe("flash build", () => {
   test("a deterministic artifact and a manifest of resources, functions by export name, routes and the mothership", async () => {
@@ -126,11 +86,25 @@ describe("flash build", () => {
   });
 });
 
-describe("cost", () => {
-  test("GPU pools priced from Runpod's serverless table; CPU has no published price", () => {
-    expect(formatCost(workerHourly({ gpuIds: "AMPERE_48", gpuCount: 1 }))).toBe("$1.22");
-    expect(formatCost(workerHourly({ gpuIds: "AMPERE_16,ADA_80_PRO,-NVIDIA A40", gpuCount: 2 }))).toBe("$1.15–8.35");
-    expect(workerHourly({ instanceIds: ["cpu3c-1-2"] })).toBeNull();
+describe("cost from Runpod's catalog", () => {
+  test("the catalog's serverless prices win where it answers; a pool it does not price uses the table", async () => {
+    const key = "rpa_catalog_cost_test_key_0000";
+    const em = startEmulator({ apiKey: key });
+    try {
+      const catalog = new RunpodCatalog(new RunpodRestV2(new RunpodHttp(key, { attempts: 1 }), em.apiBaseUrl));
+      const prices = await catalog.prices();
+      expect(prices?.AMPERE_48).toBe(1.224); // GET /v2/catalog/gpus price.serverless of the pool's types
+      expect(formatCost(workerHourly({ gpuIds: "AMPERE_48", gpuCount: 2 }, { AMPERE_48: 0.5 }))).toBe("$1.00");
+      expect(formatCost(workerHourly({ gpuIds: "AMPERE_48,AMPERE_16" }, { AMPERE_48: 0.5 }))).toBe("$0.50–0.58");
+      expect(await catalog.stockOf(["ADA_24", "NOPE"])).toBe("Runpod's catalog lists serverless stock ADA_24 HIGH");
+      // A catalog that does not answer: no prices, and the caller keeps flash's table.
+      em.fail({ status: 404, times: 1, path: "/v2/catalog/gpus" });
+      const offline = new RunpodCatalog(new RunpodRestV2(new RunpodHttp(key, { attempts: 1 }), em.apiBaseUrl));
+      expect(await offline.prices()).toBeUndefined();
+      expect(formatCost(workerHourly({ gpuIds: "AMPERE_48" }, undefined))).toBe("$1.22");
+    } finally {
+      await em.stop();
+    }
   });
 });
 
@@ -197,23 +171,25 @@ describe("worker logs", () => {
       em.logs.record(worker, "system", "create container logs-ep");
       for (let i = 0; i < 5; i++) em.logs.record(worker, "container", `line ${i}`);
       const base = `${em.url}/v2/serverless/${endpointId}/workers/${worker.id}/logs`;
-      const read = async (query: string, headers: Record<string, string> = {}) => {
+      /** The frames of a log stream, read until `frames` complete ones arrived (the stream stays open). */
+      const read = async (query: string, frames: number, headers: Record<string, string> = {}) => {
         const res = await fetch(`${base}${query}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
         expect(res.headers.get("content-type")).toContain("text/event-stream");
         const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
         let text = "";
-        const until = Date.now() + 400;
-        while (Date.now() < until) {
-          const chunk = await Promise.race([reader.read(), Bun.sleep(100).then(() => undefined)]);
-          if (chunk?.value) text += chunk.value;
+        const complete = () => text.split("\n\n").filter((f, i, all) => i < all.length - 1 && f.includes("data:"));
+        while (complete().length < frames) {
+          const chunk = await reader.read();
+          if (chunk.done) break;
+          text += chunk.value;
         }
         await reader.cancel();
-        return text
-          .split("\n\n")
-          .filter((f) => f.includes("data:"))
-          .map((f) => ({ id: /id: (\d+)/.exec(f)![1], ...parseFrame(/data: (.*)/.exec(f)![1]!, worker.id) }));
+        return complete().map((f) => ({
+          id: /id: (\d+)/.exec(f)![1],
+          ...parseFrame(/data: (.*)/.exec(f)![1]!, worker.id),
+        }));
       };
-      const all = await read("");
+      const all = await read("", 6);
       expect(all.map((f) => f.line)).toEqual([
         "create container logs-ep",
         "line 0",
@@ -224,9 +200,9 @@ describe("worker logs", () => {
       ]);
       expect(all[0]!.source).toBe("system");
       expect(all[1]!.ts).toMatch(/^\d{4}-\d\d-\d\dT/);
-      expect((await read("?tail=2")).map((f) => f.line)).toEqual(["line 3", "line 4"]);
-      expect((await read("?source=system")).map((f) => f.line)).toEqual(["create container logs-ep"]);
-      expect((await read("", { "last-event-id": all[4]!.id })).map((f) => f.line)).toEqual(["line 4"]);
+      expect((await read("?tail=2", 2)).map((f) => f.line)).toEqual(["line 3", "line 4"]);
+      expect((await read("?source=system", 1)).map((f) => f.line)).toEqual(["create container logs-ep"]);
+      expect((await read("", 1, { "last-event-id": all[4]!.id })).map((f) => f.line)).toEqual(["line 4"]);
       const bad = await fetch(`${base}?tail=5001`, { headers: { authorization: `Bearer ${key}` } });
       expect(bad.status).toBe(422);
       const none = await fetch(`${em.url}/v2/serverless/${endpointId}/workers/nosuchworker/logs`, {

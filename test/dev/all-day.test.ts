@@ -2,10 +2,20 @@
 // disconnect or Ctrl+C takes it down or leaves a worker behind; bad input gets a short 4xx; reloads recycle only the
 // pools whose code changed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { alive, until } from "../fixtures/remote/helpers";
-import { collectOutput, makeWorkspace, REPO, removeDir, startFlash, type FlashProcess } from "../helpers/workspace";
+import { alive, childProcesses, until } from "../fixtures/remote/helpers";
+import { FIXTURE_PKG, FIXTURE_WS } from "../fixtures/runpod/harness";
+import {
+  collectOutput,
+  makeWorkspace,
+  postJson,
+  REPO,
+  removeDir,
+  startFlash,
+  type FlashProcess,
+} from "../helpers/workspace";
 
 /** A chaos example: the same functions on a thread pool (cpu) and a process pool (gpu), one worker each. */
 function chaosWorker(type: "cpu" | "gpu"): string {
@@ -45,6 +55,13 @@ async function json(res: Response): Promise<any> {
   } catch {
     return text;
   }
+}
+
+/** Every live process below `pid` (children, their children…), with its command line. */
+function descendants(pid: number): { pid: number; cmd: string }[] {
+  const out = childProcesses(pid);
+  for (let i = 0; i < out.length; i++) out.push(...childProcesses(out[i]!.pid));
+  return out;
 }
 
 async function pools(url: string): Promise<Record<string, any>> {
@@ -149,13 +166,22 @@ describe("one server, attacked", () => {
   test("a client that goes away cancels its running and its queued calls", async () => {
     const pid = await json(await fetch(url("/gpu/pid")));
     expect(alive(pid)).toBe(true);
-    const spinning = fetch(url("/gpu/spin"), { signal: AbortSignal.timeout(500) }).catch(() => "aborted");
-    await Bun.sleep(100);
-    const queued = fetch(url("/gpu/sleep/10"), { signal: AbortSignal.timeout(500) }).catch(() => "aborted");
-    expect(await spinning).toBe("aborted");
+    const gpu = async () => (await pools(flash.url)).chaos_gpu;
+    const spinClient = new AbortController();
+    const spinning = fetch(url("/gpu/spin"), { signal: spinClient.signal }).catch(() => "aborted");
+    await until(async () => (await gpu()).workers.busy === 1, "the spin call running");
+    const queuedClient = new AbortController();
+    const queued = fetch(url("/gpu/sleep/10"), { signal: queuedClient.signal }).catch(() => "aborted");
+    await until(async () => (await gpu()).queue === 1, "the second call queued behind it");
+    queuedClient.abort();
     expect(await queued).toBe("aborted");
+    // The queued call leaves the queue while the worker still spins: it never runs.
+    await until(async () => (await gpu()).queue === 0, "the queued call dropped");
+    expect((await gpu()).workers.busy).toBe(1);
+    spinClient.abort();
+    expect(await spinning).toBe("aborted");
     await until(() => !alive(pid), "the spinning worker stopped");
-    const p = (await pools(flash.url)).chaos_gpu;
+    const p = await gpu();
     expect(p.queue).toBe(0);
     expect(p.workers.busy).toBe(0);
     expect((await fetch(url("/gpu/sleep/1"))).status).toBe(200);
@@ -168,10 +194,17 @@ describe("one server, attacked", () => {
     const before = reloads();
     writeFileSync(join(ws, "01_cat/02_other/speech.wav"), "RIFF not code");
     writeFileSync(join(ws, "01_cat/01_chaos/notes.md"), "# notes");
-    await Bun.sleep(500);
-    expect(reloads()).toBe(before);
+    // Saved after the data files, the edit's reload comes after any reload they caused: exactly one, naming only it.
+    const logged = flash.output().length;
     writeFileSync(join(ws, "01_cat/01_chaos/gpu_worker.ts"), `${chaosWorker("gpu")}// edited\n`);
     await until(() => reloads() > before, "the edit reloaded");
+    expect(reloads()).toBe(before + 1);
+    const line = flash
+      .output()
+      .slice(logged)
+      .match(/reload #\d+: [^\n]*/)![0];
+    expect(line).toContain("gpu_worker.ts");
+    expect(line).not.toMatch(/speech\.wav|notes\.md/);
     expect(await json(await fetch(`${flash.url}/01_cat/02_other/gpu/pid`))).toBe(other);
     expect(alive(other)).toBe(true);
     expect(await json(await fetch(url("/gpu/pid")))).toBe(chaos); // warm: it re-imported the edit in place
@@ -259,12 +292,12 @@ describe("workers never outlive the server, and ignore the terminal's Ctrl+C", (
     await until(() => /at (http:\/\/\S+)/.test(out()), "flash serving", 20_000);
     const base = out().match(/at (http:\/\/\S+)/)![1]!;
     const pid = await json(await fetch(`${base}/01_cat/01_chaos/gpu/pid`));
-    const call = fetch(`${base}/01_cat/01_chaos/gpu/sleep/1500`);
-    await Bun.sleep(300);
+    const call = fetch(`${base}/01_cat/01_chaos/gpu/sleep/1000`);
+    await until(async () => (await pools(base)).chaos_gpu.workers.busy === 1, "the call running");
     process.kill(-proc.pid, "SIGINT");
     const res = await call;
     expect(res.status).toBe(200);
-    expect((await res.json()).slept).toBe(1500);
+    expect((await res.json()).slept).toBe(1000);
     expect(await proc.exited).toBe(0);
     await until(() => !alive(pid), "the worker stopped with the server");
     expect(out()).not.toContain("SIGINT); the pool replaced it");
@@ -274,10 +307,30 @@ describe("workers never outlive the server, and ignore the terminal's Ctrl+C", (
     const flash = await startFlash(ws);
     const pid = await json(await fetch(`${flash.url}/01_cat/01_chaos/gpu/pid`));
     void fetch(`${flash.url}/01_cat/01_chaos/gpu/spin`).catch(() => undefined);
-    await Bun.sleep(300);
+    await until(async () => (await pools(flash.url)).chaos_gpu.workers.busy === 1, "the spin call running");
     flash.proc.kill("SIGKILL");
     await flash.proc.exited;
     await until(() => !alive(pid), "the orphaned worker gone", 10_000);
+  }, 30_000);
+
+  test("an emulated Runpod worker dies with a `flash run --target emulator` killed by SIGKILL", async () => {
+    const own = mkdtempSync(join(tmpdir(), "flash-emulated-orphan-"));
+    try {
+      cpSync(FIXTURE_WS, join(own, "ws"), { recursive: true });
+      const flash = await startFlash(join(own, "ws"), ["--target", "emulator"], {
+        FLASH_FIXTURE_PKG: FIXTURE_PKG,
+        FLASH_WORKER_CACHE: join(own, "cache"),
+      });
+      const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "orphan" });
+      expect(res.status).toBe(200);
+      const workers = descendants(flash.proc.pid);
+      expect(workers.some((p) => p.cmd.includes("flash-bootstrap"))).toBe(true);
+      flash.proc.kill("SIGKILL");
+      await flash.proc.exited;
+      await until(() => workers.every((p) => !alive(p.pid)), "the emulated workers gone", 10_000);
+    } finally {
+      removeDir(own);
+    }
   }, 30_000);
 });
 

@@ -1,6 +1,7 @@
 /**
  * `flash doctor runpod` against the emulator (what a user with a real key runs against Runpod): every step passes,
- * the open questions get answers, nothing is left behind, and the key never shows. Without a key it says what to do.
+ * the open questions get answers, nothing is left behind, and the key never shows. The emulator serves GraphQL only
+ * for Flash apps (as after Runpod retires it): the doctor needs REST v2 alone. Without a key it says what to do.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,6 +30,7 @@ beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "flash-doctor-test-"));
   em = startEmulator({
     apiKey: KEY,
+    retireGraphql: true,
     takeHoldMs: 1000,
     control: { templateDeleteDelayMs: 1500 },
     workers: { env: { FLASH_WORKER_CACHE: join(tmp, "cache") }, lbWaitMs: 1000 },
@@ -41,34 +43,36 @@ afterAll(async () => {
 
 describe("flash doctor runpod", () => {
   test("passes against the emulator, answers the open questions, removes everything, never prints the key", async () => {
-    const { code, out } = await doctor(
-      ["runpod", "--api-url", em.apiBaseUrl, "--wait-templates", "20s", "--lb-probe", "10s"],
-      { RUNPOD_API_KEY: KEY },
-    );
+    const { code, out } = await doctor(["runpod", "--api-url", em.apiBaseUrl, "--lb-probe", "10s"], {
+      RUNPOD_API_KEY: KEY,
+    });
     expect(out).not.toContain(KEY);
-    expect(out).toContain("the API key is accepted");
+    expect(out).toMatch(/the API key is accepted \(\d+\.\d s\): GET \/v2\/serverless lists 0 endpoints/);
     expect(out).toMatch(/queue endpoint: created on first call, cold start, one call \(\d+\.\d s\): answered 42/);
     expect(out).toMatch(/load-balanced endpoint: .* answered 4 from bun .*; on a 24 GB GPU ≈ \$/);
-    expect(out).toContain("config change: workersMax 1 → 2 on both endpoints");
-    expect(out).toContain("teardown: scale every endpoint to 0/0, delete it, verify it is gone");
-    expect(out).toMatch(/teardown: delete the templates .*: deleted 4; the last one \d+\.\d s after its endpoint/);
-    // Each §6 question the emulator can answer gets the emulator's answer.
-    expect(out).toContain("6.1a Runpod DOES put PORT into a pre-created template");
+    expect(out).toContain("config change: workers.max 1 → 2 on both endpoints (PATCH /v2/serverless/{id})");
+    expect(out).toContain("teardown: delete every endpoint (DELETE /v2/serverless/{id}), verify it is gone");
+    // Each open question the emulator can answer gets the emulator's answer.
+    expect(out).toContain(
+      "(v2) an unknown field is refused with HTTP 422: Runpod POST /v2/serverless answered 422 Unprocessable Entity: " +
+        "Request validation failed.; $: additional properties 'flashDoctorBogus' not allowed",
+    );
+    expect(out).toContain("6.1a Runpod DOES put PORT into a load-balanced endpoint's env");
     expect(out).toContain("6.1b an LB worker is given:");
     expect(out).toContain("RUNPOD_WEBHOOK_GET_JOB absent");
-    expect(out).toContain('6.2 a duplicate template name is refused with HTTP 200: "Template name must be unique');
-    expect(out).toContain("6.3 deleteEndpoint with workersMax 1 is refused");
-    expect(out).toContain("6.4 deleteTemplate(templateName:) is String! (a nullable variable gets HTTP 400)");
+    expect(out).toContain("6.3 DELETE of an endpoint with workers.max 1 is accepted: no 0/0 step");
+    expect(out).toContain("(v2) GET of a deleted endpoint answers HTTP 404");
     expect(out).toContain("6.5 /status of a FAILED job has no output next to error");
     expect(out).toContain('6.6 an LB request with no workers gets HTTP 503: {"error":"no workers available"}');
-    expect(out).toContain('6.8 gpuIds "" on a CPU endpoint is accepted');
+    expect(out).toMatch(/\(catalog\) \d+ GPU types in 11 serverless pools, \$0\.58–\$8\.64\/h per GPU, CUDA 11\.8,/);
     expect(out).toMatch(/worker time ≈ \d+ s on 2 CPU workers → about \$[\d.]+; the same on 24 GB GPUs ≈ \$/);
-    expect(out).toContain('(volumes) createNetworkVolume answered {"id":');
-    expect(out).toContain("(volumes) myself.networkVolumes lists it");
+    expect(out).toContain('(volumes) POST /v2/network-volumes answered {"id":');
+    expect(out).toContain("(volumes) GET /v2/network-volumes lists it");
     expect(out).toMatch(
-      /\(volumes\) an endpoint saved with networkVolumeId reads back networkVolumeId "\w+", networkVolumeIds \[\{"networkVolumeId":"\w+","dataCenterId":"EU-RO-1"\}\]/,
+      /\(volumes\) an endpoint created with networkVolumes reads back networkVolumes \["\w+"\], dataCenterIds \["EU-RO-1"\]/,
     );
     expect(out).toContain("(volumes) deleting a volume an endpoint uses is refused");
+    expect(out).toContain("after the deletes, GET /v2/templates lists 0 template(s)");
     expect(out).toMatch(/all 11 steps passed/);
     expect(code).toBe(0);
     expect(em.control.endpoints.size).toBe(0);
@@ -85,7 +89,7 @@ describe("flash doctor runpod", () => {
     expect(missing.out).toContain("https://console.runpod.io/user/settings");
     const help = await doctor(["runpod", "--help"], {});
     expect(help.out).toContain("--api-url");
-    expect(help.out).toContain("--wait-templates");
+    expect(help.out).toContain("--lb-probe");
     const bad = await doctor(["runpod", "--api-url", em.apiBaseUrl], { RUNPOD_API_KEY: "rpa_wrong_key_0000" });
     expect(bad.code).toBe(1);
     expect(bad.out).toContain("the API key was rejected (HTTP 401)");

@@ -72,6 +72,60 @@ describe("flash emulator", () => {
     }
   }, 40_000);
 
+  test("--retire-graphql: endpoints through REST v2 only, GraphQL answers for Flash apps alone", async () => {
+    const key = "rpa_emulator_cmd_key_SECRET_0002";
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        join(REPO, "cli.ts"),
+        "emulator",
+        "--port",
+        "0",
+        "--retire-graphql",
+        "--image",
+        `myorg/handler:1=exec '${process.execPath}' '${WORKER}'`,
+      ],
+      { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+    );
+    const output = collectOutput(proc);
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!/GraphQL: retired/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
+      const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(output())![1]!;
+      expect(output()).toContain(`REST v2 control plane: ${base}/v2/serverless`);
+      const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+      const made = await fetch(`${base}/v2/serverless`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          name: "v2-handler",
+          type: "QUEUE",
+          image: "myorg/handler:1",
+          cpu: [{ id: "cpu3c", vcpuCount: 2 }],
+          scaling: { type: "QUEUE_DELAY", queueDelay: 4 },
+        }),
+      });
+      expect(made.status).toBe(201);
+      const endpoint = (await made.json()) as { id: string; requestUrls: { runSync: string } };
+      const job = await fetch(endpoint.requestUrls.runSync, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ input: { mode: "echo", value: "via REST v2" } }),
+      });
+      expect(await job.json()).toMatchObject({ status: "COMPLETED", output: { echo: "via REST v2" } });
+      const gql = (query: string) =>
+        fetch(`${base}/graphql`, { method: "POST", headers, body: JSON.stringify({ query }) });
+      const saved = await gql('mutation { deleteEndpoint(id: "x") }');
+      expect(saved.status).toBe(410);
+      expect(((await saved.json()) as any).errors[0].message).toContain("the GraphQL API is retired (deleteEndpoint)");
+      expect((await gql("query { myself { flashApps { id } } }")).status).toBe(200);
+      expect((await fetch(`${base}/v2/serverless/${endpoint.id}`, { method: "DELETE", headers })).status).toBe(204);
+    } finally {
+      proc.kill("SIGINT");
+      await proc.exited;
+    }
+  }, 30_000);
+
   test("a bad --image or duration is refused with what was expected", async () => {
     const proc = Bun.spawn(
       [process.execPath, join(REPO, "cli.ts"), "emulator", "--port", "0", "--image", "no-command"],

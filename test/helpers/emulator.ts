@@ -35,6 +35,7 @@ export class OfflineEmulatorTarget implements Target {
     const apiKey = emulatorKey();
     const emulator = startEmulator({
       apiKey,
+      retireGraphql: true, // as `flash run --target emulator`: provisioning needs REST v2 alone
       workers: { env: { FLASH_WORKER_CACHE: this.cache }, volumesDir: volumesDir ?? join(this.tmp, "volumes") },
     });
     this.inner = new EmulatorTarget(emulator, { apiKey, root, statePath: join(this.tmp, "resources.json") });

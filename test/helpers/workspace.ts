@@ -26,6 +26,16 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
   }
 }
 
+/** `count` distinct ports the OS just handed out (listened on, then closed), for a process told its ports up front. */
+export function freePorts(count: number): number[] {
+  const servers = Array.from({ length: count }, () =>
+    Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() }),
+  );
+  const ports = servers.map((server) => server.port as number); // read before stop(), which resets it to 0
+  for (const server of servers) server.stop(true);
+  return ports;
+}
+
 /** Remove a temp workspace. */
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });

@@ -166,7 +166,7 @@ describe("a user with only ~/.runpod/config.toml", () => {
   test("runs flash doctor runpod against the emulator (FLASH_RUNPOD_URL) without exporting a key", async () => {
     const dir = home(`[default]\napi_key = "${KEY}"\n`);
     const { code, out } = await finished(
-      flash(["doctor", "runpod", "--wait-templates", "20s", "--lb-probe", "10s"], {
+      flash(["doctor", "runpod", "--lb-probe", "10s"], {
         HOME: dir,
         FLASH_RUNPOD_URL: em.url,
       }),

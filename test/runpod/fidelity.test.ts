@@ -7,7 +7,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CpuLiveLoadBalancer, CpuLiveServerless, CpuServerlessEndpoint } from "../../core/remote/config";
+import {
+  CpuLiveLoadBalancer,
+  CpuLiveServerless,
+  CpuServerlessEndpoint,
+  LiveServerless,
+} from "../../core/remote/config";
+import { GpuGroup } from "../../core/remote/enums";
 import type { RemoteFunctionRef } from "../../core/remote/protocol";
 import { GraphqlError, RunpodGraphql } from "../../core/runpod/graphql";
 import { RunpodHttp } from "../../core/runpod/http";
@@ -117,6 +123,25 @@ describe("calls that explain themselves", () => {
     expect(res.error?.name).toBe("QueueTimeoutError");
     expect(res.error?.message).toContain("throttled");
     expect(h.em.store.jobCounts(endpointId).inQueue).toBe(0); // the job was cancelled, not left queued
+    h.em.supervisor.throttle(endpointId, 0);
+    await t.shutdown();
+  }, 30_000);
+
+  test("a throttled GPU endpoint's wait says what Runpod's catalog lists for its pools' stock", async () => {
+    const t = h.newTarget({ wait: { explainAfterMs: 50, queueTimeoutMs: 1500 } });
+    const cfg = new LiveServerless({ name: "throttled_gpu", gpus: [GpuGroup.ADA_24], workersMax: 1 });
+    const { endpointId } = await t.provisioner.ensure(cfg);
+    h.em.supervisor.throttle(endpointId, 1);
+    const fn = ref(cfg, "hello");
+    const res = await t.call(
+      fn,
+      { module: fn.module, name: "hello", executionType: "function", args: [{}] },
+      new AbortController().signal,
+    );
+    expect(res.error?.message).toContain(
+      "workers are throttled: no machine of the requested type is free in the allowed data centers right now " +
+        "(allow more GPU types or data centers, or wait); Runpod's catalog lists serverless stock ADA_24 HIGH",
+    );
     h.em.supervisor.throttle(endpointId, 0);
     await t.shutdown();
   }, 30_000);

@@ -1,5 +1,5 @@
 /**
- * Provisioning through GraphQL against the emulator: the field mapping of runpod/flash (Python), idempotency across
+ * Provisioning through REST v2 against the emulator: the field mapping of runpod/flash (Python), idempotency across
  * runs (state file + config hash), update on config change, `live-` cleanup with its summary, and `flash run`
  * refusing the runpod target without a key.
  */
@@ -9,26 +9,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { log } from "../../core/base/log";
 import { startEmulator, type Emulator } from "../../core/emulator/server";
-import {
-  CpuLiveLoadBalancer,
-  CpuLiveServerless,
-  LiveLoadBalancer,
-  LiveServerless,
-  NetworkVolume,
-  ServerlessEndpoint,
-} from "../../core/remote/config";
+import { CpuLiveLoadBalancer, CpuLiveServerless, LiveServerless, NetworkVolume } from "../../core/remote/config";
 import { applyPlan } from "../../core/deploy/apply";
-import { CpuInstanceType, CudaVersion, DataCenter, GpuGroup, GpuType } from "../../core/remote/enums";
+import { CpuInstanceType } from "../../core/remote/enums";
 import { RunpodGraphql } from "../../core/runpod/graphql";
 import { RunpodHttp } from "../../core/runpod/http";
-import {
-  BOOTSTRAP_START,
-  configHash,
-  DEFAULT_CPU_IMAGE,
-  DEFAULT_GPU_IMAGE,
-  mapConfig,
-} from "../../core/runpod/mapping";
+import { configHash, mapConfig } from "../../core/runpod/mapping";
 import { Provisioner } from "../../core/runpod/provision";
+import { RunpodRestV2 } from "../../core/runpod/rest-v2";
 import { RunpodTarget } from "../../core/runpod/runpod-target";
 import { workerProgram } from "../../core/runpod/worker-program";
 
@@ -58,7 +46,7 @@ afterEach(() => {
 function provisioner(live: boolean, statePath?: string): Provisioner {
   tmp ||= mkdtempSync(join(tmpdir(), "flash-prov-"));
   return new Provisioner({
-    graphql: new RunpodGraphql(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl),
+    rest: new RunpodRestV2(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl),
     statePath: statePath ?? join(tmp, ".flash", "resources.json"),
     apiBaseUrl: em.apiBaseUrl,
     live,
@@ -66,127 +54,6 @@ function provisioner(live: boolean, statePath?: string): Provisioner {
     program: workerProgram,
   });
 }
-
-describe("mapping a resource config", () => {
-  const opts = (live: boolean, env: Record<string, string> = {}) => ({
-    live,
-    workspace: WS,
-    env,
-    programHash: "feedfacefeedface",
-    bootstrap: "Ym9vdA==",
-  });
-
-  test("a GPU live config on a built image: explicit worker mode, marker, CUDA and no pinned data center", () => {
-    const cfg = new LiveServerless({
-      name: "gpu_worker",
-      gpus: [GpuType.NVIDIA_L4],
-      workersMax: 2,
-      cudaVersions: [CudaVersion.V12_4],
-      env: { MODE: "x" },
-    });
-    const m = mapConfig(cfg, opts(true, { FLASH_WORKER_IMAGE: "me/flash-worker:gpu-1" }));
-    expect(m.name).toBe("live-gpu_worker-fb");
-    expect(m.endpoint).toMatchObject({
-      name: "live-gpu_worker-fb",
-      type: "QB",
-      gpuCount: 1,
-      workersMin: 0,
-      workersMax: 2,
-      idleTimeout: 5,
-      scalerType: "QUEUE_DELAY",
-      scalerValue: 4,
-      flashBootType: "FLASHBOOT",
-      allowedCudaVersions: "12.4",
-    });
-    expect(m.endpoint.locations).toBeUndefined(); // only a chosen datacenter is sent
-    expect(m.endpoint.gpuIds).toBe("AMPERE_24,-NVIDIA GeForce RTX 3090,-NVIDIA RTX A5000");
-    expect(m.endpoint.instanceIds).toBeUndefined();
-    expect(m.bootstrap).toBe(false);
-    expect(m.template).toMatchObject({
-      imageName: "me/flash-worker:gpu-1",
-      containerDiskInGb: 64,
-      volumeInGb: 0,
-      dockerArgs: "",
-      env: [
-        { key: "FLASH_WORKER_MODE", value: "queue" },
-        { key: "FLASH_WORKSPACE", value: WS },
-        { key: "MODE", value: "x" },
-      ],
-      isServerless: true,
-    });
-  });
-
-  test("a load-balanced template names its mode and carries PORT and PORT_HEALTH itself; a user's PORT wins", () => {
-    const lb = mapConfig(
-      new LiveLoadBalancer({ name: "api", gpus: [GpuGroup.ADA_24], imageName: "mine:1" }),
-      opts(true),
-    );
-    const env = Object.fromEntries(lb.template!.env.map((v) => [v.key, v.value]));
-    expect(env).toMatchObject({ FLASH_WORKER_MODE: "lb", PORT: "80", PORT_HEALTH: "80", FLASH_WORKSPACE: WS });
-    expect(lb.endpoint).toMatchObject({ type: "LB", scalerType: "REQUEST_COUNT", gpuIds: "ADA_24" });
-    const own = mapConfig(
-      new LiveLoadBalancer({ name: "api", imageName: "mine:1", env: { PORT: "8080" } }),
-      opts(true),
-    );
-    expect(own.template!.env).toContainEqual({ key: "PORT", value: "8080" });
-  });
-
-  test("with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion", () => {
-    const cpu = mapConfig(new CpuLiveServerless({ name: "c" }), opts(true));
-    expect(cpu.bootstrap).toBe(true);
-    expect(cpu.template!.imageName).toBe(DEFAULT_CPU_IMAGE);
-    expect(cpu.template!.dockerArgs).toBe(BOOTSTRAP_START);
-    const cpuEnv = Object.fromEntries(cpu.template!.env.map((v) => [v.key, v.value]));
-    expect(cpuEnv).toMatchObject({ FLASH_WORKER_HASH: "feedfacefeedface", FLASH_BOOTSTRAP: "Ym9vdA==" });
-    expect(cpuEnv.FLASH_INSTALL_BUN).toBeUndefined();
-    const gpu = mapConfig(new LiveServerless({ name: "g" }), opts(true));
-    expect(gpu.template!.imageName).toBe(DEFAULT_GPU_IMAGE);
-    expect(gpu.endpoint.minCudaVersion).toBe("12.8");
-    expect(gpu.template!.env.find((v) => v.key === "FLASH_INSTALL_BUN")?.value).toContain(`bun-v${Bun.version}`);
-    const env = { FLASH_WORKER_IMAGE: "all:1", FLASH_WORKER_IMAGE_CPU: "cpu:1" };
-    expect(mapConfig(new CpuLiveServerless({ name: "c" }), opts(true, env)).template!.imageName).toBe("cpu:1");
-    expect(mapConfig(new LiveServerless({ name: "g" }), opts(true, env)).template!.imageName).toBe("all:1");
-  });
-
-  test("CPU endpoints carry no GPU fields; FlashBoot off is said; a chosen datacenter is sent", () => {
-    const cpu = mapConfig(
-      new CpuLiveServerless({
-        name: "cpu_worker",
-        instanceIds: [CpuInstanceType.CPU3C_2_4],
-        flashboot: false,
-        datacenter: DataCenter.US_CA_2,
-      }),
-      opts(false),
-    );
-    expect(cpu.name).toBe("cpu_worker");
-    expect(cpu.endpoint).toMatchObject({ instanceIds: ["cpu3c-2-4"], flashBootType: "OFF", locations: "US-CA-2" });
-    expect("gpuIds" in cpu.endpoint).toBe(false);
-    expect(cpu.endpoint.gpuCount).toBeUndefined();
-    expect(cpu.template!.containerDiskInGb).toBe(20);
-    // idleTimeout is an Int from 1 to 3600 on Runpod; the local pool's fractions are rounded into range.
-    expect(mapConfig(new CpuLiveServerless({ name: "fast", idleTimeout: 0.2 }), opts(true)).endpoint.idleTimeout).toBe(
-      1,
-    );
-    expect(mapConfig(new CpuLiveServerless({ name: "slow", idleTimeout: 7200 }), opts(true)).endpoint.idleTimeout).toBe(
-      3600,
-    );
-  });
-
-  test("a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
-    const own = mapConfig(new ServerlessEndpoint({ name: "mine", imageName: "me/handler:1" }), opts(true));
-    expect(own.template!.imageName).toBe("me/handler:1");
-    expect(own.template!.env.map((v) => v.key)).toEqual(["FLASH_WORKSPACE"]);
-    const byId = mapConfig(new ServerlessEndpoint({ name: "t", templateId: "tmpl123" }), opts(true));
-    expect(byId.template).toBeUndefined();
-    expect(byId.endpoint.templateId).toBe("tmpl123");
-  });
-
-  test("the config hash changes with any sent field and only then", () => {
-    const hash = (max: number) => configHash(mapConfig(new LiveServerless({ name: "w", workersMax: max }), opts(true)));
-    expect(hash(3)).toBe(hash(3));
-    expect(hash(4)).not.toBe(hash(3));
-  });
-});
 
 describe("idempotent provisioning", () => {
   test("a second run reuses the endpoint; a changed config updates it in place; nothing is created twice", async () => {
@@ -261,18 +128,27 @@ describe("live- endpoints are removed on shutdown", () => {
     const summary = await p.cleanup();
     expect(summary).toEqual({ removed: 2, failed: 0, errors: [] });
     expect(em.control.endpoints.size).toBe(0);
-    // Runpod keeps a template for up to 2 minutes after its last use; flash keeps its name and deletes it later.
-    expect(em.control.templates.size).toBe(2);
+    // REST v2 deletes an endpoint with its bound template: nothing lingers, nothing is left pending.
+    expect(em.control.templates.size).toBe(0);
     const state = JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8"));
     expect(state.resources).toEqual({});
-    expect(state.pendingTemplates).toHaveLength(2);
-    em.control.templateDeleteDelayMs = 0; // two minutes later
-    expect(await provisioner(true).deletePendingTemplates()).toBe(2);
-    expect(em.control.templates.size).toBe(0);
-    expect(JSON.parse(readFileSync(join(tmp, ".flash", "resources.json"), "utf8")).pendingTemplates).toBeUndefined();
+    expect(state.pendingTemplates).toBeUndefined();
   });
 
-  test("with the documented 0/0 rule enforced, teardown scales to zero, deletes and verifies", async () => {
+  test("templates a GraphQL-era session left pending are deleted by name through REST v2", async () => {
+    const p = provisioner(true);
+    await p.ensure(new CpuLiveServerless({ name: "warmup" })); // writes the state file
+    const old = em.control.saveTemplate({ name: "live-old-fb__1234abcd", imageName: "x", containerDiskInGb: 10 });
+    const path = join(tmp, ".flash", "resources.json");
+    const state = JSON.parse(readFileSync(path, "utf8"));
+    writeFileSync(path, JSON.stringify({ ...state, pendingTemplates: [old.name] }));
+    expect(await provisioner(true).deletePendingTemplates()).toBe(1);
+    expect(em.control.templates.has(old.id)).toBe(false);
+    expect(JSON.parse(readFileSync(path, "utf8")).pendingTemplates).toBeUndefined();
+    await p.cleanup();
+  });
+
+  test("teardown needs no scale to zero: REST v2 deletes an endpoint that still has workers", async () => {
     em.control.requireZeroWorkersToDelete = true;
     const p = provisioner(true);
     await p.ensure(new CpuLiveServerless({ name: "warm", workersMin: 1, workersMax: 2 }));
@@ -293,7 +169,7 @@ describe("live- endpoints are removed on shutdown", () => {
     await target.provisioner.ensure(new LiveServerless({ name: "fine", workersMax: 1 }));
     const stuck = [...em.control.endpoints.values()].find((e) => e.name === "live-stuck-fb")!;
     const fine = [...em.control.endpoints.values()].find((e) => e.name === "live-fine-fb")!;
-    em.fail({ status: 400, times: 1, path: "/graphql" }); // the first removal's first request fails
+    em.fail({ status: 400, times: 1, path: "/v2/serverless/", method: "DELETE" }); // the first removal fails
     const error = await target.shutdown().then(
       () => undefined,
       (e: Error) => e,
@@ -345,7 +221,7 @@ describe("fidelity to the real platform", () => {
     const theirs = await p.ensure(new CpuLiveServerless({ name: "shared_name" }));
     // Another workspace (another marker, no state file) with a config of the same name.
     const other = new Provisioner({
-      graphql: new RunpodGraphql(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl),
+      rest: new RunpodRestV2(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl),
       statePath: join(tmp, "other", "resources.json"),
       apiBaseUrl: em.apiBaseUrl,
       live: false,
@@ -360,13 +236,13 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(1);
   });
 
-  test("a template name left by an earlier session does not block provisioning", async () => {
+  test("an endpoint removed at the end of a session can be created again at once (no template name to clash)", async () => {
     const p = provisioner(true);
     const cfg = new CpuLiveServerless({ name: "again" });
     await p.ensure(cfg);
     em.control.templateDeleteDelayMs = 60_000;
-    await p.cleanup(); // the endpoint goes, its template lingers (pending)
-    expect(em.control.templates.size).toBe(1);
+    await p.cleanup();
+    expect(em.control.templates.size).toBe(0);
     rmSync(join(tmp, ".flash", "resources.json")); // even with the state file lost
     const again = await provisioner(true).ensure(cfg);
     expect(em.control.endpoints.get(again.endpointId)).toBeDefined();
@@ -394,14 +270,23 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(0);
   });
 
-  test("a mutation that fails with 503 is not sent again (it may have happened)", async () => {
+  test("a 1-vCPU CPU type is refused before any request: REST v2 creates workers of 2 vCPUs or more", async () => {
+    const p = provisioner(false);
+    const cfg = new CpuLiveServerless({ name: "tiny", instanceIds: [CpuInstanceType.CPU3C_1_2] });
+    await expect(p.ensure(cfg)).rejects.toThrow(
+      "cpu3c-1-2 has 1 vCPU: Runpod's REST API v2 creates CPU workers of 2 vCPUs or more (a power of two); " +
+        "use cpu3c-2-4 or larger",
+    );
+    expect(em.control.endpoints.size).toBe(0);
+  });
+
+  test("a create that fails with 503 is not sent again (it may have happened)", async () => {
     const p = provisioner(false);
     await p.ensure(new CpuLiveServerless({ name: "first" })); // the account listing is cached now
-    const before = em.control.templates.size;
-    em.fail({ status: 503, times: 1, path: "/graphql" });
+    em.fail({ status: 503, times: 1, path: "/v2/serverless", method: "POST" });
     const err = await p.ensure(new CpuLiveServerless({ name: "second" })).catch((e: Error) => e);
     expect((err as Error).message).toContain("503");
-    expect(em.control.templates.size).toBe(before);
+    expect([...em.control.endpoints.values()].map((e) => e.name)).toEqual(["first-fb"]);
   });
 });
 
@@ -458,7 +343,7 @@ describe("network volumes", () => {
     expect(volume.id).toBeUndefined(); // the user's object is not changed: another target looks it up itself
   });
 
-  test("a teardown whose delete fails leaves the endpoint at 0/0 with its volume still attached", async () => {
+  test("a teardown whose delete fails leaves the endpoint as it was, its volume still attached", async () => {
     const volume = new NetworkVolume({ name: "kept", size: 10 });
     const p = provisioner(true);
     const got = await p.ensure(
@@ -466,12 +351,12 @@ describe("network volumes", () => {
     );
     const volumeId = em.control.endpoints.get(got.endpointId)!.networkVolumeId;
     expect(volumeId).toBeTruthy();
-    // deleteEndpoint is list, save at 0/0 (a full replace), delete: the delete, the third GraphQL call, fails.
-    em.fail({ status: 400, times: 1, path: "/graphql", after: 2 });
+    // REST v2 deletes in one request, with no save at 0/0 before it that could drop the volume.
+    em.fail({ status: 400, times: 1, path: "/v2/serverless/", method: "DELETE" });
     const summary = await p.cleanup();
     expect(summary.failed).toBe(1);
     const left = em.control.endpoints.get(got.endpointId)!;
-    expect([left.workersMin, left.workersMax]).toEqual([0, 0]);
+    expect([left.workersMin, left.workersMax]).toEqual([1, 2]);
     expect(left.networkVolumeId).toBe(volumeId!);
   });
 
@@ -524,7 +409,8 @@ describe("network volumes", () => {
       costMax: null,
       desired,
     };
-    const result = await applyPlan(gql, { rows: [row], changes: 1 });
+    const rest = new RunpodRestV2(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl);
+    const result = await applyPlan(gql, { rows: [row], changes: 1 }, rest);
     expect(result.failures).toEqual([]);
     const volume = [...em.control.volumes.values()];
     expect(volume.map((v) => v.name)).toEqual(["data"]);

@@ -27,7 +27,7 @@ export interface Fault {
 /** A worker as the planes read it (the worker listing, the LB proxy). */
 export type WorkerView = Pick<EmulatedWorker, "id" | "state" | "startedAt" | "inflight" | "port">;
 
-/** What the planes and the store need from the workers: `WorkerSupervisor`, or an in-memory fake in unit tests. */
+/** What the planes and the store's hooks need from the workers: `WorkerSupervisor`, or an in-memory fake in unit tests. */
 export interface Supervisor {
   /** A worker route was called: truthy when the id may act for this endpoint (unknown ids attach). */
   attach(endpointId: string, workerId: string): object | undefined;
@@ -55,8 +55,6 @@ export interface Supervisor {
   launch(endpoint: EmulatedEndpoint): Launch;
   /** The variables a worker started by hand needs to attach to an endpoint. */
   attachEnv(endpoint: EmulatedEndpoint): Record<string, string>;
-  /** Stop every worker. */
-  shutdown(): Promise<void>;
 }
 
 /** The state every plane shares. */

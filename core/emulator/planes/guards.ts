@@ -9,6 +9,7 @@ import { logger } from "../../base/log";
 import { PAYLOAD_LIMITS } from "../../runpod/api";
 import { UPLOAD_PREFIX } from "../flash-apps";
 import { bearer, type EmulatorContext, jsonError } from "./context";
+import { isRestV2Path, problem, restV2Unrouted } from "./rest-v2";
 
 const elog = logger("emulator");
 
@@ -32,6 +33,7 @@ export function guards(ctx: EmulatorContext) {
     if (worker ? workerAuthorized(request, worker[1]!) : userAuthorized(request) || path === "/") return undefined;
     // A presigned upload URL carries its own signature instead of the API key (checked by the Flash plane).
     if (path.startsWith(UPLOAD_PREFIX)) return undefined;
+    if (isRestV2Path(path)) return problem(401, "missing or invalid bearer token");
     return jsonError(401, "Unauthorized: missing or invalid API key");
   };
   /** The injected fault this request meets, spending one of its times; undefined when none. */
@@ -53,9 +55,12 @@ export function guards(ctx: EmulatorContext) {
       const path = new URL(request.url).pathname;
       return authorize(request, path) ?? (await oversized(request, path)) ?? injected(request, path);
     })
-    .onError({ as: "global" }, ({ code, error }) => {
+    .onError({ as: "global" }, ({ code, error, request }) => {
       if (code === "VALIDATION") return jsonError(400, `malformed request: ${validationBody(error).message}`);
-      if (code === "NOT_FOUND") return jsonError(404, "not found");
+      if (code === "NOT_FOUND") {
+        const path = new URL(request.url).pathname;
+        return isRestV2Path(path) ? restV2Unrouted(request.method, path) : jsonError(404, "not found");
+      }
       if (code === "PARSE") return jsonError(400, "malformed JSON body");
       elog.error(`emulator error: ${(error as Error)?.stack ?? error}`);
       return jsonError(500, "internal error");

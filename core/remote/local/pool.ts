@@ -269,7 +269,7 @@ export class Pool {
       workerKind: this.opts.kind,
       workersMin: this.config.workersMin,
       workersMax: this.config.workersMax,
-      idleTimeout: this.config.idleTimeout,
+      idleTimeout: this.idleTimeoutMs / 1000, // seconds, as configured
       workers: { total: this.slots.size, busy: count("busy"), idle: count("idle"), starting: count("starting") },
       queue: this.queue.length,
       calls: this.stats.calls,

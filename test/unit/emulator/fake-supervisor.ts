@@ -98,8 +98,6 @@ export class FakeSupervisor implements Supervisor {
   attachEnv(endpoint: EmulatedEndpoint): Record<string, string> {
     return { RUNPOD_ENDPOINT_ID: endpoint.id };
   }
-
-  async shutdown(): Promise<void> {}
 }
 
 /** The emulator's app on a fake supervisor; `endpoint()` adds a queue endpoint, `close()` stops the store's timers. */

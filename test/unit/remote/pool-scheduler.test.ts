@@ -134,10 +134,12 @@ describe("warm workers and idle scale-down", () => {
     expect(workers.started.length).toBe(2);
   });
 
-  test("the idle timeout defaults to the config's idleTimeout seconds", () => {
+  test("the idle timeout defaults to the config's idleTimeout seconds; /health shows the one in use", () => {
     const { pool } = fakePool({ idleTimeout: 7 });
     expect(pool.idleTimeoutMs).toBe(7000);
-    expect(fakePool({ idleTimeout: 7 }, { idleTimeoutMs: 50 }).pool.idleTimeoutMs).toBe(50);
+    const fast = fakePool({ idleTimeout: 7 }, { idleTimeoutMs: 50 }).pool;
+    expect(fast.idleTimeoutMs).toBe(50);
+    expect(fast.status().idleTimeout).toBe(0.05); // /health shows seconds, as configured
   });
 
   test("reconfigure adopts a newer config of the same name: a lower workersMax stops idle workers", async () => {

@@ -12,7 +12,7 @@ export const dataConfig = new CpuLiveServerless({
 /** CPU endpoint for the minimal function: the smallest instance, nothing installed. */
 export const minimalConfig = new CpuLiveServerless({
   name: "01_04_cpu_minimal",
-  instanceIds: [CpuInstanceType.CPU3C_1_2],
+  instanceIds: [CpuInstanceType.CPU3C_2_4],
   workersMin: 0,
   workersMax: 3,
 });

@@ -2,13 +2,20 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isEmbeddedPath } from "../../core/base/binary";
-import { parseChecksums, writeChecksums } from "../../scripts/release/checksums";
-import { buildScriptArgs, compileArgs } from "../../scripts/release/compile";
-import { installLines } from "../../scripts/release/install-lines";
-import { cachedRuntimePath, pinnedBunVersion, runtimeCacheDir } from "../../scripts/release/runtimes";
-import { RELEASE_URL, TARGETS, assetName, bunTarget, runtimePackage, targetById } from "../../scripts/release/targets";
-import { REPO, removeDir } from "../helpers/workspace";
+import { isEmbeddedPath } from "../../../core/base/binary";
+import { parseChecksums, writeChecksums } from "../../../scripts/release/checksums";
+import { buildScriptArgs, compileArgs } from "../../../scripts/release/compile";
+import { installLines } from "../../../scripts/release/install-lines";
+import { cachedRuntimePath, pinnedBunVersion, runtimeCacheDir } from "../../../scripts/release/runtimes";
+import {
+  RELEASE_URL,
+  TARGETS,
+  assetName,
+  bunTarget,
+  runtimePackage,
+  targetById,
+} from "../../../scripts/release/targets";
+import { REPO, removeDir } from "../../helpers/workspace";
 
 const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
 
@@ -89,17 +96,10 @@ describe("running from the compiled binary's embedded file system", () => {
     expect(isEmbeddedPath("C:\\Users\\me\\~BUN\\cli.ts")).toBe(false);
     expect(isEmbeddedPath("/work/flash/cli.ts")).toBe(false);
   });
-
-  test("flash --version from source says so, with Bun's version and the platform", () => {
-    const res = Bun.spawnSync([process.execPath, join(REPO, "cli.ts"), "--version"]);
-    expect(res.stdout.toString()).toBe(
-      `${pkg.version} (from source, bun ${Bun.version}, ${process.platform}-${process.arch})\n`,
-    );
-  });
 });
 
 describe("SHA256SUMS", () => {
-  test("written as sha256sum writes it, read back, and accepted by sha256sum -c", () => {
+  test("written as sha256sum writes it (the release test runs sha256sum -c on a real one) and read back", () => {
     const dir = mkdtempSync(join(tmpdir(), "flash-sums-"));
     try {
       writeFileSync(join(dir, "flash-b"), "bbb");
@@ -116,8 +116,6 @@ describe("SHA256SUMS", () => {
           ["binary-mode", "0".repeat(64)],
         ]),
       );
-      if (Bun.which("sha256sum"))
-        expect(Bun.spawnSync(["sha256sum", "-c", "SHA256SUMS"], { cwd: dir }).exitCode).toBe(0);
     } finally {
       removeDir(dir);
     }

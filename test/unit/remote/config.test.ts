@@ -15,7 +15,7 @@ import {
   NetworkVolume,
   ServerlessEndpoint,
   ServerlessScalerType,
-} from "../../core";
+} from "../../../core";
 
 describe("defaults (as in runpod/flash (Python))", () => {
   test("LiveServerless", () => {

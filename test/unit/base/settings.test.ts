@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ALL_SETTINGS, setting, settingsTable } from "../../core/base/settings";
+import { ALL_SETTINGS, setting, settingsTable } from "../../../core/base/settings";
 
-const ROOT = join(import.meta.dir, "../..");
+const ROOT = join(import.meta.dir, "../../..");
 
 describe("settings", () => {
   test("a value from the environment wins; an empty or missing one gives the default", () => {

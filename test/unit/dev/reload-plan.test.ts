@@ -1,7 +1,7 @@
 // Pure tests of what a reload invalidates and which folders it watches (no server, no watcher).
 import { describe, expect, test } from "bun:test";
-import { examplesToReload, planReload, watchedFolders } from "../../core/dev/watch";
-import { REPO } from "../helpers/workspace";
+import { examplesToReload, isRelevantChange, planReload, watchedFolders } from "../../../core/dev/watch";
+import { REPO } from "../../helpers/workspace";
 
 describe("reload planning", () => {
   test("an edit inside an example reloads that example only", () => {
@@ -29,6 +29,32 @@ describe("reload planning", () => {
     const full = planReload("/ws", { paths: ["shared/x.ts"] });
     expect(full.dirs).toEqual(["/ws"]);
     expect(full.reuse("01_cat/01_one")).toBe(false);
+  });
+});
+
+describe("what a change invalidates (pure)", () => {
+  test("data files beside the code (audio, images, docs) and sed's temp files are not changes; code and folders are", () => {
+    for (const rel of ["01_cat/01_one/speech.wav", "01_cat/01_one/sample.png", "01_cat/01_one/README.md"]) {
+      expect(isRelevantChange(rel)).toBe(false);
+    }
+    expect(isRelevantChange("01_cat/01_one/sedxKFrDw")).toBe(false);
+    for (const rel of ["01_cat/01_one/lib/x.mts", "01_cat/01_one/data.json", "01_cat/01_one", "01_cat/02_new"]) {
+      expect(isRelevantChange(rel)).toBe(true);
+    }
+  });
+
+  test("a change in an example reloads that example; in a category, its examples; elsewhere, everything", () => {
+    expect(examplesToReload({ paths: ["01_cat/01_one/cpu_worker.ts", "02_b/03_x/lib/a.ts"] })).toEqual(
+      new Set(["01_cat/01_one", "02_b/03_x"]),
+    );
+    expect(examplesToReload({ paths: ["01_cat"] })).toEqual(new Set(["01_cat/*"]));
+    expect(examplesToReload({ paths: ["01_cat/shared.ts"] })).toBeNull();
+    expect(examplesToReload({ paths: ["lib/util.ts"] })).toBeNull();
+    const plan = planReload("/ws", { paths: ["01_cat/01_one/cpu_worker.ts"] });
+    expect(plan.dirs).toEqual(["/ws/01_cat/01_one"]);
+    expect(plan.reuse("01_cat/01_one")).toBe(false);
+    expect(plan.reuse("01_cat/02_two")).toBe(true);
+    expect(planReload("/ws", { paths: ["lib/util.ts"] }).dirs).toEqual(["/ws"]);
   });
 });
 

@@ -1,8 +1,8 @@
 // A Runpod (or emulator) job that timed out answers 504, as a local call past executionTimeoutMs does.
 import { expect, test } from "bun:test";
-import { statusOf } from "../../core/base/errors";
-import { RemoteError } from "../../core/remote/errors";
-import { responseOf } from "../../core/runpod/jobs";
+import { statusOf } from "../../../core/base/errors";
+import { RemoteError } from "../../../core/remote/errors";
+import { responseOf } from "../../../core/runpod/jobs";
 
 test("a TIMED_OUT job is a TimeoutError with status 504; a FAILED one stays a 500", () => {
   const timedOut = responseOf({ id: "job-1", status: "TIMED_OUT" }, "slow");

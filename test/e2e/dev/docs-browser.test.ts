@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApp } from "../../core/app/app";
-import { startServer, type FlashServer } from "../../core/dev/server";
-import { makeWorkspace, removeDir, workerSource } from "../helpers/workspace";
+import { buildApp } from "../../../core/app/app";
+import { startServer, type FlashServer } from "../../../core/dev/server";
+import { makeWorkspace, removeDir, workerSource } from "../../helpers/workspace";
 
 const chromium = Bun.which("chromium") ?? Bun.which("chromium-browser") ?? Bun.which("google-chrome");
 const ws = makeWorkspace({

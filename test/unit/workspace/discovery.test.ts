@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { discoverCategories, discoverExamples, locateWorkspace } from "../../core/workspace/discovery";
-import { displayTitle, exampleTag, pyTitle, routerPrefix } from "../../core/workspace/names";
-import { makeWorkspace, removeDir, workerSource } from "../helpers/workspace";
+import { discoverCategories, discoverExamples, locateWorkspace } from "../../../core/workspace/discovery";
+import { displayTitle, exampleTag, pyTitle, routerPrefix } from "../../../core/workspace/names";
+import { makeWorkspace, removeDir, workerSource } from "../../helpers/workspace";
 
 const ws = makeWorkspace({
   "02_ml_inference/01_tts/gpu_worker.ts": workerSource("gpu"),

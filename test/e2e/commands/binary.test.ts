@@ -1,14 +1,24 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildScriptArgs } from "../../scripts/release/compile";
-import { REPO, removeDir, startFlash, workerSource, writeFiles } from "../helpers/workspace";
+import { buildScriptArgs } from "../../../scripts/release/compile";
+import { postJson, REPO, removeDir, startFlash, workerSource, writeFiles } from "../../helpers/workspace";
+
+/** Run a command; exit code and stdout + stderr. */
+function run(
+  cmd: string[],
+  cwd: string,
+  env: Record<string, string | undefined> = process.env,
+): { code: number; out: string } {
+  const res = Bun.spawnSync(cmd, { cwd, env: { ...env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
+  return { code: res.exitCode, out: res.stdout.toString() + res.stderr.toString() };
+}
 
 /** Build the binary with the package.json `build` script's own flags (as the release does), into a temp folder. */
 function buildBinary(outDir: string): string {
   const out = join(outDir, "flash");
-  const args = ["build", ...buildScriptArgs(require("../../package.json").scripts.build), "--outfile", out];
+  const args = ["build", ...buildScriptArgs(require("../../../package.json").scripts.build), "--outfile", out];
   const res = Bun.spawnSync([process.execPath, ...args], { cwd: REPO, stderr: "pipe", stdout: "pipe" });
   if (res.exitCode !== 0) throw new Error(`build failed: ${res.stderr.toString()}`);
   return out;
@@ -35,9 +45,9 @@ describe("compiled flash binary", () => {
   test("--version and --help", () => {
     const v = Bun.spawnSync([binary, "--version"]);
     expect(v.exitCode).toBe(0);
-    // `bun run build` does not stamp a commit (`bun run release` does: test/release/host-release.test.ts).
+    // `bun run build` does not stamp a commit (`bun run release` does: test/e2e/release/host-release.test.ts).
     expect(v.stdout.toString().trim()).toBe(
-      `${require("../../package.json").version} (commit unknown, bun ${Bun.version}, ${process.platform}-${process.arch})`,
+      `${require("../../../package.json").version} (commit unknown, bun ${Bun.version}, ${process.platform}-${process.arch})`,
     );
     const h = Bun.spawnSync([binary, "--help"], { env: { ...process.env, NO_COLOR: "1" } });
     expect(h.exitCode).toBe(0);
@@ -81,4 +91,49 @@ describe("compiled flash binary", () => {
       expect(await fromSource.stop()).toBe(0);
     }
   }, 60_000);
+});
+
+describe("flash test with the compiled binary, in a workspace that has only the binary", () => {
+  const home = mkdtempSync(join(tmpdir(), "flash-testbin-ws-"));
+  afterAll(() => removeDir(home));
+  // No bun on PATH: the binary's embedded bun must do everything (install, test, workers).
+  const env = () => ({ ...process.env, PATH: buildDir });
+
+  test("flash init makes a workspace whose generated tests pass under flash test and plain bun test", async () => {
+    const init = run([binary, "init", "lab", "--yes"], home, env());
+    expect(init.code).toBe(0);
+    const ws = join(home, "lab");
+    expect(readFileSync(join(ws, ".flash/runtime/flash.js"), "utf8")).toContain("./index.js");
+    const lock = Bun.JSONC.parse(readFileSync(join(ws, "bun.lock"), "utf8")) as any;
+    expect(lock.workspaces["01_getting_started/01_hello_world"]).toBeDefined();
+
+    expect(run([binary, "init", "01_getting_started/02_dirs", "--pattern", "directory", "--yes"], ws, env()).code).toBe(
+      0,
+    );
+    const t = run([binary, "test"], ws, env());
+    expect(t.out).toContain("12 pass");
+    expect(t.code).toBe(0);
+    const one = run([binary, "test", "01_getting_started/02_dirs"], ws, env());
+    expect(one.out).toContain("6 pass");
+    expect(one.code).toBe(0);
+    // An editor or a plain `bun test` resolves "flash" through tsconfig paths to the extracted runtime.
+    const plain = run([process.execPath, "test"], ws);
+    expect(plain.out).toContain("12 pass");
+    expect(plain.code).toBe(0);
+    expect(run([binary, "deps", "--check"], ws, env()).code).toBe(0);
+
+    // And `flash run` from the binary serves the new examples.
+    const flash = await startFlash(ws, [], { PATH: buildDir }, { binary });
+    try {
+      const gpu = await postJson(`${flash.url}/01_getting_started/01_hello_world/gpu/hello`, {
+        message: "from the binary",
+      });
+      expect(gpu.status).toBe(200);
+      expect(gpu.body.message).toBe("from the binary");
+      const cpu = await postJson(`${flash.url}/01_getting_started/02_dirs/cpu/hello`, { name: "Bin" });
+      expect(cpu.body.message).toBe("Hello, Bin!");
+    } finally {
+      expect(await flash.stop()).toBe(0);
+    }
+  }, 90_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { readBinaryInfo } from "../../scripts/release/binary-format";
-import { adHocSign } from "../../scripts/release/macho-sign";
+import { readBinaryInfo } from "../../../scripts/release/binary-format";
+import { adHocSign } from "../../../scripts/release/macho-sign";
 
 /** A minimal ELF 64 header with one PT_INTERP program header. */
 function elf(machine: number, interp: string): Uint8Array {

@@ -1,6 +1,6 @@
 // Pure tests of the Runpod client's retry pacing and secret redaction (no sockets).
 import { describe, expect, test } from "bun:test";
-import { backoff, redact } from "../../core/runpod/http";
+import { backoff, redact } from "../../../core/runpod/http";
 
 describe("backoff", () => {
   test("doubles per retry from the base, with ±50 % jitter, and never passes the cap", () => {

@@ -1,6 +1,6 @@
 // Pure tests of remote identity: the export name of a value in a module's exports (module + export name).
 import { describe, expect, test } from "bun:test";
-import { exportNameOf } from "../../core/remote/identity";
+import { exportNameOf } from "../../../core/remote/identity";
 
 describe("exportNameOf", () => {
   const fn = () => 1;

@@ -1,0 +1,134 @@
+/** How a resource config maps to Runpod's template and endpoint fields (the Python original's mapping), and its hash. */
+import { describe, expect, test } from "bun:test";
+import { CpuLiveServerless, LiveLoadBalancer, LiveServerless, ServerlessEndpoint } from "../../../core/remote/config";
+import { CpuInstanceType, CudaVersion, DataCenter, GpuGroup, GpuType } from "../../../core/remote/enums";
+import {
+  BOOTSTRAP_START,
+  configHash,
+  DEFAULT_CPU_IMAGE,
+  DEFAULT_GPU_IMAGE,
+  mapConfig,
+} from "../../../core/runpod/mapping";
+
+const WS = "0123456789abcdef";
+
+describe("mapping a resource config", () => {
+  const opts = (live: boolean, env: Record<string, string> = {}) => ({
+    live,
+    workspace: WS,
+    env,
+    programHash: "feedfacefeedface",
+    bootstrap: "Ym9vdA==",
+  });
+
+  test("a GPU live config on a built image: explicit worker mode, marker, CUDA and no pinned data center", () => {
+    const cfg = new LiveServerless({
+      name: "gpu_worker",
+      gpus: [GpuType.NVIDIA_L4],
+      workersMax: 2,
+      cudaVersions: [CudaVersion.V12_4],
+      env: { MODE: "x" },
+    });
+    const m = mapConfig(cfg, opts(true, { FLASH_WORKER_IMAGE: "me/flash-worker:gpu-1" }));
+    expect(m.name).toBe("live-gpu_worker-fb");
+    expect(m.endpoint).toMatchObject({
+      name: "live-gpu_worker-fb",
+      type: "QB",
+      gpuCount: 1,
+      workersMin: 0,
+      workersMax: 2,
+      idleTimeout: 5,
+      scalerType: "QUEUE_DELAY",
+      scalerValue: 4,
+      flashBootType: "FLASHBOOT",
+      allowedCudaVersions: "12.4",
+    });
+    expect(m.endpoint.locations).toBeUndefined(); // only a chosen datacenter is sent
+    expect(m.endpoint.gpuIds).toBe("AMPERE_24,-NVIDIA GeForce RTX 3090,-NVIDIA RTX A5000");
+    expect(m.endpoint.instanceIds).toBeUndefined();
+    expect(m.bootstrap).toBe(false);
+    expect(m.template).toMatchObject({
+      imageName: "me/flash-worker:gpu-1",
+      containerDiskInGb: 64,
+      volumeInGb: 0,
+      dockerArgs: "",
+      env: [
+        { key: "FLASH_WORKER_MODE", value: "queue" },
+        { key: "FLASH_WORKSPACE", value: WS },
+        { key: "MODE", value: "x" },
+      ],
+      isServerless: true,
+    });
+  });
+
+  test("a load-balanced template names its mode and carries PORT and PORT_HEALTH itself; a user's PORT wins", () => {
+    const lb = mapConfig(
+      new LiveLoadBalancer({ name: "api", gpus: [GpuGroup.ADA_24], imageName: "mine:1" }),
+      opts(true),
+    );
+    const env = Object.fromEntries(lb.template!.env.map((v) => [v.key, v.value]));
+    expect(env).toMatchObject({ FLASH_WORKER_MODE: "lb", PORT: "80", PORT_HEALTH: "80", FLASH_WORKSPACE: WS });
+    expect(lb.endpoint).toMatchObject({ type: "LB", scalerType: "REQUEST_COUNT", gpuIds: "ADA_24" });
+    const own = mapConfig(
+      new LiveLoadBalancer({ name: "api", imageName: "mine:1", env: { PORT: "8080" } }),
+      opts(true),
+    );
+    expect(own.template!.env).toContainEqual({ key: "PORT", value: "8080" });
+  });
+
+  test("with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion", () => {
+    const cpu = mapConfig(new CpuLiveServerless({ name: "c" }), opts(true));
+    expect(cpu.bootstrap).toBe(true);
+    expect(cpu.template!.imageName).toBe(DEFAULT_CPU_IMAGE);
+    expect(cpu.template!.dockerArgs).toBe(BOOTSTRAP_START);
+    const cpuEnv = Object.fromEntries(cpu.template!.env.map((v) => [v.key, v.value]));
+    expect(cpuEnv).toMatchObject({ FLASH_WORKER_HASH: "feedfacefeedface", FLASH_BOOTSTRAP: "Ym9vdA==" });
+    expect(cpuEnv.FLASH_INSTALL_BUN).toBeUndefined();
+    const gpu = mapConfig(new LiveServerless({ name: "g" }), opts(true));
+    expect(gpu.template!.imageName).toBe(DEFAULT_GPU_IMAGE);
+    expect(gpu.endpoint.minCudaVersion).toBe("12.8");
+    expect(gpu.template!.env.find((v) => v.key === "FLASH_INSTALL_BUN")?.value).toContain(`bun-v${Bun.version}`);
+    const env = { FLASH_WORKER_IMAGE: "all:1", FLASH_WORKER_IMAGE_CPU: "cpu:1" };
+    expect(mapConfig(new CpuLiveServerless({ name: "c" }), opts(true, env)).template!.imageName).toBe("cpu:1");
+    expect(mapConfig(new LiveServerless({ name: "g" }), opts(true, env)).template!.imageName).toBe("all:1");
+  });
+
+  test("CPU endpoints carry no GPU fields; FlashBoot off is said; a chosen datacenter is sent", () => {
+    const cpu = mapConfig(
+      new CpuLiveServerless({
+        name: "cpu_worker",
+        instanceIds: [CpuInstanceType.CPU3C_2_4],
+        flashboot: false,
+        datacenter: DataCenter.US_CA_2,
+      }),
+      opts(false),
+    );
+    expect(cpu.name).toBe("cpu_worker");
+    expect(cpu.endpoint).toMatchObject({ instanceIds: ["cpu3c-2-4"], flashBootType: "OFF", locations: "US-CA-2" });
+    expect("gpuIds" in cpu.endpoint).toBe(false);
+    expect(cpu.endpoint.gpuCount).toBeUndefined();
+    expect(cpu.template!.containerDiskInGb).toBe(20);
+    // idleTimeout is an Int from 1 to 3600 on Runpod; the local pool's fractions are rounded into range.
+    expect(mapConfig(new CpuLiveServerless({ name: "fast", idleTimeout: 0.2 }), opts(true)).endpoint.idleTimeout).toBe(
+      1,
+    );
+    expect(mapConfig(new CpuLiveServerless({ name: "slow", idleTimeout: 7200 }), opts(true)).endpoint.idleTimeout).toBe(
+      3600,
+    );
+  });
+
+  test("a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
+    const own = mapConfig(new ServerlessEndpoint({ name: "mine", imageName: "me/handler:1" }), opts(true));
+    expect(own.template!.imageName).toBe("me/handler:1");
+    expect(own.template!.env.map((v) => v.key)).toEqual(["FLASH_WORKSPACE"]);
+    const byId = mapConfig(new ServerlessEndpoint({ name: "t", templateId: "tmpl123" }), opts(true));
+    expect(byId.template).toBeUndefined();
+    expect(byId.endpoint.templateId).toBe("tmpl123");
+  });
+
+  test("the config hash changes with any sent field and only then", () => {
+    const hash = (max: number) => configHash(mapConfig(new LiveServerless({ name: "w", workersMax: max }), opts(true)));
+    expect(hash(3)).toBe(hash(3));
+    expect(hash(4)).not.toBe(hash(3));
+  });
+});
