@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { mainUsage } from "./core/commands/catalog";
+import { mainUsage, unknownCommand } from "./core/commands/catalog";
 import pkg from "./package.json" with { type: "json" };
 
 const DESCRIPTION = "Write, serve and test serverless GPU/CPU functions and their examples";
@@ -49,17 +49,25 @@ function settleColour(env: Record<string, string | undefined>, isTty: boolean): 
 
 if (import.meta.main) {
   settleColour(process.env, !!process.stdout.isTTY);
+  // `flash help [command]` as `flash [command] --help`, as git and npm accept it.
+  if (process.argv[2] === "help") process.argv.splice(2, 2, ...(process.argv[3] ? [process.argv[3], "--help"] : []));
   const argv = process.argv.slice(2);
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
     // citty's usage would import every command to read its description: print ours from the catalog instead.
     process.stdout.write(mainUsage(DESCRIPTION, pkg.version));
     process.exit(0);
   }
-  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v" || argv[0] === "-V")) {
     // Imported here, not at the top: `flash --help` loads nothing it does not print.
     const { versionLine } = await import("./core/base/binary");
     process.stdout.write(versionLine(pkg.version));
     process.exit(0);
+  }
+  const unknown = argv[0] && !argv[0].startsWith("-") ? unknownCommand(argv[0]) : undefined;
+  if (unknown) {
+    // A usage error: one line with the nearest command, exit 2 (citty would print the whole usage and exit 1).
+    process.stderr.write(unknown);
+    process.exit(2);
   }
   if (argv[0] && !argv[0].startsWith("-")) {
     // Any real command may load example code: make "flash" resolve to this process's engine first.

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { resolve } from "node:path";
 import { loadDotEnvOrExit } from "./_shared";
 import { log } from "../base/log";
-import { locateWorkspace } from "../workspace/discovery";
+import { locateWorkspace, missingFolder } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
 import { buildJson, jsonArg, printJson } from "./_json";
 
@@ -19,6 +19,11 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
+    const missing = args.dir ? missingFolder(args.dir) : undefined;
+    if (missing) {
+      log.error(missing);
+      process.exit(1);
+    }
     const { root, scope } = locateWorkspace(resolve(args.dir ?? process.cwd()));
     loadDotEnvOrExit([root]);
     const { runBuild, buildSummary } = await import("../deploy/build");

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
 import { buildApp, type UnifiedApp } from "../app/app";
-import { locateWorkspace } from "../workspace/discovery";
+import { locateWorkspace, missingFolder } from "../workspace/discovery";
 import { runShutdownHooks } from "../base/lifecycle";
 import { LocalTarget } from "../remote/local/local-target";
 import type { ReloadedModules } from "../remote/protocol";
@@ -62,6 +62,11 @@ export default defineCommand({
   },
   async run({ args }) {
     if (args.verbose) setLogLevel("verbose");
+    const missing = args.dir ? missingFolder(String(args.dir)) : undefined;
+    if (missing) {
+      log.error(missing);
+      process.exit(1);
+    }
     const cwd = resolve(String(args.dir ?? process.cwd()));
     const { root, scope } = locateWorkspace(cwd);
     let settings;
