@@ -15,7 +15,7 @@ import { loadDotEnvOrExit } from "./_shared";
 import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
-import { parseDuration } from "./emulator";
+import { parseDuration } from "../base/duration";
 import { RunpodApiError, RunpodHttp, redact } from "../runpod/http";
 import { RunpodRestV2, type V2Endpoint } from "../runpod/rest-v2";
 

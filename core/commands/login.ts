@@ -23,7 +23,7 @@ export default defineCommand({
     timeout: { type: "string", description: "How long to wait for the approval (default 600s)" },
   },
   async run({ args }) {
-    const { parseDuration } = await import("./emulator");
+    const { parseDuration } = await import("../base/duration");
     const { runpodUrls } = await import("../runpod/connection");
     const { deviceLogin, LOGIN_DEFAULTS } = await import("../runpod/login");
     const { saveApiKey } = await import("../runpod/credentials");
