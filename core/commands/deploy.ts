@@ -25,7 +25,8 @@ export default defineCommand({
   async run({ args }) {
     const { root, scope } = locateWorkspace(resolve(args.dir ?? process.cwd()));
     loadDotEnvOrExit([root]);
-    const { runBuild, buildSummary, formatBytes } = await import("../deploy/build");
+    const { runBuild, buildSummary } = await import("../deploy/build");
+    const { formatBytes } = await import("../base/bytes");
     const { prepareDeploy, applyDeploy } = await import("../deploy/deploy");
     const { renderPlan } = await import("../deploy/plan");
     const { redact } = await import("../runpod/http");

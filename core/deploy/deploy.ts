@@ -6,6 +6,7 @@
  * and record what was deployed on the build.
  */
 import { readFileSync } from "node:fs";
+import { formatBytes } from "../base/bytes";
 import { logger } from "../base/log";
 import { RunpodCatalog } from "../runpod/catalog";
 import { RunpodGraphql } from "../runpod/graphql";
@@ -133,7 +134,7 @@ export async function applyDeploy(
   let buildId = env.activeBuildId ?? "";
   const t0 = performance.now();
   if (prepared.upload || !buildId) {
-    dlog.info(`uploading the artifact (${(build.artifactBytes / 1048576).toFixed(1)} MB)…`);
+    dlog.info(`uploading the artifact (${formatBytes(build.artifactBytes)})…`);
     buildId = await apps.uploadBuild(
       prepared.resolved.app.id,
       new Uint8Array(readFileSync(build.artifactPath)),
