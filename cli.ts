@@ -24,6 +24,7 @@ export async function main(): Promise<void> {
       logs: () => import("./core/commands/logs").then((m) => m.default),
       login: () => import("./core/commands/login").then((m) => m.default),
       completion: () => import("./core/commands/completion").then((m) => m.default),
+      upgrade: () => import("./core/commands/upgrade").then((m) => m.default),
       doctor: () => import("./core/commands/doctor").then((m) => m.default),
       "__runpod-worker": () => import("./core/commands/runpod-worker").then((m) => m.default),
     },

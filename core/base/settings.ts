@@ -55,6 +55,17 @@ const SETTINGS = [
     scope: "user",
   },
   {
+    name: "FLASH_RELEASE_URL",
+    default: "https://github.com/flash-sh/flash/releases/latest/download",
+    meaning: "where `flash upgrade` fetches the release binary and its SHA256SUMS (`--from`)",
+    scope: "user",
+  },
+  {
+    name: "FLASH_UPGRADE_BINARY",
+    meaning: "the file `flash upgrade` replaces (default: the running binary)",
+    scope: "user",
+  },
+  {
     name: "RUNPOD_API_BASE_URL",
     default: "https://api.runpod.io",
     meaning: "Runpod control-plane host (REST v2 at `/v2`, GraphQL at `/graphql`)",

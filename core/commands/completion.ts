@@ -50,6 +50,7 @@ const MODULES: Record<keyof typeof COMMANDS, () => Promise<{ default: unknown }>
   logs: () => import("./logs"),
   login: () => import("./login"),
   completion: () => import("./completion"),
+  upgrade: () => import("./upgrade"),
   doctor: () => import("./doctor"),
 };
 
