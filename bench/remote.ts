@@ -10,7 +10,13 @@ import { requestFor } from "../test/fixtures/remote/helpers";
 import { verdict } from "./lib/stats";
 
 const plain = async (x: number) => x + 1;
-const cpu = new CpuLiveServerless({ name: "bench_remote_cpu", workersMin: 1, workersMax: 1, idleTimeout: 60 });
+const cpu = new CpuLiveServerless({
+  name: "bench_remote_cpu",
+  workersMin: 1,
+  workersMax: 1,
+  idleTimeout: 60,
+  isolate: false,
+});
 /** The trivial function whose round trip is measured. */
 export const inc = remote(cpu, plain);
 /** A CPU-bound function: busy for `ms` milliseconds. */

@@ -7,8 +7,11 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 
 const env = process.env;
 const want = env.FLASH_WORKER_HASH || "";
+// Container paths carry FLASH_CONTAINER_ROOT, which only the emulator sets (its container's "/").
+const top = env.FLASH_CONTAINER_ROOT || "";
 const root =
-  env.FLASH_WORKER_CACHE || (existsSync("/runpod-volume") ? "/runpod-volume/.cache/flash-worker" : "/tmp/flash-worker");
+  env.FLASH_WORKER_CACHE ||
+  (existsSync(`${top}/runpod-volume`) ? `${top}/runpod-volume/.cache/flash-worker` : `${top}/tmp/flash-worker`);
 const dir = `${root}/program/${want}`;
 const file = `${dir}/main.js`;
 const say = (line) => process.stderr.write(`[flash bootstrap] ${line}\n`);

@@ -24,9 +24,11 @@ const say = (line: string) =>
 
 /** Wait for the mounted artifact and unpack it into the app folder (once: an unpacked folder is reused). */
 async function unpackArtifact(env: Record<string, string | undefined> = process.env): Promise<string> {
-  const appDir = env.RUNPOD_APP_DIR || "/app";
+  // FLASH_CONTAINER_ROOT: the emulator's stand-in for the container's "/" (unset on Runpod).
+  const top = env.FLASH_CONTAINER_ROOT ?? "";
+  const appDir = env.RUNPOD_APP_DIR || `${top}/app`;
   if (existsSync(join(appDir, "flash_manifest.json"))) return appDir;
-  const artifact = env.FLASH_BUILD_ARTIFACT_PATH || "/root/.runpod/artifact.tar.gz";
+  const artifact = env.FLASH_BUILD_ARTIFACT_PATH || `${top}/root/.runpod/artifact.tar.gz`;
   const waitS = Number(env.RUNPOD_ARTIFACT_WAIT ?? 300);
   const until = Date.now() + waitS * 1000;
   while (!existsSync(artifact)) {

@@ -149,7 +149,7 @@ describe("02_ml_inference/01_text_to_speech routes", () => {
     const pool = ex.target.status().pools.find((p) => p.name === "02_01_text_to_speech_cpu");
     expect(pool).toMatchObject({
       kind: "CpuLiveServerless",
-      workerKind: "thread", // CPU configs run on worker threads locally; GPU configs on subprocesses
+      workerKind: "process", // every config runs on worker processes locally (isolate: false would give threads)
       workersMin: 0,
       workersMax: 3,
       idleTimeout: 30,

@@ -39,7 +39,7 @@ describe("writer and reader share the volume", () => {
     const one = await ex.call("GET", `/cpu/results/${list.body.results[1].id}`);
     expect(one.body).toMatchObject({ text: "Wo ist der Bahnhof, bitte?", language: "deu" });
     expect((await ex.pool("05_01_gpu")).workerKind).toBe("process");
-    expect((await ex.pool("05_01_cpu")).workerKind).toBe("thread");
+    expect((await ex.pool("05_01_cpu")).workerKind).toBe("process");
   });
 });
 

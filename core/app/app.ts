@@ -191,6 +191,11 @@ async function loadExample(example: ExampleInfo, imports: Map<string, Imported>)
     }
     try {
       const { app, fetch } = mountRouter(router, source.prefix, id);
+      const twice = duplicateRoute(build, routesOf(app), source.file);
+      if (twice) {
+        build.errors.push(twice);
+        continue;
+      }
       build.handlers.push([source.prefix, fetch]);
       build.docs.push({ app, tag: example.tag });
       served.routers.push({
@@ -213,6 +218,51 @@ async function loadExample(example: ExampleInfo, imports: Map<string, Imported>)
   return build;
 }
 
+/** Folder names a URL path carries as they are: a route under any other is listed but never matched. */
+const URL_SAFE = /^[A-Za-z0-9._~-]+$/;
+
+function urlSafe(category: string, name: string): boolean {
+  return URL_SAFE.test(category) && URL_SAFE.test(name);
+}
+
+/** An example whose folder names a URL cannot carry (`92_ünïcødé`, `07_a b`): refused with a load error, not served. */
+function refused(info: ExampleInfo): ExampleBuild {
+  const id = `${info.category}/${info.name}`;
+  const served: ServedExample = { ...info, routers: [] };
+  const bad = URL_SAFE.test(info.category) ? info.name : info.category;
+  const message =
+    `the folder name "${bad}" has characters a URL path cannot carry as they are (letters, digits, "_", "-" and "." only); ` +
+    `rename it, e.g. to "${bad.normalize("NFKD").replace(/[^A-Za-z0-9._~-]+/g, "_")}"`;
+  return {
+    info,
+    served,
+    handlers: [],
+    docs: [],
+    errors: [{ example: id, file: info.dir, line: null, column: null, message }],
+  };
+}
+
+/**
+ * Two routers of one example serving the same method and path (`main.ts`'s `/gpu/echo` and `gpu_worker.ts`'s
+ * `/echo`): one would silently shadow the other, so both places are named in a load error and the later is dropped.
+ */
+function duplicateRoute(build: ExampleBuild, routes: RouteInfo[], file: string): LoadError | undefined {
+  for (const route of routes) {
+    const earlier = build.served.routers.find((r) =>
+      r.routes.some((o) => o.method === route.method && o.path === route.path),
+    );
+    if (!earlier) continue;
+    return {
+      example: `${build.info.category}/${build.info.name}`,
+      file,
+      line: null,
+      column: null,
+      message: `${route.method} ${route.path} is defined twice: in ${earlier.file} and in ${file}; remove one (this router is not mounted)`,
+    };
+  }
+  return undefined;
+}
+
 const HEALTH_DOC = {
   "/health": {
     get: { tags: ["Info"], summary: "Health: examples loaded, load errors, worker pools", operationId: "health" },
@@ -231,7 +281,8 @@ export async function buildApp(options: BuildOptions): Promise<UnifiedApp> {
   for (const { category, name } of listExamples(root, scope)) {
     const id = `${category}/${name}`;
     const old = reuse?.(id) ? previous?.parts.get(id) : undefined;
-    parts.set(id, old ?? describeExample(root, category, name));
+    const info = old ?? describeExample(root, category, name);
+    parts.set(id, "served" in info || urlSafe(category, name) ? info : refused(info));
   }
   // Every import starts at once: Bun transpiles them in parallel (500 examples: 133 → 55 ms). Mounting then
   // follows discovery order, so the app does not depend on which import finished first.

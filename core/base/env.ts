@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { parse } from "dotenv";
 import { setting } from "./settings";
 
+/** The variables a `.env` file set (not the shell), with their values: a reload may change or remove them. */
+const fromFiles = new Map<string, string>();
+
 /**
- * Load `.env` files (workspace root first, then cwd) into process.env without overriding variables already set.
- * Throws a one-line error when one cannot be read.
+ * Load `.env` files (workspace root first, then cwd) into process.env without overriding variables already set
+ * (by the shell, or by an earlier file). Throws a one-line error when one cannot be read.
  */
 export function loadDotEnv(dirs: string[]): string[] {
   const loaded: string[] = [];
@@ -14,11 +17,58 @@ export function loadDotEnv(dirs: string[]): string[] {
     if (!existsSync(file)) continue;
     const vars = parse(readDotEnv(file));
     for (const [key, value] of Object.entries(vars)) {
-      if (process.env[key] === undefined) process.env[key] = value;
+      // Bun itself loads the cwd's .env before flash starts: a variable already holding the file's value came from it.
+      if (process.env[key] === value) fromFiles.set(key, value);
+      if (process.env[key] !== undefined) continue;
+      process.env[key] = value;
+      fromFiles.set(key, value);
     }
     loaded.push(file);
   }
   return loaded;
+}
+
+/**
+ * Read the `.env` files again after an edit: what they set before is removed (unless something else changed it
+ * since), then they are loaded as at start. Variables set in the shell keep their values.
+ */
+export function reloadDotEnv(dirs: string[]): string[] {
+  for (const [key, value] of fromFiles) if (process.env[key] === value) delete process.env[key];
+  fromFiles.clear();
+  return loadDotEnv(dirs);
+}
+
+/**
+ * The variables of the `.env` of each example folder (`NN_category/NN_example/.env`) holding one of `files` (a
+ * pool's modules), for its remote functions' workers: they override the root `.env`, never the shell. A file that
+ * cannot be read is skipped (the root `.env` reports unreadable files at start).
+ */
+export function exampleDotEnv(files: Iterable<string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const dir of new Set([...files].map(exampleDirOf))) {
+    if (!dir) continue;
+    let vars: Record<string, string>;
+    try {
+      vars = parse(readFileSync(join(dir, ".env")));
+    } catch {
+      continue;
+    }
+    for (const [key, value] of Object.entries(vars)) {
+      if (process.env[key] === undefined || fromFiles.has(key)) env[key] ??= value;
+    }
+  }
+  return env;
+}
+
+/** A category or example folder name (workspace/names.ts's NUMBERED; base imports nothing of the workspace's). */
+const NUMBERED = /^[0-9]{2}_[^/\\]+$/;
+
+/** The example folder a module lies in: the nearest ancestor named `NN_…` whose parent is named `NN_…` too. */
+function exampleDirOf(file: string): string | undefined {
+  for (let dir = dirname(file); dirname(dir) !== dir; dir = dirname(dir)) {
+    if (NUMBERED.test(basename(dir)) && NUMBERED.test(basename(dirname(dir)))) return dir;
+  }
+  return undefined;
 }
 
 function readDotEnv(file: string): Buffer {

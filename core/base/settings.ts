@@ -41,7 +41,12 @@ const SETTINGS = [
     meaning: "consola log level: 1 warnings and errors, 3 info, 4 debug",
     scope: "user",
   },
-  { name: "FLASH_LOCAL_WORKERS", meaning: "force every local pool's workers to `thread` or `process`", scope: "user" },
+  {
+    name: "FLASH_LOCAL_WORKERS",
+    meaning:
+      "force every local pool's workers to `thread` (threads of the server: a few µs faster per call, but a crash, OOM or `process.exit` takes the server down) or `process` (default: each worker its own process)",
+    scope: "user",
+  },
   // ── the runpod and emulator targets ──
   {
     name: "RUNPOD_API_KEY",
@@ -162,7 +167,33 @@ const SETTINGS = [
   },
   {
     name: "FLASH_VOLUME_PATH",
-    meaning: "local pool and emulator workers: the volume's folder, in place of Runpod's /runpod-volume",
+    meaning: "local pool workers and mapped emulator commands: the volume's folder, in place of /runpod-volume",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_CONTAINER_ROOT",
+    meaning: "emulator containers only: the folder standing for the container's `/` (prefixes container paths)",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_BUN_RELEASES_URL",
+    meaning: "emulator containers only: where the Bun installer downloads releases (instead of GitHub)",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_DEPLOY_START",
+    meaning: "the launcher a deployed template's start command runs: unpacks or fetches the build (base64)",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_BUNDLING_MOTHERSHIP",
+    meaning: "set while the build bundles the mothership runtime (stops the bundling macro from nesting)",
+    scope: "worker",
+  },
+  {
+    name: "FLASH_ARTIFACT_WAIT_MS",
+    default: "30000",
+    meaning: "deployed workers: pause between the 3 looks for the mounted artifact",
     scope: "worker",
   },
   { name: "FLASH_PARENT_PID", meaning: "the server a process worker must not outlive", scope: "worker" },

@@ -4,10 +4,11 @@
  * default image, one call on each through flash's own client), changes a config, tears everything down through
  * Runpod's REST API v2 (DELETE /v2/serverless/{id}, which takes the bound template along; list to verify), and on the
  * way answers the open questions about the platform that no public source settles, network volumes among them
- * (printed at the end). It uses no GraphQL: it passes against `flash emulator --retire-graphql`.
+ * (printed at the end). Only its Flash-plane step uses GraphQL (Flash apps have no REST API; without GraphQL that
+ * step reports its questions as open): the rest passes against `flash emulator --retire-graphql`.
  * Every step prints its time, and what the worker time would cost on a GPU. `--api-url` (and friends) point it at an emulator for tests.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
@@ -77,12 +78,12 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const usd = (x: number) => `$${x < 0.01 ? x.toFixed(4) : x.toFixed(2)}`;
 
 /** Run the smoke test; returns the exit code. */
-async function runDoctor(conn: Conn, opts: { lbProbeMs: number }): Promise<number> {
+async function runDoctor(conn: Conn, opts: { lbProbeMs: number; mountProbeMs: number }): Promise<number> {
   const steps: Step[] = [];
   const answers: string[] = [];
   const tag = Math.random().toString(36).slice(2, 8);
   const tmp = mkdtempSync(join(tmpdir(), "flash-doctor-"));
-  const created: DoctorCreated = { endpoints: new Set<string>(), volumes: new Set<string>() };
+  const created: DoctorCreated = { endpoints: new Set<string>(), volumes: new Set<string>(), apps: new Set<string>() };
   const rest = restOf(conn);
   const started = Date.now();
   // Ctrl+C: remove what was created so far before leaving (endpoints bill while they have workers).
@@ -142,6 +143,13 @@ async function runDoctor(conn: Conn, opts: { lbProbeMs: number }): Promise<numbe
     // ── 1. what `flash run --target runpod` does: provision on first call, default image, one call each ──
     writeFileSync(join(tmp, "package.json"), JSON.stringify({ name: "flash-doctor", private: true, type: "module" }));
     writeFileSync(join(tmp, "doctor.ts"), doctorModule(tag));
+
+    // ── 0. the deployed start commands, locally, before anything is spent ─────────────────────────────────
+    await step(
+      "deployed start commands, locally: each template's start command from its image against a built artifact ($0)",
+      () => checkDeployedStarts(tmp, tag),
+      (checks) => checks.map((c) => `${c.resource} ready in ${fmt(c.ms)} on ${c.image}`).join(", "),
+    );
     const env = {
       ...process.env,
       RUNPOD_API_KEY: conn.key,
@@ -240,6 +248,20 @@ async function runDoctor(conn: Conn, opts: { lbProbeMs: number }): Promise<numbe
     await step("the GPU catalog answers (pools, serverless prices, CUDA versions)", async () => {
       answers.push(await probeCatalog(rest));
     });
+    await step("a job with empty input (no worker, $0)", async () => {
+      const q = mine?.find((e) => e.type !== "LOAD_BALANCER");
+      if (!q) throw new Error("no queue endpoint");
+      answers.push(await probeEmptyInput(conn, q.id));
+    });
+    await step(
+      "Flash plane: a build on a stock image — is the artifact mounted, when, and what the environment says",
+      async () => {
+        const t0 = Date.now();
+        answers.push(...(await probeFlashPlane(conn, tag, created, opts.mountProbeMs)));
+        return Date.now() - t0;
+      },
+      (ms) => `one CPU worker ≈ ${usd((ms / 1000) * PRICES.cpu)}`,
+    );
 
     // ── 4. teardown: DELETE (no 0/0 step in v2), list to verify ───────────────────────────────────────
     if (lbEndpoint) answers.push(await probeLbNoWorkers(rest, conn, lbEndpoint, opts.lbProbeMs));
@@ -412,15 +434,181 @@ async function probeLbNoWorkers(rest: RunpodRestV2, conn: Conn, e: V2Endpoint, w
   }
 }
 
+/**
+ * A one-example workspace (the doctor's queue and load-balanced functions) built as `flash deploy` builds it, then
+ * every template's start command run from its image against that artifact in a throwaway local emulator: a queue
+ * worker must take a job, a load-balanced one (the mothership included) answer /ping 200. Nothing leaves the machine.
+ */
+async function checkDeployedStarts(tmp: string, tag: string) {
+  const ws = join(tmp, "start-check");
+  mkdirSync(join(ws, "01_doctor", "01_start"), { recursive: true });
+  writeFileSync(
+    join(ws, "package.json"),
+    JSON.stringify({ name: "flash-doctor-start", private: true, type: "module" }),
+  );
+  writeFileSync(join(ws, "01_doctor", "01_start", "doctor.ts"), doctorModule(tag));
+  const { runBuild } = await import("../deploy/build");
+  const { checkStartCommands } = await import("./_start-check");
+  const checks = await checkStartCommands(await runBuild({ root: ws, app: `flash_doctor_${tag}` }));
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length) throw new Error(failed.map((c) => `${c.resource} (${c.image}): ${c.detail}`).join("\n"));
+  return checks;
+}
+
+/**
+ * What only a real key settles about the Flash plane (no public source does): whether Runpod mounts a deployed
+ * build at /root/.runpod/artifact.tar.gz into a stock image (its docs describe it for the Flash images only:
+ * docs flash/apps/apps-and-environments.mdx), how soon, and at what size; whether the environment lists an endpoint
+ * saved with `flashEnvironmentId` at once; whether a build's manifest comes back as sent; what
+ * `deleteFlashEnvironment` does with attached endpoints. One CPU worker on `oven/bun` that only lists the folder.
+ * The Flash plane exists only in GraphQL (runpod/flash core/api/runpod.py): without it, the questions stay open.
+ */
+async function probeFlashPlane(conn: Conn, tag: string, created: DoctorCreated, waitMs: number): Promise<string[]> {
+  const { RunpodGraphql } = await import("../runpod/graphql");
+  const { FlashAppClient } = await import("../deploy/flash-app-client");
+  const gql = new RunpodGraphql(new RunpodHttp(conn.key), conn.apiBaseUrl);
+  const apps = new FlashAppClient(gql);
+  let app: { id: string };
+  try {
+    app = await apps.createApp(`flash_doctor_app_${tag}`);
+  } catch (error) {
+    return [`(flash) not settled: creating a Flash app failed (${redact((error as Error).message, conn.key)})`];
+  }
+  created.apps.add(app.id);
+  const out: string[] = [];
+  let saved: { id: string } | undefined;
+  try {
+    const env = await apps.createEnvironment(app.id, "doctor");
+    const { tarGz } = await import("../deploy/tar");
+    const tarball = tarGz([
+      { path: "doctor.txt", type: "file", data: new TextEncoder().encode(`flash doctor ${tag}\n`) },
+    ]);
+    const manifest = { version: "flash-1", project_name: `flash_doctor_${tag}`, resources: {} };
+    const buildId = await apps.uploadBuild(app.id, tarball, manifest);
+    const stored = (await apps.build(buildId)).manifest;
+    const same = JSON.stringify(typeof stored === "string" ? JSON.parse(stored) : stored) === JSON.stringify(manifest);
+    out.push(
+      `(flash) a build's manifest in flash's shape is accepted and comes back ${same ? "unchanged" : "CHANGED"}`,
+    );
+    await apps.deployBuild(env.id, buildId);
+    // The start command only lists the folder every 2 s for 2 minutes (the prefix is empty on Runpod).
+    const start =
+      `sh -c 'for i in $(seq 60); do echo "doctor t=$(( (i - 1) * 2 ))s"; ` +
+      `ls -lL "$FLASH_CONTAINER_ROOT/root/.runpod/" 2>&1; sleep 2; done'`;
+    const template = await gql.saveTemplate({
+      name: `flash_doctor_mount_${tag}__tpl`,
+      imageName: `oven/bun:${Bun.version}`,
+      containerDiskInGb: 5,
+      volumeInGb: 0,
+      dockerArgs: start,
+      env: [],
+      isServerless: true,
+    });
+    saved = await gql.saveEndpoint({
+      name: `flash_doctor_mount_${tag}`,
+      templateId: template.id,
+      instanceIds: ["cpu3c-2-4"],
+      type: "QB",
+      workersMin: 1,
+      workersMax: 1,
+      idleTimeout: 5,
+      scalerType: "QUEUE_DELAY",
+      scalerValue: 4,
+      executionTimeoutMs: 600_000,
+      workersPFBTarget: 0,
+      flashEnvironmentId: env.id,
+    });
+    created.endpoints.add(saved.id);
+    const endpointId = saved.id;
+    const listed = (await apps.environment(env.id)).endpoints ?? [];
+    out.push(
+      `(flash) flashEnvironment.endpoints ${listed.some((e) => e.id === endpointId) ? "lists" : "does NOT list"} an endpoint saved with flashEnvironmentId, at once`,
+    );
+    const { LogClient } = await import("../deploy/logs");
+    const logs = new LogClient(conn.key, `${conn.apiBaseUrl.replace(/\/+$/, "")}/v2`);
+    const deadline = Date.now() + waitMs;
+    let seen: string | undefined;
+    let lines: string[] = [];
+    while (!seen && Date.now() < deadline) {
+      lines = [];
+      for (const w of await logs.workers(endpointId).catch(() => [])) {
+        await logs
+          .stream(endpointId, w.id, { tail: 500, quietMs: 300, maxWaitMs: 2000 }, (e) => lines.push(e.line))
+          .catch(() => undefined);
+      }
+      const at = lines.findIndex((l) => l.includes("artifact.tar.gz"));
+      if (at >= 0) {
+        const when =
+          lines
+            .slice(0, at)
+            .findLast((l) => l.startsWith("doctor t="))
+            ?.slice(9) ?? "?";
+        const size = lines[at]!.trim().split(/\s+/)[4];
+        seen = `after ${when} of the start command, ${size} bytes (sent ${tarball.length})`;
+      } else await Bun.sleep(1000);
+    }
+    out.push(
+      seen
+        ? `(flash) the artifact IS mounted into a stock image (oven/bun) at /root/.runpod/artifact.tar.gz: ${seen}`
+        : `(flash) NO artifact at /root/.runpod/artifact.tar.gz in a stock image within ${Math.round(waitMs / 1000)} s ` +
+            `(${lines.length} log lines): deployed workers must fetch their build (activeArtifact.downloadUrl)`,
+    );
+    const refused = await apps.deleteEnvironment(env.id).then(
+      () => undefined,
+      (error: Error) => redact(error.message, conn.key),
+    );
+    out.push(
+      `(flash) deleteFlashEnvironment with an endpoint attached: ${refused ? `refused: "${refused}"` : "accepted"}`,
+    );
+  } catch (error) {
+    // saveTemplate/saveEndpoint with flashEnvironmentId exist only in GraphQL (retired here, or refused).
+    out.push(`(flash) not settled: ${redact((error as Error).message, conn.key)}`);
+  } finally {
+    // Teardown: the endpoint (its template with it, through REST v2); the app takes its environment and build along.
+    if (saved) {
+      await restOf(conn).deleteEndpoint(saved.id);
+      created.endpoints.delete(saved.id);
+    }
+    await apps.deleteApp(app.id);
+    created.apps.delete(app.id);
+  }
+  return out;
+}
+
+/**
+ * Is a job with empty input dispatched? runpod/flash refuses to send one because Runpod "silently times out on
+ * empty input instead of dispatching the job" (runpod/flash commit 02058db1, #302). The job is cancelled after.
+ */
+async function probeEmptyInput(conn: Conn, endpointId: string): Promise<string> {
+  const headers = { authorization: `Bearer ${conn.key}`, "content-type": "application/json" };
+  const base = `${conn.endpointBaseUrl}/${endpointId}`;
+  const run = await fetch(`${base}/run`, { method: "POST", headers, body: JSON.stringify({ input: {} }) });
+  const job = (await run.json().catch(() => ({}))) as { id?: string; error?: string };
+  if (!job.id) return `(input) /run with {"input": {}} is refused: HTTP ${run.status} ${JSON.stringify(job)}`;
+  let status = "IN_QUEUE";
+  const until = Date.now() + 10_000;
+  while (status === "IN_QUEUE" && Date.now() < until) {
+    await Bun.sleep(500);
+    const res = await fetch(`${base}/status/${job.id}`, { headers });
+    status = ((await res.json().catch(() => ({}))) as { status?: string }).status ?? "?";
+  }
+  await fetch(`${base}/cancel/${job.id}`, { method: "POST", headers }).catch(() => undefined);
+  return status === "IN_QUEUE"
+    ? '(input) a job with {"input": {}} stays IN_QUEUE (10 s, a warm worker idle): never send empty input'
+    : `(input) a job with {"input": {}} is dispatched (status ${status})`;
+}
+
 /** What the doctor created and still has to remove. */
 interface DoctorCreated {
   endpoints: Set<string>;
   volumes: Set<string>;
+  /** Flash apps (deleting one deletes its environments and builds). */
+  apps: Set<string>;
 }
 
 /** Whatever a failed run left behind: delete it (best effort, with a list of what remains). */
 async function emergencyTeardown(rest: RunpodRestV2, conn: Conn, created: DoctorCreated): Promise<void> {
-  if (!created.endpoints.size && !created.volumes.size) return;
+  if (!created.endpoints.size && !created.volumes.size && !created.apps.size) return;
   const left: string[] = [];
   for (const id of created.endpoints) {
     await rest
@@ -429,6 +617,12 @@ async function emergencyTeardown(rest: RunpodRestV2, conn: Conn, created: Doctor
   }
   for (const id of created.volumes) {
     await rest.deleteNetworkVolume(id).catch(() => left.push(`network volume ${id} (Storage page of the console)`));
+  }
+  if (created.apps.size) {
+    const { RunpodGraphql } = await import("../runpod/graphql");
+    const { FlashAppClient } = await import("../deploy/flash-app-client");
+    const apps = new FlashAppClient(new RunpodGraphql(new RunpodHttp(conn.key), conn.apiBaseUrl));
+    for (const id of created.apps) await apps.deleteApp(id).catch(() => left.push(`Flash app ${id}`));
   }
   if (left.length) {
     log.error(`left on Runpod: ${left.join(", ")}. Delete them at https://console.runpod.io/serverless`);
@@ -460,6 +654,10 @@ export default defineCommand({
           description: "LB URL with {id} (default RUNPOD_LB_BASE_URL or https://{id}.api.runpod.ai)",
         },
         "lb-probe": { type: "string", description: "How long to wait for an LB answer with no workers (default 20s)" },
+        "mount-probe": {
+          type: "string",
+          description: "How long to watch a stock-image worker for the mounted Flash artifact (default 150s)",
+        },
       },
       async run({ args }) {
         const cwd = process.cwd();
@@ -485,13 +683,15 @@ export default defineCommand({
             (args["api-url"] ? `${args["api-url"].replace(/\/+$/, "")}/lb/{id}` : undefined),
         });
         let lbProbeMs: number;
+        let mountProbeMs: number;
         try {
           lbProbeMs = parseDuration(args["lb-probe"] ?? "20s");
+          mountProbeMs = parseDuration(args["mount-probe"] ?? "150s");
         } catch (error) {
           log.error((error as Error).message);
           process.exit(1);
         }
-        const code = await runDoctor({ ...urls, key }, { lbProbeMs });
+        const code = await runDoctor({ ...urls, key }, { lbProbeMs, mountProbeMs });
         process.exit(code);
       },
     }),

@@ -40,7 +40,7 @@ export default defineCommand({
       type: "string",
       description:
         'Run a local command as the workers of an image: --image myorg/img:tag="python3 handler.py" (repeatable). ' +
-        "Endpoints of other images that are not flash's get no worker: start your own with the printed env",
+        "Endpoints of images the emulator does not model get no worker: start your own with the printed env",
     },
     "cold-start": {
       type: "string",
@@ -109,7 +109,8 @@ export default defineCommand({
     );
     for (const [image, command] of Object.entries(images)) log.info(`workers of ${image} run: ${command}`);
     log.info(
-      "endpoints whose image is neither flash's worker nor mapped with --image get no worker: the emulator prints " +
+      "containers start for the images the emulator models (oven/bun, runpod/pytorch, flash-worker images) and for " +
+        "images mapped with --image; other endpoints get no worker: the emulator prints " +
         `the env to start one with (also at ${emulator.url}/emulator/endpoints/<id>/worker-env)`,
     );
     // The user's real key is never printed; a generated key is an emulator-only credential, so showing it is fine.

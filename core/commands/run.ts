@@ -9,7 +9,7 @@ import { currentTarget } from "../remote/target";
 import { formatLoadError } from "../workspace/modules";
 import { log, setLogLevel } from "../base/log";
 import { startServer } from "../dev/server";
-import { listenSettings, loadDotEnv } from "../base/env";
+import { listenSettings, loadDotEnv, reloadDotEnv } from "../base/env";
 import { onStopSignals, selectTarget } from "./_shared";
 import { COMMANDS } from "./catalog";
 
@@ -118,7 +118,14 @@ export default defineCommand({
     if (watchModule) {
       // Workers hold the modules they imported: after a reload, calls to changed modules get workers with new code.
       const recycle = (reloaded: ReloadedModules) => currentTarget().recycle?.(reloaded);
-      stopWatching = watchModule.watchWorkspace({ root, scope, server, recycle });
+      const reloadEnv = () => {
+        try {
+          reloadDotEnv([root, cwd]);
+        } catch (err) {
+          log.error(`${(err as Error).message}; keeping the previous environment`);
+        }
+      };
+      stopWatching = watchModule.watchWorkspace({ root, scope, server, recycle, reloadEnv });
     }
     const where = scope.example ? `${scope.category}/${scope.example}` : (scope.category ?? root);
     log.success(`flash serving ${where} at ${server.url}  (docs: ${server.url}/docs)`);

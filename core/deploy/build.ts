@@ -126,9 +126,8 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
 }
 
 /**
- * The mothership runtime: the worker program with the unified app and its docs assets, bundled from source. The
- * compiled binary has no sources to bundle: its artifacts then serve motherships on images that carry flash
- * (worker/Dockerfile.*), where `flash __runpod-worker` has the app built in.
+ * The mothership runtime: the worker program with the unified app and its docs assets, bundled from source, or, in
+ * the compiled binary (no sources), the copy bundled into it at build time (mothership-runtime-bundle.ts).
  */
 let runtimeCache: Promise<TarEntry[]> | undefined;
 function mothershipRuntime(): Promise<TarEntry[]> {
@@ -139,19 +138,29 @@ function mothershipRuntime(): Promise<TarEntry[]> {
   return runtimeCache;
 }
 
+/** The entry's file name in the bundle (Bun names it after the entry module). */
+const RUNTIME_ENTRY = "mothership-entry.js";
+
 async function bundleMothershipRuntime(): Promise<TarEntry[]> {
   const entry = join(import.meta.dir, "..", "..", "worker", "mothership-entry.ts");
-  if (!existsSync(entry)) return [];
-  const result = await Bun.build({ entrypoints: [entry], target: "bun", format: "esm", minify: true });
-  if (!result.success) throw new Error(`bundling the mothership runtime failed: ${result.logs.map(String).join("; ")}`);
+  let files: Record<string, Uint8Array>;
+  if (!existsSync(entry)) {
+    const { MOTHERSHIP_RUNTIME } = await import("./mothership-runtime-bundle");
+    files = Object.fromEntries(Object.entries(MOTHERSHIP_RUNTIME).map(([n, t]) => [n, new TextEncoder().encode(t)]));
+  } else {
+    const result = await Bun.build({ entrypoints: [entry], target: "bun", format: "esm", minify: true });
+    if (!result.success)
+      throw new Error(`bundling the mothership runtime failed: ${result.logs.map(String).join("; ")}`);
+    files = {};
+    for (const o of result.outputs) files[o.path.replace(/^\.\//, "")] = new Uint8Array(await o.arrayBuffer());
+  }
+  if (!files[RUNTIME_ENTRY]) throw new Error(`the mothership runtime bundle has no ${RUNTIME_ENTRY}`);
   const dir = dirname(MOTHERSHIP_RUNTIME_PATH);
-  return Promise.all(
-    result.outputs.map(async (o) => ({
-      path: o.kind === "entry-point" ? MOTHERSHIP_RUNTIME_PATH : `${dir}/${o.path.replace(/^\.\//, "")}`,
-      type: "file" as const,
-      data: new Uint8Array(await o.arrayBuffer()),
-    })),
-  );
+  return Object.entries(files).map(([name, data]) => ({
+    path: name === RUNTIME_ENTRY ? MOTHERSHIP_RUNTIME_PATH : `${dir}/${name}`,
+    type: "file" as const,
+    data,
+  }));
 }
 
 /** The build summary a person reads (files, dependencies, size per resource). */

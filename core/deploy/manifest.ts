@@ -10,7 +10,8 @@ import { join } from "node:path";
 import type { ResourceConfig } from "../remote/config";
 import type { EndpointInput, TemplateInput } from "../runpod/graphql";
 import { shortHash } from "../base/fs";
-import { configHash, mapConfig } from "../runpod/mapping";
+import { configHash, INSTALL_BUN_LINE, mapConfig } from "../runpod/mapping";
+import { deployStartBase64 } from "../runpod/deploy-start";
 import type { Scope } from "../workspace/discovery";
 import { type Discovery, type FoundFunction, fingerprint, localClosure } from "./discover";
 
@@ -81,15 +82,15 @@ function functionKey(fn: { module: string; name: string }): string {
 
 /**
  * The start command of a deployed worker on a stock image (no flash inside): Bun first where the image lacks it
- * (the GPU image: the same installer as live templates), unpack the mounted artifact into the app folder (paths
- * as worker-flash uses them: runpod-workers/worker-flash src/unpack_volume.py) and run the flash worker program
- * the artifact carries. Images built from worker/Dockerfile.* run their own CMD instead.
+ * (the GPU image: the same installer as live templates); then the launcher in FLASH_DEPLOY_START
+ * (worker/deploy-start.js) puts the build into /app, waiting for Runpod's mount or fetching it; then the flash
+ * runtime the artifact carries runs. Images built from worker/Dockerfile.* start the same way (they have Bun).
  */
-function deployedStart(gpu: boolean, runtime = RUNTIME_PATH): string {
-  const bun = gpu ? `command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; ` : "";
+function deployedStart(gpu: boolean, runtime: string): string {
+  const bun = gpu ? INSTALL_BUN_LINE : "";
   return (
-    `sh -c '${bun}A="\${FLASH_BUILD_ARTIFACT_PATH:-/root/.runpod/artifact.tar.gz}"; D="\${RUNPOD_APP_DIR:-/app}"; ` +
-    `mkdir -p "$D" && tar -xzf "$A" -C "$D" && exec bun --no-install "$D/${runtime}"'`
+    `sh -c '${bun}L="$FLASH_CONTAINER_ROOT/tmp/flash-deploy-$$.js"; echo "$FLASH_DEPLOY_START" | base64 -d > "$L" && ` +
+    `bun --no-install "$L" && exec bun --no-install "$FLASH_CONTAINER_ROOT/app/${runtime}"'`
   );
 }
 
@@ -119,10 +120,18 @@ function resourceEntry(
     );
   }
   const env = mapped.template.env.filter((v) => v.key !== "FLASH_BOOTSTRAP" && v.key !== "FLASH_WORKER_HASH");
+  // flash's own images (the stock defaults, and images built from worker/Dockerfile.*, whose CMD runs the worker
+  // program without the app) start from the artifact's runtime; an image the config names runs its own command.
+  const flashImage = config.isLive && !config.imageName;
+  if (flashImage) env.push({ key: "FLASH_DEPLOY_START", value: deployStartBase64() });
+  env.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const template = {
     ...mapped.template,
     env,
-    dockerArgs: mapped.bootstrap ? deployedStart(config.isGpu) : mapped.template.dockerArgs,
+    // The mothership runs its own runtime (the worker program plus the unified app); other resources the worker program.
+    dockerArgs: flashImage
+      ? deployedStart(config.isGpu, mothership ? MOTHERSHIP_RUNTIME_PATH : RUNTIME_PATH)
+      : mapped.template.dockerArgs,
   };
   const entry: ManifestResource = {
     resource_type: config.kind,

@@ -39,14 +39,18 @@ export function startServer(app: UnifiedApp, host: string, port: number, options
     // stays above it, for bodies sent without a length.
     maxRequestBodySize: Math.max(4 * maxBody, 128 * 1024 * 1024),
     fetch(request) {
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > maxBody) return logged(request, performance.now(), tooLarge(length, maxBody));
-      // Remote calls made while answering inherit the request's signal: a client that goes away cancels them.
+      const declared = request.headers.get("content-length");
       const started = performance.now();
+      if (declared !== null && Number(declared) > maxBody)
+        return logged(request, started, tooLarge(Number(declared), maxBody));
+      // Remote calls made while answering inherit the request's signal: a client that goes away cancels them.
+      const serve = (req: Request) => withCallSignal(request.signal, () => current.fetch(req));
+      if (declared !== null || !request.body) return logged(request, started, serve(request));
+      // No declared length (chunked): count while reading, and stop at the limit.
       return logged(
         request,
         started,
-        withCallSignal(request.signal, () => current.fetch(request)),
+        readWithin(request, maxBody).then((req) => (req ? serve(req) : tooLarge(null, maxBody))),
       );
     },
     error(err) {
@@ -87,16 +91,41 @@ export function startServer(app: UnifiedApp, host: string, port: number, options
   };
 }
 
+/**
+ * Read a body sent without a length (chunked), counting bytes as they arrive: the request again, with its body in
+ * memory and its length declared, or null as soon as the body passes `limit` (the rest is never read).
+ */
+async function readWithin(request: Request, limit: number): Promise<Request | null> {
+  const reader = request.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      void reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const headers = new Headers(request.headers);
+  headers.delete("transfer-encoding");
+  headers.set("content-length", String(size));
+  return new Request(request.url, { method: request.method, headers, body: Buffer.concat(chunks, size) });
+}
+
 function mib(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 }
 
-/** The 413 of a body over the limit: its size, the limit, and how to raise it. */
-function tooLarge(length: number, limit: number): Response {
+/** The 413 of a body over the limit: its size (null: sent without a length, cut at the limit), the limit, and how to raise it. */
+function tooLarge(length: number | null, limit: number): Response {
+  const size = length === null ? `over ${mib(limit)}` : mib(length);
   return json(
     {
       error: "payload_too_large",
-      message: `the request body is ${mib(length)}; this server accepts up to ${mib(limit)} (raise it with --max-body or FLASH_MAX_BODY)`,
+      message: `the request body is ${size}; this server accepts up to ${mib(limit)} (raise it with --max-body or FLASH_MAX_BODY)`,
       limit,
     },
     413,

@@ -21,7 +21,14 @@ export interface WatchOptions {
    * Stop the workers that run old code: those whose modules lie under `dirs` (purged by this reload); a pool none
    * of whose modules was imported again since `since` is no longer used and stops. (`flash run` passes its target.)
    */
-  recycle?: (reloaded: { dirs: string[]; since: number; files: string[] }) => Promise<void> | void;
+  recycle?: (reloaded: { dirs: string[]; since: number; files?: string[] }) => Promise<void> | void;
+  /** Read the `.env` files again (a root or example `.env` was saved), before the modules are imported again. */
+  reloadEnv?: () => void;
+}
+
+/** A `.env` file (the root's or an example folder's): its edit reloads the environment and restarts workers. */
+function isDotEnv(rel: string): boolean {
+  return /(?:^|[\\/])\.env$/.test(rel);
 }
 
 /** Which parts of a workspace changed since the previous build. */
@@ -129,7 +136,7 @@ export function watchWorkspace(options: WatchOptions): () => void {
   const collectSoon = collector();
 
   const schedule = (rel: string) => {
-    if (closed || !isRelevantChange(rel)) return;
+    if (closed || !(isRelevantChange(rel) || isDotEnv(rel))) return;
     pending.add(rel);
     clearTimeout(timer);
     timer = setTimeout(() => void rebuild(), debounceMs);
@@ -147,6 +154,8 @@ export function watchWorkspace(options: WatchOptions): () => void {
     try {
       syncCategoryWatchers();
       const started = performance.now();
+      const envChanged = changed.some(isDotEnv);
+      if (envChanged) options.reloadEnv?.();
       const plan = planReload(root, { paths: changed });
       for (const dir of plan.dirs) purgeModuleCache(dir);
       const app = await buildApp({ root, scope, previous: server.current(), reuse: plan.reuse });
@@ -154,7 +163,9 @@ export function watchWorkspace(options: WatchOptions): () => void {
       server.swap(app);
       generation++;
       // Only the pools running purged modules get new workers; the others keep theirs (and their loaded models).
-      await options.recycle?.({ dirs: plan.dirs, since: started, files: changed.map((rel) => join(root, rel)) });
+      // A new environment needs new workers (it is read when a process starts); code edits keep them warm.
+      const files = envChanged ? undefined : changed.map((rel) => join(root, rel));
+      await options.recycle?.({ dirs: plan.dirs, since: started, files });
       const ms = performance.now() - started;
       const served = app.examples.filter((e) => e.routers.length > 0).length;
       log.info(
@@ -207,7 +218,7 @@ export function watchWorkspace(options: WatchOptions): () => void {
   // folders recursively. node_modules is never watched: it can hold tens of thousands of folders.
   const rootWatcher = watch(root, { recursive: false }, (_event, file) => {
     const name = file ? String(file) : "";
-    if (!NUMBERED.test(name) && !ROOT_SOURCE.test(name)) return;
+    if (!NUMBERED.test(name) && !ROOT_SOURCE.test(name) && name !== ".env") return;
     schedule(name);
   });
   syncCategoryWatchers();

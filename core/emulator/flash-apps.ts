@@ -58,6 +58,11 @@ const UPLOAD_TTL_MS = 15 * 60_000;
 /** Largest artifact accepted, MB (runpod/flash constants.py MAX_TARBALL_SIZE_MB = 1500 since v1.10.1). */
 const MAX_TARBALL_MB = 1500;
 
+/** The signature of a build's download URL (stable per build: the emulator does not expire downloads). */
+function downloadToken(build: EmulatedFlashBuild): string {
+  return new Bun.CryptoHasher("sha256").update(`download:${build.id}`).digest("hex").slice(0, 32);
+}
+
 /** GraphQL types and fields of the Flash plane, added to the control plane's schema. */
 export const APPS_GRAPHQL = /* GraphQL */ `
   type FlashEndpointRef { id: String name: String }
@@ -125,17 +130,40 @@ export class FlashApps {
   }
 
   /**
-   * Extra environment for a worker of `endpoint`: an endpoint of a Flash environment with an active build gets the
-   * artifact at FLASH_BUILD_ARTIFACT_PATH and its own app folder at RUNPOD_APP_DIR (the variables worker-flash reads:
-   * runpod-workers/worker-flash src/unpack_volume.py; on Runpod the artifact is mounted at
-   * /root/.runpod/artifact.tar.gz and unpacked to /app, folders a local process cannot own).
+   * Whether the active build's artifact is put into the containers of an environment's endpoints. Runpod's docs
+   * describe the mount for its Flash images only (docs flash/apps/apps-and-environments.mdx); tests turn it off to
+   * show that a worker then fetches the build itself (`activeArtifact.downloadUrl`).
    */
-  workerEnv(endpoint: EmulatedEndpoint): Record<string, string> {
-    const env = endpoint.flashEnvironmentId ? this.environments.get(endpoint.flashEnvironmentId) : undefined;
-    const build = env?.activeBuildId ? this.builds.get(env.activeBuildId) : undefined;
-    if (!build) return {};
-    const appDir = mkdtempSync(join(this.dir, "workers", "app-"));
-    return { FLASH_BUILD_ARTIFACT_PATH: build.file, RUNPOD_APP_DIR: appDir };
+  mountArtifacts = true;
+
+  /**
+   * What Runpod puts into a container of `endpoint`: an endpoint of a Flash environment with an active build gets
+   * the artifact at /root/.runpod/artifact.tar.gz, where worker-flash unpacks it from (runpod-workers/worker-flash
+   * src/constants.py DEFAULT_ARTIFACT_PATH, src/unpack_volume.py).
+   */
+  mounts(endpoint: EmulatedEndpoint): Record<string, string> {
+    const build = this.activeBuild(endpoint.flashEnvironmentId);
+    if (!build || !this.mountArtifacts) return {};
+    return { "/root/.runpod/artifact.tar.gz": build.file };
+  }
+
+  /** GET of a presigned download URL (`activeArtifact.downloadUrl`): the artifact, or S3's 403. */
+  download(request: Request): Response {
+    const url = new URL(request.url);
+    const objectKey = decodeURIComponent(url.pathname.slice(UPLOAD_PREFIX.length));
+    const build = [...this.builds.values()].find((b) => b.objectKey === objectKey);
+    if (!build || url.searchParams.get("X-Amz-Signature") !== downloadToken(build)) {
+      return new Response("<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>", {
+        status: 403,
+        headers: { "content-type": "application/xml" },
+      });
+    }
+    return new Response(Bun.file(build.file), { headers: { "content-type": "application/gzip" } });
+  }
+
+  private activeBuild(environmentId: string | undefined | null): EmulatedFlashBuild | undefined {
+    const env = environmentId ? this.environments.get(environmentId) : undefined;
+    return env?.activeBuildId ? this.builds.get(env.activeBuildId) : undefined;
   }
 
   /** The GraphQL resolvers of the Flash plane (merged into the control plane's root). */
@@ -366,7 +394,11 @@ export class FlashApps {
       activeArtifact: () => {
         const build = env.activeBuildId ? this.builds.get(env.activeBuildId) : undefined;
         if (!build) return null;
-        return { objectKey: build.objectKey, downloadUrl: null, expiresAt: null };
+        // A presigned GET, as `deployBuildToEnvironment` returns it (runpod/flash core/api/runpod.py selects
+        // `activeArtifact { objectKey downloadUrl expiresAt }`).
+        const expiresAt = new Date(Date.now() + UPLOAD_TTL_MS);
+        const downloadUrl = `${this.baseUrl()}${UPLOAD_PREFIX}${encodeURIComponent(build.objectKey)}?X-Amz-Expires=${UPLOAD_TTL_MS / 1000}&X-Amz-Signature=${downloadToken(build)}`;
+        return { objectKey: build.objectKey, downloadUrl, expiresAt: expiresAt.toISOString() };
       },
     };
   }

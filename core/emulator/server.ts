@@ -102,7 +102,7 @@ export function startEmulator(options: EmulatorOptions): Emulator {
       new WorkerSupervisor(parts.store, parts.control, {
         ...options.workers,
         baseUrl: () => baseUrl,
-        envFor: (endpoint) => parts.flashApps.workerEnv(endpoint),
+        mountsFor: (endpoint) => parts.flashApps.mounts(endpoint),
         onLog: (worker, source, line) => parts.logs.record(worker, source, line),
       }),
   );

@@ -1,11 +1,13 @@
+import { forgetGroup, watchGroup } from "../base/process-group";
 import type { Subprocess } from "bun";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { logger } from "../base/log";
 import { networkVolumeFolder } from "../base/volumes";
 import type { EndpointHealth } from "../runpod/api";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
+import { containerEnv, makeRoot, toolsDir } from "./images";
 import type { JobStore } from "./job-store";
 import {
   exportLines,
@@ -41,8 +43,8 @@ export interface EmulatedWorker {
   stopRequested: boolean;
   /** It took a job-take or passed a health check once (a worker that dies before that counts as unhealthy). */
   everReady: boolean;
-  /** The container's own /tmp (bootstrap start commands write there). */
-  tmpDir?: string;
+  /** The container's "/" (FLASH_CONTAINER_ROOT): its /tmp, /app, /root/.runpod, /usr/local/bin live under it. */
+  root?: string;
 }
 
 /** A worker the emulator did not start (any program speaking the worker protocol with the endpoint's key). */
@@ -82,8 +84,10 @@ export interface SupervisorOptions extends LaunchOptions {
   idleSecondMs?: number;
   /** The folder holding one folder per network volume name (default `.flash/volumes` of the current directory). */
   volumesDir?: string;
-  /** More environment for one endpoint's workers (the Flash plane mounts a deployed artifact with it). */
-  envFor?: (endpoint: EmulatedEndpoint) => Record<string, string>;
+  /** Files Runpod puts into one endpoint's containers: container path → host file (the Flash plane's artifact). */
+  mountsFor?: (endpoint: EmulatedEndpoint) => Record<string, string>;
+  /** The URL of Bun's release downloads the emulator serves (FLASH_BUN_RELEASES_URL in every container). */
+  bunReleasesUrl?: () => string;
   /** Each line a worker prints ("container") and each platform event of its life ("system"), for the log routes. */
   onLog?: (worker: EmulatedWorker, source: "container" | "system", line: string) => void;
 }
@@ -108,7 +112,9 @@ export class WorkerSupervisor {
   private readonly announced = new Set<string>();
   private readonly lbWaiters = new Map<string, number>();
   private readonly timer: ReturnType<typeof setInterval>;
-  private shimDir?: string;
+  private dir?: string;
+  private program?: Record<string, string>;
+  private programLoading?: Promise<void>;
   private closed = false;
 
   constructor(
@@ -334,7 +340,7 @@ export class WorkerSupervisor {
     const end = Date.now() + 3000;
     while (all.some((w) => groupAlive(w.proc.pid)) && Date.now() < end) await Bun.sleep(25);
     for (const w of all) signalGroup(w.proc.pid, "SIGKILL");
-    if (this.shimDir) rmSync(this.shimDir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private lbWaiting(endpointId: string): number {
@@ -364,14 +370,24 @@ export class WorkerSupervisor {
     this.announced.add(key);
     const image = this.control.templateOf(endpoint)?.imageName ?? "?";
     (this.opts.announceAttach ? wlog.info : wlog.debug)(
-      `endpoint ${endpoint.id} (${endpoint.name}) runs image ${image}, which is not flash's worker and has no ` +
-        `--image command: no worker is started for it. Start one that speaks Runpod's worker protocol with:\n` +
+      `endpoint ${endpoint.id} (${endpoint.name}) runs image ${image}, which the emulator does not model and no ` +
+        `--image command maps: no worker is started for it. Start one that speaks Runpod's worker protocol with:\n` +
         exportLines(this.attachEnv(endpoint)),
     );
   }
 
   /** Scale up by one: after the cold start, the process. */
   private start(endpoint: EmulatedEndpoint, launch: Launch): void {
+    if (launch.kind === "container" && launch.image.workerProgram && !this.program) {
+      // Images built from worker/Dockerfile.* carry the bundled worker program: bundle it once, then start.
+      this.programLoading ??= import("../runpod/worker-program")
+        .then(({ workerProgram }) => workerProgram())
+        .then((p) => {
+          this.program = p.files;
+          this.rescale(endpoint.id);
+        });
+      return;
+    }
     const id = runpodId();
     const delay = this.opts.coldStartMs ?? 0;
     if (delay <= 0) {
@@ -389,29 +405,76 @@ export class WorkerSupervisor {
   }
 
   /**
-   * Runpod mounts an endpoint's network volume at /runpod-volume in each worker (docs.runpod.io/storage/network-volumes,
-   * "Network volumes for Serverless"); a local process cannot, so the worker gets the volume's folder (created on
-   * demand, named after the volume as under the local pool) in FLASH_VOLUME_PATH, where `volume.path` looks.
+   * The folder of an endpoint's network volume (created on demand, named after the volume as under the local pool),
+   * which Runpod mounts at /runpod-volume in each worker (docs.runpod.io/storage/network-volumes, "Network volumes
+   * for Serverless").
    */
-  private volumeEnv(endpoint: EmulatedEndpoint): Record<string, string> {
+  private volumeDir(endpoint: EmulatedEndpoint): string | undefined {
     const volume = endpoint.networkVolumeId ? this.control.volumes.get(endpoint.networkVolumeId) : undefined;
-    if (!volume) return {};
-    return { FLASH_VOLUME_PATH: networkVolumeFolder(volume.name, this.opts.volumesDir) };
+    if (!volume) return undefined;
+    return networkVolumeFolder(volume.name, this.opts.volumesDir);
+  }
+
+  /** The supervisor's own temp folder: container roots and the images' tool folders. */
+  private workDir(): string {
+    this.dir ??= mkdtempSync(join(tmpdir(), "flash-emulator-containers-"));
+    return this.dir;
+  }
+
+  /**
+   * A container's "/" and env: a fresh folder standing for the image's file system, with what Runpod puts into
+   * it (the Flash artifact at /root/.runpod/artifact.tar.gz, the volume at /runpod-volume), the image's PATH, ENV
+   * and WORKDIR. The host's few personal variables stay (HOME keeps Bun's package cache shared; a container would
+   * start with an empty one); its PATH does not: the container sees only the image's tools.
+   */
+  private container(
+    id: string,
+    endpoint: EmulatedEndpoint,
+    launch: Extract<Launch, { kind: "container" }>,
+  ): { root: string; env: Record<string, string> } {
+    const image = launch.image;
+    const root = join(this.workDir(), id);
+    const files: Record<string, string> = {};
+    if (image.workerProgram)
+      for (const [name, code] of Object.entries(this.program ?? {})) files[`opt/flash/${name}`] = code;
+    makeRoot(image, root, files);
+    const link = (containerPath: string, host: string) => {
+      mkdirSync(dirname(join(root, containerPath)), { recursive: true });
+      symlinkSync(host, join(root, containerPath));
+    };
+    for (const [path, host] of Object.entries(this.opts.mountsFor?.(endpoint) ?? {})) link(path, host);
+    const volume = this.volumeDir(endpoint);
+    if (volume) link("/runpod-volume", volume);
+    const host = hostEnv();
+    delete host.PATH;
+    delete host.TMPDIR;
+    delete host.SHELL;
+    const releases = this.opts.bunReleasesUrl?.() ?? `${this.opts.baseUrl()}/_emulator/bun-releases`;
+    return { root, env: { ...host, ...containerEnv(image, root, toolsDir(image, this.workDir()), releases) } };
   }
 
   private spawn(id: string, endpoint: EmulatedEndpoint, launch: Launch): void {
     if (launch.kind === "external") return;
     const template = this.control.templateOf(endpoint);
     const lb = endpoint.type === "LB";
+    let box: { root: string; env: Record<string, string> } | undefined;
+    try {
+      box = launch.kind === "container" ? this.container(id, endpoint, launch) : undefined;
+    } catch (error) {
+      wlog.error(`cannot start a worker for endpoint ${endpoint.id}: ${(error as Error).message}`);
+      this.holdUntil.set(endpoint.id, Date.now() + 30_000);
+      return;
+    }
+    const mappedVolume = !box && this.volumeDir(endpoint);
     const env: Record<string, string> = {
-      ...hostEnv(),
+      ...(box?.env ?? hostEnv()),
       ...templateEnv(template),
       ...Object.fromEntries(endpoint.env.map((v) => [v.key, v.value])),
       // Emulated workers run on this machine, not in a container: never apt-get install here unless asked to.
       FLASH_WORKER_APT: process.env.FLASH_EMULATOR_APT === "install" ? "install" : "check",
       ...this.opts.env,
-      ...this.opts.envFor?.(endpoint),
-      ...this.volumeEnv(endpoint),
+      // A mapped command runs on the host as it is: it finds the volume's folder here instead of /runpod-volume.
+      ...(mappedVolume ? { FLASH_VOLUME_PATH: mappedVolume } : {}),
       ...platformEnv(endpoint, id, {
         baseUrl: this.opts.baseUrl(),
         pingIntervalMs: this.opts.pingIntervalMs,
@@ -436,25 +499,19 @@ export class WorkerSupervisor {
           "which a local process cannot have to itself): no request can reach them",
       );
     }
-    let argv = launch.argv;
-    let tmpDir: string | undefined;
-    if (launch.kind === "flash" && launch.bootstrap) {
-      // The start command runs as in the container: `bun` on PATH (this binary), and its own /tmp.
-      tmpDir = mkdtempSync(join(tmpdir(), `flash-worker-${id}-`));
-      env.PATH = `${this.bunShim()}:${env.PATH ?? ""}`;
-      env.TMPDIR = tmpDir;
-      argv = [argv[0]!, argv[1]!, argv[2]!.replaceAll("/tmp/", `${tmpDir}/`)];
-    }
-    // Its own process group: a template's start command is a shell (often `sh -c 'sh -c "… exec bun …"'`) whose
-    // children must stop with it, and a terminal's Ctrl+C must not reach the "container" past its emulator.
-    const proc = Bun.spawn(argv, {
+    const cwd = box && launch.kind === "container" ? join(box.root, launch.image.workdir) : undefined;
+    // Its own process group (a terminal's Ctrl+C reaches the emulator, which stops its containers itself), as a
+    // container is its own process tree; the reaper stops the group should the emulator die first.
+    // FLASH_EMULATOR_PID: flash's worker program and bootstrap also exit once the emulator is gone.
+    const proc = Bun.spawn(launch.argv, {
       env: { ...env, FLASH_EMULATOR_PID: String(process.pid) },
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
-      cwd: tmpDir,
+      cwd,
       detached: true,
     });
+    watchGroup(proc.pid); // killed by the reaper if this process dies first, even by `kill -9`
     const now = Date.now();
     const worker: EmulatedWorker = {
       id,
@@ -471,7 +528,7 @@ export class WorkerSupervisor {
       stopChannel: false,
       stopRequested: false,
       everReady: false,
-      tmpDir,
+      root: box?.root,
     };
     this.workers.set(id, worker);
     wlog.debug(`worker ${id} started for endpoint ${endpoint.id} (${endpoint.name}), pid ${proc.pid}`);
@@ -483,17 +540,6 @@ export class WorkerSupervisor {
     if (healthPort !== undefined) {
       void this.probeLb(worker, templateEnv(template).HEALTH_CHECK_PATH || "/ping");
     }
-  }
-
-  /** A folder holding `bun`, which runs this process's engine (works from the compiled flash binary too). */
-  private bunShim(): string {
-    if (this.shimDir) return this.shimDir;
-    this.shimDir = mkdtempSync(join(tmpdir(), "flash-bun-shim-"));
-    mkdirSync(this.shimDir, { recursive: true });
-    const shim = join(this.shimDir, "bun");
-    writeFileSync(shim, `#!/bin/sh\nBUN_BE_BUN=1 exec '${process.execPath.replaceAll("'", "'\\''")}' "$@"\n`);
-    chmodSync(shim, 0o755);
-    return this.shimDir;
   }
 
   /** Runpod's LB health check (docs load-balancing/overview.mdx): 200 healthy, 204 initializing, else unhealthy. */
@@ -536,10 +582,19 @@ export class WorkerSupervisor {
 
   private exited(w: EmulatedWorker, code: number | null): void {
     this.opts.onLog?.(w, "system", `container exited with code ${code ?? w.proc.signalCode}`);
+    // A container's processes end with it: what its start command left running gets a stop's grace, then goes.
+    const pid = w.proc.pid;
+    if (!groupAlive(pid)) forgetGroup(pid);
+    else
+      setTimeout(() => {
+        signalGroup(pid, "SIGKILL");
+        forgetGroup(pid);
+      }, 3000).unref?.();
     this.workers.delete(w.id);
     this.store.dropWaiter(w.endpointId, w.id);
     this.store.dropStops(w.id);
-    if (w.tmpDir) rmSync(w.tmpDir, { recursive: true, force: true });
+    // The container's file system goes with it.
+    if (w.root) rmSync(w.root, { recursive: true, force: true });
     const expected = w.state === "stopping" || w.stopRequested;
     const how = `exited with code ${code ?? w.proc.signalCode}`;
     if (!expected) {

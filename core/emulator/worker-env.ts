@@ -1,21 +1,13 @@
 /**
  * What a worker process gets from the emulated platform: the `RUNPOD_*` variables of Runpod's worker protocol, how
- * a template is started (flash's worker, a command the user mapped to the image, or nothing: an external worker
- * attaches), and the host environment a local process needs. Shared by the supervisor (which spawns) and
- * `flash emulator` (which prints the variables for workers the user starts).
+ * a template is started (a container of an image the emulator models, a command the user mapped to the image, or
+ * nothing: an external worker attaches), and the host environment a local process needs. Shared by the supervisor
+ * (which spawns) and `flash emulator` (which prints the variables for workers the user starts).
  */
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { isCompiled } from "../base/binary";
 import { setting } from "../base/settings";
 import type { EmulatedEndpoint, EmulatedTemplate } from "./control-plane";
-
-/** How to start our worker program: bun + the entry file from source, or the flash binary's hidden subcommand. */
-function workerCommand(): string[] {
-  const entry = resolve(import.meta.dir, "../../worker/main.ts");
-  if (!isCompiled() && existsSync(entry)) return [process.execPath, entry];
-  return [process.execPath, "__runpod-worker"];
-}
+import { type ImageModel, imageModel } from "./images";
 
 /**
  * The environment every worker of an emulator for the workspace at `root` gets from flash: its dependency and
@@ -30,8 +22,8 @@ export function workspaceWorkerEnv(
 
 /** How the workers of a template start. */
 export type Launch =
-  /** flash's worker: the template's own start command (default images: the bootstrap), or our worker program. */
-  | { kind: "flash"; argv: string[]; bootstrap: boolean }
+  /** A container of a modelled image: `sh -c` of the template's start command, else the image's own command. */
+  | { kind: "container"; image: ImageModel; argv: string[] }
   /** A local command the user mapped to the template's image (`flash emulator --image img=cmd`). */
   | { kind: "mapped"; argv: string[] }
   /** Nothing is started: any worker that speaks the protocol attaches with the printed environment. */
@@ -39,8 +31,6 @@ export type Launch =
 
 /** What decides a template's launch. */
 export interface LaunchOptions {
-  /** Command that runs flash's worker for flash-managed templates (tests run it from source). */
-  command?: string[];
   /** Image → local command: a string runs through `sh -c`, an array as is. Matches `repo:tag`, then `repo`. */
   images?: Record<string, string | string[]>;
 }
@@ -51,23 +41,20 @@ export function templateEnv(template: EmulatedTemplate | undefined): Record<stri
 }
 
 /**
- * How to start a template's workers. flash marks the templates it manages with `FLASH_WORKER_MODE` in their env;
- * with `FLASH_BOOTSTRAP` too, the template runs a public image whose start command (`dockerArgs`) fetches the
- * worker, so the emulator runs that command as the container would. Images named `…/flash-worker:…` are the
- * ones worker/README.md builds from worker/Dockerfile.* (their CMD runs our worker).
+ * How to start a template's workers, as Runpod does: the template's start command (`dockerArgs`, "overrides the
+ * container's default start command": docs sdks/graphql/configurations.mdx; the backend splits it into the
+ * container's command, runpodctl pull request #314) run by the image's shell, else the image's own command. Only
+ * images the catalog models (images.ts) get a container; a mapped image runs the user's command instead.
  */
 export function launchOf(template: EmulatedTemplate | undefined, opts: LaunchOptions): Launch {
   if (!template) return { kind: "external" };
-  const env = templateEnv(template);
   const mapped = opts.images?.[template.imageName] ?? opts.images?.[template.imageName.replace(/:[^/:]+$/, "")];
   if (mapped !== undefined) return { kind: "mapped", argv: typeof mapped === "string" ? ["sh", "-c", mapped] : mapped };
-  const flashImage = /(^|\/)flash-worker(:|$)/.test(template.imageName);
-  if (!env.FLASH_WORKER_MODE && !flashImage) return { kind: "external" };
-  if (opts.command) return { kind: "flash", argv: opts.command, bootstrap: false };
-  if (env.FLASH_BOOTSTRAP && template.dockerArgs.trim()) {
-    return { kind: "flash", argv: ["sh", "-c", template.dockerArgs], bootstrap: true };
-  }
-  return { kind: "flash", argv: workerCommand(), bootstrap: false };
+  const image = imageModel(template.imageName);
+  if (!image) return { kind: "external" };
+  const start = template.dockerArgs.trim() || image.defaultCommand;
+  if (!start) return { kind: "external" };
+  return { kind: "container", image, argv: ["sh", "-c", start] };
 }
 
 /** Where worker callbacks go, and how often workers ping. */

@@ -47,6 +47,12 @@ export class WorkerLogBook {
     return log;
   }
 
+  /** Every line the workers of an endpoint printed, oldest first (what a crash left behind, too). */
+  linesOf(endpointId: string): string[] {
+    const frames = [...this.logs.values()].filter((l) => l.endpointId === endpointId).flatMap((l) => l.frames);
+    return frames.sort((a, b) => a.id - b.id).map((f) => f.line);
+  }
+
   /** Whether a worker of this endpoint ever logged. */
   knows(endpointId: string, workerId: string): boolean {
     return this.logs.get(workerId)?.endpointId === endpointId;

@@ -38,6 +38,16 @@ function workerImage(
 }
 
 /**
+ * The shell line that puts Bun on an image that lacks it (the GPU image): the installer below, and a clear line when
+ * it fails (rather than `exec bun` dying with "not found"). Every absolute container path in flash's start commands
+ * is written `$FLASH_CONTAINER_ROOT/path`: unset on Runpod (the path is the real one), the emulator sets it to its
+ * container's own folder.
+ */
+export const INSTALL_BUN_LINE =
+  `command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN" || ` +
+  `{ echo "[flash] installing Bun failed (see above): this image needs python3 and internet access" >&2; exit 1; }; `;
+
+/**
  * The start command of a default-image template (Runpod's "container start command", `dockerArgs` in
  * SaveTemplateInput; runpod-python api/mutations/templates.py): install Bun when the image lacks it (the GPU image),
  * decode the bootstrap from the env and run it. The bootstrap then gets the worker program with the first call.
@@ -45,20 +55,26 @@ function workerImage(
  * that name (Bun auto-installs when it finds no node_modules; npm's `flash` is an unrelated package).
  */
 export const BOOTSTRAP_START =
-  `sh -c 'command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; ` +
-  `echo "$FLASH_BOOTSTRAP" | base64 -d > /tmp/flash-bootstrap-$$.js && exec bun --no-install /tmp/flash-bootstrap-$$.js'`;
+  `sh -c '${INSTALL_BUN_LINE}B="$FLASH_CONTAINER_ROOT/tmp/flash-bootstrap-$$.js"; ` +
+  `echo "$FLASH_BOOTSTRAP" | base64 -d > "$B" && exec bun --no-install "$B"'`;
 
 /**
  * Python (in the GPU image) that puts the Bun release of flash's own version in /usr/local/bin: the x64 "baseline"
- * build (no AVX2 needed), from Bun's GitHub releases, as bun.sh/install fetches it. No curl or unzip needed.
+ * build (no AVX2 needed), from Bun's GitHub releases, as bun.sh/install fetches it. No curl or unzip needed. The zip
+ * is checked against the release's SHASUMS256.txt, as Bun's own image does (oven-sh/bun dockerhub/debian/Dockerfile;
+ * it also checks that file's GPG signature, which Python's standard library cannot). FLASH_BUN_RELEASES_URL
+ * replaces GitHub's download base: only the emulator sets it, to serve its own copy of the release.
  */
-function installBunPython(version = Bun.version): string {
+export function installBunPython(version = Bun.version): string {
   const n = "bun-linux-x64-baseline";
-  const url = `https://github.com/oven-sh/bun/releases/download/bun-v${version}/${n}.zip`;
   return (
-    `import io,os,urllib.request as u,zipfile as z;` +
-    `d=z.ZipFile(io.BytesIO(u.urlopen("${url}").read())).read("${n}/bun");` +
-    `f=open("/usr/local/bin/bun","wb");f.write(d);f.close();os.chmod("/usr/local/bin/bun",0o755)`
+    `import hashlib,io,os,sys,urllib.request as u,zipfile as z;` +
+    `b=(os.environ.get("FLASH_BUN_RELEASES_URL") or "https://github.com/oven-sh/bun/releases/download")+"/bun-v${version}/";` +
+    `a=u.urlopen(b+"${n}.zip").read();h=hashlib.sha256(a).hexdigest();` +
+    `s=u.urlopen(b+"SHASUMS256.txt").read().decode().split();` +
+    `(h in s and s[s.index(h)+1].lstrip("*")=="${n}.zip") or sys.exit("[flash] ${n}.zip of bun-v${version}: sha256 "+h+" is not the one in SHASUMS256.txt");` +
+    `d=z.ZipFile(io.BytesIO(a)).read("${n}/bun");p=os.environ.get("FLASH_CONTAINER_ROOT","")+"/usr/local/bin/bun";` +
+    `os.makedirs(os.path.dirname(p),exist_ok=True);f=open(p,"wb");f.write(d);f.close();os.chmod(p,0o755)`
   );
 }
 

@@ -4,7 +4,7 @@
  * launcher and whose optionalDependencies are the platform packages. No install script: it works with
  * `--ignore-scripts`, pnpm and yarn alike.
  */
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { runtimeTypes } from "../../core/workspace/runtime-types";
 import { NPM_PACKAGE, RELEASE_URL, type ReleaseTarget, TARGETS, packageBinPath, platformPackage } from "./targets";
@@ -62,7 +62,12 @@ export function writePlatformPackage(dir: string, t: ReleaseTarget, version: str
     join(dir, "README.md"),
     `# ${platformPackage(t)}\n\nThe ${t.id} binary of flash. Install \`${NPM_PACKAGE}\`, which picks it for you.\n`,
   );
-  copyFileSync(binary, join(dir, packageBinPath(t.os)));
+  // A hard link where the file system allows one: npm pack only reads it, and a copy is ~100 MB of writes.
+  try {
+    linkSync(binary, join(dir, packageBinPath(t.os)));
+  } catch {
+    copyFileSync(binary, join(dir, packageBinPath(t.os)));
+  }
   copyFileSync(LICENSE_FILE, join(dir, "LICENSE"));
 }
 

@@ -100,28 +100,37 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
     join(o.out, "SHA256SUMS"),
     binaries.map((b) => b.path),
   );
+  // The binaries are final from here on (the npm packages only copy them): a caller can start using them now.
+  log.info(`SHA256SUMS written for ${binaries.length} binaries`);
 
   const tarballs: string[] = [];
   if (o.npm) {
     const staging = join(o.out, ".npm");
     const dest = join(o.out, "npm");
     try {
-      // Two at a time: npm pack spends its time gzipping ~100 MB on one core.
-      const packed = await pooled(
-        binaries.filter((b) => NPM_TARGETS.includes(b.target)),
-        2,
-        async (b) => {
-          const dir = join(staging, platformPackage(b.target));
-          writePlatformPackage(dir, b.target, pkg.version, b.path);
-          const tarball = await npmPack(dir, dest);
-          rmSync(dir, { recursive: true, force: true }); // a copy of a ~100 MB binary
-          return tarball;
-        },
-      );
-      tarballs.push(...packed);
-      const mainDir = join(staging, "main");
-      writeMainPackage(mainDir, pkg.version, await bundleLauncher());
-      tarballs.push(await npmPack(mainDir, dest));
+      // Two at a time: npm pack spends its time gzipping ~100 MB on one core. The small main package is packed
+      // meanwhile (its npm start-up would otherwise follow the slowest platform package).
+      const [packed, main] = await Promise.allSettled([
+        pooled(
+          binaries.filter((b) => NPM_TARGETS.includes(b.target)),
+          2,
+          async (b) => {
+            const dir = join(staging, platformPackage(b.target));
+            writePlatformPackage(dir, b.target, pkg.version, b.path);
+            const tarball = await npmPack(dir, dest);
+            rmSync(dir, { recursive: true, force: true }); // a link to (or a copy of) a ~100 MB binary
+            return tarball;
+          },
+        ),
+        (async () => {
+          const mainDir = join(staging, "main");
+          writeMainPackage(mainDir, pkg.version, await bundleLauncher());
+          return npmPack(mainDir, dest);
+        })(),
+      ]);
+      if (packed.status === "rejected") throw packed.reason;
+      if (main.status === "rejected") throw main.reason;
+      tarballs.push(...packed.value, main.value);
     } finally {
       rmSync(staging, { recursive: true, force: true });
     }

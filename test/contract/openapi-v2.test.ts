@@ -43,7 +43,10 @@ beforeAll(() => {
     restPerMinute: 100_000,
     restObserver: (x) => exchanges.push(x),
     // No worker runs: this test is about the control plane.
-    workers: { command: ["sleep", "30"], volumesDir: join(tmp, "volumes") },
+    workers: {
+      images: { "oven/bun": ["sleep", "30"], "runpod/pytorch": ["sleep", "30"] },
+      volumesDir: join(tmp, "volumes"),
+    },
   });
 });
 afterAll(async () => {

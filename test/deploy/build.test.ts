@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLASHIGNORE } from "../../core/deploy/artifact";
 import { runBuild } from "../../core/deploy/build";
+import { checkStartCommands } from "../../core/commands/_start-check";
 import { formatCost, workerHourly } from "../../core/deploy/cost";
 import { RunpodCatalog } from "../../core/runpod/catalog";
 import { RunpodRestV2 } from "../../core/runpod/rest-v2";
@@ -74,6 +75,55 @@ describe("flash build", () => {
       removeDir(ws);
     }
   }, 60_000);
+
+  test("every template's start command, run from its image against the built artifact, gets a ready worker", async () => {
+    // A CPU queue worker (oven/bun), a GPU queue worker (runpod/pytorch: Bun installed by the start command) and the
+    // mothership (a CPU load balancer serving the unified app): each container must take a job or answer /ping 200.
+    const ws = makeWorkspace({}, "flash-start-");
+    try {
+      for (const ex of ["01_getting_started/01_hello_world", "01_getting_started/02_cpu_worker"]) {
+        cpSync(join(REPO, ex), join(ws, ex), { recursive: true, filter: (p) => !p.includes("node_modules") });
+      }
+      writeFileSync(join(ws, ".flashignore"), DEFAULT_FLASHIGNORE);
+      const build = await runBuild({ root: ws, app: "start-app" });
+      const checks = await checkStartCommands(build, { timeoutMs: 60_000 });
+      const images = Object.fromEntries(checks.map((c) => [c.resource, c.image.replace(/:.*/, "")]));
+      expect(Object.values(images).sort()).toEqual(["oven/bun", "oven/bun", "runpod/pytorch"]);
+      for (const c of checks)
+        expect({ resource: c.resource, ok: c.ok, detail: c.detail }).toEqual({
+          resource: c.resource,
+          ok: true,
+          detail: undefined,
+        });
+      // Images built from worker/Dockerfile.* (FLASH_WORKER_IMAGE) start the same way: the mothership included.
+      process.env.FLASH_WORKER_IMAGE = "docker.io/me/flash-worker:test";
+      try {
+        const built = await runBuild({ root: ws, app: "start-app" });
+        const onImages = await checkStartCommands(built, { timeoutMs: 60_000 });
+        expect(onImages.map((c) => c.image)).toEqual(onImages.map(() => "docker.io/me/flash-worker:test"));
+        for (const c of onImages)
+          expect({ resource: c.resource, ok: c.ok, detail: c.detail }).toEqual({
+            resource: c.resource,
+            ok: true,
+            detail: undefined,
+          });
+      } finally {
+        delete process.env.FLASH_WORKER_IMAGE;
+      }
+      const again = await runBuild({ root: ws, app: "start-app" });
+      // Without the mount (what Runpod documents for its Flash images only), the mothership, which has a key,
+      // fetches the environment's build from its download URL; a worker without one says what is missing.
+      const unmounted = await checkStartCommands(again, { timeoutMs: 60_000, mount: false });
+      const byName = Object.fromEntries(unmounted.map((c) => [c.resource, c]));
+      expect(byName["start-app-mothership"]?.ok).toBe(true);
+      const cpu = byName["01_02_cpu"]!;
+      expect(cpu.ok).toBe(false);
+      expect(cpu.detail).toContain("no artifact at /root/.runpod/artifact.tar.gz yet (attempt 1 of 3)");
+      expect(cpu.detail).toContain("is this endpoint attached to a Flash environment with a deployed build");
+    } finally {
+      removeDir(ws);
+    }
+  }, 120_000);
 
   test("a module that fails to load stops the build and writes nothing", async () => {
     const ws = makeWorkspace({ "01_a/01_b/cpu_worker.ts": "throw new Error('boom at import');\n" }, "flash-build-bad-");

@@ -178,6 +178,21 @@ describe("flash deploy to the emulator", () => {
     } finally {
       await local?.stop();
     }
+    // Every endpoint's workers were containers of its template's image, started by its start command: the stock
+    // images' (Bun installed from the release on the GPU image), the artifact unpacked from where Runpod mounts it.
+    const images = new Set<string>();
+    for (const e of em.control.endpoints.values()) {
+      const template = em.control.templateOf(e)!;
+      const image = template.imageName.replace(/:.*/, "");
+      expect({ endpoint: e.name, launch: em.supervisor.launch(e).kind }).toEqual({
+        endpoint: e.name,
+        launch: "container",
+      });
+      images.add(image);
+      expect(template.dockerArgs).toContain('"$FLASH_DEPLOY_START" | base64 -d');
+      expect(em.logs.linesOf(e.id)).toContain(`create container ${e.name}`);
+    }
+    expect([...images].sort()).toEqual(["oven/bun", "runpod/pytorch"]);
     // Without the key the platform refuses (the mothership URL is not public).
     expect((await call(base, routes[0]!, BODIES[routes[0]!])).status).toBe(401);
     // A deployed worker runs only declared functions: no shipped-code route.

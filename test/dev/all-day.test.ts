@@ -21,7 +21,7 @@ import {
 function chaosWorker(type: "cpu" | "gpu"): string {
   const config =
     type === "cpu"
-      ? `new CpuLiveServerless({ name: "chaos_cpu", workersMax: 1 })`
+      ? `new CpuLiveServerless({ name: "chaos_cpu", workersMax: 1, isolate: false })`
       : `new LiveServerless({ name: "chaos_gpu", workersMax: 1 })`;
   return `import { CpuLiveServerless, Elysia, LiveServerless, remote, t } from "flash";
 const config = ${config};

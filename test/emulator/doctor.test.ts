@@ -48,6 +48,13 @@ describe("flash doctor runpod", () => {
     });
     expect(out).not.toContain(KEY);
     expect(out).toMatch(/the API key is accepted \(\d+\.\d s\): GET \/v2\/serverless lists 0 endpoints/);
+    // The deployed start commands ran locally first, from their images, against a built artifact.
+    expect(out).toMatch(
+      /deployed start commands, locally: .*\(\$0\) \(\d+\.\d s\): .*mothership ready in \d+\.\d s on oven\/bun/,
+    );
+    expect(out).toMatch(/\(input\) a job with \{"input": \{\}\} (stays IN_QUEUE|is dispatched)/);
+    // The Flash plane is GraphQL only: with GraphQL retired, its questions stay open.
+    expect(out).toContain("(flash) not settled: ");
     expect(out).toMatch(/queue endpoint: created on first call, cold start, one call \(\d+\.\d s\): answered 42/);
     expect(out).toMatch(/load-balanced endpoint: .* answered 4 from bun .*; on a 24 GB GPU ≈ \$/);
     expect(out).toContain("config change: workers.max 1 → 2 on both endpoints (PATCH /v2/serverless/{id})");
@@ -73,13 +80,37 @@ describe("flash doctor runpod", () => {
     );
     expect(out).toContain("(volumes) deleting a volume an endpoint uses is refused");
     expect(out).toContain("after the deletes, GET /v2/templates lists 0 template(s)");
-    expect(out).toMatch(/all 11 steps passed/);
+    expect(out).toMatch(/all 14 steps passed/);
     expect(code).toBe(0);
     expect(em.control.endpoints.size).toBe(0);
     expect(em.control.templates.size).toBe(0);
     expect(em.control.volumes.size).toBe(0);
     await Bun.sleep(300);
     expect(em.supervisor.workers.size).toBe(0);
+  }, 120_000);
+
+  test("the Flash plane step: a build on a stock image, its mount, the environment's answers; the app is deleted", async () => {
+    const flashEm = startEmulator({ apiKey: KEY, takeHoldMs: 1000, control: { templateDeleteDelayMs: 0 } });
+    try {
+      const { code, out } = await doctor(["runpod", "--api-url", flashEm.apiBaseUrl, "--lb-probe", "2s"], {
+        RUNPOD_API_KEY: KEY,
+      });
+      expect(out).toContain("(flash) a build's manifest in flash's shape is accepted and comes back unchanged");
+      expect(out).toContain(
+        "(flash) flashEnvironment.endpoints lists an endpoint saved with flashEnvironmentId, at once",
+      );
+      expect(out).toMatch(
+        /\(flash\) the artifact IS mounted into a stock image \(oven\/bun\) at \/root\/\.runpod\/artifact\.tar\.gz: after 0s of the start command, (\d+) bytes \(sent \1\)/,
+      );
+      expect(out).toContain("(flash) deleteFlashEnvironment with an endpoint attached: refused");
+      expect(out).toMatch(/Flash plane: a build on a stock image .*: one CPU worker ≈ \$/);
+      expect(out).not.toContain(KEY);
+      expect(code).toBe(0);
+      expect(flashEm.flashApps.apps.size).toBe(0);
+      expect(flashEm.control.endpoints.size).toBe(0);
+    } finally {
+      await flashEm.stop();
+    }
   }, 120_000);
 
   test("without RUNPOD_API_KEY it refuses and says where to get a key; help lists the options", async () => {

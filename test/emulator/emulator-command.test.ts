@@ -63,7 +63,7 @@ describe("flash emulator", () => {
       const until = Date.now() + 5000;
       while (!output().includes(`endpoint ${other} (other) runs image myorg/other:2`) && Date.now() < until)
         await Bun.sleep(20);
-      expect(output()).toContain("which is not flash's worker and has no --image command: no worker is started for it");
+      expect(output()).toContain("which the emulator does not model and no --image command maps: no worker is started");
       expect(output()).toContain(`export RUNPOD_WEBHOOK_GET_JOB='${base}/v2/${other}/job-take/$ID?gpu=cpu3c-2-4'`);
       expect(output()).toContain("export RUNPOD_AI_API_KEY='rpa_");
       expect(output()).not.toContain(key);
@@ -71,6 +71,58 @@ describe("flash emulator", () => {
       proc.kill("SIGINT");
       expect(await proc.exited).toBe(0);
     }
+  }, 40_000);
+
+  test("its workers do not outlive it: killed with SIGKILL, the emulator's worker process groups are stopped", async () => {
+    const marker = `flash-orphan-${crypto.randomUUID()}`;
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        join(REPO, "cli.ts"),
+        "emulator",
+        "--port",
+        "0",
+        "--image",
+        `myorg/sleeper:1=sleep 300; : ${marker}`,
+      ],
+      {
+        cwd: tmp,
+        env: { ...process.env, RUNPOD_API_KEY: "rpa_orphan_key_000000000000", NO_COLOR: "1" },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const output = collectOutput(proc);
+    const running = () =>
+      Bun.spawnSync(["pgrep", "-f", marker], { stdout: "pipe" }).stdout.toString().trim().split("\n").filter(Boolean);
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!/RUNPOD_API_BASE_URL=(\S+)/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
+      const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(output())![1]!;
+      await fetch(`${base}/graphql`, {
+        method: "POST",
+        headers: { authorization: "Bearer rpa_orphan_key_000000000000", "content-type": "application/json" },
+        body: JSON.stringify({
+          query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
+          variables: {
+            input: {
+              name: "sleeper",
+              template: { imageName: "myorg/sleeper:1", containerDiskInGb: 10, env: [] },
+              instanceIds: ["cpu3c-2-4"],
+              workersMin: 1,
+            },
+          },
+        }),
+      });
+      while (running().length === 0 && Date.now() < deadline) await Bun.sleep(20);
+      expect(running().length).toBeGreaterThan(0);
+    } finally {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
+    const gone = Date.now() + 10_000;
+    while (running().length > 0 && Date.now() < gone) await Bun.sleep(50);
+    expect(running()).toEqual([]);
   }, 40_000);
 
   test("--retire-graphql: endpoints through REST v2 only, GraphQL answers for Flash apps alone", async () => {

@@ -1,12 +1,12 @@
 /** `flash run --target emulator` and `flash emulator` as a user runs them (subprocesses, real ports, Ctrl+C). */
 import { afterAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import runpodSdk from "runpod-sdk";
 import { startEmulator } from "../../core/emulator/server";
 import { FIXTURE_PKG, FIXTURE_WS } from "../fixtures/runpod/harness";
-import { collectOutput, postJson, REPO, startFlash } from "../helpers/workspace";
+import { collectOutput, makeWorkspace, postJson, REPO, removeDir, startFlash } from "../helpers/workspace";
 
 const tmp = mkdtempSync(join(tmpdir(), "flash-runpod-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -35,6 +35,64 @@ describe("flash run --target emulator", () => {
     }
     expect(JSON.parse(readFileSync(join(ws, ".flash", "emulator-resources.json"), "utf8")).resources).toEqual({});
   }, 30_000);
+});
+
+describe("flash run --target emulator and a terminal's Ctrl+C", () => {
+  test("in-flight jobs finish once: the workers are not in the terminal's process group", async () => {
+    const ws = makeWorkspace({
+      "01_demo/01_slow/package.json": JSON.stringify({ name: "@t/01_slow", private: true, type: "module" }),
+      "01_demo/01_slow/cpu_worker.ts": `import { appendFileSync } from "node:fs";
+import { CpuLiveServerless, Elysia, remote, t } from "flash";
+
+const cpu = new CpuLiveServerless({ name: "01_01_slow_cpu", workersMax: 2, idleTimeout: 30 });
+
+export const slow = remote(cpu, async (input: { file: string; id: string; ms: number }) => {
+  appendFileSync(input.file, \`start \${input.id}\\n\`);
+  await Bun.sleep(input.ms);
+  appendFileSync(input.file, \`end \${input.id}\\n\`);
+  return { id: input.id };
+});
+
+export const cpu_router = new Elysia().post("/slow", ({ body }) => slow(body), {
+  body: t.Object({ file: t.String(), id: t.String(), ms: t.Number() }),
+});
+`,
+    });
+    const log = join(ws, "runs.log");
+    // Its own process group, as a shell gives a foreground job: Ctrl+C is SIGINT to every process of the group.
+    const proc = Bun.spawn([process.execPath, join(REPO, "cli.ts"), "run", "--target", "emulator", "--port", "0"], {
+      cwd: ws,
+      env: { ...process.env, NO_COLOR: "1", FLASH_WORKER_CACHE: join(tmp, "cache-sigint") },
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+      detached: true,
+    });
+    const output = collectOutput(proc);
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!/at (http:\/\/\S+)/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
+      const url = /at (http:\/\/\S+)/.exec(output())![1]!;
+      const calls = ["a", "b"].map((id) => postJson(`${url}/01_demo/01_slow/cpu/slow`, { file: log, id, ms: 1500 }));
+      const started = () => (existsSync(log) ? (readFileSync(log, "utf8").match(/^start /gm)?.length ?? 0) : 0);
+      while (started() < 2 && Date.now() < deadline) await Bun.sleep(20);
+      expect(started()).toBe(2);
+      process.kill(-proc.pid, "SIGINT");
+      const answers = await Promise.all(calls);
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      expect(await proc.exited).toBe(0);
+      expect(readFileSync(log, "utf8").split("\n").filter(Boolean).sort()).toEqual([
+        "end a",
+        "end b",
+        "start a",
+        "start b",
+      ]);
+      expect(output()).not.toContain("requeued");
+    } finally {
+      if (proc.exitCode === null) process.kill(-proc.pid, "SIGKILL");
+      removeDir(ws);
+    }
+  }, 60_000);
 });
 
 describe("flash run --target runpod", () => {
@@ -73,7 +131,7 @@ describe("flash run --target runpod", () => {
 });
 
 describe("the compiled binary", () => {
-  test("--target emulator spawns workers as `flash __runpod-worker` from the binary itself", async () => {
+  test("--target emulator runs the binary's embedded bun as the image's bun; its deployed mothership starts", async () => {
     const binary = join(tmp, "bin", "flash");
     const build = Bun.spawnSync([process.execPath, "build", join(REPO, "cli.ts"), "--compile", "--outfile", binary], {
       cwd: REPO,
@@ -103,7 +161,22 @@ describe("the compiled binary", () => {
     // The detail a 500 body leaves out is in flash's log, under the request id the client got.
     expect(flash.output()).toMatch(/\[request [0-9a-f]{12}\]: .*boom: b/);
     expect(flash.output()).toContain("emulator: removed 1 live endpoint, failed 0");
-  }, 60_000);
+    // Artifacts built by the binary carry the mothership's runtime (embedded at build time): the doctor's first
+    // step builds one and starts every template's start command from its image against it.
+    const key = "rpa_binary_doctor_key_00000000000";
+    const em = startEmulator({ apiKey: key, control: { templateDeleteDelayMs: 0 } });
+    try {
+      const proc = Bun.spawn(
+        [binary, "doctor", "runpod", "--api-url", em.apiBaseUrl, "--wait-templates", "10s", "--lb-probe", "2s"],
+        { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      expect(out + err).toMatch(/deployed start commands, locally: .*: flash_doctor_\w+-mothership ready in/);
+      expect(await proc.exited).toBe(0);
+    } finally {
+      await em.stop();
+    }
+  }, 90_000);
 });
 
 describe("flash emulator", () => {

@@ -5,11 +5,12 @@
  * FAILED jobs, LB ports, cold starts, crash loops and payload limits behave as Runpod documents them.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
+import { BOOTSTRAP_START, DEFAULT_GPU_IMAGE, installBunPython } from "../../core/runpod/mapping";
 import { until } from "../fixtures/runpod/harness";
 
 const KEY = "rpa_workers_test_key_0000000000000";
@@ -105,8 +106,6 @@ beforeAll(() => {
     minSyncWaitMs: 50,
     control: { templateDeleteDelayMs: 0 },
     workers: {
-      // flash-managed templates run this (what tests use for flash's worker); other images only what is mapped.
-      command: [process.execPath, PROTOCOL_WORKER],
       images: {
         "myorg/mapped": `exec '${process.execPath}' '${PROTOCOL_WORKER}'`,
         "myorg/lb:1": [process.execPath, LB_SERVER],
@@ -240,45 +239,54 @@ describe("streams (job-stream and /stream)", () => {
 });
 
 describe("what the emulator starts", () => {
-  test("an image mapped to a command runs it; flash-managed templates run flash's worker; others run nothing", async () => {
+  test("an image mapped to a command runs it; a modelled image runs its template's start command; others nothing", async () => {
     const mapped = await endpoint("myorg/mapped:7");
-    const flash = await endpoint("oven/bun:1.4.5", { env: { FLASH_WORKER_MODE: "queue" } });
-    const other = await endpoint("oven/bun:1.4.5");
+    // oven/bun has bun on its PATH: the start command runs the protocol worker with it, inside its own root.
+    const started = await endpoint("oven/bun:1.4.5", {
+      dockerArgs: `sh -c 'pwd > "$FLASH_CONTAINER_ROOT/tmp/cwd"; exec bun --no-install ${PROTOCOL_WORKER}'`,
+    });
+    // runpod/pytorch's own command (/start.sh: ssh, Jupyter) is not modelled; an unknown image is not either.
+    const pytorch = await endpoint("runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404");
+    const other = await endpoint("myorg/other:1", { env: { FLASH_WORKER_MODE: "queue" } });
     const jobs = await Promise.all(
-      [mapped, flash, other].map((id) => rest("POST", `/v2/${id}/run`, { input: { mode: "echo", value: id } })),
+      [mapped, started, pytorch, other].map((id) =>
+        rest("POST", `/v2/${id}/run`, { input: { mode: "echo", value: id } }),
+      ),
     );
     expect((await finished(mapped, jobs[0]!.body.id)).output.echo).toBe(mapped);
-    expect((await finished(flash, jobs[1]!.body.id)).output.echo).toBe(flash);
-    expect(em.supervisor.alive(other)).toEqual([]);
-    expect((await rest("GET", `/v2/${other}/status/${jobs[2]!.body.id}`)).body.status).toBe("IN_QUEUE");
+    expect((await finished(started, jobs[1]!.body.id)).output.echo).toBe(started);
+    const w = em.supervisor.alive(started)[0]!;
+    // The image's WORKDIR, under the container's root.
+    expect(readFileSync(join(w.root!, "tmp", "cwd"), "utf8").trim()).toBe(join(w.root!, "home/bun/app"));
+    for (const id of [pytorch, other]) {
+      expect(em.supervisor.alive(id)).toEqual([]);
+      expect((await rest("GET", `/emulator/endpoints/${id}/worker-env`)).body.launch).toBe("external");
+    }
+    expect((await rest("GET", `/v2/${other}/status/${jobs[3]!.body.id}`)).body.status).toBe("IN_QUEUE");
   }, 30_000);
 
-  test("a flash template with FLASH_BOOTSTRAP runs its start command as the container would", async () => {
-    // The bootstrap is the program itself here; the start command is the one flash sends for default images.
+  test("flash's start commands run as in the container: Bun from the image, or installed from the served release", async () => {
+    // The bootstrap is the protocol worker itself here; the start command and installer are the ones flash sends.
     const js = new Bun.Transpiler({ loader: "ts" }).transformSync(readFileSync(PROTOCOL_WORKER, "utf8"));
     const program = Buffer.from(`// runpod-python's protocol, as a plain JS bootstrap\n${js}`).toString("base64");
-    const start =
-      `sh -c 'command -v bun >/dev/null 2>&1 || python3 -c "$FLASH_INSTALL_BUN"; echo "$FLASH_BOOTSTRAP" | ` +
-      "base64 -d > /tmp/flash-bootstrap.js && exec bun --no-install /tmp/flash-bootstrap.js'";
     const emulator = startEmulator({ apiKey: KEY, takeHoldMs: 500 });
-    try {
-      const save = await fetch(`${emulator.apiBaseUrl}/graphql`, {
+    const save = async (image: string, env: Record<string, string>) => {
+      const res = await fetch(`${emulator.apiBaseUrl}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
         body: JSON.stringify({
           query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
           variables: {
             input: {
-              name: "boot",
+              name: `boot-${image.split("/")[0]}`,
               template: {
-                name: "boot-tpl",
-                imageName: "oven/bun:1.4.5",
+                name: `boot-${image.split("/")[0]}-tpl`,
+                imageName: image,
                 containerDiskInGb: 10,
-                dockerArgs: start,
-                env: [
-                  { key: "FLASH_WORKER_MODE", value: "queue" },
-                  { key: "FLASH_BOOTSTRAP", value: program },
-                ],
+                dockerArgs: BOOTSTRAP_START,
+                env: Object.entries({ FLASH_WORKER_MODE: "queue", FLASH_BOOTSTRAP: program, ...env }).map(
+                  ([key, value]) => ({ key, value }),
+                ),
               },
               instanceIds: ["cpu3c-2-4"],
               workersMax: 1,
@@ -286,23 +294,68 @@ describe("what the emulator starts", () => {
           },
         }),
       });
-      const id = ((await save.json()) as any).data.saveEndpoint.id;
-      const res = await fetch(`${emulator.endpointBaseUrl}/${id}/runsync`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-        body: JSON.stringify({ input: { mode: "echo", value: "booted" } }),
-      });
-      expect(await res.json()).toMatchObject({ status: "COMPLETED", output: { echo: "booted" } });
-      const w = emulator.supervisor.alive(id)[0]!;
-      // The container's /tmp is the worker's own folder, not the host's.
-      expect(readFileSync(join(w.tmpDir!, "flash-bootstrap.js"), "utf8")).toContain("runpod-python");
+      return ((await res.json()) as any).data.saveEndpoint.id as string;
+    };
+    try {
+      const cpu = await save("oven/bun:1.4.5", {});
+      const gpu = await save(DEFAULT_GPU_IMAGE, { FLASH_INSTALL_BUN: installBunPython() });
+      for (const id of [cpu, gpu]) {
+        const res = await fetch(`${emulator.endpointBaseUrl}/${id}/runsync`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+          body: JSON.stringify({ input: { mode: "echo", value: "booted" } }),
+        });
+        expect(await res.json()).toMatchObject({ status: "COMPLETED", output: { echo: "booted" } });
+      }
+      const [c, g] = [emulator.supervisor.alive(cpu)[0]!, emulator.supervisor.alive(gpu)[0]!];
+      // The bootstrap went to the container's own /tmp, not the host's.
+      const boot = (w: typeof c) => readdirSync(join(w.root!, "tmp")).filter((f) => f.startsWith("flash-bootstrap-"));
+      expect(boot(c)).toHaveLength(1);
+      expect(readFileSync(join(c.root!, "tmp", boot(c)[0]!), "utf8")).toContain("runpod-python");
+      expect(existsSync(join("/tmp", boot(c)[0]!))).toBe(false);
+      // oven/bun has Bun: nothing installed. The GPU image has none: the installer fetched the release, checked it
+      // against SHASUMS256.txt and put it in /usr/local/bin.
+      expect(existsSync(join(c.root!, "usr/local/bin/bun"))).toBe(false);
+      expect(statSync(join(g.root!, "usr/local/bin/bun")).size).toBe(statSync(process.execPath).size);
     } finally {
       await emulator.stop();
     }
-  }, 30_000);
-});
+  }, 60_000);
 
-describe("stop channel and job shapes", () => {
+  test("a Bun release that does not match its SHASUMS256.txt is refused: no bun is installed", async () => {
+    // The installer, run as the container would, against a release server whose zip is not the one its sums name.
+    const root = mkdtempSync(join(tmpdir(), "flash-bun-sum-"));
+    const good = await fetch(`${em.url}/_emulator/bun-releases/bun-v${Bun.version}/SHASUMS256.txt`);
+    expect(good.status).toBe(200);
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (req) =>
+        new URL(req.url).pathname.endsWith(".zip")
+          ? fetch(`${em.url}/_emulator/bun-releases/bun-v${Bun.version}/bun-linux-x64-baseline.zip`).then(
+              async (r) => new Response(new Uint8Array([...(await r.bytes()).subarray(0, 1000), 1, 2, 3])),
+            )
+          : new Response(await good.clone().text()),
+    });
+    try {
+      // Not spawnSync: this process serves the release to it.
+      const run = Bun.spawn(["python3", "-c", installBunPython()], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          FLASH_CONTAINER_ROOT: root,
+          FLASH_BUN_RELEASES_URL: `http://127.0.0.1:${server.port}`,
+        },
+        stderr: "pipe",
+      });
+      expect(await run.exited).not.toBe(0);
+      expect(await new Response(run.stderr).text()).toContain("is not the one in SHASUMS256.txt");
+      expect(existsSync(join(root, "usr/local/bin/bun"))).toBe(false);
+    } finally {
+      server.stop(true);
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   test("cancel and execution timeout reach a worker through job-stop; it is not killed", async () => {
     const id = await endpoint("myorg/mapped:7", { workersMin: 1 });
     await until(() => em.supervisor.alive(id).some((w) => w.stopChannel), 10_000, "a worker polling job-stop");

@@ -108,14 +108,14 @@ describe("config updates", () => {
   test("a re-created config of the same name updates its pool, or replaces it when it needs other workers", async () => {
     const target = new LocalTarget();
     targets.push(target);
-    const v1 = new CpuLiveServerless({ name: "lifecycle_reconfig", workersMax: 1 });
+    const v1 = new CpuLiveServerless({ name: "lifecycle_reconfig", workersMax: 1, isolate: false });
     const pool = target.poolFor(refFor(fx.double, v1));
-    const v2 = new CpuLiveServerless({ name: "lifecycle_reconfig", workersMax: 2 });
+    const v2 = new CpuLiveServerless({ name: "lifecycle_reconfig", workersMax: 2, isolate: false });
     expect(target.poolFor(refFor(fx.double, v2))).toBe(pool);
     expect(pool.config).toBe(v2);
     expect(target.poolFor(refFor(fx.double, v1))).toBe(pool); // an old object seen before does not flip it back
     expect(pool.config).toBe(v2);
-    const v3 = new CpuLiveServerless({ name: "lifecycle_reconfig", isolate: true });
+    const v3 = new CpuLiveServerless({ name: "lifecycle_reconfig" }); // process workers, the default
     const replaced = target.poolFor(refFor(fx.double, v3));
     expect(replaced).not.toBe(pool);
     expect(replaced.workerKind).toBe("process");
@@ -127,7 +127,12 @@ describe("shutdown", () => {
   test("LocalTarget.shutdown leaves no worker process and no worker thread", async () => {
     const target = new LocalTarget();
     const config = new LiveServerless({ name: "lifecycle_shutdown", workersMin: 2, workersMax: 2 });
-    const threads = new CpuLiveServerless({ name: "lifecycle_shutdown_threads", workersMin: 2, workersMax: 2 });
+    const threads = new CpuLiveServerless({
+      name: "lifecycle_shutdown_threads",
+      workersMin: 2,
+      workersMax: 2,
+      isolate: false,
+    });
     target.prepare(refFor(fx.gpuEnv, config));
     target.prepare(refFor(fx.double, threads));
     const pool = target.poolsByName().get("lifecycle_shutdown")!;
@@ -161,7 +166,7 @@ function writeWorkspace(dir: string): string {
 function workerSource(version: string): string {
   return `import { Elysia, remote, LiveServerless, CpuLiveServerless } from "flash";
 const gpu = new LiveServerless({ name: "lifecycle_run_gpu", workersMin: 2, workersMax: 2, idleTimeout: 60 });
-const cpu = new CpuLiveServerless({ name: "lifecycle_run_cpu", workersMin: 1, workersMax: 1 });
+const cpu = new CpuLiveServerless({ name: "lifecycle_run_cpu", workersMin: 1, workersMax: 1, isolate: false });
 export const where = remote(gpu, async () => ({ pid: process.pid, version: "${version}" }));
 export const threadCall = remote(cpu, async () => "thread ok");
 export const gpu_router = new Elysia().get("/where", () => where()).get("/thread", () => threadCall());

@@ -70,10 +70,13 @@ describe("emulator", () => {
     const target = new OfflineEmulatorTarget(REPO, volumes);
     setTarget(target);
     const folder = join(volumes, "test-shared");
+    // Each container sees the volume at its own /runpod-volume (under its root), which is the volume's folder.
     const wrote = await writeNote("from-emulator.txt", "queued write");
-    expect(wrote.mount).toBe(folder);
+    expect(wrote.mount).toMatch(/\/runpod-volume$/);
     const read = await readNote("from-emulator.txt");
-    expect(read).toMatchObject({ mount: folder, text: "queued write", files: ["from-emulator.txt"] });
+    expect(read).toMatchObject({ text: "queued write", files: ["from-emulator.txt"] });
+    expect(read.mount).toMatch(/\/runpod-volume$/);
+    expect(read.mount).not.toBe(wrote.mount);
     const control = target.inner.emulator.control;
     const created = [...control.volumes.values()];
     expect(created).toEqual([{ id: expect.any(String), name: "test-shared", size: 10, dataCenterId: "EU-RO-1" }]);

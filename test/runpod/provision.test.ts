@@ -28,7 +28,12 @@ let tmp: string;
 const volumesDir = mkdtempSync(join(tmpdir(), "flash-prov-volumes-"));
 
 beforeAll(() => {
-  em = startEmulator({ apiKey: KEY, workers: { command: ["sleep", "30"], volumesDir } });
+  // The stock images' containers just wait: these tests look at what provisioning sends, not at workers.
+  const idle = ["sleep", "30"];
+  em = startEmulator({
+    apiKey: KEY,
+    workers: { images: { "oven/bun": idle, "runpod/pytorch": idle, "me/flash-worker": idle }, volumesDir },
+  });
 });
 afterAll(async () => {
   await em.stop();

@@ -2,6 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { InitError, planInit } from "../../core/workspace/init";
+import { PATTERNS } from "../../core/workspace/templates";
 import { until } from "../fixtures/remote/helpers";
 import { REPO, makeWorkspace, postJson, removeDir, startFlash, runFlash } from "../helpers/workspace";
 
@@ -24,6 +26,20 @@ function emptyDir(): string {
 /** Run `flash init` from source in `cwd`; returns exit code and the whole output. */
 function init(cwd: string, ...args: string[]): { code: number; out: string } {
   return runFlash(cwd, ["init", ...args]);
+}
+
+/**
+ * What `flash init` decides before writing anything, in this process (no CLI launch): the refusal it prints, or ""
+ * when it would go ahead. Each test below also runs the CLI once to show the refusal reaches the user with exit 1.
+ */
+function refusal(cwd: string, path?: string): string {
+  try {
+    planInit({ cwd, path, pattern: PATTERNS.single! });
+    return "";
+  } catch (err) {
+    if (err instanceof InitError) return err.message;
+    throw err;
+  }
 }
 
 /** Run `flash test` from source in `cwd`. */
@@ -147,11 +163,11 @@ describe("flash init: a new workspace", () => {
   test("a non-empty folder outside any workspace is refused and left alone", () => {
     const dir = emptyDir();
     writeFileSync(join(dir, "notes.txt"), "mine");
-    for (const args of [[], ["01_cat/01_ex"], ["."]]) {
-      const r = init(dir, ...args);
-      expect(r.code).toBe(1);
-      expect(r.out).toContain("not inside a flash workspace and is not empty");
-    }
+    const r = init(dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("not inside a flash workspace and is not empty");
+    for (const path of ["01_cat/01_ex", "."])
+      expect(refusal(dir, path)).toContain("not inside a flash workspace and is not empty");
     expect(readdirSync(dir)).toEqual(["notes.txt"]);
   }, 30_000);
 });
@@ -160,20 +176,19 @@ describe("flash init: names and paths", () => {
   test("bad names are refused with a suggestion, and nothing is written", () => {
     const ws = workspace();
     const cat = join(ws, "01_basics");
+    const r = init(cat, "My-Example", "--no-install");
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("NN_snake_case");
+    expect(r.out).toContain(`"01_my_example"`);
     for (const [name, suggestion] of [
-      ["My-Example", "01_my_example"],
       ["3_fooBar", "03_foo_bar"],
       ["07_Hello World", "07_hello_world"],
     ] as const) {
-      const r = init(cat, name, "--no-install");
-      expect(r.code).toBe(1);
-      expect(r.out).toContain("NN_snake_case");
-      expect(r.out).toContain(`"${suggestion}"`);
+      expect(refusal(cat, name)).toContain("NN_snake_case");
+      expect(refusal(cat, name)).toContain(`"${suggestion}"`);
     }
     expect(readdirSync(cat)).toEqual([".keep"]);
-    const badCategory = init(ws, "basics/01_x", "--no-install");
-    expect(badCategory.code).toBe(1);
-    expect(badCategory.out).toContain(`"basics" is not a valid category name`);
+    expect(refusal(ws, "basics/01_x")).toContain(`"basics" is not a valid category name`);
     expect(existsSync(join(ws, "basics"))).toBe(false);
   }, 30_000);
 
@@ -183,9 +198,7 @@ describe("flash init: names and paths", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain("would be a category");
     expect(r.out).toContain("flash init NN_category/NN_example");
-    const none = init(join(ws, "01_basics"), "--no-install");
-    expect(none.code).toBe(1);
-    expect(none.out).toContain(`Which example? Inside a category: "flash init NN_example"`);
+    expect(refusal(join(ws, "01_basics"))).toContain(`Which example? Inside a category: "flash init NN_example"`);
     expect(readdirSync(join(ws, "01_basics"))).toEqual([".keep"]);
   }, 30_000);
 
@@ -195,22 +208,18 @@ describe("flash init: names and paths", () => {
     const up = init(join(ws, "01_basics"), `${relative(join(ws, "01_basics"), outside)}/01_x/01_y`, "--no-install");
     expect(up.code).toBe(1);
     expect(up.out).toContain("is outside the workspace");
-    const escape = init(join(ws, "01_basics"), "../../01_evil/01_x", "--no-install");
-    expect(escape.code).toBe(1);
-    expect(escape.out).toContain("is outside the workspace");
-    const abs = init(ws, join(outside, "01_cat/01_ex"), "--no-install");
-    expect(abs.code).toBe(1);
-    expect(abs.out).toContain("is outside the workspace");
-    const newWorkspace = init(ws, join(outside, "mylab"), "--no-install");
-    expect(newWorkspace.code).toBe(1);
-    expect(newWorkspace.out).toContain(
+    expect(refusal(join(ws, "01_basics"), "../../01_evil/01_x")).toContain("is outside the workspace");
+    expect(refusal(ws, join(outside, "01_cat/01_ex"))).toContain("is outside the workspace");
+    expect(refusal(ws, join(outside, "mylab"))).toContain(
       `to create a new workspace there, run \`flash init mylab\` from outside this one (cd ${outside})`,
     );
     expect(readdirSync(outside)).toEqual([]);
     expect(existsSync(join(ws, "..", "01_evil"))).toBe(false);
     // An absolute path inside the workspace is fine.
-    const inside = init(ws, join(ws, "01_basics/02_ok"), "--no-install");
-    expect(inside.code).toBe(0);
+    expect(refusal(ws, join(ws, "01_basics/02_ok"))).toBe("");
+    expect(planInit({ cwd: ws, path: join(ws, "01_basics/02_ok"), pattern: PATTERNS.single! }).exampleDir).toBe(
+      join(ws, "01_basics/02_ok"),
+    );
   }, 30_000);
 
   test("a symlinked category pointing outside cannot smuggle files out", () => {

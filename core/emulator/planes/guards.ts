@@ -9,6 +9,7 @@ import { logger } from "../../base/log";
 import { PAYLOAD_LIMITS } from "../../runpod/api";
 import { UPLOAD_PREFIX } from "../flash-apps";
 import { bearer, type EmulatorContext, jsonError } from "./context";
+import { BUN_RELEASES_PREFIX } from "./flash-apps";
 import { isRestV2Path, problem, restV2Unrouted } from "./rest-v2";
 
 const elog = logger("emulator");
@@ -33,6 +34,8 @@ export function guards(ctx: EmulatorContext) {
     if (worker ? workerAuthorized(request, worker[1]!) : userAuthorized(request) || path === "/") return undefined;
     // A presigned upload URL carries its own signature instead of the API key (checked by the Flash plane).
     if (path.startsWith(UPLOAD_PREFIX)) return undefined;
+    // Bun's releases are public downloads (GitHub's).
+    if (path.startsWith(BUN_RELEASES_PREFIX)) return undefined;
     if (isRestV2Path(path)) return problem(401, "missing or invalid bearer token");
     return jsonError(401, "Unauthorized: missing or invalid API key");
   };

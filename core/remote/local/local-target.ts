@@ -1,7 +1,9 @@
 /**
- * The local target: one worker pool per resource config on this machine. CPU configs get thread workers
- * (fast) unless they ask for isolation; GPU configs get subprocess workers pinned to their GPUs, or run on
- * the CPU when there is no GPU (said once in the log).
+ * The local target: one worker pool per resource config on this machine. Every config gets subprocess workers
+ * (a crash, an OOM, `process.exit` or a `chdir` in user code fails only its call), GPU ones pinned to their GPUs
+ * or on the CPU when there is no GPU (said once in the log). A CPU config may opt into thread workers
+ * (`isolate: false`, or `FLASH_LOCAL_WORKERS=thread` for every config): a few microseconds less per call, but
+ * they share the server's process.
  */
 import { resolve } from "node:path";
 import { logger } from "../../base/log";
@@ -36,6 +38,8 @@ export interface LocalTargetOptions {
 export class LocalTarget implements Target {
   readonly name = "local";
   private readonly pools = new Map<string, Pool>();
+  /** Pools of deleted examples, finishing their calls before they stop. */
+  private readonly draining = new Set<Pool>();
   private readonly seen = new WeakSet<object>();
   private readonly options: LocalTargetOptions;
   private gpus?: GpuAllocator;
@@ -128,7 +132,7 @@ export class LocalTarget implements Target {
   private kindFor(isGpu: boolean, isolate: boolean): WorkerKind {
     const forced = this.options.workerKind ?? setting("FLASH_LOCAL_WORKERS");
     if (forced === "thread" || forced === "process") return forced;
-    return isGpu || isolate ? "process" : "thread";
+    return isGpu || isolate ? "process" : "thread"; // `isolate` defaults to true: threads only when a CPU config asks
   }
 
   private devicesFor(gpuCount: number): () => string | null {
@@ -152,8 +156,13 @@ export class LocalTarget implements Target {
       if (changed && !pool.dropModulesUnder(changed.dirs, changed.since)) continue;
       if (changed && pool.moduleCount === 0) {
         this.pools.delete(name);
-        logger("pool").info(`"${name}": no module uses it any more; stopping its workers`);
-        void pool.shutdown(`the worker pool "${name}" was removed by a reload`);
+        logger("pool").info(`"${name}": no module uses it any more; stopping its workers once its calls finish`);
+        // Its example was deleted or renamed: calls already made finish on its workers, new ones find no route.
+        this.draining.add(pool);
+        void pool
+          .drain()
+          .then(() => pool.shutdown(`the worker pool "${name}" was removed by a reload`))
+          .finally(() => this.draining.delete(pool));
         continue;
       }
       if (changed?.files) pool.refresh(changed.files);
@@ -165,7 +174,7 @@ export class LocalTarget implements Target {
   /** Stop every worker of every pool; resolves when they are all gone. Safe to call twice. */
   async shutdown(): Promise<void> {
     this.down = true;
-    await Promise.all([...this.pools.values()].map((p) => p.shutdown()));
+    await Promise.all([...this.pools.values(), ...this.draining].map((p) => p.shutdown()));
   }
 
   /** Every pool, for /health. */

@@ -111,6 +111,7 @@ export class Pool {
   private readonly queue: Pending[] = [];
   private readonly owners = new Map<string, WorkerSlot>();
   private readonly stopping = new Set<Promise<void>>();
+  private readonly idleWaiters: (() => void)[] = [];
   /** Modules its workers run, with when each was last prepared (a reload forgets those it did not prepare again). */
   private readonly modules = new Map<string, number>();
   private generation = 0;
@@ -241,6 +242,16 @@ export class Pool {
     this.refill();
   }
 
+  /** Resolves once no call is queued or running (a deleted example's pool lets its calls finish, then stops). */
+  drain(): Promise<void> {
+    if (this.quiet()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private quiet(): boolean {
+    return this.queue.length === 0 && ![...this.slots].some((s) => s.running && !s.running.pending.resolved);
+  }
+
   /** Stop every worker and fail what is still queued or running; resolves when all workers are gone. */
   async shutdown(why = "flash is shutting down"): Promise<void> {
     if (this.stopped) return this.drained();
@@ -342,6 +353,8 @@ export class Pool {
       this.dispatch(slot, p);
     }
     const waiting = this.queue.filter((p) => !this.ownerOf(p)).length;
+    // A caller waits for a worker still starting (a warm-up): keep the process alive until it serves.
+    if (waiting) for (const s of this.slots) if (s.state === "starting") s.handle.hold(true);
     const starting = [...this.slots].filter((s) => s.state === "starting" && s.generation === this.generation).length;
     for (let deficit = waiting - starting; deficit > 0 && this.slots.size < this.config.workersMax; deficit--) {
       if (!this.spawn()) break;
@@ -631,5 +644,6 @@ export class Pool {
     p.resolved = true;
     if (p.onAbort) p.signal?.removeEventListener("abort", p.onAbort);
     p.resolve(res);
+    if (this.idleWaiters.length && this.quiet()) for (const done of this.idleWaiters.splice(0)) done();
   }
 }

@@ -1,7 +1,9 @@
 /**
- * The environment a pool worker starts with: the server's own, the config's `env`, the pool's extra variables, then
- * what makes it a worker of this pool (`FLASH_*`), its GPUs (`CUDA_VISIBLE_DEVICES`) and its network volume.
+ * The environment a pool worker starts with: the server's own, its example folder's `.env`, the config's `env`, the
+ * pool's extra variables, then what makes it a worker of this pool (`FLASH_*`), its GPUs (`CUDA_VISIBLE_DEVICES`)
+ * and its network volume.
  */
+import { exampleDotEnv } from "../../base/env";
 import { networkVolumeFolder } from "../../base/volumes";
 import type { ResourceConfig } from "../config";
 
@@ -25,15 +27,18 @@ export interface WorkerEnvSpec {
 /** The full environment of a new pool worker. */
 export function workerEnv(spec: WorkerEnvSpec): Record<string, string> {
   const { config, devices } = spec;
+  const modules = [...spec.modules]; // read twice below: an iterator (a Map's keys) would be empty the second time
   const env: Record<string, string> = {
     ...((spec.base ?? process.env) as Record<string, string>),
+    // Its example folder's .env: for this example's remote functions only, over the root's, never over the shell.
+    ...exampleDotEnv(modules),
     ...config.env,
     ...spec.env,
   };
   env.FLASH_WORKER = "1";
   env.FLASH_RESOURCE_NAME = config.name;
   env.FLASH_WORKER_ID = String(spec.n);
-  env.FLASH_PRELOAD = JSON.stringify([...spec.modules]);
+  env.FLASH_PRELOAD = JSON.stringify(modules);
   delete env.FLASH_VOLUME_NAME; // never inherited from the server: only a config's own volume is mounted
   delete env.FLASH_VOLUME_PATH;
   Object.assign(env, volumeEnv(config, spec.volumesDir));

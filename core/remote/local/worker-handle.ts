@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { isCompiled } from "../../base/binary";
+import { killGroup, watchGroup } from "../../base/process-group";
 import type { FromWorker, ToWorker } from "../protocol";
 
 /** How a worker runs. */
@@ -144,12 +145,14 @@ function startProcess(spec: WorkerSpec): WorkerHandle {
     },
     onExit(_p, exitCode, signalCode) {
       exited = true;
+      killGroup(proc.pid); // it leads its group (`detached`): a stopped or crashed worker leaves nothing running
       const detail = signalCode ? ` (signal ${signalCode})` : "";
       ready.reject(new Error(`worker process exited during start (code ${exitCode})${detail}`));
       spec.onExit(exitCode, detail);
     },
   });
   proc.unref();
+  watchGroup(proc.pid);
   return {
     kind: "process",
     pid: proc.pid,

@@ -77,11 +77,21 @@ function guardProcess(): void {
   // Linux: the kernel kills us when the server dies, even while a call spins in a loop that never yields.
   dieWithParent();
   const orphaned = () => process.ppid !== parent;
-  if (orphaned()) process.exit(0); // the server died before we asked the kernel to tell us
+  if (orphaned()) leave(); // the server died before we asked the kernel to tell us
   // Elsewhere (and as a second line): the IPC channel closing, or a new parent, means the server is gone.
-  process.on("disconnect", () => process.exit(0));
-  const poll = setInterval(() => orphaned() && process.exit(0), 1000);
+  process.on("disconnect", leave);
+  const poll = setInterval(() => orphaned() && leave(), 1000);
   poll.unref();
+}
+
+/** The server is gone: stop this worker's process group (it leads one), so the programs it started stop too. */
+function leave(): never {
+  try {
+    process.kill(-process.pid, "SIGKILL");
+  } catch {
+    // not a group leader (started by hand): only this process stops
+  }
+  process.exit(0);
 }
 
 /** `prctl(PR_SET_PDEATHSIG, SIGKILL)` through libc on Linux; elsewhere (or without libc) the poll above does it. */

@@ -22,10 +22,14 @@ interface RegistryState {
 const KEY = Symbol.for("flash.remote.registry");
 const state: RegistryState = ((globalThis as any)[KEY] ??= { workerMode: false, table: new WeakMap() });
 
-/** True inside a worker: a pool worker (`FLASH_WORKER=1`) or a Runpod worker (`RUNPOD_ENDPOINT_ID`/`RUNPOD_POD_ID`). */
+/**
+ * True inside a worker: a pool worker (`FLASH_WORKER=1`), or a program that entered worker mode (the executor does,
+ * before it imports a module, in every flash worker command). Never from Runpod's variables alone
+ * (`RUNPOD_ENDPOINT_ID`, `RUNPOD_POD_ID`): a user's `.env` sets them to call an endpoint, and `flash run` must then
+ * still send its remote calls to workers, not run them in the server.
+ */
 export function isWorkerMode(): boolean {
-  const env = process.env;
-  return state.workerMode || env.FLASH_WORKER === "1" || !!env.RUNPOD_ENDPOINT_ID || !!env.RUNPOD_POD_ID;
+  return state.workerMode || process.env.FLASH_WORKER === "1";
 }
 
 /** Switch this thread to worker mode: from now on `remote()` returns plain functions and registers them. */

@@ -1,7 +1,7 @@
 // `bun run release --host` end to end, for this machine's platform only and without the network: the binary is
 // compiled with the running bun (other platforms need their runtimes from npm: `bun run release:check` covers them).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readBinaryInfo } from "../../../scripts/release/binary-format";
@@ -12,6 +12,7 @@ import { pinnedBunVersion } from "../../../scripts/release/runtimes";
 import { smoke } from "../../../scripts/release/smoke";
 import { assetName, platformPackage, targetFor } from "../../../scripts/release/targets";
 import { REPO, removeDir } from "../../helpers/workspace";
+import type { Subprocess } from "bun";
 
 const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
 const host = targetFor(process.platform, process.arch);
@@ -21,46 +22,59 @@ const head = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: RE
 describe.skipIf(!runnable)("bun run release --host", () => {
   const out = mkdtempSync(join(tmpdir(), "flash-release-"));
   const prefix = mkdtempSync(join(tmpdir(), "flash-npm-global-"));
-  let binary = "";
-  let released = { code: -1, output: "" };
+  const binary = join(out, assetName(host!));
+  const npmDir = join(out, "npm");
+  const platformTarball = join(npmDir, tarballName(platformPackage(host!), pkg.version));
+  let proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+  let output = "";
+  /** The release's exit, with everything it printed. */
+  let released: Promise<{ code: number; output: string }>;
+  /** `npm install -g` of the tarballs, started as soon as the release has written them. */
+  let installed: Promise<string>;
+  let binarySha: string | undefined;
+  /** The binary's SHA-256, computed once (it is ~100 MB). */
+  const sha = () => (binarySha ??= sha256File(binary));
 
   beforeAll(async () => {
-    const proc = Bun.spawn([process.execPath, "run", "release", "--host", "--out", out], {
+    const release = Bun.spawn([process.execPath, "run", "release", "--host", "--out", out], {
       cwd: REPO,
+      stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
       env: { ...process.env, NO_COLOR: "1" },
     });
-    const [o, e, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    released = { code, output: o + e };
-    binary = join(out, assetName(host!));
+    proc = release;
+    let binaryReady = () => {};
+    const ready = new Promise<void>((resolve) => (binaryReady = resolve));
+    const read = async (stream: ReadableStream<Uint8Array>) => {
+      const decoder = new TextDecoder();
+      for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+        output += decoder.decode(chunk, { stream: true });
+        if (output.includes("SHA256SUMS written")) binaryReady();
+      }
+    };
+    released = Promise.all([read(release.stdout), read(release.stderr), release.exited]).then(([, , code]) => ({
+      code,
+      output,
+    }));
+    installed = released.then((r) => {
+      if (r.code !== 0) throw new Error(`the release failed (exit ${r.code}):\n${r.output}`);
+      return npmInstallOffline([platformTarball, join(npmDir, tarballName("@flash-sh/cli", pkg.version))], prefix);
+    });
+    installed.catch(() => {}); // awaited (and reported) by its test
+    // The binary and SHA256SUMS are final before npm packing starts: the tests of the binary run while it packs.
+    await Promise.race([ready, released]);
   }, 300_000);
-  afterAll(() => {
+  afterAll(async () => {
+    if (proc?.exitCode === null) proc.kill();
+    await released?.catch(() => {});
+    await installed?.catch(() => {});
     removeDir(out);
     removeDir(prefix);
   });
 
-  test("writes the binary, SHA256SUMS that sha256sum -c accepts, and the npm tarballs", () => {
-    expect(released.output).toContain("release of 1 binaries");
-    expect(released.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(["SHA256SUMS", assetName(host!), "npm"]);
-    const sums = parseChecksums(readFileSync(join(out, "SHA256SUMS"), "utf8"));
-    expect([...sums.keys()]).toEqual([assetName(host!)]);
-    expect(sums.get(assetName(host!))).toBe(sha256File(binary));
-    if (Bun.which("sha256sum")) {
-      const check = Bun.spawnSync(["sha256sum", "-c", "SHA256SUMS"], { cwd: out });
-      expect(check.stdout.toString()).toBe(`${assetName(host!)}: OK\n`);
-    }
-    expect(readdirSync(join(out, "npm")).sort()).toEqual(
-      [tarballName("@flash-sh/cli", pkg.version), tarballName(platformPackage(host!), pkg.version)].sort(),
-    );
-  }, 60_000);
-
   test("the binary is built for this platform and reports version, commit and Bun", () => {
+    expect(existsSync(binary) ? "" : output).toBe("");
     const info = readBinaryInfo(readFileSync(binary));
     expect(info.format).toBe(({ linux: "elf", darwin: "mach-o", win32: "pe" } as const)[host!.os]);
     expect(info.arch).toBe(host!.cpu);
@@ -82,28 +96,6 @@ describe.skipIf(!runnable)("bun run release --host", () => {
     expect(r.exitCode).toBe(0);
   }, 90_000);
 
-  test("npm install -g of the tarballs (offline) gives a flash that runs the same binary", async () => {
-    const npmDir = join(out, "npm");
-    const platformTarball = join(npmDir, tarballName(platformPackage(host!), pkg.version));
-    const listing = Bun.spawnSync(["tar", "tzf", platformTarball]).stdout.toString().split("\n").sort();
-    expect(listing.filter(Boolean)).toEqual(["package/README.md", "package/bin/flash", "package/package.json"]);
-    const flash = await npmInstallOffline(
-      [platformTarball, join(npmDir, tarballName("@flash-sh/cli", pkg.version))],
-      prefix,
-    );
-    const installed = join(prefix, "lib", "node_modules", platformPackage(host!), "bin", "flash");
-    expect(sha256File(installed)).toBe(sha256File(binary));
-    // Through the Node launcher: arguments, exit status and SIGINT reach the binary (smoke stops it with SIGINT).
-    const r = await smoke([flash]);
-    expect(r.version).toBe(Bun.spawnSync([binary, "--version"]).stdout.toString().trim());
-    expect(r.helpOk).toBe(true);
-    expect(r.health.status).toBe("healthy");
-    expect(r.hello).toEqual({ hello: "from the release" });
-    expect(r.exitCode).toBe(0);
-    const unknown = Bun.spawnSync([flash, "no-such-command"]);
-    expect(unknown.exitCode).toBe(Bun.spawnSync([binary, "no-such-command"]).exitCode);
-  }, 180_000);
-
   test("the README's install line for this platform installs it, and refuses a tampered download", async () => {
     const line = installLines(readFileSync(join(REPO, "README.md"), "utf8")).find((l) => l.asset === assetName(host!));
     expect(line).toBeDefined();
@@ -111,7 +103,7 @@ describe.skipIf(!runnable)("bun run release --host", () => {
     const run = await runInstallLine(line!, good.url.href.replace(/\/$/, ""));
     try {
       expect(run.code).toBe(0);
-      expect(sha256File(run.installed!)).toBe(sha256File(binary));
+      expect(sha256File(run.installed!)).toBe(sha());
       expect(Bun.spawnSync([run.installed!, "--version"]).exitCode).toBe(0);
     } finally {
       run.cleanup();
@@ -130,4 +122,39 @@ describe.skipIf(!runnable)("bun run release --host", () => {
       bad.stop(true);
     }
   }, 60_000);
+
+  test("writes the binary, SHA256SUMS that sha256sum -c accepts, and the npm tarballs", async () => {
+    const { code, output } = await released;
+    expect(output).toContain("release of 1 binaries");
+    expect(code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["SHA256SUMS", assetName(host!), "npm"]);
+    const sums = parseChecksums(readFileSync(join(out, "SHA256SUMS"), "utf8"));
+    expect([...sums.keys()]).toEqual([assetName(host!)]);
+    expect(sums.get(assetName(host!))).toBe(sha());
+    if (Bun.which("sha256sum")) {
+      const check = Bun.spawnSync(["sha256sum", "-c", "SHA256SUMS"], { cwd: out });
+      expect(check.stdout.toString()).toBe(`${assetName(host!)}: OK\n`);
+    }
+    expect(readdirSync(npmDir).sort()).toEqual(
+      [tarballName("@flash-sh/cli", pkg.version), tarballName(platformPackage(host!), pkg.version)].sort(),
+    );
+  }, 180_000);
+
+  test("npm install -g of the tarballs (offline) gives a flash that runs the same binary", async () => {
+    await released;
+    const listing = Bun.spawnSync(["tar", "tzf", platformTarball]).stdout.toString().split("\n").sort();
+    expect(listing.filter(Boolean)).toEqual(["package/README.md", "package/bin/flash", "package/package.json"]);
+    const flash = await installed;
+    const installedBinary = join(prefix, "lib", "node_modules", platformPackage(host!), "bin", "flash");
+    expect(sha256File(installedBinary)).toBe(sha());
+    // Through the Node launcher: arguments, exit status and SIGINT reach the binary (smoke stops it with SIGINT).
+    const r = await smoke([flash]);
+    expect(r.version).toBe(Bun.spawnSync([binary, "--version"]).stdout.toString().trim());
+    expect(r.helpOk).toBe(true);
+    expect(r.health.status).toBe("healthy");
+    expect(r.hello).toEqual({ hello: "from the release" });
+    expect(r.exitCode).toBe(0);
+    const unknown = Bun.spawnSync([flash, "no-such-command"]);
+    expect(unknown.exitCode).toBe(Bun.spawnSync([binary, "no-such-command"]).exitCode);
+  }, 180_000);
 });
