@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO, removeDir, runFlash } from "../helpers/workspace";
@@ -24,6 +24,10 @@ function freshWorkspace(): string {
   const r = runFlash(parent, ["init", "demo", "--yes", "--no-install"]);
   expect(r.code).toBe(0);
   const root = join(parent, "demo");
+  // As `bun init` does: @types/bun pinned to the version flash itself is checked against.
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const ours = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
+  expect(manifest.devDependencies["@types/bun"]).toBe(ours.devDependencies["@types/bun"]);
   mkdirSync(join(root, "node_modules", "@types"), { recursive: true });
   symlinkSync(join(REPO, "node_modules", "@types", "bun"), join(root, "node_modules", "@types", "bun"));
   return root;
