@@ -1,8 +1,15 @@
 #!/usr/bin/env bun
+import type { CommandDef } from "citty";
 import { mainUsage, unknownCommand } from "./core/commands/catalog";
 import pkg from "./package.json" with { type: "json" };
 
 const DESCRIPTION = "Write, serve and test serverless GPU/CPU functions and their examples";
+
+/** A command that refuses flags it does not declare (exit 2 with a did-you-mean: core/commands/strict.ts). */
+async function strictly(name: string, loaded: Promise<{ default: CommandDef<any> }>): Promise<CommandDef<any>> {
+  const [{ strict }, m] = await Promise.all([import("./core/commands/strict"), loaded]);
+  return strict(m.default, `flash ${name}`);
+}
 
 /** The `flash` command (citty): each subcommand is loaded only when used, so `flash --help` stays fast. */
 export async function main(): Promise<void> {
@@ -10,22 +17,22 @@ export async function main(): Promise<void> {
   const command = defineCommand({
     meta: { name: "flash", version: pkg.version, description: DESCRIPTION },
     subCommands: {
-      run: () => import("./core/commands/run").then((m) => m.default),
-      init: () => import("./core/commands/init").then((m) => m.default),
-      deps: () => import("./core/commands/deps").then((m) => m.default),
-      test: () => import("./core/commands/test").then((m) => m.default),
+      run: () => strictly("run", import("./core/commands/run")),
+      init: () => strictly("init", import("./core/commands/init")),
+      deps: () => strictly("deps", import("./core/commands/deps")),
+      test: () => strictly("test", import("./core/commands/test")),
       __worker: () => import("./core/commands/worker").then((m) => m.default),
-      emulator: () => import("./core/commands/emulator").then((m) => m.default),
-      build: () => import("./core/commands/build").then((m) => m.default),
-      deploy: () => import("./core/commands/deploy").then((m) => m.default),
-      undeploy: () => import("./core/commands/undeploy").then((m) => m.default),
-      env: () => import("./core/commands/env").then((m) => m.default),
-      app: () => import("./core/commands/app").then((m) => m.default),
-      logs: () => import("./core/commands/logs").then((m) => m.default),
-      login: () => import("./core/commands/login").then((m) => m.default),
-      completion: () => import("./core/commands/completion").then((m) => m.default),
-      upgrade: () => import("./core/commands/upgrade").then((m) => m.default),
-      doctor: () => import("./core/commands/doctor").then((m) => m.default),
+      emulator: () => strictly("emulator", import("./core/commands/emulator")),
+      build: () => strictly("build", import("./core/commands/build")),
+      deploy: () => strictly("deploy", import("./core/commands/deploy")),
+      undeploy: () => strictly("undeploy", import("./core/commands/undeploy")),
+      env: () => strictly("env", import("./core/commands/env")),
+      app: () => strictly("app", import("./core/commands/app")),
+      logs: () => strictly("logs", import("./core/commands/logs")),
+      login: () => strictly("login", import("./core/commands/login")),
+      completion: () => strictly("completion", import("./core/commands/completion")),
+      upgrade: () => strictly("upgrade", import("./core/commands/upgrade")),
+      doctor: () => strictly("doctor", import("./core/commands/doctor")),
       "__runpod-worker": () => import("./core/commands/runpod-worker").then((m) => m.default),
     },
   });

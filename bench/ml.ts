@@ -3,7 +3,7 @@
  *   - TTS (02_ml_inference/01_text_to_speech): milliseconds per sentence, cold (engine load + first sentence) and warm;
  *   - OCR (02_ml_inference/02_ocr): milliseconds per image, cold (model load + first image) and warm.
  * Each is measured twice: calling the engine in this process, and through the unified app and the local worker
- * pool (HTTP route → remote() → subprocess worker), the way `flash run` serves it.
+ * pool (HTTP route → remote() → pool worker), the way `flash run` serves it.
  *
  *   bun bench/ml.ts [--tts] [--ocr] [--n 20] [--no-pool]
  */
@@ -117,7 +117,7 @@ async function benchPool(tts: boolean, ocr: boolean): Promise<void> {
       return res.json();
     };
     console.log(
-      `\nThrough the unified app and the local pool (route → remote() → subprocess worker); cold includes the worker start`,
+      `\nThrough the unified app and the local pool (route → remote() → pool worker); cold includes the worker start`,
     );
     if (tts) {
       const [cold] = await timed(() => call("/01_text_to_speech/cpu/tts", { text: SENTENCES[0] }));

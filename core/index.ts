@@ -18,7 +18,7 @@ export const t: typeof elysiaT = Object.assign(Object.create(elysiaT), {
 export { logger } from "./base/log";
 export { pyTitle } from "./workspace/names";
 export { InputError, validationError, type FieldProblem } from "./base/errors";
-export { sse, type SseOptions } from "./base/sse";
+export { sse, sseResponses, type SseOptions } from "./base/sse";
 export { gpuInfo, listGpus, type GpuInfo, type GpuDevice } from "./base/gpu";
 export {
   remote,
@@ -38,6 +38,7 @@ export {
   ServerlessEndpoint,
   CpuServerlessEndpoint,
   NetworkVolume,
+  secret,
   type ResourceConfig,
   type ServerlessResourceOptions,
   type NetworkVolumeOptions,

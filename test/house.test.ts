@@ -60,4 +60,27 @@ describe("the house", () => {
     expect(files.length).toBeGreaterThan(40);
     expect(hits).toEqual([]);
   });
+
+  test("Runpod's facts are written once, in core/runpod/: no endpoint mutations or platform timeouts restated", async () => {
+    const { DEFAULT_EXECUTION_TIMEOUT_MS } = await import("../core/runpod/platform");
+    // The mutations' GraphQL text: the emulator serves them; every client sends them from core/runpod/.
+    const own = (rel: string) => rel.startsWith("core/runpod/");
+    const server = (rel: string) => rel.startsWith("core/emulator/");
+    // remote/ may not import runpod/: its local pool restates the default execution timeout, held equal below.
+    const pool = "core/remote/local/pool.ts";
+    const hits: string[] = [];
+    for (const rel of ["core", "worker"].flatMap((d) =>
+      [...new Bun.Glob("**/*.ts").scanSync({ cwd: join(ROOT, d) })].map((r) => `${d}/${r}`),
+    )) {
+      if (own(rel)) continue;
+      const text = readFileSync(join(ROOT, rel), "utf8");
+      if (!server(rel) && /\b(saveEndpoint|deleteEndpoint)\(\s*(input|id)\s*:/.test(text))
+        hits.push(`${rel}: endpoint mutation`);
+      if (/\b330_000\b/.test(text)) hits.push(`${rel}: 330_000`);
+      if (/\b600_000\b/.test(text) && rel !== pool) hits.push(`${rel}: 600_000`);
+    }
+    expect(hits).toEqual([]);
+    const restated = /DEFAULT_EXECUTION_TIMEOUT_MS = ([\d_]+);/.exec(readFileSync(join(ROOT, pool), "utf8"))?.[1];
+    expect(Number(restated?.replaceAll("_", ""))).toBe(DEFAULT_EXECUTION_TIMEOUT_MS);
+  });
 });

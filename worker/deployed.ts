@@ -112,12 +112,12 @@ export async function runDeployedWorker(): Promise<void> {
   const { execute, loadModule } = await import("../core/remote/worker/executor");
   const { lookup } = await import("../core/remote/worker/registry");
   // A generator function's route streams; the registry holds the function itself once its module is imported.
-  const isGenerator = async (module: string, name: string) =>
-    isGeneratorFunction(lookup(await loadModule(module), name)?.value);
+  const functionOf = async (module: string, name: string) => lookup(await loadModule(module), name)?.value;
+  const isGenerator = async (module: string, name: string) => isGeneratorFunction(await functionOf(module, name));
   const port = Number(process.env.PORT ?? 80);
   // LB: answer /ping with 204 (initializing) until the modules are imported, as Runpod's health check expects.
   let ready = false;
-  if (resource.is_load_balanced) serveRoutes(resource, appDir, port, () => ready, execute, isGenerator);
+  if (resource.is_load_balanced) serveRoutes(resource, appDir, port, () => ready, execute, isGenerator, functionOf);
   const started = performance.now();
   for (const module of new Set(resource.functions.map((f) => f.module))) await loadModule(join(appDir, module));
   ready = true;
@@ -144,6 +144,7 @@ function serveRoutes(
   ready: () => boolean,
   execute: (req: FunctionRequest, hooks?: ExecuteHooks) => Promise<FunctionResponse>,
   isGenerator: (module: string, name: string) => Promise<boolean>,
+  functionOf: (module: string, name: string) => Promise<unknown>,
 ): void {
   const routes = new Map(resource.functions.filter((f) => f.method && f.path).map((f) => [`${f.method} ${f.path}`, f]));
   const json = (body: unknown, status = 200) => Response.json(body, { status });
@@ -173,7 +174,7 @@ function serveRoutes(
           req.headers.get(ARGS_HEADER) === "1" && body && typeof body === "object"
             ? (body as { args?: unknown }).args
             : undefined;
-        args = Array.isArray(all) ? all : [body];
+        args = Array.isArray(all) ? all : await bindBody(body, () => functionOf(join(appDir, fn.module), fn.name));
       }
       const call: FunctionRequest = { module: join(appDir, fn.module), name: fn.name, executionType: fn.kind, args };
       if (await isGenerator(call.module, fn.name)) {
@@ -188,4 +189,54 @@ function serveRoutes(
     },
   });
   say(`serving ${routes.size} route(s) on port ${port}`);
+}
+
+/**
+ * The arguments a plain HTTP client's JSON body gives a function: for a function of several parameters, a body
+ * whose fields all name parameters binds them by name (runpod/flash's load-balanced routes bind JSON fields to
+ * parameters), so `POST /transform {"text": "hi", "operation": "title"}` calls `transform("hi", "title")`; else the
+ * body is the one argument.
+ */
+async function bindBody(body: unknown, fn: () => Promise<unknown>): Promise<unknown[]> {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return [body];
+  const names = parameterNames(await fn());
+  const keys = Object.keys(body);
+  if (!names || names.length < 2 || !keys.length || !keys.every((k) => names.includes(k))) return [body];
+  const args = names.map((n) => (body as Record<string, unknown>)[n]);
+  while (args.length && args[args.length - 1] === undefined) args.pop(); // missing trailing ones keep their defaults
+  return args;
+}
+
+/** A function's parameter names from its source, or undefined when one is not a plain name (destructured, rest). */
+function parameterNames(fn: unknown): string[] | undefined {
+  if (typeof fn !== "function") return undefined;
+  const src = Function.prototype.toString.call(fn);
+  const bare = /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(src);
+  if (bare) return [bare[1]!];
+  const open = src.indexOf("(");
+  if (open < 0) return undefined;
+  const parts: string[] = [];
+  let depth = 0;
+  let start = open + 1;
+  for (let i = open; i < src.length; i++) {
+    const c = src[i]!;
+    if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) depth--;
+    if (depth === 0) {
+      parts.push(src.slice(start, i));
+      break;
+    }
+    if (depth === 1 && c === ",") {
+      parts.push(src.slice(start, i));
+      start = i + 1;
+    }
+  }
+  const names: string[] = [];
+  for (const part of parts) {
+    const name = part.split("=")[0]!.trim();
+    if (!name) continue;
+    if (!/^[A-Za-z_$][\w$]*$/.test(name)) return undefined;
+    names.push(name);
+  }
+  return names;
 }

@@ -18,17 +18,18 @@ export interface MonitorOptions {
   headers: Record<string, string>;
 }
 
-/** Tells the monitor thread which job is in flight. */
+/** Tells the monitor thread which jobs are in flight (several on a worker with `FLASH_MAX_CONCURRENCY`). */
 export interface Monitor {
-  running(jobId: string | undefined): void;
+  running(jobIds: string[]): void;
 }
 
 const THREAD = `
-let job;
+let jobs = [];
 let opts;
 const sep = (u) => (u.includes("?") ? "&" : "?");
 async function ping() {
-  const url = job ? opts.ping + sep(opts.ping) + "job_id=" + encodeURIComponent(job) : opts.ping;
+  // rp_ping.py: the jobs in progress, comma-separated, as job_id.
+  const url = jobs.length ? opts.ping + sep(opts.ping) + "job_id=" + encodeURIComponent(jobs.join(",")) : opts.ping;
   await fetch(url, { headers: opts.headers, signal: AbortSignal.timeout(opts.pingMs * 2) }).then((r) => r.body?.cancel(), () => {});
 }
 async function stops() {
@@ -38,8 +39,10 @@ async function stops() {
       if (res.status === 200) {
         const body = await res.json().catch(() => ({}));
         const ids = Array.isArray(body?.jobsToStop) ? body.jobsToStop : [];
-        if (job && ids.includes(job)) {
-          process.stderr.write("[flash worker] job " + job + " was cancelled or timed out: stopping this worker\\n");
+        const hit = jobs.find((j) => ids.includes(j));
+        if (hit) {
+          // The jobs beside it end with the worker: JavaScript cannot stop one function and keep the others.
+          process.stderr.write("[flash worker] job " + hit + " was cancelled or timed out: stopping this worker\\n");
           process.kill(process.pid, "SIGKILL");
         }
         continue;
@@ -63,7 +66,7 @@ self.onmessage = (e) => {
     if (opts.stop) stops();
     return;
   }
-  job = m.job;
+  jobs = m.jobs;
 };
 `;
 
@@ -74,5 +77,5 @@ export function startMonitor(opts: MonitorOptions): Monitor {
   const thread = new Worker(url);
   thread.postMessage({ init: opts });
   (thread as unknown as { unref?(): void }).unref?.(); // the loop, not this thread, keeps the process alive
-  return { running: (jobId) => thread.postMessage({ job: jobId }) };
+  return { running: (jobIds) => thread.postMessage({ jobs: jobIds }) };
 }

@@ -1,6 +1,6 @@
 /**
- * The deployed mothership: the unified app of the deployed examples (core/app/app.ts, what `flash run` serves),
- * its `remote()` calls sent to the app's deployed endpoints. core/app/app.ts is loaded through a hook the entry sets
+ * The deployed mothership: the unified app of the deployed examples (core/app/app.ts, what `flash run` serves), its
+ * `remote()` calls sent to the app's deployed endpoints. core/app/app.ts is loaded through a hook the entry sets
  * (the binary's `flash __runpod-worker`, or the artifact's mothership runtime), so the worker program that live
  * calls carry stays a single file without the docs assets.
  */
@@ -43,6 +43,7 @@ export async function serveMothership(appDir: string, manifest: Manifest, say: (
       environmentName: env.FLASH_ENVIRONMENT ?? "production",
       appDir,
       manifest,
+      endpointIds: endpointIdsOf(env.FLASH_ENDPOINTS),
     }),
   );
   let app: { fetch: (r: Request) => Response | Promise<Response> } | undefined;
@@ -68,4 +69,15 @@ export async function serveMothership(appDir: string, manifest: Manifest, say: (
   say(
     `mothership ready: ${built.routeCount} routes of ${built.examples.length} example(s) in ${Math.round(performance.now() - started)} ms`,
   );
+}
+
+/** The endpoint ids `flash deploy` put in the env (FLASH_ENDPOINTS, JSON); none when it is missing or unreadable. */
+function endpointIdsOf(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed && typeof parsed === "object" ? (parsed as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

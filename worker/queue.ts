@@ -1,10 +1,14 @@
 /**
  * The queue-endpoint loop of flash's Runpod worker, following runpod-python's worker
  * (runpod/serverless/modules/rp_job.py, rp_scale.py, rp_ping.py, rp_http.py): long-poll job-take, run the job,
- * post job-done; a heartbeat and the per-job stop channel in a separate thread; a graceful SIGTERM.
+ * post job-done; a heartbeat and the per-job stop channel in a separate thread; a graceful SIGTERM. With
+ * `FLASH_MAX_CONCURRENCY` N > 1 (the config's `maxConcurrency`) it keeps up to N jobs in flight, taking
+ * `N - in flight` at a time from `job-take-batch`, as runpod-python's JobScaler does with a `concurrency_modifier`
+ * (rp_scale.py `get_jobs` / `run_jobs`).
  */
 import type { WorkerResponse } from "./call";
 import { say, withQuery } from "./platform";
+import { STREAM_CHUNK_LIMIT } from "../core/runpod/platform";
 import { startMonitor, type Monitor } from "./monitor";
 
 const VERSION = "flash-worker/1";
@@ -28,6 +32,8 @@ export interface QueueEnv {
   postStream?: string;
   ping?: string;
   pingMs: number;
+  /** Jobs run at once (FLASH_MAX_CONCURRENCY; default 1). */
+  concurrency: number;
 }
 
 /** The queue worker's environment (runpod-python worker_state.py / rp_job.py names), or none outside Runpod. */
@@ -43,6 +49,7 @@ export function readQueueEnv(e: Record<string, string | undefined> = process.env
     postStream: e.RUNPOD_WEBHOOK_POST_STREAM?.replaceAll("$RUNPOD_POD_ID", podId),
     ping: e.RUNPOD_WEBHOOK_PING?.replaceAll("$RUNPOD_POD_ID", podId),
     pingMs: Number(e.RUNPOD_PING_INTERVAL ?? 10_000) || 10_000,
+    concurrency: Math.max(1, Math.floor(Number(e.FLASH_MAX_CONCURRENCY ?? 1)) || 1),
   };
 }
 
@@ -66,14 +73,9 @@ export interface JobRunner {
 export async function queueLoop(env: QueueEnv, runner: JobRunner, firstJob?: TakenJob): Promise<void> {
   const headers = { authorization: env.key, "content-type": "application/json", "user-agent": VERSION };
   // The monitor thread (a second JS VM) starts right after the first job-take has gone out, not before it.
-  let inFlight: string | undefined;
+  const inFlight = new Set<string>();
   let thread: Monitor | undefined;
-  const monitor: Monitor = {
-    running: (jobId) => {
-      inFlight = jobId;
-      thread?.running(jobId);
-    },
-  };
+  const tell = () => thread?.running([...inFlight]);
   setTimeout(() => {
     thread = startMonitor({
       ping: env.ping && env.key ? withQuery(env.ping, { runpod_version: VERSION }) : undefined,
@@ -81,49 +83,83 @@ export async function queueLoop(env: QueueEnv, runner: JobRunner, firstJob?: Tak
       stop: stopUrl(env.getJob),
       headers,
     });
-    if (inFlight) thread.running(inFlight);
+    tell();
   }, 20);
   // runpod-python rp_scale.py handle_shutdown: stop taking jobs, finish the ones in flight, then exit.
+  const jobs = new Set<Promise<void>>();
   let stopping = false;
-  let busy = false;
+  let recycle = false;
   const taking = new AbortController();
   process.on("SIGTERM", () => {
     stopping = true;
     taking.abort();
-    if (!busy) process.exit(0);
-    say("SIGTERM: finishing the job in flight, then exiting");
+    if (jobs.size === 0) process.exit(0);
+    say(`SIGTERM: finishing the ${jobs.size} job(s) in flight, then exiting`);
   });
-  let failures = 0;
-  let job: TakenJob | undefined = firstJob;
-  while (!stopping) {
-    if (!job) {
-      const taken = await takeJob(env, headers, taking.signal).catch((err: Error) => {
-        if (stopping) return undefined;
-        failures++;
-        say(`cannot take a job: ${err.message}`);
-        return Bun.sleep(Math.min(5000, 200 * 2 ** Math.min(failures, 5))).then(() => undefined);
-      });
-      if (!taken) continue;
-      failures = 0;
-      job = taken;
-    }
-    busy = true;
-    monitor.running(job.id);
+  const run = async (job: TakenJob) => {
+    inFlight.add(job.id);
+    tell();
     const stream = new ChunkPoster(env, headers, job.id);
     const response = await runner.run(job.input, (chunk) => stream.push(chunk));
     // Every chunk is posted before job-done: a chunk that arrived after it would find the job finished.
     await stream.flushed();
-    monitor.running(undefined);
-    const recycle = runner.bundles() >= MAX_BUNDLES;
-    await postResult(env, headers, job.id, response, recycle, stream.count > 0 || response.chunks !== undefined);
-    busy = false;
-    job = undefined;
-    if (recycle) {
-      say(`ran ${runner.bundles()} distinct bundles: asking for a fresh worker (stopPod)`);
-      break;
+    inFlight.delete(job.id);
+    tell();
+    const stopPod = !recycle && runner.bundles() >= MAX_BUNDLES;
+    if (stopPod) recycle = true;
+    await postResult(env, headers, job.id, response, stopPod, stream.count > 0 || response.chunks !== undefined);
+  };
+  const start = (job: TakenJob) => {
+    const p: Promise<void> = run(job).finally(() => jobs.delete(p));
+    jobs.add(p);
+  };
+  let failures = 0;
+  if (firstJob) start(firstJob);
+  while (!stopping && !recycle) {
+    // Full: wait for a job to end before taking more (rp_scale.py run_jobs: FIRST_COMPLETED).
+    if (jobs.size >= env.concurrency) {
+      await Promise.race(jobs);
+      continue;
     }
+    const wanted = env.concurrency - jobs.size;
+    const taken = await takeJobs(env, headers, taking.signal, wanted, jobs.size > 0).catch((err: Error) => {
+      if (stopping) return [];
+      failures++;
+      say(`cannot take a job: ${err.message}`);
+      return Bun.sleep(Math.min(5000, 200 * 2 ** Math.min(failures, 5))).then(() => []);
+    });
+    if (taken.length) failures = 0;
+    for (const job of taken) start(job);
   }
+  await Promise.all(jobs);
+  if (recycle) say(`ran ${runner.bundles()} distinct bundles: asked for a fresh worker (stopPod)`);
   process.exit(0);
+}
+
+/**
+ * Take up to `wanted` jobs: one long-poll of job-take, or of job-take-batch with `batch_size` when the worker runs
+ * several at once (runpod-python rp_job.py `get_job(session, num_jobs)`; `job_in_progress=1` while jobs run).
+ */
+async function takeJobs(
+  env: QueueEnv,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  wanted: number,
+  busy: boolean,
+): Promise<TakenJob[]> {
+  if (env.concurrency === 1) {
+    const job = await takeJob(env, headers, signal);
+    return job ? [job] : [];
+  }
+  const url = withQuery(env.getJob.replace("/job-take/", "/job-take-batch/"), {
+    batch_size: String(wanted),
+    job_in_progress: busy ? "1" : "0",
+  });
+  const text = await poll(url, headers, signal);
+  if (!text) return [];
+  const body = JSON.parse(text) as TakenJob | TakenJob[];
+  const list = Array.isArray(body) ? body : [body];
+  return list.filter((j) => j?.id);
 }
 
 /** One long-poll of job-take; undefined when there is no job (204, 400, empty body). */
@@ -132,28 +168,30 @@ async function takeJob(
   headers: Record<string, string>,
   signal: AbortSignal,
 ): Promise<TakenJob | undefined> {
-  const res = await fetch(withQuery(env.getJob, { job_in_progress: "0" }), {
-    headers,
-    signal: AbortSignal.any([signal, AbortSignal.timeout(95_000)]),
-  });
-  if (res.status === 204) return undefined;
+  const text = await poll(withQuery(env.getJob, { job_in_progress: "0" }), headers, signal);
+  if (!text) return undefined;
+  const job = JSON.parse(text) as TakenJob;
+  return job?.id ? job : undefined;
+}
+
+/** One long-poll of a job-take URL: its body, or "" when there is no job (204, 400, 429, empty body). */
+async function poll(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<string> {
+  const res = await fetch(url, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(95_000)]) });
+  if (res.status === 204) return "";
   if (res.status === 400) {
     // runpod-python ignores 400 ("expected with FlashBoot") and polls again; a short pause keeps a persistent
     // 400 (wrong endpoint type) from spinning the CPU and hitting rate limits.
     await res.body?.cancel();
     await Bun.sleep(500);
-    return undefined;
+    return "";
   }
   if (res.status === 429) {
     await res.body?.cancel();
     await Bun.sleep(5000); // rp_job.py get_job: back off on 429
-    return undefined;
+    return "";
   }
   if (!res.ok) throw new Error(`job-take answered ${res.status}`);
-  const text = await res.text();
-  if (!text) return undefined;
-  const job = JSON.parse(text) as TakenJob;
-  return job?.id ? job : undefined;
+  return res.text();
 }
 
 /**
@@ -236,9 +274,18 @@ class ChunkPoster {
       this.warned = true;
       return;
     }
+    const text = JSON.stringify({ output: chunk });
+    const bytes = Buffer.byteLength(text);
+    if (bytes > STREAM_CHUNK_LIMIT) {
+      // Thrown into the generator's loop: the call fails with this message instead of the reader getting pieces.
+      throw new Error(
+        `chunk ${this.count + 1} is ${(bytes / 1e6).toFixed(1)} MB, over Runpod's 1 MB per streamed chunk ` +
+          "(docs serverless/endpoints/operation-reference): yield smaller pieces, or pass large data by reference " +
+          "(a URL or a network volume path)",
+      );
+    }
     const n = ++this.count;
     const url = withQuery(this.env.postStream.replaceAll("$ID", this.jobId), { isStream: "false" });
-    const text = JSON.stringify({ output: chunk });
     const headers = { ...this.headers, "x-request-id": this.jobId };
     this.chain = this.chain.then(() => postWithRetries(url, headers, text, `job-stream chunk ${n} of ${this.jobId}`));
   }

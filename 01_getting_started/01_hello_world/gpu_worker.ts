@@ -52,6 +52,9 @@ export const gpu_router = new Elysia().post("/hello", ({ body }) => gpuHello({ m
 
 if (import.meta.main) {
   // `bun gpu_worker.ts` runs the function once through a worker, like the original's `__main__` test payload.
-  logger("01_hello_world").log(JSON.stringify(await gpuHello({ message: "Testing GPU worker" }), null, 2));
-  process.exit(0);
+  // It calls once this module has loaded: a remote function takes its name from the module's exports.
+  setTimeout(async () => {
+    logger("01_hello_world").log(JSON.stringify(await gpuHello({ message: "Testing GPU worker" }), null, 2));
+    process.exit(0);
+  }, 0);
 }

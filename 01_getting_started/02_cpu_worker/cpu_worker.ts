@@ -50,6 +50,9 @@ export const cpu_router = new Elysia().post("/hello", ({ body }) => cpuHello({ n
 
 if (import.meta.main) {
   // `bun cpu_worker.ts` runs the function once through a worker, like the original's `__main__` test payload.
-  logger("02_cpu_worker").log(JSON.stringify(await cpuHello({ name: "Flash expert" }), null, 2));
-  process.exit(0);
+  // It calls once this module has loaded: a remote function takes its name from the module's exports.
+  setTimeout(async () => {
+    logger("02_cpu_worker").log(JSON.stringify(await cpuHello({ name: "Flash expert" }), null, 2));
+    process.exit(0);
+  }, 0);
 }

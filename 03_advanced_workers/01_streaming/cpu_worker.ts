@@ -1,4 +1,4 @@
-import { Elysia, t, remote, sse, CpuLiveServerless, CpuInstanceType } from "flash";
+import { Elysia, t, remote, sse, sseResponses, CpuLiveServerless, CpuInstanceType } from "flash";
 
 // Workers import this module and get only its bundled code, never the files beside it: no file reads and no heavy
 // work at import time.
@@ -76,15 +76,13 @@ export const cpu_router = new Elysia().post("/primes", ({ body }) => sse(countPr
     limit: t.Integer({ minimum: 10, maximum: 200_000_000, examples: [1_000_000] }),
     steps: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 10 })),
   }),
-  response: {
-    200: t.String({
-      description:
-        'text/event-stream: one `data: {"step", "of", "range", "primes_in_step", "primes_so_far", "done_pct"}` ' +
-        "event per window, then `event: done`",
-    }),
-  },
   detail: {
     summary: "Count primes, streaming progress (Server-Sent Events)",
     description: "Runs countPrimes on a CPU worker; each window's count is sent as soon as the worker finishes it.",
+    // The stream's events, as the docs show them (a `response` schema could only say text/plain).
+    responses: sseResponses(
+      'one `data: {"step", "of", "range", "primes_in_step", "primes_so_far", "done_pct"}` event per window, then ' +
+        "`event: done`",
+    ),
   },
 });

@@ -123,3 +123,21 @@ describe("01 Streaming: progress of a long job (CPU config)", () => {
     expect(last).toEqual([5_133, 9_592]);
   });
 });
+
+describe("the docs", () => {
+  test("the streaming routes declare a text/event-stream 200 in the OpenAPI document, the JSON route JSON", async () => {
+    const doc = (await (await ex.app.fetch(new Request("http://localhost/docs/json"))).json()) as {
+      paths: Record<string, { post: { responses: Record<string, { content: Record<string, unknown> }> } }>;
+    };
+    const base = "/03_advanced_workers/01_streaming";
+    for (const route of ["/gpu/generate", "/cpu/primes"]) {
+      expect(Object.keys(doc.paths[base + route]!.post.responses["200"]!.content)).toEqual(["text/event-stream"]);
+    }
+    expect(Object.keys(doc.paths[`${base}/gpu/generate`]!.post.responses["400"]!.content)).toEqual([
+      "application/json",
+    ]);
+    expect(Object.keys(doc.paths[`${base}/gpu/complete`]!.post.responses["200"]!.content)).toEqual([
+      "application/json",
+    ]);
+  });
+});

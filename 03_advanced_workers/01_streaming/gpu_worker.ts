@@ -1,4 +1,4 @@
-import { Elysia, t, remote, sse, InputError, logger, LiveServerless, GpuGroup } from "flash";
+import { Elysia, t, remote, sse, sseResponses, InputError, logger, LiveServerless, GpuGroup } from "flash";
 import { CORPUS } from "./corpus";
 
 // Workers import this module and get only its bundled code, never the files beside it: the training text is a
@@ -118,17 +118,15 @@ const ErrorReply = t.Object({ error: t.String(), message: t.String() }, { additi
 export const gpu_router = new Elysia()
   .post("/generate", ({ body }) => sse(generateTokens(body), { name: "generate" }), {
     body: GenerateBody,
-    response: {
-      200: t.String({
-        description:
-          'text/event-stream: one `data: {"index", "token"}` event per token as it is generated, then `event: done` ' +
-          "with the count (or `event: error`)",
-      }),
-      400: ErrorReply,
-    },
     detail: {
       summary: "Stream generated tokens (Server-Sent Events)",
       description: "Runs generateTokens on a GPU worker and sends each token the moment the worker yields it.",
+      // The stream's events, as the docs show them (a `response` schema could only say text/plain).
+      responses: sseResponses(
+        'one `data: {"index", "token"}` event per token as it is generated, then `event: done` with the count (or ' +
+          "`event: error`)",
+        { 400: ErrorReply },
+      ),
     },
   })
   .post(

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { exampleHarness } from "../../test/helpers/example";
-import { WebhookInbox } from "./client";
+import { WebhookInbox, webhookSecret } from "./client";
 import { startTestEndpoint, type TestEndpoint, useEnv } from "./test-endpoint";
 
 const ex = exampleHarness(import.meta.dir);
@@ -51,7 +51,8 @@ describe("calling an existing endpoint with runpod-sdk (against the emulator)", 
           body: JSON.stringify({ input: { text: "hook me" }, webhook: true }),
         })
       ).json()) as { id: string };
-      expect(endpoint.emulator.store.jobs.get(run.id)?.webhook).toBe(`${base}/webhook`);
+      const hook = endpoint.emulator.store.jobs.get(run.id)?.webhook ?? "";
+      expect(hook.startsWith(`${base}/webhook?token=`)).toBe(true);
       let got: Response | undefined;
       for (let i = 0; i < 100; i++) {
         got = await fetch(`${base}/webhook/${run.id}`);
@@ -63,6 +64,30 @@ describe("calling an existing endpoint with runpod-sdk (against the emulator)", 
     } finally {
       await server.stop(true);
     }
+  });
+
+  test("a forged webhook post (no token, or a wrong one) gets 401 and is not kept; the real token is accepted", async () => {
+    const job = { id: "forged-job-1", status: "COMPLETED", output: { words: 99 } };
+    for (const query of ["", "?token=guess"]) {
+      const res = await ex.app.fetch(
+        new Request(`http://localhost/03_advanced_workers/03_calling_endpoints/webhook${query}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(job),
+        }),
+      );
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: string }).error).toBe("unauthorized");
+    }
+    expect((await ex.call("GET", "/webhook/forged-job-1")).status).toBe(404);
+    const real = await ex.app.fetch(
+      new Request(
+        `http://localhost/03_advanced_workers/03_calling_endpoints/webhook?token=${encodeURIComponent(webhookSecret())}`,
+        { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(job) },
+      ),
+    );
+    expect(real.status).toBe(200);
+    expect((await ex.call("GET", "/webhook/forged-job-1")).status).toBe(200);
   });
 
   test("a batch runs every input, counts failures, keeps the order", async () => {
@@ -88,18 +113,18 @@ describe("calling an existing endpoint with runpod-sdk (against the emulator)", 
     expect(text).not.toContain(endpoint.env.RUNPOD_API_KEY);
     expect(JSON.parse(text)).toEqual({
       error: "upstream_error",
-      message: "the endpoint's API answered 404 (check RUNPOD_ENDPOINT_ID, or the job id)",
+      message: "the endpoint's API answered 404 (check TARGET_ENDPOINT_ID, or the job id)",
     });
   });
 
-  test("without RUNPOD_ENDPOINT_ID the routes answer 503 with what to set", async () => {
-    const undo = useEnv({ RUNPOD_ENDPOINT_ID: "" });
+  test("without TARGET_ENDPOINT_ID the routes answer 503 with what to set", async () => {
+    const undo = useEnv({ TARGET_ENDPOINT_ID: "" });
     try {
       const { status, body } = await ex.post("/runsync", { input: { text: "x" } });
       expect(status).toBe(503);
       expect(body).toEqual({
         error: "not_configured",
-        message: "set RUNPOD_ENDPOINT_ID (the endpoint to call) and RUNPOD_API_KEY in .env",
+        message: "set TARGET_ENDPOINT_ID (the endpoint to call) and RUNPOD_API_KEY in .env",
       });
     } finally {
       undo();

@@ -1,7 +1,8 @@
+import { timingSafeEqual } from "node:crypto";
 /**
  * Calling an existing Runpod endpoint with the official JavaScript client, runpod-sdk: synchronously (runsync),
  * asynchronously (run, then status), with a webhook, and as a batch. Settings are read when a call is made, never at
- * import time: RUNPOD_API_KEY, RUNPOD_ENDPOINT_ID and RUNPOD_ENDPOINT_BASE_URL (Runpod's https://api.runpod.ai/v2 by
+ * import time: RUNPOD_API_KEY, TARGET_ENDPOINT_ID and RUNPOD_ENDPOINT_BASE_URL (Runpod's https://api.runpod.ai/v2 by
  * default; the emulator's URL in tests).
  */
 // runpod-sdk (and the HTTP client it brings) is imported on the first call, not when the server starts: it is most
@@ -39,9 +40,9 @@ export const isTerminal = (job: Job) => TERMINAL.has(job.status);
 /** The endpoint named by the environment, as a runpod-sdk endpoint object. */
 export async function endpoint() {
   const key = process.env.RUNPOD_API_KEY;
-  const id = process.env.RUNPOD_ENDPOINT_ID;
+  const id = process.env.TARGET_ENDPOINT_ID;
   if (!key || !id) {
-    throw new NotConfigured("set RUNPOD_ENDPOINT_ID (the endpoint to call) and RUNPOD_API_KEY in .env");
+    throw new NotConfigured("set TARGET_ENDPOINT_ID (the endpoint to call) and RUNPOD_API_KEY in .env");
   }
   const baseUrl = process.env.RUNPOD_ENDPOINT_BASE_URL || RUNPOD_ENDPOINT_BASE;
   return (await loadSdk())(key, { baseUrl }).endpoint(id)!;
@@ -96,6 +97,27 @@ export async function batch(inputs: unknown[], waitS: number) {
     pending: jobs.filter((j) => !isTerminal(j)).length,
     batch_ms: Math.round(performance.now() - started),
   };
+}
+
+let generatedSecret: string | undefined;
+
+/**
+ * The secret a webhook URL carries (`?token=`): Runpod signs nothing it POSTs (docs: send-requests, webhooks), so
+ * the receiver knows a post came from a job it submitted only by a value in the URL it gave. `WEBHOOK_SECRET` when
+ * set (every replica of the app must agree), else a random one for this process.
+ */
+export function webhookSecret(): string {
+  const fromEnv = process.env.WEBHOOK_SECRET;
+  if (fromEnv) return fromEnv;
+  generatedSecret ??= Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url");
+  return generatedSecret;
+}
+
+/** Whether `token` is the webhook secret (compared in constant time). */
+export function isWebhookToken(token: string | undefined): boolean {
+  const want = Buffer.from(webhookSecret());
+  const got = Buffer.from(token ?? "");
+  return got.length === want.length && timingSafeEqual(got, want);
 }
 
 /** Finished jobs that arrived by webhook, newest last; bounded so a chatty endpoint cannot fill the memory. */

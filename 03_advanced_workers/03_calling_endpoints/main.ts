@@ -1,5 +1,16 @@
 import { Elysia, t } from "flash";
-import { batch, LIMITS, NotConfigured, runAsync, runSync, status, waitFor, WebhookInbox } from "./client";
+import {
+  batch,
+  isWebhookToken,
+  LIMITS,
+  NotConfigured,
+  runAsync,
+  runSync,
+  status,
+  waitFor,
+  WebhookInbox,
+  webhookSecret,
+} from "./client";
 
 // No file reads, no network and no settings read at import time: client.ts reads the environment on each call.
 
@@ -41,14 +52,14 @@ function upstreamError(error: unknown, set: { status?: number | string }) {
       answered === 401
         ? " (check RUNPOD_API_KEY)"
         : answered === 404
-          ? " (check RUNPOD_ENDPOINT_ID, or the job id)"
+          ? " (check TARGET_ENDPOINT_ID, or the job id)"
           : "";
     return { error: "upstream_error", message: `the endpoint's API answered ${answered}${why}` };
   }
   return undefined; // anything else is flash's generic 500, with the detail in the log
 }
 
-/** Routes that call an existing Runpod endpoint (RUNPOD_ENDPOINT_ID) with runpod-sdk. */
+/** Routes that call an existing Runpod endpoint (TARGET_ENDPOINT_ID) with runpod-sdk. */
 export const api_router = new Elysia()
   .onError(({ error, set }) => upstreamError(error, set))
   .post("/runsync", ({ body }) => runSync(body.input, body.wait_s), {
@@ -67,7 +78,10 @@ export const api_router = new Elysia()
     ({ body, request }) => {
       // Where Runpod should POST the finished job: this server, unless WEBHOOK_BASE_URL names a public address.
       const base = process.env.WEBHOOK_BASE_URL || new URL(request.url).origin;
-      const hook = body.webhook ? `${base}/03_advanced_workers/03_calling_endpoints/webhook` : undefined;
+      // The secret in the URL is how the receiver tells Runpod's post from a forged one.
+      const hook = body.webhook
+        ? `${base}/03_advanced_workers/03_calling_endpoints/webhook?token=${encodeURIComponent(webhookSecret())}`
+        : undefined;
       return runAsync(body.input, hook);
     },
     {
@@ -128,13 +142,21 @@ export const api_router = new Elysia()
   })
   .post(
     "/webhook",
-    ({ body }) => {
+    ({ body, query, set }) => {
+      if (!isWebhookToken(query.token)) {
+        set.status = 401;
+        return { error: "unauthorized", message: "not a webhook this app asked for: the token is missing or wrong" };
+      }
       inbox.add(body);
       return { received: true, id: body.id };
     },
     {
       body: t.Object({ id: t.String(), status: t.String() }, { additionalProperties: true }),
-      response: { 200: t.Object({ received: t.Boolean(), id: t.String() }) },
+      query: t.Object({ token: t.Optional(t.String({ maxLength: 200 })) }),
+      response: {
+        200: t.Object({ received: t.Boolean(), id: t.String() }),
+        401: t.Object({ error: t.String(), message: t.String() }),
+      },
       detail: { summary: "Receiver for Runpod's webhook: the finished job, as /status would answer it" },
     },
   )

@@ -1,8 +1,9 @@
 import { CpuLiveLoadBalancer } from "flash";
 
 /**
- * The load-balanced endpoint that would serve this example's HTTP routes when deployed.
- * Delete this file (or the export) to deploy the workers alone.
+ * The load-balanced endpoint that serves this example's HTTP routes once `flash deploy` has deployed it. Without
+ * this file, `flash deploy` creates a default CPU load balancer, `<app>-mothership`, so the routes are served either
+ * way.
  *
  * Alternatives:
  *   new CpuLiveLoadBalancer({ name: "03_03_calling_endpoints-mothership", workersMin: 2, workersMax: 10 }) // more capacity

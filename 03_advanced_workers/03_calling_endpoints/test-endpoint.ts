@@ -10,7 +10,7 @@ import { startEmulator, type Emulator } from "../../core/emulator/server";
 export interface TestEndpoint {
   emulator: Emulator;
   endpointId: string;
-  env: { RUNPOD_API_KEY: string; RUNPOD_ENDPOINT_ID: string; RUNPOD_ENDPOINT_BASE_URL: string };
+  env: { RUNPOD_API_KEY: string; TARGET_ENDPOINT_ID: string; RUNPOD_ENDPOINT_BASE_URL: string };
   stop(): Promise<void>;
 }
 
@@ -45,7 +45,7 @@ export async function startTestEndpoint(): Promise<TestEndpoint> {
   return {
     emulator,
     endpointId,
-    env: { RUNPOD_API_KEY: apiKey, RUNPOD_ENDPOINT_ID: endpointId, RUNPOD_ENDPOINT_BASE_URL: emulator.endpointBaseUrl },
+    env: { RUNPOD_API_KEY: apiKey, TARGET_ENDPOINT_ID: endpointId, RUNPOD_ENDPOINT_BASE_URL: emulator.endpointBaseUrl },
     stop: () => emulator.stop(),
   };
 }

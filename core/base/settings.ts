@@ -71,6 +71,11 @@ const SETTINGS = [
     scope: "user",
   },
   {
+    name: "FLASH_MOTHERSHIP_API_KEY",
+    meaning: "the key `flash deploy` gives the app's mothership (a Restricted key is enough); default RUNPOD_API_KEY",
+    scope: "user",
+  },
+  {
     name: "RUNPOD_API_BASE_URL",
     default: "https://api.runpod.io",
     meaning: "Runpod control-plane host (REST v2 at `/v2`, GraphQL at `/graphql`)",
@@ -197,6 +202,12 @@ const SETTINGS = [
     scope: "worker",
   },
   { name: "FLASH_PARENT_PID", meaning: "the server a process worker must not outlive", scope: "worker" },
+  {
+    name: "FLASH_MAX_CONCURRENCY",
+    meaning:
+      "how many jobs a Runpod worker runs at once (a config's maxConcurrency; runpod-python's concurrency_modifier)",
+    scope: "worker",
+  },
   { name: "FLASH_EMULATOR_PID", meaning: "the emulator an emulated Runpod worker must not outlive", scope: "worker" },
   {
     name: "FLASH_WORKER_MODE",
@@ -216,6 +227,11 @@ const SETTINGS = [
     scope: "worker",
   },
   { name: "FLASH_IS_MOTHERSHIP", meaning: "true on the deployed app's load-balanced mothership", scope: "worker" },
+  {
+    name: "FLASH_ENDPOINTS",
+    meaning: "the mothership's map of the app's endpoints, endpoint name → id (JSON), set by `flash deploy`",
+    scope: "worker",
+  },
   {
     name: "FLASH_BUILD_ARTIFACT_PATH",
     default: "/root/.runpod/artifact.tar.gz",

@@ -105,3 +105,21 @@ export async function sse(source: AsyncIterable<unknown>, options: SseOptions = 
     },
   });
 }
+
+/**
+ * The OpenAPI `responses` of a route that answers with `sse()`, for its `detail.responses` (give the route no
+ * `response` schema: the docs would derive a text/plain 200 from it): a 200 of `text/event-stream`, and JSON error
+ * replies with their schemas.
+ */
+export function sseResponses(description: string, errors: Record<number, object> = {}): SseResponses {
+  const out: SseResponses = {
+    200: { description, content: { "text/event-stream": { schema: { type: "string", description } } } },
+  };
+  for (const [status, schema] of Object.entries(errors)) {
+    out[status] = { description: `Error ${status}`, content: { "application/json": { schema } } };
+  }
+  return out;
+}
+
+/** OpenAPI response objects by status (the shape `detail.responses` takes). */
+export type SseResponses = Record<string, { description: string; content: Record<string, { schema: object }> }>;

@@ -40,9 +40,10 @@ export default defineCommand({
       const started = performance.now();
       const build = await runBuild({ root, scope, app: args.app });
       process.stdout.write(buildSummary(build, process.cwd()));
-      const prepared = await prepareDeploy(conn, build, build.app, args.env);
-      const { app, environment, created } = prepared.resolved;
+      const prepared = await prepareDeploy(conn, build, build.app, args.env, { dryRun: args["dry-run"] });
+      const { app, environment, created, wouldCreate } = prepared.resolved;
       for (const c of created) log.info(`created ${c}`);
+      for (const c of wouldCreate) log.info(`would create ${c}`);
       process.stdout.write(`\nPlan for ${app.name} / ${environment.name}:\n${renderPlan(prepared.plan)}`);
       if (!prepared.upload) process.stdout.write("  artifact unchanged: no upload\n");
       const summary = { app: app.name, environment: environment.name, build: buildJson(build) };

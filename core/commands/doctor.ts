@@ -19,6 +19,7 @@ import { COMMANDS } from "./catalog";
 import { parseDuration } from "../base/duration";
 import { RunpodApiError, RunpodHttp, redact } from "../runpod/http";
 import { RunpodRestV2, type V2Endpoint } from "../runpod/rest-v2";
+import { DEFAULT_EXECUTION_TIMEOUT_MS } from "../runpod/platform";
 
 /** Approximate serverless list prices, USD per worker-second (runpod.io/pricing, flex workers; check there). */
 const PRICES = { cpu: 0.00004, gpu24: 0.00031, gpu80: 0.00116 } as const;
@@ -514,7 +515,7 @@ async function probeFlashPlane(conn: Conn, tag: string, created: DoctorCreated, 
       idleTimeout: 5,
       scalerType: "QUEUE_DELAY",
       scalerValue: 4,
-      executionTimeoutMs: 600_000,
+      executionTimeoutMs: DEFAULT_EXECUTION_TIMEOUT_MS,
       workersPFBTarget: 0,
       flashEnvironmentId: env.id,
     });

@@ -74,7 +74,7 @@ const get = defineCommand({
       const { appName, conn, apps, undeploy, renderTable } = await setup(args.app);
       const app = await undeploy.requireApp(apps, appName);
       const env = await apps.environment(undeploy.pickEnvironment(app, args.name).id);
-      const state = await undeploy.deployedIn(apps, env);
+      const state = await undeploy.deployedIn(apps, env, app.name);
       const byId = new Map(Object.entries(state.deployed).map(([n, d]) => [d.endpoint_id, n]));
       const { endpointUrl } = await import("../deploy/deploy");
       if (args.json) {

@@ -74,7 +74,7 @@ async function resolveEndpoint(
   const app = await apps.appByName(appName);
   if (app && app.flashEnvironments.length) {
     const env = pickEnvironment(app, envName);
-    const state = await deployedIn(apps, env);
+    const state = await deployedIn(apps, env, app.name);
     const name = wanted ?? state.manifest?.mothership;
     const hit = Object.entries(state.deployed).find(
       ([n, d]) => n === name || d.endpoint_name === name || d.endpoint_id === name,

@@ -26,7 +26,7 @@ export default defineCommand({
       const { apps } = clients(conn);
       const app = await requireApp(apps, appName);
       const env = pickEnvironment(app, args.env);
-      const state = await deployedIn(apps, env);
+      const state = await deployedIn(apps, env, app.name);
       const all = Object.entries(state.deployed);
       const rowsOf = (entries: typeof all) =>
         entries.map(([resource, d]) => ({ resource, endpoint: d.endpoint_name, id: d.endpoint_id }));
@@ -48,8 +48,12 @@ export default defineCommand({
         ? all
         : all.filter(([n, d]) => n === args.name || d.endpoint_name === args.name || d.endpoint_id === args.name);
       if (!picked.length) {
-        if (args.all && args.json) return printJson({ app: app.name, environment: env.name, deleted: [] });
-        if (args.all) return void process.stdout.write(`Nothing deployed to ${app.name} / ${env.name}.\n`);
+        if (args.all) {
+          // Nothing to delete, but templates an earlier undeploy could not delete yet are tried again.
+          if (args.yes && state.pending.length) await undeployResources(conn, env, [], state);
+          if (args.json) return printJson({ app: app.name, environment: env.name, deleted: [], failures: [] });
+          return void process.stdout.write(`Nothing deployed to ${app.name} / ${env.name}.\n`);
+        }
         throw new Error(
           `${args.name} is not deployed to ${app.name} / ${env.name} (deployed: ${all.map(([n]) => n).join(", ") || "nothing"})`,
         );

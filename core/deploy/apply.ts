@@ -1,12 +1,14 @@
 /**
  * Apply a plan: create and update endpoints in parallel, then delete the ones whose resource is gone, reporting
  * progress per endpoint. Each step is one template save and one endpoint save through the same GraphQL mutations
- * flash uses for live endpoints (core/runpod/graphql.ts); a delete first scales the endpoint to zero workers, as
- * Runpod requires (docs.runpod.io sdks/graphql/manage-endpoints: "set min and max workers to 0" before deleting).
+ * flash uses for live endpoints (core/runpod/graphql.ts); a delete follows the documented order of
+ * core/runpod/platform.ts `teardownEndpoint` (0/0, delete, list to verify), then deletes the template.
  */
 import { logger } from "../base/log";
 import type { RunpodGraphql } from "../runpod/graphql";
-import type { DeployedResource } from "./manifest";
+import { type DeployedResource, digestEnv } from "./manifest";
+import type { RecordWriter } from "./record";
+import type { EnvVarInput } from "../runpod/platform";
 import type { Plan, PlanRow } from "./plan";
 
 const alog = logger("deploy");
@@ -19,13 +21,14 @@ export interface ApplyResult {
   failures: { resource: string; action: string; message: string }[];
 }
 
-async function saveTemplate(
-  gql: RunpodGraphql,
-  row: PlanRow,
-  name: string,
-  id?: string,
-): Promise<{ id: string; name: string }> {
-  return gql.saveTemplate({ ...row.desired!.template, name, id } as Parameters<RunpodGraphql["saveTemplate"]>[0]);
+/** How a plan is applied: the record written after each step, and which lingering templates are ours. */
+export interface ApplyOptions {
+  /** Stores each created, updated or deleted endpoint as soon as it is (an interrupted deploy loses nothing). */
+  writer?: RecordWriter;
+  /** Whether a template whose name clashes is this environment's (then it is reused, not renamed). */
+  ours?: (template: { id: string; env: EnvVarInput[] }) => boolean;
+  /** Finds (or creates) the network volumes a plan names (REST v2). */
+  volumes?: VolumeFinder;
 }
 
 /** Finds (or creates) a network volume by name and data center: REST v2 (`/v2/network-volumes`; rest-v2.ts). */
@@ -33,13 +36,18 @@ interface VolumeFinder {
   ensureNetworkVolume(volume: { name: string; size: number; dataCenterId: string }): Promise<string>;
 }
 
-async function createOrUpdate(gql: RunpodGraphql, row: PlanRow, volumes: VolumeFinder): Promise<DeployedResource> {
+async function createOrUpdate(gql: RunpodGraphql, row: PlanRow, opts: ApplyOptions): Promise<DeployedResource> {
   const d = row.desired!;
   const prev = row.action === "update" ? row.previous : undefined;
-  const templateName = prev?.template_name ?? `${d.endpointName}__${d.hash.slice(0, 8)}`;
-  const template = await saveTemplate(gql, row, templateName, prev?.template_id);
+  const input = { ...d.template, name: prev?.template_name ?? `${d.endpointName}__${d.hash.slice(0, 8)}` };
+  // A template left by an undeploy (Runpod refuses its delete for a while) or by an interrupted deploy has the same
+  // name: RunpodGraphql.createTemplate reuses it when it carries this environment's marker.
+  const template = prev?.template_id
+    ? await gql.saveTemplate({ ...input, id: prev.template_id })
+    : await gql.createTemplate(input, opts.ours ?? (() => false));
   // A volume named in the code is found on the account (or created) first, as runpod/flash does.
-  const volumeId = d.networkVolume ? await volumes.ensureNetworkVolume(d.networkVolume) : undefined;
+  if (d.networkVolume && !opts.volumes) throw new Error(`${d.endpointName} names a network volume: no volume client`);
+  const volumeId = d.networkVolume ? await opts.volumes!.ensureNetworkVolume(d.networkVolume) : undefined;
   const endpoint = volumeId ? { ...d.endpoint, networkVolumeId: volumeId } : d.endpoint;
   const saved = await gql.saveEndpoint({ ...endpoint, id: prev?.endpoint_id, templateId: template.id } as Parameters<
     RunpodGraphql["saveEndpoint"]
@@ -51,34 +59,30 @@ async function createOrUpdate(gql: RunpodGraphql, row: PlanRow, volumes: VolumeF
     template_name: template.name,
     desired_hash: d.hash,
     endpoint,
-    template: d.template,
+    template: { ...d.template, env: digestEnv(d.template.env) },
   };
 }
 
-async function remove(gql: RunpodGraphql, row: PlanRow): Promise<void> {
+/** Delete the endpoint, then its template unless another endpoint uses it; returns whether the template is gone. */
+async function remove(gql: RunpodGraphql, row: PlanRow): Promise<boolean> {
   const prev = row.previous!;
-  await gql.saveEndpoint({
-    ...prev.endpoint,
-    id: prev.endpoint_id,
-    templateId: prev.template_id,
-    workersMin: 0,
-    workersMax: 0,
-  } as Parameters<RunpodGraphql["saveEndpoint"]>[0]);
   await gql.deleteEndpoint(prev.endpoint_id);
-  const still = (await gql.listEndpoints()).some((e) => e.id === prev.endpoint_id);
-  if (still) throw new Error(`endpoint ${prev.endpoint_id} is still listed after deleteEndpoint`);
+  if (!prev.template_name) return true;
+  // Two endpoints may share a template (a duplicate of an interrupted or concurrent deploy): keep it for the other.
+  if ((await gql.listEndpoints()).some((e) => e.templateId === prev.template_id)) return true;
   try {
-    await gql.request("mutation deleteTemplate($name: String!) { deleteTemplate(templateName: $name) }", {
-      name: prev.template_name,
-    });
+    await gql.deleteTemplate(prev.template_name);
+    return true;
   } catch (err) {
-    // Runpod keeps a template busy for a while after its endpoint is gone; a leftover template costs nothing.
+    // Runpod refuses it for up to 2 minutes after the endpoint's last use: recorded, and retried by the next
+    // deploy, undeploy or env delete.
     alog.debug(`template ${prev.template_name} not deleted yet: ${(err as Error).message}`);
+    return false;
   }
 }
 
 /** Apply every change of the plan; never throws for one endpoint's failure (see `failures`). */
-export async function applyPlan(gql: RunpodGraphql, plan: Plan, volumes: VolumeFinder): Promise<ApplyResult> {
+export async function applyPlan(gql: RunpodGraphql, plan: Plan, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const result: ApplyResult = { deployed: {}, counts: { created: 0, updated: 0, deleted: 0, kept: 0 }, failures: [] };
   const step = async (row: PlanRow, work: () => Promise<void>) => {
     const started = performance.now();
@@ -100,23 +104,30 @@ export async function applyPlan(gql: RunpodGraphql, plan: Plan, volumes: VolumeF
     result.deployed[row.resource] = row.previous!;
     result.counts.kept++;
   }
-  await Promise.all(
-    plan.rows
-      .filter((r) => r.action === "create" || r.action === "update")
-      .map((row) =>
-        step(row, async () => {
-          result.deployed[row.resource] = await createOrUpdate(gql, row, volumes);
-          if (row.action === "create") result.counts.created++;
-          else result.counts.updated++;
-        }),
-      ),
-  );
+  const applyRow = (row: PlanRow) =>
+    step(row, async () => {
+      const done = await createOrUpdate(gql, row, opts);
+      result.deployed[row.resource] = done;
+      await opts.writer?.set(row.resource, done);
+      if (row.action === "create") result.counts.created++;
+      else result.counts.updated++;
+    });
+  const changed = plan.rows.filter((r) => r.action === "create" || r.action === "update");
+  await Promise.all(changed.filter((r) => !r.redesire).map(applyRow));
+  // The mothership last: its env names the ids of the endpoints just created.
+  for (const row of changed.filter((r) => r.redesire)) {
+    const ids: Record<string, string> = {};
+    for (const d of Object.values(result.deployed))
+      if (d.endpoint_name !== row.endpointName) ids[d.endpoint_name] = d.endpoint_id;
+    await applyRow({ ...row, desired: row.redesire!(ids) });
+  }
   await Promise.all(
     plan.rows
       .filter((r) => r.action === "delete")
       .map((row) =>
         step(row, async () => {
-          await remove(gql, row);
+          const templateGone = await remove(gql, row);
+          await opts.writer?.remove(row.resource, row.previous?.template_name, templateGone);
           result.counts.deleted++;
         }),
       ),

@@ -25,6 +25,34 @@ const BUILTIN_IGNORES = [
   "*.log",
 ];
 
+/**
+ * Files that look like credentials or editor leftovers: never packaged (the artifact is unpacked on every worker
+ * and stored with the app's builds), and named in the build's output so that a needed one can be renamed.
+ */
+const CREDENTIAL_PATTERNS = [
+  "id_rsa*",
+  "id_dsa*",
+  "id_ecdsa*",
+  "id_ed25519*",
+  "*.pem",
+  "*.key",
+  "*.p12",
+  "*.pfx",
+  "*.keystore",
+  "credentials.json",
+  "*credentials*.json",
+  "service-account*.json",
+  ".npmrc",
+  ".netrc",
+  ".pypirc",
+  ".aws/",
+  ".ssh/",
+  ".gnupg/",
+  "*.swp",
+  "*~",
+  "*.bak",
+];
+
 /** What `flash init` writes to `.flashignore` (tests and dev-only files stay out of deploys). */
 export const DEFAULT_FLASHIGNORE: string = defaultFlashignore;
 
@@ -46,9 +74,13 @@ export interface Collected {
   bytes: { sources: number; packages: number };
 }
 
-function loadIgnore(root: string, dir: string): Ignore {
+/**
+ * The ignore rules of a deploy: the built-in list, then every `.gitignore` and `.flashignore` from the workspace
+ * root down to each packaged folder (a nested file's patterns apply below its folder, as git applies them).
+ */
+function loadIgnore(root: string, folders: string[]): Ignore {
   const ig = ignore().add(BUILTIN_IGNORES);
-  for (const base of new Set([root, dir])) {
+  for (const base of [...new Set(folders)].sort((a, b) => a.length - b.length || a.localeCompare(b))) {
     for (const name of [".gitignore", ".flashignore"]) {
       const file = join(base, name);
       if (!existsSync(file)) continue;
@@ -59,6 +91,15 @@ function loadIgnore(root: string, dir: string): Ignore {
     }
   }
   return ig;
+}
+
+/** Every folder from `root` down to each file's folder (where ignore files may sit). */
+function foldersOf(root: string, files: string[]): string[] {
+  const out = new Set<string>([root]);
+  for (const f of files) {
+    for (let d = dirname(f); d.startsWith(root) && !out.has(d); d = dirname(d)) out.add(d);
+  }
+  return [...out];
 }
 
 function anchor(line: string, prefix: string): string {
@@ -82,9 +123,15 @@ function walk(dir: string, out: string[]): void {
 }
 
 /** The workspace sources a deploy of `scope` packages (absolute paths, sorted). */
-export function selectSources(root: string, scope: Scope, entries: string[]): string[] {
+export function selectSources(
+  root: string,
+  scope: Scope,
+  entries: string[],
+  /** Told each file left out because it looks like a credential (relative path). */
+  onCredential: (rel: string) => void = () => {},
+): string[] {
   const dir = scopeDir(root, scope);
-  const ig = loadIgnore(root, dir);
+  const credentials = ignore().add(CREDENTIAL_PATTERNS);
   const picked = new Set<string>();
   const files: string[] = [];
   walk(dir, files);
@@ -101,10 +148,14 @@ export function selectSources(root: string, scope: Scope, entries: string[]): st
   }
   // Modules the routers import from outside the scope (a shared helper folder) travel with them.
   files.push(...localClosure(root, entries));
+  const ig = loadIgnore(root, foldersOf(root, files));
   for (const f of files) {
     const rel = relative(root, f).split(sep).join("/");
     if (rel.startsWith("..")) continue;
-    if (ROOT_FILES.includes(rel) || !ig.ignores(rel)) picked.add(f);
+    if (ROOT_FILES.includes(rel)) picked.add(f);
+    else if (ig.ignores(rel)) continue;
+    else if (credentials.ignores(rel)) onCredential(rel);
+    else picked.add(f);
   }
   return [...picked].sort();
 }
@@ -140,6 +191,7 @@ class PackageCollector {
     }
     const real = this.addPath(found);
     if (!real || this.seenDirs.has(real)) return;
+    this.addHoistedLink(name);
     this.seenDirs.add(real);
     let pkg: { name?: string; version?: string; dependencies?: object; optionalDependencies?: object } = {};
     try {
@@ -152,6 +204,16 @@ class PackageCollector {
     for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
       if (this.find(dep, real)) this.add(dep, real); // optional ones for other platforms are not installed: skipped
     }
+  }
+
+  /**
+   * Bun's isolated install also links every package into `node_modules/.bun/node_modules`, where node resolution from
+   * any package in the store finds it: a package that imports one it does not declare (ocr-common imports
+   * onnxruntime-common) resolves there locally, so the link ships with the package it points to.
+   */
+  private addHoistedLink(name: string): void {
+    const link = join(this.root, "node_modules", ".bun", "node_modules", name);
+    if (existsSync(link) && lstatSync(link).isSymbolicLink()) this.addPath(link);
   }
 
   private find(name: string, fromDir: string): string | undefined {
@@ -211,6 +273,14 @@ function packageName(spec: string): string | undefined {
   return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
 }
 
+/** The nearest folder below the workspace root (exclusive) that holds a package.json, from `dir` upwards. */
+function packageDirOf(root: string, dir: string): string | undefined {
+  for (let d = dir; d.startsWith(root + sep); d = dirname(d)) {
+    if (existsSync(join(d, "package.json"))) return d;
+  }
+  return undefined;
+}
+
 /** Collect the artifact's files: the sources, then the npm packages they import (and declared dependencies). */
 export function collectFiles(
   root: string,
@@ -236,6 +306,14 @@ export function collectFiles(
       const name = packageName(imp.path);
       if (name) packages.add(name, dirname(file));
     }
+  }
+  // The dependencies a source's own package declares (an example imported by another one): its code may load them
+  // by a computed path, which no import scan sees, so they ship linked where that package's folder resolves them.
+  for (const dir of new Set(sources.map((f) => packageDirOf(root, dirname(f))))) {
+    if (!dir) continue;
+    const deps = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies?: object })
+      .dependencies;
+    for (const name of Object.keys(deps ?? {})) packages.add(name, dir);
   }
   for (const d of declared) {
     for (const spec of d.deps) {

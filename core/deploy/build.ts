@@ -10,11 +10,22 @@ import { renderTable } from "./table";
 import { dirname, join, relative } from "node:path";
 import { writeFileAtomic } from "../base/fs";
 import type { Scope } from "../workspace/discovery";
+import { logger } from "../base/log";
 import { collectFiles, selectSources } from "./artifact";
 import { defaultAppName, discoverDeploy, localClosure, scopeDir } from "./discover";
-import { buildManifest, type Manifest, MOTHERSHIP_RUNTIME_PATH, RUNTIME_PATH, stableStringify } from "./manifest";
+import type { EnvVarInput } from "../runpod/platform";
+import {
+  buildManifest,
+  digestEnv,
+  type Manifest,
+  MOTHERSHIP_RUNTIME_PATH,
+  RUNTIME_PATH,
+  stableStringify,
+} from "./manifest";
 import type { TarEntry } from "./tar";
 import { tarGz } from "./tar";
+
+const blog = logger("build");
 
 /** Largest artifact accepted (Runpod Flash's limit since v1.10.1: MAX_TARBALL_SIZE_MB = 1500 in
  * runpod/flash src/runpod_flash/core/resources/constants.py). */
@@ -44,7 +55,10 @@ interface ResourceSummary {
 /** What a build produced. */
 export interface BuildResult {
   app: string;
+  /** Env values never written: the manifest records them by digest. */
   manifest: Manifest;
+  /** Each resource's template env with its values (the deploy sends them; nothing writes them). */
+  env: Record<string, EnvVarInput[]>;
   manifestPath: string;
   artifactPath: string;
   artifactBytes: number;
@@ -64,12 +78,30 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const app = opts.app ?? defaultAppName(root, scope);
   const d = await discoverDeploy(root, scope, app);
   const mothershipFile = d.mothership.source === "default" ? [] : [join(root, d.mothership.source)];
-  const sources = selectSources(root, scope, [...d.routerFiles, ...mothershipFile]);
+  const leftOut: string[] = [];
+  const sources = selectSources(root, scope, [...d.routerFiles, ...mothershipFile], (rel) => leftOut.push(rel));
+  if (leftOut.length) {
+    blog.warn(
+      `left out ${leftOut.length} file(s) that look like credentials or editor leftovers: ${leftOut.join(", ")} ` +
+        "(the artifact is unpacked on every worker; rename a file that must travel)",
+    );
+  }
   const declared = [...d.resources.values()].flatMap((r) =>
     r.functions.filter((f) => f.dependencies?.length).map((f) => ({ module: f.module, deps: f.dependencies! })),
   );
   const collected = collectFiles(root, sources, declared);
-  const manifest = buildManifest(d, app, sources);
+  const built = buildManifest(d, app, sources);
+  // Env values stay in memory for the deploy: the manifest (written here, packaged, stored on Runpod) has digests.
+  const env = Object.fromEntries(Object.entries(built.resources).map(([name, r]) => [name, r.template.env]));
+  const manifest: Manifest = {
+    ...built,
+    resources: Object.fromEntries(
+      Object.entries(built.resources).map(([name, r]) => [
+        name,
+        { ...r, template: { ...r.template, env: digestEnv(r.template.env) } },
+      ]),
+    ),
+  };
   const manifestText = `${stableStringify(manifest)}\n`;
   // flash's worker program (and the mothership's), bundled, for stock images: their start command runs them.
   const { workerProgram } = await import("../runpod/worker-program");
@@ -113,6 +145,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   return {
     app,
     manifest,
+    env,
     manifestPath,
     artifactPath,
     artifactBytes: bytes.length,

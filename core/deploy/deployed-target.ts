@@ -9,7 +9,7 @@ import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } fr
 import type { Target } from "../remote/target";
 import { RunpodGraphql } from "../runpod/graphql";
 import { RunpodHttp } from "../runpod/http";
-import { readNdjsonCall, responseOf, RunpodJobs } from "../runpod/jobs";
+import { readNdjsonCall, responseOf, RunpodJobs, type WaitPolicy } from "../runpod/jobs";
 import { lbUrl, type RunpodUrls } from "../runpod/connection";
 import { FlashAppClient } from "./flash-app-client";
 import type { Manifest } from "./manifest";
@@ -37,6 +37,13 @@ export interface DeployedTargetOptions {
   /** Where the artifact is unpacked (module paths are relative to it). */
   appDir: string;
   manifest: Manifest;
+  /**
+   * The app's endpoints, endpoint name → id, as the deploy put them in the mothership's env (FLASH_ENDPOINTS):
+   * found there first, so the mothership needs no control-plane lookup (and a Restricted key will do).
+   */
+  endpointIds?: Record<string, string>;
+  /** How calls wait (a load balancer's cold start: RunpodJobs' WaitPolicy; tests shorten the pause). */
+  wait?: WaitPolicy;
 }
 
 /** Calls the app's deployed endpoints. */
@@ -50,12 +57,14 @@ export class DeployedTarget implements Target {
 
   constructor(private readonly opts: DeployedTargetOptions) {
     this.http = new RunpodHttp(opts.apiKey);
-    this.jobs = new RunpodJobs(this.http, opts.urls);
+    this.jobs = new RunpodJobs(this.http, opts.urls, opts.wait);
     this.apps = new FlashAppClient(new RunpodGraphql(this.http, opts.urls.apiBaseUrl));
   }
 
   /** Endpoint id by endpoint name, from the environment (refreshed when a name is missing). */
   private async endpointId(endpointName: string): Promise<string> {
+    const known = this.opts.endpointIds?.[endpointName];
+    if (known) return known;
     for (let attempt = 0; attempt < 2; attempt++) {
       this.endpoints ??= this.apps
         .environment(this.opts.environmentId)
@@ -119,7 +128,10 @@ export class DeployedTarget implements Target {
     return responseOf(job, call.name);
   }
 
-  /** A load-balanced function is its route: the arguments travel as `{"args": [...]}` (the first one as the query for GET). */
+  /**
+   * A load-balanced function is its route: the arguments travel as `{"args": [...]}` (the first one as the query for
+   * GET), through the live path's load-balancer client, so a cold start is waited out as for `--target runpod`.
+   */
   private async lbCall(
     endpointId: string,
     method: string,
@@ -130,19 +142,23 @@ export class DeployedTarget implements Target {
   ): Promise<FunctionResponse> {
     const m = method.toUpperCase();
     const arg = args[0];
-    let url = lbUrl(this.opts.urls, endpointId, path);
+    let route = path;
     if ((m === "GET" || m === "HEAD") && arg && typeof arg === "object") {
       const q = new URLSearchParams(Object.entries(arg).map(([k, v]) => [k, String(v)])).toString();
-      if (q) url += `?${q}`;
+      if (q) route += `?${q}`;
     }
-    const res = await fetch(url, {
-      method: m,
-      headers: { authorization: `Bearer ${this.opts.apiKey}`, "content-type": "application/json", "x-flash-args": "1" },
-      body: m === "GET" || m === "HEAD" ? undefined : JSON.stringify({ args }),
-      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(330_000)]) : AbortSignal.timeout(330_000),
-    });
+    const res = await this.jobs.lbRequest(
+      endpointId,
+      {
+        method: m,
+        path: route,
+        body: m === "GET" || m === "HEAD" ? undefined : { args },
+        headers: { "x-flash-args": "1" },
+      },
+      signal,
+    );
     if (res.ok && res.headers.get("content-type")?.includes("application/x-ndjson")) {
-      return readNdjsonCall(res, onChunk, url); // a generator's route, streamed (worker/ndjson.ts)
+      return readNdjsonCall(res, onChunk, lbUrl(this.opts.urls, endpointId, route)); // a generator's route, streamed (worker/ndjson.ts)
     }
     const text = await res.text();
     let body: unknown = null;

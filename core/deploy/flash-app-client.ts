@@ -4,7 +4,12 @@
  * src/runpod_flash/core/resources/app.py: prepareFlashArtifactUpload → HTTP PUT of the tarball with
  * `Content-Type: application/gzip` → finalizeFlashArtifactUpload → deployBuildToEnvironment).
  */
+import { logger } from "../base/log";
 import { GraphqlError, type RunpodGraphql } from "../runpod/graphql";
+import { sleep } from "../runpod/http";
+import { ARTIFACT_UPLOAD } from "../runpod/platform";
+
+const flog = logger("deploy");
 
 /** An environment as flash selects it. */
 export interface FlashEnvironment {
@@ -41,7 +46,12 @@ function isAppNotFound(err: unknown): boolean {
 
 /** Client of the Flash app plane. */
 export class FlashAppClient {
-  constructor(private readonly gql: RunpodGraphql) {}
+  constructor(
+    /** The control plane these calls go through (the deploy record reads endpoints and templates with it too). */
+    readonly gql: RunpodGraphql,
+    /** The first pause between upload attempts (ARTIFACT_UPLOAD.baseDelayMs; tests pass a short one). */
+    private readonly uploadBackoffMs: number = ARTIFACT_UPLOAD.baseDelayMs,
+  ) {}
 
   /** Every app of the account, with environments and builds. */
   async listApps(): Promise<FlashApp[]> {
@@ -114,25 +124,48 @@ export class FlashAppClient {
       { retry: false },
     );
     const { uploadUrl, objectKey } = prep.prepareFlashArtifactUpload;
-    // The presigned URL is the credential: no Authorization header (S3 would reject a second auth scheme).
-    const res = await fetch(uploadUrl, {
-      method: "PUT",
-      headers: { "content-type": "application/gzip" },
-      body: artifact as Uint8Array<ArrayBuffer>,
-      signal: AbortSignal.timeout(600_000),
-    });
-    if (!res.ok) {
-      const text = (await res.text()).slice(0, 300);
-      throw new Error(
-        `artifact upload failed: HTTP ${res.status} ${text.replace(/X-Amz-Signature=[^&\s"]+/g, "X-Amz-Signature=***")}`,
-      );
-    }
+    await this.put(uploadUrl, artifact);
     const fin = await this.gql.request<{ finalizeFlashArtifactUpload: { id: string } }>(
       "mutation FinalizeArtifactUpload($input: FinalizeFlashArtifactUploadInput!) { finalizeFlashArtifactUpload(input: $input) { id manifest } }",
       { input: { flashAppId: appId, objectKey, manifest } },
       { retry: false },
     );
     return fin.finalizeFlashArtifactUpload.id;
+  }
+
+  /**
+   * PUT the artifact to its presigned URL. The URL is the credential: no Authorization header (S3 would reject a
+   * second auth scheme). A connection error or a timeout is tried again (ARTIFACT_UPLOAD); an HTTP error is not.
+   */
+  private async put(uploadUrl: string, artifact: Uint8Array): Promise<void> {
+    const shown = (text: string) => text.replace(/X-Amz-Signature=[^&\s"]+/g, "X-Amz-Signature=***");
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(uploadUrl, {
+          method: "PUT",
+          headers: { "content-type": "application/gzip" },
+          body: artifact as Uint8Array<ArrayBuffer>,
+          signal: AbortSignal.timeout(ARTIFACT_UPLOAD.timeoutMs),
+        });
+      } catch (err) {
+        if (attempt >= ARTIFACT_UPLOAD.attempts) {
+          throw new Error(`artifact upload failed after ${attempt} attempts: ${shown((err as Error).message)}`);
+        }
+        const delay = Math.min(ARTIFACT_UPLOAD.maxDelayMs, this.uploadBackoffMs * 2 ** (attempt - 1));
+        flog.warn(
+          `upload attempt ${attempt}/${ARTIFACT_UPLOAD.attempts} failed: ${shown((err as Error).message)}; retrying`,
+        );
+        await sleep(delay);
+        continue;
+      }
+      if (res.ok) {
+        await res.body?.cancel();
+        return;
+      }
+      const text = (await res.text()).slice(0, 300);
+      throw new Error(`artifact upload failed: HTTP ${res.status} ${shown(text)}`);
+    }
   }
 
   /** Make a build the environment's active one (what its workers mount). */

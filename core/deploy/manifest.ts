@@ -8,7 +8,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ResourceConfig } from "../remote/config";
-import type { EndpointInput, TemplateInput } from "../runpod/graphql";
+import type { EndpointInput, EnvVarInput, TemplateInput } from "../runpod/platform";
+import { secretName } from "../base/secrets";
 import { shortHash } from "../base/fs";
 import { configHash, INSTALL_BUN_LINE, mapConfig } from "../runpod/mapping";
 import { deployStartBase64 } from "../runpod/deploy-start";
@@ -61,6 +62,11 @@ export interface Manifest {
   deployed?: Record<string, DeployedResource>;
   /** Added by `flash deploy`: sha256 of the artifact the build holds (an unchanged artifact is not uploaded again). */
   artifact_sha256?: string;
+  /**
+   * Templates of deleted endpoints that Runpod refused to delete yet (up to 2 min after the endpoint's last use:
+   * docs sdks/graphql/manage-pod-templates): every later deploy, undeploy and env delete tries again.
+   */
+  pending_templates?: string[];
 }
 
 /** What `flash deploy` recorded for one resource in the build's stored manifest. */
@@ -73,6 +79,26 @@ export interface DeployedResource {
   desired_hash: string;
   endpoint: ManifestEndpoint;
   template: ManifestTemplate;
+}
+
+/**
+ * An env value as manifests record it: a salted sha256 prefix, never the value (the artifact is unpacked on every
+ * worker, and the build manifest is stored on Runpod). A secret reference holds no secret and is kept readable;
+ * a recorded hash is kept as is. The plan compares these to tell which keys changed.
+ */
+function envDigest(key: string, value: string): string {
+  if (value.startsWith("sha256:") || secretName(value) !== undefined) return value;
+  return `sha256:${new Bun.CryptoHasher("sha256").update(`flash-env\u0000${key}\u0000${value}`).digest("hex").slice(0, 16)}`;
+}
+
+/** An env list with every value recorded by `envDigest`. */
+export function digestEnv(env: EnvVarInput[]): EnvVarInput[] {
+  return env.map((v) => ({ key: v.key, value: envDigest(v.key, v.value) }));
+}
+
+/** A deployed record as it is stored: its template env by digest. */
+export function storedRecord(d: DeployedResource): DeployedResource {
+  return { ...d, template: { ...d.template, env: digestEnv(d.template.env) } };
 }
 
 /** The key of a function in `function_registry`. */

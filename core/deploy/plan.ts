@@ -5,21 +5,26 @@
  * Only endpoints recorded there and still attached to the environment are ever updated or deleted: an endpoint
  * flash did not create is never touched.
  */
-import type { EndpointInput, TemplateInput } from "../runpod/graphql";
+import type { EndpointInput, EnvVarInput, TemplateInput } from "../runpod/platform";
 import { renderTable } from "./table";
 import { configHash } from "../runpod/mapping";
 import { runpodUrls, type RunpodUrls } from "../runpod/connection";
 import { formatCost, hourlyAt, type HourlyCost, sumCosts } from "./cost";
 import type { FlashEnvironment } from "./flash-app-client";
-import type { DeployedResource, Manifest, ManifestResource } from "./manifest";
+import { type DeployedResource, digestEnv, type Manifest, type ManifestResource } from "./manifest";
+import { ADOPTED } from "./record";
 
 /** What the deploy adds to every endpoint: which app, environment and resource its workers serve. */
 export interface DeployContext {
   appName: string;
   environment: FlashEnvironment;
-  /** The API key the mothership calls the other endpoints with. */
+  /** The API key the mothership calls the other endpoints with (FLASH_MOTHERSHIP_API_KEY, else RUNPOD_API_KEY). */
   apiKey: string;
   urls: RunpodUrls;
+  /** Each resource's template env with values (the build's; the manifest has digests only). */
+  env?: Record<string, EnvVarInput[]>;
+  /** The app's other endpoints, endpoint name → id: the mothership gets them in its env (FLASH_ENDPOINTS). */
+  endpointIds?: Record<string, string>;
 }
 
 /** The template and endpoint inputs of one resource, as the deploy sends them (no ids). */
@@ -45,6 +50,8 @@ export interface PlanRow {
   costMax: HourlyCost | null;
   desired?: Desired;
   previous?: DeployedResource;
+  /** The mothership's inputs once the other endpoints' ids are known (it is applied after them). */
+  redesire?: (endpointIds: Record<string, string>) => Desired;
 }
 
 /** The whole plan. */
@@ -61,7 +68,7 @@ export function deployedEndpointName(resource: ManifestResource, environment: st
 
 /** The inputs one resource is deployed with. */
 function desiredFor(name: string, r: ManifestResource, ctx: DeployContext): Desired {
-  const env = new Map(r.template.env.map((v) => [v.key, v.value]));
+  const env = new Map((ctx.env?.[name] ?? r.template.env).map((v) => [v.key, v.value]));
   env.set("FLASH_RESOURCE_NAME", name);
   env.set("FLASH_APP", ctx.appName);
   env.set("FLASH_ENVIRONMENT", ctx.environment.name);
@@ -76,6 +83,19 @@ function desiredFor(name: string, r: ManifestResource, ctx: DeployContext): Desi
   }
   if (r.is_mothership) {
     env.set("FLASH_IS_MOTHERSHIP", "true");
+    // Where the app's endpoints are, so the mothership needs no control-plane lookup (and a key restricted to the
+    // app's endpoints is enough: docs get-started/api-keys, Restricted keys).
+    const ids = ctx.endpointIds ?? {};
+    env.set(
+      "FLASH_ENDPOINTS",
+      JSON.stringify(
+        Object.fromEntries(
+          Object.keys(ids)
+            .sort()
+            .map((k) => [k, ids[k]]),
+        ),
+      ),
+    );
     // The mothership calls the app's other endpoints (the Python SDK injects the key the same way for endpoints
     // that make remote calls, v1.2+), and finds them through the environment (its "state manager").
     env.set("RUNPOD_API_KEY", ctx.apiKey);
@@ -111,8 +131,9 @@ function diffFields(prev: DeployedResource, next: Desired): string[] {
     const b = next.template[k];
     if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k}: ${show(a)} → ${show(b)}`);
   }
-  const envA = new Map(prev.template.env.map((v) => [v.key, v.value]));
-  const envB = new Map(next.template.env.map((v) => [v.key, v.value]));
+  // Recorded env values are digests (manifest.ts `envDigest`): compare digests.
+  const envA = new Map(digestEnv(prev.template.env).map((v) => [v.key, v.value]));
+  const envB = new Map(digestEnv(next.template.env).map((v) => [v.key, v.value]));
   for (const k of [...new Set([...envA.keys(), ...envB.keys()])].sort()) {
     if (envA.get(k) === envB.get(k)) continue;
     if (k === "FLASH_SOURCE_FINGERPRINT") out.push("code changed");
@@ -135,18 +156,28 @@ export function makePlan(
 ): Plan {
   const attached = new Set((ctx.environment.endpoints ?? []).map((e) => e.id));
   const rows: PlanRow[] = [];
+  // The mothership's env names the other endpoints' ids: known now for those that exist, after apply for new ones.
+  const ids: Record<string, string> = {};
+  let idsPending = false;
   for (const [name, r] of Object.entries(manifest.resources)) {
-    const desired = desiredFor(name, r, ctx);
+    if (r.is_mothership) continue;
+    const prev = previous[name];
+    if (prev && attached.has(prev.endpoint_id)) ids[deployedEndpointName(r, ctx.environment.name)] = prev.endpoint_id;
+    else idsPending = true;
+  }
+  for (const [name, r] of Object.entries(manifest.resources)) {
+    const desired = desiredFor(name, r, { ...ctx, endpointIds: ids });
     const prev = previous[name];
     const costMin = hourlyAt(r.endpoint, r.endpoint.workersMin, prices);
     const costMax = hourlyAt(r.endpoint, r.endpoint.workersMax, prices);
     const base = { resource: name, endpointName: desired.endpointName, costMin, costMax, desired };
     if (!prev || !attached.has(prev.endpoint_id)) {
       rows.push({ ...base, action: "create", changes: prev ? ["endpoint no longer exists"] : [] });
-    } else if (prev.desired_hash === desired.hash) {
+    } else if (prev.desired_hash === desired.hash && !(r.is_mothership && idsPending)) {
       rows.push({ ...base, action: "keep", endpointId: prev.endpoint_id, changes: [], previous: prev });
     } else {
-      const changes = diffFields(prev, desired);
+      const changes =
+        prev.desired_hash === ADOPTED ? ["adopted: left by an interrupted deploy"] : diffFields(prev, desired);
       rows.push({
         ...base,
         action: "update",
@@ -155,6 +186,13 @@ export function makePlan(
         previous: prev,
       });
     }
+  }
+  const mothership = rows.find((row) => manifest.resources[row.resource]?.is_mothership);
+  if (mothership && idsPending) {
+    const r = manifest.resources[mothership.resource]!;
+    mothership.redesire = (endpointIds) => desiredFor(mothership.resource, r, { ...ctx, endpointIds });
+    if (mothership.action === "update" && !mothership.changes.includes("endpoint ids"))
+      mothership.changes.push("endpoint ids");
   }
   for (const [name, prev] of Object.entries(previous)) {
     if (manifest.resources[name] || !attached.has(prev.endpoint_id)) continue;

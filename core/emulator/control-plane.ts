@@ -9,6 +9,7 @@ import {
   validate,
 } from "graphql";
 import { CPU_INSTANCE_IDS, CUDA_VERSIONS, cpuMaxDiskGb, GPU_POOLS, gpuModels, isLocation } from "./catalog";
+import { TEMPLATE_DELETE_LAG_MS } from "../runpod/platform";
 
 /** An environment variable as GraphQL carries it. */
 export interface EnvVar {
@@ -246,7 +247,7 @@ export class ControlPlane {
 
   constructor(options: ControlPlaneOptions = {}) {
     this.requireZeroWorkersToDelete = options.requireZeroWorkersToDelete ?? true;
-    this.templateDeleteDelayMs = options.templateDeleteDelayMs ?? 120_000;
+    this.templateDeleteDelayMs = options.templateDeleteDelayMs ?? TEMPLATE_DELETE_LAG_MS;
     this.injectLbPortEnv = options.injectLbPortEnv ?? true;
   }
 

@@ -1,6 +1,7 @@
 import { logger } from "../base/log";
 import type { EndpointHealth, JobObject, JobPolicy, JobRequest, JobStatus } from "../runpod/api";
 import { isTerminal } from "../runpod/api";
+import { DEFAULT_EXECUTION_TIMEOUT_MS, isEmptyInput } from "../runpod/platform";
 
 const elog = logger("emulator");
 
@@ -79,7 +80,7 @@ export class JobStore {
       retentionMs: options.retentionMs ?? 30 * 60_000,
       syncRetentionMs: options.syncRetentionMs ?? 60_000,
       ttlMs: options.ttlMs ?? 86_400_000,
-      executionTimeoutMs: options.executionTimeoutMs ?? 600_000,
+      executionTimeoutMs: options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS,
       maxRequeues: options.maxRequeues ?? 1,
       webhookRetryDelayMs: options.webhookRetryDelayMs ?? 10_000,
       failedKeepsOutput: options.failedKeepsOutput ?? false,
@@ -117,7 +118,9 @@ export class JobStore {
       requeues: 0,
     };
     this.jobs.set(id, job);
-    this.enqueue(job);
+    // Runpod accepts a job with empty or null input but never dispatches it: it stays IN_QUEUE until its TTL (runpod/flash
+    // commit 02058db1, #302: the platform "silently times out on empty input instead of dispatching the job").
+    if (!isEmptyInput(body.input)) this.enqueue(job);
     return job;
   }
 
@@ -348,6 +351,14 @@ export class JobStore {
     }
     const c = this.count(endpointId);
     return { completed: c.completed, failed: c.failed, inProgress, inQueue, retried: c.retried };
+  }
+
+  /** How many jobs of an endpoint a worker is running. */
+  runningOn(endpointId: string, workerId: string): number {
+    let n = 0;
+    for (const job of this.jobs.values())
+      if (job.endpointId === endpointId && job.workerId === workerId && job.status === "IN_PROGRESS") n++;
+    return n;
   }
 
   /** Queued plus running jobs of an endpoint (what scaling looks at). */

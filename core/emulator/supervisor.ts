@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { logger } from "../base/log";
 import { networkVolumeFolder } from "../base/volumes";
 import type { EndpointHealth } from "../runpod/api";
+import { LB_NO_WORKER_WAIT_MS } from "../runpod/platform";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
 import { containerEnv, makeRoot, toolsDir } from "./images";
 import type { JobStore } from "./job-store";
@@ -166,7 +167,7 @@ export class WorkerSupervisor {
         ? Math.ceil(
             (alive.reduce((n, w) => n + w.inflight, 0) + this.lbWaiting(endpointId)) / requestsPerWorker(endpoint),
           )
-        : this.store.demand(endpointId);
+        : Math.ceil(this.store.demand(endpointId) / this.jobsPerWorker(endpoint));
     const target = Math.min(endpoint.workersMax, Math.max(endpoint.workersMin, demand));
     const blocked = this.throttled.has(endpointId) || (this.holdUntil.get(endpointId) ?? 0) > Date.now();
     if (!blocked) for (let i = alive.length + pending; i < target; i++) this.start(endpoint, launch);
@@ -295,7 +296,7 @@ export class WorkerSupervisor {
 
   /** LB: a ready worker for one request (starting one if needed); undefined when none got ready in time. */
   async acquireLb(endpointId: string, signal?: AbortSignal): Promise<EmulatedWorker | undefined> {
-    const deadline = Date.now() + (this.opts.lbWaitMs ?? 120_000);
+    const deadline = Date.now() + (this.opts.lbWaitMs ?? LB_NO_WORKER_WAIT_MS);
     this.lbWaiters.set(endpointId, (this.lbWaiters.get(endpointId) ?? 0) + 1);
     try {
       this.rescale(endpointId);
@@ -451,6 +452,18 @@ export class WorkerSupervisor {
     delete host.SHELL;
     const releases = this.opts.bunReleasesUrl?.() ?? `${this.opts.baseUrl()}/_emulator/bun-releases`;
     return { root, env: { ...host, ...containerEnv(image, root, toolsDir(image, this.workDir()), releases) } };
+  }
+
+  /**
+   * QB: jobs one worker runs at once. flash's worker reads it from FLASH_MAX_CONCURRENCY (the config's
+   * `maxConcurrency`, in its template) and takes that many through job-take-batch; the emulator counts a worker for
+   * that many queued or running jobs, so it does not start workers that would find the queue already drained.
+   */
+  private jobsPerWorker(endpoint: EmulatedEndpoint): number {
+    const set =
+      endpoint.env.find((v) => v.key === "FLASH_MAX_CONCURRENCY")?.value ??
+      templateEnv(this.control.templateOf(endpoint)).FLASH_MAX_CONCURRENCY;
+    return Math.max(1, Math.floor(Number(set)) || 1);
   }
 
   private spawn(id: string, endpoint: EmulatedEndpoint, launch: Launch): void {

@@ -4,6 +4,7 @@
  * nothing: an external worker attaches), and the host environment a local process needs. Shared by the supervisor
  * (which spawns) and `flash emulator` (which prints the variables for workers the user starts).
  */
+import { resolveSecrets } from "../base/secrets";
 import { resolve } from "node:path";
 import { setting } from "../base/settings";
 import type { EmulatedEndpoint, EmulatedTemplate } from "./control-plane";
@@ -35,9 +36,12 @@ export interface LaunchOptions {
   images?: Record<string, string | string[]>;
 }
 
-/** A template's env as a record. */
+/**
+ * A template's env as a record, with each secret reference (`{{ RUNPOD_SECRET_name }}`) replaced as Runpod does at
+ * container start (docs pods/templates/secrets); the emulator's own environment stands in for the account's secrets.
+ */
 export function templateEnv(template: EmulatedTemplate | undefined): Record<string, string> {
-  return Object.fromEntries((template?.env ?? []).map((v) => [v.key, v.value]));
+  return resolveSecrets(Object.fromEntries((template?.env ?? []).map((v) => [v.key, v.value])));
 }
 
 /**

@@ -4,6 +4,7 @@
  * config and the field.
  */
 import { closest } from "../base/did-you-mean";
+import { secretRef } from "../base/secrets";
 import {
   allGpuGroups,
   CpuInstanceType,
@@ -143,6 +144,15 @@ export interface ServerlessResourceOptions {
   idleTimeout?: number;
   /** Per-call limit in milliseconds; 0 = the target's default (600 s locally). */
   executionTimeoutMs?: number;
+  /**
+   * Calls one worker runs at once (default 1), for I/O-bound async functions: a worker awaiting a network answer
+   * can take the next call meanwhile. Runpod's counterpart is the worker's job concurrency: runpod-python's
+   * `concurrency_modifier` (runpod/serverless/modules/rp_scale.py: the JobScaler keeps up to that many jobs in
+   * flight and takes them with `job-take-batch`), which runpod/flash sets from `Endpoint(max_concurrency=…)`
+   * (default 1). CPU-bound functions gain nothing: they share one event loop. On Runpod it applies to queue
+   * endpoints (a load balancer's workers take HTTP requests concurrently anyway); the local pool applies it to both.
+   */
+  maxConcurrency?: number;
   /** Environment variables of the workers. */
   env?: Record<string, string>;
   networkVolume?: NetworkVolume;
@@ -150,6 +160,11 @@ export interface ServerlessResourceOptions {
   scalerValue?: number;
   /** Container image (required for non-live `ServerlessEndpoint`s; live configs default to the flash image). */
   imageName?: string;
+  /**
+   * A private image's registry credentials on Runpod (the id of a container registry auth, created in the console
+   * under Settings → Container Registry Auth); runpod/flash templates carry it (core/resources/template.py).
+   */
+  containerRegistryAuthId?: string;
   templateId?: string;
   /** Runpod FlashBoot (faster cold starts; default true). */
   flashboot?: boolean;
@@ -176,11 +191,13 @@ const FIELDS: readonly string[] = [
   "workersMax",
   "idleTimeout",
   "executionTimeoutMs",
+  "maxConcurrency",
   "env",
   "networkVolume",
   "scalerType",
   "scalerValue",
   "imageName",
+  "containerRegistryAuthId",
   "templateId",
   "flashboot",
   "cudaVersions",
@@ -202,11 +219,13 @@ export abstract class ServerlessResource {
   readonly workersMax: number;
   readonly idleTimeout: number;
   readonly executionTimeoutMs: number;
+  readonly maxConcurrency: number;
   readonly env: Record<string, string>;
   readonly networkVolume?: NetworkVolume;
   readonly scalerType: ServerlessScalerType;
   readonly scalerValue: number;
   readonly imageName: string;
+  readonly containerRegistryAuthId?: string;
   readonly templateId?: string;
   readonly flashboot: boolean;
   readonly cudaVersions: CudaVersion[];
@@ -242,6 +261,9 @@ export abstract class ServerlessResource {
     }
     this.idleTimeout = nonNegative(where, "idleTimeout", options.idleTimeout, 5);
     this.executionTimeoutMs = count(where, "executionTimeoutMs", options.executionTimeoutMs, 0);
+    this.maxConcurrency = count(where, "maxConcurrency", options.maxConcurrency, 1);
+    if (this.maxConcurrency < 1)
+      throw new ConfigError(`${where}: maxConcurrency must be at least 1 (got ${this.maxConcurrency})`);
     this.scalerType =
       options.scalerType ?? (shape.lb ? ServerlessScalerType.REQUEST_COUNT : ServerlessScalerType.QUEUE_DELAY);
     oneOf(where, "scalerType", this.scalerType, Object.values(ServerlessScalerType));
@@ -261,6 +283,8 @@ export abstract class ServerlessResource {
     if (options.flashEnvironmentId !== undefined)
       this.flashEnvironmentId = text(where, "flashEnvironmentId", options.flashEnvironmentId);
     this.imageName = options.imageName === undefined ? "" : text(where, "imageName", options.imageName);
+    if (options.containerRegistryAuthId !== undefined)
+      this.containerRegistryAuthId = text(where, "containerRegistryAuthId", options.containerRegistryAuthId);
     if (options.networkVolume !== undefined) {
       const v = options.networkVolume as unknown as Record<string, unknown> | null;
       if (!v || v.kind !== "NetworkVolume") throw new ConfigError(`${where}: networkVolume must be a NetworkVolume`);
@@ -277,6 +301,13 @@ export abstract class ServerlessResource {
       throw new ConfigError(`${where}: a CPU config takes instanceIds, not gpus`);
     }
     if (shape.cpu || instanceIds.length > 0) {
+      // Runpod has CPU serverless in EU-RO-1 only: runpod/flash refuses others with this message
+      // (core/resources/datacenter.py CPU_DATACENTERS, serverless.py validate_cpu_datacenters).
+      if (this.datacenterChosen && !CPU_DATACENTERS.includes(this.datacenter)) {
+        throw new ConfigError(
+          `${where}: CPU endpoints are not available in: ${this.datacenter}. Supported CPU data centers: ${CPU_DATACENTERS.join(", ")}`,
+        );
+      }
       // CPU endpoints carry no GPU fields (runpod/flash (Python) zeroes them).
       this.instanceIds = instanceIds.length > 0 ? instanceIds : [CpuInstanceType.CPU3G_2_8];
       this.gpus = [];
@@ -375,11 +406,13 @@ export abstract class ServerlessResource {
       workersMax: this.workersMax,
       idleTimeout: this.idleTimeout,
       executionTimeoutMs: this.executionTimeoutMs,
+      ...(this.maxConcurrency > 1 ? { maxConcurrency: this.maxConcurrency } : {}),
       env: Object.fromEntries(Object.keys(this.env).map((k) => [k, "***"])),
       scalerType: this.scalerType,
       scalerValue: this.scalerValue,
       // The user's image only: the image a Runpod target deploys for live configs is the target's choice.
       ...(this.imageName ? { imageName: this.imageName } : {}),
+      ...(this.containerRegistryAuthId ? { containerRegistryAuthId: this.containerRegistryAuthId } : {}),
       flashboot: this.flashboot,
       datacenter: this.datacenter,
       ...(this.cudaVersions.length ? { cudaVersions: this.cudaVersions } : {}),
@@ -528,4 +561,20 @@ function stringMap(where: string, field: string, value: unknown): Record<string,
     if (typeof v !== "string") throw new ConfigError(`${where}: ${field}.${k} must be a string (got ${typeof v})`);
   }
   return { ...(value as Record<string, string>) };
+}
+
+/** The data centers with CPU serverless (runpod/flash core/resources/datacenter.py `CPU_DATACENTERS`). */
+const CPU_DATACENTERS: string[] = [DataCenter.EU_RO_1];
+
+/**
+ * A config env value that stays home: on Runpod it is the reference `{{ RUNPOD_SECRET_<name> }}`, which Runpod
+ * replaces with the account secret of that name when a worker starts (docs pods/templates/secrets), so the value is
+ * never in a template, a manifest or an artifact. Local runs read the variable `<name>` from the environment
+ * (`.env`) instead. Create the secret in the console (Secrets) before deploying.
+ */
+export function secret(name: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new ConfigError(`secret("${name}"): a secret name has letters, digits, "_", "." or "-" only`);
+  }
+  return secretRef(name);
 }

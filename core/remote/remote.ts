@@ -3,6 +3,8 @@
  * it runs it on the current target — a local worker pool by default — with the semantics of the endpoint
  * `config` describes. Inside a worker it returns the plain function, so the executor can run the real code.
  */
+import { dirname } from "node:path";
+import { logger } from "../base/log";
 import { isResourceConfig, type ResourceConfig } from "./config";
 import { HTTP_METHODS } from "./enums";
 import { isGeneratorFunction } from "./generators";
@@ -90,6 +92,31 @@ function isClass(value: AnyFn): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(value));
 }
 
+/** Each config name's config (as JSON) and the folder that declared it, to tell two examples sharing a name. */
+const declared = new Map<string, { json: string; folder: string; warned?: boolean }>();
+
+/**
+ * Warn when two folders declare different configs under one name: a config name is an endpoint name, so `flash
+ * deploy` refuses it, and `flash run` would serve both with one pool. The same folder may re-declare a name (a hot
+ * reload does).
+ */
+function warnSharedName(config: ResourceConfig, site: CallSite | null): void {
+  if (!site) return;
+  const json = JSON.stringify(config);
+  const folder = dirname(site.file);
+  const seen = declared.get(config.name);
+  if (!seen || seen.folder === folder) {
+    declared.set(config.name, { json, folder, warned: seen?.warned });
+    return;
+  }
+  if (seen.json === json || seen.warned) return;
+  seen.warned = true;
+  logger("remote").warn(
+    `two different configs are named "${config.name}" (in ${seen.folder} and ${folder}): resource names must be ` +
+      "unique (they are endpoint names; flash deploy refuses this), and flash run serves both with one pool",
+  );
+}
+
 function wrap(
   config: ResourceConfig,
   value: AnyFn,
@@ -108,6 +135,7 @@ function wrap(
     register({ value, kind }, handle);
     return handle;
   }
+  warnSharedName(config, site);
   const ref = newRef(config, site, name, kind, options);
   currentTarget().prepare?.(ref);
   if (kind === "class") return remoteClass(ref, value);

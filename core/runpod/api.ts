@@ -88,10 +88,3 @@ export interface ShippedCall {
 
 /** What a worker answers, instead of running the call, when it lacks code a call names only by hash. */
 export type MissingCode = "worker" | "bundle";
-
-/**
- * Runpod's request size limits, bytes (docs serverless/endpoints/operation-reference "Maximum payload size": /run
- * 10 MB, /runsync 20 MB; serverless/load-balancing/overview "Payload limit": 30 MB per load-balanced request).
- * Decimal megabytes, the stricter reading: a call the client lets through is one the platform takes.
- */
-export const PAYLOAD_LIMITS = { run: 10_000_000, runsync: 20_000_000, lb: 30_000_000 } as const;

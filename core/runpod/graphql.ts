@@ -8,102 +8,20 @@
  *   (runpod/flash core/resources/serverless.py), with their templates, deletes and listing (core/deploy/apply.ts).
  * Live provisioning and the doctor use REST v2 (rest-v2.ts). When Runpod adds these to v2, this module goes.
  */
+import { logger } from "../base/log";
 import { RunpodApiError, RunpodHttp } from "./http";
+import {
+  ENDPOINT_FIELDS,
+  type EndpointInfo,
+  type EndpointInput,
+  type EnvVarInput,
+  isTemplateNameClash,
+  MUTATIONS,
+  teardownEndpoint,
+  type TemplateInput,
+} from "./platform";
 
-/** `{key, value}` as GraphQL carries environment variables. */
-interface EnvVarInput {
-  key: string;
-  value: string;
-}
-
-/** SaveTemplateInput (the fields flash sends). */
-export interface TemplateInput {
-  id?: string;
-  name: string;
-  imageName: string;
-  containerDiskInGb: number;
-  volumeInGb: number;
-  dockerArgs: string;
-  env: EnvVarInput[];
-  isServerless: boolean;
-  readme?: string;
-}
-
-/** EndpointInput (the fields flash sends; `id` present = update, a full replace). */
-export interface EndpointInput {
-  id?: string;
-  name: string;
-  templateId: string;
-  type: "QB" | "LB";
-  /** GPU endpoints only (omitted for CPU). */
-  gpuIds?: string;
-  gpuCount?: number;
-  instanceIds?: string[];
-  workersMin: number;
-  workersMax: number;
-  idleTimeout: number;
-  scalerType: string;
-  scalerValue: number;
-  executionTimeoutMs: number;
-  workersPFBTarget: number;
-  locations?: string;
-  networkVolumeId?: string;
-  flashBootType?: "FLASHBOOT" | "OFF";
-  allowedCudaVersions?: string;
-  minCudaVersion?: string;
-  flashEnvironmentId?: string;
-}
-
-/** An endpoint as `saveEndpoint` / `myself { endpoints }` return it (the fields flash selects). */
-export interface EndpointInfo {
-  id: string;
-  name: string;
-  templateId: string;
-  type: string;
-  gpuIds: string;
-  gpuCount?: number;
-  instanceIds?: string[] | null;
-  workersMin: number;
-  workersMax: number;
-  idleTimeout: number;
-  scalerType?: string;
-  scalerValue?: number;
-  locations?: string | null;
-  /** The attached network volume (runpod-python api/queries/endpoints.py reads it from `myself { endpoints }`). */
-  networkVolumeId?: string | null;
-  executionTimeoutMs?: number;
-  version?: number;
-}
-
-/** The EndpointInput that re-saves an endpoint as listed (for scaling it to zero before deletion). */
-function endpointInputOf(e: EndpointInfo): EndpointInput {
-  const input: EndpointInput = {
-    id: e.id,
-    name: e.name,
-    templateId: e.templateId,
-    type: e.type === "LB" ? "LB" : "QB",
-    workersMin: e.workersMin,
-    workersMax: e.workersMax,
-    idleTimeout: e.idleTimeout,
-    scalerType: e.scalerType ?? "QUEUE_DELAY",
-    scalerValue: e.scalerValue ?? 4,
-    executionTimeoutMs: e.executionTimeoutMs ?? 600_000,
-    workersPFBTarget: 0,
-  };
-  if (e.instanceIds?.length) input.instanceIds = e.instanceIds;
-  else {
-    if (e.gpuIds) input.gpuIds = e.gpuIds;
-    if (e.gpuCount) input.gpuCount = e.gpuCount;
-  }
-  if (e.locations) input.locations = e.locations;
-  // saveEndpoint replaces the whole endpoint: without its volume, a scale-down before a delete that then fails would
-  // leave the endpoint detached from its data.
-  if (e.networkVolumeId) input.networkVolumeId = e.networkVolumeId;
-  return input;
-}
-
-const ENDPOINT_FIELDS =
-  "id name templateId type gpuIds gpuCount instanceIds workersMin workersMax idleTimeout scalerType scalerValue locations networkVolumeId version";
+const glog = logger("runpod");
 
 /** A GraphQL-level error (`errors` in the reply). */
 export class GraphqlError extends RunpodApiError {
@@ -174,38 +92,72 @@ export class RunpodGraphql {
     return data.saveTemplate;
   }
 
+  /**
+   * Create a template, resolving a name clash. Template names are unique on Runpod ("Template names must be unique":
+   * docs sdks/graphql/manage-pod-templates) and a deleted endpoint's template can linger (refused for up to 2 min
+   * after its last use, same doc), so on a clash the name is looked up (`myself { podTemplates }`): when `ours` says
+   * that template is this workspace's, it is updated and reused; otherwise a fresh name is taken (runpodctl adds a
+   * random suffix to every template name: cmd/serverless/create.go).
+   */
+  async createTemplate(
+    input: TemplateInput,
+    ours: (template: { id: string; env: EnvVarInput[] }) => boolean,
+  ): Promise<{ id: string; name: string }> {
+    try {
+      return await this.saveTemplate({ ...input, id: undefined });
+    } catch (err) {
+      if (!(err instanceof RunpodApiError) || !isTemplateNameClash(err.message)) throw err;
+      const clash = (await this.listTemplates()).find((t) => t.name === input.name);
+      const found = clash ? await this.getTemplate(clash.id).catch(() => undefined) : undefined;
+      if (clash && found && ours(found)) {
+        glog.info(`template ${input.name} already exists and is ours: updating it`);
+        return this.saveTemplate({ ...input, id: clash.id });
+      }
+      return this.saveTemplate({ ...input, id: undefined, name: `${input.name}-${crypto.randomUUID().slice(0, 7)}` });
+    }
+  }
+
   /** Create (no id) or update (id) an endpoint. */
   async saveEndpoint(input: EndpointInput): Promise<EndpointInfo> {
-    const data = await this.request<{ saveEndpoint: EndpointInfo }>(
-      `mutation saveEndpoint($input: EndpointInput!) { saveEndpoint(input: $input) { ${ENDPOINT_FIELDS} } }`,
-      { input },
-    );
+    const data = await this.request<{ saveEndpoint: EndpointInfo }>(MUTATIONS.saveEndpoint(), { input });
     return data.saveEndpoint;
   }
 
-  /**
-   * Delete an endpoint: first scale it to zero ("The endpoint's min and max workers must both be zero before you
-   * can delete it": docs sdks/graphql/manage-endpoints, "Delete an endpoint"), then delete, then list to verify.
-   * An endpoint that no longer exists counts as deleted (as in runpod/flash (Python)).
-   */
+  /** Delete an endpoint in the documented order (platform.ts `teardownEndpoint`: 0/0, delete, list to verify). */
   async deleteEndpoint(id: string): Promise<void> {
-    const found = (await this.listEndpoints()).find((e) => e.id === id);
-    if (!found) return;
-    if (found.workersMin !== 0 || found.workersMax !== 0) {
-      await this.saveEndpoint({ ...endpointInputOf(found), workersMin: 0, workersMax: 0 });
-    }
-    try {
-      await this.request("mutation deleteEndpoint($id: String!) { deleteEndpoint(id: $id) }", { id });
-    } catch (err) {
-      if (!(err instanceof GraphqlError)) throw err;
-    }
-    if ((await this.listEndpoints()).some((e) => e.id === id)) {
-      throw new RunpodApiError(
-        `endpoint ${found.name} (${id}) is still on the account after deleteEndpoint`,
-        200,
-        this.apiBaseUrl,
-      );
-    }
+    await teardownEndpoint(
+      {
+        list: () => this.listEndpoints(),
+        save: (input) => this.saveEndpoint(input),
+        remove: async (target) => {
+          await this.request(MUTATIONS.deleteEndpoint, { id: target });
+        },
+      },
+      id,
+    );
+  }
+
+  /** Delete a template by name (refused for a while after its endpoint's last use: platform.ts `TEMPLATE_DELETE_LAG_MS`). */
+  async deleteTemplate(name: string): Promise<void> {
+    await this.request(MUTATIONS.deleteTemplate, { name });
+  }
+
+  /** The account's templates (ids and names). */
+  async listTemplates(): Promise<{ id: string; name: string }[]> {
+    const data = await this.request<{ myself: { podTemplates: { id: string; name: string }[] | null } }>(
+      "query { myself { podTemplates { id name } } }",
+    );
+    return data.myself?.podTemplates ?? [];
+  }
+
+  /** One template with its env (the query runpod/flash `get_template` sends: core/api/runpod.py). */
+  async getTemplate(id: string): Promise<{ id: string; name: string; env: EnvVarInput[] } | undefined> {
+    const data = await this.request<{ podTemplate: { id: string; name: string; env: EnvVarInput[] | null } | null }>(
+      "query getTemplate($id: String!) { podTemplate(id: $id) { id name env { key value } } }",
+      { id },
+    );
+    const t = data.podTemplate;
+    return t ? { ...t, env: t.env ?? [] } : undefined;
   }
 
   /** Every endpoint of the account. */

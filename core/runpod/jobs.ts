@@ -4,14 +4,8 @@ import { logger } from "../base/log";
 import { setting } from "../base/settings";
 import { RunpodApiError, sleep, type RunpodHttp } from "./http";
 import { lbUrl, type RunpodUrls } from "./connection";
-import {
-  isTerminal,
-  PAYLOAD_LIMITS,
-  type EndpointHealth,
-  type JobObject,
-  type JobRequest,
-  type StreamReply,
-} from "./api";
+import { isColdStartAnswer, LB_COLD_START_RETRY, LB_REQUEST_TIMEOUT_MS, PAYLOAD_LIMITS } from "./platform";
+import { isTerminal, type EndpointHealth, type JobObject, type JobRequest, type StreamReply } from "./api";
 
 const jlog = logger("runpod");
 
@@ -334,10 +328,50 @@ export class RunpodJobs {
   }
 
   /**
+   * Send one request to a load-balanced endpoint's route, waiting out a cold start: only the load balancer's
+   * "no workers available" answers (which the docs say to retry with 5–10 s delays: serverless/load-balancing/overview;
+   * a real 400 "timed out waiting for worker" is one too), which mean no worker saw the request, are sent again,
+   * for up to `lbColdStartMs`. Never after a timeout: the function may have run. Returns the worker's answer,
+   * success or not; throws for a cold start that outlasted the window.
+   */
+  async lbRequest(
+    endpointId: string,
+    req: { method: string; path: string; body?: unknown; headers?: Record<string, string> },
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const target = lbUrl(this.urls, endpointId, req.path);
+    if (req.body !== undefined) {
+      checkPayload(Buffer.byteLength(JSON.stringify(req.body)), PAYLOAD_LIMITS.lb, "this call's load-balancer request");
+    }
+    const until = performance.now() + (this.wait.lbColdStartMs ?? LB_COLD_START_RETRY.windowMs);
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.http.send(target, {
+        method: req.method,
+        body: req.body,
+        headers: req.headers,
+        signal,
+        timeoutMs: LB_REQUEST_TIMEOUT_MS,
+        retry: "unsent",
+        accept: (status) => status >= 400,
+      });
+      if (res.ok) return res;
+      const text = await res.text();
+      if (!isColdStartAnswer(text)) return new Response(text, { status: res.status, headers: res.headers });
+      if (performance.now() > until) {
+        throw new RunpodApiError(
+          `Runpod load balancer answered ${res.status} for ${req.method} ${req.path}: ${this.http.clean(text.slice(0, 300))}`,
+          res.status,
+          target,
+        );
+      }
+      if (attempt === 1) jlog.info(`endpoint ${endpointId}: no worker ready yet (cold start); retrying`);
+      await sleep(this.wait.lbRetryDelayMs ?? LB_COLD_START_RETRY.delayMs, signal);
+    }
+  }
+
+  /**
    * Call a load-balanced endpoint's route with a shipped call; the worker answers with a FunctionResponse. Sent
-   * once; only the load balancer's cold-start answers ("no workers available", which the docs say to retry with
-   * 5–10 s delays; a real 400 "timed out waiting for worker" is reported too), which mean no worker saw the
-   * request, are retried. Never after a timeout: the function may have run.
+   * through `lbRequest` (cold starts waited out, never sent twice once a worker saw it).
    */
   async lbCall(
     endpointId: string,
@@ -349,35 +383,19 @@ export class RunpodJobs {
   ): Promise<FunctionResponse> {
     const m = method.toUpperCase();
     // GET/HEAD cannot carry the shipped code: those go through the worker's /execute, which runs the same function.
-    const target =
-      m === "GET" || m === "HEAD" ? lbUrl(this.urls, endpointId, "/execute") : lbUrl(this.urls, endpointId, path);
-    checkPayload(Buffer.byteLength(JSON.stringify(body)), PAYLOAD_LIMITS.lb, "this call's load-balancer request");
-    const until = performance.now() + (this.wait.lbColdStartMs ?? 180_000);
-    for (let attempt = 1; ; attempt++) {
-      const res = await this.http.send(target, {
-        method: m === "GET" || m === "HEAD" ? "POST" : m,
-        body,
-        signal,
-        timeoutMs: 330_000,
-        retry: "unsent",
-        accept: (status) => status >= 400,
-      });
-      if (res.ok && res.headers.get("content-type")?.includes("application/x-ndjson")) {
-        return readNdjsonCall(res, onChunk, target);
-      }
-      const text = await res.text();
-      if (res.ok) return JSON.parse(text) as FunctionResponse;
-      const cold = /no workers? available|waiting for (a )?worker|no healthy/i.test(text);
-      if (!cold || performance.now() > until) {
-        throw new RunpodApiError(
-          `Runpod load balancer answered ${res.status} for ${m} ${path}: ${this.http.clean(text.slice(0, 300))}`,
-          res.status,
-          target,
-        );
-      }
-      if (attempt === 1) jlog.info(`endpoint ${endpointId}: no worker ready yet (cold start); retrying`);
-      await sleep(this.wait.lbRetryDelayMs ?? 5000, signal);
+    const shipped = m === "GET" || m === "HEAD";
+    const route = shipped ? "/execute" : path;
+    const res = await this.lbRequest(endpointId, { method: shipped ? "POST" : m, path: route, body }, signal);
+    if (res.ok && res.headers.get("content-type")?.includes("application/x-ndjson")) {
+      return readNdjsonCall(res, onChunk, lbUrl(this.urls, endpointId, route));
     }
+    const text = await res.text();
+    if (res.ok) return JSON.parse(text) as FunctionResponse;
+    throw new RunpodApiError(
+      `Runpod load balancer answered ${res.status} for ${m} ${path}: ${this.http.clean(text.slice(0, 300))}`,
+      res.status,
+      lbUrl(this.urls, endpointId, route),
+    );
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { shortHash } from "../base/fs";
 import type { ResourceConfig } from "../remote/config";
-import type { EndpointInput, TemplateInput } from "./graphql";
+import type { EndpointInput, TemplateInput } from "./platform";
 import { setting } from "../base/settings";
 
 /** The CPU image flash uses when none is set: the official Bun image of flash's own Bun version. */
@@ -161,6 +161,8 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
     env: toEnvList(templateEnv(config, opts, bootstrap)),
     isServerless: true,
   };
+  // A private image is pulled with the account's registry credentials (runpod/flash core/resources/template.py).
+  if (config.containerRegistryAuthId) template.containerRegistryAuthId = config.containerRegistryAuthId;
   return { name, template, endpoint, bootstrap };
 }
 
@@ -188,6 +190,10 @@ function templateEnv(config: ResourceConfig, opts: MapOptions, bootstrap: boolea
   if (config.networkVolume) env.FLASH_VOLUME_NAME = config.networkVolume.name;
   if (!config.isLive) return env;
   env.FLASH_WORKER_MODE = config.isLoadBalancer ? "lb" : "queue";
+  // Jobs one queue worker runs at once: runpod/flash bakes `concurrency_modifier: lambda current: max_concurrency`
+  // into the handler it generates (cli/commands/build_utils/handler_generator.py); flash's one worker program
+  // reads it from here instead (worker/queue.ts).
+  if (config.maxConcurrency > 1 && !config.isLoadBalancer) env.FLASH_MAX_CONCURRENCY = String(config.maxConcurrency);
   if (bootstrap) {
     if (!opts.programHash || !opts.bootstrap) throw new Error("a default-image template needs the worker program");
     env.FLASH_WORKER_HASH = opts.programHash;

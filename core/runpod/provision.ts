@@ -144,8 +144,36 @@ export class Provisioner {
         summary.errors.push(`${entry.name} (${entry.endpointId}): ${(err as Error).message}`);
       }
     }
+    await this.sweepMarked(summary);
     await this.deletePendingTemplates();
     return summary;
+  }
+
+  /**
+   * `live-` endpoints on the account that the state file does not name (it was lost or damaged after a crash) but
+   * that carry this workspace's marker are this workspace's too: removed as well.
+   */
+  private async sweepMarked(summary: CleanupSummary): Promise<void> {
+    if (!this.opts.live) return;
+    const inUse = new Set([...this.ready.values()].map((r) => r.result.endpointId));
+    let list: V2Endpoint[];
+    try {
+      list = await this.opts.rest.listEndpoints();
+    } catch (err) {
+      summary.errors.push(`listing endpoints: ${(err as Error).message}`);
+      return;
+    }
+    for (const e of list.filter((x) => x.name.startsWith("live-") && !inUse.has(x.id) && this.markedOurs(x))) {
+      try {
+        await this.opts.rest.deleteEndpoint(e.id);
+        plog.info(`removed ${e.name} (${e.id}): an earlier session of this workspace left it, unrecorded`);
+        this.counts.deleted++;
+        summary.removed++;
+      } catch (err) {
+        summary.failed++;
+        summary.errors.push(`${e.name} (${e.id}): ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Templates of endpoints deleted through GraphQL that Runpod had not released yet: try again (failures stay pending). */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } from "../remote/protocol";
 import type { Target } from "../remote/target";
 import { Bundler } from "./bundle";
+import { EMPTY_INPUT_MESSAGE, isEmptyInput } from "./platform";
 import { RunpodHttp, redact, type RetryPolicy } from "./http";
 import { jobFailure, responseOf, RunpodJobs, type DispatchMode, type WaitPolicy } from "./jobs";
 import { Provisioner, type CleanupSummary, type Provisioned } from "./provision";
@@ -187,7 +188,10 @@ export class RunpodTarget implements Target {
       executionTimeoutMs: fn.config.executionTimeoutMs,
       stock: () => this.catalog.stockOf(endpoint.pools),
     };
-    const input = req.args[0] ?? {};
+    const input = req.args[0] ?? null;
+    // Runpod would hold such a job in the queue until it times out: refuse it here, as runpod/flash does.
+    if (isEmptyInput(input))
+      return { success: false, error: { name: "InputError", message: EMPTY_INPUT_MESSAGE, status: 400 } };
     // A generator declared for a custom image reads the handler's stream (a runpod-python generator handler's yields).
     const job = req.stream
       ? await this.jobs.submitAndStream(endpoint.endpointId, input, (c) => onChunk?.(c), options)

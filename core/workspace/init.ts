@@ -218,9 +218,34 @@ function fileTree(example: string, pattern: Pattern): string {
   return [`${example}/`, ...files.map((f) => `  ${f}`)].join("\n");
 }
 
+/** Resource names (`name: "…"`) the workspace's other examples already use. */
+function takenResourceNames(root: string, own: string): Set<string> {
+  const taken = new Set<string>();
+  if (!existsSync(root)) return taken;
+  for (const rel of new Bun.Glob(`${EXAMPLE_GLOB}/**/*.ts`).scanSync({ cwd: root, dot: false })) {
+    if (rel.startsWith(`${own}/`) || rel.includes("node_modules/")) continue;
+    const text = readFileSync(join(root, rel), "utf8");
+    for (const m of text.matchAll(/\bname:\s*["'`]([\w.-]+)["'`]/g)) taken.add(m[1]!);
+  }
+  return taken;
+}
+
+/**
+ * The example's resource name prefix, `{cc}_{ee}`, unless another example already has those names (two categories
+ * may share a number): then the category's name, and if need be the example's, make it unique, because resource
+ * names are endpoint names and must be unique in a deploy.
+ */
+function uniquePrefix(root: string, category: string, example: string): string {
+  const taken = takenResourceNames(root, `${category}/${example}`);
+  const base = resourcePrefix(category, example);
+  const candidates = [base, `${base}_${category.slice(3)}`, `${base}_${category.slice(3)}_${example.slice(3)}`];
+  const free = (p: string) => !taken.has(`${p}_gpu`) && !taken.has(`${p}_cpu`);
+  return candidates.find(free) ?? candidates[candidates.length - 1]!;
+}
+
 /** The placeholder values of an example: names, resource names `{cc}_{ee}_{type}`, title, paths. */
 function templateVars(root: string, category: string, example: string, pattern: Pattern): Record<string, string> {
-  const prefix = resourcePrefix(category, example);
+  const prefix = uniquePrefix(root, category, example);
   return {
     category,
     example,

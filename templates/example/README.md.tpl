@@ -33,7 +33,7 @@ client ──POST /{{example_path}}/cpu/hello──▶ flash (cpu_router) ──
 | Route | Remote function | Resource |
 | --- | --- | --- |
 | `POST /{{example_path}}/gpu/hello` | `gpuHello` | `{{resource_gpu}}` (`LiveServerless`, any GPU, 0–3 workers) |
-| `POST /{{example_path}}/cpu/hello` | `cpuHello` | `{{resource_cpu}}` (`CpuLiveServerless`, cpu3c-1-2, 0–3 workers) |
+| `POST /{{example_path}}/cpu/hello` | `cpuHello` | `{{resource_cpu}}` (`CpuLiveServerless`, cpu3c-2-4, 0–3 workers) |
 
 **Import time.** Workers import the module that defines a remote function, and they are shipped its bundled code,
 never the files beside it. So in such a module: no file reads at import time (put small data in a `.ts` module,
@@ -94,9 +94,12 @@ Errors:
 - `flash run --target emulator` runs the remote functions on a local Runpod emulator: each call ships the
   function's bundled module to an emulated worker, which installs its `dependencies` first. Try it before Runpod.
 - `flash run --target runpod` (with `RUNPOD_API_KEY` in `.env`) creates `live-{{resource_gpu}}-fb` and
-  `live-{{resource_cpu}}-fb` on the first call and removes them on Ctrl+C. It needs flash's worker image built and
-  pushed, named in `FLASH_WORKER_IMAGE`.
-- `mothership.ts` declares the load balancer (`{{mothership_name}}`) that would serve these routes when deployed.
+  `live-{{resource_cpu}}-fb` on the first call and removes them on Ctrl+C. It uses public images with flash's bootstrap (`oven/bun` for CPU
+  configs, `runpod/pytorch` with CUDA 12.8 for GPU configs): nothing to build or push.
+- `flash deploy` (run in this folder) builds the example (`flash build`), creates one endpoint per config plus the
+  load balancer that `mothership.ts` declares (`{{mothership_name}}`, serving these routes; without the file, a
+  default `<app>-mothership`), and prints the App URL. `flash deploy --dry-run` prints the plan only; `flash undeploy
+  --all` removes what it created. Pointed at `flash emulator` (`RUNPOD_API_BASE_URL` and friends) it runs offline.
 
 ## Cost notes
 

@@ -6,7 +6,7 @@ import { Elysia, t, remote, CpuLiveServerless, CpuInstanceType } from "flash";
 /** Where cpuHello runs: a small CPU endpoint that scales from zero to three workers. */
 const cpuConfig = new CpuLiveServerless({
   name: "{{resource_cpu}}",
-  instanceIds: [CpuInstanceType.CPU3C_1_2],
+  instanceIds: [CpuInstanceType.CPU3C_2_4],
   workersMin: 0,
   workersMax: 3,
   idleTimeout: 5,

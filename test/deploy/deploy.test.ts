@@ -204,6 +204,15 @@ describe("flash deploy to the emulator", () => {
       true,
     );
     expect(execute.status).toBe(404);
+    // A plain HTTP client's JSON fields bind to the function's parameters by name (transform(text, operation)).
+    const direct = await call(
+      em.lbBaseUrl.replace("{id}", cpu.id),
+      "POST /transform",
+      { text: "hello world", operation: "title" },
+      true,
+    );
+    expect(direct.status, JSON.stringify(direct.body)).toBe(200);
+    expect(direct.body).toMatchObject({ transformed: "Hello World", operation: "title" });
 
     // ── redeploy with no change: nothing changes ──
     const before = endpointsNamed();

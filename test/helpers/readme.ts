@@ -3,10 +3,12 @@
  * of the files it names) against the unified app scoped to the example, served on a real port, once with remote
  * functions on the local pool (`--target local`) and once on the Runpod emulator (`--target emulator`). Each reply
  * must match the JSON the README documents, and the emulator's reply must equal the local one (values that change
- * per call aside).
+ * per call aside). A block that deploys (`flash deploy` to a `flash emulator` it starts) runs once, from the
+ * repository root. Every other shell command of the README runs too (`readmeCommandSuite`): servers must serve
+ * `/docs`, scripts must exit 0, and what a test cannot run is skipped with its reason.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { buildApp, type UnifiedApp } from "../../core/app/app";
@@ -133,10 +135,33 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Run a README command with bash in `cwd`, pointed at 127.0.0.1:`port` instead of localhost:8888. */
+/** A folder holding a `flash` command that runs this checkout's cli.ts (the READMEs call the installed binary). */
+let binDir: string | undefined;
+function flashBin(): string {
+  if (binDir) return binDir;
+  binDir = mkdtempSync(join(tmpdir(), "flash-readme-bin-"));
+  const cli = join(dirname(dirname(import.meta.dir)), "cli.ts");
+  writeFileSync(join(binDir, "flash"), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
+  return binDir;
+}
+
+/** A free TCP port (for a README command that starts its own server on a fixed one, like `flash emulator`). */
+function freePort(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+/**
+ * Run a README command with bash in `cwd`, pointed at 127.0.0.1:`port` instead of localhost:8888 (and at a free port
+ * instead of the emulator's localhost:8899), in its own process group, ended with everything it left running.
+ */
 export async function runCommand(command: string, port: number, cwd: string): Promise<CommandResult> {
-  const proc = Bun.spawn(["bash", "-c", command.replaceAll("localhost:8888", `127.0.0.1:${port}`)], {
+  const script = command.replaceAll("localhost:8888", `127.0.0.1:${port}`).replace(/\b8899\b/g, String(freePort()));
+  const proc = Bun.spawn(["setsid", "bash", "-c", script], {
     cwd,
+    env: { ...process.env, PATH: `${flashBin()}:${process.env.PATH}`, NO_COLOR: "1" },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -145,7 +170,53 @@ export async function runCommand(command: string, port: number, cwd: string): Pr
     new Response(proc.stderr).text(),
     proc.exited,
   ]);
+  try {
+    process.kill(-proc.pid, "SIGTERM");
+  } catch {}
   return { code, stdout, stderr };
+}
+
+/**
+ * Run a README block that prepares something in the background (an emulator with an endpoint to call) and exports
+ * settings: `names` are read back from the shell after it ran. Returns them and a stop that ends what it started.
+ */
+export async function runSetupBlock(
+  command: string,
+  names: string[],
+  cwd: string,
+): Promise<{ env: Record<string, string>; stop: () => void }> {
+  const echo = names.map((n) => `echo "${n}=$${n}"`).join("\n");
+  const proc = Bun.spawn(
+    ["setsid", "bash", "-c", `set -e\n${command.replace(/\b8899\b/g, String(freePort()))}\n${echo}`],
+    {
+      cwd,
+      env: { ...process.env, PATH: `${flashBin()}:${process.env.PATH}`, NO_COLOR: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  const stop = () => {
+    try {
+      process.kill(-proc.pid, "SIGTERM");
+    } catch {}
+  };
+  if (code !== 0) {
+    stop();
+    throw new Error(`the README's setup block failed (exit ${code}):\n${stderr.slice(-2000)}`);
+  }
+  const env = Object.fromEntries(
+    stdout
+      .split("\n")
+      .map((line) => line.match(/^([A-Z_]+)=(.*)$/))
+      .filter((m): m is RegExpMatchArray => !!m && names.includes(m[1]!))
+      .map((m) => [m[1]!, m[2]!]),
+  );
+  return { env, stop };
 }
 
 /** The targets a README suite runs on. */
@@ -193,6 +264,8 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
     });
   }
 
+  readmeCommandSuite(join(dir, "README.md"), { cwd: root });
+
   test("the README has curl examples", () => {
     expect(requests.length).toBeGreaterThanOrEqual(options.minExamples);
   });
@@ -219,11 +292,15 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
       });
 
       for (const [i, request] of requests.entries()) {
+        // A deploy to `flash emulator` starts its own emulator: it runs once, from the repository root.
+        const deploys = /\bflash deploy\b/.test(request.command);
+        if (deploys && n > 0) continue;
         const title = `${request.command.split("\n")[0]!.slice(0, 110)}`;
         test(
           title,
           async () => {
-            const result = await runCommand(request.command, server.port!, cwd);
+            const result = await runCommand(request.command, server.port!, deploys ? root : cwd);
+            if (result.code !== 0) throw new Error(`exit ${result.code}:\n${result.stderr.slice(-3000)}`);
             expect(result.code).toBe(0);
             if (request.expectedText !== undefined) {
               // A stream documented as text: the output as the README shows it, the same on every target.
@@ -244,4 +321,157 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
       }
     });
   }
+}
+
+/**
+ * A shell command of a README other than a curl: what the harness does with it. `server` starts flash and stays up
+ * for the commands after it (as "in another terminal"); `script` runs to completion; `skip` says why it cannot run in
+ * a test.
+ */
+export interface ReadmeCommand {
+  line: string;
+  kind: "script" | "server" | "skip";
+  reason?: string;
+}
+
+/** Commands a test leaves alone, with the reason (a README marks a line that needs a Runpod key with "needs"). */
+const SKIPPED: [RegExp, string][] = [
+  [/#.*\bneeds\b/, "marked in the README: needs something a test cannot have (a Runpod API key)"],
+  [/^bun install\b/, "installs the workspace's packages: this test runs inside that install"],
+  [/^(bun|flash) test\b/, "runs the test suite that this test is part of"],
+  [/^sudo\b/, "needs root and the network"],
+  [/^docker\b/, "needs Docker and a registry"],
+];
+
+/** The command of a line: its `# comment` removed, `\`-continued lines joined. */
+function commandOf(line: string): string {
+  return line.replace(/\s+#(?![^'"]*['"]).*$/, "").trim();
+}
+
+/** Every shell command of a README's bash blocks that is not a curl (or a line of a block that runs curl). */
+export function readmeCommands(markdown: string): ReadmeCommand[] {
+  const out: ReadmeCommand[] = [];
+  for (const m of markdown.matchAll(/```(bash|sh|shell)\n([\s\S]*?)```/g)) {
+    const body = m[2]!.replace(/\\\n\s*/g, " ");
+    if (/\bcurl /.test(body)) continue;
+    for (const raw of body.split("\n")) {
+      const line = raw.trim();
+      if (!line || line.startsWith("#")) continue;
+      const skip = SKIPPED.find(([re]) => re.test(line));
+      if (skip) out.push({ line, kind: "skip", reason: skip[1] });
+      else if (/(^|&& )(bun run (flash run|dev)|flash run)\b/.test(commandOf(line))) out.push({ line, kind: "server" });
+      else out.push({ line, kind: "script" });
+    }
+  }
+  return out;
+}
+
+/** A process group started by a command (killed as a group: `bun run` and flash's workers included). */
+function spawnGroup(command: string, cwd: string, env: Record<string, string>) {
+  const script = command.split("\n").map(commandOf).join("\n");
+  return Bun.spawn(["setsid", "bash", "-c", script], {
+    cwd,
+    env: { ...process.env, PATH: `${flashBin()}:${process.env.PATH}`, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}
+
+/**
+ * Read a stream until `pattern` matches (resolves with the match) or the stream ends (rejects with the output); the
+ * rest of the stream is read and dropped, so the process never blocks on a full pipe.
+ */
+function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const decoder = new TextDecoder();
+    let seen = "";
+    let found = false;
+    void (async () => {
+      const reader = stream.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        if (found) continue;
+        seen += decoder.decode(r.value);
+        const m = seen.match(pattern);
+        if (m) {
+          found = true;
+          resolve(m);
+        }
+      }
+      if (!found) reject(new Error(`the command ended without printing ${pattern}:\n${seen.slice(-2000)}`));
+    })();
+  });
+}
+
+/** A server command, running: its URL, and a stop that ends its process group. */
+async function startServerCommand(line: string, cwd: string) {
+  // `exec 2>&1`: flash logs to both streams; one pipe keeps them in order.
+  const proc = spawnGroup(`exec 2>&1\n${line}`, cwd, { FLASH_PORT: "0", FLASH_HOST: "127.0.0.1", NO_COLOR: "1" });
+  const stop = async () => {
+    try {
+      process.kill(-proc.pid, "SIGINT");
+    } catch {}
+    await proc.exited;
+  };
+  try {
+    const m = await waitForLine(proc.stdout, /flash serving .* at (http:\/\/\S+)/);
+    return { url: m[1]!, stop, exited: proc.exited };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Register a test per shell command of the README at `readme` (curls aside: `readmeSuite` runs those). Commands run
+ * in order from `cwd` (the repository root, where the READMEs say to run them): a server command starts flash on a free
+ * port and must serve `/docs`; the commands after it get its URL as `FLASH_URL`; a script must exit 0 (and `check`,
+ * when given, may look at its output); a skipped command is listed with its reason.
+ */
+export function readmeCommandSuite(
+  readme: string,
+  options: { cwd?: string; check?: (command: ReadmeCommand, result: CommandResult) => void } = {},
+): void {
+  const root = dirname(dirname(import.meta.dir));
+  const cwd = options.cwd ?? root;
+  const commands = readmeCommands(readFileSync(readme, "utf8"));
+  describe(`README commands (${readme.slice(root.length + 1)})`, () => {
+    let server: Awaited<ReturnType<typeof startServerCommand>> | undefined;
+    afterAll(async () => {
+      await server?.stop();
+    });
+    for (const command of commands) {
+      if (command.kind === "skip") {
+        test.skip(`${command.line} — skipped: ${command.reason}`, () => {});
+        continue;
+      }
+      test(command.line, async () => {
+        if (command.kind === "server") {
+          await server?.stop();
+          server = await startServerCommand(command.line, cwd);
+          const docs = await fetch(`${server.url}/docs`);
+          expect(docs.status).toBe(200);
+          return;
+        }
+        // A command that writes a file of the checkout (`cp .env.example .env`) runs in a temp copy of what it reads.
+        const copy = commandOf(command.line).match(/^cp (\S+) (\S+)$/);
+        const where = copy ? mkdtempSync(join(tmpdir(), "flash-readme-cmd-")) : cwd;
+        if (copy) {
+          mkdirSync(join(where, dirname(copy[1]!)), { recursive: true });
+          copyFileSync(join(cwd, copy[1]!), join(where, copy[1]!));
+        }
+        const proc = spawnGroup(command.line, where, server ? { FLASH_URL: server.url } : {});
+        const [stdout, stderr, code] = await Promise.all([
+          new Response(proc.stdout).text(),
+          new Response(proc.stderr).text(),
+          proc.exited,
+        ]);
+        if (copy) {
+          expect(existsSync(join(where, copy[2]!))).toBe(true);
+          rmSync(where, { recursive: true, force: true });
+        }
+        if (code !== 0) throw new Error(`exit ${code}:\n${stderr.slice(-3000)}\n${stdout.slice(-1000)}`);
+        options.check?.(command, { code, stdout, stderr });
+      }, 120_000);
+    }
+  });
 }

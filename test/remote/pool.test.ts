@@ -146,6 +146,17 @@ describe.each(["process"] as const)("errors that escape a call (%s workers)", (k
   }
 });
 
+describe.each(["thread", "process"] as const)("maxConcurrency (%s workers)", (kind) => {
+  test("one worker runs three calls at once, and each call's output is its own", async () => {
+    const { pool } = cpuPool({ workersMax: 1, maxConcurrency: 3 }, kind);
+    const replies = await Promise.all(["a", "b", "c"].map((tag) => pool.call(requestFor(fx.overlap, 150, tag))));
+    const results = replies.map((r) => ok(r) as { seen: number; pid: number });
+    expect(Math.max(...results.map((r) => r.seen))).toBe(3);
+    expect(new Set(results.map((r) => r.pid)).size).toBe(1);
+    expect(replies.map((r) => r.stdout)).toEqual(["start a\nend a", "start b\nend b", "start c\nend c"]);
+  });
+});
+
 describe("large arguments", () => {
   test("a million numbers to a process worker cost about what their JSON costs (not a structured clone)", async () => {
     const { pool } = cpuPool({ workersMax: 1 }, "process");

@@ -152,7 +152,7 @@ describe("calls that explain themselves", () => {
     const fn = ref(cfg, "handler");
     const res = await t.call(
       fn,
-      { module: fn.module, name: "handler", executionType: "function", args: [{}] },
+      { module: fn.module, name: "handler", executionType: "function", args: [{ go: true }] },
       new AbortController().signal,
     );
     expect(res.success).toBe(false);
@@ -216,6 +216,19 @@ describe("custom images get the raw input", () => {
     const res = await call(fn, [{ mode: "echo", value: 42 }]);
     expect(res.success).toBe(true);
     expect((res.result as { echo: number }).echo).toBe(42);
+  }, 30_000);
+
+  test("empty or null input is refused before it is sent (Runpod never dispatches it)", async () => {
+    const cfg = new CpuServerlessEndpoint({ name: "own_handler", imageName: "me/handler:1", workersMax: 1 });
+    const fn = ref(cfg, "handler");
+    const jobs = h.em.store.jobs.size;
+    for (const args of [[], [null], [{}]]) {
+      const res = await call(fn, args);
+      expect(res.success).toBe(false);
+      expect(res.error).toMatchObject({ name: "InputError", status: 400 });
+      expect(res.error?.message).toStartWith("Empty or null input.");
+    }
+    expect(h.em.store.jobs.size).toBe(jobs);
   }, 30_000);
 });
 

@@ -275,6 +275,19 @@ describe("fidelity to the real platform", () => {
     expect(em.control.endpoints.size).toBe(0);
   });
 
+  test("a live endpoint left by a crashed session whose state file was damaged is still found (by marker) and removed", async () => {
+    const crashed = provisioner(true);
+    await crashed.ensure(new CpuLiveServerless({ name: "called_again" }));
+    await crashed.ensure(new CpuLiveServerless({ name: "not_called_again" }));
+    // The process died, and its state file was truncated.
+    writeFileSync(join(tmp, ".flash", "resources.json"), "{");
+    const next = provisioner(true);
+    await next.ensure(new CpuLiveServerless({ name: "called_again" }));
+    expect(em.control.endpoints.size).toBe(2);
+    expect(await next.cleanup()).toMatchObject({ removed: 2, failed: 0 });
+    expect(em.control.endpoints.size).toBe(0);
+  });
+
   test("a 1-vCPU CPU type is refused before any request: REST v2 creates workers of 2 vCPUs or more", async () => {
     const p = provisioner(false);
     const cfg = new CpuLiveServerless({ name: "tiny", instanceIds: [CpuInstanceType.CPU3C_1_2] });
@@ -415,7 +428,7 @@ describe("network volumes", () => {
       desired,
     };
     const rest = new RunpodRestV2(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl);
-    const result = await applyPlan(gql, { rows: [row], changes: 1 }, rest);
+    const result = await applyPlan(gql, { rows: [row], changes: 1 }, { volumes: rest });
     expect(result.failures).toEqual([]);
     const volume = [...em.control.volumes.values()];
     expect(volume.map((v) => v.name)).toEqual(["data"]);

@@ -152,20 +152,25 @@ describe("load-balancer mode", () => {
   }, 20_000);
 });
 
-/** A minimal stand-in for Runpod's worker routes: one job to take, then none; records pings and results. */
-function miniPlatform(job: { id: string; input: unknown }) {
+/**
+ * A minimal stand-in for Runpod's worker routes: the given jobs to take (job-take hands one, job-take-batch up to
+ * `batch_size`), then none; records the takes, pings and results.
+ */
+function miniPlatform(job: { id: string; input: unknown } | { id: string; input: unknown }[]) {
   const pings: { at: number; jobId: string | null }[] = [];
   const done: { at: number; body: any; url: URL }[] = [];
   const streamed: { at: number; body: any; url: URL }[] = [];
-  let taken = false;
+  const takes: URL[] = [];
+  const queue = Array.isArray(job) ? [...job] : [job];
   const server = Bun.serve({
     port: 0,
     async fetch(req) {
       const url = new URL(req.url);
-      if (url.pathname.includes("/job-take/")) {
-        if (taken) return new Response(null, { status: 204 });
-        taken = true;
-        return Response.json(job);
+      if (url.pathname.includes("/job-take/") || url.pathname.includes("/job-take-batch/")) {
+        takes.push(url);
+        if (!queue.length) return new Response(null, { status: 204 });
+        if (url.pathname.includes("/job-take/")) return Response.json(queue.shift());
+        return Response.json(queue.splice(0, Number(url.searchParams.get("batch_size") ?? 1)));
       }
       if (url.pathname.includes("/ping/")) pings.push({ at: Date.now(), jobId: url.searchParams.get("job_id") });
       if (url.pathname.includes("/job-done/")) done.push({ at: Date.now(), body: JSON.parse(await req.text()), url });
@@ -186,7 +191,7 @@ function miniPlatform(job: { id: string; input: unknown }) {
     RUNPOD_WEBHOOK_POST_STREAM: `${base}/job-stream/$RUNPOD_POD_ID/$ID?gpu=CPU`,
     RUNPOD_WEBHOOK_PING: `${base}/ping/$RUNPOD_POD_ID?gpu=CPU`,
   };
-  return { server, env, pings, done, streamed };
+  return { server, env, pings, done, streamed, takes };
 }
 
 /** A one-function bundle (its hash is its content's, as the worker checks). */
@@ -277,6 +282,60 @@ describe("worker protocol", () => {
       }
       expect(p.done[0]!.url.searchParams.get("isStream")).toBe("true");
       expect(p.done[0]!.body.output).toMatchObject({ success: true, result: null, chunks: 3 });
+    } finally {
+      proc.kill();
+      await proc.exited;
+      p.server.stop(true);
+    }
+  }, 60_000);
+
+  test("with FLASH_MAX_CONCURRENCY 3 the worker takes three jobs from job-take-batch and runs them at once", async () => {
+    // Each job says it started, then waits for a gate the test opens only once all three started: one job at a
+    // time would never get there.
+    const dir = mkdtempSync(join(tmp, "conc-"));
+    const source =
+      `import { existsSync, writeFileSync } from "node:fs";\nimport { remote, CpuLiveServerless } from "flash";\n` +
+      `export const f = remote(new CpuLiveServerless({ name: "io" }), async (dir, i) => { writeFileSync(dir + "/started-" + i, ""); while (!existsSync(dir + "/gate")) await Bun.sleep(10); return i; });\n`;
+    const jobs = [1, 2, 3].map((i) => ({ id: `job-${i}`, input: inlineCall(source, [dir, i]) }));
+    const p = miniPlatform(jobs);
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
+      env: { ...process.env, ...p.env, FLASH_MAX_CONCURRENCY: "3", FLASH_WORKER_CACHE: join(tmp, "conc-cache") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      await until(() => [1, 2, 3].every((i) => existsSync(join(dir, `started-${i}`))), 30_000, "three jobs running");
+      expect(p.done).toHaveLength(0);
+      writeFileSync(join(dir, "gate"), "");
+      await until(() => p.done.length === 3, 30_000, "three job-done posts");
+      expect(p.done.map((d) => d.body.output.result).sort()).toEqual([1, 2, 3]);
+      const batch = p.takes.find((u) => u.pathname.includes("/job-take-batch/"))!;
+      expect(batch.pathname).toBe("/v2/ep/job-take-batch/w1");
+      expect(batch.searchParams.get("batch_size")).toBe("3");
+      expect(p.takes.some((u) => u.pathname.includes("/job-take/"))).toBe(false);
+    } finally {
+      proc.kill();
+      await proc.exited;
+      p.server.stop(true);
+    }
+  }, 60_000);
+
+  test("a yield over Runpod's 1 MB streamed-chunk limit fails the call with a clear error; smaller chunks went out", async () => {
+    const gen = inlineCall(
+      `import { remote, CpuLiveServerless } from "flash";\n` +
+        `export const f = remote(new CpuLiveServerless({ name: "big" }), async function* () { yield { i: 1 }; yield "x".repeat(1_200_000); yield { i: 3 }; });\n`,
+      [],
+    );
+    const p = miniPlatform({ id: "job-big", input: { ...gen, request: { ...gen.request, stream: true } } });
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../../worker/main.ts")], {
+      env: { ...process.env, ...p.env, FLASH_WORKER_CACHE: join(tmp, "big-cache") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      await until(() => p.done.length > 0, 30_000, "job-done");
+      expect(p.streamed.map((x) => x.body)).toEqual([{ output: { i: 1 } }]);
+      expect(JSON.stringify(p.done[0]!.body)).toContain("over Runpod's 1 MB per streamed chunk");
     } finally {
       proc.kill();
       await proc.exited;

@@ -268,6 +268,40 @@ describe("flash init: existing files", () => {
       "@flash-examples/02_other-01_x",
     );
   }, 30_000);
+
+  test("examples in two categories with the same number get different resource names", () => {
+    const ws = workspace();
+    writeFileSync(join(ws, "01_basics/.keep"), "");
+    expect(init(ws, "01_basics/01_hello", "--no-install").code).toBe(0);
+    mkdirSync(join(ws, "01_demo"));
+    expect(init(ws, "01_demo/01_hello", "--no-install").code).toBe(0);
+    expect(readFileSync(join(ws, "01_basics/01_hello/gpu_worker.ts"), "utf8")).toContain('name: "01_01_gpu"');
+    expect(readFileSync(join(ws, "01_demo/01_hello/gpu_worker.ts"), "utf8")).toContain('name: "01_01_demo_gpu"');
+    expect(readFileSync(join(ws, "01_demo/01_hello/cpu_worker.ts"), "utf8")).toContain('name: "01_01_demo_cpu"');
+    // Re-initialising an example keeps its own names.
+    expect(init(ws, "01_basics/01_hello", "--force", "--no-install").code).toBe(0);
+    expect(readFileSync(join(ws, "01_basics/01_hello/gpu_worker.ts"), "utf8")).toContain('name: "01_01_gpu"');
+  }, 30_000);
+
+  test("flash run warns when two examples declare different configs under one name", async () => {
+    const ws = workspace();
+    expect(init(ws, "01_basics/01_hello", "--no-install").code).toBe(0);
+    mkdirSync(join(ws, "01_demo"));
+    expect(init(ws, "01_demo/01_hello", "--no-install").code).toBe(0);
+    const file = join(ws, "01_demo/01_hello/gpu_worker.ts");
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8")
+        .replace('name: "01_01_demo_gpu"', 'name: "01_01_gpu"')
+        .replace(/workersMax: \d+/, "workersMax: 7"),
+    );
+    const flash = await startFlash(ws);
+    try {
+      expect(flash.output()).toContain('two different configs are named "01_01_gpu"');
+    } finally {
+      await flash.stop();
+    }
+  }, 30_000);
 });
 
 describe("flash init: a running flash run --watch", () => {

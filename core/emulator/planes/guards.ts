@@ -6,7 +6,7 @@
 import { Elysia } from "elysia";
 import { validationBody } from "../../base/errors";
 import { logger } from "../../base/log";
-import { PAYLOAD_LIMITS } from "../../runpod/api";
+import { PAYLOAD_LIMITS } from "../../runpod/platform";
 import { UPLOAD_PREFIX } from "../flash-apps";
 import { bearer, type EmulatorContext, jsonError } from "./context";
 import { BUN_RELEASES_PREFIX } from "./flash-apps";

@@ -3,7 +3,7 @@
  * PORT (https://docs.runpod.io/serverless/load-balancing/overview), within the 30 MB limit of an LB reply.
  */
 import { Elysia } from "elysia";
-import { PAYLOAD_LIMITS } from "../../runpod/api";
+import { LB_NO_WORKERS_TEXT, PAYLOAD_LIMITS } from "../../runpod/platform";
 import { type EmulatorContext, endpointOf, jsonError } from "./context";
 
 /** The LB proxy plane. */
@@ -16,7 +16,7 @@ export function lbProxy(ctx: EmulatorContext) {
       if (e instanceof Response) return e;
       if (e.type !== "LB") return jsonError(400, "not allowed for QB API");
       const worker = await supervisor.acquireLb(e.id, request.signal);
-      if (!worker) return jsonError(503, "no workers available");
+      if (!worker) return jsonError(503, LB_NO_WORKERS_TEXT);
       let handedOff = false;
       try {
         const url = new URL(request.url);

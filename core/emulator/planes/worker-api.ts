@@ -58,7 +58,9 @@ export function workerApi(ctx: EmulatorContext) {
         async ({ params, query, set }) => {
           const no = refused(params.ep, params.wid);
           if (no) return no;
-          supervisor.taking(params.wid);
+          // A worker that runs several jobs at once asks for more while some still run (runpod-python
+          // rp_job.py: `job_in_progress=1`): it is not idle then.
+          if (query.job_in_progress !== "1") supervisor.taking(params.wid);
           const size = Math.max(1, Number(query.batch_size ?? 1));
           const first = await store.take(params.ep, params.wid, takeHoldMs);
           if (!first) {
@@ -74,7 +76,12 @@ export function workerApi(ctx: EmulatorContext) {
           supervisor.running(params.wid);
           return jobs.map(takePayload);
         },
-        { query: t.Object({ batch_size: t.Optional(t.Numeric()) }, { additionalProperties: true }) },
+        {
+          query: t.Object(
+            { batch_size: t.Optional(t.Numeric()), job_in_progress: t.Optional(t.String()) },
+            { additionalProperties: true },
+          ),
+        },
       )
       .post(
         "/v2/:ep/job-done/:wid/:job",
@@ -85,7 +92,9 @@ export function workerApi(ctx: EmulatorContext) {
           if (result instanceof Response) return result;
           const accepted = store.finish(params.ep, params.wid, params.job, result, query.isStream === "true");
           if (!accepted) return notRunning(params.job, params.wid);
-          if (result.status !== "IN_PROGRESS") supervisor.taking(params.wid);
+          // Idle once its last job ended (a worker with maxConcurrency may still run others).
+          if (result.status !== "IN_PROGRESS" && store.runningOn(params.ep, params.wid) === 0)
+            supervisor.taking(params.wid);
           return { ok: true };
         },
         TextBody,

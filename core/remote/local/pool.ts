@@ -11,7 +11,10 @@ import { callLabel } from "../protocol";
 import { spawnProblem, workerEnv } from "./worker-env";
 import { startWorker, type WorkerHandle, type WorkerKind, type WorkerSpec } from "./worker-handle";
 
-/** Default per-call limit when the config sets none (`executionTimeoutMs: 0`), as on Runpod. */
+/**
+ * Default per-call limit when the config sets none (`executionTimeoutMs: 0`): Runpod's (core/runpod/platform.ts
+ * `DEFAULT_EXECUTION_TIMEOUT_MS`, which remote/ may not import; test/house.test.ts holds the two equal).
+ */
 const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000;
 
 /**
@@ -72,11 +75,16 @@ interface Pending {
 
 type SlotState = "starting" | "idle" | "busy" | "stopping";
 
-/** The call a worker runs. `cancelled`: the caller of this streamed call stopped reading; its generator is closing. */
+/**
+ * A call a worker runs. `cancelled`: its caller went away (a streamed call's generator is closing; on a worker that
+ * runs several calls, a plain call's answer is dropped rather than the worker stopped under its neighbours).
+ */
 interface Running {
   pending: Pending;
   seq: number;
   cancelled?: boolean;
+  /** Its execution limit (then the cancel grace of a streamed call). */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** One worker of the pool and what the scheduler knows of it. */
@@ -89,8 +97,8 @@ interface WorkerSlot {
   /** When it last became idle (the most recently used idle worker takes the next call). */
   idleSince: number;
   idleTimer?: ReturnType<typeof setTimeout>;
-  callTimer?: ReturnType<typeof setTimeout>;
-  running?: Running;
+  /** The calls in flight on it, by seq: up to the config's `maxConcurrency` (busy while any runs). */
+  running: Map<number, Running>;
   /** Remote objects living in this worker (their calls must come back here). */
   instances: Set<string>;
   /** Why this worker is replaced once its current call is done (an error escaped a call; a reload). */
@@ -249,7 +257,9 @@ export class Pool {
   }
 
   private quiet(): boolean {
-    return this.queue.length === 0 && ![...this.slots].some((s) => s.running && !s.running.pending.resolved);
+    return (
+      this.queue.length === 0 && ![...this.slots].some((s) => [...s.running.values()].some((r) => !r.pending.resolved))
+    );
   }
 
   /** Stop every worker and fail what is still queued or running; resolves when all workers are gone. */
@@ -258,9 +268,7 @@ export class Pool {
     this.stopped = true;
     for (const p of this.queue.splice(0)) this.resolveCall(p, failure("PoolStopped", `${p.label}: ${why}`));
     for (const slot of [...this.slots]) {
-      const running = slot.running?.pending;
-      slot.running = undefined;
-      if (running) this.resolveCall(running, failure("PoolStopped", `${running.label}: ${why}`));
+      for (const p of this.takeRunning(slot)) this.resolveCall(p, failure("PoolStopped", `${p.label}: ${why}`));
       this.retire(slot, "shutdown", true);
     }
     await this.drained();
@@ -329,12 +337,25 @@ export class Pool {
     return undefined;
   }
 
-  private idleSlot(): WorkerSlot | undefined {
-    // The most recently used idle worker first, so the others reach their idle timeout and scale down.
+  /** Whether a worker can take one more call now (idle, or busy below `maxConcurrency` and not being replaced). */
+  private hasRoom(s: WorkerSlot): boolean {
+    if (s.state === "idle") return true;
+    return (
+      s.state === "busy" &&
+      s.running.size < this.config.maxConcurrency &&
+      !s.retireWhenIdle &&
+      s.generation === this.generation
+    );
+  }
+
+  private freeSlot(): WorkerSlot | undefined {
+    // A busy worker with room first (the fullest), as a Runpod worker takes jobs up to its concurrency; then the
+    // most recently used idle worker, so the others reach their idle timeout and scale down.
     let best: WorkerSlot | undefined;
     for (const s of this.slots) {
-      if (s.state !== "idle" || s.generation !== this.generation) continue;
-      if (!best || s.idleSince >= best.idleSince) best = s;
+      if (s.generation !== this.generation || !this.hasRoom(s)) continue;
+      if (!best || s.running.size > best.running.size) best = s;
+      else if (s.running.size === best.running.size && s.idleSince >= best.idleSince) best = s;
     }
     return best;
   }
@@ -344,7 +365,7 @@ export class Pool {
     for (let i = 0; i < this.queue.length; ) {
       const p = this.queue[i]!;
       const owner = this.ownerOf(p);
-      const slot = owner ? (owner.state === "idle" ? owner : undefined) : this.idleSlot();
+      const slot = owner ? (this.hasRoom(owner) ? owner : undefined) : this.freeSlot();
       if (!slot) {
         i++;
         continue;
@@ -356,7 +377,9 @@ export class Pool {
     // A caller waits for a worker still starting (a warm-up): keep the process alive until it serves.
     if (waiting) for (const s of this.slots) if (s.state === "starting") s.handle.hold(true);
     const starting = [...this.slots].filter((s) => s.state === "starting" && s.generation === this.generation).length;
-    for (let deficit = waiting - starting; deficit > 0 && this.slots.size < this.config.workersMax; deficit--) {
+    // Each new worker will take up to maxConcurrency of the waiting calls.
+    const needed = Math.ceil(waiting / this.config.maxConcurrency);
+    for (let deficit = needed - starting; deficit > 0 && this.slots.size < this.config.workersMax; deficit--) {
       if (!this.spawn()) break;
     }
   }
@@ -387,7 +410,16 @@ export class Pool {
       this.startFailed(spawnProblem(err, env));
       return false;
     }
-    slot = { n, handle, state: "starting", generation: this.generation, devices, idleSince: 0, instances: new Set() };
+    slot = {
+      n,
+      handle,
+      state: "starting",
+      generation: this.generation,
+      devices,
+      idleSince: 0,
+      instances: new Set(),
+      running: new Map(),
+    };
     if (this.queue.length) handle.hold(true); // a caller is waiting for this worker: keep the process alive until it serves
     this.slots.add(slot);
     handle.ready.then(
@@ -429,13 +461,14 @@ export class Pool {
     slot.state = "busy";
     slot.handle.hold(true);
     const seq = ++this.seq;
-    slot.running = { pending: p, seq };
+    const running: Running = { pending: p, seq };
+    slot.running.set(seq, running);
     if (p.req.instanceId) {
       this.owners.set(p.req.instanceId, slot);
       slot.instances.add(p.req.instanceId);
     }
     this.stats.calls++;
-    slot.callTimer = setTimeout(() => this.onTimeout(slot, seq), this.timeoutMs);
+    running.timer = setTimeout(() => this.onTimeout(slot, seq), this.timeoutMs);
     slot.handle.send({ type: "call", seq, req: p.req });
   }
 
@@ -445,8 +478,9 @@ export class Pool {
       this.opts.log.debug(`worker ${slot.n}: ${msg.modules} module(s) imported again in ${msg.ms.toFixed(1)} ms`);
       return;
     }
-    const running = slot.running;
-    if (!running || msg.type === "ready" || msg.seq !== running.seq) return; // a late message from a call that already timed out
+    if (msg.type === "ready") return;
+    const running = slot.running.get(msg.seq);
+    if (!running) return; // a late message from a call that already timed out
     if (msg.type === "output") {
       this.opts.log.log(`${running.pending.label}: ${msg.line}`);
       return;
@@ -456,15 +490,37 @@ export class Pool {
       return;
     }
     if (msg.type !== "done") return;
-    clearTimeout(slot.callTimer);
-    slot.running = undefined;
+    clearTimeout(running.timer);
+    slot.running.delete(msg.seq);
     if (running.cancelled) {
-      this.opts.log.debug(`${running.pending.label}: generator closed after its caller stopped reading`);
-      return this.release(slot);
+      this.opts.log.debug(`${running.pending.label}: finished after its caller went away`);
+      return this.settle(slot);
     }
     if (!msg.res.success) this.stats.errors++;
     this.resolveCall(running.pending, msg.res);
-    this.release(slot);
+    this.settle(slot);
+  }
+
+  /** A call on this worker ended: idle again once none runs; until then its freed room takes a waiting call. */
+  private settle(slot: WorkerSlot): void {
+    if (slot.running.size === 0) return this.release(slot);
+    this.pump();
+  }
+
+  /** Empty a worker's calls in flight (it is being stopped): those still waiting for an answer. */
+  private takeRunning(slot: WorkerSlot): Pending[] {
+    const calls = [...slot.running.values()];
+    for (const r of calls) clearTimeout(r.timer);
+    slot.running.clear();
+    return calls.filter((r) => !r.cancelled).map((r) => r.pending);
+  }
+
+  /** The other calls on a worker that is stopped because of `why`: they fail too, saying so. */
+  private failNeighbours(slot: WorkerSlot, why: string): void {
+    for (const p of this.takeRunning(slot)) {
+      this.stats.errors++;
+      this.resolveCall(p, failure("WorkerCrashed", `${p.label}: its worker was stopped (${why}) while running it`));
+    }
   }
 
   /**
@@ -476,15 +532,16 @@ export class Pool {
     if (!this.slots.has(slot)) return;
     this.stats.crashes++;
     const what = msg.kind === "rejection" ? "an unhandled promise rejection" : "an uncaught error";
-    const running = slot.running;
-    if (running && msg.seq === running.seq) {
-      clearTimeout(slot.callTimer);
-      slot.running = undefined;
+    const running = msg.seq === null ? undefined : slot.running.get(msg.seq);
+    if (running) {
+      clearTimeout(running.timer);
+      slot.running.delete(running.seq);
       this.stats.errors++;
       const p = running.pending;
       const cause = `${what} in a callback it started (${msg.name}: ${msg.message})`;
       this.opts.log.warn(`${p.label}: ${cause}; replacing worker ${slot.n}`);
       this.resolveCall(p, failure("WorkerCrashed", `${p.label}: ${cause}; its worker was replaced`));
+      this.failNeighbours(slot, `${what} in ${p.label}`);
       return this.replace(slot, `${what} in ${p.label}`, true);
     }
     if (!msg.origin) {
@@ -532,9 +589,9 @@ export class Pool {
   }
 
   private onTimeout(slot: WorkerSlot, seq: number): void {
-    const running = slot.running;
-    if (!running || running.seq !== seq) return;
-    slot.running = undefined;
+    const running = slot.running.get(seq);
+    if (!running) return;
+    slot.running.delete(seq);
     this.stats.errors++;
     this.stats.timeouts++;
     const p = running.pending;
@@ -549,6 +606,7 @@ export class Pool {
         504,
       ),
     );
+    this.failNeighbours(slot, `${p.label} timed out`);
     this.replace(slot, "timed out", true);
   }
 
@@ -556,11 +614,11 @@ export class Pool {
     if (!this.slots.has(slot)) return; // we stopped it ourselves
     const wasStarting = slot.state === "starting";
     this.drop(slot);
-    const running = slot.running?.pending;
-    slot.running = undefined;
-    if (running) {
+    const busy = slot.running.size > 0;
+    const calls = this.takeRunning(slot);
+    if (busy) this.stats.crashes++;
+    for (const running of calls) {
       this.stats.errors++;
-      this.stats.crashes++;
       this.opts.log.warn(
         `worker ${slot.n} exited (code ${code})${detail} while running ${running.label}; replacing it`,
       );
@@ -571,11 +629,12 @@ export class Pool {
           `the worker running ${running.label} exited (code ${code})${detail}; the pool replaced it`,
         ),
       );
-    } else if (wasStarting) {
+    }
+    if (wasStarting) {
       this.opts.log.error(`worker ${slot.n} failed to start (code ${code})${detail}`);
       this.failOldestWaiting(`a worker of "${this.config.name}" could not start (code ${code})${detail}`);
       if (this.queue.length === 0 && this.slots.size === 0) return; // do not loop on a broken start with nothing to do
-    } else {
+    } else if (!busy) {
       this.opts.log.warn(`idle worker ${slot.n} exited (code ${code})${detail}`);
     }
     this.refill();
@@ -584,7 +643,7 @@ export class Pool {
   private drop(slot: WorkerSlot): void {
     this.slots.delete(slot);
     clearTimeout(slot.idleTimer);
-    clearTimeout(slot.callTimer);
+    for (const r of slot.running.values()) clearTimeout(r.timer);
     for (const id of slot.instances) if (this.owners.get(id) === slot) this.owners.delete(id);
   }
 
@@ -609,9 +668,16 @@ export class Pool {
       return;
     }
     for (const slot of this.slots) {
-      if (slot.running?.pending !== p) continue;
-      if (p.req.stream) return this.cancelStream(slot, slot.running);
-      slot.running = undefined;
+      const running = [...slot.running.values()].find((r) => r.pending === p);
+      if (!running) continue;
+      if (p.req.stream) return this.cancelStream(slot, running);
+      if (slot.running.size > 1) {
+        // Stopping the worker would fail the calls beside it: this one's answer is dropped when it comes.
+        running.cancelled = true;
+        return this.resolveCall(p, failure("AbortError", `${p.label}: the call was aborted`));
+      }
+      slot.running.delete(running.seq);
+      clearTimeout(running.timer);
       this.resolveCall(p, failure("AbortError", `${p.label}: the call was aborted; its worker was stopped`));
       return this.replace(slot, "call aborted", true);
     }
@@ -627,13 +693,14 @@ export class Pool {
     running.cancelled = true;
     slot.handle.send({ type: "cancel", seq: running.seq });
     this.resolveCall(p, failure("AbortError", `${p.label}: the caller stopped reading the stream`));
-    clearTimeout(slot.callTimer);
-    slot.callTimer = setTimeout(() => {
-      if (slot.running !== running) return;
-      slot.running = undefined;
+    clearTimeout(running.timer);
+    running.timer = setTimeout(() => {
+      if (slot.running.get(running.seq) !== running) return;
+      slot.running.delete(running.seq);
       this.opts.log.warn(
         `${p.label}: its generator did not stop within ${grace} ms of its caller leaving; stopping worker ${slot.n}`,
       );
+      this.failNeighbours(slot, `${p.label}'s generator did not stop`);
       this.replace(slot, "stream cancelled", true);
     }, grace);
   }

@@ -5,6 +5,7 @@
  */
 import { exampleDotEnv } from "../../base/env";
 import { networkVolumeFolder } from "../../base/volumes";
+import { resolveSecrets } from "../../base/secrets";
 import type { ResourceConfig } from "../config";
 
 /** What decides one worker's environment. */
@@ -28,11 +29,14 @@ export interface WorkerEnvSpec {
 export function workerEnv(spec: WorkerEnvSpec): Record<string, string> {
   const { config, devices } = spec;
   const modules = [...spec.modules]; // read twice below: an iterator (a Map's keys) would be empty the second time
+  const base = (spec.base ?? process.env) as Record<string, string>;
+  // Its example folder's .env: for this example's remote functions only, over the root's, never over the shell.
+  const dotEnv = exampleDotEnv(modules);
   const env: Record<string, string> = {
-    ...((spec.base ?? process.env) as Record<string, string>),
-    // Its example folder's .env: for this example's remote functions only, over the root's, never over the shell.
-    ...exampleDotEnv(modules),
-    ...config.env,
+    ...base,
+    ...dotEnv,
+    // A secret() value is a Runpod secret reference; locally it is read from the environment of that name.
+    ...resolveSecrets(config.env, { ...base, ...dotEnv }),
     ...spec.env,
   };
   env.FLASH_WORKER = "1";

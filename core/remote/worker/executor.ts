@@ -3,6 +3,7 @@
  * function (or class) by its export name, runs it, captures what it prints, and returns the result or the error.
  * The same module runs in local pool workers and in flash's Runpod worker program.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { format } from "node:util";
 import { toWireError } from "../errors";
 import { checkResult } from "../json-values";
@@ -44,12 +45,27 @@ export function forgetImported(files: string[]): string[] {
 }
 
 /** Run one request; never throws: every failure is a `FunctionResponse` with `success: false`. */
-export async function execute(req: FunctionRequest, hooks: ExecuteHooks = {}): Promise<FunctionResponse> {
+export function execute(req: FunctionRequest, hooks: ExecuteHooks = {}): Promise<FunctionResponse> {
   const lines: string[] = [];
-  const restore = captureOutput((line) => {
-    lines.push(line);
-    hooks.onOutput?.(line);
-  });
+  const capture: Capture = {
+    sink: (line) => {
+      lines.push(line);
+      hooks.onOutput?.(line);
+    },
+    partial: "",
+    open: true,
+  };
+  installCapture();
+  // The call's output goes to its own sink, also while other calls run beside it on this worker (maxConcurrency).
+  return capturing.run(capture, () => run(req, hooks, lines, () => closeCapture(capture)));
+}
+
+async function run(
+  req: FunctionRequest,
+  hooks: ExecuteHooks,
+  lines: string[],
+  restore: () => void,
+): Promise<FunctionResponse> {
   const label = callLabel(req);
   try {
     const target = await find(req);
@@ -195,31 +211,53 @@ async function runMethod(req: FunctionRequest, target: Registered): Promise<unkn
 
 const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug", "trace"] as const;
 
-/** Send console output and stdout/stderr writes to `sink`, line by line, until the returned function is called. */
-function captureOutput(sink: (line: string) => void): () => void {
-  const saved = CONSOLE_METHODS.map((m) => console[m]);
-  for (const m of CONSOLE_METHODS) {
-    console[m] = (...args: unknown[]) => {
-      for (const line of format(...args).split("\n")) sink(line);
-    };
+/** Where one call's output goes: line by line to `sink`, until the call ends (`open` false). */
+interface Capture {
+  sink: (line: string) => void;
+  partial: string;
+  open: boolean;
+}
+
+/** The call whose code is running (async context): its output is its own, whatever else runs on the worker. */
+const capturing = new AsyncLocalStorage<Capture>();
+let installed = false;
+
+/**
+ * Route console output and stdout/stderr writes made inside a call to that call's capture, line by line; anything
+ * else (no call, or a timer left over from a finished call) goes where it always went. Installed once per worker.
+ */
+function installCapture(): void {
+  if (installed) return;
+  installed = true;
+  const current = () => {
+    const c = capturing.getStore();
+    return c?.open ? c : undefined;
+  };
+  CONSOLE_METHODS.forEach((m) => {
+    const original = console[m];
+    console[m] = ((...args: unknown[]) => {
+      const c = current();
+      if (!c) return (original as (...a: unknown[]) => void).apply(console, args);
+      for (const line of format(...args).split("\n")) c.sink(line);
+    }) as never;
+  });
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const c = current();
+      if (!c) return original(chunk, ...rest);
+      c.partial += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk as Uint8Array);
+      const parts = c.partial.split("\n");
+      c.partial = parts.pop() ?? "";
+      for (const line of parts) c.sink(line);
+      return true;
+    }) as typeof stream.write;
   }
-  let partial = "";
-  const write = (chunk: unknown): boolean => {
-    partial += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk as Uint8Array);
-    const parts = partial.split("\n");
-    partial = parts.pop() ?? "";
-    for (const line of parts) sink(line);
-    return true;
-  };
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = write as typeof process.stdout.write;
-  process.stderr.write = write as typeof process.stderr.write;
-  return () => {
-    CONSOLE_METHODS.forEach((m, i) => (console[m] = saved[i] as never));
-    process.stdout.write = out;
-    process.stderr.write = err;
-    if (partial) sink(partial);
-    partial = "";
-  };
+}
+
+/** The call ended: flush its last partial line; later output from its leftovers is no longer its. */
+function closeCapture(c: Capture): void {
+  if (c.partial) c.sink(c.partial);
+  c.partial = "";
+  c.open = false;
 }

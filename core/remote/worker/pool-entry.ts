@@ -1,7 +1,8 @@
 /**
  * The program of one pool worker, as a thread (Bun Worker) or a subprocess (`bun pool-entry.ts`, or
  * `flash __worker` in the compiled binary). It switches to worker mode, preloads the modules it was told
- * about, says "ready", then runs calls one at a time through the executor. Importing it starts nothing: it starts
+ * about, says "ready", then runs the calls it is sent through the executor (several at once when the config's
+ * `maxConcurrency` lets the pool send them; the pool never sends more). Importing it starts nothing: it starts
  * when it is the entry of its thread or process (last lines), or when `runPoolWorker()` is called.
  */
 import { execute, forgetImported, loadModule } from "./executor";
@@ -23,16 +24,23 @@ export async function runPoolWorker(): Promise<void> {
   process.env.FLASH_WORKER = "1";
   enterWorkerMode();
   const pool = openPoolChannel();
-  // One message at a time, in order: a reload finishes before the call sent after it starts.
+  // In order: a call starts once the reload sent before it finished; a reload waits for the calls in flight.
+  // Calls do not wait for each other (the pool sends a worker at most maxConcurrency of them).
   let turn: Promise<unknown> = (async () => {
     await shareFlashModules();
     await preload();
   })();
+  const inFlight = new Set<Promise<void>>();
   pool.onMessage((msg) => {
     if (msg.type === "cancel") return streams.get(msg.seq)?.abort();
     // Registered on arrival, so a cancel that comes while the call still waits for its turn is not lost.
     if (msg.type === "call" && msg.req.stream) streams.set(msg.seq, new AbortController());
-    turn = turn.then(() => handle(pool, msg));
+    if (msg.type !== "call") {
+      turn = Promise.all([turn, ...inFlight]).then(() => handle(pool, msg));
+      return;
+    }
+    const call: Promise<void> = turn.then(() => handle(pool, msg)).finally(() => inFlight.delete(call));
+    inFlight.add(call);
   });
   await turn;
   pool.send({ type: "ready" });

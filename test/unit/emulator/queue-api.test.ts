@@ -89,6 +89,15 @@ describe("run and status", () => {
     expect(emu.ctx.store.jobCounts(ep).inQueue).toBe(0);
   });
 
+  test("a job with empty or null input is accepted but never handed to a worker (it stays IN_QUEUE)", async () => {
+    const empty = await call("POST", `/v2/${ep}/run`, { input: {} });
+    const nil = await call("POST", `/v2/${ep}/run`, { input: null });
+    expect([empty.body.status, nil.body.status]).toEqual(["IN_QUEUE", "IN_QUEUE"]);
+    expect((await take()).status).toBe(204);
+    for (const id of [empty.body.id, nil.body.id])
+      expect((await call("GET", `/v2/${ep}/status/${id}`)).body).toEqual({ id, status: "IN_QUEUE" });
+  });
+
   test("unknown endpoint and unknown job are 404; queue routes on an LB endpoint are 400", async () => {
     expect(await call("GET", "/v2/nope/status/x")).toEqual({ status: 404, body: { error: "endpoint nope not found" } });
     expect(await call("GET", `/v2/${ep}/status/x`)).toEqual({ status: 404, body: { error: "job x not found" } });

@@ -130,6 +130,19 @@ describe("job-done", () => {
     expect(emu.ctx.supervisor.workers.get("w1")!.state).toBe("idle");
   });
 
+  test("a worker running several jobs (maxConcurrency) stays running until its last job is done", async () => {
+    const ids: string[] = [];
+    for (const n of [1, 2]) ids.push((await client("POST", "run", { input: n })).body.id);
+    expect((await worker("job-take-batch/w1?batch_size=2&job_in_progress=0")).status).toBe(200);
+    // Asking for more while jobs run (job_in_progress=1) does not make it idle.
+    expect((await worker("job-take-batch/w1?batch_size=2&job_in_progress=1")).status).toBe(204);
+    expect(emu.ctx.supervisor.workers.get("w1")!.state).toBe("running");
+    await worker(`job-done/w1/${ids[0]}?isStream=false`, JSON.stringify({ output: 1 }));
+    expect(emu.ctx.supervisor.workers.get("w1")!.state).toBe("running");
+    await worker(`job-done/w1/${ids[1]}?isStream=false`, JSON.stringify({ output: 2 }));
+    expect(emu.ctx.supervisor.workers.get("w1")!.state).toBe("idle");
+  });
+
   test("{error} fails the job; {status: IN_PROGRESS} is a progress update that keeps it running", async () => {
     const id = await running();
     await worker(`job-done/w1/${id}?isStream=false`, JSON.stringify({ status: "IN_PROGRESS", output: "1/2" }));

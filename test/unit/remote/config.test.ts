@@ -177,4 +177,12 @@ describe("validation with clear errors", () => {
       "is in EU-RO-1 but the endpoint is in US-KS-2",
     );
   });
+
+  test("CPU endpoints only in the data centers with CPU serverless (EU-RO-1), with runpod/flash's message", () => {
+    expect(() => new CpuLiveServerless({ name: "c", datacenter: DataCenter.US_KS_2 })).toThrow(
+      "CPU endpoints are not available in: US-KS-2. Supported CPU data centers: EU-RO-1",
+    );
+    expect(new CpuLiveServerless({ name: "c", datacenter: DataCenter.EU_RO_1 }).datacenter).toBe("EU-RO-1");
+    expect(new LiveServerless({ name: "g", datacenter: DataCenter.US_KS_2 }).datacenter).toBe("US-KS-2");
+  });
 });

@@ -76,6 +76,13 @@ describe("mapping a resource config", () => {
     expect(own.template!.env).toContainEqual({ key: "PORT", value: "8080" });
   });
 
+  test("maxConcurrency above 1 reaches a queue worker as FLASH_MAX_CONCURRENCY; the default sends nothing", () => {
+    const envOf = (m: ReturnType<typeof mapConfig>) => Object.fromEntries(m.template!.env.map((v) => [v.key, v.value]));
+    const io = mapConfig(new CpuLiveServerless({ name: "io", maxConcurrency: 8 }), opts(true));
+    expect(envOf(io).FLASH_MAX_CONCURRENCY).toBe("8");
+    expect(envOf(mapConfig(new CpuLiveServerless({ name: "one" }), opts(true))).FLASH_MAX_CONCURRENCY).toBeUndefined();
+  });
+
   test("with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion", () => {
     const cpu = mapConfig(new CpuLiveServerless({ name: "c" }), opts(true));
     expect(cpu.bootstrap).toBe(true);
@@ -99,12 +106,12 @@ describe("mapping a resource config", () => {
         name: "cpu_worker",
         instanceIds: [CpuInstanceType.CPU3C_2_4],
         flashboot: false,
-        datacenter: DataCenter.US_CA_2,
+        datacenter: DataCenter.EU_RO_1,
       }),
       opts(false),
     );
     expect(cpu.name).toBe("cpu_worker");
-    expect(cpu.endpoint).toMatchObject({ instanceIds: ["cpu3c-2-4"], flashBootType: "OFF", locations: "US-CA-2" });
+    expect(cpu.endpoint).toMatchObject({ instanceIds: ["cpu3c-2-4"], flashBootType: "OFF", locations: "EU-RO-1" });
     expect("gpuIds" in cpu.endpoint).toBe(false);
     expect(cpu.endpoint.gpuCount).toBeUndefined();
     expect(cpu.template!.containerDiskInGb).toBe(20);
@@ -124,6 +131,17 @@ describe("mapping a resource config", () => {
     const byId = mapConfig(new ServerlessEndpoint({ name: "t", templateId: "tmpl123" }), opts(true));
     expect(byId.template).toBeUndefined();
     expect(byId.endpoint.templateId).toBe("tmpl123");
+  });
+
+  test("a private image's template carries the registry credentials' id (containerRegistryAuthId)", () => {
+    const cfg = new ServerlessEndpoint({
+      name: "priv",
+      imageName: "ghcr.io/me/private:1",
+      containerRegistryAuthId: "cra_1",
+    });
+    expect(mapConfig(cfg, opts(true)).template!.containerRegistryAuthId).toBe("cra_1");
+    const pub = mapConfig(new ServerlessEndpoint({ name: "pub", imageName: "me/public:1" }), opts(true));
+    expect(pub.template).not.toHaveProperty("containerRegistryAuthId");
   });
 
   test("the config hash changes with any sent field and only then", () => {

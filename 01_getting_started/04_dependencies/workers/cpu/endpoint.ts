@@ -112,20 +112,23 @@ export const minimalProcess = remote(minimalConfig, async (input: { text: string
 
 if (import.meta.main) {
   // `bun workers/cpu/endpoint.ts` runs both CPU functions once through their workers.
-  const log = logger("04_dependencies");
-  log.log(
-    JSON.stringify(
-      await processData({
-        data: [
-          [1, 2],
-          [3, 4],
-          [5, 6],
-        ],
-      }),
-      null,
-      2,
-    ),
-  );
-  log.log(JSON.stringify(await minimalProcess({ text: "Hello World 2024" }), null, 2));
-  process.exit(0);
+  // It calls once this module has loaded: a remote function takes its name from the module's exports.
+  setTimeout(async () => {
+    const log = logger("04_dependencies");
+    log.log(
+      JSON.stringify(
+        await processData({
+          data: [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ],
+        }),
+        null,
+        2,
+      ),
+    );
+    log.log(JSON.stringify(await minimalProcess({ text: "Hello World 2024" }), null, 2));
+    process.exit(0);
+  }, 0);
 }

@@ -87,8 +87,11 @@ export const processWithSystemDeps = remote(
 
 if (import.meta.main) {
   // `bun workers/gpu/endpoint.ts` runs both GPU functions once through their workers.
-  const log = logger("04_dependencies");
-  log.log(JSON.stringify(await processWithMlLibs(), null, 2));
-  log.log(JSON.stringify(await processWithSystemDeps(), null, 2));
-  process.exit(0);
+  // It calls once this module has loaded: a remote function takes its name from the module's exports.
+  setTimeout(async () => {
+    const log = logger("04_dependencies");
+    log.log(JSON.stringify(await processWithMlLibs(), null, 2));
+    log.log(JSON.stringify(await processWithSystemDeps(), null, 2));
+    process.exit(0);
+  }, 0);
 }

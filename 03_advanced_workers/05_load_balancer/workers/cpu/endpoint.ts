@@ -82,13 +82,16 @@ export const transform = remote(
 
 if (import.meta.main) {
   // `bun workers/cpu/endpoint.ts` calls each route function once through a worker.
-  const log = logger("05_load_balancer");
-  log.log(
-    JSON.stringify(
-      [await cpuHealth(), await validate("Hello world from load balancer"), await transform("hello world", "title")],
-      null,
-      2,
-    ),
-  );
-  process.exit(0);
+  // It calls once this module has loaded: a remote function takes its name from the module's exports.
+  setTimeout(async () => {
+    const log = logger("05_load_balancer");
+    log.log(
+      JSON.stringify(
+        [await cpuHealth(), await validate("Hello world from load balancer"), await transform("hello world", "title")],
+        null,
+        2,
+      ),
+    );
+    process.exit(0);
+  }, 0);
 }

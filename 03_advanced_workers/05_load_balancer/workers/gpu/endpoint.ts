@@ -67,9 +67,12 @@ export const gpuDeviceInfo = remote(
 
 if (import.meta.main) {
   // `bun workers/gpu/endpoint.ts` calls each route function once through a worker.
-  const log = logger("05_load_balancer");
-  log.log(
-    JSON.stringify([await gpuHealth(), await compute({ numbers: [1, 2, 3, 4, 5] }), await gpuDeviceInfo()], null, 2),
-  );
-  process.exit(0);
+  // It calls once this module has loaded: a remote function takes its name from the module's exports.
+  setTimeout(async () => {
+    const log = logger("05_load_balancer");
+    log.log(
+      JSON.stringify([await gpuHealth(), await compute({ numbers: [1, 2, 3, 4, 5] }), await gpuDeviceInfo()], null, 2),
+    );
+    process.exit(0);
+  }, 0);
 }
