@@ -23,6 +23,8 @@ export function flashSource(dir: string, watch = false): Command {
       "127.0.0.1",
       "--port",
       "{port}",
+      // No request log line: the uvicorn peer runs at --log-level warning, without its access log.
+      "--quiet",
       ...(watch ? ["--watch"] : []),
     ],
     cwd: dir,
@@ -32,7 +34,7 @@ export function flashSource(dir: string, watch = false): Command {
 /** `./flash run <dir>`: the compiled binary. */
 export function flashBinary(dir: string, watch = false): Command {
   return {
-    argv: [flashBin(), "run", dir, "--host", "127.0.0.1", "--port", "{port}", ...(watch ? ["--watch"] : [])],
+    argv: [flashBin(), "run", dir, "--host", "127.0.0.1", "--port", "{port}", "--quiet", ...(watch ? ["--watch"] : [])],
     cwd: dir,
   };
 }

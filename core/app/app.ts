@@ -10,7 +10,7 @@ import {
 import { buildOpenAPI, docsAsset, docsPage, type DocsSource, type OpenAPIDocument } from "./docs";
 import { errorBody, json, notFoundBody, statusOf, validationBody } from "../base/errors";
 import { renderHome, type HomeCategory } from "./home";
-import { importModule, type LoadError } from "../workspace/modules";
+import { formatLoadError, importModule, type LoadError } from "../workspace/modules";
 import { allowedMethods, GuardError, guardRoutes, limitJsonDepth, mayNestDeeply } from "./request-guards";
 import { displayTitle } from "../workspace/names";
 import { readStatusSections } from "../base/health";
@@ -358,6 +358,8 @@ function assemble(root: string, scope: Scope, parts: Map<string, ExampleBuild>, 
         if (asset) return asset;
       }
     }
+    const broken = loadErrorFor(errors, path);
+    if (broken) return json(loadErrorBody(broken), 503);
     return json(notFoundBody(request.method, path), 404);
   };
 
@@ -397,4 +399,18 @@ function homeCategories(categories: string[], examples: ServedExample[]): HomeCa
         routes: e.routers.reduce((n, r) => n + r.routes.length, 0),
       })),
   }));
+}
+
+/** The load error of the example a path belongs to (`/<category>/<example>/…`), when its code failed to load. */
+function loadErrorFor(errors: LoadError[], path: string): LoadError | undefined {
+  return errors.find((e) => e.example && (path === `/${e.example}` || path.startsWith(`/${e.example}/`)));
+}
+
+/** 503 body for a route whose module failed to load: the cause, not a misleading "no route". */
+function loadErrorBody(e: LoadError) {
+  return {
+    error: "module_failed_to_load",
+    message: `${e.example} failed to load, so its routes are unavailable: ${formatLoadError(e)}. Fix it and save (flash run --watch reloads).`,
+    example: e.example,
+  };
 }

@@ -69,9 +69,10 @@ const options = {
  * The one logger of flash; every core module logs through it (never console.log). Icons and colours (consola's
  * fancy reporter) for a person at a terminal; plain `[type] message` lines for pipes, CI and tests, without loading
  * consola's full build (it costs ~16 ms of start-up, and its fancy reporter ~10 ms more on its first line).
+ * FORCE_COLOR=1 (which the CLI sets when asked for colour) picks the fancy one even into a pipe.
  */
 export const log: ConsolaInstance =
-  isTerminal(1) && !process.env.CI
+  (isTerminal(1) && !process.env.CI && !process.env.NO_COLOR) || process.env.FORCE_COLOR === "1"
     ? (require("consola") as typeof import("consola")).createConsola({
         ...options,
         fancy: true,

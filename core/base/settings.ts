@@ -48,7 +48,28 @@ const SETTINGS = [
     scope: "user",
   },
   // ── the runpod and emulator targets ──
-  { name: "RUNPOD_API_KEY", meaning: "your Runpod API key (never logged or returned)", scope: "user" },
+  {
+    name: "RUNPOD_API_KEY",
+    meaning: "your Runpod API key (never logged or returned); else `~/.runpod/config.toml`, as `flash login` saves it",
+    scope: "user",
+  },
+  {
+    name: "FLASH_RUNPOD_URL",
+    meaning:
+      "a running `flash emulator`: deploy, app, env, logs, doctor and login talk to it (one URL for the three below)",
+    scope: "user",
+  },
+  {
+    name: "FLASH_RELEASE_URL",
+    default: "https://github.com/flash-sh/flash/releases/latest/download",
+    meaning: "where `flash upgrade` fetches the release binary and its SHA256SUMS (`--from`)",
+    scope: "user",
+  },
+  {
+    name: "FLASH_UPGRADE_BINARY",
+    meaning: "the file `flash upgrade` replaces (default: the running binary)",
+    scope: "user",
+  },
   {
     name: "FLASH_MOTHERSHIP_API_KEY",
     meaning: "the key `flash deploy` gives the app's mothership (a Restricted key is enough); default RUNPOD_API_KEY",

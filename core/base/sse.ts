@@ -122,4 +122,4 @@ export function sseResponses(description: string, errors: Record<number, object>
 }
 
 /** OpenAPI response objects by status (the shape `detail.responses` takes). */
-export type SseResponses = Record<string, { description: string; content: Record<string, { schema: object }> }>;
+type SseResponses = Record<string, { description: string; content: Record<string, { schema: object }> }>;

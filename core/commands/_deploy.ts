@@ -34,7 +34,8 @@ export async function guarded(what: string, body: () => Promise<void>): Promise<
     await body();
     process.exit(0);
   } catch (err) {
-    log.error(`${what} failed: ${redact((err as Error).message, process.env.RUNPOD_API_KEY?.trim())}`);
+    const { findApiKey } = await import("../runpod/credentials");
+    log.error(`${what} failed: ${redact((err as Error).message, findApiKey()?.key)}`);
     process.exit(1);
   }
 }

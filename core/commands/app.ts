@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { log } from "../base/log";
 import { COMMANDS } from "./catalog";
 import { appNameFor, confirm, connection, guarded } from "./_deploy";
+import { jsonArg, printJson } from "./_json";
 
 async function setup() {
   const conn = await connection();
@@ -17,11 +18,23 @@ const nameArg = {
 
 const list = defineCommand({
   meta: { name: "list", description: "List the Flash apps of the account" },
-  run: () =>
+  args: jsonArg,
+  run: ({ args }) =>
     guarded("flash app list", async () => {
       await appNameFor(undefined);
       const { apps, renderTable } = await setup();
-      const rows = (await apps.listApps()).map((a) => [
+      const all = await apps.listApps();
+      if (args.json) {
+        return printJson({
+          apps: all.map((a) => ({
+            name: a.name,
+            id: a.id,
+            environments: a.flashEnvironments.map((e) => e.name),
+            builds: a.flashBuilds.length,
+          })),
+        });
+      }
+      const rows = all.map((a) => [
         a.name,
         a.id,
         a.flashEnvironments.map((e) => e.name).join(", ") || "—",
@@ -50,12 +63,30 @@ const create = defineCommand({
 
 const get = defineCommand({
   meta: { name: "get", description: "Show an app: its environments and builds" },
-  args: nameArg,
+  args: { ...nameArg, ...jsonArg },
   run: ({ args }) =>
     guarded("flash app get", async () => {
       const name = await appNameFor(args.name);
       const { apps, undeploy, renderTable } = await setup();
       const app = await undeploy.requireApp(apps, name);
+      if (args.json) {
+        return printJson({
+          name: app.name,
+          id: app.id,
+          environments: app.flashEnvironments.map((e) => ({
+            name: e.name,
+            id: e.id,
+            state: e.state,
+            activeBuildId: e.activeBuildId ?? null,
+            endpoints: e.endpoints?.length ?? 0,
+          })),
+          builds: app.flashBuilds.map((b) => ({
+            id: b.id,
+            objectKey: b.objectKey ?? null,
+            createdAt: b.createdAt ?? null,
+          })),
+        });
+      }
       process.stdout.write(`App ${app.name} (${app.id})\n\nEnvironments:\n`);
       const envs = app.flashEnvironments.map((e) => [
         e.name,

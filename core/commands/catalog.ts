@@ -2,6 +2,9 @@
  * The commands of `flash`: names and one-line descriptions, kept apart from the command modules so that
  * `flash --help` can print them without loading any command (each one pulls in a part of the engine).
  */
+import { closest } from "../base/did-you-mean";
+
+/** Each visible command and its one-line description. */
 export const COMMANDS = {
   run: "Serve every example in one app with OpenAPI docs at /docs",
   init: "Create an example (NN_category/NN_example) or a new workspace from the templates",
@@ -14,8 +17,25 @@ export const COMMANDS = {
   env: "List, create, show and delete the environments of a Flash app",
   app: "List, create, show and delete Flash apps",
   logs: "Show the worker logs of a deployed endpoint (--follow to stream them)",
+  login: "Sign in with your browser and save the API key to ~/.runpod/config.toml (as Runpod's tools do)",
+  completion: 'Print shell completion for bash, zsh or fish (eval "$(flash completion bash)")',
+  upgrade: "Replace this binary with the latest release's, verified against its SHA256SUMS",
   doctor: "Check a platform for real: doctor runpod smoke-tests Runpod with your key (~2 min, a few cents)",
 } as const;
+
+/** Hidden commands (run by flash itself) and the spellings of help and version the top level accepts. */
+const HIDDEN = ["__worker", "__runpod-worker"];
+
+/**
+ * What `flash <word>` with an unknown word prints (exit 2): the nearest command, else the list. Undefined when the
+ * word is a command.
+ */
+export function unknownCommand(word: string): string | undefined {
+  const names = Object.keys(COMMANDS);
+  if (names.includes(word) || HIDDEN.includes(word)) return undefined;
+  const guess = closest(word, names);
+  return `flash: unknown command "${word}".${guess ? ` Did you mean "flash ${guess}"?` : ""} Commands: ${names.join(", ")} (flash --help).\n`;
+}
 
 /** A visible command's name. */
 type CommandName = keyof typeof COMMANDS;

@@ -5,6 +5,7 @@ import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
 import { confirm, connection } from "./_deploy";
+import { buildJson, jsonArg, narrateToStderr, printJson } from "./_json";
 
 /** `flash deploy [dir]`: build, plan (with cost), confirm, upload and apply; prints the URL and a ready curl. */
 export default defineCommand({
@@ -19,15 +20,20 @@ export default defineCommand({
     env: { type: "string", alias: "e", description: "Environment (default: the app's only one, else production)" },
     "dry-run": { type: "boolean", description: "Build and print the plan, change nothing", default: false },
     yes: { type: "boolean", alias: "y", description: "Apply without asking", default: false },
+    ...jsonArg,
   },
   async run({ args }) {
     const { root, scope } = locateWorkspace(resolve(args.dir ?? process.cwd()));
     loadDotEnvOrExit([root]);
-    const { runBuild, buildSummary, formatBytes } = await import("../deploy/build");
+    const { runBuild, buildSummary } = await import("../deploy/build");
+    const { formatBytes } = await import("../base/bytes");
     const { prepareDeploy, applyDeploy } = await import("../deploy/deploy");
     const { renderPlan } = await import("../deploy/plan");
     const { redact } = await import("../runpod/http");
     let apiKey = "";
+    // --json: the narration goes to stderr, stdout gets one document at the end (README: Output for scripts).
+    if (args.json) narrateToStderr();
+    const result = (doc: Record<string, unknown>) => args.json && printJson(doc);
     try {
       const conn = await connection();
       apiKey = conn.apiKey;
@@ -40,7 +46,9 @@ export default defineCommand({
       for (const c of wouldCreate) log.info(`would create ${c}`);
       process.stdout.write(`\nPlan for ${app.name} / ${environment.name}:\n${renderPlan(prepared.plan)}`);
       if (!prepared.upload) process.stdout.write("  artifact unchanged: no upload\n");
+      const summary = { app: app.name, environment: environment.name, build: buildJson(build) };
       if (args["dry-run"]) {
+        result({ ...summary, dryRun: true, changes: prepared.plan.changes, upload: !!prepared.upload });
         process.stdout.write("\n--dry-run: nothing changed.\n");
         process.exit(0);
       }
@@ -74,6 +82,16 @@ export default defineCommand({
       process.stdout.write(
         `\n  Next:\n    flash logs ${mothership} --follow     # worker logs\n    flash env get ${environment.name}\n    flash deploy                          # after a change (plans first)\n    flash undeploy --all --env ${environment.name}\n`,
       );
+      result({
+        ...summary,
+        dryRun: false,
+        buildId: outcome.buildId,
+        uploaded: outcome.uploaded,
+        counts: c,
+        url: url ?? null,
+        urls: outcome.urls,
+        failures: outcome.applied.failures,
+      });
       if (outcome.applied.failures.length) {
         log.error(`${outcome.applied.failures.length} endpoint(s) failed; run flash deploy again to retry them`);
         process.exit(1);

@@ -16,7 +16,7 @@ import { loadDotEnvOrExit } from "./_shared";
 import { log } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
 import { COMMANDS } from "./catalog";
-import { parseDuration } from "./emulator";
+import { parseDuration } from "../base/duration";
 import { RunpodApiError, RunpodHttp, redact } from "../runpod/http";
 import { RunpodRestV2, type V2Endpoint } from "../runpod/rest-v2";
 import { DEFAULT_EXECUTION_TIMEOUT_MS } from "../runpod/platform";
@@ -663,16 +663,14 @@ export default defineCommand({
       async run({ args }) {
         const cwd = process.cwd();
         loadDotEnvOrExit([locateWorkspace(resolve(cwd)).root, cwd]);
-        const key = process.env.RUNPOD_API_KEY?.trim();
-        if (!key) {
-          log.error(
-            "RUNPOD_API_KEY is not set. Create a key at https://console.runpod.io/user/settings (API Keys) and export " +
-              "it or put RUNPOD_API_KEY=... in .env. To try against the emulator: flash emulator, then " +
-              "flash doctor runpod --api-url http://127.0.0.1:8765 (with the key it prints).",
-          );
+        const { requireApiKey, runpodUrls } = await import("../runpod/connection");
+        let key: string;
+        try {
+          key = requireApiKey();
+        } catch (error) {
+          log.error((error as Error).message);
           process.exit(1);
         }
-        const { runpodUrls } = await import("../runpod/connection");
         const urls = runpodUrls({
           ...process.env,
           RUNPOD_API_BASE_URL: args["api-url"] || process.env.RUNPOD_API_BASE_URL,

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
+import { parseDuration } from "../base/duration";
 import { onStopSignals, loadDotEnvOrExit } from "./_shared";
 import { log, setLogLevel } from "../base/log";
 import { locateWorkspace } from "../workspace/discovery";
@@ -27,14 +28,6 @@ export function imageCommands(values: string[]): Record<string, string> {
     images[value.slice(0, eq).trim()] = value.slice(eq + 1).trim();
   }
   return images;
-}
-
-/** A duration: plain milliseconds, or with an `ms`/`s`/`m` unit. */
-export function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value.trim());
-  if (!m) throw new Error(`"${value}" is not a duration (examples: 500ms, 5s, 2m)`);
-  const n = Number(m[1]);
-  return Math.round(m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n);
 }
 
 /** `flash emulator`: run the local Runpod emulator on its own, for any Runpod client (ours, runpod-sdk, curl). */
@@ -105,8 +98,12 @@ export default defineCommand({
       },
     });
     log.success(`Runpod emulator listening at ${emulator.url}`);
+    // One line to paste (or eval) in another shell: deploy, app, env, logs, doctor and login then talk to this emulator.
+    const keyShown = fromEnv ? '"$RUNPOD_API_KEY"' : apiKey;
     log.info(
-      `point a client at it:\n  RUNPOD_API_BASE_URL=${emulator.apiBaseUrl}\n  RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl}\n  RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}\n` +
+      `point flash at it (paste in another shell):\n  export FLASH_RUNPOD_URL=${emulator.url} RUNPOD_API_KEY=${keyShown}\n` +
+        `other clients: RUNPOD_API_BASE_URL=${emulator.apiBaseUrl} RUNPOD_ENDPOINT_BASE_URL=${emulator.endpointBaseUrl} ` +
+        `RUNPOD_LB_BASE_URL=${emulator.lbBaseUrl}\n` +
         `REST v2 control plane: ${emulator.restBaseUrl}/serverless, /templates, /network-volumes, /catalog` +
         (args["retire-graphql"] ? "\nGraphQL: retired except for Flash apps" : ""),
     );

@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { log } from "../base/log";
 import { COMMANDS } from "./catalog";
 import { appNameFor, confirm, connection, guarded } from "./_deploy";
+import { jsonArg, printJson } from "./_json";
 
 const appArg = { app: { type: "string" as const, alias: "a", description: "Flash app (default: this workspace's)" } };
 
@@ -16,11 +17,24 @@ async function setup(appFlag?: string) {
 
 const list = defineCommand({
   meta: { name: "list", description: "List the environments of the app" },
-  args: appArg,
+  args: { ...appArg, ...jsonArg },
   run: ({ args }) =>
     guarded("flash env list", async () => {
       const { appName, apps, undeploy, renderTable } = await setup(args.app);
       const app = await undeploy.requireApp(apps, appName);
+      if (args.json) {
+        return printJson({
+          app: app.name,
+          environments: app.flashEnvironments.map((e) => ({
+            name: e.name,
+            id: e.id,
+            state: e.state,
+            activeBuildId: e.activeBuildId ?? null,
+            endpoints: e.endpoints?.length ?? 0,
+            createdAt: e.createdAt ?? null,
+          })),
+        });
+      }
       const rows = app.flashEnvironments.map((e) => [
         e.name,
         e.id,
@@ -54,7 +68,7 @@ const create = defineCommand({
 
 const get = defineCommand({
   meta: { name: "get", description: "Show an environment: its state, build and endpoints" },
-  args: { name: { type: "positional", required: true, description: "Environment name" }, ...appArg },
+  args: { name: { type: "positional", required: true, description: "Environment name" }, ...appArg, ...jsonArg },
   run: ({ args }) =>
     guarded("flash env get", async () => {
       const { appName, conn, apps, undeploy, renderTable } = await setup(args.app);
@@ -63,6 +77,26 @@ const get = defineCommand({
       const state = await undeploy.deployedIn(apps, env, app.name);
       const byId = new Map(Object.entries(state.deployed).map(([n, d]) => [d.endpoint_id, n]));
       const { endpointUrl } = await import("../deploy/deploy");
+      if (args.json) {
+        return printJson({
+          app: app.name,
+          name: env.name,
+          id: env.id,
+          state: env.state,
+          activeBuildId: env.activeBuildId ?? null,
+          createdAt: env.createdAt ?? null,
+          endpoints: (env.endpoints ?? []).map((e) => {
+            const resource = byId.get(e.id);
+            const lb = resource ? !!state.manifest?.resources[resource]?.is_load_balanced : false;
+            return {
+              name: e.name,
+              id: e.id,
+              resource: resource ?? null,
+              url: resource ? endpointUrl(conn.urls, e.id, lb) : null,
+            };
+          }),
+        });
+      }
       process.stdout.write(
         `Environment ${env.name} of ${app.name}\n  id            ${env.id}\n  state         ${env.state}\n  active build  ${env.activeBuildId ?? "—"}\n  created       ${env.createdAt ?? ""}\n\n`,
       );

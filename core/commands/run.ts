@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
 import { buildApp, type UnifiedApp } from "../app/app";
-import { locateWorkspace } from "../workspace/discovery";
+import { locateWorkspace, missingFolder } from "../workspace/discovery";
 import { runShutdownHooks } from "../base/lifecycle";
 import { LocalTarget } from "../remote/local/local-target";
 import type { ReloadedModules } from "../remote/protocol";
@@ -28,6 +28,9 @@ function reportApp(app: UnifiedApp): void {
 }
 
 /** `flash run`: serve every example of the workspace (or of the category/example you are in) in one app. */
+/** How many ports after a busy default `flash run` tries. */
+const PORT_TRIES = 20;
+
 export default defineCommand({
   meta: { name: "run", description: COMMANDS.run },
   args: {
@@ -54,6 +57,7 @@ export default defineCommand({
         "Largest request body accepted, e.g. 32MiB or 500k (env FLASH_MAX_BODY, default 32MiB); larger ones get a 413",
     },
     verbose: { type: "boolean", alias: "v", description: "Show debug logs", default: false },
+    quiet: { type: "boolean", alias: "q", description: "No log line per request", default: false },
     target: {
       type: "string",
       alias: "t",
@@ -62,6 +66,11 @@ export default defineCommand({
   },
   async run({ args }) {
     if (args.verbose) setLogLevel("verbose");
+    const missing = args.dir ? missingFolder(String(args.dir)) : undefined;
+    if (missing) {
+      log.error(missing);
+      process.exit(1);
+    }
     const cwd = resolve(String(args.dir ?? process.cwd()));
     const { root, scope } = locateWorkspace(cwd);
     let settings;
@@ -83,13 +92,25 @@ export default defineCommand({
     const target = currentTarget();
     const releaseWarmups = target instanceof LocalTarget ? target.holdWarmups() : () => undefined;
     const app = await buildApp({ root, scope });
+    const onResponse = args.quiet
+      ? undefined
+      : (request: Request, status: number, ms: number) =>
+          log.info(`${request.method} ${new URL(request.url).pathname} ${status} ${Math.round(ms)} ms`);
+    // No port asked for (flag or FLASH_PORT): a busy default moves to the next free one, as Vite does.
+    const portAsked = args.port !== undefined || !!process.env.FLASH_PORT;
     let server;
-    try {
-      server = startServer(app, settings.host, settings.port, { maxBodyBytes: settings.maxBodyBytes });
-    } catch (err) {
-      log.error(`cannot listen on ${settings.host}:${settings.port}: ${(err as Error).message}`);
-      await runShutdownHooks();
-      process.exit(1);
+    for (let port = settings.port; ; port++) {
+      try {
+        server = startServer(app, settings.host, port, { maxBodyBytes: settings.maxBodyBytes, onResponse });
+        if (port !== settings.port) log.warn(`port ${settings.port} is in use: serving on ${port} instead`);
+        break;
+      } catch (err) {
+        const busy = (err as { code?: string }).code === "EADDRINUSE";
+        if (busy && !portAsked && port < settings.port + PORT_TRIES) continue;
+        log.error(`cannot listen on ${settings.host}:${port}: ${(err as Error).message}`);
+        await runShutdownHooks();
+        process.exit(1);
+      }
     }
     // Warm workers start once the socket is open, so they do not slow the server's own start-up.
     setTimeout(releaseWarmups, 0);

@@ -5,6 +5,8 @@
  * runpod/flash src/runpod_flash/cli/commands/build.py). Workers unpack it and import functions from it.
  */
 import { existsSync, mkdirSync, statSync } from "node:fs";
+import { formatBytes } from "../base/bytes";
+import { renderTable } from "./table";
 import { dirname, join, relative } from "node:path";
 import { writeFileAtomic } from "../base/fs";
 import type { Scope } from "../workspace/discovery";
@@ -194,28 +196,19 @@ async function bundleMothershipRuntime(): Promise<TarEntry[]> {
   }));
 }
 
-/** Bytes as `12.3 kB` / `4.5 MB`. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1048576) return `${(n / 1024).toFixed(1)} kB`;
-  return `${(n / 1048576).toFixed(1)} MB`;
-}
-
 /** The build summary a person reads (files, dependencies, size per resource). */
 export function buildSummary(r: BuildResult, root: string): string {
   const lines = [
     `Built ${r.app}: ${Object.keys(r.manifest.resources).length} resources, ${Object.keys(r.manifest.function_registry).length} remote functions, in ${r.ms} ms`,
     "",
   ];
-  const w = Math.max(8, ...r.resources.map((x) => x.name.length));
-  lines.push(`  ${"RESOURCE".padEnd(w)}  ${"TYPE".padEnd(20)}  FUNCTIONS  SOURCES`);
-  for (const x of r.resources) {
-    const type = r.manifest.resources[x.name]!.is_mothership ? `${x.type} (app)` : x.type;
-    lines.push(
-      `  ${x.name.padEnd(w)}  ${type.padEnd(20)}  ${String(x.functions).padStart(9)}  ${formatBytes(x.sourceBytes)}`,
-    );
-  }
-  lines.push("");
+  const rows = r.resources.map((x) => [
+    x.name,
+    r.manifest.resources[x.name]!.is_mothership ? `${x.type} (app)` : x.type,
+    String(x.functions),
+    formatBytes(x.sourceBytes),
+  ]);
+  lines.push(renderTable(["RESOURCE", "TYPE", "FUNCTIONS", "SOURCES"], rows, [2]));
   lines.push(`  files packaged   ${r.files}`);
   lines.push(
     `  npm packages     ${r.packages.length}${r.packages.length ? ` (${r.packages.slice(0, 6).join(", ")}${r.packages.length > 6 ? ", …" : ""})` : ""}`,

@@ -6,6 +6,7 @@
  * and record what was deployed on the build.
  */
 import { readFileSync } from "node:fs";
+import { formatBytes } from "../base/bytes";
 import { logger } from "../base/log";
 import { RunpodCatalog } from "../runpod/catalog";
 import { RunpodGraphql } from "../runpod/graphql";
@@ -175,7 +176,7 @@ export async function applyDeploy(
   const t0 = performance.now();
   const uploaded = prepared.upload || !buildId;
   if (uploaded) {
-    dlog.info(`uploading the artifact (${(build.artifactBytes / 1048576).toFixed(1)} MB)…`);
+    dlog.info(`uploading the artifact (${formatBytes(build.artifactBytes)})…`);
     const carried = new RecordWriter(apps, "", base, prepared.record.deployed, pending).manifest();
     buildId = await apps.uploadBuild(
       prepared.resolved.app.id,

@@ -6,6 +6,7 @@
  * read until no line came for 750 ms (the API never closes it); following reconnects with Last-Event-ID.
  */
 import { RunpodApiError } from "../runpod/http";
+import { parseDuration } from "../base/duration";
 
 /** One log line, tagged with its worker. */
 export interface LogEntry {
@@ -31,13 +32,14 @@ export interface LogOptions {
 /** The API's largest `tail` (runpodctl LogTailMax). */
 export const TAIL_MAX = 5000;
 
-/** `30m`, `2h`, `45s`, `1d` or an RFC 3339 timestamp → RFC 3339 (relative to `now`). */
+/** A duration (`500ms`, `30m`, `2h`, `1d`: the syntax of every flag) or an RFC 3339 timestamp → RFC 3339 (before `now`). */
 export function sinceTimestamp(value: string, now = Date.now()): string {
-  const m = /^(\d+)\s*(s|m|h|d)$/.exec(value.trim());
-  if (m) return new Date(now - Number(m[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[m[2] as "s"]).toISOString();
+  if (/^\d/.test(value.trim()) && !/^\d{4}-/.test(value.trim())) {
+    return new Date(now - parseDuration(value, "--since")).toISOString();
+  }
   const t = Date.parse(value);
   if (!Number.isFinite(t))
-    throw new Error(`--since: expected a duration like 30m, 2h, 1d or an RFC 3339 time, got "${value}"`);
+    throw new Error(`--since: expected a duration like 500ms, 30m, 2h, 1d or an RFC 3339 time, got "${value}"`);
   return new Date(t).toISOString();
 }
 

@@ -6,6 +6,7 @@
  * flash did not create is never touched.
  */
 import type { EndpointInput, EnvVarInput, TemplateInput } from "../runpod/platform";
+import { renderTable } from "./table";
 import { configHash } from "../runpod/mapping";
 import { runpodUrls, type RunpodUrls } from "../runpod/connection";
 import { formatCost, hourlyAt, type HourlyCost, sumCosts } from "./cost";
@@ -213,19 +214,13 @@ export function renderPlan(plan: Plan): string {
     r.action === "delete" ? "" : formatCost(r.costMax),
     r.changes.join("; "),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    `  ${cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join("  ")
-      .trimEnd()}`;
   const live = plan.rows.filter((r) => r.action !== "delete");
   const min = sumCosts(live.map((r) => r.costMin));
   const max = sumCosts(live.map((r) => r.costMax));
   const counts = ["create", "update", "delete", "keep"].map(
     (a) => `${plan.rows.filter((r) => r.action === a).length} to ${a}`,
   );
-  const out = [line(head), ...rows.map(line), ""];
+  const out = [renderTable(head, rows).trimEnd(), ""];
   out.push(`  ${counts.join(", ")}`);
   out.push(
     `  estimated cost per hour: ${formatCost(min.total)} with every endpoint at workersMin, ${formatCost(max.total)} at workersMax` +

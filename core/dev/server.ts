@@ -23,6 +23,8 @@ export interface FlashServer {
 export interface ServerOptions {
   /** Bodies over this many bytes are refused with a 413 before they are read (default 32 MiB). */
   maxBodyBytes?: number;
+  /** Called once per answered request (the response's headers), for `flash run`'s request log. */
+  onResponse?: (request: Request, status: number, ms: number) => void;
 }
 
 /** Listen on host:port (port 0 picks a free one) and serve `app` until stopped. */
@@ -38,18 +40,34 @@ export function startServer(app: UnifiedApp, host: string, port: number, options
     maxRequestBodySize: Math.max(4 * maxBody, 128 * 1024 * 1024),
     fetch(request) {
       const declared = request.headers.get("content-length");
-      if (declared !== null && Number(declared) > maxBody) return tooLarge(Number(declared), maxBody);
+      const started = performance.now();
+      if (declared !== null && Number(declared) > maxBody)
+        return logged(request, started, tooLarge(Number(declared), maxBody));
       // Remote calls made while answering inherit the request's signal: a client that goes away cancels them.
       const serve = (req: Request) => withCallSignal(request.signal, () => current.fetch(req));
-      if (declared !== null || !request.body) return serve(request);
+      if (declared !== null || !request.body) return logged(request, started, serve(request));
       // No declared length (chunked): count while reading, and stop at the limit.
-      return readWithin(request, maxBody).then((req) => (req ? serve(req) : tooLarge(null, maxBody)));
+      return logged(
+        request,
+        started,
+        readWithin(request, maxBody).then((req) => (req ? serve(req) : tooLarge(null, maxBody))),
+      );
     },
     error(err) {
       log.error(`unhandled server error: ${err?.stack ?? err}`);
       return json({ error: "internal_error", message: "Internal server error" }, 500);
     },
   });
+  /** Report a response to `onResponse` once its headers are ready; the response itself passes through untouched. */
+  function logged(request: Request, started: number, response: Response | Promise<Response>) {
+    const report = options.onResponse;
+    if (!report) return response;
+    const done = (res: Response) => {
+      report(request, res.status, performance.now() - started);
+      return res;
+    };
+    return response instanceof Response ? done(response) : response.then(done);
+  }
   const hostname = server.hostname ?? host;
   return {
     url: httpUrl(hostname, server.port!),

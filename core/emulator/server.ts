@@ -10,6 +10,7 @@ import type { JobStore } from "./job-store";
 import { admin } from "./planes/admin";
 import { type ContextOptions, type EmulatorContext, emulatorContext, type Fault } from "./planes/context";
 import { flashApps } from "./planes/flash-apps";
+import { flashAuth } from "./planes/flash-auth";
 import { graphqlPlane } from "./planes/graphql";
 import { guards } from "./planes/guards";
 import { lbProxy } from "./planes/lb-proxy";
@@ -74,6 +75,7 @@ export function emulatorApp(
   options: Pick<EmulatorOptions, "retireGraphql" | "restPerMinute" | "restObserver"> = {},
 ) {
   return new Elysia()
+    .use(flashAuth(ctx))
     .use(guards(ctx))
     .use(options.retireGraphql ? retiredGraphql() : new Elysia())
     .use(workerApi(ctx))

@@ -3,6 +3,7 @@
  * original (runpod/flash src/runpod_flash/core/resources/serverless.py); every config is validated when it is constructed, with errors that name the
  * config and the field.
  */
+import { closest } from "../base/did-you-mean";
 import { secretRef } from "../base/secrets";
 import {
   allGpuGroups,
@@ -497,30 +498,6 @@ function rejectUnknown(where: string, options: Record<string, unknown>, known: r
     const guess = closest(key, known);
     throw new ConfigError(`${where}: unknown option "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}`);
   }
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestScore) [best, bestScore] = [c, d];
-  }
-  return bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }
 
 function count(where: string, field: string, value: unknown, fallback: number): number {

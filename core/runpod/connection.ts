@@ -1,5 +1,6 @@
-/** Where the Runpod client connects, and with which key (env or `.env`, loaded by `flash run`). */
+/** Where the Runpod client connects, and with which key (env or `.env`, then `~/.runpod/config.toml`). */
 import { setting } from "../base/settings";
+import { findApiKey } from "./credentials";
 
 /** Base URLs of the three Runpod planes; each overridable, which is how the emulator target points the client at itself. */
 export interface RunpodUrls {
@@ -11,13 +12,21 @@ export interface RunpodUrls {
   lbBaseUrl: string;
 }
 
-/** The URLs from the environment, defaulting to production Runpod. */
+/**
+ * The URLs from the environment, defaulting to production Runpod. `FLASH_RUNPOD_URL` (a running `flash emulator`)
+ * stands for all three, laid out as the emulator serves them; a URL set on its own still wins.
+ */
 export function runpodUrls(env: Record<string, string | undefined> = process.env): RunpodUrls {
   const trim = (u: string) => u.replace(/\/+$/, "");
+  const emulator = env.FLASH_RUNPOD_URL?.trim() ? trim(env.FLASH_RUNPOD_URL.trim()) : undefined;
+  const pick = (
+    name: "RUNPOD_API_BASE_URL" | "RUNPOD_ENDPOINT_BASE_URL" | "RUNPOD_LB_BASE_URL",
+    fromEmulator: string,
+  ) => trim(env[name]?.trim() || (emulator ? fromEmulator : setting(name, env)!));
   return {
-    apiBaseUrl: trim(setting("RUNPOD_API_BASE_URL", env)!),
-    endpointBaseUrl: trim(setting("RUNPOD_ENDPOINT_BASE_URL", env)!),
-    lbBaseUrl: trim(setting("RUNPOD_LB_BASE_URL", env)!),
+    apiBaseUrl: pick("RUNPOD_API_BASE_URL", `${emulator}`),
+    endpointBaseUrl: pick("RUNPOD_ENDPOINT_BASE_URL", `${emulator}/v2`),
+    lbBaseUrl: pick("RUNPOD_LB_BASE_URL", `${emulator}/lb/{id}`),
   };
 }
 
@@ -26,14 +35,22 @@ export function lbUrl(urls: RunpodUrls, endpointId: string, path: string): strin
   return `${urls.lbBaseUrl.replaceAll("{id}", endpointId)}${path.startsWith("/") ? path : `/${path}`}`;
 }
 
-/** The user's API key, or an error that says where to create one. */
-export function requireApiKey(env: Record<string, string | undefined> = process.env): string {
-  const key = setting("RUNPOD_API_KEY", env)?.trim();
-  if (!key) {
+/** The next step when no key is found, for commands without `--target` (deploy, app, env, logs, doctor). */
+const EMULATOR_HINT =
+  "To try everything offline: run flash emulator, then set the FLASH_RUNPOD_URL and RUNPOD_API_KEY it prints.";
+
+/**
+ * The user's API key (environment or `.env`, then `~/.runpod/config.toml`), or an error that says how to get one.
+ * `hint` is the caller's way to go offline (`--target emulator` for `flash run`; EMULATOR_HINT elsewhere).
+ */
+export function requireApiKey(env: Record<string, string | undefined> = process.env, hint = EMULATOR_HINT): string {
+  const found = findApiKey(env);
+  if (!found) {
     throw new Error(
-      "RUNPOD_API_KEY is not set. Create an API key at https://console.runpod.io/user/settings (API Keys), then put " +
-        "RUNPOD_API_KEY=... in the workspace's .env file or export it. (Use --target emulator to try everything offline.)",
+      "No Runpod API key: RUNPOD_API_KEY is not set and ~/.runpod/config.toml has none. Run flash login, or create " +
+        "a key at https://console.runpod.io/user/settings (API Keys) and put RUNPOD_API_KEY=... in the workspace's " +
+        `.env file or export it. ${hint}`,
     );
   }
-  return key;
+  return found.key;
 }

@@ -254,7 +254,7 @@ export async function createTarget(
 ): Promise<RunpodTarget> {
   const env = opts.env ?? process.env;
   return new RunpodTarget({
-    apiKey: requireApiKey(env),
+    apiKey: requireApiKey(env, "Use --target emulator to try everything offline."),
     urls: runpodUrls(env),
     root: opts.root,
     dispatch: dispatchMode(setting("FLASH_RUNPOD_DISPATCH", env)),

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closest } from "../base/did-you-mean";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { displayTitle, EXAMPLE_GLOB, exampleTag, NUMBERED, routerPrefix } from "./names";
 
@@ -185,4 +186,23 @@ export function discoverExamples(root: string, scope: Scope = {}): ExampleInfo[]
 export function discoverCategories(root: string, scope: Scope = {}): string[] {
   const found = [...new Bun.Glob("[0-9][0-9]_*").scanSync({ cwd: root, onlyFiles: false, followSymlinks: true })];
   return found.filter((c) => isDir(join(root, c)) && (!scope.category || scope.category === c)).sort();
+}
+
+/**
+ * The one-line refusal for a folder argument that does not exist (or is a file), naming the nearest existing
+ * sibling when the last part looks like a typo (`01_getting_stared` → `01_getting_started`); undefined when `dir`
+ * is a folder.
+ */
+export function missingFolder(dir: string): string | undefined {
+  const path = resolve(dir);
+  if (existsSync(path)) return statSync(path).isDirectory() ? undefined : `${dir} is a file, not a folder`;
+  const parent = dirname(path);
+  const siblings = existsSync(parent)
+    ? readdirSync(parent, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+    : [];
+  const guess = closest(basename(path), siblings);
+  const hint = guess ? `did you mean ${join(dirname(dir), guess)}?` : "pass a workspace, category or example folder";
+  return `${dir}: no such folder (${hint})`;
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
 import { writeFileAtomic } from "../base/fs";
 import { findWorkspaceRoot } from "./discovery";
 import {
@@ -261,6 +262,8 @@ function templateVars(root: string, category: string, example: string, pattern: 
     flash_command: flashCommand(root, 2),
     workspace_name: workspacePackageName(basename(root)),
     workspace_title: basename(root),
+    // The version flash itself is checked against, as `bun init` adds @types/bun.
+    bun_types_version: pkg.devDependencies["@types/bun"],
   };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../base/fs";
 import { isCompiled } from "../base/binary";
@@ -11,7 +11,7 @@ export interface RuntimeFiles {
   dir: string;
   /** The public API as one ESM module; the workspace tsconfig maps `flash` to it. */
   entry: string;
-  /** Type declarations beside `entry`, so editors and tsc accept the import. */
+  /** Declarations of the public API (and, beside them, of elysia, typebox and consola) for editors and tsc. */
   types: string;
   /** A bun preload that maps `flash` to `entry` when nothing else resolves it. */
   preload: string;
@@ -45,11 +45,23 @@ async function runtimeFiles(): Promise<Record<string, string>> {
   return files;
 }
 
-async function typesSource(): Promise<string> {
-  const names = Object.keys(await import("..")).sort();
-  const lines = names.map((n) => `export declare const ${n}: any;`);
-  return `// Written by flash: loose declarations of the runtime's exports (values are typed any).\n${lines.join("\n")}\n`;
+/** The runtime's declarations (`types/…`): embedded in the binary, emitted (and cached) from the source tree. */
+async function typesFiles(): Promise<Record<string, string>> {
+  const types = isCompiled()
+    ? (await import("./runtime-types-bundle")).RUNTIME_TYPES
+    : (await import("./runtime-types")).runtimeTypes();
+  return Object.fromEntries(Object.entries(types).map(([rel, content]) => [`types/${rel}`, content]));
 }
+
+/**
+ * The runtime folder as a package: tsc (through the workspace's `paths`) reads `types`, bun reads `main`, so one
+ * mapping gives editors real declarations and processes the real runtime.
+ */
+const RUNTIME_PACKAGE = `${JSON.stringify(
+  { name: "flash", private: true, type: "module", main: "./flash.js", types: "./types/flash/index.d.ts" },
+  null,
+  2,
+)}\n`;
 
 const PRELOAD = `// Written by flash (do not edit): when the workspace's tsconfig does not map "flash", resolve it to the
 // runtime beside this file, so tests run by \`flash test\` (or \`bun test --preload\`) can import it.
@@ -81,16 +93,21 @@ export async function ensureRuntime(root: string): Promise<RuntimeFiles> {
   const files: RuntimeFiles = {
     dir,
     entry: join(dir, "flash.js"),
-    types: join(dir, "flash.d.ts"),
+    types: join(dir, "types", "flash", "index.d.ts"),
     preload: join(dir, "preload.js"),
   };
   const wanted: Record<string, string> = {
     ...(await runtimeFiles()),
-    "flash.d.ts": await typesSource(),
+    ...(await typesFiles()),
+    "package.json": RUNTIME_PACKAGE,
     "preload.js": PRELOAD,
   };
   for (const [name, content] of Object.entries(wanted)) writeIfChanged(join(dir, name), content);
-  // Chunks of an older flash would only confuse a reader of the folder; drop what this version does not write.
-  for (const name of readdirSync(dir)) if (!(name in wanted)) rmSync(join(dir, name), { force: true, recursive: true });
+  // Chunks and declarations of an older flash would only confuse a reader of the folder: drop what this version
+  // does not write.
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const path = join(dir, name);
+    if (!(name in wanted) && existsSync(path) && statSync(path).isFile()) rmSync(path, { force: true });
+  }
   return files;
 }

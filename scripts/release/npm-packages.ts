@@ -5,13 +5,21 @@
  * `--ignore-scripts`, pnpm and yarn alike.
  */
 import { copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { runtimeTypes } from "../../core/workspace/runtime-types";
 import { NPM_PACKAGE, RELEASE_URL, type ReleaseTarget, TARGETS, packageBinPath, platformPackage } from "./targets";
 
 /** The targets that get an npm package: every non-baseline one. */
 export const NPM_TARGETS: readonly ReleaseTarget[] = TARGETS.filter((t) => !t.baseline);
 
 const REPOSITORY = "https://github.com/flash-sh/flash";
+
+/** The license of every package (the repository's LICENSE, copied into each), as runpod/flash and flash-examples. */
+const LICENSE = "MIT";
+const LICENSE_FILE = join(import.meta.dir, "..", "..", "LICENSE");
+
+/** Where the main package keeps the declarations of `flash` (and, beside them, elysia's, typebox's, consola's). */
+const TYPES_ENTRY = "types/flash/index.d.ts";
 const DESCRIPTION = "flash: write, serve and test serverless GPU/CPU functions and their examples (single binary)";
 
 /** package.json of a platform package. */
@@ -20,6 +28,7 @@ export function platformManifest(t: ReleaseTarget, version: string): Record<stri
     name: platformPackage(t),
     version,
     description: `The ${t.id} binary of flash (installed by ${NPM_PACKAGE})`,
+    license: LICENSE,
     repository: REPOSITORY,
     os: [t.os],
     cpu: [t.cpu],
@@ -35,8 +44,10 @@ export function mainManifest(version: string): Record<string, unknown> {
     name: NPM_PACKAGE,
     version,
     description: DESCRIPTION,
+    license: LICENSE,
     repository: REPOSITORY,
     bin: { flash: "bin/flash.js" },
+    types: TYPES_ENTRY,
     engines: { node: ">=18" },
     optionalDependencies: Object.fromEntries(NPM_TARGETS.map((t) => [platformPackage(t), version])),
   };
@@ -57,6 +68,7 @@ export function writePlatformPackage(dir: string, t: ReleaseTarget, version: str
   } catch {
     copyFileSync(binary, join(dir, packageBinPath(t.os)));
   }
+  copyFileSync(LICENSE_FILE, join(dir, "LICENSE"));
 }
 
 /** The main package's `bin/flash.js`: the launcher, bundled for Node, with a shebang. */
@@ -76,6 +88,11 @@ export function writeMainPackage(dir: string, version: string, launcher: string)
   mkdirSync(join(dir, "bin"), { recursive: true });
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(mainManifest(version), null, 2)}\n`);
   writeFileSync(join(dir, "bin", "flash.js"), launcher, { mode: 0o755 });
+  copyFileSync(LICENSE_FILE, join(dir, "LICENSE"));
+  for (const [rel, content] of Object.entries(runtimeTypes())) {
+    mkdirSync(dirname(join(dir, "types", rel)), { recursive: true });
+    writeFileSync(join(dir, "types", rel), content);
+  }
   writeFileSync(
     join(dir, "README.md"),
     [

@@ -9,5 +9,8 @@
     "test": "flash test",
     "consolidate-deps": "flash deps"
   },
-  "dependencies": {}
+  "dependencies": {},
+  "devDependencies": {
+    "@types/bun": "{{bun_types_version}}"
+  }
 }

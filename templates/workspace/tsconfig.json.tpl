@@ -4,13 +4,15 @@
     "module": "Preserve",
     "moduleResolution": "bundler",
     "lib": ["ESNext", "DOM"],
+    "types": ["bun"],
     "strict": true,
     "skipLibCheck": true,
     "allowImportingTsExtensions": true,
     "noEmit": true,
     "baseUrl": ".",
     "paths": {
-      "flash": ["./.flash/runtime/flash.js"]
+      "flash": ["./.flash/runtime"],
+      "elysia": ["./.flash/runtime/types/node_modules/elysia"]
     }
   },
   "exclude": ["node_modules", ".flash", "dist"]

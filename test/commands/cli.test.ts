@@ -38,12 +38,12 @@ describe("flash CLI", () => {
     expect(out.stdout.toString()).toContain("run");
   });
 
-  test("an unknown command exits 1 with usage", () => {
+  test("an unknown command is a usage error (exit 2) that lists the commands", () => {
     const out = run(["bogus"]);
-    expect(out.exitCode).toBe(1);
+    expect(out.exitCode).toBe(2);
     const all = out.stdout.toString() + out.stderr.toString();
-    expect(all).toContain("Unknown command");
-    expect(all).toContain("USAGE");
+    expect(all).toContain('unknown command "bogus"');
+    expect(all).toContain("Commands: run, init");
   });
 
   test("run rejects a bad port", () => {

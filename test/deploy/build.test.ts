@@ -260,6 +260,8 @@ describe("worker logs", () => {
       });
       expect(none.status).toBe(404);
       expect(sinceTimestamp("30m", Date.parse("2026-01-01T01:00:00Z"))).toBe("2026-01-01T00:30:00.000Z");
+      // The same duration syntax as every other flag: milliseconds too.
+      expect(sinceTimestamp("500ms", Date.parse("2026-01-01T01:00:00Z"))).toBe("2026-01-01T00:59:59.500Z");
       expect(() => sinceTimestamp("soon")).toThrow(/--since/);
     } finally {
       await em.stop();

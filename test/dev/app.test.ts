@@ -153,6 +153,18 @@ describe("load errors", () => {
     expect(await later.json()).toEqual({ reply: "still serving", type: "gpu" });
   });
 
+  test("a route of an example that failed to load is 503 with the load error, not 404", async () => {
+    const res = await fetch(`${server.url}/02_broken/02_throws/cpu/anything`, { method: "POST" });
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body.error).toBe("module_failed_to_load");
+    expect(body.example).toBe("02_broken/02_throws");
+    expect(body.message).toContain("cannot start: model missing");
+    expect(body.message).toContain("cpu_worker.ts:2");
+    const elsewhere = await fetch(`${server.url}/02_broken/no_such_example/x`);
+    expect(elsewhere.status).toBe(404);
+  });
+
   test("/health lists examples, routes and errors", async () => {
     const res = await fetch(`${server.url}/health`);
     expect(res.status).toBe(200);

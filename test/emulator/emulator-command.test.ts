@@ -3,7 +3,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { imageCommands, parseDuration, repeated } from "../../core/commands/emulator";
+import { parseDuration } from "../../core/base/duration";
+import { imageCommands, repeated } from "../../core/commands/emulator";
 import { collectOutput, REPO } from "../helpers/workspace";
 
 const tmp = mkdtempSync(join(tmpdir(), "flash-emulator-cmd-"));
@@ -206,6 +207,8 @@ describe("flag parsing", () => {
     expect([parseDuration("250"), parseDuration("500ms"), parseDuration("5s"), parseDuration("2m")]).toEqual([
       250, 500, 5000, 120_000,
     ]);
+    // One syntax for every flag: hours and days for --cold-start too.
+    expect([parseDuration("1h"), parseDuration("1d"), parseDuration("1.5s")]).toEqual([3_600_000, 86_400_000, 1500]);
     expect(() => parseDuration("soon")).toThrow('"soon" is not a duration');
   });
 });

@@ -124,8 +124,9 @@ describe("flash init: a new workspace", () => {
     expect(root.workspaces).toEqual(["[0-9][0-9]_*/[0-9][0-9]_*"]);
     expect(readFileSync(join(dir, "bunfig.toml"), "utf8")).toContain("exact = true");
     const tsconfig = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8"));
-    expect(tsconfig.compilerOptions.paths.flash).toEqual(["./.flash/runtime/flash.js"]);
+    expect(tsconfig.compilerOptions.paths.flash).toEqual(["./.flash/runtime"]);
     expect(existsSync(join(dir, ".flash/runtime/flash.js"))).toBe(true);
+    expect(existsSync(join(dir, ".flash/runtime/types/flash/index.d.ts"))).toBe(true);
     expect(existsSync(join(dir, ".flash/runtime/preload.js"))).toBe(true);
     expect(readFileSync(join(dir, ".gitignore"), "utf8")).toContain(".flash/");
     // The guide for coding assistants arrives as the repository keeps it (one source: the root AGENTS.md).

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findBinary, illegalInstructionHint, signalPlan } from "../../../scripts/release/launcher";
-import { mainManifest, platformManifest } from "../../../scripts/release/npm-packages";
+import { mainManifest, platformManifest, writeMainPackage } from "../../../scripts/release/npm-packages";
 import { targetById } from "../../../scripts/release/targets";
 
 /** A resolver that finds the packages under a fake node_modules root. */
@@ -63,8 +65,10 @@ describe("the launcher's choices, for every platform", () => {
     });
     expect(platformManifest(targetById("windows-x64"), "1.2.3").libc).toBeUndefined();
     expect(platformManifest(targetById("linux-arm64"), "1.2.3")).toMatchObject({ libc: ["glibc"], cpu: ["arm64"] });
+    expect(platformManifest(targetById("linux-arm64"), "1.2.3").license).toBe("MIT");
     const main = mainManifest("1.2.3");
     expect(main.bin).toEqual({ flash: "bin/flash.js" });
+    expect(main).toMatchObject({ license: "MIT", types: "types/flash/index.d.ts" });
     expect(main.optionalDependencies).toEqual({
       "@flash-sh/cli-linux-x64": "1.2.3",
       "@flash-sh/cli-linux-arm64": "1.2.3",
@@ -72,5 +76,20 @@ describe("the launcher's choices, for every platform", () => {
       "@flash-sh/cli-darwin-arm64": "1.2.3",
       "@flash-sh/cli-windows-x64": "1.2.3",
     });
+  });
+});
+
+describe("the main npm package's folder", () => {
+  test("carries the LICENSE and, at its types entry, the declarations of flash beside elysia's", () => {
+    const dir = mkdtempSync(join(tmpdir(), "flash-npm-main-"));
+    try {
+      writeMainPackage(dir, "1.2.3", "#!/usr/bin/env node\n");
+      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+      expect(readFileSync(join(dir, "LICENSE"), "utf8")).toStartWith("MIT License");
+      expect(readFileSync(join(dir, manifest.types), "utf8")).toContain("GpuGroup");
+      expect(existsSync(join(dir, "types", "node_modules", "elysia", "package.json"))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
