@@ -3,7 +3,7 @@ import { log } from "../base/log";
 import { COMMANDS } from "./catalog";
 
 /** The console Runpod's approval page lives under; a local emulator serves its own. */
-const RUNPOD_CONSOLE = "https://console.runpod.io";
+const CONSOLE_URL = "https://console.runpod.io";
 
 /** Open `url` in the user's browser; a failure only means the user opens it by hand. */
 function openBrowser(url: string): void {
@@ -39,7 +39,7 @@ export default defineCommand({
     try {
       const key = await deviceLogin({
         graphqlUrl: `${urls.apiBaseUrl}/graphql`,
-        consoleUrl: emulator || RUNPOD_CONSOLE,
+        consoleUrl: emulator || CONSOLE_URL,
         timeoutMs,
         onUrl: (url) => {
           log.log(`Authorize flash in your browser:\n  ${url}\nWaiting for the approval…`);

@@ -143,7 +143,12 @@ describe.skipIf(!runnable)("bun run release --host", () => {
   test("npm install -g of the tarballs (offline) gives a flash that runs the same binary", async () => {
     await released;
     const listing = Bun.spawnSync(["tar", "tzf", platformTarball]).stdout.toString().split("\n").sort();
-    expect(listing.filter(Boolean)).toEqual(["package/README.md", "package/bin/flash", "package/package.json"]);
+    expect(listing.filter(Boolean)).toEqual([
+      "package/LICENSE",
+      "package/README.md",
+      "package/bin/flash",
+      "package/package.json",
+    ]);
     const flash = await installed;
     const installedBinary = join(prefix, "lib", "node_modules", platformPackage(host!), "bin", "flash");
     expect(sha256File(installedBinary)).toBe(sha());
