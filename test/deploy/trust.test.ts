@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_FLASHIGNORE } from "../../core/deploy/artifact";
+import { runBuild } from "../../core/deploy/build";
+import { applyDeploy, type Connection, clients, prepareDeploy } from "../../core/deploy/deploy";
+import { deployedIn, pickEnvironment, requireApp, undeployResources } from "../../core/deploy/undeploy";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
 import { makeWorkspace, REPO, removeDir } from "../helpers/workspace";
 
@@ -63,6 +66,35 @@ async function flash(
     proc.exited,
   ]);
   return { code, out: out + err };
+}
+
+/** The emulator as a connection for the in-process deploy and undeploy (the same calls `flash deploy` makes). */
+function conn(): Connection {
+  return {
+    apiKey: KEY,
+    urls: { apiBaseUrl: em.apiBaseUrl, endpointBaseUrl: em.endpointBaseUrl, lbBaseUrl: em.lbBaseUrl },
+  };
+}
+
+/**
+ * `flash deploy --yes` in this process: build, resolve, plan, upload, apply (the CLI adds only printing). Checks
+ * that only run a deploy to look at what it leaves need no subprocess; the one killed stays a real process.
+ */
+async function deployHere(ws: string): Promise<{ failures: string[]; counts: Record<string, number> }> {
+  const build = await runBuild({ root: ws });
+  const prepared = await prepareDeploy(conn(), build, build.app);
+  const outcome = await applyDeploy(conn(), build, prepared);
+  return { failures: outcome.applied.failures.map((f) => JSON.stringify(f)), counts: outcome.applied.counts };
+}
+
+/** `flash undeploy --all --yes` in this process; the names it could not delete. */
+async function undeployAllHere(ws: string): Promise<string[]> {
+  const { apps } = clients(conn());
+  const app = await requireApp(apps, appState(ws).app!.name);
+  const env = pickEnvironment(app);
+  const state = await deployedIn(apps, env, app.name);
+  const { failures } = await undeployResources(conn(), env, Object.keys(state.deployed), state);
+  return failures;
 }
 
 /** What the emulator holds: apps, endpoints and templates by name. */
@@ -349,8 +381,7 @@ async function deployedThenChanged(): Promise<string> {
     recursive: true,
     filter: (p) => !p.includes("node_modules"),
   });
-  const base = await flash(ws, ["deploy", "--yes"]);
-  expect(base.code, base.out).toBe(0);
+  expect((await deployHere(ws)).failures).toEqual([]);
   const cpu = join(ws, EXAMPLE, "cpu_worker.ts");
   writeFileSync(cpu, readFileSync(cpu, "utf8").replace('name: "01_02_cpu"', 'name: "01_02_cpu_b"'));
   const gpu = join(ws, "01_getting_started/01_hello_world/gpu_worker.ts");
@@ -371,8 +402,7 @@ function endpointsOfApp(ws: string) {
 
 /** The next deploy converges (one endpoint per resource, each recorded), then undeploy --all leaves nothing. */
 async function expectConverges(ws: string, context: string): Promise<void> {
-  const next = await flash(ws, ["deploy", "--yes"]);
-  expect(next.code, `${context}\n${next.out}`).toBe(0);
+  expect({ context, failures: (await deployHere(ws)).failures }).toEqual({ context, failures: [] });
   const names = endpointsOfApp(ws)
     .map((e) => e.name)
     .sort();
@@ -399,8 +429,7 @@ async function expectConverges(ws: string, context: string): Promise<void> {
     context,
     unrecorded: [],
   });
-  const down = await flash(ws, ["undeploy", "--all", "--yes"]);
-  expect(down.code, `${context}\n${down.out}`).toBe(0);
+  expect({ context, failures: await undeployAllHere(ws) }).toEqual({ context, failures: [] });
   expect({ context, left: endpointsOfApp(ws).map((e) => e.name) }).toEqual({ context, left: [] });
 }
 
