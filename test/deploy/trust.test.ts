@@ -259,8 +259,7 @@ function appState(ws: string) {
 describe("undeploy, then deploy", () => {
   test("a redeploy reuses the templates Runpod has not released yet; they are recorded and deleted by a later undeploy or env delete", async () => {
     const ws = workspace();
-    const first = await flash(ws, ["deploy", "--yes"]);
-    expect(first.code, first.out).toBe(0);
+    expect((await deployHere(ws)).failures).toEqual([]);
     const templatesBefore = appState(ws)
       .templates.map((t) => t.name)
       .sort();
@@ -288,7 +287,7 @@ describe("undeploy, then deploy", () => {
     expect([...(s.manifest?.pending_templates ?? [])].sort()).toEqual(templatesBefore.filter((n) => !inUse.has(n)));
 
     // Undeploy again; once Runpod releases the templates, the next undeploy deletes them.
-    expect((await flash(ws, ["undeploy", "--all", "--yes"])).code).toBe(0);
+    expect(await undeployAllHere(ws)).toEqual([]);
     expect(appState(ws).manifest?.pending_templates?.length).toBe(appState(ws).templates.length);
     em.control.templateDeleteDelayMs = 0;
     try {
@@ -300,7 +299,7 @@ describe("undeploy, then deploy", () => {
       expect(s.manifest?.pending_templates ?? []).toEqual([]);
 
       // env delete removes the endpoints and their templates too (it waits Runpod's delay out).
-      expect((await flash(ws, ["deploy", "--yes"])).code).toBe(0);
+      expect((await deployHere(ws)).failures).toEqual([]);
       em.control.templateDeleteDelayMs = 300;
       const envDelete = await flash(ws, ["env", "delete", "production", "--yes"]);
       expect(envDelete.code, envDelete.out).toBe(0);
