@@ -49,3 +49,15 @@ export function buildJson(b: import("../deploy/build").BuildResult) {
     ms: Math.round(b.ms),
   };
 }
+
+/** One environment in `app get --json` and `env list --json`. */
+export function environmentJson(e: import("../deploy/flash-app-client").FlashEnvironment) {
+  return {
+    name: e.name,
+    id: e.id,
+    state: e.state,
+    activeBuildId: e.activeBuildId ?? null,
+    endpoints: e.endpoints?.length ?? 0,
+    createdAt: e.createdAt ?? null,
+  };
+}

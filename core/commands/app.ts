@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { log } from "../base/log";
 import { COMMANDS } from "./catalog";
 import { appNameFor, confirm, connection, guarded } from "./_deploy";
-import { jsonArg, printJson } from "./_json";
+import { environmentJson, jsonArg, printJson } from "./_json";
 
 async function setup() {
   const conn = await connection();
@@ -73,13 +73,7 @@ const get = defineCommand({
         return printJson({
           name: app.name,
           id: app.id,
-          environments: app.flashEnvironments.map((e) => ({
-            name: e.name,
-            id: e.id,
-            state: e.state,
-            activeBuildId: e.activeBuildId ?? null,
-            endpoints: e.endpoints?.length ?? 0,
-          })),
+          environments: app.flashEnvironments.map(environmentJson),
           builds: app.flashBuilds.map((b) => ({
             id: b.id,
             objectKey: b.objectKey ?? null,

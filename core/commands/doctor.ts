@@ -78,8 +78,40 @@ export const lbCall = remote(lb, async (x: { n: number }) => ({ doubled: x.n * 2
 const fmt = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const usd = (x: number) => `$${x < 0.01 ? x.toFixed(4) : x.toFixed(2)}`;
 
+/**
+ * The doctor's parts, for `--only`: the key check always runs (it is the first authenticated call); `endpoints` is
+ * the queue and load-balanced pair with every check that needs them (calls, config change, FAILED job, empty input,
+ * LB with no workers, teardown).
+ */
+const DOCTOR_PARTS = ["starts", "endpoints", "control", "volume", "catalog", "flash"] as const;
+/** One of the doctor's parts. */
+type DoctorPart = (typeof DOCTOR_PARTS)[number];
+
+/** What the doctor waits for where Runpod decides how long an answer takes; which parts run. */
+interface DoctorOptions {
+  lbProbeMs: number;
+  mountProbeMs: number;
+  emptyInputMs: number;
+  only: ReadonlySet<DoctorPart>;
+}
+
+/** The parts `--only` names (all of them when it is absent); an unknown name is an error that lists the known ones. */
+function parseParts(only: string | undefined): ReadonlySet<DoctorPart> {
+  if (!only) return new Set(DOCTOR_PARTS);
+  const names = only
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(DOCTOR_PARTS as readonly string[]).includes(n));
+  if (unknown.length || !names.length) {
+    throw new Error(`--only: unknown part ${unknown.join(", ") || "(none)"}; known: ${DOCTOR_PARTS.join(", ")}`);
+  }
+  return new Set(names as DoctorPart[]);
+}
+
 /** Run the smoke test; returns the exit code. */
-async function runDoctor(conn: Conn, opts: { lbProbeMs: number; mountProbeMs: number }): Promise<number> {
+async function runDoctor(conn: Conn, opts: DoctorOptions): Promise<number> {
+  const wants = (part: DoctorPart) => opts.only.has(part);
   const steps: Step[] = [];
   const answers: string[] = [];
   const tag = Math.random().toString(36).slice(2, 8);
@@ -96,6 +128,9 @@ async function runDoctor(conn: Conn, opts: { lbProbeMs: number; mountProbeMs: nu
   };
   process.once("SIGINT", () => void interrupted());
   let workerMs = 0;
+  let target: Awaited<ReturnType<typeof import("../runpod/runpod-target").createTarget>> | undefined;
+  let mine: V2Endpoint[] | undefined;
+  let lbEndpoint: V2Endpoint | undefined;
 
   const step = async <T>(
     name: string,
@@ -146,140 +181,155 @@ async function runDoctor(conn: Conn, opts: { lbProbeMs: number; mountProbeMs: nu
     writeFileSync(join(tmp, "doctor.ts"), doctorModule(tag));
 
     // ── 0. the deployed start commands, locally, before anything is spent ─────────────────────────────────
-    await step(
-      "deployed start commands, locally: each template's start command from its image against a built artifact ($0)",
-      () => checkDeployedStarts(tmp, tag),
-      (checks) => checks.map((c) => `${c.resource} ready in ${fmt(c.ms)} on ${c.image}`).join(", "),
-    );
-    const env = {
-      ...process.env,
-      RUNPOD_API_KEY: conn.key,
-      RUNPOD_API_BASE_URL: conn.apiBaseUrl,
-      RUNPOD_ENDPOINT_BASE_URL: conn.endpointBaseUrl,
-      RUNPOD_LB_BASE_URL: conn.lbBaseUrl,
-    };
-    const { createTarget } = await import("../runpod/runpod-target");
-    const { setTarget } = await import("../remote/target");
-    const target = await createTarget("runpod", { root: tmp, env });
-    setTarget(target);
-    const mod = (await import(join(tmp, "doctor.ts"))) as Record<string, (x: { n: number }) => Promise<any>>;
-    const callStart = Date.now();
-    const queued = await step(
-      "queue endpoint: created on first call, cold start, one call",
-      async () => {
-        const out = await mod.queueCall!({ n: 21 });
-        if (out?.doubled !== 42) throw new Error(`unexpected answer ${JSON.stringify(out)}`);
-        return out;
-      },
-      (o) => `answered 42 from bun ${o.bun}`,
-      true,
-    );
-    const balanced = await step(
-      "load-balanced endpoint: created on first call, cold start, one call",
-      async () => {
-        const out = await mod.lbCall!({ n: 2 });
-        if (out?.doubled !== 4) throw new Error(`unexpected answer ${JSON.stringify(out)}`);
-        return out;
-      },
-      (o) => `answered 4 from bun ${o.bun}`,
-      true,
-    );
-    const mine = await step(
-      "the endpoints are listed",
-      async () => {
-        const ours = (await rest.listEndpoints()).filter(
-          (e) => e.name.includes("flash_doctor_") && e.name.includes(tag),
-        );
-        for (const e of ours) created.endpoints.add(e.id);
-        if (ours.length < 2) throw new Error(`found ${ours.length} of 2 endpoints named flash_doctor_*_${tag}`);
-        return ours;
-      },
-      (o) => o.map((e) => `${e.type} ${e.id}`).join(", "),
-    );
-    if (balanced) {
-      const vars = (balanced.vars as string[]).join(" ");
-      answers.push(
-        `6.1b an LB worker is given: ${vars || "(no RUNPOD_*/PORT variables)"} — RUNPOD_WEBHOOK_GET_JOB ` +
-          `${vars.includes("RUNPOD_WEBHOOK_GET_JOB") ? "present" : "absent"}`,
+    if (wants("starts")) {
+      await step(
+        "deployed start commands, locally: each template's start command from its image against a built artifact ($0)",
+        () => checkDeployedStarts(tmp, tag),
+        (checks) => checks.map((c) => `${c.resource} ready in ${fmt(c.ms)} on ${c.image}`).join(", "),
       );
     }
-    if (queued) answers.push(`(info) a queue worker is given: ${(queued.vars as string[]).join(" ")}`);
-
-    // ── 2. a config change on each endpoint (a PATCH of one field), and the LB endpoint's env across it ──────
-    const lbEndpoint = mine?.find((e) => e.type === "LOAD_BALANCER");
-    await step("config change: workers.max 1 → 2 on both endpoints (PATCH /v2/serverless/{id})", async () => {
-      for (const e of mine ?? []) {
-        const saved = await rest.updateEndpoint(e.id, { workers: { max: 2 } });
-        const drift = (["scaling", "type", "image", "args", "env", "gpu", "cpu"] as const).filter(
-          (k) => JSON.stringify(saved[k]) !== JSON.stringify(e[k]),
-        );
-        if (saved.workers.max !== 2 || saved.workers.min !== e.workers.min || drift.length) {
-          throw new Error(`endpoint ${e.id}: workers ${JSON.stringify(saved.workers)}, changed besides: ${drift}`);
-        }
-      }
-    });
-    if (lbEndpoint) {
-      const after = await rest.getEndpoint(lbEndpoint.id).catch(() => undefined);
-      const keys = (env?: Record<string, string>) =>
-        Object.keys(env ?? {})
-          .filter((k) => k.startsWith("PORT"))
-          .join(",") || "none";
-      answers.push(
-        `(info) LB endpoint PORT vars before the change: ${keys(lbEndpoint.env)}; after: ${keys(after?.env)}`,
+    // The queue and load-balanced pair, and every check that needs them; returns the worker time of the calls.
+    const endpointSteps = async (): Promise<number> => {
+      const env = {
+        ...process.env,
+        RUNPOD_API_KEY: conn.key,
+        RUNPOD_API_BASE_URL: conn.apiBaseUrl,
+        RUNPOD_ENDPOINT_BASE_URL: conn.endpointBaseUrl,
+        RUNPOD_LB_BASE_URL: conn.lbBaseUrl,
+      };
+      const { createTarget } = await import("../runpod/runpod-target");
+      const { setTarget } = await import("../remote/target");
+      target = await createTarget("runpod", { root: tmp, env });
+      setTarget(target);
+      const mod = (await import(join(tmp, "doctor.ts"))) as Record<string, (x: { n: number }) => Promise<any>>;
+      const callStart = Date.now();
+      const queued = await step(
+        "queue endpoint: created on first call, cold start, one call",
+        async () => {
+          const out = await mod.queueCall!({ n: 21 });
+          if (out?.doubled !== 42) throw new Error(`unexpected answer ${JSON.stringify(out)}`);
+          return out;
+        },
+        (o) => `answered 42 from bun ${o.bun}`,
+        true,
       );
-      await step("load-balanced endpoint still answers after the change", async () => {
-        const out = await mod.lbCall!({ n: 5 });
-        if (out?.doubled !== 10) throw new Error(`unexpected answer ${JSON.stringify(out)}`);
+      const balanced = await step(
+        "load-balanced endpoint: created on first call, cold start, one call",
+        async () => {
+          const out = await mod.lbCall!({ n: 2 });
+          if (out?.doubled !== 4) throw new Error(`unexpected answer ${JSON.stringify(out)}`);
+          return out;
+        },
+        (o) => `answered 4 from bun ${o.bun}`,
+        true,
+      );
+      mine = await step(
+        "the endpoints are listed",
+        async () => {
+          const ours = (await rest.listEndpoints()).filter(
+            (e) => e.name.includes("flash_doctor_") && e.name.includes(tag),
+          );
+          for (const e of ours) created.endpoints.add(e.id);
+          if (ours.length < 2) throw new Error(`found ${ours.length} of 2 endpoints named flash_doctor_*_${tag}`);
+          return ours;
+        },
+        (o) => o.map((e) => `${e.type} ${e.id}`).join(", "),
+      );
+      if (balanced) {
+        const vars = (balanced.vars as string[]).join(" ");
+        answers.push(
+          `6.1b an LB worker is given: ${vars || "(no RUNPOD_*/PORT variables)"} — RUNPOD_WEBHOOK_GET_JOB ` +
+            `${vars.includes("RUNPOD_WEBHOOK_GET_JOB") ? "present" : "absent"}`,
+        );
+      }
+      if (queued) answers.push(`(info) a queue worker is given: ${(queued.vars as string[]).join(" ")}`);
+
+      // ── 2. a config change on each endpoint (a PATCH of one field), and the LB endpoint's env across it ──────
+      lbEndpoint = mine?.find((e) => e.type === "LOAD_BALANCER");
+      await step("config change: workers.max 1 → 2 on both endpoints (PATCH /v2/serverless/{id})", async () => {
+        for (const e of mine ?? []) {
+          const saved = await rest.updateEndpoint(e.id, { workers: { max: 2 } });
+          const drift = (["scaling", "type", "image", "args", "env", "gpu", "cpu"] as const).filter(
+            (k) => JSON.stringify(saved[k]) !== JSON.stringify(e[k]),
+          );
+          if (saved.workers.max !== 2 || saved.workers.min !== e.workers.min || drift.length) {
+            throw new Error(`endpoint ${e.id}: workers ${JSON.stringify(saved.workers)}, changed besides: ${drift}`);
+          }
+        }
+      });
+      if (lbEndpoint) {
+        const after = await rest.getEndpoint(lbEndpoint.id).catch(() => undefined);
+        const keys = (env?: Record<string, string>) =>
+          Object.keys(env ?? {})
+            .filter((k) => k.startsWith("PORT"))
+            .join(",") || "none";
+        answers.push(
+          `(info) LB endpoint PORT vars before the change: ${keys(lbEndpoint.env)}; after: ${keys(after?.env)}`,
+        );
+        await step("load-balanced endpoint still answers after the change", async () => {
+          const out = await mod.lbCall!({ n: 5 });
+          if (out?.doubled !== 10) throw new Error(`unexpected answer ${JSON.stringify(out)}`);
+        });
+      }
+      const workedMs = Date.now() - callStart;
+      await step("the FAILED job shape", async () => {
+        const q = mine?.find((e) => e.type !== "LOAD_BALANCER");
+        if (!q) throw new Error("no queue endpoint");
+        answers.push(await probeFailedJob(conn, q.id));
+      });
+      await step("a job with empty input (no worker, $0)", async () => {
+        const q = mine?.find((e) => e.type !== "LOAD_BALANCER");
+        if (!q) throw new Error("no queue endpoint");
+        answers.push(await probeEmptyInput(conn, q.id, opts.emptyInputMs));
+      });
+      return workedMs;
+    };
+    // ── 4. teardown: DELETE (no 0/0 step in v2), list to verify ─────────────────────────────────────
+    const endpointTeardown = async () => {
+      if (lbEndpoint) answers.push(await probeLbNoWorkers(rest, conn, lbEndpoint, opts.lbProbeMs));
+      await step("teardown: delete every endpoint (DELETE /v2/serverless/{id}), verify it is gone", async () => {
+        for (const id of created.endpoints) await rest.deleteEndpoint(id);
+        const left = (await rest.listEndpoints()).filter((e) => created.endpoints.has(e.id));
+        if (left.length) throw new Error(`still listed: ${left.map((e) => e.id).join(", ")}`);
+        created.endpoints.clear();
+        const templates = (await rest.listTemplates()).filter(
+          (t) => t.name.includes(`flash_doctor`) && t.name.includes(tag),
+        );
+        answers.push(
+          `(info) after the deletes, GET /v2/templates lists ${templates.length} template(s) named flash_doctor_*_${tag}`,
+        );
+      });
+    };
+    if (wants("endpoints")) workerMs = await endpointSteps();
+    if (wants("control")) {
+      await step("open questions about the REST v2 control plane", async () => {
+        answers.push(...(await probeControlPlane(rest, tag, created)));
       });
     }
-    workerMs = Date.now() - callStart;
-
-    // ── 3. the open questions that cost nothing to settle (no worker runs) ───────────────────────────────
-    await step("open questions about the REST v2 control plane", async () => {
-      answers.push(...(await probeControlPlane(rest, tag, created)));
-    });
-    await step("network volume: create, attach to an endpoint, delete (10 GB for a minute, no worker)", async () => {
-      answers.push(...(await probeVolume(rest, tag, created)));
-    });
-    await step("the FAILED job shape", async () => {
-      const q = mine?.find((e) => e.type !== "LOAD_BALANCER");
-      if (!q) throw new Error("no queue endpoint");
-      answers.push(await probeFailedJob(conn, q.id));
-    });
-    await step("the GPU catalog answers (pools, serverless prices, CUDA versions)", async () => {
-      answers.push(await probeCatalog(rest));
-    });
-    await step("a job with empty input (no worker, $0)", async () => {
-      const q = mine?.find((e) => e.type !== "LOAD_BALANCER");
-      if (!q) throw new Error("no queue endpoint");
-      answers.push(await probeEmptyInput(conn, q.id));
-    });
-    await step(
-      "Flash plane: a build on a stock image — is the artifact mounted, when, and what the environment says",
-      async () => {
-        const t0 = Date.now();
-        answers.push(...(await probeFlashPlane(conn, tag, created, opts.mountProbeMs)));
-        return Date.now() - t0;
-      },
-      (ms) => `one CPU worker ≈ ${usd((ms / 1000) * PRICES.cpu)}`,
-    );
-
-    // ── 4. teardown: DELETE (no 0/0 step in v2), list to verify ───────────────────────────────────────
-    if (lbEndpoint) answers.push(await probeLbNoWorkers(rest, conn, lbEndpoint, opts.lbProbeMs));
-    await step("teardown: delete every endpoint (DELETE /v2/serverless/{id}), verify it is gone", async () => {
-      for (const id of created.endpoints) await rest.deleteEndpoint(id);
-      const left = (await rest.listEndpoints()).filter((e) => created.endpoints.has(e.id));
-      if (left.length) throw new Error(`still listed: ${left.map((e) => e.id).join(", ")}`);
-      created.endpoints.clear();
-      const templates = (await rest.listTemplates()).filter(
-        (t) => t.name.includes(`flash_doctor`) && t.name.includes(tag),
+    if (wants("volume")) {
+      await step("network volume: create, attach to an endpoint, delete (10 GB for a minute, no worker)", async () => {
+        answers.push(...(await probeVolume(rest, tag, created)));
+      });
+    }
+    if (wants("catalog")) {
+      await step("the GPU catalog answers (pools, serverless prices, CUDA versions)", async () => {
+        answers.push(await probeCatalog(rest));
+      });
+    }
+    if (wants("flash")) {
+      await step(
+        "Flash plane: a build on a stock image — is the artifact mounted, when, and what the environment says",
+        async () => {
+          const t0 = Date.now();
+          answers.push(...(await probeFlashPlane(conn, tag, created, opts.mountProbeMs)));
+          return Date.now() - t0;
+        },
+        (ms) => `one CPU worker ≈ ${usd((ms / 1000) * PRICES.cpu)}`,
       );
-      answers.push(
-        `(info) after the deletes, GET /v2/templates lists ${templates.length} template(s) named flash_doctor_*_${tag}`,
-      );
-    });
-    await target.shutdown().catch(() => {});
+    }
+    if (wants("endpoints")) await endpointTeardown();
   } finally {
+    await target?.shutdown().catch(() => {});
     await emergencyTeardown(rest, conn, created);
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -580,14 +630,14 @@ async function probeFlashPlane(conn: Conn, tag: string, created: DoctorCreated, 
  * Is a job with empty input dispatched? runpod/flash refuses to send one because Runpod "silently times out on
  * empty input instead of dispatching the job" (runpod/flash commit 02058db1, #302). The job is cancelled after.
  */
-async function probeEmptyInput(conn: Conn, endpointId: string): Promise<string> {
+async function probeEmptyInput(conn: Conn, endpointId: string, waitMs: number): Promise<string> {
   const headers = { authorization: `Bearer ${conn.key}`, "content-type": "application/json" };
   const base = `${conn.endpointBaseUrl}/${endpointId}`;
   const run = await fetch(`${base}/run`, { method: "POST", headers, body: JSON.stringify({ input: {} }) });
   const job = (await run.json().catch(() => ({}))) as { id?: string; error?: string };
   if (!job.id) return `(input) /run with {"input": {}} is refused: HTTP ${run.status} ${JSON.stringify(job)}`;
   let status = "IN_QUEUE";
-  const until = Date.now() + 10_000;
+  const until = Date.now() + waitMs;
   while (status === "IN_QUEUE" && Date.now() < until) {
     await Bun.sleep(500);
     const res = await fetch(`${base}/status/${job.id}`, { headers });
@@ -595,7 +645,7 @@ async function probeEmptyInput(conn: Conn, endpointId: string): Promise<string> 
   }
   await fetch(`${base}/cancel/${job.id}`, { method: "POST", headers }).catch(() => undefined);
   return status === "IN_QUEUE"
-    ? '(input) a job with {"input": {}} stays IN_QUEUE (10 s, a warm worker idle): never send empty input'
+    ? `(input) a job with {"input": {}} stays IN_QUEUE (${fmt(waitMs)}, a warm worker idle): never send empty input`
     : `(input) a job with {"input": {}} is dispatched (status ${status})`;
 }
 
@@ -659,6 +709,14 @@ export default defineCommand({
           type: "string",
           description: "How long to watch a stock-image worker for the mounted Flash artifact (default 150s)",
         },
+        "empty-input-probe": {
+          type: "string",
+          description: "How long a job with empty input is watched for a dispatch (default 10s)",
+        },
+        only: {
+          type: "string",
+          description: `Run only these parts, comma-separated (${DOCTOR_PARTS.join(", ")}); the key check always runs`,
+        },
       },
       async run({ args }) {
         const cwd = process.cwd();
@@ -683,16 +741,19 @@ export default defineCommand({
             process.env.RUNPOD_LB_BASE_URL ||
             (args["api-url"] ? `${args["api-url"].replace(/\/+$/, "")}/lb/{id}` : undefined),
         });
-        let lbProbeMs: number;
-        let mountProbeMs: number;
+        let opts: DoctorOptions;
         try {
-          lbProbeMs = parseDuration(args["lb-probe"] ?? "20s");
-          mountProbeMs = parseDuration(args["mount-probe"] ?? "150s");
+          opts = {
+            lbProbeMs: parseDuration(args["lb-probe"] ?? "20s"),
+            mountProbeMs: parseDuration(args["mount-probe"] ?? "150s"),
+            emptyInputMs: parseDuration(args["empty-input-probe"] ?? "10s"),
+            only: parseParts(args.only),
+          };
         } catch (error) {
           log.error((error as Error).message);
           process.exit(1);
         }
-        const code = await runDoctor({ ...urls, key }, { lbProbeMs, mountProbeMs });
+        const code = await runDoctor({ ...urls, key }, opts);
         process.exit(code);
       },
     }),

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { log } from "../base/log";
 import { COMMANDS } from "./catalog";
 import { appNameFor, confirm, connection, guarded } from "./_deploy";
-import { jsonArg, printJson } from "./_json";
+import { environmentJson, jsonArg, printJson } from "./_json";
 
 const appArg = { app: { type: "string" as const, alias: "a", description: "Flash app (default: this workspace's)" } };
 
@@ -25,14 +25,7 @@ const list = defineCommand({
       if (args.json) {
         return printJson({
           app: app.name,
-          environments: app.flashEnvironments.map((e) => ({
-            name: e.name,
-            id: e.id,
-            state: e.state,
-            activeBuildId: e.activeBuildId ?? null,
-            endpoints: e.endpoints?.length ?? 0,
-            createdAt: e.createdAt ?? null,
-          })),
+          environments: app.flashEnvironments.map(environmentJson),
         });
       }
       const rows = app.flashEnvironments.map((e) => [

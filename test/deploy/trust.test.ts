@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_FLASHIGNORE } from "../../core/deploy/artifact";
+import { runBuild } from "../../core/deploy/build";
+import { applyDeploy, type Connection, clients, prepareDeploy } from "../../core/deploy/deploy";
+import { deployedIn, pickEnvironment, requireApp, undeployResources } from "../../core/deploy/undeploy";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
 import { makeWorkspace, REPO, removeDir } from "../helpers/workspace";
 
@@ -63,6 +66,38 @@ async function flash(
     proc.exited,
   ]);
   return { code, out: out + err };
+}
+
+/** The emulator as a connection for the in-process deploy and undeploy (the same calls `flash deploy` makes). */
+function conn(apiBaseUrl = em.apiBaseUrl): Connection {
+  return {
+    apiKey: KEY,
+    urls: { apiBaseUrl, endpointBaseUrl: em.endpointBaseUrl, lbBaseUrl: em.lbBaseUrl },
+  };
+}
+
+/**
+ * `flash deploy --yes` in this process: build, resolve, plan, upload, apply (the CLI adds only printing). Checks
+ * that only run a deploy to look at what it leaves need no subprocess; the one killed stays a real process.
+ */
+async function deployHere(
+  ws: string,
+  apiBaseUrl = em.apiBaseUrl,
+): Promise<{ failures: string[]; counts: Record<string, number> }> {
+  const build = await runBuild({ root: ws });
+  const prepared = await prepareDeploy(conn(apiBaseUrl), build, build.app);
+  const outcome = await applyDeploy(conn(apiBaseUrl), build, prepared);
+  return { failures: outcome.applied.failures.map((f) => JSON.stringify(f)), counts: outcome.applied.counts };
+}
+
+/** `flash undeploy --all --yes` in this process; the names it could not delete. */
+async function undeployAllHere(ws: string): Promise<string[]> {
+  const { apps } = clients(conn());
+  const app = await requireApp(apps, appState(ws).app!.name);
+  const env = pickEnvironment(app);
+  const state = await deployedIn(apps, env, app.name);
+  const { failures } = await undeployResources(conn(), env, Object.keys(state.deployed), state);
+  return failures;
 }
 
 /** What the emulator holds: apps, endpoints and templates by name. */
@@ -224,8 +259,7 @@ function appState(ws: string) {
 describe("undeploy, then deploy", () => {
   test("a redeploy reuses the templates Runpod has not released yet; they are recorded and deleted by a later undeploy or env delete", async () => {
     const ws = workspace();
-    const first = await flash(ws, ["deploy", "--yes"]);
-    expect(first.code, first.out).toBe(0);
+    expect((await deployHere(ws)).failures).toEqual([]);
     const templatesBefore = appState(ws)
       .templates.map((t) => t.name)
       .sort();
@@ -253,7 +287,7 @@ describe("undeploy, then deploy", () => {
     expect([...(s.manifest?.pending_templates ?? [])].sort()).toEqual(templatesBefore.filter((n) => !inUse.has(n)));
 
     // Undeploy again; once Runpod releases the templates, the next undeploy deletes them.
-    expect((await flash(ws, ["undeploy", "--all", "--yes"])).code).toBe(0);
+    expect(await undeployAllHere(ws)).toEqual([]);
     expect(appState(ws).manifest?.pending_templates?.length).toBe(appState(ws).templates.length);
     em.control.templateDeleteDelayMs = 0;
     try {
@@ -265,7 +299,7 @@ describe("undeploy, then deploy", () => {
       expect(s.manifest?.pending_templates ?? []).toEqual([]);
 
       // env delete removes the endpoints and their templates too (it waits Runpod's delay out).
-      expect((await flash(ws, ["deploy", "--yes"])).code).toBe(0);
+      expect((await deployHere(ws)).failures).toEqual([]);
       em.control.templateDeleteDelayMs = 300;
       const envDelete = await flash(ws, ["env", "delete", "production", "--yes"]);
       expect(envDelete.code, envDelete.out).toBe(0);
@@ -349,8 +383,7 @@ async function deployedThenChanged(): Promise<string> {
     recursive: true,
     filter: (p) => !p.includes("node_modules"),
   });
-  const base = await flash(ws, ["deploy", "--yes"]);
-  expect(base.code, base.out).toBe(0);
+  expect((await deployHere(ws)).failures).toEqual([]);
   const cpu = join(ws, EXAMPLE, "cpu_worker.ts");
   writeFileSync(cpu, readFileSync(cpu, "utf8").replace('name: "01_02_cpu"', 'name: "01_02_cpu_b"'));
   const gpu = join(ws, "01_getting_started/01_hello_world/gpu_worker.ts");
@@ -371,8 +404,7 @@ function endpointsOfApp(ws: string) {
 
 /** The next deploy converges (one endpoint per resource, each recorded), then undeploy --all leaves nothing. */
 async function expectConverges(ws: string, context: string): Promise<void> {
-  const next = await flash(ws, ["deploy", "--yes"]);
-  expect(next.code, `${context}\n${next.out}`).toBe(0);
+  expect({ context, failures: (await deployHere(ws)).failures }).toEqual({ context, failures: [] });
   const names = endpointsOfApp(ws)
     .map((e) => e.name)
     .sort();
@@ -399,8 +431,7 @@ async function expectConverges(ws: string, context: string): Promise<void> {
     context,
     unrecorded: [],
   });
-  const down = await flash(ws, ["undeploy", "--all", "--yes"]);
-  expect(down.code, `${context}\n${down.out}`).toBe(0);
+  expect({ context, failures: await undeployAllHere(ws) }).toEqual({ context, failures: [] });
   expect({ context, left: endpointsOfApp(ws).map((e) => e.name) }).toEqual({ context, left: [] });
 }
 
@@ -410,9 +441,9 @@ describe("an interrupted deploy converges", () => {
     try {
       // How many mutations an uninterrupted deploy of the change sends.
       const reference = await deployedThenChanged();
-      const full = await flash(reference, ["deploy", "--yes"], { RUNPOD_API_BASE_URL: proxy.url });
-      expect(full.code, full.out).toBe(0);
-      expect(full.out).toMatch(/1 created, 2 updated, 1 deleted/);
+      const full = await deployHere(reference, proxy.url);
+      expect(full.failures).toEqual([]);
+      expect(full.counts).toMatchObject({ created: 1, updated: 2, deleted: 1 });
       const steps = proxy.mutations();
       expect(steps).toBeGreaterThan(6);
       process.stderr.write(`[deploy figures] a deploy that creates, updates and deletes sends ${steps} mutations\n`);

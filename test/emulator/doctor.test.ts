@@ -43,16 +43,19 @@ afterAll(async () => {
 
 describe("flash doctor runpod", () => {
   test("passes against the emulator, answers the open questions, removes everything, never prints the key", async () => {
-    const { code, out } = await doctor(["runpod", "--api-url", em.apiBaseUrl, "--lb-probe", "10s"], {
-      RUNPOD_API_KEY: KEY,
-    });
+    const { code, out } = await doctor(
+      ["runpod", "--api-url", em.apiBaseUrl, "--lb-probe", "10s", "--empty-input-probe", "1s"],
+      {
+        RUNPOD_API_KEY: KEY,
+      },
+    );
     expect(out).not.toContain(KEY);
     expect(out).toMatch(/the API key is accepted \(\d+\.\d s\): GET \/v2\/serverless lists 0 endpoints/);
     // The deployed start commands ran locally first, from their images, against a built artifact.
     expect(out).toMatch(
       /deployed start commands, locally: .*\(\$0\) \(\d+\.\d s\): .*mothership ready in \d+\.\d s on oven\/bun/,
     );
-    expect(out).toMatch(/\(input\) a job with \{"input": \{\}\} (stays IN_QUEUE|is dispatched)/);
+    expect(out).toMatch(/\(input\) a job with \{"input": \{\}\} stays IN_QUEUE \(1\.0 s, a warm worker idle\)/);
     // The Flash plane is GraphQL only: with GraphQL retired, its questions stay open.
     expect(out).toContain("(flash) not settled: ");
     expect(out).toMatch(/queue endpoint: created on first call, cold start, one call \(\d+\.\d s\): answered 42/);
@@ -89,10 +92,10 @@ describe("flash doctor runpod", () => {
     expect(em.supervisor.workers.size).toBe(0);
   }, 120_000);
 
-  test("the Flash plane step: a build on a stock image, its mount, the environment's answers; the app is deleted", async () => {
+  test("the Flash plane step alone (--only flash): a build on a stock image, its mount, the environment's answers; the app is deleted", async () => {
     const flashEm = startEmulator({ apiKey: KEY, takeHoldMs: 1000, control: { templateDeleteDelayMs: 0 } });
     try {
-      const { code, out } = await doctor(["runpod", "--api-url", flashEm.apiBaseUrl, "--lb-probe", "2s"], {
+      const { code, out } = await doctor(["runpod", "--api-url", flashEm.apiBaseUrl, "--only", "flash"], {
         RUNPOD_API_KEY: KEY,
       });
       expect(out).toContain("(flash) a build's manifest in flash's shape is accepted and comes back unchanged");
@@ -105,6 +108,10 @@ describe("flash doctor runpod", () => {
       expect(out).toContain("(flash) deleteFlashEnvironment with an endpoint attached: refused");
       expect(out).toMatch(/Flash plane: a build on a stock image .*: one CPU worker ≈ \$/);
       expect(out).not.toContain(KEY);
+      // Only the key check and the Flash plane ran: no endpoint pair, no start check.
+      expect(out).toMatch(/all 2 steps passed/);
+      expect(out).not.toContain("queue endpoint: created on first call");
+      expect(out).not.toContain("deployed start commands, locally");
       expect(code).toBe(0);
       expect(flashEm.flashApps.apps.size).toBe(0);
       expect(flashEm.control.endpoints.size).toBe(0);
@@ -121,6 +128,15 @@ describe("flash doctor runpod", () => {
     const help = await doctor(["runpod", "--help"], {});
     expect(help.out).toContain("--api-url");
     expect(help.out).toContain("--lb-probe");
+    expect(help.out).toContain("--empty-input-probe");
+    expect(help.out).toMatch(/--only.*starts, endpoints, control, volume, catalog, flash/);
+    const unknown = await doctor(["runpod", "--api-url", em.apiBaseUrl, "--only", "starts,bogus"], {
+      RUNPOD_API_KEY: KEY,
+    });
+    expect(unknown.code).toBe(1);
+    expect(unknown.out).toContain(
+      "--only: unknown part bogus; known: starts, endpoints, control, volume, catalog, flash",
+    );
     const bad = await doctor(["runpod", "--api-url", em.apiBaseUrl], { RUNPOD_API_KEY: "rpa_wrong_key_0000" });
     expect(bad.code).toBe(1);
     expect(bad.out).toContain("the API key was rejected (HTTP 401)");

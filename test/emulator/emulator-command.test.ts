@@ -25,7 +25,14 @@ describe("flash emulator", () => {
         `myorg/handler:1=exec '${process.execPath}' '${WORKER}'`,
         "--image=myorg/unused=true",
       ],
-      { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+      // Its own process group: under --parallel, no signal another file sends to a group can reach it.
+      {
+        cwd: tmp,
+        env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" },
+        stdout: "pipe",
+        stderr: "pipe",
+        detached: true,
+      },
     );
     const output = collectOutput(proc);
     try {
@@ -138,7 +145,14 @@ describe("flash emulator", () => {
         "--image",
         `myorg/handler:1=exec '${process.execPath}' '${WORKER}'`,
       ],
-      { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+      // Its own process group: under --parallel, no signal another file sends to a group can reach it.
+      {
+        cwd: tmp,
+        env: { ...process.env, RUNPOD_API_KEY: key, NO_COLOR: "1" },
+        stdout: "pipe",
+        stderr: "pipe",
+        detached: true,
+      },
     );
     const output = collectOutput(proc);
     try {
