@@ -6,6 +6,8 @@
  * pool (HTTP route → remote() → pool worker), the way `flash run` serves it.
  *
  *   bun bench/ml.ts [--tts] [--ocr] [--n 20] [--no-pool]
+ *
+ * BENCH_N sets the default of --n (the README tests run each README's bench command with BENCH_N=1: every path once).
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,7 +22,7 @@ const { values } = parseArgs({
   options: {
     tts: { type: "boolean", default: false },
     ocr: { type: "boolean", default: false },
-    n: { type: "string", default: "20" },
+    n: { type: "string", default: process.env.BENCH_N ?? "20" },
     "no-pool": { type: "boolean", default: false },
   },
 });
