@@ -159,6 +159,9 @@ export function makePlan(
   // The mothership's env names the other endpoints' ids: known now for those that exist, after apply for new ones.
   const ids: Record<string, string> = {};
   let idsPending = false;
+  // Duplicates or adopted endpoints mean interleaved or interrupted deploys wrote the record: the mothership's
+  // template may name an endpoint that is about to be deleted, whatever its recorded hash says. Rewrite it.
+  const recordSuspect = Object.entries(previous).some(([key, p]) => key.includes("#") || p.desired_hash === ADOPTED);
   for (const [name, r] of Object.entries(manifest.resources)) {
     if (r.is_mothership) continue;
     const prev = previous[name];
@@ -173,7 +176,7 @@ export function makePlan(
     const base = { resource: name, endpointName: desired.endpointName, costMin, costMax, desired };
     if (!prev || !attached.has(prev.endpoint_id)) {
       rows.push({ ...base, action: "create", changes: prev ? ["endpoint no longer exists"] : [] });
-    } else if (prev.desired_hash === desired.hash && !(r.is_mothership && idsPending)) {
+    } else if (prev.desired_hash === desired.hash && !(r.is_mothership && (idsPending || recordSuspect))) {
       rows.push({ ...base, action: "keep", endpointId: prev.endpoint_id, changes: [], previous: prev });
     } else {
       const changes =
