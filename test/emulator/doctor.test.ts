@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
-import { REPO } from "../helpers/workspace";
+import { finished, REPO } from "../helpers/workspace";
 
 const KEY = "rpa_doctor_test_key_SECRET_0000000";
 let em: Emulator;
@@ -22,8 +22,7 @@ async function doctor(args: string[], env: Record<string, string>): Promise<{ co
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  return { code: await proc.exited, out: out + err };
+  return finished(proc);
 }
 
 beforeAll(() => {

@@ -59,6 +59,16 @@ export interface FlashProcess {
   stop(): Promise<number>;
 }
 
+/** Wait for a piped process to end: its exit code and its stdout followed by its stderr. */
+export async function finished(proc: {
+  stdout: ReadableStream<Uint8Array>;
+  stderr: ReadableStream<Uint8Array>;
+  exited: Promise<number>;
+}): Promise<{ code: number; out: string }> {
+  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  return { code: await proc.exited, out: out + err };
+}
+
 /** Read a process's stdout and stderr as they arrive; the returned function gives everything so far. */
 export function collectOutput(proc: {
   stdout: ReadableStream<Uint8Array>;

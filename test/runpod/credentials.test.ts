@@ -10,7 +10,7 @@ import { type Emulator, startEmulator } from "../../core/emulator/server";
 import { requireApiKey, runpodUrls } from "../../core/runpod/connection";
 import { credentialsFile, findApiKey, saveApiKey } from "../../core/runpod/credentials";
 import { deviceLogin } from "../../core/runpod/login";
-import { REPO } from "../helpers/workspace";
+import { finished, REPO } from "../helpers/workspace";
 
 const KEY = "rpa_credentials_test_key_SECRET_000";
 let em: Emulator;
@@ -34,11 +34,6 @@ function flash(args: string[], env: Record<string, string>) {
     stdout: "pipe",
     stderr: "pipe",
   });
-}
-
-async function finished(proc: ReturnType<typeof flash>): Promise<{ code: number; out: string }> {
-  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  return { code: await proc.exited, out: out + err };
 }
 
 beforeAll(() => {
