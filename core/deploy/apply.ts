@@ -36,6 +36,28 @@ interface VolumeFinder {
   ensureNetworkVolume(volume: { name: string; size: number; dataCenterId: string }): Promise<string>;
 }
 
+/**
+ * One lookup-or-create per volume (name and data center) for the whole apply: endpoints that name the same volume
+ * are created in parallel, and each listing before any create would make its own volume (Runpod allows duplicate
+ * names), so they would not share their files. runpod/flash gives a NetworkVolume the identity md5(name:datacenter)
+ * and deploys each identity once (core/resources/network_volume.py, resource_manager.py).
+ */
+function oncePerVolume(volumes: VolumeFinder): VolumeFinder {
+  const found = new Map<string, Promise<string>>();
+  return {
+    ensureNetworkVolume(volume) {
+      const key = `${volume.name}\0${volume.dataCenterId}`;
+      let id = found.get(key);
+      if (!id) {
+        id = volumes.ensureNetworkVolume(volume);
+        found.set(key, id);
+        id.catch(() => found.delete(key)); // a failed lookup is retried by the next endpoint that names it
+      }
+      return id;
+    },
+  };
+}
+
 async function createOrUpdate(gql: RunpodGraphql, row: PlanRow, opts: ApplyOptions): Promise<DeployedResource> {
   const d = row.desired!;
   const prev = row.action === "update" ? row.previous : undefined;
@@ -83,6 +105,7 @@ async function remove(gql: RunpodGraphql, row: PlanRow): Promise<boolean> {
 
 /** Apply every change of the plan; never throws for one endpoint's failure (see `failures`). */
 export async function applyPlan(gql: RunpodGraphql, plan: Plan, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  opts = { ...opts, volumes: opts.volumes && oncePerVolume(opts.volumes) };
   const result: ApplyResult = { deployed: {}, counts: { created: 0, updated: 0, deleted: 0, kept: 0 }, failures: [] };
   const step = async (row: PlanRow, work: () => Promise<void>) => {
     const started = performance.now();

@@ -405,7 +405,7 @@ describe("network volumes", () => {
     expect(em.control.volumes.size).toBe(1);
   });
 
-  test("flash deploy finds (or creates) the volume a manifest names before it saves the endpoint", async () => {
+  test("flash deploy finds (or creates) the volume a manifest names before it saves the endpoint, once for all that name it", async () => {
     const gql = new RunpodGraphql(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl);
     const config = new CpuLiveServerless({ name: "vol_deployed", networkVolume: new NetworkVolume({ name: "data" }) });
     const m = mapConfig(config, { live: false, workspace: WS, programHash: "-", bootstrap: "-" });
@@ -427,12 +427,15 @@ describe("network volumes", () => {
       costMax: null,
       desired,
     };
+    // A second endpoint naming the same volume, applied at the same time (as a deploy creates them): one volume.
+    const other = { ...row, resource: "vol_other", endpointName: `${m.name}_2` };
+    other.desired = { ...desired, resource: "vol_other", endpointName: other.endpointName };
     const rest = new RunpodRestV2(new RunpodHttp(KEY, { attempts: 2, baseDelayMs: 10 }), em.apiBaseUrl);
-    const result = await applyPlan(gql, { rows: [row], changes: 1 }, { volumes: rest });
+    const result = await applyPlan(gql, { rows: [row, other], changes: 2 }, { volumes: rest });
     expect(result.failures).toEqual([]);
     const volume = [...em.control.volumes.values()];
     expect(volume.map((v) => v.name)).toEqual(["data"]);
-    const deployed = result.deployed.vol_deployed!;
-    expect(em.control.endpoints.get(deployed.endpoint_id)!.networkVolumeId).toBe(volume[0]!.id);
+    for (const deployed of [result.deployed.vol_deployed!, result.deployed.vol_other!])
+      expect(em.control.endpoints.get(deployed.endpoint_id)!.networkVolumeId).toBe(volume[0]!.id);
   });
 });
