@@ -67,16 +67,25 @@ export class OfflineEmulatorTarget implements Target {
   }
 
   private seed(fn: RemoteFunctionRef): void {
-    // Same key as worker/deps.ts ensureNpmDependencies: the sorted, de-duplicated specs.
-    const specs = [...new Set(fn.options.dependencies ?? [])].sort();
-    if (!specs.length) return;
-    const dir = join(this.cache, "deps", shortHash(JSON.stringify(specs)));
-    if (existsSync(join(dir, ".installed"))) return;
-    const modules = installedModules(dirname(fn.module), specs.map(specName));
-    mkdirSync(dir, { recursive: true });
-    symlinkSync(modules, join(dir, "node_modules"), "dir");
-    writeFileSync(join(dir, ".installed"), "seeded from the workspace's installed packages (test harness)");
+    seedWorkerDependencies(this.cache, fn.module, fn.options.dependencies);
   }
+}
+
+/**
+ * Fill the worker cache `cache`'s entry for the npm `dependencies` of a function defined in `module` (absolute) from
+ * the packages the workspace installed, as a warm network-volume cache would hold them: the worker finds the entry
+ * installed and skips `bun add` (which needs the network).
+ */
+export function seedWorkerDependencies(cache: string, module: string, dependencies: string[] | undefined): void {
+  // Same key as worker/deps.ts ensureNpmDependencies: the sorted, de-duplicated specs.
+  const specs = [...new Set(dependencies ?? [])].sort();
+  if (!specs.length) return;
+  const dir = join(cache, "deps", shortHash(JSON.stringify(specs)));
+  if (existsSync(join(dir, ".installed"))) return;
+  const modules = installedModules(dirname(module), specs.map(specName));
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(modules, join(dir, "node_modules"), "dir");
+  writeFileSync(join(dir, ".installed"), "seeded from the workspace's installed packages (test harness)");
 }
 
 /** The nearest node_modules above `from` that holds every package in `names`. */
