@@ -28,6 +28,20 @@ interface Outcome {
   files: Record<string, string>;
 }
 
+/**
+ * The custom images the READMEs run locally: every `flash emulator --image img=cmd` of their bash blocks (a README
+ * shows it where an example's endpoint runs its own image). The commands name paths from the repository root.
+ */
+function readmeImages(root: string): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const ex of examples) {
+    const text = readFileSync(join(root, ex, "README.md"), "utf8").replace(/\\\n\s*/g, " ");
+    for (const m of text.matchAll(/--image (\S+?)=(?:"([^"]*)"|'([^']*)')/g))
+      images[m[1]!] = `cd '${root}' && ${m[2] ?? m[3]}`;
+  }
+  return images;
+}
+
 /** A README request that this test does not replay, with why. */
 function notReplayed(request: ReadmeRequest): string | undefined {
   if (/\bflash deploy\b/.test(request.command)) return "deploys by itself (its README's test runs it)";
@@ -42,6 +56,7 @@ let run: FlashProcess | undefined;
 let manifest: Manifest;
 let appUrl = "";
 let deployOut = "";
+let images: Record<string, string> = {};
 /** Every example folder (`category/example` with a README): a new lesson is picked up when it lands. */
 const examples = readdirSync(REPO)
   .filter((d) => /^\d\d_/.test(d))
@@ -189,9 +204,10 @@ beforeAll(async () => {
   mkdirSync(ws);
   copyCheckout(ws);
   const cache = join(ws, ".flash", "worker-cache");
+  images = readmeImages(ws);
   em = startEmulator({
     apiKey: KEY,
-    workers: { env: { FLASH_WORKER_CACHE: cache }, volumesDir: join(tmp, "emulator-volumes") },
+    workers: { env: { FLASH_WORKER_CACHE: cache }, volumesDir: join(tmp, "emulator-volumes"), images },
   });
   // The deploy and `flash run` start at once: neither reads what the other writes.
   const [deployed, local] = await Promise.all([
@@ -220,12 +236,14 @@ describe("the repository's examples deployed at once, against flash run", () => 
     expect([...names].sort()).toEqual(Object.keys(manifest.resources).sort());
     for (const e of em.control.endpoints.values()) {
       const template = em.control.templateOf(e)!;
-      // The template's image and start command (the stock images run the artifact's runtime).
+      // An image a README runs locally runs that command; every other one is a container of a stock image the
+      // emulator models, started by the template's start command (which runs the artifact's runtime).
+      const custom = template.imageName in images;
       expect({ endpoint: e.name, launch: em.supervisor.launch(e).kind }).toEqual({
         endpoint: e.name,
-        launch: "container",
+        launch: custom ? "mapped" : "container",
       });
-      expect(template.dockerArgs).toContain('"$FLASH_DEPLOY_START" | base64 -d');
+      if (!custom) expect(template.dockerArgs).toContain('"$FLASH_DEPLOY_START" | base64 -d');
     }
     // Every example with routes is served by the one mothership.
     const served = new Set(Object.values(manifest.routes[manifest.mothership]!));
