@@ -24,9 +24,12 @@ function psnr(a: Buffer, b: Buffer): number {
 
 async function upload(bytes: Uint8Array, name = "photo.png", type = "image/png"): Promise<Response> {
   const form = new FormData();
-  form.append("file", new Blob([bytes], { type }), name);
+  form.append("file", new Blob([new Uint8Array(bytes)], { type }), name);
   return ex.app.fetch(
-    new Request("http://localhost/02_ml_inference/04_image_upscaling/gpu/upscale/image", { method: "POST", body: form }),
+    new Request("http://localhost/02_ml_inference/04_image_upscaling/gpu/upscale/image", {
+      method: "POST",
+      body: form,
+    }),
   );
 }
 
@@ -49,7 +52,9 @@ describe("image checks (no image library)", () => {
       .toBuffer();
     expect(checkImage(big)).toBe("image is 300×20 pixels; at most 256×256 (scale it down first)");
     expect(checkImage(tiny)).toBe("image is 4×4 pixels; at least 8×8");
-    expect(checkImage(new Uint8Array(MAX_IMAGE_BYTES + 1))).toBe(`image is ${MAX_IMAGE_BYTES + 1} bytes; at most 1048576`);
+    expect(checkImage(new Uint8Array(MAX_IMAGE_BYTES + 1))).toBe(
+      `image is ${MAX_IMAGE_BYTES + 1} bytes; at most 1048576`,
+    );
     expect(checkImage(new TextEncoder().encode("%PDF-1.7"))).toBe("image is not a PNG or JPEG");
     expect(checkImage(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]))).toBe(
       "image could not be read (a jpeg without a size)",
@@ -108,13 +113,17 @@ describe("POST /upscale and /upscale/image (ESRGAN on the example's pool)", () =
 
   test("a JPEG in; a transparent PNG keeps its alpha channel, resized to match", async () => {
     const jpeg = await sharp(Buffer.from(SAMPLE_PNG_BASE64, "base64")).jpeg().toBuffer();
-    const { body } = await ex.post("/gpu/upscale", { image_base64: `data:image/jpeg;base64,${jpeg.toString("base64")}` });
+    const { body } = await ex.post("/gpu/upscale", {
+      image_base64: `data:image/jpeg;base64,${jpeg.toString("base64")}`,
+    });
     expect(body).toMatchObject({ input: { format: "jpeg", width: 64, height: 64 }, cold_start: false });
     const transparent = await sharp({ create: { width: 16, height: 16, channels: 4, background: "#ff000080" } })
       .png()
       .toBuffer();
     const res = await upload(transparent);
-    const out = await sharp(new Uint8Array(await res.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+    const out = await sharp(new Uint8Array(await res.arrayBuffer()))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect(out.info).toMatchObject({ width: 32, height: 32, channels: 4 });
     expect(out.data[3]).toBe(128);
   });
@@ -125,10 +134,22 @@ describe("POST /upscale and /upscale/image (ESRGAN on the example's pool)", () =
       .png()
       .toBuffer();
     const cases: [Response, string, string][] = [
-      [await ex.request("POST", "/gpu/upscale", { image_base64: "not base64!" }), "image_base64", "image_base64 is not valid base64"],
-      [await ex.request("POST", "/gpu/upscale", { image_base64: "aGVsbG8gd29ybGQ=" }), "image_base64", "image is not a PNG or JPEG"],
+      [
+        await ex.request("POST", "/gpu/upscale", { image_base64: "not base64!" }),
+        "image_base64",
+        "image_base64 is not valid base64",
+      ],
+      [
+        await ex.request("POST", "/gpu/upscale", { image_base64: "aGVsbG8gd29ybGQ=" }),
+        "image_base64",
+        "image is not a PNG or JPEG",
+      ],
       [await upload(big), "file", "image is 257×64 pixels; at most 256×256 (scale it down first)"],
-      [await upload(new TextEncoder().encode("hello"), "notes.txt", "text/plain"), "file", "image is not a PNG or JPEG"],
+      [
+        await upload(new TextEncoder().encode("hello"), "notes.txt", "text/plain"),
+        "file",
+        "image is not a PNG or JPEG",
+      ],
     ];
     for (const [res, field, msg] of cases) {
       expect(res.status).toBe(422);
@@ -140,6 +161,15 @@ describe("POST /upscale and /upscale/image (ESRGAN on the example's pool)", () =
     expect(missing.status).toBe(422);
     expect((await missing.json()).detail[0].loc).toEqual(["body", "image_base64"]);
     expect((await ex.pool("02_04_image_upscaling_gpu")).calls).toBe(calls);
+  });
+
+  test("an image whose header passes but whose data is cut off is a 400 from the worker", async () => {
+    const truncated = Buffer.from(SAMPLE_PNG_BASE64, "base64").subarray(0, 200);
+    const res = await ex.request("POST", "/gpu/upscale", { image_base64: truncated.toString("base64") });
+    expect(res.status).toBe(400);
+    const json = await res.json();
+    expect(json.error).toBe("bad_request");
+    expect(json.message).toStartWith("image could not be decoded: ");
   });
 
   test("the upload route refuses a raw body with 415 and JSON without a file with 422", async () => {

@@ -179,7 +179,9 @@ export async function upscale(req: UpscaleRequest): Promise<UpscaleResult> {
   const up = await upscaler.run(rgb, width, height);
   const [w2, h2] = [width * SCALE, height * SCALE];
   const png = alpha.every((a) => a === 255)
-    ? await sharp(up, { raw: { width: w2, height: h2, channels: 3 } }).png().toBuffer()
+    ? await sharp(up, { raw: { width: w2, height: h2, channels: 3 } })
+        .png()
+        .toBuffer()
     : await withAlpha(sharp, up, alpha, width, height);
   return {
     status: "success",
