@@ -48,7 +48,7 @@ const serveConfig = new CpuLiveServerless({
 export type TrainEvent =
   | { stage: "data"; samples: number; features: number; classes: string[]; folds: number }
   | { stage: "fold"; fold: number; of: number; accuracy: number }
-  | { stage: "saved"; version: number; stored_as: string; cv_accuracy: number; bytes: number };
+  | { stage: "saved"; version: number; stored_as: string; cv_accuracy: number };
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -116,9 +116,8 @@ export const trainModel = remote(trainConfig, async function* (input: Partial<Tr
     train_ms,
     forest: model.toJSON(),
   };
-  const text = JSON.stringify(file);
   const tmp = join(dir, `.${versionFile(version)}.${process.pid}.tmp`);
-  await Bun.write(tmp, text);
+  await Bun.write(tmp, JSON.stringify(file));
   renameSync(tmp, join(dir, versionFile(version)));
   log.info(`model v${version} saved: ${params.trees} trees, cv accuracy ${file.cv_accuracy}, fit in ${train_ms} ms`);
   yield {
@@ -126,7 +125,6 @@ export const trainModel = remote(trainConfig, async function* (input: Partial<Tr
     version,
     stored_as: `${MODELS_DIR}/${versionFile(version)}`,
     cv_accuracy: file.cv_accuracy,
-    bytes: Buffer.byteLength(text),
   } as TrainEvent;
 });
 
@@ -260,7 +258,6 @@ export const cpu_router = new Elysia()
           version: t.Integer({ description: "The new model's version: the newest on the volume" }),
           stored_as: t.String({ description: "Its file on the volume" }),
           cv_accuracy: t.Number({ description: "Mean held-out accuracy over the folds" }),
-          bytes: t.Integer({ description: "Size of the model file" }),
           fold_accuracy: t.Array(t.Number()),
           took_ms: t.Integer({ description: "Wall time of the job, as this server saw it" }),
         }),
