@@ -279,30 +279,26 @@ export const cpu_router = new Elysia()
       ),
     },
   })
-  .post(
-    "/predict",
-    async ({ body, status }) => (await classifier.predict(body.flowers)) ?? status(503, noModel),
-    {
-      body: t.Object({ flowers: t.Array(FlowerSchema, { minItems: 1, maxItems: 100 }) }),
-      response: {
-        200: t.Object({
-          model_version: t.Integer({ description: "The version that answered: the newest on the volume" }),
-          predictions: t.Array(
-            t.Object({
-              species: t.String(),
-              confidence: t.Number({ description: "Share of the trees that voted for this species" }),
-            }),
-          ),
-          model_loads: t.Integer({ description: "Models this worker's instance has loaded: one per new version" }),
-        }),
-        503: NoModel,
-      },
-      detail: {
-        summary: "Classify iris flowers with the newest model (503 before the first training)",
-        description: "Runs IrisClassifier.predict on the 05_03_serve endpoint, which loads a new version once.",
-      },
+  .post("/predict", async ({ body, status }) => (await classifier.predict(body.flowers)) ?? status(503, noModel), {
+    body: t.Object({ flowers: t.Array(FlowerSchema, { minItems: 1, maxItems: 100 }) }),
+    response: {
+      200: t.Object({
+        model_version: t.Integer({ description: "The version that answered: the newest on the volume" }),
+        predictions: t.Array(
+          t.Object({
+            species: t.String(),
+            confidence: t.Number({ description: "Share of the trees that voted for this species" }),
+          }),
+        ),
+        model_loads: t.Integer({ description: "Models this worker's instance has loaded: one per new version" }),
+      }),
+      503: NoModel,
     },
-  )
+    detail: {
+      summary: "Classify iris flowers with the newest model (503 before the first training)",
+      description: "Runs IrisClassifier.predict on the 05_03_serve endpoint, which loads a new version once.",
+    },
+  })
   .get("/model", async ({ status }) => (await classifier.info()) ?? status(503, noModel), {
     response: {
       200: t.Object({

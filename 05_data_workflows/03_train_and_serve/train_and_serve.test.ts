@@ -60,7 +60,16 @@ describe("03 Train And Serve: train, store, serve", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     const got = await events(res);
-    expect(got.map((e) => e.data.stage ?? e.event)).toEqual(["data", "fold", "fold", "fold", "fold", "fold", "saved", "done"]);
+    expect(got.map((e) => e.data.stage ?? e.event)).toEqual([
+      "data",
+      "fold",
+      "fold",
+      "fold",
+      "fold",
+      "fold",
+      "saved",
+      "done",
+    ]);
     expect(got[0]!.data).toEqual({
       stage: "data",
       samples: 150,
