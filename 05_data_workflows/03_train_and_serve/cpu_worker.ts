@@ -79,7 +79,13 @@ export const trainModel = remote(trainConfig, async function* (input: Partial<Tr
       noOOB: true,
       treeOptions: { maxDepth: params.max_depth },
     });
-  yield { stage: "data", samples: X.length, features: FEATURES.length, classes, folds: params.folds } as TrainEvent;
+  yield {
+    stage: "data",
+    samples: X.length,
+    features: FEATURES.length,
+    classes,
+    folds: params.folds,
+  } satisfies TrainEvent;
 
   // The data set is sorted by species, so taking every k-th flower gives each fold the same mix of species.
   const foldAccuracy: number[] = [];
@@ -94,7 +100,7 @@ export const trainModel = remote(trainConfig, async function* (input: Partial<Tr
     const predicted = model.predict(test.map((i) => X[i]!));
     const accuracy = round(predicted.filter((p, j) => p === y[test[j]!]).length / test.length);
     foldAccuracy.push(accuracy);
-    yield { stage: "fold", fold: k + 1, of: params.folds, accuracy } as TrainEvent;
+    yield { stage: "fold", fold: k + 1, of: params.folds, accuracy } satisfies TrainEvent;
   }
 
   const started = performance.now();
@@ -125,7 +131,7 @@ export const trainModel = remote(trainConfig, async function* (input: Partial<Tr
     version,
     stored_as: `${MODELS_DIR}/${versionFile(version)}`,
     cv_accuracy: file.cv_accuracy,
-  } as TrainEvent;
+  } satisfies TrainEvent;
 });
 
 /** One prediction. */
@@ -174,7 +180,11 @@ export const IrisClassifier = remote(
       if (version !== this.loadedVersion) {
         this.loadedVersion = version;
         this.loads++;
-        this.loaded = this.load(version);
+        // A file that fails to load (cut short by a full disk, say) is tried again on the next call.
+        this.loaded = this.load(version).catch((err) => {
+          this.loadedVersion = undefined;
+          throw err;
+        });
       }
       return this.loaded;
     }
