@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exampleHarness } from "../../test/helpers/example";
@@ -112,6 +112,19 @@ describe("03 Train And Serve: train, store, serve", () => {
       model_loads: 2,
     });
     expect(info.body.forest).toBeUndefined();
+  });
+
+  test("two trainings at once queue on the one trainer worker and get distinct versions", async () => {
+    const small = { trees: 3, folds: 2 };
+    const [a, b] = await Promise.all([ex.post("/cpu/train", small), ex.post("/cpu/train", small)]);
+    expect([a.body.version, b.body.version].sort()).toEqual([3, 4]);
+    expect(readdirSync(modelsDir).sort()).toEqual(["v0001.json", "v0002.json", "v0003.json", "v0004.json"]);
+  });
+
+  test("a temp file on the volume is never served: only a renamed version is", async () => {
+    writeFileSync(join(modelsDir, ".v0009.json.1234.tmp"), "{ half a mod");
+    const served = await ex.post("/cpu/predict", { flowers: [SETOSA] });
+    expect(served.body).toMatchObject({ model_version: 4, model_loads: 3 });
   });
 });
 
