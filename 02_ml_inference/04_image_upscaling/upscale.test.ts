@@ -4,6 +4,7 @@ import sharp from "sharp";
 import { exampleHarness } from "../../test/helpers/example";
 import { checkImage, MAX_IMAGE_BYTES } from "./image";
 import { SAMPLE_PNG_BASE64 } from "./sample";
+import { backendFromEnv, upscale } from "./upscale";
 
 // Every model call goes through the routes to the example's pool: one worker loads the model once for the whole file.
 const ex = exampleHarness(import.meta.dir);
@@ -178,6 +179,24 @@ describe("POST /upscale and /upscale/image (ESRGAN on the example's pool)", () =
     const json = await ex.request("POST", "/gpu/upscale/image", { image_base64: SAMPLE_PNG_BASE64 });
     expect(json.status).toBe(422);
     expect((await json.json()).detail[0].loc).toEqual(["body", "file"]);
+  });
+
+  test("the plain-JS fallback backend computes the same image as WebAssembly (in this process, on a 16×16 crop)", async () => {
+    const crop = await sharp(await fixture()).removeAlpha().extract({ left: 40, top: 40, width: 16, height: 16 }).png().toBuffer();
+    const viaPool = await ex.post("/gpu/upscale", { image_base64: crop.toString("base64") });
+    expect(viaPool.body.backend).toBe("wasm");
+    process.env.UPSCALE_BACKEND = "cpu";
+    try {
+      expect(backendFromEnv()).toBe("cpu");
+      const local = await upscale({ image_base64: crop.toString("base64") });
+      expect(local).toMatchObject({ backend: "cpu", cold_start: true, output: { width: 32, height: 32 } });
+      const a = await rgb(Buffer.from(local.image_base64, "base64"));
+      const b = await rgb(Buffer.from(viaPool.body.image_base64, "base64"));
+      expect(psnr(a, b)).toBeGreaterThan(60);
+    } finally {
+      delete process.env.UPSCALE_BACKEND;
+    }
+    expect(backendFromEnv("gpu")).toBe("wasm"); // unknown values: the default, with a warning in the log
   });
 
   test("sample.ts (the /docs example, shipped with the module) is sample.png (the README's file)", async () => {

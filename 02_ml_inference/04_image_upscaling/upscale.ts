@@ -89,6 +89,8 @@ function gpuNote(): string | null {
 async function createUpscaler(choice: Backend = backendFromEnv()): Promise<Upscaler> {
   const started = performance.now();
   const tf = await import("@tensorflow/tfjs-core");
+  // Production mode: no debug checks, and no console banner advertising tfjs-node (which cannot install offline).
+  tf.enableProdMode();
   let backend: Backend = choice;
   let note = gpuNote();
   if (choice === "wasm") {
