@@ -182,7 +182,11 @@ describe("POST /upscale and /upscale/image (ESRGAN on the example's pool)", () =
   });
 
   test("the plain-JS fallback backend computes the same image as WebAssembly (in this process, on a 16×16 crop)", async () => {
-    const crop = await sharp(await fixture()).removeAlpha().extract({ left: 40, top: 40, width: 16, height: 16 }).png().toBuffer();
+    const crop = await sharp(await fixture())
+      .removeAlpha()
+      .extract({ left: 40, top: 40, width: 16, height: 16 })
+      .png()
+      .toBuffer();
     const viaPool = await ex.post("/gpu/upscale", { image_base64: crop.toString("base64") });
     expect(viaPool.body.backend).toBe("wasm");
     process.env.UPSCALE_BACKEND = "cpu";
