@@ -403,6 +403,14 @@ export abstract class ServerlessResource {
     return [...[...pools].sort(), ...negations.sort()].join(",");
   }
 
+  /**
+   * Runpod's `locations` (GraphQL EndpointInput; comma list, `""` = anywhere): the data centers as runpod/flash
+   * sends them (serverless.py `sync_input_fields`). REST v2 takes the same ids as the array `dataCenterIds`.
+   */
+  get locations(): string {
+    return this.datacenters.join(",");
+  }
+
   /** Runpod's `allowedCudaVersions` (comma list). */
   get allowedCudaVersions(): string {
     return this.cudaVersions.join(",");
@@ -598,7 +606,6 @@ function stringMap(where: string, field: string, value: unknown): Record<string,
   }
   return { ...(value as Record<string, string>) };
 }
-
 
 /**
  * A config env value that stays home: on Runpod it is the reference `{{ RUNPOD_SECRET_<name> }}`, which Runpod

@@ -144,7 +144,7 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
   const locations =
     setting("RUNPOD_DEFAULT_LOCATIONS", env) ??
     setting("RUNPOD_DEFAULT_DATACENTER", env) ??
-    (config.datacenters.length ? config.datacenters.join(",") : undefined);
+    (config.locations || undefined);
   if (locations) endpoint.locations = locations;
   // The volume's id (the config's, or the one the provisioner found or created by name); GraphQL EndpointInput
   // takes one volume as `networkVolumeId` (runpod/flash core/resources/serverless.py sends it so).

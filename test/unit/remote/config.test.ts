@@ -191,13 +191,17 @@ describe("validation with clear errors", () => {
     const ks = new NetworkVolume({ name: "ks", dataCenterId: DataCenter.US_KS_2 });
     expect(new LiveServerless({ name: "a", networkVolume: ks }).datacenters).toEqual(["US-KS-2"]);
     // Inside a list of several is enough (serverless.py checks membership); the list is kept as chosen.
-    const both = new LiveServerless({ name: "a", networkVolume: ks, datacenter: [DataCenter.EU_RO_1, DataCenter.US_KS_2] });
+    const both = new LiveServerless({
+      name: "a",
+      networkVolume: ks,
+      datacenter: [DataCenter.EU_RO_1, DataCenter.US_KS_2],
+    });
     expect(both.datacenters).toEqual(["EU-RO-1", "US-KS-2"]);
     expect(() => new LiveServerless({ name: "a", networkVolume: vol, datacenter: DataCenter.US_KS_2 })).toThrow(
       "Network volume datacenter (EU-RO-1) is not in the endpoint's datacenter list (US-KS-2)",
     );
-    expect(() =>
-      new LiveServerless({ name: "a", networkVolume: vol, datacenter: [DataCenter.US_KS_2, DataCenter.EU_CZ_1] }),
+    expect(
+      () => new LiveServerless({ name: "a", networkVolume: vol, datacenter: [DataCenter.US_KS_2, DataCenter.EU_CZ_1] }),
     ).toThrow(ConfigError);
   });
 
@@ -207,7 +211,8 @@ describe("validation with clear errors", () => {
     );
     // Every unsupported one is named, as validate_cpu_datacenters does.
     expect(
-      () => new CpuLiveServerless({ name: "c", datacenter: [DataCenter.EU_RO_1, DataCenter.US_KS_2, DataCenter.EU_CZ_1] }),
+      () =>
+        new CpuLiveServerless({ name: "c", datacenter: [DataCenter.EU_RO_1, DataCenter.US_KS_2, DataCenter.EU_CZ_1] }),
     ).toThrow("CPU endpoints are not available in: US-KS-2, EU-CZ-1.");
     expect(new CpuLiveServerless({ name: "c", datacenter: DataCenter.EU_RO_1 }).datacenters).toEqual(["EU-RO-1"]);
     // A GPU ServerlessEndpoint with instanceIds is a CPU endpoint too.

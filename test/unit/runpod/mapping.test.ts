@@ -154,9 +154,10 @@ describe("mapping a resource config", () => {
     expect(createBody(onVolume)).toMatchObject({ dataCenterIds: ["US-KS-2"], networkVolumes: ["vol123"] });
     // RUNPOD_DEFAULT_LOCATIONS overrides the config, as in runpod/flash.
     const env = { RUNPOD_DEFAULT_LOCATIONS: "EU-CZ-1" };
-    expect(mapConfig(new LiveServerless({ name: "multi", datacenter: DataCenter.US_KS_2 }), opts(true, env)).endpoint.locations).toBe(
-      "EU-CZ-1",
-    );
+    expect(
+      mapConfig(new LiveServerless({ name: "multi", datacenter: DataCenter.US_KS_2 }), opts(true, env)).endpoint
+        .locations,
+    ).toBe("EU-CZ-1");
   });
 
   test("a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {
