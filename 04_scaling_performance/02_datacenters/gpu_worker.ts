@@ -41,7 +41,7 @@ export const multiInference = remote(multiConfig, async (input: { prompt: string
 }));
 
 /** Where a config's workers may run, as it is sent to Runpod. */
-export function placement(config: LiveServerless) {
+function placement(config: LiveServerless) {
   return {
     endpoint: config.name,
     datacenters: config.datacenters,
