@@ -26,7 +26,7 @@ describe("model weights cached on the volume", () => {
     expect(first.body).toMatchObject({ language: "eng", model_source: "package", model_folder: "models/lande-1.0.10" });
     firstWorker = first.body.worker;
     const manifest = JSON.parse(readFileSync(join(models, "manifest.json"), "utf8"));
-    expect(manifest).toMatchObject({ model: "lande 1.0.10", written_by: firstWorker });
+    expect(manifest).toMatchObject({ model: "lande 1.0.10", copied: { worker: firstWorker } });
     expect(manifest.files.map((f: { name: string }) => f.name)).toEqual(["weights.json", "ngrams.json", "labels.json"]);
     for (const f of manifest.files) {
       expect(statSync(join(models, f.name)).size).toBe(f.bytes);
@@ -48,7 +48,7 @@ describe("model weights cached on the volume", () => {
     expect(pool.pids()).toEqual([Number(again.body.worker.replace("pid ", ""))]);
     expect(pool.pids()).not.toContain(firstPid);
     expect(statSync(join(models, "weights.json")).mtimeMs).toBe(weights);
-    expect(JSON.parse(readFileSync(join(models, "manifest.json"), "utf8")).written_by).toBe(firstWorker);
+    expect(JSON.parse(readFileSync(join(models, "manifest.json"), "utf8")).copied.worker).toBe(firstWorker);
   });
 
   test("a copy that no longer matches its manifest is replaced from the package", async () => {
@@ -58,7 +58,7 @@ describe("model weights cached on the volume", () => {
     const third = await ex.post("/tagger/tag", { text: "Jetzt lädt der Worker die Gewichte wieder aus dem Paket." });
     expect(third.body).toMatchObject({ language: "deu", model_source: "package" });
     const manifest = JSON.parse(readFileSync(join(models, "manifest.json"), "utf8"));
-    expect(manifest.written_by).toBe(third.body.worker);
+    expect(manifest.copied.worker).toBe(third.body.worker);
     expect(sha256(join(models, "labels.json"))).toBe(manifest.files[2].sha256);
   });
 

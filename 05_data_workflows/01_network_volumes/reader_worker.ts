@@ -95,9 +95,11 @@ const ModelSchema = t.Object({
   folder: t.String({ description: "The model's folder on the volume" }),
   model: t.String(),
   files: t.Array(t.Object({ name: t.String(), bytes: t.Integer(), sha256: t.String() })),
-  copied_from: t.String(),
-  written_at: t.String(),
-  written_by: t.String({ description: "The worker that copied the weights to the volume" }),
+  copied: t.Object({
+    from: t.String(),
+    worker: t.String({ description: "The worker that copied the weights to the volume" }),
+    timestamp: t.String(),
+  }),
 });
 
 /** GET /results, GET /results/:id and GET /models: what the writer stored on the volume, read by the reader. */

@@ -25,9 +25,8 @@ type FileName = (typeof FILES)[number][0];
 export interface ModelManifest {
   model: string;
   files: { name: string; bytes: number; sha256: string }[];
-  copied_from: string;
-  written_at: string;
-  written_by: string;
+  /** Where the copy came from, which worker made it, and when. */
+  copied: { from: string; worker: string; timestamp: string };
 }
 
 /** A loaded model: the detector, and where this worker got its weights. */
@@ -100,9 +99,11 @@ async function writeCopy(dir: string, files: Files): Promise<void> {
   const manifest: ModelManifest = {
     model: MODEL,
     files: FILES.map(([name]) => ({ name, bytes: Buffer.byteLength(files[name]), sha256: sha256(files[name]) })),
-    copied_from: "npm package lande@1.0.10 (standalone/t50-options.js, t50-ngrams.js, t50-langs.js)",
-    written_at: new Date().toISOString(),
-    written_by: workerName(),
+    copied: {
+      from: "npm package lande@1.0.10 (standalone/t50-options.js, t50-ngrams.js, t50-langs.js)",
+      worker: workerName(),
+      timestamp: new Date().toISOString(),
+    },
   };
   await Bun.write(join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2));
   rmSync(dir, { recursive: true, force: true }); // a copy that failed its check (readCopy returned null)
