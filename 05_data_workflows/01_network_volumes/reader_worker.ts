@@ -75,7 +75,8 @@ export const listModels = remote(
     const models = [];
     for (const name of names.sort()) {
       const manifest = Bun.file(join(dir, name, "manifest.json"));
-      if (await manifest.exists()) models.push({ folder: `${MODELS_DIR}/${name}`, ...((await manifest.json()) as ModelManifest) });
+      if (await manifest.exists())
+        models.push({ folder: `${MODELS_DIR}/${name}`, ...((await manifest.json()) as ModelManifest) });
     }
     return { models };
   },

@@ -50,7 +50,9 @@ export async function loadLande(root: string): Promise<LoadedModel> {
   const files = cached ?? (await readPackage(pkg));
   if (!cached) await writeCopy(dir, files);
   const { infer } = (await import(join(pkg, "utils.js"))) as { infer: Infer };
-  const { NeuralNetwork } = (await import(Bun.resolveSync("toygrad", pkg))) as { NeuralNetwork: new (o: unknown) => Net };
+  const { NeuralNetwork } = (await import(Bun.resolveSync("toygrad", pkg))) as {
+    NeuralNetwork: new (o: unknown) => Net;
+  };
   const net = new NeuralNetwork(JSON.parse(files["weights.json"]));
   const labels = JSON.parse(files["labels.json"]) as string[];
   const ngrams = JSON.parse(files["ngrams.json"]) as unknown;
