@@ -52,7 +52,7 @@ describe("model weights cached on the volume", () => {
   });
 
   test("a copy that no longer matches its manifest is replaced from the package", async () => {
-    await Bun.write(join(models, "labels.json"), "[]");
+    await Bun.write(join(models, "labels.json"), "[]"); // cut short, as by a worker stopped while copying
     const pool = ex.target.poolsByName().get("05_01_tagger")!;
     await pool.recycle();
     const third = await ex.post("/tagger/tag", { text: "Jetzt lädt der Worker die Gewichte wieder aus dem Paket." });

@@ -74,9 +74,11 @@ export const listModels = remote(
     const names = existsSync(dir) ? readdirSync(dir).filter((name) => !name.includes(".tmp-")) : [];
     const models = [];
     for (const name of names.sort()) {
-      const manifest = Bun.file(join(dir, name, "manifest.json"));
-      if (await manifest.exists())
-        models.push({ folder: `${MODELS_DIR}/${name}`, ...((await manifest.json()) as ModelManifest) });
+      // No manifest (yet), or one that does not parse: not a complete copy, so not listed.
+      const manifest = (await Bun.file(join(dir, name, "manifest.json"))
+        .json()
+        .catch(() => null)) as ModelManifest | null;
+      if (manifest) models.push({ folder: `${MODELS_DIR}/${name}`, ...manifest });
     }
     return { models };
   },

@@ -70,7 +70,10 @@ type Infer = (text: string, labels: string[], ngrams: unknown, net: Net) => [str
 async function readCopy(dir: string): Promise<Files | null> {
   const manifestFile = join(dir, "manifest.json");
   if (!existsSync(manifestFile)) return null;
-  const manifest = (await Bun.file(manifestFile).json()) as ModelManifest;
+  const manifest = (await Bun.file(manifestFile)
+    .json()
+    .catch(() => null)) as ModelManifest | null;
+  if (!Array.isArray(manifest?.files)) return null;
   const files = {} as Files;
   for (const [name] of FILES) {
     const file = Bun.file(join(dir, name));
