@@ -1,4 +1,4 @@
-import { Elysia, GpuGroup, LiveServerless, ServerlessEndpoint, remote, t } from "flash";
+import { CudaVersion, Elysia, GpuGroup, LiveServerless, ServerlessEndpoint, remote, t } from "flash";
 import { type CheckInput, checkProvider } from "./provider";
 
 // Workers import this module and get only its bundled code: nothing heavy at import time (the model loads on the
@@ -21,6 +21,9 @@ export const customConfig = new ServerlessEndpoint({
   name: "03_04_custom",
   imageName: IMAGE,
   gpus: [GpuGroup.ANY],
+  // The image's CUDA 12.8 runtime needs a host driver that supports 12.8 (flash sends this floor itself only for
+  // its default image).
+  cudaVersions: [CudaVersion.V12_8],
   workersMin: 0,
   workersMax: 2,
   idleTimeout: 5,

@@ -40,7 +40,7 @@ export interface CheckResult {
 export const MODEL_FILE = "ch_ppocr_mobile_v2.0_cls_infer.onnx";
 
 /** The input the classifier wants: one RGB text line, 48 × 192, normalised to [-1, 1]. */
-const SHAPE = [1, 3, 48, 192] as const;
+const SHAPE = [1, 3, 48, 192];
 
 /** Where onnxruntime-node keeps its native libraries for this platform (napi-v6, as its install script writes them). */
 function ortBinDir(): string {
@@ -56,7 +56,10 @@ export function cudaProviderInstalled(): boolean {
   return existsSync(join(ortBinDir(), "libonnxruntime_providers_cuda.so"));
 }
 
-const sessions = new Map<string, Promise<{ session: InferenceSession; provider: "cuda" | "cpu"; note: string | null; loadMs: number }>>();
+const sessions = new Map<
+  string,
+  Promise<{ session: InferenceSession; provider: "cuda" | "cpu"; note: string | null; loadMs: number }>
+>();
 
 /** A session on the provider chosen, loaded once per worker and choice. */
 function loadSession(choice: ProviderChoice) {
@@ -93,14 +96,15 @@ async function open(choice: ProviderChoice) {
 /** The check itself: load (once) and run the classifier on a blank line with the provider asked for. */
 export async function checkProvider(input: CheckInput): Promise<CheckResult> {
   const choice = input.provider ?? "auto";
-  if (!["auto", "cuda", "cpu"].includes(choice)) throw new TypeError(`provider must be auto, cuda or cpu (got ${JSON.stringify(choice)})`);
+  if (!["auto", "cuda", "cpu"].includes(choice))
+    throw new TypeError(`provider must be auto, cuda or cpu (got ${JSON.stringify(choice)})`);
   const fresh = !sessions.has(choice);
   const { session, provider, note, loadMs } = await loadSession(choice);
   const { Tensor, env } = await import("onnxruntime-node");
   // A white line, normalised as PaddleOCR does ((x / 255 - 0.5) / 0.5): every value 1.
   const pixels = new Float32Array(SHAPE.reduce((a, b) => a * b, 1)).fill(1);
   const started = performance.now();
-  const out = await session.run({ [session.inputNames[0]!]: new Tensor("float32", pixels, [...SHAPE]) });
+  const out = await session.run({ [session.inputNames[0]!]: new Tensor("float32", pixels, SHAPE) });
   const runMs = performance.now() - started;
   const probabilities = [...(out[session.outputNames[0]!]!.data as Float32Array)].map((p) => Math.round(p * 1e4) / 1e4);
   return {
