@@ -118,6 +118,7 @@ test("a deployed call to a custom image (ServerlessEndpoint) sends the raw input
     const endpoint = await gql.saveEndpoint({
       name: "own",
       templateId: template.id,
+      type: "QB",
       instanceIds: ["cpu3c-1-2"],
       workersMin: 0,
       workersMax: 1,
