@@ -94,6 +94,11 @@ describe("the Dockerfile (read, not built: docker build needs the network)", () 
     expect(JSON.parse(one("CMD"))).toEqual(["bun", "--no-install", `${workdir}/handler.ts`]);
   });
 
+  test("the README shows the Dockerfile as it is (comments aside)", () => {
+    const shown = readme.match(/```dockerfile\n([\s\S]*?)```/)![1]!;
+    expect(parseDockerfile(shown)).toEqual(dockerfile);
+  });
+
   test("the README's `flash emulator --image` maps the config's image to the CMD, run from this folder's copy", () => {
     const cmd = JSON.parse(one("CMD")) as string[];
     const local = cmd.map((a) => a.replace(`${one("WORKDIR")}/`, `${folder}/`)).join(" ");

@@ -31,22 +31,31 @@ async function serve(): Promise<void> {
     void beat();
     setInterval(beat, Number(env.RUNPOD_PING_INTERVAL ?? 10_000) || 10_000);
   }
-  process.on("SIGTERM", () => process.exit(0));
-  for (;;) {
+  // Runpod sends SIGTERM before it stops a worker: finish the job in flight (its caller is waiting), then exit.
+  let busy = false;
+  let stopping = false;
+  process.on("SIGTERM", () => {
+    stopping = true;
+    if (!busy) process.exit(0);
+  });
+  while (!stopping) {
     const res = await fetch(take, { headers }).catch(() => undefined);
     // 204: no job in this long poll; anything else but 200: wait a little, as runpod-python does.
     if (!res || res.status !== 200) {
       if (res?.status !== 204) await Bun.sleep(500);
       continue;
     }
+    busy = true;
     const job = (await res.json()) as { id: string; input?: unknown };
     const body = await run(job.input);
     await fetch(`${done.replaceAll("$ID", job.id)}&isStream=false`, {
       method: "POST",
       headers,
       body: JSON.stringify(body),
-    });
+    }).catch(() => {});
+    busy = false;
   }
+  process.exit(0);
 }
 
 if (env.RUNPOD_WEBHOOK_GET_JOB && env.RUNPOD_WEBHOOK_POST_OUTPUT) await serve();
