@@ -149,8 +149,11 @@ function fileFacts(data: Uint8Array): string {
  * key → why.
  */
 const ALSO_VOLATILE: Record<string, string> = {
-  instance_calls:
-    "calls served by one worker's instance of a class: which worker takes a call is the scaler's choice, and a deployed endpoint's cold start makes it start a second one",
+  // Which worker takes a call is the scaler's choice: a deployed endpoint's slower cold start (unpacking the
+  // artifact) makes it start a second worker where `flash run`'s pool keeps one, so a worker's own state differs.
+  instance_calls: "calls served by this worker's instance of a class (05_data_workflows/01_network_volumes)",
+  model_source: "where this worker loaded its weights from: a later worker finds them on the volume (same example)",
+  model_loads: "models this worker's instance has loaded (05_data_workflows/03_train_and_serve)",
 };
 
 function withoutVolatile(value: unknown): unknown {
