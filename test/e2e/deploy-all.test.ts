@@ -253,6 +253,24 @@ describe("the repository's examples deployed at once, against flash run", () => 
     for (const ex of served) expect(examples).toContain(ex);
   });
 
+  test("the mothership serves the routes flash run serves: the same OpenAPI operations, the deploy's route list", async () => {
+    const operations = async (base: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${base}/docs/json`, { headers });
+      expect(res.status).toBe(200);
+      const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+      return Object.entries(doc.paths)
+        .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`))
+        .sort();
+    };
+    const [deployed, local] = await Promise.all([
+      operations(appUrl, { authorization: `Bearer ${KEY}` }),
+      operations(run!.url),
+    ]);
+    expect(deployed).toEqual(local);
+    const routes = Object.keys(manifest.routes[manifest.mothership]!).map((r) => r.replace(/:(\w+)/g, "{$1}"));
+    for (const route of routes) expect(local).toContain(route);
+  }, 180_000); // the first call through the mothership waits out its cold start (it unpacks the artifact)
+
   // Each example's README requests run in order (a later one may read what an earlier one wrote); examples run at
   // once, and each request reaches both sides at once (each side has its own volumes and jobs).
   const results = new Map<string, Promise<{ request: ReadmeRequest; deployed: Outcome; local: Outcome }[]>>();
