@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { formatBytes } from "../base/bytes";
 import { logger } from "../base/log";
+import { transferProgress } from "../base/progress";
 import { RunpodCatalog } from "../runpod/catalog";
 import { RunpodGraphql } from "../runpod/graphql";
 import { RunpodRestV2 } from "../runpod/rest-v2";
@@ -166,6 +167,7 @@ export async function applyDeploy(
   conn: Connection,
   build: BuildResult,
   prepared: PreparedDeploy,
+  opts: { progress?: boolean } = {},
 ): Promise<DeployOutcome> {
   const { gql, rest, apps } = clients(conn);
   const env = prepared.resolved.environment;
@@ -178,10 +180,16 @@ export async function applyDeploy(
   if (uploaded) {
     dlog.info(`uploading the artifact (${formatBytes(build.artifactBytes)})…`);
     const carried = new RecordWriter(apps, "", base, prepared.record.deployed, pending).manifest();
+    // Bytes, rate and ETA while it goes (a terminal's one line, or a log line every 5 s); none for --json.
+    const progress =
+      opts.progress === false
+        ? undefined
+        : () => transferProgress("upload", build.artifactBytes, { plain: (line) => dlog.info(line) });
     buildId = await apps.uploadBuild(
       prepared.resolved.app.id,
       new Uint8Array(readFileSync(build.artifactPath)),
       carried,
+      progress,
     );
     await apps.deployBuild(env.id, buildId);
   }
