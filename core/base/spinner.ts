@@ -29,6 +29,8 @@ export interface SpinnerOptions {
   now?: () => number;
   /** Outside a terminal: told `"<reason>"` when the wait begins and `"<reason>: done in 12.3 s"` when it ends. */
   plain?: (line: string) => void;
+  /** When the wait began, on `now`'s clock (default: now). */
+  startedAt?: number;
 }
 
 /** Whether a spinner is drawn right now (a log line written meanwhile first clears it: `lineReset`). */
@@ -52,7 +54,7 @@ export function formatSeconds(ms: number): string {
 export function startSpinner(reason: string, opts: SpinnerOptions = {}): Spinner & { stop(failed?: boolean): void } {
   const stream = opts.stream ?? process.stderr;
   const now = opts.now ?? (() => performance.now());
-  const started = now();
+  const started = opts.startedAt ?? now();
   let current = reason;
   if (!stream.isTTY || process.env.NO_COLOR) {
     opts.plain?.(reason);
@@ -105,4 +107,73 @@ export async function withSpinner<T>(
   } finally {
     spinner.stop(failed);
   }
+}
+
+/** A wait that may overlap with others (calls waiting for workers): its reason can change until it ends. */
+export interface Wait {
+  /** The reason shown from now on. */
+  update(reason: string): void;
+  /** The wait is over: outside a terminal, `summary` is logged (with the duration appended). */
+  end(summary: string): void;
+}
+
+interface ActiveWait {
+  reason: string;
+  started: number;
+}
+
+/** The waits under way, oldest first; one spinner shows the oldest (and how many more). */
+const waits: ActiveWait[] = [];
+let board: { spinner: ReturnType<typeof startSpinner>; for: ActiveWait } | undefined;
+
+/**
+ * Begin a wait that may run beside others: at a terminal, one spinner line shows the oldest wait's reason and
+ * elapsed time ("+2 more" when others wait too); outside one, `plain` gets the reason now and the end's summary
+ * with the duration ("… after 12.3 s"). `startedAt` (on `now`'s clock) is when the wait really began.
+ */
+export function beginWait(reason: string, opts: SpinnerOptions & { startedAt?: number } = {}): Wait {
+  const now = opts.now ?? (() => performance.now());
+  const self: ActiveWait = { reason, started: opts.startedAt ?? now() };
+  const tty = !!(opts.stream ?? process.stderr).isTTY && !process.env.NO_COLOR;
+  if (!tty) {
+    opts.plain?.(reason);
+    let ended = false;
+    return {
+      update: (r) => void (self.reason = r),
+      end: (summary) => {
+        if (ended) return;
+        ended = true;
+        opts.plain?.(`${summary} after ${formatSeconds(now() - self.started)}`);
+      },
+    };
+  }
+  const text = () => `${waits[0]!.reason}${waits.length > 1 ? ` (+${waits.length - 1} more)` : ""}`;
+  const redraw = () => {
+    if (board && board.for !== waits[0]) {
+      board.spinner.stop();
+      board = undefined;
+    }
+    if (!waits.length) return;
+    if (!board)
+      board = {
+        spinner: startSpinner(text(), { ...opts, plain: undefined, startedAt: waits[0]!.started }),
+        for: waits[0]!,
+      };
+    else board.spinner.update(text());
+  };
+  waits.push(self);
+  redraw();
+  let ended = false;
+  return {
+    update: (r) => {
+      self.reason = r;
+      if (!ended) redraw();
+    },
+    end: () => {
+      if (ended) return;
+      ended = true;
+      waits.splice(waits.indexOf(self), 1);
+      redraw();
+    },
+  };
 }
