@@ -96,7 +96,13 @@ async function followNewWorkers(
   let wait = known.size ? undefined : beginWait(waitingText, { plain: (l) => log.warn(l) });
   const reads: Promise<void>[] = [];
   while (!signal.aborted) {
-    if (!(await sleep(everyMs, signal).then(() => true, () => false))) break;
+    if (
+      !(await sleep(everyMs, signal).then(
+        () => true,
+        () => false,
+      ))
+    )
+      break;
     const ids = await listed().catch(() => [] as string[]);
     for (const id of ids.filter((i) => !known.has(i))) {
       known.add(id);

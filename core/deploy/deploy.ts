@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { formatBytes } from "../base/bytes";
 import { logger } from "../base/log";
 import { transferProgress } from "../base/progress";
+import { withSpinner } from "../base/spinner";
 import { RunpodCatalog } from "../runpod/catalog";
 import { RunpodGraphql } from "../runpod/graphql";
 import { RunpodRestV2 } from "../runpod/rest-v2";
@@ -199,7 +200,12 @@ export async function applyDeploy(
     await writer.save();
   const t1 = performance.now();
   const ours = (t: { env: { key: string; value: string }[] }) => markedFor(t.env, appName, env.id) !== undefined;
-  const applied = await applyPlan(gql, prepared.plan, { writer, ours, volumes: rest });
+  const apply = () => applyPlan(gql, prepared.plan, { writer, ours, volumes: rest });
+  // At a terminal, a spinner with the elapsed time between the endpoints' own lines (none for --json).
+  const applied =
+    opts.progress === false || prepared.plan.changes === 0
+      ? await apply()
+      : await withSpinner(`applying ${prepared.plan.changes} change(s) to ${appName} / ${env.name}`, apply);
   const t2 = performance.now();
   const urls: Record<string, string> = {};
   for (const [name, d] of Object.entries(applied.deployed)) {
