@@ -40,7 +40,7 @@ test("a multi-MB upload to the emulator reports its progress up to 100 % of the 
   const buildId = await apps.uploadBuild(app.id, artifact, { resources: {} }, progress);
   expect(buildId).toBeString();
   expect(lines.length).toBeGreaterThan(3);
-  expect(lines[0]).toMatch(/^upload: \d+\.\d KiB \/ 6\.0 MiB \(\d+ %\), [\d.]+ \w+\/s, ETA /);
+  expect(lines[0]).toMatch(/^upload: \d+\.\d KiB \/ 6\.0 MiB \(\d+ %\), [\d.]+ \w+\/s(, ETA .+)?$/);
   expect(lines.at(-1)).toMatch(/^upload: 6\.0 MiB \/ 6\.0 MiB \(100 %\), [\d.]+ \w+\/s, in [\d.]+ s$/);
   // Percentages only grow.
   const pcts = lines.map((l) => Number(/\((\d+) %\)/.exec(l)![1]));
@@ -78,7 +78,7 @@ test("a storage that stops reading fails each attempt after the size-scaled time
   expect(performance.now() - started).toBeGreaterThanOrEqual(3 * limit - 10);
   expect(connections).toBe(3);
   expect(err.message).toMatch(
-    /^artifact upload failed after 3 attempts: timed out after 0\.\d s with [\d.]+ MiB of 16\.0 MiB sent \([\d.]+ \w+\/s; an attempt may take 0\.1 s plus the size at 64\.0 MiB\/s\)$/,
+    /^artifact upload failed after 3 attempts: timed out after [\d.]+ s with [\d.]+ \w+ of 16\.0 MiB sent \([\d.]+ \w+\/s; an attempt may take 0\.1 s plus the size at 64\.0 MiB\/s\)$/,
   );
   expect(err.message).not.toContain("secret");
 });

@@ -13,7 +13,7 @@ import { RunpodJobs } from "../../core/runpod/jobs";
 
 const KEY = "rpa_worker_wait_test_key_00000000000";
 const PROTOCOL_WORKER = resolve(import.meta.dir, "../fixtures/runpod/protocol-worker.ts");
-const COLD_START_MS = 600;
+const COLD_START_MS = 1000;
 
 const emulator = startEmulator({
   apiKey: KEY,
@@ -59,7 +59,7 @@ test("a job waiting through a cold start logs when the wait begins, why, and how
   const ours = lines.filter((l) => l.startsWith("job "));
   expect(ours[0]).toMatch(/^job [\w-]+: waiting for a worker \(IN_QUEUE\)$/);
   expect(ours).toContainEqual(
-    expect.stringMatching(/^job [\w-]+ waiting 0 s: 1 worker is starting \(cold start: image pull and boot\)$/),
+    expect.stringMatching(/^job [\w-]+ waiting \d+ s: 1 worker is starting \(cold start: image pull and boot\)$/),
   );
   const end = ours.at(-1)!;
   expect(end).toMatch(/^job [\w-]+: a worker took it after \d+\.\d s$/);
