@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { join } from "node:path";
 import { locateWorkspace } from "../workspace/discovery";
+import { parseDuration } from "../base/duration";
 import { log } from "../base/log";
 import { COMMANDS } from "./catalog";
 import { appNameFor, connection, guarded } from "./_deploy";
@@ -21,6 +22,7 @@ export default defineCommand({
     source: { type: "string", description: "container (the worker's output) or system (image pull, container start)" },
     app: { type: "string", alias: "a", description: "Flash app (default: this workspace's)" },
     env: { type: "string", alias: "e", description: "Environment (default: the app's only one)" },
+    poll: { type: "string", description: "With --follow: how often to look for workers that started (default 5s)" },
   },
   run: ({ args }) =>
     guarded("flash logs", async () => {
@@ -36,6 +38,7 @@ export default defineCommand({
       if (tail !== undefined && (!Number.isInteger(tail) || tail < 0 || tail > TAIL_MAX)) {
         throw new Error(`--tail must be an integer from 0 to ${TAIL_MAX}`);
       }
+      const pollMs = parseDuration(args.poll ?? "5s", "--poll");
       const endpointId = await resolveEndpoint(conn, appName, args.resource, args.env);
       // The v2 REST routes live on the GraphQL host (runpodctl internal/api/logs.go: https://api.runpod.io/v2).
       const client = new LogClient(conn.apiKey, `${conn.urls.apiBaseUrl}/v2`);
@@ -73,8 +76,9 @@ export default defineCommand({
         });
       const streams = workers.map(read);
       // Following: workers that start later (the next scale-up) are read too, as the listing shows them.
-      if (args.follow && !args.worker)
-        streams.push(followNewWorkers(listed, new Set(workers), read, controller.signal));
+      if (args.follow && !args.worker) {
+        streams.push(followNewWorkers(listed, new Set(workers), read, controller.signal, pollMs));
+      }
       await Promise.all(streams);
     }),
 });
@@ -88,7 +92,7 @@ async function followNewWorkers(
   known: Set<string>,
   read: (workerId: string) => Promise<void>,
   signal: AbortSignal,
-  everyMs = 5000,
+  everyMs: number,
 ): Promise<void> {
   const { beginWait } = await import("../base/spinner");
   const { sleep } = await import("../runpod/http");

@@ -7,7 +7,7 @@ import { afterAll, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { startEmulator } from "../../core/emulator/server";
 import { until } from "../fixtures/runpod/harness";
-import { makeWorkspace, REPO, removeDir } from "../helpers/workspace";
+import { collectOutput, makeWorkspace, REPO, removeDir } from "../helpers/workspace";
 
 const KEY = "rpa_logs_zero_test_key_0000000000000";
 const PROTOCOL_WORKER = resolve(import.meta.dir, "../fixtures/runpod/protocol-worker.ts");
@@ -98,4 +98,35 @@ test("after scale-to-zero flash logs shows the last workers it saw, and says wha
   expect(none.err).toContain(`endpoint ${id} has no active workers: it scaled to zero`);
   expect(none.err).toContain("flash logs --follow");
   expect(none.err).toContain("--worker ID");
+}, 60_000);
+
+test("flash logs --follow on an endpoint with no worker waits for one, then streams it; Ctrl+C ends it", async () => {
+  const saved = await api("/graphql", {
+    query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
+    variables: {
+      input: {
+        name: "logs-follow",
+        template: { name: "logs-follow-tpl", imageName: "myorg/logs:1", containerDiskInGb: 10, env: [] },
+        instanceIds: ["cpu3c-2-4"],
+        idleTimeout: 1,
+      },
+    },
+  });
+  const id: string = saved.data.saveEndpoint.id;
+  const ws = makeWorkspace();
+  dirs.push(ws);
+  const proc = Bun.spawn([process.execPath, join(REPO, "cli.ts"), "logs", id, "--follow", "--poll", "50ms"], {
+    cwd: ws,
+    env: { ...process.env, NO_COLOR: "1", FLASH_RUNPOD_URL: emulator.url, RUNPOD_API_KEY: KEY },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const output = collectOutput(proc);
+  await until(() => output().includes("no active worker: waiting for one to start"), 15_000, "the wait line");
+  const done = await api(`/v2/${id}/runsync`, { input: { mode: "echo", value: "hi" } });
+  expect(done.status).toBe("COMPLETED");
+  await until(() => output().includes('"line":"create container logs-follow"'), 15_000, "the new worker's lines");
+  expect(output()).toMatch(/worker \w+ started after [\d.]+ s/);
+  proc.kill("SIGINT");
+  expect(await proc.exited).toBe(0);
 }, 60_000);
