@@ -40,7 +40,7 @@ export function writeDeployWorkspace(dir: string, tag: string): string {
     join(dir, "package.json"),
     JSON.stringify({ name: "flash-doctor-deploy", private: true, type: "module" }),
   );
-  writeFileSync(join(dir, "01_doctor", "01_reach", "doctor.ts"), deployModule(tag));
+  writeFileSync(join(dir, "01_doctor", "01_reach", "doctor_worker.ts"), deployModule(tag));
   return dir;
 }
 

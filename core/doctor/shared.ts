@@ -58,6 +58,14 @@ export async function emergencyTeardown(conn: Conn, created: DoctorCreated, tag:
   const rest = restOf(conn);
   const named = await rest.listEndpoints().catch(() => []);
   for (const e of named) if (e.name.includes("flash_doctor") && e.name.includes(tag)) created.endpoints.add(e.id);
+  const apps = async () => {
+    const { RunpodGraphql } = await import("../runpod/graphql");
+    const { FlashAppClient } = await import("../deploy/flash-app-client");
+    return new FlashAppClient(new RunpodGraphql(new RunpodHttp(conn.key), conn.apiBaseUrl));
+  };
+  // The deploy steps' app, created before its id could be recorded.
+  const app = await (await apps()).appByName(`flash_doctor_${tag}`).catch(() => undefined);
+  if (app) created.apps.add(app.id);
   if (!created.endpoints.size && !created.volumes.size && !created.apps.size) return;
   const left: string[] = [];
   for (const id of created.endpoints) {
@@ -71,14 +79,32 @@ export async function emergencyTeardown(conn: Conn, created: DoctorCreated, tag:
   }
   created.volumes.clear();
   if (created.apps.size) {
-    const { RunpodGraphql } = await import("../runpod/graphql");
-    const { FlashAppClient } = await import("../deploy/flash-app-client");
-    const apps = new FlashAppClient(new RunpodGraphql(new RunpodHttp(conn.key), conn.apiBaseUrl));
-    for (const id of created.apps) await apps.deleteApp(id).catch(() => left.push(`Flash app ${id}`));
+    const client = await apps();
+    for (const id of created.apps) await client.deleteApp(id).catch(() => left.push(`Flash app ${id}`));
     created.apps.clear();
   }
+  for (const name of await removeTemplates(conn, tag, 0)) left.push(`template ${name}`);
   if (left.length) {
     log.error(`left on Runpod: ${left.join(", ")}. Delete them at https://console.runpod.io/serverless`);
+  }
+}
+
+/**
+ * Delete the templates the doctor's endpoints left (Runpod refuses to delete a template for up to 2 minutes after
+ * its endpoint's last use: docs sdks/graphql/manage-pod-templates), trying again until `waitMs` has passed; returns
+ * the names still there.
+ */
+export async function removeTemplates(conn: Conn, tag: string, waitMs: number): Promise<string[]> {
+  const rest = restOf(conn);
+  const until = Date.now() + waitMs;
+  for (let pause = 100; ; pause = Math.min(5000, pause * 2)) {
+    const ours = (await rest.listTemplates().catch(() => [])).filter(
+      (t) => t.name.includes("flash_doctor") && t.name.includes(tag),
+    );
+    const left: string[] = [];
+    for (const t of ours) await rest.deleteTemplate(t.id).catch(() => left.push(t.name));
+    if (!left.length || Date.now() + pause > until) return left;
+    await Bun.sleep(pause);
   }
 }
 
