@@ -198,6 +198,34 @@ describe("flash doctor runpod", () => {
     expect([...full.control.templates.values()].map((t) => t.name)).toEqual([]);
   }, 120_000);
 
+  test("Ctrl+C during a step removes what the doctor created so far and exits 130", async () => {
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        join(REPO, "cli.ts"),
+        "doctor",
+        "runpod",
+        "--api-url",
+        em.apiBaseUrl,
+        "--only",
+        "idle",
+        "--idle-probe",
+        "60s",
+      ],
+      { cwd: tmp, env: { ...process.env, NO_COLOR: "1", RUNPOD_API_KEY: KEY }, stdout: "pipe", stderr: "pipe" },
+    );
+    // The idle step's endpoint (one worker kept up) exists: the doctor is inside its 60 s wait.
+    while (![...em.control.endpoints.values()].some((e) => e.name.includes("flash_doctor_idle_"))) {
+      if (proc.exitCode !== null) break;
+      await Bun.sleep(20);
+    }
+    proc.kill("SIGINT");
+    const { code, out } = await finished(proc);
+    expect(out).toContain("interrupted: removing what flash doctor created");
+    expect(code).toBe(130);
+    expect(em.control.endpoints.size).toBe(0);
+  }, 60_000);
+
   test("without RUNPOD_API_KEY it refuses and says where to get a key; help lists the options", async () => {
     const missing = await doctor(["runpod"], {});
     expect(missing.code).toBe(1);
