@@ -19,8 +19,10 @@ export default defineCommand({
       meta: {
         name: "runpod",
         description:
-          "Smoke-test Runpod with RUNPOD_API_KEY (~2 min, a few cents): a CPU queue and a CPU load-balanced endpoint " +
-          "with the default image, one call each, a config change, full teardown through REST v2; answers the platform's open questions",
+          "Smoke-test Runpod with RUNPOD_API_KEY (~15 min, a few cents): the deployed start commands locally, a CPU queue " +
+          "and a CPU load-balanced endpoint with the default image, an idle worker, a volume, a CPU endpoint outside EU-RO-1, " +
+          "the Flash plane, deploy → undeploy → deploy and the app URL from cold; each step prints its cost and tears down " +
+          "what it made; answers the platform's open questions (--gpu adds a GPU cold start)",
       },
       args: {
         "api-url": {

@@ -34,7 +34,7 @@ export const doctor_router = new Elysia()
 }
 
 /** Write the deploy steps' workspace under `dir` (its app is named after the tag). */
-export function writeDeployWorkspace(dir: string, tag: string): string {
+function writeDeployWorkspace(dir: string, tag: string): string {
   mkdirSync(join(dir, "01_doctor", "01_reach"), { recursive: true });
   writeFileSync(
     join(dir, "package.json"),
