@@ -4,6 +4,7 @@
  * EU-RO-1, and (only when asked: a GPU bills ~8× a CPU) a cold start of the default GPU image, then a restart.
  */
 import type { EndpointHealth } from "../runpod/api";
+import { STREAM_CHUNK_LIMIT } from "../runpod/platform";
 import type { Provisioned } from "../runpod/provision";
 import { attempt, type Conn, type DoctorCreated, fmt, PRICES, restOf, usd } from "./shared";
 
@@ -25,8 +26,8 @@ async function health(conn: Conn, endpointId: string): Promise<EndpointHealth> {
   return (await res.json()) as EndpointHealth;
 }
 
-/** The size of the big chunk: half again Runpod's limit ("Maximum size for a single streamed payload chunk is 1 MB"). */
-const BIG_CHUNK = 1_500_000;
+/** The size of the big chunk: half again Runpod's limit per streamed chunk. */
+const BIG_CHUNK = Math.round(STREAM_CHUNK_LIMIT * 1.5);
 
 /**
  * A generator yielding three small chunks, then one of 1.5 MB, on a CPU queue endpoint: which chunks arrive, and
@@ -39,7 +40,7 @@ export async function probeStream(fns: DoctorFunctions): Promise<string> {
   try {
     for await (const chunk of fns.streamCall({ big: BIG_CHUNK })) got.push(JSON.stringify(chunk).length);
   } catch (error) {
-    ended = `the call failed: ${(error as Error).message.slice(0, 140)}`;
+    ended = `the call failed: ${(error as Error).message.slice(0, 200)}`;
   }
   const small = got.filter((n) => n < 1000).length;
   if (small !== 3) throw new Error(`expected 3 small chunks first, got sizes ${got.join(", ") || "none"}`);
