@@ -114,13 +114,13 @@ await measure(
 // Network volumes live in a temp folder here, not in the repository's .flash/volumes.
 process.env.FLASH_VOLUMES_DIR = mkdtempSync(join(tmpdir(), "flash-bench-volumes-"));
 await measure(
-  "01_network_volumes POST /gpu/tag (1 sentence; warm = cached)",
+  "01_network_volumes POST /tagger/tag (warm = cached)",
   "05_data_workflows",
   "01_network_volumes",
-  json("/05_data_workflows/01_network_volumes/gpu/tag", { text: "Où est la gare, s'il vous plaît ?" }),
+  json("/05_data_workflows/01_network_volumes/tagger/tag", { text: "Où est la gare, s'il vous plaît ?" }),
 );
-await measure("01_network_volumes GET /cpu/results (LB reader)", "05_data_workflows", "01_network_volumes", (app) =>
-  app.fetch(new Request("http://localhost/05_data_workflows/01_network_volumes/cpu/results")),
+await measure("01_network_volumes GET /reader/results (LB reader)", "05_data_workflows", "01_network_volumes", (app) =>
+  app.fetch(new Request("http://localhost/05_data_workflows/01_network_volumes/reader/results")),
 );
 rmSync(process.env.FLASH_VOLUMES_DIR, { recursive: true, force: true });
 const receipt = readFileSync(resolve(ROOT, "05_data_workflows/02_document_ocr/receipt.png"));

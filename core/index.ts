@@ -50,6 +50,7 @@ export {
   CpuInstanceType,
   CudaVersion,
   DataCenter,
+  CPU_DATACENTERS,
   ServerlessScalerType,
   ServerlessType,
 } from "./remote/enums";

@@ -206,13 +206,23 @@ export function makePlan(
   return { rows, changes: rows.filter((r) => r.action !== "keep").length };
 }
 
-/** The plan as a table a person reads, with the cost per hour at workersMin and workersMax. */
+/** Where an endpoint's workers may run: its `locations`, or "any" when it names none (Runpod then picks). */
+function dataCentersOf(row: PlanRow): string {
+  if (row.action === "delete") return "";
+  return row.desired?.endpoint.locations?.split(",").join(", ") || "any";
+}
+
+/**
+ * The plan as a table a person reads: the data centers each endpoint may run in, and the cost per hour at
+ * workersMin and workersMax.
+ */
 export function renderPlan(plan: Plan): string {
-  const head = ["ACTION", "RESOURCE", "ENDPOINT", "$/h AT MIN", "$/h AT MAX", "CHANGES"];
+  const head = ["ACTION", "RESOURCE", "ENDPOINT", "DATA CENTERS", "$/h AT MIN", "$/h AT MAX", "CHANGES"];
   const rows = plan.rows.map((r) => [
     r.action,
     r.resource,
     r.endpointId ? `${r.endpointName} (${r.endpointId})` : r.endpointName,
+    dataCentersOf(r),
     r.action === "delete" ? "" : formatCost(r.costMin),
     r.action === "delete" ? "" : formatCost(r.costMax),
     r.changes.join("; "),

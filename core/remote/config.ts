@@ -7,6 +7,7 @@ import { closest } from "../base/did-you-mean";
 import { secretRef } from "../base/secrets";
 import {
   allGpuGroups,
+  CPU_DATACENTERS,
   CpuInstanceType,
   cpuInstanceMaxDiskGb,
   CudaVersion,
@@ -169,7 +170,11 @@ export interface ServerlessResourceOptions {
   /** Runpod FlashBoot (faster cold starts; default true). */
   flashboot?: boolean;
   cudaVersions?: CudaVersion[];
-  datacenter?: DataCenter;
+  /**
+   * Where the workers may run: one data center or several (runpod/flash's `datacenter` takes both: core/resources/
+   * serverless.py `normalize_datacenter`). Unset: any data center, or, with a `networkVolume`, the volume's one.
+   */
+  datacenter?: DataCenter | DataCenter[];
   workersPFBTarget?: number;
   flashEnvironmentId?: string;
   /** Container disk in GB (default 64; CPU configs shrink it to what their instances allow). */
@@ -229,9 +234,11 @@ export abstract class ServerlessResource {
   readonly templateId?: string;
   readonly flashboot: boolean;
   readonly cudaVersions: CudaVersion[];
-  readonly datacenter: DataCenter;
-  /** Whether the user chose `datacenter` (only then is it sent as the endpoint's `locations`). */
-  readonly datacenterChosen: boolean;
+  /**
+   * The data centers the workers may run in, sent as the endpoint's `locations` (GraphQL) or `dataCenterIds`
+   * (REST v2); empty: anywhere Runpod has capacity.
+   */
+  readonly datacenters: DataCenter[];
   readonly workersPFBTarget: number;
   readonly flashEnvironmentId?: string;
   readonly containerDiskInGb: number;
@@ -276,9 +283,7 @@ export abstract class ServerlessResource {
     this.flashboot = bool(where, "flashboot", options.flashboot, true);
     this.isolate = bool(where, "isolate", options.isolate, true);
     this.cudaVersions = list(where, "cudaVersions", options.cudaVersions, [], Object.values(CudaVersion));
-    this.datacenter = options.datacenter ?? DataCenter.EU_RO_1;
-    this.datacenterChosen = options.datacenter !== undefined;
-    oneOf(where, "datacenter", this.datacenter, Object.values(DataCenter));
+    const chosen = dataCenters(where, options.datacenter);
     if (options.templateId !== undefined) this.templateId = text(where, "templateId", options.templateId);
     if (options.flashEnvironmentId !== undefined)
       this.flashEnvironmentId = text(where, "flashEnvironmentId", options.flashEnvironmentId);
@@ -288,13 +293,19 @@ export abstract class ServerlessResource {
     if (options.networkVolume !== undefined) {
       const v = options.networkVolume as unknown as Record<string, unknown> | null;
       if (!v || v.kind !== "NetworkVolume") throw new ConfigError(`${where}: networkVolume must be a NetworkVolume`);
-      if (v.dataCenterId !== this.datacenter) {
+      // An endpoint with a network volume runs only where the volume is ("your deployments will be constrained to
+      // the datacenter where the volume is located": docs.runpod.io/storage/network-volumes); runpod/flash refuses
+      // a volume outside the endpoint's list with this message (serverless.py `sync_input_fields`).
+      if (chosen.length > 0 && !chosen.includes(v.dataCenterId as DataCenter)) {
         throw new ConfigError(
-          `${where}: networkVolume "${String(v.name)}" is in ${String(v.dataCenterId)} but the endpoint is in ${this.datacenter}`,
+          `${where}: Network volume datacenter (${String(v.dataCenterId)}) is not in the endpoint's datacenter list ` +
+            `(${chosen.join(", ")}): networkVolume "${String(v.name)}" can only be mounted in its own data center`,
         );
       }
       this.networkVolume = options.networkVolume;
     }
+    // Unset with a volume: confined to the volume's data center, and said so (Runpod would place workers there anyway).
+    this.datacenters = chosen.length === 0 && this.networkVolume ? [this.networkVolume.dataCenterId] : chosen;
 
     const instanceIds = list(where, "instanceIds", options.instanceIds, [], Object.values(CpuInstanceType));
     if (shape.cpu && options.gpus !== undefined && options.gpus.length > 0) {
@@ -303,9 +314,11 @@ export abstract class ServerlessResource {
     if (shape.cpu || instanceIds.length > 0) {
       // Runpod has CPU serverless in EU-RO-1 only: runpod/flash refuses others with this message
       // (core/resources/datacenter.py CPU_DATACENTERS, serverless.py validate_cpu_datacenters).
-      if (this.datacenterChosen && !CPU_DATACENTERS.includes(this.datacenter)) {
+      const unsupported = this.datacenters.filter((dc) => !CPU_DATACENTERS.includes(dc));
+      if (unsupported.length > 0) {
         throw new ConfigError(
-          `${where}: CPU endpoints are not available in: ${this.datacenter}. Supported CPU data centers: ${CPU_DATACENTERS.join(", ")}`,
+          `${where}: CPU endpoints are not available in: ${unsupported.join(", ")}. Supported CPU data centers: ${CPU_DATACENTERS.join(", ")}` +
+            (chosen.length === 0 ? ` (the data center of networkVolume "${this.networkVolume?.name}")` : ""),
         );
       }
       // CPU endpoints carry no GPU fields (runpod/flash (Python) zeroes them).
@@ -390,6 +403,14 @@ export abstract class ServerlessResource {
     return [...[...pools].sort(), ...negations.sort()].join(",");
   }
 
+  /**
+   * Runpod's `locations` (GraphQL EndpointInput; comma list, `""` = anywhere): the data centers as runpod/flash
+   * sends them (serverless.py `sync_input_fields`). REST v2 takes the same ids as the array `dataCenterIds`.
+   */
+  get locations(): string {
+    return this.datacenters.join(",");
+  }
+
   /** Runpod's `allowedCudaVersions` (comma list). */
   get allowedCudaVersions(): string {
     return this.cudaVersions.join(",");
@@ -414,7 +435,7 @@ export abstract class ServerlessResource {
       ...(this.imageName ? { imageName: this.imageName } : {}),
       ...(this.containerRegistryAuthId ? { containerRegistryAuthId: this.containerRegistryAuthId } : {}),
       flashboot: this.flashboot,
-      datacenter: this.datacenter,
+      ...(this.datacenters.length ? { datacenters: this.datacenters } : {}),
       ...(this.cudaVersions.length ? { cudaVersions: this.cudaVersions } : {}),
       ...(this.networkVolume ? { networkVolume: this.networkVolume.toJSON() } : {}),
       ...(this.templateId ? { templateId: this.templateId } : {}),
@@ -527,6 +548,29 @@ function text(where: string, field: string, value: unknown): string {
   return value;
 }
 
+/**
+ * The `datacenter` option as a list without repeats: one id or several, each read as runpod/flash's
+ * `DataCenter.from_string` does (trimmed, upper case, `_` as `-`: "eu_ro_1" is EU-RO-1). Unset or `[]`: none chosen.
+ */
+function dataCenters(where: string, value: unknown): DataCenter[] {
+  if (value === undefined) return [];
+  const items = Array.isArray(value) ? value : [value];
+  const allowed: readonly string[] = Object.values(DataCenter);
+  const out: DataCenter[] = [];
+  for (const item of items) {
+    const id = typeof item === "string" ? item.trim().toUpperCase().replaceAll("_", "-") : item;
+    if (!allowed.includes(id as string)) {
+      const guess = typeof id === "string" ? closest(id, allowed) : undefined;
+      throw new ConfigError(
+        `${where}: unknown datacenter ${JSON.stringify(item)}${guess ? ` (did you mean "${guess}"?)` : ""} ` +
+          `(one of: ${allowed.join(", ")})`,
+      );
+    }
+    if (!out.includes(id as DataCenter)) out.push(id as DataCenter);
+  }
+  return out;
+}
+
 function oneOf(where: string, field: string, value: unknown, allowed: readonly string[]): void {
   if (!allowed.includes(value as string)) {
     throw new ConfigError(`${where}: unknown ${field} ${JSON.stringify(value)} (one of: ${allowed.join(", ")})`);
@@ -562,9 +606,6 @@ function stringMap(where: string, field: string, value: unknown): Record<string,
   }
   return { ...(value as Record<string, string>) };
 }
-
-/** The data centers with CPU serverless (runpod/flash core/resources/datacenter.py `CPU_DATACENTERS`). */
-const CPU_DATACENTERS: string[] = [DataCenter.EU_RO_1];
 
 /**
  * A config env value that stays home: on Runpod it is the reference `{{ RUNPOD_SECRET_<name> }}`, which Runpod

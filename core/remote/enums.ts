@@ -133,6 +133,9 @@ export const DataCenter = {
 /** A data center id. */
 export type DataCenter = (typeof DataCenter)[keyof typeof DataCenter];
 
+/** The data centers with CPU serverless endpoints (runpod/flash core/resources/datacenter.py `CPU_DATACENTERS`). */
+export const CPU_DATACENTERS: readonly DataCenter[] = [DataCenter.EU_RO_1];
+
 /** How an endpoint scales: by queue delay (seconds) or by requests per worker. */
 export const ServerlessScalerType = {
   QUEUE_DELAY: "QUEUE_DELAY",

@@ -137,12 +137,14 @@ export function mapConfig(config: ResourceConfig, opts: MapOptions): Mapped {
     if (config.allowedCudaVersions) endpoint.allowedCudaVersions = config.allowedCudaVersions;
     else if (config.isLive && !config.imageName) endpoint.minCudaVersion = DEFAULT_MIN_CUDA;
   } else endpoint.instanceIds = [...config.instanceIds];
-  // Only where the user asked: restricting data centers shrinks the GPU pool (docs endpoint-configurations,
-  // "Data centers"); current flash defaults datacenter to None (runpod/flash commit 5631c322, #266).
+  // Only where the user asked (or the volume is): restricting data centers shrinks the GPU pool (docs
+  // endpoint-configurations, "Data centers"); current flash defaults datacenter to None (runpod/flash commit
+  // 5631c322, #266) and sends a list as one comma-joined `locations` (serverless.py `sync_input_fields`), which the
+  // REST v2 body carries as `dataCenterIds` (mapping-v2.ts).
   const locations =
     setting("RUNPOD_DEFAULT_LOCATIONS", env) ??
     setting("RUNPOD_DEFAULT_DATACENTER", env) ??
-    (config.datacenterChosen || config.networkVolume ? config.datacenter : undefined);
+    (config.locations || undefined);
   if (locations) endpoint.locations = locations;
   // The volume's id (the config's, or the one the provisioner found or created by name); GraphQL EndpointInput
   // takes one volume as `networkVolumeId` (runpod/flash core/resources/serverless.py sends it so).

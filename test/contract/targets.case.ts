@@ -156,7 +156,8 @@ export function describeTargetContract(name: string, setup: () => Promise<Contra
       async () => {
         const file = join(mkdtempSync(join(tmpdir(), "flash-contract-stop-")), "count");
         for await (const n of fx.forever!(file) as AsyncIterable<number>) if (n >= 2) break;
-        // It stops writing: two reads a second apart agree (bounded, so a generator that runs on fails the test).
+        // It stops writing: two reads 400 ms apart (eight of its 50 ms ticks) agree; bounded, so a generator that runs
+        // on fails the test.
         const end = Date.now() + 30_000;
         let last = "";
         for (;;) {
@@ -164,7 +165,7 @@ export function describeTargetContract(name: string, setup: () => Promise<Contra
           if (now === last && now !== "") break;
           if (Date.now() > end) throw new Error(`the generator kept running (at ${now})`);
           last = now;
-          await Bun.sleep(1000);
+          await Bun.sleep(400);
         }
         expect(Number(last)).toBeGreaterThanOrEqual(2);
       },

@@ -153,7 +153,8 @@ beforeAll(async () => {
   expect(example.code, example.out).toBe(0);
 }, 60_000);
 
-afterAll(() => removeDir(tmp));
+// The temp workspaces hold installed packages: removing them took over the 5 s default on a loaded machine.
+afterAll(() => removeDir(tmp), 30_000);
 
 describe("the commands the guides show", () => {
   test("every command shown has a plan, and every plan is shown", () => {

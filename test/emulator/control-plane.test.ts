@@ -344,6 +344,27 @@ describe("platform rules", () => {
     ).toBeUndefined();
   });
 
+  test("an endpoint with a network volume must allow the volume's data center (one of several is enough)", async () => {
+    // "your deployments will be constrained to the datacenter where the volume is located" (docs.runpod.io
+    // storage/network-volumes); runpod/flash sends several data centers as one comma-joined `locations`.
+    const tpl = await makeTemplate();
+    const made = await ctlQuery(
+      "mutation v($input: CreateNetworkVolumeInput!) { createNetworkVolume(input: $input) { id dataCenterId } }",
+      { input: { name: unique("vol"), size: 10, dataCenterId: "US-KS-2" } },
+    );
+    const volume = made.createNetworkVolume.id as string;
+    const save = (locations: string) =>
+      gql("mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id locations networkVolumeId } }", {
+        input: { name: unique("dc"), templateId: tpl.id, networkVolumeId: volume, locations },
+      });
+    expect((await save("EU-RO-1")).body.errors[0].message).toBe(
+      `network volume ${volume} is in US-KS-2, outside the endpoint's locations (EU-RO-1)`,
+    );
+    const ok = (await save("EU-RO-1,US-KS-2")).body;
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.saveEndpoint).toMatchObject({ locations: "EU-RO-1,US-KS-2", networkVolumeId: volume });
+  });
+
   test("saveTemplate is a full replace; an LB endpoint gets PORT/PORT_HEALTH in its template once; updates roll", async () => {
     const tpl = await makeTemplate({ env: [{ key: "USER_VAR", value: "1" }] });
     const lb = (

@@ -46,3 +46,15 @@ test("every example README has the sections of the template, in order", async ()
   }
   expect(problems).toEqual([]);
 });
+
+test("the root README's table lists every example, in path order, each linking to its README", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(
+    readme.indexOf("## The examples"),
+    readme.indexOf("\n## ", readme.indexOf("## The examples") + 1),
+  );
+  const rows = [...section.matchAll(/^\| \[([^\]]+)\]\(([^)]+)\) \|/gm)].map((m) => ({ name: m[1]!, link: m[2]! }));
+  const examples = discoverExamples(ROOT).map((e) => `${e.category}/${e.name}`);
+  expect(rows.map((r) => r.name)).toEqual(examples);
+  expect(rows.filter((r) => r.link !== `${r.name}/README.md`)).toEqual([]);
+});

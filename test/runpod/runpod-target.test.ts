@@ -145,9 +145,10 @@ describe("runpod target against the emulator", () => {
     // A reader that stops early: the worker's generator stops writing.
     const file = join(dir, "ticks");
     for await (const n of lb.ticker(file) as AsyncGenerator<number>) if (n >= 2) break;
-    // It stops writing: two reads a second apart agree (bounded, so a generator that runs on fails the test).
+    // It stops writing: two reads 400 ms apart (eight of its 50 ms ticks) agree; bounded, so a generator that runs
+    // on fails the test.
     const end = Date.now() + 30_000;
-    for (let last = ""; ; await Bun.sleep(1000)) {
+    for (let last = ""; ; await Bun.sleep(400)) {
       const now = existsSync(file) ? readFileSync(file, "utf8") : "";
       if (now !== "" && now === last) break;
       if (Date.now() > end) throw new Error(`the LB generator kept running (at ${now})`);

@@ -563,7 +563,12 @@ export function restV2Plane(emu: EmulatorContext, opts: RestV2Options = {}) {
       image: t?.imageName ?? null,
       uptimeSeconds: Math.floor((Date.now() - w.startedAt) / 1000),
       gpuTypeId: e.instanceIds?.length ? null : (GPU_POOLS[gpuSelection(e.gpuIds).pools[0] ?? ""]?.models[0] ?? null),
-      dataCenterId: e.locations?.split(",")[0] ?? "EU-RO-1",
+      // Placed where its volume is ("constrained to the datacenter where the volume is located":
+      // docs.runpod.io/storage/network-volumes), else in the first data center it allows.
+      dataCenterId:
+        (e.networkVolumeId ? control.volumes.get(e.networkVolumeId)?.dataCenterId : undefined) ??
+        e.locations?.split(",")[0] ??
+        "EU-RO-1",
       startedAt: new Date(w.startedAt).toISOString(),
     }));
     const count = (s: string) => workers.filter((w) => w.status === s).length;

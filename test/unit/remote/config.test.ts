@@ -33,7 +33,7 @@ describe("defaults (as in runpod/flash (Python))", () => {
       scalerType: "QUEUE_DELAY",
       scalerValue: 4,
       flashboot: true,
-      datacenter: "EU-RO-1",
+      datacenters: [], // anywhere: runpod/flash defaults datacenter to None
       type: "QB",
       env: {},
       containerDiskInGb: 64,
@@ -169,20 +169,66 @@ describe("validation with clear errors", () => {
     });
   }
 
-  test("network volume must share the endpoint's data center", () => {
+  test("datacenter takes one data center or several, read as runpod/flash's DataCenter.from_string", () => {
+    expect(new LiveServerless({ name: "g", datacenter: DataCenter.US_KS_2 }).datacenters).toEqual(["US-KS-2"]);
+    const many = new LiveServerless({ name: "g", datacenter: [DataCenter.US_KS_2, DataCenter.EU_RO_1] });
+    expect(many.datacenters).toEqual(["US-KS-2", "EU-RO-1"]);
+    expect(many.toJSON().datacenters).toEqual(["US-KS-2", "EU-RO-1"]);
+    // Lower case and underscores are accepted (serverless.py normalize_datacenter); repeats are dropped.
+    const loose = ["eu_ro_1", " EU-RO-1 ", "us-ks-2"] as unknown as DataCenter[];
+    expect(new LiveServerless({ name: "g", datacenter: loose }).datacenters).toEqual(["EU-RO-1", "US-KS-2"]);
+    expect(new LiveServerless({ name: "g", datacenter: [] }).datacenters).toEqual([]);
+    expect(() => new LiveServerless({ name: "g", datacenter: ["US-KS-9" as DataCenter] })).toThrow(
+      'unknown datacenter "US-KS-9" (did you mean "US-KS-2"?)',
+    );
+  });
+
+  test("a network volume confines the endpoint to the volume's data center; a mismatch is refused", () => {
     const vol = new NetworkVolume({ name: "models", size: 50 });
     expect(vol).toMatchObject({ name: "models", size: 50, dataCenterId: "EU-RO-1" });
     expect(new LiveServerless({ name: "a", networkVolume: vol }).networkVolume).toBe(vol);
+    expect(new LiveServerless({ name: "a", networkVolume: vol }).datacenters).toEqual(["EU-RO-1"]);
+    const ks = new NetworkVolume({ name: "ks", dataCenterId: DataCenter.US_KS_2 });
+    expect(new LiveServerless({ name: "a", networkVolume: ks }).datacenters).toEqual(["US-KS-2"]);
+    // Inside a list of several is enough (serverless.py checks membership); the list is kept as chosen.
+    const both = new LiveServerless({
+      name: "a",
+      networkVolume: ks,
+      datacenter: [DataCenter.EU_RO_1, DataCenter.US_KS_2],
+    });
+    expect(both.datacenters).toEqual(["EU-RO-1", "US-KS-2"]);
     expect(() => new LiveServerless({ name: "a", networkVolume: vol, datacenter: DataCenter.US_KS_2 })).toThrow(
-      "is in EU-RO-1 but the endpoint is in US-KS-2",
+      "Network volume datacenter (EU-RO-1) is not in the endpoint's datacenter list (US-KS-2)",
     );
+    expect(
+      () => new LiveServerless({ name: "a", networkVolume: vol, datacenter: [DataCenter.US_KS_2, DataCenter.EU_CZ_1] }),
+    ).toThrow(ConfigError);
   });
 
   test("CPU endpoints only in the data centers with CPU serverless (EU-RO-1), with runpod/flash's message", () => {
     expect(() => new CpuLiveServerless({ name: "c", datacenter: DataCenter.US_KS_2 })).toThrow(
       "CPU endpoints are not available in: US-KS-2. Supported CPU data centers: EU-RO-1",
     );
-    expect(new CpuLiveServerless({ name: "c", datacenter: DataCenter.EU_RO_1 }).datacenter).toBe("EU-RO-1");
-    expect(new LiveServerless({ name: "g", datacenter: DataCenter.US_KS_2 }).datacenter).toBe("US-KS-2");
+    // Every unsupported one is named, as validate_cpu_datacenters does.
+    expect(
+      () =>
+        new CpuLiveServerless({ name: "c", datacenter: [DataCenter.EU_RO_1, DataCenter.US_KS_2, DataCenter.EU_CZ_1] }),
+    ).toThrow("CPU endpoints are not available in: US-KS-2, EU-CZ-1.");
+    expect(new CpuLiveServerless({ name: "c", datacenter: DataCenter.EU_RO_1 }).datacenters).toEqual(["EU-RO-1"]);
+    // A GPU ServerlessEndpoint with instanceIds is a CPU endpoint too.
+    expect(
+      () =>
+        new ServerlessEndpoint({
+          name: "s",
+          imageName: "me/x:1",
+          instanceIds: [CpuInstanceType.CPU3C_2_4],
+          datacenter: DataCenter.US_KS_2,
+        }),
+    ).toThrow("CPU endpoints are not available in: US-KS-2");
+    // A CPU endpoint on a volume outside EU-RO-1 could never be placed: refused, naming the volume.
+    const ks = new NetworkVolume({ name: "ks", dataCenterId: DataCenter.US_KS_2 });
+    expect(() => new CpuLiveServerless({ name: "c", networkVolume: ks })).toThrow(
+      'CPU endpoints are not available in: US-KS-2. Supported CPU data centers: EU-RO-1 (the data center of networkVolume "ks")',
+    );
   });
 });

@@ -1,6 +1,12 @@
 /** How a resource config maps to Runpod's template and endpoint fields (the Python original's mapping), and its hash. */
 import { describe, expect, test } from "bun:test";
-import { CpuLiveServerless, LiveLoadBalancer, LiveServerless, ServerlessEndpoint } from "../../../core/remote/config";
+import {
+  CpuLiveServerless,
+  LiveLoadBalancer,
+  LiveServerless,
+  NetworkVolume,
+  ServerlessEndpoint,
+} from "../../../core/remote/config";
 import { CpuInstanceType, CudaVersion, DataCenter, GpuGroup, GpuType } from "../../../core/remote/enums";
 import {
   BOOTSTRAP_START,
@@ -9,6 +15,7 @@ import {
   DEFAULT_GPU_IMAGE,
   mapConfig,
 } from "../../../core/runpod/mapping";
+import { createBody, updateBody } from "../../../core/runpod/mapping-v2";
 
 const WS = "0123456789abcdef";
 
@@ -122,6 +129,35 @@ describe("mapping a resource config", () => {
     expect(mapConfig(new CpuLiveServerless({ name: "slow", idleTimeout: 7200 }), opts(true)).endpoint.idleTimeout).toBe(
       3600,
     );
+  });
+
+  test("data centers: a list is one comma-joined `locations` (GraphQL) and `dataCenterIds` (REST v2)", () => {
+    // runpod/flash serverless.py sync_input_fields: locations = ",".join(datacenter); REST v2 takes the array.
+    const several = mapConfig(
+      new LiveServerless({ name: "multi", datacenter: [DataCenter.US_KS_2, DataCenter.EU_RO_1] }),
+      opts(true),
+    );
+    expect(several.endpoint.locations).toBe("US-KS-2,EU-RO-1");
+    expect(createBody(several).dataCenterIds).toEqual(["US-KS-2", "EU-RO-1"]);
+    // Unset: no locations at all, and an update clears a previous pin with [] (a full replace).
+    const anywhere = mapConfig(new LiveServerless({ name: "any" }), opts(true));
+    expect("locations" in anywhere.endpoint).toBe(false);
+    expect("dataCenterIds" in createBody(anywhere)).toBe(false);
+    expect(updateBody(anywhere, false).dataCenterIds).toEqual([]);
+    // A volume confines the endpoint to its data center even when none is chosen.
+    const vol = new NetworkVolume({ name: "weights", dataCenterId: DataCenter.US_KS_2 });
+    const onVolume = mapConfig(new LiveServerless({ name: "vol", networkVolume: vol }), {
+      ...opts(true),
+      volumeId: "vol123",
+    });
+    expect(onVolume.endpoint).toMatchObject({ locations: "US-KS-2", networkVolumeId: "vol123" });
+    expect(createBody(onVolume)).toMatchObject({ dataCenterIds: ["US-KS-2"], networkVolumes: ["vol123"] });
+    // RUNPOD_DEFAULT_LOCATIONS overrides the config, as in runpod/flash.
+    const env = { RUNPOD_DEFAULT_LOCATIONS: "EU-CZ-1" };
+    expect(
+      mapConfig(new LiveServerless({ name: "multi", datacenter: DataCenter.US_KS_2 }), opts(true, env)).endpoint
+        .locations,
+    ).toBe("EU-CZ-1");
   });
 
   test("a custom-image config runs the user's image without flash's worker mode; templateId is sent as is", () => {

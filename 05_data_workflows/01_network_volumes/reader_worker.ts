@@ -1,8 +1,9 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { CpuLiveLoadBalancer, Elysia, remote, t } from "flash";
-import type { StoredTag } from "./gpu_worker";
-import { TAGS_DIR, volume } from "./volume";
+import type { StoredTag } from "./tagger_worker";
+import { MODELS_DIR, TAGS_DIR, volume } from "./volume";
+import type { ModelManifest } from "./weights";
 
 // Workers import this module and get only its bundled code, never the files beside it: no file reads at import
 // time. The volume is read inside the remote functions, in the workers that have it mounted.
@@ -11,8 +12,8 @@ import { TAGS_DIR, volume } from "./volume";
  * The reader: a CPU load-balanced endpoint with the same volume attached. Its routes answer over HTTP directly
  * (no queue), which suits many small reads; it never runs the model, it only reads what the writer stored.
  */
-const cpuConfig = new CpuLiveLoadBalancer({
-  name: "05_01_cpu",
+const readerConfig = new CpuLiveLoadBalancer({
+  name: "05_01_reader",
   workersMin: 0,
   workersMax: 2,
   idleTimeout: 30,
@@ -32,7 +33,7 @@ const ID = /^[0-9a-f]{16}$/;
 
 /** GET /results on the endpoint: every result on the volume, oldest first. */
 export const listResults = remote(
-  cpuConfig,
+  readerConfig,
   async (): Promise<{ count: number; results: Summary[] }> => {
     const dir = join(volume.path, TAGS_DIR);
     const files = existsSync(dir) ? readdirSync(dir).filter((f) => ID.test(f.replace(/\.json$/, ""))) : [];
@@ -56,13 +57,32 @@ export const listResults = remote(
 
 /** POST /results/read on the endpoint: one stored result with its text, or null when the volume has none. */
 export const readResult = remote(
-  cpuConfig,
+  readerConfig,
   async (id: string): Promise<StoredTag | null> => {
     const file = join(volume.path, TAGS_DIR, `${id}.json`);
     if (!ID.test(id) || !existsSync(file)) return null;
     return (await Bun.file(file).json()) as StoredTag;
   },
   { method: "POST", path: "/results/read" },
+);
+
+/** GET /models on the endpoint: the model folders on the volume, each with its manifest (complete copies only). */
+export const listModels = remote(
+  readerConfig,
+  async (): Promise<{ models: (ModelManifest & { folder: string })[] }> => {
+    const dir = join(volume.path, MODELS_DIR);
+    const names = existsSync(dir) ? readdirSync(dir).filter((name) => !name.includes(".tmp-")) : [];
+    const models = [];
+    for (const name of names.sort()) {
+      // No manifest (yet), or one that does not parse: not a complete copy, so not listed.
+      const manifest = (await Bun.file(join(dir, name, "manifest.json"))
+        .json()
+        .catch(() => null)) as ModelManifest | null;
+      if (manifest) models.push({ folder: `${MODELS_DIR}/${name}`, ...manifest });
+    }
+    return { models };
+  },
+  { method: "GET", path: "/models" },
 );
 
 const SummarySchema = t.Object({
@@ -74,11 +94,26 @@ const SummarySchema = t.Object({
 });
 const NotFound = t.Object({ error: t.Literal("not_found"), message: t.String() });
 
-/** GET /results and GET /results/:id: what the writer stored on the volume, read by the CPU endpoint. */
-export const cpu_router = new Elysia()
+const ModelSchema = t.Object({
+  folder: t.String({ description: "The model's folder on the volume" }),
+  model: t.String(),
+  files: t.Array(t.Object({ name: t.String(), bytes: t.Integer(), sha256: t.String() })),
+  copied: t.Object({
+    from: t.String(),
+    worker: t.String({ description: "The worker that copied the weights to the volume" }),
+    timestamp: t.String(),
+  }),
+});
+
+/** GET /results, GET /results/:id and GET /models: what the writer stored on the volume, read by the reader. */
+export const reader_router = new Elysia()
   .get("/results", () => listResults(), {
     response: { 200: t.Object({ count: t.Integer(), results: t.Array(SummarySchema) }) },
-    detail: { summary: "List the results on the network volume (read by the CPU endpoint)" },
+    detail: { summary: "List the results on the network volume (read by the reader endpoint)" },
+  })
+  .get("/models", () => listModels(), {
+    response: { 200: t.Object({ models: t.Array(ModelSchema) }) },
+    detail: { summary: "The model weights cached on the network volume, with their manifests" },
   })
   .get(
     "/results/:id",
