@@ -244,7 +244,7 @@ export async function runDoctor(conn: Conn, opts: DoctorOptions): Promise<number
         true,
       );
       mine = await step(
-        "the endpoints are listed",
+        "the endpoints are listed ($0)",
         async () => {
           const ours = (await rest.listEndpoints()).filter(
             (e) => e.name.includes("flash_doctor_") && e.name.includes(tag),
@@ -272,7 +272,7 @@ export async function runDoctor(conn: Conn, opts: DoctorOptions): Promise<number
 
       // ── a config change on each endpoint (a PATCH of one field), and the LB endpoint's env across it ──────
       lbEndpoint = mine?.find((e) => e.type === "LOAD_BALANCER");
-      await step("config change: workers.max 1 → 2 on both endpoints (PATCH /v2/serverless/{id})", async () => {
+      await step("config change: workers.max 1 → 2 on both endpoints (PATCH /v2/serverless/{id}) ($0)", async () => {
         for (const e of mine ?? []) {
           const saved = await rest.updateEndpoint(e.id, { workers: { max: 2 } });
           const drift = (["scaling", "type", "image", "args", "env", "gpu", "cpu"] as const).filter(
@@ -292,13 +292,16 @@ export async function runDoctor(conn: Conn, opts: DoctorOptions): Promise<number
         answers.push(
           `(info) LB endpoint PORT vars before the change: ${keys(lbEndpoint.env)}; after: ${keys(after?.env)}`,
         );
-        await step("load-balanced endpoint still answers after the change", async () => {
-          const out = await mod.lbCall({ n: 5 });
-          if (out?.doubled !== 10) throw new Error(`unexpected answer ${JSON.stringify(out)}`);
-        });
+        await step(
+          `load-balanced endpoint still answers after the change (its warm worker, ≈ ${usd(5 * PRICES.cpu)})`,
+          async () => {
+            const out = await mod.lbCall({ n: 5 });
+            if (out?.doubled !== 10) throw new Error(`unexpected answer ${JSON.stringify(out)}`);
+          },
+        );
       }
       const workedMs = Date.now() - callStart;
-      await step("the FAILED job shape", async () => {
+      await step(`the FAILED job shape (the warm queue worker, ≈ ${usd(5 * PRICES.cpu)})`, async () => {
         const q = mine?.find((e) => e.type !== "LOAD_BALANCER");
         if (!q) throw new Error("no queue endpoint");
         answers.push(await probeFailedJob(conn, q.id));
@@ -313,7 +316,7 @@ export async function runDoctor(conn: Conn, opts: DoctorOptions): Promise<number
     // ── teardown of the pair: DELETE (no 0/0 step in v2), list to verify ─────────────────────────────────
     const endpointTeardown = async () => {
       if (lbEndpoint) answers.push(await probeLbNoWorkers(rest, conn, lbEndpoint, opts.lbProbeMs));
-      await step("teardown: delete every endpoint (DELETE /v2/serverless/{id}), verify it is gone", async () => {
+      await step("teardown: delete every endpoint (DELETE /v2/serverless/{id}), verify it is gone ($0)", async () => {
         await target?.shutdown().catch(() => {});
         for (const id of created.endpoints) await rest.deleteEndpoint(id);
         const left = (await rest.listEndpoints()).filter((e) => created.endpoints.has(e.id));
@@ -422,7 +425,7 @@ export async function runDoctor(conn: Conn, opts: DoctorOptions): Promise<number
           (detail) => detail,
           true,
         );
-        await step("deploy teardown: delete the environment's endpoints, templates and the app", () =>
+        await step("deploy teardown: delete the environment's endpoints, templates and the app ($0)", () =>
           removeDeployed(conn, d.app, created, opts.templateWaitMs),
         );
       }
