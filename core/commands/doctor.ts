@@ -53,6 +53,10 @@ export default defineCommand({
           type: "string",
           description: `How long a default-image worker is left idle without its program (default ${DOCTOR_DEFAULTS.idleProbe})`,
         },
+        "stream-probe": {
+          type: "string",
+          description: `How long the stream step waits for its bare worker's job to end (default ${DOCTOR_DEFAULTS.streamProbe})`,
+        },
         "region-probe": {
           type: "string",
           description: `How long a CPU endpoint outside EU-RO-1 is watched for a worker (default ${DOCTOR_DEFAULTS.regionProbe})`,
@@ -112,6 +116,7 @@ export default defineCommand({
               "--empty-input-probe",
             ),
             idleMs: parseDuration(args["idle-probe"] ?? DOCTOR_DEFAULTS.idleProbe, "--idle-probe"),
+            streamMs: parseDuration(args["stream-probe"] ?? DOCTOR_DEFAULTS.streamProbe, "--stream-probe"),
             regionMs: parseDuration(args["region-probe"] ?? DOCTOR_DEFAULTS.regionProbe, "--region-probe"),
             gpuScaleDownMs: parseDuration(args["gpu-scale-down"] ?? DOCTOR_DEFAULTS.gpuScaleDown, "--gpu-scale-down"),
             coldStartMs: parseDuration(args["cold-start"] ?? DOCTOR_DEFAULTS.coldStart, "--cold-start"),

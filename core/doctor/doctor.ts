@@ -54,6 +54,7 @@ import {
   probeGpu,
   probeIdle,
   probeStream,
+  probeStreamPlatform,
 } from "./worker-steps";
 
 /**
@@ -83,6 +84,8 @@ export interface DoctorOptions {
   emptyInputMs: number;
   /** How long the idle step leaves its worker without a program (6 minutes by default). */
   idleMs: number;
+  /** How long the stream step waits for the bare worker's job to end. */
+  streamMs: number;
   /** How long the region step watches a CPU endpoint outside EU-RO-1 for a worker. */
   regionMs: number;
   /** How long the GPU step waits for its worker to stop before the restart. */
@@ -100,6 +103,7 @@ export const DOCTOR_DEFAULTS = {
   mountProbe: "150s",
   emptyInputProbe: "10s",
   idleProbe: "6m",
+  streamProbe: "3m",
   regionProbe: "90s",
   gpuScaleDown: "3m",
   coldStart: `${LB_COLD_START_RETRY.windowMs / 1000}s`,
@@ -264,9 +268,10 @@ export async function runDoctor(conn: Conn, opts: DoctorOptions): Promise<number
       }
       if (queued) answers.push(`(info) a queue worker is given: ${(queued.vars as string[]).join(" ")}`);
       await step(
-        `streaming: three small chunks and one of 1.5 MB on the queue endpoint (its warm worker, ≈ ${usd(10 * PRICES.cpu)})${ONLY_RUNPOD}`,
+        `streaming: three small chunks and one of 1.5 MB, through flash's worker and a bare one (a warm worker and a cold one, ≈ ${usd(60 * PRICES.cpu)})${ONLY_RUNPOD}`,
         async () => {
           answers.push(await probeStream(mod));
+          answers.push(await probeStreamPlatform(conn, tag, created, opts.streamMs));
         },
       );
 

@@ -52,6 +52,96 @@ export async function probeStream(fns: DoctorFunctions): Promise<string> {
   );
 }
 
+/**
+ * A bare queue worker (plain Bun on `oven/bun`, no flash) that answers every job as a generator does on Runpod
+ * (runpod-python rp_job.py / rp_http.py: chunks to the job-stream URL with `isStream=false`, then job-done with
+ * `isStream=true`): three small chunks, then one of `input.big` bytes, then an output that lists the HTTP status
+ * of each chunk's POST. It shows what Runpod itself does with a chunk over 1 MB, which flash's worker never sends.
+ */
+const RAW_STREAM_WORKER = `
+const e = process.env, id = e.RUNPOD_POD_ID || "doctor";
+const q = (u, p) => u + (u.includes("?") ? "&" : "?") + p;
+const take = q(e.RUNPOD_WEBHOOK_GET_JOB.replaceAll("$ID", id), "job_in_progress=0");
+const done = e.RUNPOD_WEBHOOK_POST_OUTPUT.replaceAll("$RUNPOD_POD_ID", id);
+const stream = (e.RUNPOD_WEBHOOK_POST_STREAM || "").replaceAll("$RUNPOD_POD_ID", id);
+const h = { authorization: e.RUNPOD_AI_API_KEY || "", "content-type": "application/json" };
+for (;;) {
+  const r = await fetch(take, { headers: h }).catch(() => undefined);
+  const t = r && r.status === 200 ? await r.text() : (await r?.body?.cancel(), await Bun.sleep(500), "");
+  const job = t ? JSON.parse(t) : undefined;
+  if (!job?.id) continue;
+  const sent = [];
+  const chunks = [{ i: 1 }, { i: 2 }, { i: 3 }, { i: 4, text: "x".repeat(job.input?.big ?? 0) }];
+  for (const c of chunks) {
+    const res = await fetch(q(stream.replaceAll("$ID", job.id), "isStream=false"), { method: "POST", headers: h, body: JSON.stringify({ output: c }) }).catch((x) => ({ status: String(x) }));
+    sent.push(res.status);
+  }
+  await fetch(q(done.replaceAll("$ID", job.id), "isStream=true"), { method: "POST", headers: h, body: JSON.stringify({ output: { doctor: "done", sent } }) });
+}
+`;
+
+/**
+ * What Runpod does with a streamed chunk over 1 MB (docs serverless/endpoints/operation-reference: "Maximum size for
+ * a single streamed payload chunk is 1 MB"): a bare worker posts three small chunks and one of 1.5 MB; the doctor
+ * reads `/stream` (the size of each entry it returns) and the final `/status` (is the job-done output kept?).
+ * One CPU worker for its cold start; the endpoint is deleted after.
+ */
+export async function probeStreamPlatform(
+  conn: Conn,
+  tag: string,
+  created: DoctorCreated,
+  waitMs: number,
+): Promise<string> {
+  const rest = restOf(conn);
+  const script = Buffer.from(RAW_STREAM_WORKER).toString("base64");
+  const ep = await rest.createEndpoint({
+    name: `flash_doctor_stream_${tag}`,
+    type: "QUEUE",
+    image: "oven/bun:1",
+    args: `sh -c 'W="$FLASH_CONTAINER_ROOT/tmp/doctor-$$.js"; echo "$FLASH_DOCTOR_WORKER" | base64 -d > "$W" && exec bun "$W"'`,
+    env: { FLASH_DOCTOR_WORKER: script },
+    disk: 10,
+    cpu: [{ id: "cpu3c", vcpuCount: 2 }],
+    workers: { min: 0, max: 1, idleTimeout: 5 },
+    scaling: { type: "QUEUE_DELAY", queueDelay: 4 },
+  });
+  created.endpoints.add(ep.id);
+  const headers = { authorization: `Bearer ${conn.key}`, "content-type": "application/json" };
+  const base = `${conn.endpointBaseUrl}/${ep.id}`;
+  try {
+    const run = await fetch(`${base}/run`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ input: { big: BIG_CHUNK } }),
+    });
+    const job = (await run.json()) as { id?: string };
+    if (!job.id) throw new Error(`/run answered ${run.status} without a job id`);
+    const sizes: number[] = [];
+    let status = "IN_QUEUE";
+    const until = Date.now() + waitMs;
+    while (!["COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"].includes(status) && Date.now() < until) {
+      const res = await fetch(`${base}/stream/${job.id}`, { headers });
+      const reply = (await res.json().catch(() => ({}))) as { status?: string; stream?: { output?: unknown }[] };
+      status = reply.status ?? status;
+      for (const c of reply.stream ?? []) sizes.push(JSON.stringify(c?.output ?? null).length);
+      if (!reply.stream?.length) await Bun.sleep(250);
+    }
+    const final = (await (await fetch(`${base}/status/${job.id}`, { headers })).json()) as {
+      status?: string;
+      output?: { sent?: unknown[] };
+    };
+    const sent = final.output?.sent;
+    return (
+      `(stream) Runpod's /stream returned entries of ${sizes.join(", ") || "no"} bytes for 3 small chunks and one of ` +
+      `${(BIG_CHUNK / 1e6).toFixed(1)} MB (the worker's chunk POSTs answered ${JSON.stringify(sent ?? "?")}); the final ` +
+      `/status is ${final.status} ${sent ? "and keeps the job-done output" : "WITHOUT the job-done output"}`
+    );
+  } finally {
+    await rest.deleteEndpoint(ep.id);
+    created.endpoints.delete(ep.id);
+  }
+}
+
 /** Options of the idle step. */
 export interface IdleOptions {
   /** How long the worker stays idle before the call (6 minutes against Runpod). */

@@ -64,6 +64,8 @@ describe("flash doctor runpod", () => {
         "300ms",
         "--region-probe",
         "2s",
+        "--stream-probe",
+        "20s",
       ],
       {
         RUNPOD_API_KEY: KEY,
@@ -106,6 +108,10 @@ describe("flash doctor runpod", () => {
     // Streaming: three small chunks arrive; the 1.5 MB one is refused by flash's worker, and /status says why.
     expect(out).toMatch(
       /\(stream\) 3 small chunks arrived through \/stream in order; the 1\.5 MB chunk did not arrive, and the call failed: .*over Runpod's 1 MB per streamed chunk/,
+    );
+    // A bare worker posts the 1.5 MB chunk itself: what the emulator (as Runpod, per its docs) does with it.
+    expect(out).toMatch(
+      /\(stream\) Runpod's \/stream returned entries of .* bytes for 3 small chunks and one of 1\.5 MB \(the worker's chunk POSTs answered \[.*\]\); the final \/status is COMPLETED and keeps the job-done output/,
     );
     // The idle worker waited 300 ms without its program, was never marked unhealthy, and took a job after.
     expect(out).toMatch(
