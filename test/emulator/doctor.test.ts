@@ -1,7 +1,10 @@
 /**
  * `flash doctor runpod` against the emulator (what a user with a real key runs against Runpod): every step passes,
- * the open questions get answers, nothing is left behind, and the key never shows. The emulator serves GraphQL only
- * for Flash apps (as after Runpod retires it): the doctor needs REST v2 alone. Without a key it says what to do.
+ * the open questions get the emulator's answers, nothing is left behind (Ctrl+C included), and the key never shows.
+ * Durations Runpod decides (the idle wait, the region watch, the GPU scale-down) are flags, so each waits
+ * milliseconds here. One emulator serves GraphQL only for Flash apps (as after Runpod retires it): the doctor needs
+ * REST v2 alone, and the Flash-plane and deploy steps say their questions stay open; another, with GraphQL, runs
+ * those two and the GPU step. Without a key it says what to do.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
