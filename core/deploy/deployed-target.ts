@@ -9,7 +9,8 @@ import type { FunctionRequest, FunctionResponse, OnChunk, RemoteFunctionRef } fr
 import type { Target } from "../remote/target";
 import { RunpodGraphql } from "../runpod/graphql";
 import { RunpodHttp } from "../runpod/http";
-import { readNdjsonCall, responseOf, RunpodJobs, type WaitPolicy } from "../runpod/jobs";
+import { jobFailure, readNdjsonCall, responseOf, RunpodJobs, type WaitPolicy } from "../runpod/jobs";
+import { EMPTY_INPUT_MESSAGE, isEmptyInput } from "../runpod/platform";
 import { lbUrl, type RunpodUrls } from "../runpod/connection";
 import { FlashAppClient } from "./flash-app-client";
 import type { Manifest } from "./manifest";
@@ -99,7 +100,9 @@ export class DeployedTarget implements Target {
       const id = await this.endpointId(deployedEndpointName(resource, this.opts.environmentName));
       const res = resource.is_load_balanced
         ? await this.lbCall(id, declared.method ?? "POST", declared.path ?? "/", req.args, signal, onChunk)
-        : await this.queueCall(id, { module, name: fn.name, req }, signal, onChunk);
+        : resource.resource_type.includes("Live")
+          ? await this.queueCall(id, { module, name: fn.name, req }, signal, onChunk)
+          : await this.rawCall(id, req, signal, onChunk);
       if (!res.success) this.stats.failed++;
       return res;
     } catch (err) {
@@ -126,6 +129,29 @@ export class DeployedTarget implements Target {
     }
     const job = await this.jobs.submitAndWait(endpointId, input, { signal, mode: "runsync" });
     return responseOf(job, call.name);
+  }
+
+  /**
+   * A custom image's call (`ServerlessEndpoint`, `CpuServerlessEndpoint`): its own handler gets the first argument as
+   * the raw job `input` and its `output` is the result, as on the live path (runpod/flash docs/GPU_Provisioning.md,
+   * "Custom image, raw JSON only"); the image has no flash worker to read a deployed call.
+   */
+  private async rawCall(
+    endpointId: string,
+    req: FunctionRequest,
+    signal?: AbortSignal,
+    onChunk?: OnChunk,
+  ): Promise<FunctionResponse> {
+    const input = req.args[0] ?? null;
+    // Runpod leaves such a job in the queue until it times out: refused here, as runpod/flash does.
+    if (isEmptyInput(input))
+      return { success: false, error: { name: "InputError", message: EMPTY_INPUT_MESSAGE, status: 400 } };
+    const job = req.stream
+      ? await this.jobs.submitAndStream(endpointId, input, (c) => onChunk?.(c), { signal })
+      : await this.jobs.submitAndWait(endpointId, input, { signal, mode: "runsync" });
+    if (job.status === "COMPLETED")
+      return req.stream ? { success: true, result: null } : { success: true, result: job.output ?? null };
+    return jobFailure(job);
   }
 
   /**

@@ -5,7 +5,7 @@
  * balancer is a server that is cold for its first two requests.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { DeployedTarget } from "../../core/deploy/deployed-target";
 import { FlashAppClient } from "../../core/deploy/flash-app-client";
 import type { Manifest } from "../../core/deploy/manifest";
@@ -97,3 +97,66 @@ test("a deployed load-balanced call waits out the load balancer's cold start", a
   for (const s of seen)
     expect(s).toEqual({ path: `/${endpoint.id}/f`, body: JSON.stringify({ args: [{ x: 1 }] }), args: "1" });
 });
+
+test("a deployed call to a custom image (ServerlessEndpoint) sends the raw input its handler reads; empty input is refused", async () => {
+  const worker = resolve(import.meta.dir, "../fixtures/runpod/protocol-worker.ts");
+  const own = startEmulator({ apiKey: KEY, workers: { images: { "me/handler:1": [process.execPath, worker] } } });
+  try {
+    const gql = new RunpodGraphql(new RunpodHttp(KEY), own.apiBaseUrl);
+    const apps = new FlashAppClient(gql);
+    const app = await apps.createApp("custom-image-app");
+    const env = await apps.createEnvironment(app.id, "production");
+    const template = await gql.saveTemplate({
+      name: "own__test",
+      imageName: "me/handler:1",
+      containerDiskInGb: 10,
+      volumeInGb: 0,
+      dockerArgs: "",
+      env: [],
+      isServerless: true,
+    });
+    const endpoint = await gql.saveEndpoint({
+      name: "own",
+      templateId: template.id,
+      type: "QB",
+      instanceIds: ["cpu3c-1-2"],
+      workersMin: 0,
+      workersMax: 1,
+      idleTimeout: 5,
+      scalerType: "QUEUE_DELAY",
+      scalerValue: 4,
+      executionTimeoutMs: 0,
+      workersPFBTarget: 0,
+      flashEnvironmentId: env.id,
+    });
+    const manifest = {
+      resources: {
+        own: {
+          resource_type: "CpuServerlessEndpoint",
+          is_load_balanced: false,
+          endpoint: { name: "own" },
+          functions: [{ module: "m.ts", name: "handler" }],
+        },
+      },
+    } as unknown as Manifest;
+    const target = new DeployedTarget({
+      apiKey: KEY,
+      urls: { apiBaseUrl: own.apiBaseUrl, endpointBaseUrl: own.endpointBaseUrl, lbBaseUrl: own.lbBaseUrl },
+      environmentId: env.id,
+      environmentName: "production",
+      appDir: "/app",
+      manifest,
+      endpointIds: { own: endpoint.id },
+    });
+    const fn = { config: { name: "own" }, module: "/app/m.ts", name: "handler" } as unknown as RemoteFunctionRef;
+    const res = await target.call(fn, { args: [{ mode: "echo", value: 42 }] } as unknown as FunctionRequest);
+    expect(res.success).toBe(true);
+    expect((res.result as { echo: number }).echo).toBe(42);
+    const jobs = own.store.jobs.size;
+    const empty = await target.call(fn, { args: [{}] } as unknown as FunctionRequest);
+    expect(empty.error).toMatchObject({ name: "InputError", status: 400 });
+    expect(own.store.jobs.size).toBe(jobs);
+  } finally {
+    await own.stop();
+  }
+}, 30_000);

@@ -27,16 +27,21 @@ export class OfflineEmulatorTarget implements Target {
 
   /**
    * Start an emulator for the workspace at `root`; everything it writes goes to a temp folder, network volumes
-   * too unless `volumesDir` names their folder.
+   * too unless `volumesDir` names their folder. `images`: local commands standing in for custom images, as
+   * `flash emulator --image img=cmd` maps them (run from the emulator's folder).
    */
-  constructor(root: string, volumesDir?: string) {
+  constructor(root: string, volumesDir?: string, images?: Record<string, string | string[]>) {
     this.tmp = realpathSync(mkdtempSync(join(tmpdir(), "flash-emulator-target-")));
     this.cache = join(this.tmp, "worker-cache");
     const apiKey = emulatorKey();
     const emulator = startEmulator({
       apiKey,
       retireGraphql: true, // as `flash run --target emulator`: provisioning needs REST v2 alone
-      workers: { env: { FLASH_WORKER_CACHE: this.cache }, volumesDir: volumesDir ?? join(this.tmp, "volumes") },
+      workers: {
+        env: { FLASH_WORKER_CACHE: this.cache },
+        volumesDir: volumesDir ?? join(this.tmp, "volumes"),
+        images,
+      },
     });
     this.inner = new EmulatorTarget(emulator, { apiKey, root, statePath: join(this.tmp, "resources.json") });
   }

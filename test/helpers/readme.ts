@@ -236,13 +236,20 @@ export interface ReadmeSuiteOptions {
   targets?: TargetName[];
   /** Per-test timeout, ms (the first call on the emulator starts a worker subprocess). Default 60 s. */
   timeoutMs?: number;
+  /** Emulator target: local commands standing in for custom images (`flash emulator --image img=cmd`), run from the repository root. */
+  images?: Record<string, string | string[]>;
   /** Runs before the suite (an environment the README assumes, e.g. an endpoint to call); returns its teardown. */
   setup?: () => Promise<() => Promise<void>>;
 }
 
 /** A target for one run; each starts with empty network volumes (a temp folder), so answers do not depend on earlier runs. */
-function makeTarget(name: TargetName, root: string, volumesDir: string): Target {
-  return name === "local" ? new LocalTarget({ volumesDir }) : new OfflineEmulatorTarget(root, volumesDir);
+function makeTarget(
+  name: TargetName,
+  root: string,
+  volumesDir: string,
+  images?: Record<string, string | string[]>,
+): Target {
+  return name === "local" ? new LocalTarget({ volumesDir }) : new OfflineEmulatorTarget(root, volumesDir, images);
 }
 
 /** Register the README tests of the example folder `dir` (use `import.meta.dir` in the example's readme.test.ts). */
@@ -279,7 +286,7 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
 
       beforeAll(async () => {
         cwd = mkdtempSync(join(tmpdir(), "flash-readme-"));
-        target = makeTarget(targetName, root, join(cwd, ".volumes"));
+        target = makeTarget(targetName, root, join(cwd, ".volumes"), options.images);
         setTarget(target);
         app = await buildApp({ root, scope });
         server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => app.fetch(req) });

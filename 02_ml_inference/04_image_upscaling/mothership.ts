@@ -1,0 +1,12 @@
+import { CpuLiveLoadBalancer } from "flash";
+
+/**
+ * The load-balanced endpoint that serves this example's HTTP routes once `flash deploy` has deployed it. Without
+ * this file, `flash deploy` creates a default CPU load balancer, `<app>-mothership`, so the routes are served either
+ * way.
+ *
+ * Alternatives:
+ *   new CpuLiveLoadBalancer({ name: "02_04_image_upscaling-mothership", workersMin: 2, workersMax: 10 }) // more capacity
+ *   new LiveLoadBalancer({ name: "02_04_image_upscaling-mothership", gpus: [GpuGroup.ANY] })            // on a GPU
+ */
+export const mothership = new CpuLiveLoadBalancer({ name: "02_04_image_upscaling-mothership" });
