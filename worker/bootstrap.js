@@ -53,12 +53,32 @@ function keep(input) {
   return existsSync(file);
 }
 
+/**
+ * Ping while waiting for the program, as runpod-python does from the moment a worker starts (rp_ping.py
+ * Heartbeat.start_ping): RUNPOD_WEBHOOK_PING every RUNPOD_PING_INTERVAL ms. Returns a stop.
+ */
+function heartbeat(pod, headers) {
+  const ping = env.RUNPOD_WEBHOOK_PING;
+  if (!ping) return () => {};
+  const ms = Number(env.RUNPOD_PING_INTERVAL) || 10_000;
+  const url = `${ping.replaceAll("$RUNPOD_POD_ID", pod)}${ping.includes("?") ? "&" : "?"}runpod_version=flash-bootstrap/1`;
+  const beat = () =>
+    fetch(url, { headers, signal: AbortSignal.timeout(ms * 2) }).then(
+      (r) => r.body?.cancel(),
+      () => {},
+    );
+  beat();
+  const timer = setInterval(beat, ms);
+  return () => clearInterval(timer);
+}
+
 async function queue() {
   const key = env.RUNPOD_AI_API_KEY || "";
   const pod = env.RUNPOD_POD_ID || crypto.randomUUID();
   const take = `${env.RUNPOD_WEBHOOK_GET_JOB.replaceAll("$ID", pod)}${env.RUNPOD_WEBHOOK_GET_JOB.includes("?") ? "&" : "?"}job_in_progress=0`;
   const done = env.RUNPOD_WEBHOOK_POST_OUTPUT.replaceAll("$RUNPOD_POD_ID", pod);
   const headers = { authorization: key, "content-type": "application/json", "user-agent": "flash-bootstrap/1" };
+  const quiet = heartbeat(pod, headers);
   for (;;) {
     let res;
     try {
@@ -74,7 +94,10 @@ async function queue() {
     if (!text) continue;
     const job = JSON.parse(text);
     if (!job?.id) continue;
-    if (keep(job.input)) return (await import(file)).runRunpodWorker([], { firstJob: job });
+    if (keep(job.input)) {
+      quiet(); // the worker program's own heartbeat takes over
+      return (await import(file)).runRunpodWorker([], { firstJob: job });
+    }
     const url = `${done.replaceAll("$ID", job.id)}${done.includes("?") ? "&" : "?"}isStream=false`;
     await fetch(url, { method: "POST", headers, body: JSON.stringify({ output: missing }) }).catch((e) =>
       say(e.message),

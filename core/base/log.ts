@@ -3,13 +3,16 @@ import { createConsola as createCore } from "consola/core";
 import { fstatSync, statSync, writeSync } from "node:fs";
 import { formatWithOptions } from "node:util";
 import { setting } from "./settings";
+import { lineReset } from "./spinner";
 
 /**
  * A write-only stream on a file descriptor. Bun builds `process.stdout` lazily and that first access costs ~20 ms
  * of start-up; writing to the descriptor directly avoids it (and keeps log lines in order with each other).
  */
 function fdStream(fd: 1 | 2): NodeJS.WriteStream {
-  const write = (text: string): boolean => {
+  const write = (line: string): boolean => {
+    // A spinner drawn at the terminal is cleared first, so the line starts at column 0 (the spinner redraws below).
+    const text = lineReset() + line;
     try {
       writeSync(fd, text);
     } catch {

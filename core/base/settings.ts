@@ -201,6 +201,11 @@ const SETTINGS = [
     meaning: "deployed workers: pause between the 3 looks for the mounted artifact",
     scope: "worker",
   },
+  {
+    name: "FLASH_DOCTOR_WORKER",
+    meaning: "the doctor's bare stream-probe worker (base64 JavaScript) that its endpoint's start command runs",
+    scope: "worker",
+  },
   { name: "FLASH_PARENT_PID", meaning: "the server a process worker must not outlive", scope: "worker" },
   {
     name: "FLASH_MAX_CONCURRENCY",

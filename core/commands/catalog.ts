@@ -20,7 +20,7 @@ export const COMMANDS = {
   login: "Sign in with your browser and save the API key to ~/.runpod/config.toml (as Runpod's tools do)",
   completion: 'Print shell completion for bash, zsh or fish (eval "$(flash completion bash)")',
   upgrade: "Replace this binary with the latest release's, verified against its SHA256SUMS",
-  doctor: "Check a platform for real: doctor runpod smoke-tests Runpod with your key (~2 min, a few cents)",
+  doctor: "Check a platform for real: doctor runpod smoke-tests Runpod with your key (~15 min, a few cents)",
 } as const;
 
 /** Hidden commands (run by flash itself) and the spellings of help and version the top level accepts. */

@@ -63,7 +63,7 @@ export default defineCommand({
         );
         process.exit(1);
       }
-      const outcome = await applyDeploy(conn, build, prepared);
+      const outcome = await applyDeploy(conn, build, prepared, { progress: !args.json });
       const c = outcome.applied.counts;
       const total = Math.round(performance.now() - started);
       process.stdout.write(

@@ -1,4 +1,7 @@
 import { defineCommand } from "citty";
+import { join } from "node:path";
+import { locateWorkspace } from "../workspace/discovery";
+import { parseDuration } from "../base/duration";
 import { log } from "../base/log";
 import { COMMANDS } from "./catalog";
 import { appNameFor, connection, guarded } from "./_deploy";
@@ -19,12 +22,15 @@ export default defineCommand({
     source: { type: "string", description: "container (the worker's output) or system (image pull, container start)" },
     app: { type: "string", alias: "a", description: "Flash app (default: this workspace's)" },
     env: { type: "string", alias: "e", description: "Environment (default: the app's only one)" },
+    poll: { type: "string", description: "With --follow: how often to look for workers that started (default 5s)" },
   },
   run: ({ args }) =>
     guarded("flash logs", async () => {
       const appName = await appNameFor(args.app);
       const conn = await connection();
-      const { LogClient, sinceTimestamp, formatEntry, TAIL_MAX } = await import("../deploy/logs");
+      const { LogClient, noWorkersMessage, SeenWorkers, sinceTimestamp, formatEntry, TAIL_MAX } = await import(
+        "../deploy/logs"
+      );
       if (args.source && args.source !== "container" && args.source !== "system") {
         throw new Error(`--source must be container or system (got ${args.source})`);
       }
@@ -32,14 +38,27 @@ export default defineCommand({
       if (tail !== undefined && (!Number.isInteger(tail) || tail < 0 || tail > TAIL_MAX)) {
         throw new Error(`--tail must be an integer from 0 to ${TAIL_MAX}`);
       }
+      const pollMs = parseDuration(args.poll ?? "5s", "--poll");
       const endpointId = await resolveEndpoint(conn, appName, args.resource, args.env);
       // The v2 REST routes live on the GraphQL host (runpodctl internal/api/logs.go: https://api.runpod.io/v2).
       const client = new LogClient(conn.apiKey, `${conn.urls.apiBaseUrl}/v2`);
-      const workers = args.worker ? [args.worker] : (await client.workers(endpointId)).map((w) => w.id);
+      const seen = new SeenWorkers(join(locateWorkspace(process.cwd()).root, ".flash", "log-workers.json"));
+      const listed = async () => {
+        const ids = (await client.workers(endpointId)).map((w) => w.id);
+        seen.remember(endpointId, ids);
+        return ids;
+      };
+      let workers = args.worker ? [args.worker] : await listed();
       if (!workers.length) {
-        throw new Error(
-          `endpoint ${endpointId} has no workers to read logs from: it may be scaled to zero with no requests waiting (pass --worker ID for an earlier worker)`,
-        );
+        // Runpod lists only active workers; the last ones this workspace saw still have their logs.
+        const earlier = seen.recent(endpointId);
+        if (earlier.length) {
+          log.warn(
+            `endpoint ${endpointId} has no active workers (scaled to zero): showing the logs of the ${earlier.length} ` +
+              `worker(s) flash logs saw last (last seen ${earlier[0]!.lastSeen})`,
+          );
+          workers = earlier.map((w) => w.id);
+        } else if (!args.follow) throw new Error(noWorkersMessage(endpointId));
       }
       const tty = !!process.stdout.isTTY;
       const controller = new AbortController();
@@ -51,15 +70,54 @@ export default defineCommand({
         follow: args.follow,
         signal: controller.signal,
       };
-      await Promise.all(
-        workers.map((w) =>
-          client.stream(endpointId, w, opts, (e) => {
-            process.stdout.write(tty ? `${formatEntry(e)}\n` : `${JSON.stringify(e)}\n`);
-          }),
-        ),
-      );
+      const read = (w: string) =>
+        client.stream(endpointId, w, opts, (e) => {
+          process.stdout.write(tty ? `${formatEntry(e)}\n` : `${JSON.stringify(e)}\n`);
+        });
+      const streams = workers.map(read);
+      // Following: workers that start later (the next scale-up) are read too, as the listing shows them.
+      if (args.follow && !args.worker) {
+        streams.push(followNewWorkers(listed, new Set(workers), read, controller.signal, pollMs));
+      }
+      await Promise.all(streams);
     }),
 });
+
+/**
+ * Poll the worker listing every `everyMs` until `signal` aborts, reading each new worker's log as it appears; while
+ * none is active, a spinner (or a line when it begins and ends) says the command waits for one.
+ */
+async function followNewWorkers(
+  listed: () => Promise<string[]>,
+  known: Set<string>,
+  read: (workerId: string) => Promise<void>,
+  signal: AbortSignal,
+  everyMs: number,
+): Promise<void> {
+  const { beginWait } = await import("../base/spinner");
+  const { sleep } = await import("../runpod/http");
+  const waitingText = "no active worker: waiting for one to start (call the endpoint)";
+  let wait = known.size ? undefined : beginWait(waitingText, { plain: (l) => log.warn(l) });
+  const reads: Promise<void>[] = [];
+  while (!signal.aborted) {
+    if (
+      !(await sleep(everyMs, signal).then(
+        () => true,
+        () => false,
+      ))
+    )
+      break;
+    const ids = await listed().catch(() => [] as string[]);
+    for (const id of ids.filter((i) => !known.has(i))) {
+      known.add(id);
+      wait?.end(`worker ${id} started`);
+      wait = undefined;
+      reads.push(read(id));
+    }
+  }
+  wait?.end("stopped waiting for a worker");
+  await Promise.all(reads);
+}
 
 /** The endpoint id a `flash logs` argument names: a deployed resource, else an endpoint name or id on the account. */
 async function resolveEndpoint(

@@ -8,6 +8,8 @@
 import { readFileSync } from "node:fs";
 import { formatBytes } from "../base/bytes";
 import { logger } from "../base/log";
+import { transferProgress } from "../base/progress";
+import { withSpinner } from "../base/spinner";
 import { RunpodCatalog } from "../runpod/catalog";
 import { RunpodGraphql } from "../runpod/graphql";
 import { RunpodRestV2 } from "../runpod/rest-v2";
@@ -166,6 +168,7 @@ export async function applyDeploy(
   conn: Connection,
   build: BuildResult,
   prepared: PreparedDeploy,
+  opts: { progress?: boolean } = {},
 ): Promise<DeployOutcome> {
   const { gql, rest, apps } = clients(conn);
   const env = prepared.resolved.environment;
@@ -178,10 +181,16 @@ export async function applyDeploy(
   if (uploaded) {
     dlog.info(`uploading the artifact (${formatBytes(build.artifactBytes)})…`);
     const carried = new RecordWriter(apps, "", base, prepared.record.deployed, pending).manifest();
+    // Bytes, rate and ETA while it goes (a terminal's one line, or a log line every 5 s); none for --json.
+    const progress =
+      opts.progress === false
+        ? undefined
+        : () => transferProgress("upload", build.artifactBytes, { plain: (line) => dlog.info(line) });
     buildId = await apps.uploadBuild(
       prepared.resolved.app.id,
       new Uint8Array(readFileSync(build.artifactPath)),
       carried,
+      progress,
     );
     await apps.deployBuild(env.id, buildId);
   }
@@ -191,7 +200,12 @@ export async function applyDeploy(
     await writer.save();
   const t1 = performance.now();
   const ours = (t: { env: { key: string; value: string }[] }) => markedFor(t.env, appName, env.id) !== undefined;
-  const applied = await applyPlan(gql, prepared.plan, { writer, ours, volumes: rest });
+  const apply = () => applyPlan(gql, prepared.plan, { writer, ours, volumes: rest });
+  // At a terminal, a spinner with the elapsed time between the endpoints' own lines (none for --json).
+  const applied =
+    opts.progress === false || prepared.plan.changes === 0
+      ? await apply()
+      : await withSpinner(`applying ${prepared.plan.changes} change(s) to ${appName} / ${env.name}`, apply);
   const t2 = performance.now();
   const urls: Record<string, string> = {};
   for (const [name, d] of Object.entries(applied.deployed)) {

@@ -4,7 +4,10 @@
  * src/runpod_flash/core/resources/app.py: prepareFlashArtifactUpload → HTTP PUT of the tarball with
  * `Content-Type: application/gzip` → finalizeFlashArtifactUpload → deployBuildToEnvironment).
  */
+import { formatBytes } from "../base/bytes";
 import { logger } from "../base/log";
+import type { TransferProgress } from "../base/progress";
+import { formatSeconds } from "../base/spinner";
 import { GraphqlError, type RunpodGraphql } from "../runpod/graphql";
 import { sleep } from "../runpod/http";
 import { ARTIFACT_UPLOAD } from "../runpod/platform";
@@ -44,14 +47,35 @@ function isAppNotFound(err: unknown): boolean {
   return err instanceof GraphqlError && /app not found/i.test(err.message);
 }
 
+/** How the artifact upload paces itself (ARTIFACT_UPLOAD; tests pass short ones). */
+export interface UploadPolicy {
+  /** The first pause between attempts, ms. */
+  baseDelayMs: number;
+  /** An attempt may take this long plus the artifact's size at `minBytesPerSecond`, ms. */
+  floorMs: number;
+  /** The slowest rate an attempt is allowed, bytes/s: a slower one is taken for stalled. */
+  minBytesPerSecond: number;
+}
+
+/** How long one upload attempt of `bytes` may take, ms. */
+export function uploadTimeoutMs(bytes: number, policy: Pick<UploadPolicy, "floorMs" | "minBytesPerSecond">): number {
+  return Math.round(policy.floorMs + (bytes / policy.minBytesPerSecond) * 1000);
+}
+
+/** How much of the artifact goes to the socket at a time (what progress is counted in). */
+const UPLOAD_CHUNK = 256 * 1024;
+
 /** Client of the Flash app plane. */
 export class FlashAppClient {
+  private readonly upload: UploadPolicy;
+
   constructor(
     /** The control plane these calls go through (the deploy record reads endpoints and templates with it too). */
     readonly gql: RunpodGraphql,
-    /** The first pause between upload attempts (ARTIFACT_UPLOAD.baseDelayMs; tests pass a short one). */
-    private readonly uploadBackoffMs: number = ARTIFACT_UPLOAD.baseDelayMs,
-  ) {}
+    upload: Partial<UploadPolicy> = {},
+  ) {
+    this.upload = { ...ARTIFACT_UPLOAD, ...upload };
+  }
 
   /** Every app of the account, with environments and builds. */
   async listApps(): Promise<FlashApp[]> {
@@ -115,16 +139,21 @@ export class FlashAppClient {
 
   /**
    * Upload an artifact: a presigned URL for its size, an HTTP PUT of the bytes, then finalize with the manifest.
-   * Returns the new build's id.
+   * Returns the new build's id. `progress` makes the reporter of each attempt (none: nothing is shown).
    */
-  async uploadBuild(appId: string, artifact: Uint8Array, manifest: unknown): Promise<string> {
+  async uploadBuild(
+    appId: string,
+    artifact: Uint8Array,
+    manifest: unknown,
+    progress?: () => TransferProgress,
+  ): Promise<string> {
     const prep = await this.gql.request<{ prepareFlashArtifactUpload: { uploadUrl: string; objectKey: string } }>(
       "mutation PrepareArtifactUpload($input: PrepareFlashArtifactUploadInput!) { prepareFlashArtifactUpload(input: $input) { uploadUrl objectKey expiresAt } }",
       { input: { flashAppId: appId, tarballSize: artifact.length } },
       { retry: false },
     );
     const { uploadUrl, objectKey } = prep.prepareFlashArtifactUpload;
-    await this.put(uploadUrl, artifact);
+    await this.put(uploadUrl, artifact, progress);
     const fin = await this.gql.request<{ finalizeFlashArtifactUpload: { id: string } }>(
       "mutation FinalizeArtifactUpload($input: FinalizeFlashArtifactUploadInput!) { finalizeFlashArtifactUpload(input: $input) { id manifest } }",
       { input: { flashAppId: appId, objectKey, manifest } },
@@ -135,27 +164,49 @@ export class FlashAppClient {
 
   /**
    * PUT the artifact to its presigned URL. The URL is the credential: no Authorization header (S3 would reject a
-   * second auth scheme). A connection error or a timeout is tried again (ARTIFACT_UPLOAD); an HTTP error is not.
+   * second auth scheme). The body is streamed in chunks with its Content-Length (S3 takes no chunked upload), so
+   * the bytes the socket accepted are known as they go. An attempt may take `uploadTimeoutMs` of the size; a
+   * connection error or a timeout is tried again (ARTIFACT_UPLOAD); an HTTP error is not.
    */
-  private async put(uploadUrl: string, artifact: Uint8Array): Promise<void> {
+  private async put(uploadUrl: string, artifact: Uint8Array, progress?: () => TransferProgress): Promise<void> {
     const shown = (text: string) => text.replace(/X-Amz-Signature=[^&\s"]+/g, "X-Amz-Signature=***");
+    const { attempts, maxDelayMs } = ARTIFACT_UPLOAD;
+    const limitMs = uploadTimeoutMs(artifact.length, this.upload);
     for (let attempt = 1; ; attempt++) {
       let res: Response;
+      let sent = 0;
+      const started = performance.now();
+      const report = progress?.();
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent >= artifact.length) return controller.close();
+          const chunk = artifact.subarray(sent, sent + UPLOAD_CHUNK);
+          sent += chunk.length;
+          report?.advance(sent);
+          controller.enqueue(chunk);
+        },
+      });
       try {
         res = await fetch(uploadUrl, {
           method: "PUT",
-          headers: { "content-type": "application/gzip" },
-          body: artifact as Uint8Array<ArrayBuffer>,
-          signal: AbortSignal.timeout(ARTIFACT_UPLOAD.timeoutMs),
+          headers: { "content-type": "application/gzip", "content-length": String(artifact.length) },
+          body,
+          signal: AbortSignal.timeout(limitMs),
         });
+        report?.end(!res.ok);
       } catch (err) {
-        if (attempt >= ARTIFACT_UPLOAD.attempts) {
-          throw new Error(`artifact upload failed after ${attempt} attempts: ${shown((err as Error).message)}`);
-        }
-        const delay = Math.min(ARTIFACT_UPLOAD.maxDelayMs, this.uploadBackoffMs * 2 ** (attempt - 1));
-        flog.warn(
-          `upload attempt ${attempt}/${ARTIFACT_UPLOAD.attempts} failed: ${shown((err as Error).message)}; retrying`,
-        );
+        report?.end(true);
+        const e = err as Error;
+        const elapsed = performance.now() - started;
+        const why =
+          e.name === "TimeoutError"
+            ? `timed out after ${formatSeconds(elapsed)} with ${formatBytes(sent)} of ${formatBytes(artifact.length)} ` +
+              `sent (${formatBytes(Math.round((sent / Math.max(elapsed, 1)) * 1000))}/s; an attempt may take ` +
+              `${formatSeconds(this.upload.floorMs)} plus the size at ${formatBytes(this.upload.minBytesPerSecond)}/s)`
+            : shown(e.message);
+        if (attempt >= attempts) throw new Error(`artifact upload failed after ${attempt} attempts: ${why}`);
+        const delay = Math.min(maxDelayMs, this.upload.baseDelayMs * 2 ** (attempt - 1));
+        flog.warn(`upload attempt ${attempt}/${attempts} failed: ${why}; retrying`);
         await sleep(delay);
         continue;
       }

@@ -5,8 +5,10 @@
  * `tail`/`since`/`source`, frames `data: {"source","line","ts"}` with `id:` cursors. Without follow, a stream is
  * read until no line came for 750 ms (the API never closes it); following reconnects with Last-Event-ID.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { RunpodApiError } from "../runpod/http";
 import { parseDuration } from "../base/duration";
+import { writeFileAtomic } from "../base/fs";
 
 /** One log line, tagged with its worker. */
 export interface LogEntry {
@@ -177,4 +179,61 @@ export function formatEntry(e: LogEntry): string {
   const time = e.ts ? e.ts.slice(11, 19) : "--:--:--";
   const src = e.source === "system" ? "sys" : "out";
   return `${time} ${e.workerId.slice(0, 8)} ${src} │ ${e.line}`;
+}
+
+/**
+ * The workers `flash logs` has seen, per endpoint, with when it last saw each. Runpod's worker listing names only
+ * the active workers ("scaled-down workers are not returned": `GET /v2/serverless/{id}/workers` in runpod/docs
+ * api-reference-v2/openapi.json), while the log route still serves a gone worker's lines by its id (runpodctl
+ * cmd/serverless/logs.go: a worker id "the listing no longer reports still works"; endpoint logs are kept 90 days,
+ * docs serverless/development/logs). Remembering the ids is what lets `flash logs` show the last workers' lines
+ * after the endpoint scaled to zero.
+ */
+export class SeenWorkers {
+  constructor(
+    /** The JSON file (`.flash/log-workers.json` of the workspace). */
+    private readonly file: string,
+  ) {}
+
+  private read(): Record<string, Record<string, string>> {
+    try {
+      return existsSync(this.file) ? JSON.parse(readFileSync(this.file, "utf8")) : {};
+    } catch {
+      return {}; // a damaged file only loses the memory of earlier workers
+    }
+  }
+
+  /** Note that these workers of the endpoint are active `now`. */
+  remember(endpointId: string, workerIds: string[], now = Date.now()): void {
+    if (!workerIds.length) return;
+    const all = this.read();
+    const seen = (all[endpointId] ??= {});
+    for (const id of workerIds) seen[id] = new Date(now).toISOString();
+    // Keep the newest 20 per endpoint: enough for the last scale-up, small enough to read every time.
+    all[endpointId] = Object.fromEntries(
+      Object.entries(seen)
+        .sort((a, b) => b[1].localeCompare(a[1]))
+        .slice(0, 20),
+    );
+    writeFileAtomic(this.file, `${JSON.stringify(all, null, 2)}\n`);
+  }
+
+  /** The endpoint's workers seen within `maxAgeMs` of `now`, newest first, at most `max`. */
+  recent(endpointId: string, now = Date.now(), maxAgeMs = 7 * 86_400_000, max = 5): { id: string; lastSeen: string }[] {
+    return Object.entries(this.read()[endpointId] ?? {})
+      .filter(([, at]) => now - Date.parse(at) <= maxAgeMs)
+      .sort((a, b) => b[1].localeCompare(a[1]))
+      .slice(0, max)
+      .map(([id, lastSeen]) => ({ id, lastSeen }));
+  }
+}
+
+/** What to do when an endpoint has no active worker and none was seen before (the listing names only active ones). */
+export function noWorkersMessage(endpointId: string): string {
+  return (
+    `endpoint ${endpointId} has no active workers: it scaled to zero (or waits for GPU capacity), and Runpod lists ` +
+    "only active workers. Their logs are kept by worker id: run flash logs --follow and call the endpoint to watch " +
+    "the next worker, pass --worker ID (a job's status names its workerId), or open the endpoint's Logs tab at " +
+    `https://console.runpod.io/serverless/user/endpoint/${endpointId}`
+  );
 }

@@ -46,6 +46,8 @@ export interface EmulatedWorker {
   everReady: boolean;
   /** The container's "/" (FLASH_CONTAINER_ROOT): its /tmp, /app, /root/.runpod, /usr/local/bin live under it. */
   root?: string;
+  /** When it last sent a heartbeat (RUNPOD_WEBHOOK_PING), ms since the epoch; 0: never. */
+  lastPing: number;
 }
 
 /** A worker the emulator did not start (any program speaking the worker protocol with the endpoint's key). */
@@ -237,7 +239,10 @@ export class WorkerSupervisor {
   /** A worker's heartbeat. */
   pinged(workerId: string): void {
     const w = this.workers.get(workerId);
-    if (w) w.lastActive = Math.max(w.lastActive, w.state === "running" ? Date.now() : w.lastActive);
+    if (w) {
+      w.lastPing = Date.now();
+      w.lastActive = Math.max(w.lastActive, w.state === "running" ? Date.now() : w.lastActive);
+    }
     const a = this.attached.get(workerId);
     if (a) a.lastSeen = Date.now();
   }
@@ -534,6 +539,7 @@ export class WorkerSupervisor {
       state: "initializing",
       startedAt: now,
       lastActive: now,
+      lastPing: 0,
       port,
       healthPort,
       inflight: 0,

@@ -1,6 +1,7 @@
 /** The queue job API (`/v2/{id}/run`, `/status`, `/runsync`, `/cancel`, `/health`) and the load-balanced route call. */
 import type { FunctionResponse } from "../remote/protocol";
 import { logger } from "../base/log";
+import { beginWait, type Wait } from "../base/spinner";
 import { setting } from "../base/settings";
 import { RunpodApiError, sleep, type RunpodHttp } from "./http";
 import { lbUrl, type RunpodUrls } from "./connection";
@@ -30,6 +31,8 @@ export interface WaitPolicy {
   lbRetryDelayMs?: number;
   /** How long past the execution timeout the client waits for the platform's TIMED_OUT, ms (default 30 s). */
   executionGraceMs?: number;
+  /** Show a job's wait for a worker (spinner, or a line when it begins and ends) once it is this old, ms (1 s). */
+  showWaitAfterMs?: number;
 }
 
 /** Options of one job. */
@@ -126,6 +129,31 @@ function startingNone(h: EndpointHealth): boolean {
   return w.running + w.idle + w.ready + w.initializing + w.unhealthy === 0;
 }
 
+/**
+ * A job's wait for a worker as a person sees it: shown (beginWait: a spinner at a terminal, else a log line when it
+ * begins and one when it ends, with its duration) once the job has been IN_QUEUE `afterMs`, so quick calls add
+ * nothing; its reason follows the endpoint's health.
+ */
+function workerWait(jobId: string, queuedAt: number, afterMs: number) {
+  let wait: Wait | undefined;
+  let reason = "waiting for a worker (IN_QUEUE)";
+  const text = () => `job ${jobId}: ${reason}`;
+  return {
+    /** The job is still in the queue at `now` (on performance.now's clock), `why` when the health said more. */
+    queued(now: number, why?: string) {
+      if (why) reason = why.startsWith("waiting") ? why : `waiting for a worker: ${why}`;
+      if (wait) wait.update(text());
+      else if (now - queuedAt >= afterMs)
+        wait = beginWait(text(), { startedAt: queuedAt, plain: (line) => jlog.info(line) });
+    },
+    /** The wait is over (`summary`: how it ended). */
+    end(summary: string) {
+      wait?.end(`job ${jobId}: ${summary}`);
+      wait = undefined;
+    },
+  };
+}
+
 /** Client of an account's queue endpoints. */
 export class RunpodJobs {
   constructor(
@@ -202,6 +230,7 @@ export class RunpodJobs {
     let startedAt: number | undefined;
     let status = submitted.status;
     let delay = pollDelays(10, 1000);
+    const waiting = workerWait(id, queuedAt, this.wait.showWaitAfterMs ?? 1000);
     try {
       for (;;) {
         if (signal?.aborted) throw signal.reason ?? new Error("aborted");
@@ -212,12 +241,14 @@ export class RunpodJobs {
         if (isTerminal(status) && chunks.length === 0) break;
         const now = performance.now();
         if (status === "IN_QUEUE") {
+          waiting.queued(now);
           if (now - queuedAt > queueTimeoutMs) {
             throw new QueueTimeoutError(
               `Runpod job ${id} waited ${Math.round((now - queuedAt) / 1000)} s in the queue without a worker`,
             );
           }
         } else {
+          waiting.end("a worker took it");
           startedAt ??= now;
           if (execLimit && now - startedAt > execLimit) {
             throw timeoutError(`Runpod job ${id} ran past its execution timeout (${opts.executionTimeoutMs} ms)`);
@@ -226,8 +257,10 @@ export class RunpodJobs {
         if (chunks.length) delay = pollDelays(10, 1000);
         else await sleep(delay(), signal);
       }
+      waiting.end("a worker took it");
       return await this.status(endpointId, id, signal);
     } catch (err) {
+      waiting.end("gave up waiting for a worker");
       if (!isTerminal(status)) await this.cancel(endpointId, id).catch(() => undefined);
       throw err;
     }
@@ -279,6 +312,7 @@ export class RunpodJobs {
     const execLimit = opts.executionTimeoutMs
       ? opts.executionTimeoutMs + (this.wait.executionGraceMs ?? 30_000)
       : undefined;
+    const waiting = workerWait(id, queuedAt, this.wait.showWaitAfterMs ?? 1000);
     try {
       while (!isTerminal(job.status)) {
         if (signal.aborted) throw signal.reason ?? new Error("aborted");
@@ -286,6 +320,7 @@ export class RunpodJobs {
         job = await this.status(endpointId, id, signal);
         const now = performance.now();
         if (job.status !== "IN_QUEUE") {
+          waiting.end("a worker took it");
           startedAt ??= now;
           if (execLimit && now - startedAt > execLimit) {
             throw timeoutError(`Runpod job ${id} ran past its execution timeout (${opts.executionTimeoutMs} ms)`);
@@ -297,7 +332,10 @@ export class RunpodJobs {
             `Runpod job ${id} waited ${Math.round((now - queuedAt) / 1000)} s in the queue without a worker: ${lastReason || "no worker took it"}`,
           );
         }
-        if (now - queuedAt < explainAfter || now - explained < Math.min(10_000, explainAfter)) continue;
+        if (now - queuedAt < explainAfter || now - explained < Math.min(10_000, explainAfter)) {
+          waiting.queued(now);
+          continue;
+        }
         explained = now;
         const health = await this.health(endpointId, signal).catch(() => undefined);
         let { reason, unhealthyOnly } = waitReason(health);
@@ -306,6 +344,7 @@ export class RunpodJobs {
           if (stock) reason = `${reason}; ${stock}`;
         }
         unhealthySince = unhealthyOnly ? (unhealthySince ?? now) : undefined;
+        waiting.queued(now, reason);
         if (reason !== lastReason) {
           lastReason = reason;
           jlog.info(`job ${id} waiting ${Math.round((now - queuedAt) / 1000)} s: ${reason}`);
@@ -315,8 +354,10 @@ export class RunpodJobs {
           throw new QueueTimeoutError(`Runpod job ${id} cannot start: ${reason}`);
         }
       }
+      waiting.end("a worker took it");
       return job;
     } catch (err) {
+      waiting.end("gave up waiting for a worker");
       if (!isTerminal(job.status)) {
         // The caller gave up, or the wait hit its bound: do not leave the job queued or running (flash's run()).
         await this.cancel(endpointId, id).catch(() => undefined);
@@ -344,6 +385,27 @@ export class RunpodJobs {
       checkPayload(Buffer.byteLength(JSON.stringify(req.body)), PAYLOAD_LIMITS.lb, "this call's load-balancer request");
     }
     const until = performance.now() + (this.wait.lbColdStartMs ?? LB_COLD_START_RETRY.windowMs);
+    // A cold start is shown as a wait (spinner, or a line when it begins and one when it ends).
+    const shown: { wait?: Wait } = {};
+    try {
+      const res = await this.lbAttempts(endpointId, req, target, until, signal, (w) => (shown.wait = w));
+      shown.wait?.end(`endpoint ${endpointId}: a worker answered`);
+      return res;
+    } catch (err) {
+      shown.wait?.end(`endpoint ${endpointId}: gave up waiting for a worker`);
+      throw err;
+    }
+  }
+
+  /** `lbRequest`'s attempts; `onColdStart` gets the wait shown once the first "no workers" answer came. */
+  private async lbAttempts(
+    endpointId: string,
+    req: { method: string; path: string; body?: unknown; headers?: Record<string, string> },
+    target: string,
+    until: number,
+    signal: AbortSignal | undefined,
+    onColdStart: (wait: Wait) => void,
+  ): Promise<Response> {
     for (let attempt = 1; ; attempt++) {
       const res = await this.http.send(target, {
         method: req.method,
@@ -364,7 +426,10 @@ export class RunpodJobs {
           target,
         );
       }
-      if (attempt === 1) jlog.info(`endpoint ${endpointId}: no worker ready yet (cold start); retrying`);
+      if (attempt === 1) {
+        const reason = `endpoint ${endpointId}: cold start: no worker ready yet; retrying`;
+        onColdStart(beginWait(reason, { plain: (line) => jlog.info(line) }));
+      }
       await sleep(this.wait.lbRetryDelayMs ?? LB_COLD_START_RETRY.delayMs, signal);
     }
   }

@@ -204,11 +204,19 @@ export async function teardownEndpoint(ops: TeardownOps, id: string): Promise<En
 }
 
 /**
- * The artifact upload to its presigned URL: 10 min per attempt, 3 attempts, backoff from 2 s up to 30 s, on
- * connection errors and timeouts only (runpod/flash core/resources/app.py `_upload_tarball`, constants.py
- * `UPLOAD_TIMEOUT_SECONDS`, `UPLOAD_MAX_RETRIES`, `UPLOAD_BACKOFF_*`).
+ * The artifact upload to its presigned URL: 3 attempts, backoff from 2 s up to 30 s, on connection errors and
+ * timeouts only (runpod/flash core/resources/app.py `_upload_tarball`, constants.py `UPLOAD_MAX_RETRIES`,
+ * `UPLOAD_BACKOFF_*`). runpod/flash gives every attempt a fixed 10 minutes (`UPLOAD_TIMEOUT_SECONDS`), which a
+ * 1.5 GB artifact on a slow uplink cannot meet; here an attempt may take `floorMs` plus the time the artifact needs
+ * at `minBytesPerSecond` (2 min + 512 KiB/s: 10 min for 240 MiB, 52 min for 1.5 GB).
  */
-export const ARTIFACT_UPLOAD = { timeoutMs: 600_000, attempts: 3, baseDelayMs: 2000, maxDelayMs: 30_000 } as const;
+export const ARTIFACT_UPLOAD = {
+  floorMs: 120_000,
+  minBytesPerSecond: 512 * 1024,
+  attempts: 3,
+  baseDelayMs: 2000,
+  maxDelayMs: 30_000,
+} as const;
 
 /**
  * Runpod does not dispatch a job whose input is empty or null: it stays queued until it times out. runpod/flash

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../base/fs";
@@ -78,9 +78,43 @@ function sourceKey(): string {
  */
 export function runtimeTypes(): Record<string, string> {
   const cache = join(REPO, ".flash", "types-cache", `${sourceKey()}.json`);
-  if (existsSync(cache)) return JSON.parse(readFileSync(cache, "utf8")) as Record<string, string>;
-  const files: Record<string, string> = { ...packageDeclarations() };
-  for (const [rel, content] of Object.entries(emitCoreDeclarations())) files[`flash/${rel}`] = content;
-  writeFileAtomic(cache, JSON.stringify(files));
-  return files;
+  const cached = () => JSON.parse(readFileSync(cache, "utf8")) as Record<string, string>;
+  if (existsSync(cache)) return cached();
+  // Several processes may want it at once (parallel test workers, a build beside `flash run`): one emits, the others
+  // wait for its file instead of running tsc too.
+  if (!takeLock(`${cache}.lock`, () => existsSync(cache))) return cached();
+  try {
+    const files: Record<string, string> = { ...packageDeclarations() };
+    for (const [rel, content] of Object.entries(emitCoreDeclarations())) files[`flash/${rel}`] = content;
+    writeFileAtomic(cache, JSON.stringify(files));
+    return files;
+  } finally {
+    rmSync(`${cache}.lock`, { recursive: true, force: true });
+  }
+}
+
+/** A lock older than this was left by a process that died while emitting (an emit takes seconds). */
+const STALE_LOCK_MS = 120_000;
+
+/**
+ * Take the lock folder `lock` (true), or wait while another process holds it until `done()` says its work is there
+ * (false). A stale lock is taken over.
+ */
+function takeLock(lock: string, done: () => boolean): boolean {
+  mkdirSync(join(lock, ".."), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      return true;
+    } catch {
+      // held by another process
+    }
+    if (done()) return false;
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+    } catch {
+      // released while we looked
+    }
+    Bun.sleepSync(100);
+  }
 }

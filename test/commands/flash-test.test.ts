@@ -3,6 +3,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO, makeWorkspace, removeDir, writeFiles } from "../helpers/workspace";
+import { warmRuntimeTypes } from "../helpers/runtime-types";
+
+warmRuntimeTypes();
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLASHIGNORE } from "../../core/deploy/artifact";
 import { runBuild } from "../../core/deploy/build";
-import { checkStartCommands } from "../../core/commands/_start-check";
+import { checkStartCommands } from "../../core/doctor/start-check";
 import { formatCost, workerHourly } from "../../core/deploy/cost";
 import { RunpodCatalog } from "../../core/runpod/catalog";
 import { RunpodRestV2 } from "../../core/runpod/rest-v2";

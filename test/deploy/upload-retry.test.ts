@@ -53,17 +53,17 @@ const artifact = new Uint8Array([1, 2, 3, 4]);
 
 test("a dropped connection is retried and the upload then succeeds", async () => {
   const s = storage(1, 200);
-  const apps = new FlashAppClient(new RunpodGraphql(new RunpodHttp("k"), control(s.url)), 5);
+  const apps = new FlashAppClient(new RunpodGraphql(new RunpodHttp("k"), control(s.url)), { baseDelayMs: 5 });
   expect(await apps.uploadBuild("app", artifact, {})).toBe("build-1");
   expect(s.connections()).toBe(2);
 });
 
 test("an HTTP error from the storage is not retried; connections that keep failing give up after 3 attempts", async () => {
   const refused = storage(0, 403);
-  const a = new FlashAppClient(new RunpodGraphql(new RunpodHttp("k"), control(refused.url)), 5);
+  const a = new FlashAppClient(new RunpodGraphql(new RunpodHttp("k"), control(refused.url)), { baseDelayMs: 5 });
   await expect(a.uploadBuild("app", artifact, {})).rejects.toThrow("artifact upload failed: HTTP 403");
   const dead = storage(99, 200);
-  const b = new FlashAppClient(new RunpodGraphql(new RunpodHttp("k"), control(dead.url)), 5);
+  const b = new FlashAppClient(new RunpodGraphql(new RunpodHttp("k"), control(dead.url)), { baseDelayMs: 5 });
   await expect(b.uploadBuild("app", artifact, {})).rejects.toThrow("artifact upload failed after 3 attempts");
   expect(dead.connections()).toBe(3);
   expect(refused.connections()).toBe(1);

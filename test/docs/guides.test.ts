@@ -18,6 +18,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { COMMANDS as FLASH_COMMANDS } from "../../core/commands/catalog";
 import { REPO, removeDir } from "../helpers/workspace";
+import { warmRuntimeTypes } from "../helpers/runtime-types";
+
+warmRuntimeTypes();
 
 const GUIDES = ["AGENTS.md", "CONTRIBUTING.md"];
 const DOCS = [...GUIDES, "docs/architecture.md"];

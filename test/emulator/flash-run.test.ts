@@ -173,7 +173,7 @@ describe("the compiled binary", () => {
         stderr: "pipe",
       });
       const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-      expect(out + err).toMatch(/deployed start commands, locally: .*: flash_doctor_\w+-mothership ready in/);
+      expect(out + err).toMatch(/deployed start commands, locally: .*\bflash_doctor_\w+-mothership ready in/);
       expect(out + err).toMatch(/all 2 steps passed/);
       expect(await proc.exited).toBe(0);
     } finally {

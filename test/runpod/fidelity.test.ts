@@ -5,7 +5,7 @@
  * that stops the function on the worker, and custom images that get raw input.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
   CpuLiveLoadBalancer,
@@ -87,6 +87,18 @@ describe("nothing to build: public image + bootstrap, the worker program arrives
     expect(h.target.bytesSent - mark).toBeGreaterThan(programSize(await workerProgram()));
     // Two jobs completed: the miss (nothing ran) and the call itself.
     expect(h.em.store.jobCounts(endpoint.id).completed - jobsBefore).toBe(2);
+  }, 60_000);
+});
+
+describe("a worker waiting for its program", () => {
+  test("sends heartbeats before any job, as runpod-python pings from the moment a worker starts", async () => {
+    rmSync(join(h.tmp, "cache"), { recursive: true, force: true }); // no worker program on this disk yet
+    const cfg = new CpuLiveServerless({ name: "boot_ping", workersMin: 1, workersMax: 1, idleTimeout: 60 });
+    const { endpointId } = await h.target.provisioner.ensure(cfg);
+    const worker = () => [...h.em.supervisor.workers.values()].find((w) => w.endpointId === endpointId);
+    await until(() => (worker()?.lastPing ?? 0) > 0, 30_000, "a heartbeat from the bootstrap");
+    expect(h.em.store.jobCounts(endpointId).completed).toBe(0);
+    expect(existsSync(join(h.tmp, "cache", "program"))).toBe(false); // it is still the bootstrap that pinged
   }, 60_000);
 });
 

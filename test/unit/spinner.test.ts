@@ -22,8 +22,7 @@ describe("spinner", () => {
           while (tty.writes.length < seen + 1) await Bun.sleep(1);
           return 42;
         },
-        tty,
-        5,
+        { stream: tty, intervalMs: 5 },
       );
       expect(result).toBe(42);
       expect(tty.writes[0]).toMatch(/^\r\x1b\[K⠋ bun install \(\d+\.\d+s\)$/);
@@ -36,8 +35,10 @@ describe("spinner", () => {
 
   test("into a pipe it draws nothing and still returns the work's result (and its errors)", async () => {
     const pipe = terminal(false);
-    expect(await withSpinner("x", async () => "done", pipe, 1)).toBe("done");
-    await expect(withSpinner("x", async () => Promise.reject(new Error("boom")), pipe, 1)).rejects.toThrow("boom");
+    expect(await withSpinner("x", async () => "done", { stream: pipe, intervalMs: 1 })).toBe("done");
+    await expect(
+      withSpinner("x", async () => Promise.reject(new Error("boom")), { stream: pipe, intervalMs: 1 }),
+    ).rejects.toThrow("boom");
     expect(pipe.writes).toEqual([]);
   });
 });

@@ -6,6 +6,9 @@ import { InitError, planInit } from "../../core/workspace/init";
 import { PATTERNS } from "../../core/workspace/templates";
 import { until } from "../fixtures/remote/helpers";
 import { REPO, makeWorkspace, postJson, removeDir, startFlash, runFlash } from "../helpers/workspace";
+import { warmRuntimeTypes } from "../helpers/runtime-types";
+
+warmRuntimeTypes();
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));

@@ -3,6 +3,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFi
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { REPO, removeDir, runFlash } from "../helpers/workspace";
+import { warmRuntimeTypes } from "../helpers/runtime-types";
+
+warmRuntimeTypes();
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
