@@ -7,7 +7,7 @@
  * The checkout is never written: everything runs in a temp copy of it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Manifest } from "../../core/deploy/manifest";
@@ -44,6 +44,24 @@ function readmeImages(root: string): Record<string, string> {
   return images;
 }
 
+/**
+ * The endpoints a README creates for its routes to call (`export NAME=$(curl …/graphql … saveEndpoint …)`), made on
+ * this emulator with the README's own GraphQL body: NAME → the endpoint's id.
+ */
+async function readmeEndpoints(root: string): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const ex of examples) {
+    const text = readFileSync(join(root, ex, "README.md"), "utf8").replace(/\\\n\s*/g, " ");
+    for (const m of text.matchAll(/export (\w+)=\$\(curl [^\n]*?\/graphql [^\n]*?-d '(\{[^']*saveEndpoint[^']*\})'/g)) {
+      const res = await em.control.execute(JSON.parse(m[2]!).query);
+      const id = (res.body.data as { saveEndpoint?: { id: string } } | undefined)?.saveEndpoint?.id;
+      if (!id) throw new Error(`${ex}: the README's saveEndpoint failed: ${JSON.stringify(res.body)}`);
+      ids[m[1]!] = id;
+    }
+  }
+  return ids;
+}
+
 /** A README request that this test does not replay, with why. */
 function notReplayed(request: ReadmeRequest): string | undefined {
   if (/\bflash deploy\b/.test(request.command)) return "deploys by itself (its README's test runs it)";
@@ -59,6 +77,8 @@ let manifest: Manifest;
 let appUrl = "";
 let deployOut = "";
 let images: Record<string, string> = {};
+/** Ids of the endpoints the READMEs made (not deployed). */
+let readmeMade = new Set<string>();
 /** Every example folder (`category/example` with a README): a new lesson is picked up when it lands. */
 const examples = readdirSync(REPO)
   .filter((d) => /^\d\d_/.test(d))
@@ -215,10 +235,19 @@ beforeAll(async () => {
     apiKey: KEY,
     workers: { env: { FLASH_WORKER_CACHE: cache }, volumesDir: join(tmp, "emulator-volumes"), images },
   });
+  // An endpoint a README's routes call (03_calling_endpoints) exists on this emulator; both sides call it, the
+  // mothership with the settings its config's env gives it (that README: "through the config's env").
+  const made = await readmeEndpoints(ws);
+  readmeMade = new Set(Object.values(made));
+  const called = { ...made, RUNPOD_ENDPOINT_BASE_URL: em.endpointBaseUrl };
+  writeFileSync(
+    join(ws, "mothership.ts"),
+    `import { CpuLiveLoadBalancer } from "flash";\nexport const mothership = new CpuLiveLoadBalancer({ name: "flash-examples-mothership", workersMax: 3, env: ${JSON.stringify(called)} });\n`,
+  );
   // The deploy and `flash run` start at once: neither reads what the other writes.
   const [deployed, local] = await Promise.all([
     flash(["deploy", "--yes"]),
-    startFlash(ws, [], { FLASH_WORKER_CACHE: join(tmp, "run-cache"), TARGET_ENDPOINT_ID: "", RUNPOD_API_KEY: "" }),
+    startFlash(ws, [], { FLASH_WORKER_CACHE: join(tmp, "run-cache"), ...called, RUNPOD_API_KEY: KEY }),
   ]);
   run = local;
   deployOut = deployed.out;
@@ -238,9 +267,10 @@ afterAll(async () => {
 describe("the repository's examples deployed at once, against flash run", () => {
   test("one deploy: an endpoint per config of every example plus the mothership, each a container", () => {
     expect(deployOut).toContain("0 to update, 0 to delete, 0 to keep");
-    const names = new Set([...em.control.endpoints.values()].map((e) => e.name.replace(/-fb$/, "")));
+    const deployed = [...em.control.endpoints.values()].filter((e) => !readmeMade.has(e.id));
+    const names = new Set(deployed.map((e) => e.name.replace(/-fb$/, "")));
     expect([...names].sort()).toEqual(Object.keys(manifest.resources).sort());
-    for (const e of em.control.endpoints.values()) {
+    for (const e of deployed) {
       const template = em.control.templateOf(e)!;
       // An image a README runs locally runs that command; every other one is a container of a stock image the
       // emulator models, started by the template's start command (which runs the artifact's runtime).
