@@ -6,7 +6,8 @@ import { useEnv } from "./test-endpoint";
 // every curl in the README (bash + curl + jq) runs against it, with the example served on --target local and
 // --target emulator (its routes call the endpoint directly, so both must agree).
 const ROOT = join(import.meta.dir, "../..");
-const isSetup = (command: string) => command.includes("saveEndpoint");
+// The block that makes the endpoint; the deploy block makes its own as well, and runs as a request.
+const isSetup = (command: string) => command.includes("saveEndpoint") && !/\bflash deploy\b/.test(command);
 const setupBlock = readmeRequests(await Bun.file(join(import.meta.dir, "README.md")).text()).find((r) =>
   isSetup(r.command),
 );

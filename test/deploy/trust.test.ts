@@ -15,13 +15,15 @@ import { type Emulator, startEmulator } from "../../core/emulator/server";
 import { makeWorkspace, REPO, removeDir } from "../helpers/workspace";
 
 const KEY = "rpa_trust_test_key_0123456789";
+/** A key restricted to calling endpoints, for the deployed mothership (the emulator accepts it for calls only). */
+const RESTRICTED = "rpa_restricted_mothership_key_42";
 const EXAMPLE = "01_getting_started/02_cpu_worker";
 
 let em: Emulator;
 const workspaces: string[] = [];
 
 beforeAll(() => {
-  em = startEmulator({ apiKey: KEY });
+  em = startEmulator({ apiKey: KEY, callKeys: [RESTRICTED] });
 });
 
 afterAll(async () => {
@@ -146,7 +148,6 @@ describe("a deploy changes only what it says", () => {
 describe("secrets stay home", () => {
   test("no API key or config env value in .flash/, the artifact or the stored build manifest; secret() is a Runpod secret reference; credential-like and nested-ignored files stay out; the mothership gets a restricted key and the endpoint ids", async () => {
     const VALUE = "tok-plain-value-0123456789";
-    const RESTRICTED = "rpa_restricted_mothership_key_42";
     const ws = workspace();
     const file = join(ws, EXAMPLE, "cpu_worker.ts");
     writeFileSync(
@@ -231,12 +232,26 @@ describe("secrets stay home", () => {
     expect(JSON.parse(envOf(mothership).FLASH_ENDPOINTS!)).toEqual({ [cpuEndpoint.name]: cpuEndpoint.id });
     expect(JSON.stringify(templates).includes(KEY)).toBe(false);
 
+    // No log holds them: deploy's own output, and every worker's log once a call has run through the mothership.
+    expect({ key: deploy.out.includes(KEY), value: deploy.out.includes(VALUE) }).toEqual({ key: false, value: false });
+    const url = deploy.out.match(/App URL: (\S+)/)?.[1];
+    const called = await fetch(`${url}/${EXAMPLE}/cpu/hello`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "logs" }),
+    });
+    expect(called.status).toBe(200);
+    const logged = [...em.control.endpoints.values()].flatMap((e) => em.logs.linesOf(e.id));
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.filter((l) => l.includes(KEY) || l.includes(VALUE) || l.includes(RESTRICTED))).toEqual([]);
+
     // An unchanged redeploy plans nothing (digests compare equal); a changed value is seen as a change.
     const again = await flash(ws, ["deploy", "--dry-run"], { FLASH_MOTHERSHIP_API_KEY: RESTRICTED });
     expect(again.out).toContain("0 to create, 0 to update, 0 to delete, 2 to keep");
     writeFileSync(join(ws, ".env"), `MY_TOKEN=${VALUE}-rotated\n`);
     const rotated = await flash(ws, ["deploy", "--dry-run"], { FLASH_MOTHERSHIP_API_KEY: RESTRICTED });
     expect(rotated.out).toMatch(/update\s+01_02_cpu\s.*env PLAIN_TOKEN changed/);
+    expect(rotated.out.includes(VALUE)).toBe(false); // the plan names the change, not the value
   }, 120_000);
 });
 

@@ -9,6 +9,8 @@ import { type Emulator, startEmulator } from "../../core/emulator/server";
 import * as docs from "./client-documents";
 
 const KEY = "rpa_control_plane_test_key_000000";
+/** A key restricted to calling endpoints (a Runpod API key with restricted permissions). */
+const CALL_KEY = "rpa_call_only_key_0000000000000000";
 const DELETE_DELAY_MS = 400;
 let em: Emulator;
 
@@ -50,7 +52,7 @@ async function makeTemplate(extra: Record<string, unknown> = {}): Promise<{ id: 
 }
 
 beforeAll(() => {
-  em = startEmulator({ apiKey: KEY, control: { templateDeleteDelayMs: DELETE_DELAY_MS } });
+  em = startEmulator({ apiKey: KEY, callKeys: [CALL_KEY], control: { templateDeleteDelayMs: DELETE_DELAY_MS } });
 });
 afterAll(async () => {
   await em.stop();
@@ -432,5 +434,31 @@ describe("platform rules", () => {
     await ctlQuery(docs.FLASH_SAVE_ENDPOINT, { input: { ...input, id: ep.id, workersMax: 0 } });
     expect((await gql(docs.FLASH_DELETE_ENDPOINT, { id: ep.id })).body).toEqual({ data: { deleteEndpoint: null } });
     expect(em.control.endpoints.has(ep.id)).toBe(false);
+  });
+});
+
+describe("a key restricted to calls", () => {
+  test("runs jobs and reads their status, and manages nothing (401 on GraphQL and REST v2)", async () => {
+    const { id } = (
+      await gql(
+        'mutation { saveEndpoint(input: {name: "calls-only", workersMax: 0, template: {name: "calls-only-tpl", imageName: "me/x:1", containerDiskInGb: 5, env: []}}) { id } }',
+      )
+    ).body.data.saveEndpoint;
+    const as = (path: string, init: RequestInit = {}) =>
+      fetch(`${em.apiBaseUrl}${path}`, {
+        ...init,
+        headers: { "content-type": "application/json", authorization: `Bearer ${CALL_KEY}` },
+      });
+    const run = await as(`/v2/${id}/run`, { method: "POST", body: JSON.stringify({ input: { x: 1 } }) });
+    expect(run.status).toBe(200);
+    const job = (await run.json()) as { id: string };
+    expect(((await (await as(`/v2/${id}/status/${job.id}`)).json()) as { status: string }).status).toBe("IN_QUEUE");
+    expect((await as(`/v2/${id}/health`)).status).toBe(200);
+    expect(
+      (await as("/graphql", { method: "POST", body: JSON.stringify({ query: "{ myself { id } }" }) })).status,
+    ).toBe(401);
+    expect((await as("/v2/serverless")).status).toBe(401);
+    expect((await as(`/v2/serverless/${id}`, { method: "DELETE" })).status).toBe(401);
+    expect(em.control.endpoints.has(id)).toBe(true);
   });
 });

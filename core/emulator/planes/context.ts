@@ -66,6 +66,8 @@ export interface EmulatorContext<S extends Supervisor = Supervisor> {
   readonly logs: WorkerLogBook;
   /** The key every client call must carry (Bearer or bare; `?api_key=` on GraphQL). */
   readonly apiKey: string;
+  /** Keys that may call endpoints and nothing else (ContextOptions.callKeys). */
+  readonly callKeys: readonly string[];
   /** The emulator's own URL (known once it listens). */
   readonly baseUrl: () => string;
   /** How long `job-take` and `job-stop` hold a worker's request open when nothing waits, ms. */
@@ -80,6 +82,12 @@ export interface EmulatorContext<S extends Supervisor = Supervisor> {
 export interface ContextOptions extends StoreOptions {
   /** API key every client call must carry (Bearer or bare; `?api_key=` on GraphQL). */
   apiKey: string;
+  /**
+   * More keys, good only for calling endpoints (run, runsync, status, stream, cancel, health, the load-balanced
+   * URLs), not for managing anything: what a Runpod API key restricted to serverless calls can do (runpod/docs
+   * `get-started/api-keys.mdx`, "Restricted"). A deployed mothership's FLASH_MOTHERSHIP_API_KEY is one.
+   */
+  callKeys?: string[];
   /** How long `job-take` holds a worker's request open when no job waits, ms (default 20 s; Runpod: up to ~90 s). */
   takeHoldMs?: number;
   /** The least `?wait=` of runsync and status-sync, ms (Runpod: 1000; tests shorten it). */
@@ -126,6 +134,7 @@ export function emulatorContext<S extends Supervisor>(
     flashApps,
     logs,
     apiKey: options.apiKey,
+    callKeys: options.callKeys ?? [],
     baseUrl,
     takeHoldMs: options.takeHoldMs ?? 20_000,
     minSyncWaitMs: options.minSyncWaitMs ?? 1000,

@@ -17,12 +17,17 @@ const elog = logger("emulator");
 /** Worker routes take the endpoint's worker key; every other route the user's. */
 const WORKER_ROUTE = /^\/v2\/([^/]+)\/(job-take|job-take-batch|job-done|job-stream|ping|job-stop)\//;
 
+/** The routes a call-only key may use: an endpoint's job API and the load-balanced URLs. */
+const CALL_ROUTE =
+  /^\/(v2\/(?!serverless\/)[^/]+\/(run|runsync|status|stream|cancel|health|retry|purge-queue)(\/|$)|lb\/)/;
+
 /** The guards plane: key, size and injected faults on every request; one error shape. */
 export function guards(ctx: EmulatorContext) {
-  const userAuthorized = (request: Request) => {
+  const userAuthorized = (request: Request, path: string) => {
     const key =
       bearer(request.headers.get("authorization")) ?? new URL(request.url).searchParams.get("api_key") ?? undefined;
-    return key === ctx.apiKey;
+    if (key === undefined) return false;
+    return key === ctx.apiKey || (ctx.callKeys.includes(key) && CALL_ROUTE.test(path));
   };
   const workerAuthorized = (request: Request, endpointId: string) => {
     const key = bearer(request.headers.get("authorization"));
@@ -31,7 +36,8 @@ export function guards(ctx: EmulatorContext) {
   /** 401 for a call without the right key. */
   const authorize = (request: Request, path: string): Response | undefined => {
     const worker = WORKER_ROUTE.exec(path);
-    if (worker ? workerAuthorized(request, worker[1]!) : userAuthorized(request) || path === "/") return undefined;
+    if (worker ? workerAuthorized(request, worker[1]!) : userAuthorized(request, path) || path === "/")
+      return undefined;
     // A presigned upload URL carries its own signature instead of the API key (checked by the Flash plane).
     if (path.startsWith(UPLOAD_PREFIX)) return undefined;
     // Bun's releases are public downloads (GitHub's).
