@@ -4,7 +4,9 @@
  * Beside it, one `flash run` of the same tree. Every request of every example's README (its curls, with bash, run in
  * README order) goes once through the deployed mothership's App URL and once through `flash run`: same exit code,
  * same status, same JSON (streams: the same events). A route no README calls is called too, with an empty body.
- * The checkout is never written: everything runs in a temp copy of it.
+ * What a README sets up for its routes is set up on the same emulator: images it maps with `flash emulator --image`,
+ * the endpoint its routes call (given to the mothership through the config's env, in a root `mothership.ts`).
+ * The checkout is never written: everything runs in a temp copy of it (node_modules hard-linked).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
