@@ -48,7 +48,8 @@ function readmeImages(root: string): Record<string, string> {
 
 /**
  * The endpoints a README creates for its routes to call (`export NAME=$(curl …/graphql … saveEndpoint …)`), made on
- * this emulator with the README's own GraphQL body: NAME → the endpoint's id.
+ * this emulator with the README's own GraphQL body: NAME → the endpoint's id (the last one, when a README makes it in
+ * more than one block).
  */
 async function readmeEndpoints(root: string): Promise<Record<string, string>> {
   const ids: Record<string, string> = {};
@@ -59,6 +60,7 @@ async function readmeEndpoints(root: string): Promise<Record<string, string>> {
       const id = (res.body.data as { saveEndpoint?: { id: string } } | undefined)?.saveEndpoint?.id;
       if (!id) throw new Error(`${ex}: the README's saveEndpoint failed: ${JSON.stringify(res.body)}`);
       ids[m[1]!] = id;
+      readmeMade.add(id);
     }
   }
   return ids;
@@ -80,7 +82,7 @@ let appUrl = "";
 let deployOut = "";
 let images: Record<string, string> = {};
 /** Ids of the endpoints the READMEs made (not deployed). */
-let readmeMade = new Set<string>();
+const readmeMade = new Set<string>();
 /** Every example folder (`category/example` with a README): a new lesson is picked up when it lands. */
 const examples = readdirSync(REPO)
   .filter((d) => /^\d\d_/.test(d))
@@ -240,7 +242,6 @@ beforeAll(async () => {
   // An endpoint a README's routes call (03_calling_endpoints) exists on this emulator; both sides call it, the
   // mothership with the settings its config's env gives it (that README: "through the config's env").
   const made = await readmeEndpoints(ws);
-  readmeMade = new Set(Object.values(made));
   const called = { ...made, RUNPOD_ENDPOINT_BASE_URL: em.endpointBaseUrl };
   writeFileSync(
     join(ws, "mothership.ts"),
