@@ -19,6 +19,11 @@ import { type ReadmeRequest, readmeRequests, stable } from "../helpers/readme";
 import { type FlashProcess, REPO, removeDir, startFlash } from "../helpers/workspace";
 
 const KEY = "rpa_deploy_all_test_0123456789";
+/**
+ * Its own tier (`bun run test:deploy-all`, which CI runs after `test:all`): about 31 containers each unpack the whole
+ * app's 57 MB artifact, as Runpod's workers do, which alone takes longer than the rest of the suite's budget.
+ */
+const ENABLED = process.env.FLASH_TEST_DEPLOY_ALL === "1";
 const EXAMPLE = /^\d\d_[^/]+\/\d\d_[^/]+$/;
 /** Examples whose requests run at the same time. */
 const PARALLEL_EXAMPLES = 4;
@@ -229,6 +234,7 @@ function routePattern(path: string): RegExp {
 }
 
 beforeAll(async () => {
+  if (!ENABLED) return;
   tmp = mkdtempSync(join(tmpdir(), "flash-deploy-all-"));
   ws = join(tmp, "flash-examples");
   mkdirSync(ws);
@@ -267,127 +273,130 @@ afterAll(async () => {
   if (tmp) removeDir(tmp);
 }, 60_000);
 
-describe("the repository's examples deployed at once, against flash run", () => {
-  test("one deploy: an endpoint per config of every example plus the mothership, each a container", () => {
-    expect(deployOut).toContain("0 to update, 0 to delete, 0 to keep");
-    const deployed = [...em.control.endpoints.values()].filter((e) => !readmeMade.has(e.id));
-    const names = new Set(deployed.map((e) => e.name.replace(/-fb$/, "")));
-    expect([...names].sort()).toEqual(Object.keys(manifest.resources).sort());
-    for (const e of deployed) {
-      const template = em.control.templateOf(e)!;
-      // An image a README runs locally runs that command; every other one is a container of a stock image the
-      // emulator models, started by the template's start command (which runs the artifact's runtime).
-      const custom = template.imageName in images;
-      expect({ endpoint: e.name, launch: em.supervisor.launch(e).kind }).toEqual({
-        endpoint: e.name,
-        launch: custom ? "mapped" : "container",
-      });
-      if (!custom) expect(template.dockerArgs).toContain('"$FLASH_DEPLOY_START" | base64 -d');
-    }
-    // Every example with routes is served by the one mothership.
-    const served = new Set(Object.values(manifest.routes[manifest.mothership]!));
-    for (const ex of served) expect(examples).toContain(ex);
-  });
+describe.skipIf(!ENABLED)(
+  "the repository's examples deployed at once, against flash run (bun run test:deploy-all)",
+  () => {
+    test("one deploy: an endpoint per config of every example plus the mothership, each a container", () => {
+      expect(deployOut).toContain("0 to update, 0 to delete, 0 to keep");
+      const deployed = [...em.control.endpoints.values()].filter((e) => !readmeMade.has(e.id));
+      const names = new Set(deployed.map((e) => e.name.replace(/-fb$/, "")));
+      expect([...names].sort()).toEqual(Object.keys(manifest.resources).sort());
+      for (const e of deployed) {
+        const template = em.control.templateOf(e)!;
+        // An image a README runs locally runs that command; every other one is a container of a stock image the
+        // emulator models, started by the template's start command (which runs the artifact's runtime).
+        const custom = template.imageName in images;
+        expect({ endpoint: e.name, launch: em.supervisor.launch(e).kind }).toEqual({
+          endpoint: e.name,
+          launch: custom ? "mapped" : "container",
+        });
+        if (!custom) expect(template.dockerArgs).toContain('"$FLASH_DEPLOY_START" | base64 -d');
+      }
+      // Every example with routes is served by the one mothership.
+      const served = new Set(Object.values(manifest.routes[manifest.mothership]!));
+      for (const ex of served) expect(examples).toContain(ex);
+    });
 
-  test("the mothership serves the routes flash run serves: the same OpenAPI operations, the deploy's route list", async () => {
-    const operations = async (base: string, headers: Record<string, string> = {}) => {
-      const res = await fetch(`${base}/docs/json`, { headers });
-      expect(res.status).toBe(200);
-      const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
-      return Object.entries(doc.paths)
-        .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`))
-        .sort();
-    };
-    const [deployed, local] = await Promise.all([
-      operations(appUrl, { authorization: `Bearer ${KEY}` }),
-      operations(run!.url),
-    ]);
-    expect(deployed).toEqual(local);
-    const routes = Object.keys(manifest.routes[manifest.mothership]!).map((r) => r.replace(/:(\w+)/g, "{$1}"));
-    for (const route of routes) expect(local).toContain(route);
-  }, 180_000); // the first call through the mothership waits out its cold start (it unpacks the artifact)
-
-  // Each example's README requests run in order (a later one may read what an earlier one wrote); a few examples run
-  // at once, and each request reaches both sides at once (each side has its own volumes and jobs).
-  const results = new Map<string, Promise<{ request: ReadmeRequest; deployed: Outcome; local: Outcome }[]>>();
-  // A few examples at a time: every cold start at once on a busy 2-core machine makes each slow enough for the
-  // scaler to add workers (each unpacking the artifact), which slows every other one further.
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  const slot = async () => {
-    if (running < PARALLEL_EXAMPLES) running++;
-    else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over by release
-  };
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  };
-  const exampleRuns = (ex: string) => {
-    if (!results.has(ex))
-      results.set(
-        ex,
-        slot().then(() => replayExample(ex).finally(release)),
-      );
-    return results.get(ex)!;
-  };
-
-  async function replayExample(ex: string) {
-    const readme = readFileSync(join(ws, ex, "README.md"), "utf8");
-    const requests = readmeRequests(readme).filter((r) => !notReplayed(r));
-    // Each side runs in a folder of its own holding the example's files (a request may write one with --output).
-    const localDir = join(ws, ex);
-    const deployedDir = join(tmp, "deployed-cwd", ex);
-    cpSync(localDir, deployedDir, { recursive: true, filter: (p) => !p.endsWith("/node_modules") });
-    const lb = appUrl.replace(/^http:\/\//, "");
-    const local = run!.url.replace(/^http:\/\//, "");
-    const out: { request: ReadmeRequest; deployed: Outcome; local: Outcome }[] = [];
-    for (const request of requests) {
-      const [d, l] = await Promise.all([
-        replay(request.command, lb, deployedDir, KEY),
-        replay(request.command, local, localDir),
+    test("the mothership serves the routes flash run serves: the same OpenAPI operations, the deploy's route list", async () => {
+      const operations = async (base: string, headers: Record<string, string> = {}) => {
+        const res = await fetch(`${base}/docs/json`, { headers });
+        expect(res.status).toBe(200);
+        const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+        return Object.entries(doc.paths)
+          .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`))
+          .sort();
+      };
+      const [deployed, local] = await Promise.all([
+        operations(appUrl, { authorization: `Bearer ${KEY}` }),
+        operations(run!.url),
       ]);
-      out.push({ request, deployed: d, local: l });
-    }
-    // A route of the example that no README request calls: an empty body (GET: none), both sides.
-    const routes = Object.entries(manifest.routes[manifest.mothership]!)
-      .filter(([, owner]) => owner === ex)
-      .map(([route]) => route);
-    for (const route of routes) {
-      const [method, path] = route.split(" ") as [string, string];
-      const called = requests.some((r) =>
-        r.command
-          .split(/localhost:8888/)
-          .slice(1)
-          .some((rest) => routePattern(path).test(rest)),
-      );
-      if (called) continue;
-      const concrete = path.replace(/:[^/]+/g, "x");
-      const data = method === "GET" ? "" : ` -H 'content-type: application/json' -d '{}'`;
-      const command = `curl -s -X ${method} http://localhost:8888${concrete}${data}`;
-      const [d, l] = await Promise.all([replay(command, lb, deployedDir, KEY), replay(command, local, localDir)]);
-      out.push({ request: { command }, deployed: d, local: l });
-    }
-    return out;
-  }
+      expect(deployed).toEqual(local);
+      const routes = Object.keys(manifest.routes[manifest.mothership]!).map((r) => r.replace(/:(\w+)/g, "{$1}"));
+      for (const route of routes) expect(local).toContain(route);
+    }, 180_000); // the first call through the mothership waits out its cold start (it unpacks the artifact)
 
-  for (const ex of examples) {
-    test(`${ex}: every README request and route answers the same through the mothership as through flash run`, async () => {
-      // Start every example's requests now: the tests after this one find theirs under way.
-      for (const other of examples) void exampleRuns(other).catch(() => {});
-      const runs = await exampleRuns(ex);
-      const differing = runs
-        .filter((r) => Bun.deepEquals(comparable(r.deployed), comparable(r.local)) === false)
-        .map((r) => ({
-          request: r.request.command.slice(0, 160),
-          deployed: comparable(r.deployed),
-          deployedStderr: r.deployed.stderr.slice(-400),
-          local: comparable(r.local),
-        }));
-      expect(differing).toEqual([]);
-      // A request that failed on both sides is not an answer: the README's requests must succeed.
-      const failed = runs.filter((r) => r.local.code !== 0).map((r) => [r.request.command.slice(0, 120), r.local]);
-      expect(failed).toEqual([]);
-    }, 180_000);
-  }
-});
+    // Each example's README requests run in order (a later one may read what an earlier one wrote); a few examples run
+    // at once, and each request reaches both sides at once (each side has its own volumes and jobs).
+    const results = new Map<string, Promise<{ request: ReadmeRequest; deployed: Outcome; local: Outcome }[]>>();
+    // A few examples at a time: every cold start at once on a busy 2-core machine makes each slow enough for the
+    // scaler to add workers (each unpacking the artifact), which slows every other one further.
+    let running = 0;
+    const waiting: (() => void)[] = [];
+    const slot = async () => {
+      if (running < PARALLEL_EXAMPLES) running++;
+      else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over by release
+    };
+    const release = () => {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    };
+    const exampleRuns = (ex: string) => {
+      if (!results.has(ex))
+        results.set(
+          ex,
+          slot().then(() => replayExample(ex).finally(release)),
+        );
+      return results.get(ex)!;
+    };
+
+    async function replayExample(ex: string) {
+      const readme = readFileSync(join(ws, ex, "README.md"), "utf8");
+      const requests = readmeRequests(readme).filter((r) => !notReplayed(r));
+      // Each side runs in a folder of its own holding the example's files (a request may write one with --output).
+      const localDir = join(ws, ex);
+      const deployedDir = join(tmp, "deployed-cwd", ex);
+      cpSync(localDir, deployedDir, { recursive: true, filter: (p) => !p.endsWith("/node_modules") });
+      const lb = appUrl.replace(/^http:\/\//, "");
+      const local = run!.url.replace(/^http:\/\//, "");
+      const out: { request: ReadmeRequest; deployed: Outcome; local: Outcome }[] = [];
+      for (const request of requests) {
+        const [d, l] = await Promise.all([
+          replay(request.command, lb, deployedDir, KEY),
+          replay(request.command, local, localDir),
+        ]);
+        out.push({ request, deployed: d, local: l });
+      }
+      // A route of the example that no README request calls: an empty body (GET: none), both sides.
+      const routes = Object.entries(manifest.routes[manifest.mothership]!)
+        .filter(([, owner]) => owner === ex)
+        .map(([route]) => route);
+      for (const route of routes) {
+        const [method, path] = route.split(" ") as [string, string];
+        const called = requests.some((r) =>
+          r.command
+            .split(/localhost:8888/)
+            .slice(1)
+            .some((rest) => routePattern(path).test(rest)),
+        );
+        if (called) continue;
+        const concrete = path.replace(/:[^/]+/g, "x");
+        const data = method === "GET" ? "" : ` -H 'content-type: application/json' -d '{}'`;
+        const command = `curl -s -X ${method} http://localhost:8888${concrete}${data}`;
+        const [d, l] = await Promise.all([replay(command, lb, deployedDir, KEY), replay(command, local, localDir)]);
+        out.push({ request: { command }, deployed: d, local: l });
+      }
+      return out;
+    }
+
+    for (const ex of examples) {
+      test(`${ex}: every README request and route answers the same through the mothership as through flash run`, async () => {
+        // Start every example's requests now: the tests after this one find theirs under way.
+        for (const other of examples) void exampleRuns(other).catch(() => {});
+        const runs = await exampleRuns(ex);
+        const differing = runs
+          .filter((r) => Bun.deepEquals(comparable(r.deployed), comparable(r.local)) === false)
+          .map((r) => ({
+            request: r.request.command.slice(0, 160),
+            deployed: comparable(r.deployed),
+            deployedStderr: r.deployed.stderr.slice(-400),
+            local: comparable(r.local),
+          }));
+        expect(differing).toEqual([]);
+        // A request that failed on both sides is not an answer: the README's requests must succeed.
+        const failed = runs.filter((r) => r.local.code !== 0).map((r) => [r.request.command.slice(0, 120), r.local]);
+        expect(failed).toEqual([]);
+      }, 180_000);
+    }
+  },
+);
