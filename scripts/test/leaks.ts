@@ -118,6 +118,19 @@ async function main(argv: string[]): Promise<number> {
       // already gone
     }
   }
+  // A SIGKILL is delivered, not awaited: wait until each is gone (or a zombie, reaped when it is ours), so "killed"
+  // holds when this exits.
+  const killedBy = Date.now() + 5_000;
+  while (Date.now() < killedBy) {
+    const states = new Map(processes(false).map((p) => [p.pid, p]));
+    const running = left.filter((p) => {
+      const now = states.get(p.pid);
+      if (now?.state === "Z" && now.ppid === process.pid) linux?.reap(p.pid);
+      return now !== undefined && now.state !== "Z";
+    });
+    if (running.length === 0) break;
+    await Bun.sleep(20);
+  }
   return code || 1;
 }
 

@@ -180,8 +180,10 @@ describe("flash doctor runpod", () => {
         "--only",
         "deploy",
         "--gpu",
+        // The most the step waits for the idle worker to stop (it goes on as soon as it has): a loaded machine took
+        // more than 10 s.
         "--gpu-scale-down",
-        "10s",
+        "40s",
         "--template-wait",
         "10s",
       ],
