@@ -1,6 +1,7 @@
 /**
  * What only a real key settles about the Flash plane (apps, environments, builds), probed with a throwaway app.
  */
+import { DEFAULT_CPU_IMAGE } from "../runpod/mapping";
 import { DEFAULT_EXECUTION_TIMEOUT_MS } from "../runpod/platform";
 import { RunpodHttp, redact } from "../runpod/http";
 import { type Conn, type DoctorCreated, restOf } from "./shared";
@@ -53,7 +54,7 @@ export async function probeFlashPlane(
       `ls -lL "$FLASH_CONTAINER_ROOT/root/.runpod/" 2>&1; sleep 2; done'`;
     const template = await gql.saveTemplate({
       name: `flash_doctor_mount_${tag}__tpl`,
-      imageName: `oven/bun:${Bun.version}`,
+      imageName: DEFAULT_CPU_IMAGE,
       containerDiskInGb: 5,
       volumeInGb: 0,
       dockerArgs: start,

@@ -6,9 +6,16 @@ import { shortHash } from "../base/fs";
 import type { ResourceConfig } from "../remote/config";
 import type { EndpointInput, TemplateInput } from "./platform";
 import { setting } from "../base/settings";
+import pkg from "../../package.json" with { type: "json" };
 
-/** The CPU image flash uses when none is set: the official Bun image of flash's own Bun version. */
-export const DEFAULT_CPU_IMAGE = `oven/bun:${Bun.version}`;
+/**
+ * The Bun release workers run: the one flash is pinned to (package.json `packageManager`), which the compiled binary
+ * embeds, not whatever Bun runs flash from source (a canary or local build has no `oven/bun` tag and no release).
+ */
+export const WORKER_BUN_VERSION = pkg.packageManager.replace(/^bun@/, "");
+
+/** The CPU image flash uses when none is set: the official Bun image of flash's pinned Bun version. */
+export const DEFAULT_CPU_IMAGE = `oven/bun:${WORKER_BUN_VERSION}`;
 
 /**
  * The GPU image flash uses when none is set: Runpod's public PyTorch image on CUDA 12.8.1 (python3 included, which
@@ -59,22 +66,31 @@ export const BOOTSTRAP_START =
   `echo "$FLASH_BOOTSTRAP" | base64 -d > "$B" && exec bun --no-install "$B"'`;
 
 /**
- * Python (in the GPU image) that puts the Bun release of flash's own version in /usr/local/bin: the x64 "baseline"
- * build (no AVX2 needed), from Bun's GitHub releases, as bun.sh/install fetches it. No curl or unzip needed. The zip
- * is checked against the release's SHASUMS256.txt, as Bun's own image does (oven-sh/bun dockerhub/debian/Dockerfile;
- * it also checks that file's GPG signature, which Python's standard library cannot). FLASH_BUN_RELEASES_URL
+ * Python (in the GPU image) that puts the Bun release of flash's pinned version in /usr/local/bin: the x64
+ * "baseline" build (no AVX2 needed), from Bun's GitHub releases, as bun.sh/install fetches it. No curl or unzip
+ * needed. The zip is checked against the release's SHASUMS256.txt, as Bun's own image does (oven-sh/bun
+ * dockerhub/debian/Dockerfile; it also checks that file's GPG signature, which Python's standard library cannot).
+ * With a network volume mounted, the checked binary is kept on it (`.cache/flash-worker/bin/bun-v<version>`, written
+ * then renamed) and later cold starts copy it from there instead of downloading it again. FLASH_BUN_RELEASES_URL
  * replaces GitHub's download base: only the emulator sets it, to serve its own copy of the release.
  */
-export function installBunPython(version = Bun.version): string {
+export function installBunPython(version = WORKER_BUN_VERSION): string {
   const n = "bun-linux-x64-baseline";
   return (
     `import hashlib,io,os,sys,urllib.request as u,zipfile as z;` +
+    `r=os.environ.get("FLASH_CONTAINER_ROOT","");p=r+"/usr/local/bin/bun";` +
+    `k=r+"/runpod-volume/.cache/flash-worker/bin/bun-v${version}" if os.path.isdir(r+"/runpod-volume") else "";` +
+    `c=k and os.path.isfile(k);` +
+    `d=open(k,"rb").read() if c else None;` +
     `b=(os.environ.get("FLASH_BUN_RELEASES_URL") or "https://github.com/oven-sh/bun/releases/download")+"/bun-v${version}/";` +
-    `a=u.urlopen(b+"${n}.zip").read();h=hashlib.sha256(a).hexdigest();` +
-    `s=u.urlopen(b+"SHASUMS256.txt").read().decode().split();` +
-    `(h in s and s[s.index(h)+1].lstrip("*")=="${n}.zip") or sys.exit("[flash] ${n}.zip of bun-v${version}: sha256 "+h+" is not the one in SHASUMS256.txt");` +
-    `d=z.ZipFile(io.BytesIO(a)).read("${n}/bun");p=os.environ.get("FLASH_CONTAINER_ROOT","")+"/usr/local/bin/bun";` +
-    `os.makedirs(os.path.dirname(p),exist_ok=True);f=open(p,"wb");f.write(d);f.close();os.chmod(p,0o755)`
+    `a=None if c else u.urlopen(b+"${n}.zip").read();h=a and hashlib.sha256(a).hexdigest();` +
+    `s=[] if c else u.urlopen(b+"SHASUMS256.txt").read().decode().split();` +
+    `c or (h in s and s[s.index(h)+1].lstrip("*")=="${n}.zip") or sys.exit("[flash] ${n}.zip of bun-v${version}: sha256 "+h+" is not the one in SHASUMS256.txt");` +
+    `d=d or z.ZipFile(io.BytesIO(a)).read("${n}/bun");` +
+    `os.makedirs(os.path.dirname(p),exist_ok=True);f=open(p,"wb");f.write(d);f.close();os.chmod(p,0o755);` +
+    `t=k+".%d.tmp"%os.getpid();` +
+    `k and not c and (os.makedirs(os.path.dirname(k),exist_ok=True) or open(t,"wb").write(d)) and os.replace(t,k);` +
+    `sys.stderr.write("[flash] bun-v${version}: "+("copied from the network volume" if c else "downloaded and checked"+(", kept on the network volume" if k else ""))+"\\n")`
   );
 }
 

@@ -5,12 +5,12 @@
  * FAILED jobs, LB ports, cold starts, crash loops and payload limits behave as Runpod documents them.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
-import { BOOTSTRAP_START, DEFAULT_GPU_IMAGE, installBunPython } from "../../core/runpod/mapping";
+import { BOOTSTRAP_START, DEFAULT_GPU_IMAGE, installBunPython, WORKER_BUN_VERSION } from "../../core/runpod/mapping";
 import { until } from "../fixtures/runpod/harness";
 
 const KEY = "rpa_workers_test_key_0000000000000";
@@ -353,6 +353,55 @@ describe("what the emulator starts", () => {
     } finally {
       server.stop(true);
       rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test("with a network volume, the installer keeps the checked Bun on it and later cold starts copy it from there", async () => {
+    // Two containers (their own roots) with one volume: the first downloads, checks and keeps Bun; the second does
+    // not download at all. The release is the emulator's, behind a server that counts the downloads.
+    const tmp = mkdtempSync(join(tmpdir(), "flash-bun-volume-"));
+    const volume = join(tmp, "volume");
+    mkdirSync(volume);
+    let downloads = 0;
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req) => {
+        const path = new URL(req.url).pathname;
+        if (path.endsWith(".zip")) downloads++;
+        return fetch(`${em.url}/_emulator/bun-releases${path}`);
+      },
+    });
+    const install = async (name: string) => {
+      const root = join(tmp, name);
+      mkdirSync(root);
+      symlinkSync(volume, join(root, "runpod-volume"));
+      // Not spawnSync: this process serves the release to it.
+      const run = Bun.spawn(["python3", "-c", installBunPython()], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          FLASH_CONTAINER_ROOT: root,
+          FLASH_BUN_RELEASES_URL: `http://127.0.0.1:${server.port}`,
+        },
+        stderr: "pipe",
+      });
+      const [code, err] = await Promise.all([run.exited, new Response(run.stderr).text()]);
+      return { code, err, size: statSync(join(root, "usr/local/bin/bun")).size };
+    };
+    try {
+      const first = await install("first");
+      expect(first).toMatchObject({ code: 0, size: statSync(process.execPath).size });
+      expect(first.err).toContain("downloaded and checked, kept on the network volume");
+      expect(downloads).toBe(1);
+      const kept = readdirSync(join(volume, ".cache/flash-worker/bin"));
+      expect(kept).toEqual([`bun-v${WORKER_BUN_VERSION}`]); // no temp file left beside it
+      const second = await install("second");
+      expect(second).toMatchObject({ code: 0, size: statSync(process.execPath).size });
+      expect(second.err).toContain("copied from the network volume");
+      expect(downloads).toBe(1);
+    } finally {
+      server.stop(true);
+      rmSync(tmp, { recursive: true, force: true });
     }
   }, 60_000);
 

@@ -1,5 +1,6 @@
 /** How a resource config maps to Runpod's template and endpoint fields (the Python original's mapping), and its hash. */
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import {
   CpuLiveServerless,
   LiveLoadBalancer,
@@ -90,7 +91,7 @@ describe("mapping a resource config", () => {
     expect(envOf(mapConfig(new CpuLiveServerless({ name: "one" }), opts(true))).FLASH_MAX_CONCURRENCY).toBeUndefined();
   });
 
-  test("with no image set, the public images and the bootstrap start command; GPU gets minCudaVersion", () => {
+  test("with no image set, the public images of the pinned Bun and the bootstrap start command; GPU gets minCudaVersion", async () => {
     const cpu = mapConfig(new CpuLiveServerless({ name: "c" }), opts(true));
     expect(cpu.bootstrap).toBe(true);
     expect(cpu.template!.imageName).toBe(DEFAULT_CPU_IMAGE);
@@ -101,7 +102,13 @@ describe("mapping a resource config", () => {
     const gpu = mapConfig(new LiveServerless({ name: "g" }), opts(true));
     expect(gpu.template!.imageName).toBe(DEFAULT_GPU_IMAGE);
     expect(gpu.endpoint.minCudaVersion).toBe("12.8");
-    expect(gpu.template!.env.find((v) => v.key === "FLASH_INSTALL_BUN")?.value).toContain(`bun-v${Bun.version}`);
+    // Both images follow the Bun flash is pinned to (package.json packageManager), not the Bun running it.
+    const pinned = (await Bun.file(join(import.meta.dir, "../../../package.json")).json()).packageManager.replace(
+      "bun@",
+      "",
+    );
+    expect(DEFAULT_CPU_IMAGE).toBe(`oven/bun:${pinned}`);
+    expect(gpu.template!.env.find((v) => v.key === "FLASH_INSTALL_BUN")?.value).toContain(`bun-v${pinned}`);
     const env = { FLASH_WORKER_IMAGE: "all:1", FLASH_WORKER_IMAGE_CPU: "cpu:1" };
     expect(mapConfig(new CpuLiveServerless({ name: "c" }), opts(true, env)).template!.imageName).toBe("cpu:1");
     expect(mapConfig(new LiveServerless({ name: "g" }), opts(true, env)).template!.imageName).toBe("all:1");
