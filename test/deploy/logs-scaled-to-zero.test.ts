@@ -108,7 +108,9 @@ test("flash logs --follow on an endpoint with no worker waits for one, then stre
         name: "logs-follow",
         template: { name: "logs-follow-tpl", imageName: "myorg/logs:1", containerDiskInGb: 10, env: [] },
         instanceIds: ["cpu3c-2-4"],
-        idleTimeout: 1,
+        // The worker stays up until the emulator stops: with 1 s it could come and go between two looks of a slow
+        // `flash logs` on a loaded machine, and --follow streams active workers only.
+        idleTimeout: 600,
       },
     },
   });
