@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { DEFAULT_FLASHIGNORE } from "../../core/deploy/artifact";
 import type { Manifest } from "../../core/deploy/manifest";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
-import { makeWorkspace, REPO, removeDir, startFlash, type FlashProcess } from "../helpers/workspace";
+import { finished, makeWorkspace, REPO, removeDir, startFlash, type FlashProcess } from "../helpers/workspace";
 
 const EXAMPLES = [
   "01_getting_started/01_hello_world",
@@ -63,12 +63,7 @@ async function flash(
     stderr: "pipe",
     stdin: "ignore",
   });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out: out + err, ms: Math.round(performance.now() - started) };
+  return { ...(await finished(proc)), ms: Math.round(performance.now() - started) };
 }
 
 function manifest(): Manifest {

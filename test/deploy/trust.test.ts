@@ -12,7 +12,7 @@ import { runBuild } from "../../core/deploy/build";
 import { applyDeploy, type Connection, clients, prepareDeploy } from "../../core/deploy/deploy";
 import { deployedIn, pickEnvironment, requireApp, undeployResources } from "../../core/deploy/undeploy";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
-import { makeWorkspace, REPO, removeDir } from "../helpers/workspace";
+import { finished, makeWorkspace, REPO, removeDir } from "../helpers/workspace";
 
 const KEY = "rpa_trust_test_key_0123456789";
 /** A key restricted to calling endpoints, for the deployed mothership (the emulator accepts it for calls only). */
@@ -62,12 +62,7 @@ async function flash(
     stderr: "pipe",
     stdin: "ignore",
   });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out: out + err };
+  return finished(proc);
 }
 
 /** The emulator as a connection for the in-process deploy and undeploy (the same calls `flash deploy` makes). */
