@@ -97,6 +97,11 @@ export default defineCommand({
         announceAttach: true,
       },
     });
+    // Registered before the first line a script waits for: a SIGINT sent as soon as the URL shows stops it cleanly.
+    onStopSignals(async () => {
+      await emulator.stop();
+      process.exit(0);
+    });
     log.success(`Runpod emulator listening at ${emulator.url}`);
     // One line to paste (or eval) in another shell: deploy, app, env, logs, doctor and login then talk to this emulator.
     const keyShown = fromEnv ? '"$RUNPOD_API_KEY"' : apiKey;
@@ -115,9 +120,5 @@ export default defineCommand({
     );
     // The user's real key is never printed; a generated key is an emulator-only credential, so showing it is fine.
     log.info(fromEnv ? "API key: the value of RUNPOD_API_KEY (not shown)" : `API key (emulator only): ${apiKey}`);
-    onStopSignals(async () => {
-      await emulator.stop();
-      process.exit(0);
-    });
   },
 });

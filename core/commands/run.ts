@@ -112,9 +112,18 @@ export default defineCommand({
         process.exit(1);
       }
     }
+    let stopWatching: (() => void) | undefined;
+    // Registered before anything is announced: a Ctrl+C (or a script's SIGINT) sent as soon as the URL shows must
+    // stop the server cleanly, not find Bun's default action still in place.
+    onStopSignals(async (signal) => {
+      log.info(`${signal}: finishing in-flight requests and stopping`);
+      stopWatching?.();
+      await server.stop();
+      const failed = await runShutdownHooks();
+      process.exit(failed ? 1 : 0);
+    });
     // Warm workers start once the socket is open, so they do not slow the server's own start-up.
     setTimeout(releaseWarmups, 0);
-    let stopWatching: (() => void) | undefined;
     if (watchModule) {
       // Workers hold the modules they imported: after a reload, calls to changed modules get workers with new code.
       const recycle = (reloaded: ReloadedModules) => currentTarget().recycle?.(reloaded);
@@ -130,13 +139,5 @@ export default defineCommand({
     const where = scope.example ? `${scope.category}/${scope.example}` : (scope.category ?? root);
     log.success(`flash serving ${where} at ${server.url}  (docs: ${server.url}/docs)`);
     reportApp(app);
-
-    onStopSignals(async (signal) => {
-      log.info(`${signal}: finishing in-flight requests and stopping`);
-      stopWatching?.();
-      await server.stop();
-      const failed = await runShutdownHooks();
-      process.exit(failed ? 1 : 0);
-    });
   },
 });

@@ -378,6 +378,7 @@ describe("settings that cannot work", () => {
       ".env": `HUGE_SECRET_BLOB=${"x".repeat(200 * 1024)}\n`,
     });
     const flash = await startFlash(ws);
+    let code: number | undefined;
     try {
       const res = await fetch(`${flash.url}/01_cat/01_chaos/gpu/pid`);
       expect(res.status).toBe(500);
@@ -391,8 +392,9 @@ describe("settings that cannot work", () => {
       expect(flash.output()).toContain(`[request ${body.request_id}]`);
       expect(flash.output()).toContain("HUGE_SECRET_BLOB is 200 KiB");
     } finally {
-      expect(await flash.stop()).toBe(0);
+      code = await flash.stop();
       removeDir(ws);
     }
+    expect(code).toBe(0);
   }, 30_000);
 });

@@ -239,6 +239,7 @@ export const cpu_router = new Elysia().get("/which", () => which());
 `,
     });
     const flash = await startFlash(own, ["--watch"]);
+    let code: number | undefined;
     try {
       const first = await (await fetch(`${flash.url}/01_a/01_r/cpu/which`)).json();
       expect(first.version).toBe("r1");
@@ -250,14 +251,16 @@ export const cpu_router = new Elysia().get("/which", () => which());
       }, "the edit reached the warm worker");
       expect(body.version).toBe("r2");
     } finally {
-      expect(await flash.stop()).toBe(0);
+      code = await flash.stop();
       removeDir(own);
     }
+    expect(code).toBe(0);
   }, 60_000); // spawns servers and workers: slow on a loaded machine
 
   test("logs one line per reload with counts and ms, and Ctrl+C exits 0", async () => {
     const own = makeWorkspace({ "01_a/01_b/cpu_worker.ts": workerSource("cpu", "a") });
     const flash = await startFlash(own, ["--watch"]);
+    let code: number | undefined;
     try {
       await until(() => flash.output().includes("watching"), "the watcher started");
       writeFileSync(join(own, "01_a/01_b/cpu_worker.ts"), workerSource("cpu", "b"));
@@ -265,9 +268,10 @@ export const cpu_router = new Elysia().get("/which", () => which());
       expect(flash.output()).toMatch(/reload #1: 01_a\/01_b\/cpu_worker\.ts → 1 examples, 2 routes in [\d.]+ ms/);
       expect((await (await fetch(`${flash.url}/01_a/01_b/cpu/hello`)).json()).reply).toBe("b");
     } finally {
-      expect(await flash.stop()).toBe(0);
+      code = await flash.stop();
       removeDir(own);
     }
+    expect(code).toBe(0);
   }, 60_000); // spawns servers and workers: slow on a loaded machine
 });
 

@@ -450,6 +450,7 @@ describe("Runpod's worker variables in a user's .env", () => {
       "01_cat/01_attack/cpu_worker.ts": ATTACK,
     });
     const flash = await startFlash(ws);
+    let code: number | undefined;
     try {
       const res = await fetch(`${flash.url}${A}/whoami`);
       expect(res.status).toBe(200);
@@ -457,8 +458,9 @@ describe("Runpod's worker variables in a user's .env", () => {
       const health = (await (await fetch(`${flash.url}/health`)).json()) as any;
       expect(health.local.pools.map((p: any) => p.name)).toEqual(["attack_cpu"]);
     } finally {
-      expect(await flash.stop()).toBe(0);
+      code = await flash.stop();
       removeDir(ws);
     }
+    expect(code).toBe(0);
   }, 30_000);
 });

@@ -35,9 +35,11 @@ describe("flash emulator", () => {
       },
     );
     const output = collectOutput(proc);
+    let code: number | undefined;
     try {
       const deadline = Date.now() + 15_000;
-      while (!/RUNPOD_ENDPOINT_BASE_URL=(\S+)/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
+      // The banner's last line: every line the test reads is out by then.
+      while (!/\] API key/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
       const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(output())![1]!;
       expect(output()).toContain("workers of myorg/handler:1 run: exec");
       expect(output()).toContain("workers of myorg/unused run: true");
@@ -76,8 +78,9 @@ describe("flash emulator", () => {
       expect(output()).not.toContain(key);
     } finally {
       proc.kill("SIGINT");
-      expect(await proc.exited).toBe(0);
+      code = await proc.exited;
     }
+    expect(code).toBe(0);
   }, 40_000);
 
   test("its workers do not outlive it: killed with SIGKILL, the emulator's worker process groups are stopped", async () => {
@@ -104,7 +107,8 @@ describe("flash emulator", () => {
       Bun.spawnSync(["pgrep", "-f", marker], { stdout: "pipe" }).stdout.toString().trim().split("\n").filter(Boolean);
     try {
       const deadline = Date.now() + 15_000;
-      while (!/RUNPOD_API_BASE_URL=(\S+)/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
+      // The banner's last line: every line the test reads is out by then.
+      while (!/\] API key/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
       const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(output())![1]!;
       await fetch(`${base}/graphql`, {
         method: "POST",

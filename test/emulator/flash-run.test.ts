@@ -19,6 +19,7 @@ describe("flash run --target emulator", () => {
       FLASH_FIXTURE_PKG: FIXTURE_PKG,
       FLASH_WORKER_CACHE: join(tmp, "cache"),
     });
+    let code: number | undefined;
     try {
       const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "cli" });
       expect(res.status).toBe(200);
@@ -29,10 +30,10 @@ describe("flash run --target emulator", () => {
       const state = JSON.parse(readFileSync(join(ws, ".flash", "emulator-resources.json"), "utf8"));
       expect(Object.keys(state.resources)).toEqual(["live-01_01_basic_cpu-fb"]);
     } finally {
-      const code = await flash.stop();
-      expect(flash.output()).toContain("emulator: removed 1 live endpoint, failed 0");
-      expect(code).toBe(0);
+      code = await flash.stop();
     }
+    expect(flash.output()).toContain("emulator: removed 1 live endpoint, failed 0");
+    expect(code).toBe(0);
     expect(JSON.parse(readFileSync(join(ws, ".flash", "emulator-resources.json"), "utf8")).resources).toEqual({});
   }, 30_000);
 });
@@ -109,6 +110,7 @@ describe("flash run --target runpod", () => {
       FLASH_WORKER_IMAGE: "docker.io/me/flash-worker:test",
       FLASH_FIXTURE_PKG: FIXTURE_PKG,
     });
+    let code: number | undefined;
     try {
       const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "rp" });
       expect(res.status).toBe(200);
@@ -121,9 +123,10 @@ describe("flash run --target runpod", () => {
           .endpointId,
       ).toBe(endpoint!.id);
     } finally {
-      expect(await flash.stop()).toBe(0);
+      code = await flash.stop();
       await em.stop();
     }
+    expect(code).toBe(0);
     expect(flash.output()).toContain("runpod: removed 1 live endpoint, failed 0");
     expect(flash.output()).not.toContain(key);
     expect(em.control.endpoints.size).toBe(0);
@@ -147,6 +150,7 @@ describe("the compiled binary", () => {
       { FLASH_FIXTURE_PKG: FIXTURE_PKG, FLASH_WORKER_CACHE: join(tmp, "cache-bin") },
       { binary },
     );
+    let code: number | undefined;
     try {
       const res = await postJson(`${flash.url}/01_demo/01_basic/cpu/hello`, { name: "binary" });
       expect(res.status).toBe(200);
@@ -156,8 +160,9 @@ describe("the compiled binary", () => {
       expect(failed.body.message).not.toContain("boom");
       expect(failed.body.request_id).toMatch(/^[0-9a-f]{12}$/);
     } finally {
-      expect(await flash.stop()).toBe(0);
+      code = await flash.stop();
     }
+    expect(code).toBe(0);
     // The detail a 500 body leaves out is in flash's log, under the request id the client got.
     expect(flash.output()).toMatch(/\[request [0-9a-f]{12}\]: .*boom: b/);
     expect(flash.output()).toContain("emulator: removed 1 live endpoint, failed 0");
@@ -192,9 +197,11 @@ describe("flash emulator", () => {
       stderr: "pipe",
     });
     const output = collectOutput(proc);
+    let code: number | undefined;
     try {
       const deadline = Date.now() + 15_000;
-      while (!/RUNPOD_ENDPOINT_BASE_URL=(\S+)/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
+      // The banner's last line: every line the test reads is out by then.
+      while (!/\] API key/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
       const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(output())![1]!;
       const endpointBase = /RUNPOD_ENDPOINT_BASE_URL=(\S+)/.exec(output())![1]!;
       expect(output()).not.toContain(key);
@@ -210,7 +217,8 @@ describe("flash emulator", () => {
       expect(health.jobs.inQueue).toBe(0);
     } finally {
       proc.kill("SIGINT");
-      expect(await proc.exited).toBe(0);
+      code = await proc.exited;
     }
+    expect(code).toBe(0);
   }, 20_000);
 });

@@ -312,6 +312,7 @@ describe("flash init: a running flash run --watch", () => {
     const ws = workspace();
     mkdirSync(join(ws, "01_basics"), { recursive: true });
     const flash = await startFlash(ws, ["--watch"]);
+    let code: number | undefined;
     try {
       expect(init(ws, "01_basics/02_fresh", "--no-install").code).toBe(0);
       const url = `${flash.url}/01_basics/02_fresh/cpu/hello`;
@@ -327,8 +328,9 @@ describe("flash init: a running flash run --watch", () => {
       const bad = await postJson(url, { name: "" });
       expect(bad.status).toBe(422);
     } finally {
-      expect(await flash.stop()).toBe(0);
+      code = await flash.stop();
     }
+    expect(code).toBe(0);
   }, 40_000);
 });
 

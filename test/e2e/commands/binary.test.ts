@@ -57,6 +57,7 @@ describe("compiled flash binary", () => {
   test("serves a workspace that has only the binary, as `bun cli.ts run` does", async () => {
     const fromBinary = await startFlash(ws, [], {}, { binary });
     const fromSource = await startFlash(ws);
+    let code1: number | undefined, code2: number | undefined;
     try {
       for (const flash of [fromBinary, fromSource]) {
         const hello = await fetch(`${flash.url}/01_cat/01_one/cpu/hello`);
@@ -87,9 +88,11 @@ describe("compiled flash binary", () => {
       expect(asset.status).toBe(200);
       expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
     } finally {
-      expect(await fromBinary.stop()).toBe(0);
-      expect(await fromSource.stop()).toBe(0);
+      code1 = await fromBinary.stop();
+      code2 = await fromSource.stop();
     }
+    expect(code1).toBe(0);
+    expect(code2).toBe(0);
   }, 60_000);
 });
 
@@ -124,6 +127,7 @@ describe("flash test with the compiled binary, in a workspace that has only the 
 
     // And `flash run` from the binary serves the new examples.
     const flash = await startFlash(ws, [], { PATH: buildDir }, { binary });
+    let code: number | undefined;
     try {
       const gpu = await postJson(`${flash.url}/01_getting_started/01_hello_world/gpu/hello`, {
         message: "from the binary",
@@ -133,7 +137,8 @@ describe("flash test with the compiled binary, in a workspace that has only the 
       const cpu = await postJson(`${flash.url}/01_getting_started/02_dirs/cpu/hello`, { name: "Bin" });
       expect(cpu.body.message).toBe("Hello, Bin!");
     } finally {
-      expect(await flash.stop()).toBe(0);
+      code = await flash.stop();
     }
+    expect(code).toBe(0);
   }, 90_000);
 });
