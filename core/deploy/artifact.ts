@@ -2,7 +2,8 @@
  * The files of a deploy: the workspace sources in scope (filtered like the Python build: `.flashignore`, `.gitignore`
  * and built-in patterns, runpod/flash src/runpod_flash/cli/commands/build.py), the local modules they import, and
  * the npm packages they import as installed from the workspace's bun.lock (symlinks of Bun's isolated store kept,
- * so resolution on the worker is the same as here), with other platforms' native binaries left out.
+ * so resolution on the worker is the same as here), with other platforms' native binaries, source maps and type
+ * declarations left out.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -72,6 +73,8 @@ export interface Collected {
   /** npm packages the code imports that are not installed here (the worker installs declared dependencies). */
   missing: string[];
   bytes: { sources: number; packages: number };
+  /** Package files left out because no worker runs them (source maps, type declarations). */
+  pruned: { files: number; bytes: number };
 }
 
 /**
@@ -172,8 +175,19 @@ export function foreignPlatformPath(rel: string): boolean {
   return false;
 }
 
+/**
+ * Whether a file of a package is never run: a source map (`x.js.map`, read by debuggers, not by Bun at run time) or a
+ * type declaration (`x.d.ts`, read by tsc). They are 40 % of the bytes and 44 % of the files of the upscaling example's
+ * packages (tfjs ships a 2.8 MB map per bundle), and every worker unpacks the artifact at each cold start.
+ * A `.map` that is not a source map (a data file) stays.
+ */
+function unusedAtRunTime(name: string): boolean {
+  return /\.(?:[cm]?[jt]sx?|css)\.map$/.test(name) || /\.d\.[cm]?ts$/.test(name) || name.endsWith(".tsbuildinfo");
+}
+
 class PackageCollector {
   readonly entries = new Map<string, TarEntry>();
+  readonly pruned = { files: 0, bytes: 0 };
   readonly packages = new Set<string>();
   readonly missing = new Set<string>();
   bytes = 0;
@@ -257,6 +271,11 @@ class PackageCollector {
         if (name === "node_modules") continue; // nested packages are reached through dependencies
         this.walkPackage(path, pkgRoot);
       } else if (st.isFile()) {
+        if (unusedAtRunTime(name)) {
+          this.pruned.files++;
+          this.pruned.bytes += st.size;
+          continue;
+        }
         const data = readFileSync(path);
         this.bytes += data.length;
         this.entries.set(key, { path: key, type: "file", data, executable: (st.mode & 0o111) !== 0 });
@@ -328,5 +347,6 @@ export function collectFiles(
     packages: [...packages.packages].sort(),
     missing: [...packages.missing].sort(),
     bytes: { sources: sourceBytes, packages: packages.bytes },
+    pruned: packages.pruned,
   };
 }

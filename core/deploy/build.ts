@@ -66,6 +66,8 @@ export interface BuildResult {
   files: number;
   packages: string[];
   missing: string[];
+  /** Package files left out of the artifact: source maps and type declarations (no worker runs them). */
+  pruned: { files: number; bytes: number };
   resources: ResourceSummary[];
   ms: number;
 }
@@ -153,6 +155,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     files: collected.entries.length + 1,
     packages: collected.packages,
     missing: collected.missing,
+    pruned: collected.pruned,
     resources,
     ms: Math.round(performance.now() - started),
   };
@@ -213,6 +216,10 @@ export function buildSummary(r: BuildResult, root: string): string {
   lines.push(
     `  npm packages     ${r.packages.length}${r.packages.length ? ` (${r.packages.slice(0, 6).join(", ")}${r.packages.length > 6 ? ", …" : ""})` : ""}`,
   );
+  if (r.pruned.files)
+    lines.push(
+      `  left out         ${r.pruned.files} source maps and type declarations of packages (${formatBytes(r.pruned.bytes)}: no worker runs them)`,
+    );
   if (r.missing.length)
     lines.push(
       `  not installed    ${r.missing.join(", ")} (run bun install; declared dependencies install on the worker)`,

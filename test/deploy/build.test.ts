@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLASHIGNORE } from "../../core/deploy/artifact";
-import { runBuild } from "../../core/deploy/build";
+import { buildSummary, runBuild } from "../../core/deploy/build";
 import { checkStartCommands } from "../../core/doctor/start-check";
 import { formatCost, workerHourly } from "../../core/deploy/cost";
 import { RunpodCatalog } from "../../core/runpod/catalog";
@@ -18,7 +18,7 @@ import { readTar, tarGz } from "../../core/deploy/tar";
 import { startEmulator } from "../../core/emulator/server";
 import { RunpodGraphql } from "../../core/runpod/graphql";
 import { RunpodHttp } from "../../core/runpod/http";
-import { makeWorkspace, REPO, removeDir } from "../helpers/workspace";
+import { makeWorkspace, REPO, removeDir, workerSource } from "../helpers/workspace";
 
 const tmp = mkdtempSync(join(tmpdir(), "flash-build-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -71,6 +71,39 @@ describe("flash build", () => {
       expect(m3.resources["03_05_cpu"]!.source_fingerprint).not.toBe(m.resources["03_05_cpu"].source_fingerprint);
       expect(m3.resources["03_05_gpu"]!.source_fingerprint).toBe(m.resources["03_05_gpu"].source_fingerprint);
       expect(third.sha256).not.toBe(first.sha256);
+    } finally {
+      removeDir(ws);
+    }
+  }, 60_000);
+
+  test("packages travel without their source maps and type declarations; a data file named .map stays", async () => {
+    const ws = makeWorkspace(
+      {
+        "01_a/01_b/cpu_worker.ts": `import { answer } from "fakepkg";\n${workerSource("cpu", "pruned")}export const value = answer;\n`,
+        "node_modules/fakepkg/package.json": JSON.stringify({ name: "fakepkg", version: "1.0.0", main: "index.js" }),
+        "node_modules/fakepkg/index.js": "export const answer = 42;\n//# sourceMappingURL=index.js.map\n",
+        "node_modules/fakepkg/index.js.map": "x".repeat(1000),
+        "node_modules/fakepkg/index.d.ts": "export declare const answer: number;\n",
+        "node_modules/fakepkg/lib/extra.d.mts": "export {};\n",
+        "node_modules/fakepkg/lib/style.css.map": "{}",
+        "node_modules/fakepkg/data/table.map": "a=1\n",
+      },
+      "flash-build-prune-",
+    );
+    try {
+      const result = await runBuild({ root: ws, app: "prune-app" });
+      const paths = readTar(new Uint8Array(readFileSync(result.artifactPath))).map((e) => e.path);
+      const pkg = paths.filter((p) => p.startsWith("node_modules/fakepkg/")).sort();
+      expect(pkg).toEqual([
+        "node_modules/fakepkg/data/table.map",
+        "node_modules/fakepkg/index.js",
+        "node_modules/fakepkg/package.json",
+      ]);
+      expect(result.packages).toEqual(["fakepkg@1.0.0"]);
+      expect(result.pruned).toEqual({ files: 4, bytes: 1000 + 38 + 10 + 2 });
+      expect(buildSummary(result, ws)).toContain(
+        "left out         4 source maps and type declarations of packages (1.0 KiB: no worker runs them)",
+      );
     } finally {
       removeDir(ws);
     }

@@ -16,14 +16,15 @@ import type { Manifest } from "../../core/deploy/manifest";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
 import { seedWorkerDependencies } from "../helpers/emulator";
 import { type ReadmeRequest, readmeRequests, stable } from "../helpers/readme";
+import { DEPLOY_TIER, RUNS_IN_DEPLOY_TIER } from "../helpers/tiers";
 import { type FlashProcess, REPO, removeDir, startFlash } from "../helpers/workspace";
 
 const KEY = "rpa_deploy_all_test_0123456789";
 /**
- * Its own tier (`bun run test:deploy-all`, which CI runs after `test:all`): about 31 containers each unpack the whole
- * app's 57 MB artifact, as Runpod's workers do, which alone takes longer than the rest of the suite's budget.
+ * The deploy tier (`bun run test:deploy`, which CI runs after `test:all`; test/helpers/tiers.ts): about 31 containers
+ * each unpack the whole app's artifact, as Runpod's workers do, which alone takes longer than the suite's budget.
  */
-const ENABLED = process.env.FLASH_TEST_DEPLOY_ALL === "1";
+const ENABLED = DEPLOY_TIER;
 const EXAMPLE = /^\d\d_[^/]+\/\d\d_[^/]+$/;
 /** Examples whose requests run at the same time. */
 const PARALLEL_EXAMPLES = 4;
@@ -274,7 +275,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe.skipIf(!ENABLED)(
-  "the repository's examples deployed at once, against flash run (bun run test:deploy-all)",
+  `the repository's examples deployed at once, against flash run (${RUNS_IN_DEPLOY_TIER})`,
   () => {
     test("one deploy: an endpoint per config of every example plus the mothership, each a container", () => {
       expect(deployOut).toContain("0 to update, 0 to delete, 0 to keep");

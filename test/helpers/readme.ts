@@ -15,6 +15,7 @@ import { buildApp, type UnifiedApp } from "../../core/app/app";
 import { LocalTarget } from "../../core/remote/local/local-target";
 import { setTarget, type Target } from "../../core/remote/target";
 import { OfflineEmulatorTarget } from "./emulator";
+import { DEPLOY_TIER, RUNS_IN_DEPLOY_TIER } from "./tiers";
 
 /** One request of a README: the shell command (one or more lines) and the JSON the README says it answers. */
 export interface ReadmeRequest {
@@ -261,6 +262,36 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
   const timeout = options.timeoutMs ?? 60_000;
   const firstAnswers = new Map<number, unknown>();
 
+  // A deploy block (`flash deploy` to its own `flash emulator`, from the repository root) belongs to the deploy tier.
+  const deployBlocks = requests.filter((r) => /\bflash deploy\b/.test(r.command));
+  const title = (request: ReadmeRequest) => request.command.split("\n")[0]!.slice(0, 110);
+
+  /** Run `request` on the server at `port` (from `cwd`) and check its answer against the README's. */
+  const check = async (request: ReadmeRequest, port: number, cwd: string): Promise<unknown> => {
+    const result = await runCommand(request.command, port, cwd);
+    if (result.code !== 0) throw new Error(`exit ${result.code}:\n${result.stderr.slice(-3000)}`);
+    expect(result.code).toBe(0);
+    if (request.expectedText !== undefined) {
+      // A stream documented as text: the output as the README shows it, the same on every target.
+      expect(result.stdout.trim()).toBe(request.expectedText);
+      return undefined;
+    }
+    if (request.expected === undefined) {
+      await options.check?.(request, result, cwd);
+      return undefined;
+    }
+    const answer = JSON.parse(result.stdout);
+    expect(differences(answer, request.expected)).toEqual([]);
+    return answer;
+  };
+
+  if (DEPLOY_TIER) {
+    describe("README deploy blocks (bun run test:deploy)", () => {
+      for (const request of deployBlocks) test(title(request), () => check(request, 0, root).then(() => {}), timeout);
+    });
+    return;
+  }
+
   let teardown: (() => Promise<void>) | undefined;
   if (options.setup) {
     beforeAll(async () => {
@@ -299,27 +330,15 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
       });
 
       for (const [i, request] of requests.entries()) {
-        // A deploy to `flash emulator` starts its own emulator: it runs once, from the repository root.
-        const deploys = /\bflash deploy\b/.test(request.command);
-        if (deploys && n > 0) continue;
-        const title = `${request.command.split("\n")[0]!.slice(0, 110)}`;
+        if (deployBlocks.includes(request)) {
+          if (n === 0) test.skip(`${title(request)} — ${RUNS_IN_DEPLOY_TIER}`, () => {});
+          continue;
+        }
         test(
-          title,
+          title(request),
           async () => {
-            const result = await runCommand(request.command, server.port!, deploys ? root : cwd);
-            if (result.code !== 0) throw new Error(`exit ${result.code}:\n${result.stderr.slice(-3000)}`);
-            expect(result.code).toBe(0);
-            if (request.expectedText !== undefined) {
-              // A stream documented as text: the output as the README shows it, the same on every target.
-              expect(result.stdout.trim()).toBe(request.expectedText);
-              return;
-            }
-            if (request.expected === undefined) {
-              await options.check?.(request, result, cwd);
-              return;
-            }
-            const answer = JSON.parse(result.stdout);
-            expect(differences(answer, request.expected)).toEqual([]);
+            const answer = await check(request, server.port!, cwd);
+            if (answer === undefined) return;
             if (n === 0) firstAnswers.set(i, answer);
             else if (firstAnswers.has(i)) expect(stable(answer)).toEqual(stable(firstAnswers.get(i)));
           },
