@@ -9,8 +9,12 @@
  * stays countable as a descendant; the orphans that exit are reaped as they go. Elsewhere, processes are found by a
  * variable set in the command's environment, which a child started with a fresh environment does not carry.
  * LEAK_CHECK_GRACE_MS (default 5000) is how long processes still stopping when the command ends may take.
+ *
+ * `--tmp-in-ram` (before the command) gives the command a TMPDIR on /dev/shm for the run where the machine has one
+ * (scripts/test/ram-tmp.ts), and removes it afterwards, saying how many entries the tests left in it.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { ramTmpDir, removeRamTmpDir } from "./ram-tmp";
 
 const MARK = "LEAK_CHECK_RUN";
 /** How long processes told to stop as the suite ended may take (a worker's SIGTERM grace is 2–3 s). */
@@ -82,14 +86,31 @@ function linuxCalls(): { reap: (pid: number) => void } | undefined {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  const inRam = args[0] === "--tmp-in-ram";
+  const argv = inRam ? args.slice(1) : args;
   if (argv.length === 0) {
-    console.error("usage: bun scripts/test/leaks.ts <command> [args…]");
+    console.error("usage: bun scripts/test/leaks.ts [--tmp-in-ram] <command> [args…]");
     return 2;
   }
+  const tmp = inRam ? ramTmpDir() : undefined;
+  if (tmp) console.log(`temp folders of this run in RAM: TMPDIR=${tmp}`);
+  try {
+    return await check(argv, tmp);
+  } finally {
+    if (tmp) {
+      const left = removeRamTmpDir(tmp);
+      if (left > 0) console.log(`${left} temp entries the tests left in ${tmp}: removed`);
+    }
+  }
+}
+
+/** Run the command and check that it left no process behind. */
+async function check(argv: string[], tmp: string | undefined): Promise<number> {
   const run = `${process.pid}-${Date.now()}`;
   const linux = linuxCalls();
-  const child = Bun.spawn(argv, { env: { ...process.env, [MARK]: run }, stdio: ["inherit", "inherit", "inherit"] });
+  const env = { ...process.env, [MARK]: run, ...(tmp ? { TMPDIR: tmp } : {}) };
+  const child = Bun.spawn(argv, { env, stdio: ["inherit", "inherit", "inherit"] });
   // Orphans re-parented here become zombies when they exit: reap them (never the command itself, Bun waits for it).
   const reaper = linux
     ? setInterval(() => {
