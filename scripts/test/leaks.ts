@@ -100,7 +100,8 @@ async function main(args: string[]): Promise<number> {
   } finally {
     if (tmp) {
       const left = removeRamTmpDir(tmp);
-      if (left > 0) console.log(`${left} temp entries the tests left in ${tmp}: removed`);
+      if (left.length > 0)
+        console.log(`${left.length} temp entries the tests left in ${tmp}, removed: ${left.slice(0, 40).join(" ")}`);
     }
   }
 }

@@ -26,11 +26,11 @@ export function ramTmpDir(env: Record<string, string | undefined> = process.env)
   }
 }
 
-/** Remove the run's temp folder; returns how many entries the tests left in it (each test should remove its own). */
-export function removeRamTmpDir(dir: string): number {
-  let left = 0;
+/** Remove the run's temp folder; returns the names the tests left in it (each test should remove its own). */
+export function removeRamTmpDir(dir: string): string[] {
+  let left: string[] = [];
   try {
-    left = readdirSync(dir).length;
+    left = readdirSync(dir).sort();
   } catch {
     // already gone
   }
