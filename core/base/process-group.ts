@@ -11,17 +11,20 @@
  */
 
 const REAPER_SCRIPT =
-  'g=" "; while read -r op pid; do case $op in ' +
+  'g=" "; t=""; while read -r op pid; do case $op in ' +
   '+) g="$g$pid ";; ' +
   '-) n=" "; for x in $g; do [ "$x" = "$pid" ] || n="$n$x "; done; g=$n;; ' +
-  "esac; done; for x in $g; do kill -9 -$x 2>/dev/null; done";
+  // A temp folder to remove once this process is gone: one per line (read keeps its spaces, not a newline).
+  'd) t="$t$pid\n";; ' +
+  "esac; done; for x in $g; do kill -9 -$x 2>/dev/null; done; " +
+  'printf "$t" | while IFS= read -r x; do rm -rf -- "$x"; done';
 
 let reaper: { write(line: string): void } | null | undefined;
 
-/** Tell the reaper (started on first use) about a group: `+` to watch it, `-` once it is gone. */
-function toReaper(op: "+" | "-", pgid: number): void {
+/** Tell the reaper (started on first use): `+` watch a group, `-` it is gone, `d` a folder to remove at the end. */
+function toReaper(op: "+" | "-" | "d", arg: number | string): void {
   if (reaper === undefined) reaper = startReaper();
-  reaper?.write(`${op} ${pgid}\n`);
+  reaper?.write(`${op} ${arg}\n`);
 }
 
 function startReaper(): { write(line: string): void } | null {
@@ -46,6 +49,15 @@ function startReaper(): { write(line: string): void } | null {
   } catch {
     return null; // no `sh`: as above
   }
+}
+
+/**
+ * A temp folder this process made (the emulator's containers and uploads) that must not outlive it: removed by the
+ * reaper once this process is gone, however it went, after its groups are killed. Removing it earlier is fine.
+ */
+export function removeWhenGone(dir: string): void {
+  if (/[\n%\\]/.test(dir)) return; // one line of the reaper's list, printed by printf: a mkdtemp path never has these
+  toReaper("d", dir);
 }
 
 /** Watch the group a just-started worker leads (`detached`): it is killed if this process dies first. */

@@ -7,6 +7,7 @@
  * validated as runpod/flash src/runpod_flash/core/resources/app.py does (gzip magic bytes, size limit).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { removeWhenGone } from "../base/process-group";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ControlPlane, type EmulatedEndpoint, runpodId } from "./control-plane";
@@ -120,6 +121,7 @@ export class FlashApps {
     dataDir?: string,
   ) {
     this.dir = dataDir ?? mkdtempSync(join(tmpdir(), "flash-emulator-apps-"));
+    if (!dataDir) removeWhenGone(this.dir); // uploaded artifacts do not outlive a killed emulator
     mkdirSync(join(this.dir, "artifacts"), { recursive: true });
     mkdirSync(join(this.dir, "workers"), { recursive: true });
   }

@@ -1,4 +1,4 @@
-import { forgetGroup, watchGroup } from "../base/process-group";
+import { forgetGroup, removeWhenGone, watchGroup } from "../base/process-group";
 import type { Subprocess } from "bun";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -423,7 +423,10 @@ export class WorkerSupervisor {
 
   /** The supervisor's own temp folder: container roots and the images' tool folders. */
   private workDir(): string {
-    this.dir ??= mkdtempSync(join(tmpdir(), "flash-emulator-containers-"));
+    if (!this.dir) {
+      this.dir = mkdtempSync(join(tmpdir(), "flash-emulator-containers-"));
+      removeWhenGone(this.dir); // a `kill -9` of the emulator leaves no container root behind either
+    }
     return this.dir;
   }
 

@@ -4,7 +4,7 @@
  * workspace's functions (test/fixtures/runpod/ws/01_demo/01_basic/cpu_worker.ts) through `remote()` and `call()`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { statusOf } from "../../core/base/errors";
@@ -126,13 +126,17 @@ export function describeTargetContract(name: string, setup: () => Promise<Contra
       async () => {
         expect(await collect(fx.ticks!(3))).toEqual([{ tick: 1 }, { tick: 2 }, { tick: 3 }]);
         const dir = mkdtempSync(join(tmpdir(), "flash-contract-stream-"));
-        const it = (fx.ticks!(3, dir) as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-        // The last tick waits for the gate: the first two can only have come before the generator finished.
-        expect((await it.next()).value).toEqual({ tick: 1 });
-        expect((await it.next()).value).toEqual({ tick: 2 });
-        writeFileSync(join(dir, "open"), "");
-        expect((await it.next()).value).toEqual({ tick: 3 });
-        expect((await it.next()).done).toBe(true);
+        try {
+          const it = (fx.ticks!(3, dir) as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+          // The last tick waits for the gate: the first two can only have come before the generator finished.
+          expect((await it.next()).value).toEqual({ tick: 1 });
+          expect((await it.next()).value).toEqual({ tick: 2 });
+          writeFileSync(join(dir, "open"), "");
+          expect((await it.next()).value).toEqual({ tick: 3 });
+          expect((await it.next()).done).toBe(true);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
       },
       timeout,
     );
@@ -154,20 +158,25 @@ export function describeTargetContract(name: string, setup: () => Promise<Contra
     test(
       "a reader that stops early stops the generator",
       async () => {
-        const file = join(mkdtempSync(join(tmpdir(), "flash-contract-stop-")), "count");
-        for await (const n of fx.forever!(file) as AsyncIterable<number>) if (n >= 2) break;
-        // It stops writing: two reads 400 ms apart (eight of its 50 ms ticks) agree; bounded, so a generator that runs
-        // on fails the test.
-        const end = Date.now() + 30_000;
-        let last = "";
-        for (;;) {
-          const now = existsSync(file) ? readFileSync(file, "utf8") : "";
-          if (now === last && now !== "") break;
-          if (Date.now() > end) throw new Error(`the generator kept running (at ${now})`);
-          last = now;
-          await Bun.sleep(400);
+        const dir = mkdtempSync(join(tmpdir(), "flash-contract-stop-"));
+        const file = join(dir, "count");
+        try {
+          for await (const n of fx.forever!(file) as AsyncIterable<number>) if (n >= 2) break;
+          // It stops writing: two reads 400 ms apart (eight of its 50 ms ticks) agree; bounded, so a generator that
+          // runs on fails the test.
+          const end = Date.now() + 30_000;
+          let last = "";
+          for (;;) {
+            const now = existsSync(file) ? readFileSync(file, "utf8") : "";
+            if (now === last && now !== "") break;
+            if (Date.now() > end) throw new Error(`the generator kept running (at ${now})`);
+            last = now;
+            await Bun.sleep(400);
+          }
+          expect(Number(last)).toBeGreaterThanOrEqual(2);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
         }
-        expect(Number(last)).toBeGreaterThanOrEqual(2);
       },
       timeout,
     );

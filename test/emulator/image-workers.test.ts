@@ -116,7 +116,9 @@ test("cancelled jobs do not add workers beyond workersMax, idle workers stop, an
   await until(() => handlers().length === 0, 10_000, "no handler left after the emulator stopped");
 }, 60_000);
 
-test("kill -9 of `flash emulator` leaves no worker and no handler behind", async () => {
+test("kill -9 of `flash emulator` leaves no worker, no handler and no temp folder behind", async () => {
+  // Its own temp folder: the emulator's container roots and uploads go there, and must be gone after the kill.
+  const ownTmp = mkdtempSync(join(tmp, "tmpdir-"));
   const proc = Bun.spawn(
     [
       process.execPath,
@@ -127,7 +129,12 @@ test("kill -9 of `flash emulator` leaves no worker and no handler behind", async
       "--image",
       `myorg/wrapped:1='${process.execPath}' '${handler}'; true`,
     ],
-    { cwd: tmp, env: { ...process.env, RUNPOD_API_KEY: KEY, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
+    {
+      cwd: tmp,
+      env: { ...process.env, RUNPOD_API_KEY: KEY, NO_COLOR: "1", TMPDIR: ownTmp },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
   );
   const output = collectOutput(proc);
   try {
@@ -154,9 +161,17 @@ test("kill -9 of `flash emulator` leaves no worker and no handler behind", async
     for (let i = 0; i < 2; i++)
       await fetch(`${base}/v2/${id}/run`, { method: "POST", headers, body: JSON.stringify({ input: { ms: 60_000 } }) });
     await until(() => handlers().length === 2, 20_000, "two handlers running their jobs");
+    const made = (name: string) => readdirSync(ownTmp).filter((e) => e.startsWith(name));
+    // Its Flash app uploads' folder (an --image worker runs in no container root: modelled images' workers do).
+    expect(made("flash-emulator-apps-")).toHaveLength(1);
     proc.kill("SIGKILL");
     await proc.exited;
     await until(() => handlers().length === 0, 10_000, "no handler left after kill -9 of the emulator");
+    await until(
+      () => made("flash-emulator-containers-").length + made("flash-emulator-apps-").length === 0,
+      10_000,
+      "the emulator's container roots and uploads removed after kill -9",
+    );
   } finally {
     if (proc.exitCode === null) proc.kill("SIGKILL");
   }

@@ -141,6 +141,8 @@ let binDir: string | undefined;
 function flashBin(): string {
   if (binDir) return binDir;
   binDir = mkdtempSync(join(tmpdir(), "flash-readme-bin-"));
+  const dir = binDir;
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const cli = join(dirname(dirname(import.meta.dir)), "cli.ts");
   writeFileSync(join(binDir, "flash"), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
   return binDir;

@@ -4,7 +4,7 @@
  * a known fake key that must appear in no log line, error or response.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync, existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConsolaReporter } from "consola";
@@ -126,33 +126,37 @@ describe("runpod target against the emulator", () => {
   test("a generator on a load-balanced config streams over chunked HTTP (NDJSON), and stops when the reader does", async () => {
     const lb = await import(join(h.root, "01_demo/01_basic/compute_lb.ts"));
     const dir = mkdtempSync(join(tmpdir(), "flash-lb-stream-"));
-    const it = (lb.countdown(3, dir) as AsyncGenerator<number>)[Symbol.asyncIterator]();
-    // The last value waits for the gate: the first two crossed the load balancer while the generator ran.
-    expect((await it.next()).value).toBe(3);
-    expect((await it.next()).value).toBe(2);
-    writeFileSync(join(dir, "open"), "");
-    expect((await it.next()).value).toBe(1);
-    expect((await it.next()).done).toBe(true);
-    // A plain request to the route (after the shipped call) streams its values as NDJSON lines.
-    const endpoint = [...h.em.control.endpoints.values()].find((e) => e.type === "LB");
-    const res = await fetch(`${h.em.lbBaseUrl.replace("{id}", endpoint!.id)}/countdown`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${FAKE_KEY}` },
-      body: JSON.stringify(2),
-    });
-    expect(res.headers.get("content-type")).toContain("application/x-ndjson");
-    expect(await res.text()).toBe("2\n1\n");
-    // A reader that stops early: the worker's generator stops writing.
-    const file = join(dir, "ticks");
-    for await (const n of lb.ticker(file) as AsyncGenerator<number>) if (n >= 2) break;
-    // It stops writing: two reads 400 ms apart (eight of its 50 ms ticks) agree; bounded, so a generator that runs
-    // on fails the test.
-    const end = Date.now() + 30_000;
-    for (let last = ""; ; await Bun.sleep(400)) {
-      const now = existsSync(file) ? readFileSync(file, "utf8") : "";
-      if (now !== "" && now === last) break;
-      if (Date.now() > end) throw new Error(`the LB generator kept running (at ${now})`);
-      last = now;
+    try {
+      const it = (lb.countdown(3, dir) as AsyncGenerator<number>)[Symbol.asyncIterator]();
+      // The last value waits for the gate: the first two crossed the load balancer while the generator ran.
+      expect((await it.next()).value).toBe(3);
+      expect((await it.next()).value).toBe(2);
+      writeFileSync(join(dir, "open"), "");
+      expect((await it.next()).value).toBe(1);
+      expect((await it.next()).done).toBe(true);
+      // A plain request to the route (after the shipped call) streams its values as NDJSON lines.
+      const endpoint = [...h.em.control.endpoints.values()].find((e) => e.type === "LB");
+      const res = await fetch(`${h.em.lbBaseUrl.replace("{id}", endpoint!.id)}/countdown`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${FAKE_KEY}` },
+        body: JSON.stringify(2),
+      });
+      expect(res.headers.get("content-type")).toContain("application/x-ndjson");
+      expect(await res.text()).toBe("2\n1\n");
+      // A reader that stops early: the worker's generator stops writing.
+      const file = join(dir, "ticks");
+      for await (const n of lb.ticker(file) as AsyncGenerator<number>) if (n >= 2) break;
+      // It stops writing: two reads 400 ms apart (eight of its 50 ms ticks) agree; bounded, so a generator that runs
+      // on fails the test.
+      const end = Date.now() + 30_000;
+      for (let last = ""; ; await Bun.sleep(400)) {
+        const now = existsSync(file) ? readFileSync(file, "utf8") : "";
+        if (now !== "" && now === last) break;
+        if (Date.now() > end) throw new Error(`the LB generator kept running (at ${now})`);
+        last = now;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 
