@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { statusOf } from "../../core/base/errors";
+import { LocalTarget } from "../../core/remote/local/local-target";
 import { RemoteError } from "../../core/remote/errors";
 import type { FunctionRequest } from "../../core/remote/protocol";
 import { currentTarget, setTarget, type Target } from "../../core/remote/target";
@@ -49,6 +50,8 @@ export function describeTargetContract(name: string, setup: () => Promise<Contra
     }, timeout);
     afterAll(async () => {
       await s?.stop();
+      // The next file a --no-isolate worker runs gets the default target back, not this stopped one.
+      setTarget(new LocalTarget());
     }, timeout);
 
     test(

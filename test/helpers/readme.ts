@@ -141,11 +141,15 @@ let binDir: string | undefined;
 function flashBin(): string {
   if (binDir) return binDir;
   binDir = mkdtempSync(join(tmpdir(), "flash-readme-bin-"));
-  const dir = binDir;
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const cli = join(dirname(dirname(import.meta.dir)), "cli.ts");
   writeFileSync(join(binDir, "flash"), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
   return binDir;
+}
+
+/** Remove the `flash` shim folder once a file's tests are done (a --no-isolate worker runs other files after it). */
+function removeFlashBin(): void {
+  if (binDir) rmSync(binDir, { recursive: true, force: true });
+  binDir = undefined;
 }
 
 /** A free TCP port (for a README command that starts its own server on a fixed one, like `flash emulator`). */
@@ -288,6 +292,7 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
   };
 
   if (DEPLOY_TIER) {
+    afterAll(removeFlashBin);
     describe("README deploy blocks (bun run test:deploy)", () => {
       for (const request of deployBlocks) test(title(request), () => check(request, 0, root).then(() => {}), timeout);
     });
@@ -328,6 +333,7 @@ export async function readmeSuite(dir: string, options: ReadmeSuiteOptions): Pro
       afterAll(async () => {
         await server?.stop(true);
         await target?.shutdown();
+        setTarget(new LocalTarget()); // the next file a --no-isolate worker runs gets the default target back
         rmSync(cwd, { recursive: true, force: true });
       });
 
@@ -462,6 +468,7 @@ export function readmeCommandSuite(
   const root = dirname(dirname(import.meta.dir));
   const cwd = options.cwd ?? root;
   const commands = readmeCommands(readFileSync(readme, "utf8"));
+  afterAll(removeFlashBin); // after every test of the file: readmeSuite's curls run after these commands
   describe(`README commands (${readme.slice(root.length + 1)})`, () => {
     let server: Awaited<ReturnType<typeof startServerCommand>> | undefined;
     afterAll(async () => {

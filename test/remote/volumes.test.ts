@@ -14,7 +14,7 @@ import { REPO } from "../helpers/workspace";
 
 const temp = realpathSync(mkdtempSync(join(tmpdir(), "flash-volumes-")));
 afterAll(async () => {
-  setTarget(new LocalTarget({ volumesDir: join(temp, "unused") }));
+  setTarget(new LocalTarget()); // the default target, for the next file a --no-isolate worker runs
   rmSync(temp, { recursive: true, force: true });
 });
 
