@@ -17,7 +17,7 @@ import { type Emulator, startEmulator } from "../../core/emulator/server";
 import { seedWorkerDependencies } from "../helpers/emulator";
 import { type ReadmeRequest, readmeRequests, stable } from "../helpers/readme";
 import { DEPLOY_TIER, RUNS_IN_DEPLOY_TIER } from "../helpers/tiers";
-import { type FlashProcess, REPO, removeDir, startFlash } from "../helpers/workspace";
+import { type FlashProcess, finished, REPO, removeDir, startFlash } from "../helpers/workspace";
 
 const KEY = "rpa_deploy_all_test_0123456789";
 /**
@@ -136,12 +136,7 @@ async function flash(args: string[]): Promise<{ code: number; out: string }> {
     stderr: "pipe",
     stdin: "ignore",
   });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out: out + err };
+  return finished(proc);
 }
 
 /**

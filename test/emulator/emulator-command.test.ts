@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { parseDuration } from "../../core/base/duration";
 import { imageCommands, repeated } from "../../core/commands/emulator";
 import { collectOutput, REPO } from "../helpers/workspace";
+import { saveEndpoint } from "../helpers/emulator";
 
 const tmp = mkdtempSync(join(tmpdir(), "flash-emulator-cmd-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -45,21 +46,11 @@ describe("flash emulator", () => {
       expect(output()).toContain("workers of myorg/unused run: true");
       const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
       const make = async (name: string, image: string) => {
-        const res = await fetch(`${base}/graphql`, {
-          method: "POST",
-          headers,
-          body: JSON.stringify({
-            query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
-            variables: {
-              input: {
-                name,
-                template: { imageName: image, containerDiskInGb: 10, env: [] },
-                instanceIds: ["cpu3c-2-4"],
-              },
-            },
-          }),
+        return saveEndpoint(base, key, {
+          name,
+          template: { imageName: image, containerDiskInGb: 10, env: [] },
+          instanceIds: ["cpu3c-2-4"],
         });
-        return ((await res.json()) as any).data.saveEndpoint.id as string;
       };
       const mapped = await make("mapped", "myorg/handler:1");
       const job = await fetch(`${base}/v2/${mapped}/runsync`, {
@@ -110,20 +101,11 @@ describe("flash emulator", () => {
       // The banner's last line: every line the test reads is out by then.
       while (!/\] API key/.test(output()) && Date.now() < deadline) await Bun.sleep(20);
       const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(output())![1]!;
-      await fetch(`${base}/graphql`, {
-        method: "POST",
-        headers: { authorization: "Bearer rpa_orphan_key_000000000000", "content-type": "application/json" },
-        body: JSON.stringify({
-          query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
-          variables: {
-            input: {
-              name: "sleeper",
-              template: { imageName: "myorg/sleeper:1", containerDiskInGb: 10, env: [] },
-              instanceIds: ["cpu3c-2-4"],
-              workersMin: 1,
-            },
-          },
-        }),
+      await saveEndpoint(base, "rpa_orphan_key_000000000000", {
+        name: "sleeper",
+        template: { imageName: "myorg/sleeper:1", containerDiskInGb: 10, env: [] },
+        instanceIds: ["cpu3c-2-4"],
+        workersMin: 1,
       });
       while (running().length === 0 && Date.now() < deadline) await Bun.sleep(20);
       expect(running().length).toBeGreaterThan(0);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
 import { collectOutput, REPO } from "../helpers/workspace";
 import { until } from "../fixtures/runpod/harness";
+import { saveEndpoint } from "../helpers/emulator";
 
 const KEY = "rpa_image_workers_test_key_000000000";
 let em: Emulator;
@@ -78,24 +79,14 @@ afterAll(async () => {
 });
 
 test("cancelled jobs do not add workers beyond workersMax, idle workers stop, and none outlives the emulator", async () => {
-  const res = await fetch(`${em.apiBaseUrl}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-    body: JSON.stringify({
-      query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
-      variables: {
-        input: {
-          name: "wrapped",
-          template: { name: "wrapped-tpl", imageName: "myorg/wrapped:1", containerDiskInGb: 10, env: [] },
-          instanceIds: ["cpu3c-2-4"],
-          workersMin: 0,
-          workersMax: 1,
-          idleTimeout: 1,
-        },
-      },
-    }),
+  const id = await saveEndpoint(em.apiBaseUrl, KEY, {
+    name: "wrapped",
+    template: { name: "wrapped-tpl", imageName: "myorg/wrapped:1", containerDiskInGb: 10, env: [] },
+    instanceIds: ["cpu3c-2-4"],
+    workersMin: 0,
+    workersMax: 1,
+    idleTimeout: 1,
   });
-  const id = ((await res.json()) as any).data.saveEndpoint.id as string;
   for (let i = 0; i < 3; i++) {
     const job = await rest("POST", `/v2/${id}/run`, { input: { ms: 60_000 } });
     await until(() => em.store.jobs.get(job.body.id)?.status === "IN_PROGRESS", 15_000, "the job to start");
@@ -142,22 +133,12 @@ test("kill -9 of `flash emulator` leaves no worker, no handler and no temp folde
     const base = /RUNPOD_API_BASE_URL=(\S+)/.exec(output())?.[1];
     if (!base) throw new Error(`flash emulator did not start:\n${output()}`);
     const headers = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
-    const res = await fetch(`${base}/graphql`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
-        variables: {
-          input: {
-            name: "killed",
-            template: { name: "killed-tpl", imageName: "myorg/wrapped:1", containerDiskInGb: 10, env: [] },
-            instanceIds: ["cpu3c-2-4"],
-            workersMax: 2,
-          },
-        },
-      }),
+    const id = await saveEndpoint(base, KEY, {
+      name: "killed",
+      template: { name: "killed-tpl", imageName: "myorg/wrapped:1", containerDiskInGb: 10, env: [] },
+      instanceIds: ["cpu3c-2-4"],
+      workersMax: 2,
     });
-    const id = ((await res.json()) as any).data.saveEndpoint.id as string;
     for (let i = 0; i < 2; i++)
       await fetch(`${base}/v2/${id}/run`, { method: "POST", headers, body: JSON.stringify({ input: { ms: 60_000 } }) });
     await until(() => handlers().length === 2, 20_000, "two handlers running their jobs");

@@ -12,6 +12,7 @@ import type { Subprocess } from "bun";
 import { type Emulator, startEmulator } from "../../core/emulator/server";
 import { BOOTSTRAP_START, DEFAULT_GPU_IMAGE, installBunPython, WORKER_BUN_VERSION } from "../../core/runpod/mapping";
 import { until } from "../fixtures/runpod/harness";
+import { saveEndpoint } from "../helpers/emulator";
 
 const KEY = "rpa_workers_test_key_0000000000000";
 const PROTOCOL_WORKER = resolve(import.meta.dir, "../fixtures/runpod/protocol-worker.ts");
@@ -271,30 +272,21 @@ describe("what the emulator starts", () => {
     const program = Buffer.from(`// runpod-python's protocol, as a plain JS bootstrap\n${js}`).toString("base64");
     const emulator = startEmulator({ apiKey: KEY, takeHoldMs: 500 });
     const save = async (image: string, env: Record<string, string>) => {
-      const res = await fetch(`${emulator.apiBaseUrl}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-        body: JSON.stringify({
-          query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
-          variables: {
-            input: {
-              name: `boot-${image.split("/")[0]}`,
-              template: {
-                name: `boot-${image.split("/")[0]}-tpl`,
-                imageName: image,
-                containerDiskInGb: 10,
-                dockerArgs: BOOTSTRAP_START,
-                env: Object.entries({ FLASH_WORKER_MODE: "queue", FLASH_BOOTSTRAP: program, ...env }).map(
-                  ([key, value]) => ({ key, value }),
-                ),
-              },
-              instanceIds: ["cpu3c-2-4"],
-              workersMax: 1,
-            },
-          },
-        }),
+      return saveEndpoint(emulator.apiBaseUrl, KEY, {
+        name: `boot-${image.split("/")[0]}`,
+        template: {
+          name: `boot-${image.split("/")[0]}-tpl`,
+          imageName: image,
+          containerDiskInGb: 10,
+          dockerArgs: BOOTSTRAP_START,
+          env: Object.entries({ FLASH_WORKER_MODE: "queue", FLASH_BOOTSTRAP: program, ...env }).map(([key, value]) => ({
+            key,
+            value,
+          })),
+        },
+        instanceIds: ["cpu3c-2-4"],
+        workersMax: 1,
       });
-      return ((await res.json()) as any).data.saveEndpoint.id as string;
     };
     try {
       const cpu = await save("oven/bun:1.4.5", {});
@@ -443,22 +435,12 @@ describe("what the emulator starts", () => {
       },
     });
     try {
-      const save = await fetch(`${emulator.apiBaseUrl}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-        body: JSON.stringify({
-          query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
-          variables: {
-            input: {
-              name: "stubborn",
-              template: { name: "stubborn-tpl", imageName: "myorg/stubborn:1", containerDiskInGb: 10, env: [] },
-              instanceIds: ["cpu3c-2-4"],
-              workersMin: 1,
-            },
-          },
-        }),
+      const id = await saveEndpoint(emulator.apiBaseUrl, KEY, {
+        name: "stubborn",
+        template: { name: "stubborn-tpl", imageName: "myorg/stubborn:1", containerDiskInGb: 10, env: [] },
+        instanceIds: ["cpu3c-2-4"],
+        workersMin: 1,
       });
-      const id = ((await save.json()) as any).data.saveEndpoint.id;
       await until(() => emulator.supervisor.alive(id).some((w) => w.stopChannel), 10_000, "a worker on job-stop");
       const worker = emulator.supervisor.alive(id)[0]!;
       const job = emulator.store.submit(
@@ -589,21 +571,11 @@ describe("platform conditions", () => {
       workers: { images: { "myorg/cold:1": [process.execPath, PROTOCOL_WORKER] }, coldStartMs: 400 },
     });
     try {
-      const save = await fetch(`${emulator.apiBaseUrl}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-        body: JSON.stringify({
-          query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
-          variables: {
-            input: {
-              name: "cold",
-              template: { name: "cold-tpl", imageName: "myorg/cold:1", containerDiskInGb: 10, env: [] },
-              instanceIds: ["cpu3c-2-4"],
-            },
-          },
-        }),
+      const id = await saveEndpoint(emulator.apiBaseUrl, KEY, {
+        name: "cold",
+        template: { name: "cold-tpl", imageName: "myorg/cold:1", containerDiskInGb: 10, env: [] },
+        instanceIds: ["cpu3c-2-4"],
       });
-      const id = ((await save.json()) as any).data.saveEndpoint.id;
       const call = fetch(`${emulator.endpointBaseUrl}/${id}/runsync`, {
         method: "POST",
         headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },

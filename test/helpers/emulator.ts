@@ -102,3 +102,22 @@ function installedModules(from: string, names: string[]): string {
   }
   throw new Error(`packages ${names.join(", ")} are not installed above ${from}: run bun install`);
 }
+
+/**
+ * Create a serverless endpoint on an emulator as runpod-python's `create_endpoint` does (GraphQL `saveEndpoint`);
+ * returns its id, or throws with the answer when the mutation failed.
+ */
+export async function saveEndpoint(apiBaseUrl: string, key: string, input: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${apiBaseUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body: JSON.stringify({
+      query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
+      variables: { input },
+    }),
+  });
+  const body = (await res.json()) as { data?: { saveEndpoint?: { id: string } } };
+  const id = body.data?.saveEndpoint?.id;
+  if (!id) throw new Error(`saveEndpoint failed (HTTP ${res.status}): ${JSON.stringify(body)}`);
+  return id;
+}

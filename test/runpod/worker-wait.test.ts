@@ -10,6 +10,7 @@ import { log } from "../../core/base/log";
 import { startEmulator } from "../../core/emulator/server";
 import { RunpodHttp } from "../../core/runpod/http";
 import { RunpodJobs } from "../../core/runpod/jobs";
+import { saveEndpoint } from "../helpers/emulator";
 
 const KEY = "rpa_worker_wait_test_key_00000000000";
 const PROTOCOL_WORKER = resolve(import.meta.dir, "../fixtures/runpod/protocol-worker.ts");
@@ -23,21 +24,11 @@ const emulator = startEmulator({
 afterAll(() => emulator.stop());
 
 test("a job waiting through a cold start logs when the wait begins, why, and how long it lasted", async () => {
-  const save = await fetch(`${emulator.apiBaseUrl}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-    body: JSON.stringify({
-      query: "mutation s($input: EndpointInput!) { saveEndpoint(input: $input) { id } }",
-      variables: {
-        input: {
-          name: "slow",
-          template: { name: "slow-tpl", imageName: "myorg/slow:1", containerDiskInGb: 10, env: [] },
-          instanceIds: ["cpu3c-2-4"],
-        },
-      },
-    }),
+  const id = await saveEndpoint(emulator.apiBaseUrl, KEY, {
+    name: "slow",
+    template: { name: "slow-tpl", imageName: "myorg/slow:1", containerDiskInGb: 10, env: [] },
+    instanceIds: ["cpu3c-2-4"],
   });
-  const id = ((await save.json()) as { data: { saveEndpoint: { id: string } } }).data.saveEndpoint.id;
   const lines: string[] = [];
   const saved = log.options.reporters;
   log.setReporters([{ log: (e: LogObject) => void lines.push(e.args.map(String).join(" ")) }]);
